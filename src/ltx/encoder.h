@@ -1,0 +1,51 @@
+// Streaming LTX encoder (current v3 block encoding). Memory: one page plus
+// the page index, whatever the file size.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/crc64.h"
+#include "base/io.h"
+#include "ltx/format.h"
+
+namespace litekeep::ltx {
+
+class Encoder {
+ public:
+  // Writes to out, which must outlive the encoder.
+  explicit Encoder(base::Writer* out);
+
+  // Validates and writes the header. Must be called first, once.
+  base::Status EncodeHeader(const Header& header);
+  // Compresses and writes one page (page_size bytes). Pages must follow the
+  // ordering rules of docs/format.md (snapshots: 1..commit, lock page
+  // skipped; others: strictly increasing pgno <= commit).
+  base::Status EncodePage(Pgno pgno, std::span<const uint8_t> data);
+  // Writes the end-of-pages marker, the page index and the trailer.
+  // post_apply_checksum must be 0 for NoChecksum files.
+  base::Status Close(uint64_t post_apply_checksum);
+
+  const Header& header() const { return header_; }
+  const Trailer& trailer() const { return trailer_; }
+  uint64_t bytes_written() const { return offset_; }
+  size_t page_count() const { return index_.size(); }
+
+ private:
+  base::Status WriteRaw(std::span<const uint8_t> data, bool checksum);
+
+  base::Writer* out_;
+  Header header_;
+  Trailer trailer_;
+  base::Crc64 crc_;
+  uint64_t offset_ = 0;
+  Pgno prev_pgno_ = 0;
+  bool header_done_ = false;
+  bool closed_ = false;
+  std::vector<PageIndexEntry> index_;
+  std::vector<char> compress_buf_;
+};
+
+}  // namespace litekeep::ltx

@@ -1,0 +1,97 @@
+// LTX v3 format: constants, header, trailer and page-index types, mirroring
+// docs/format.md (normative). Only this folder encodes or decodes LTX bytes.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "base/status.h"
+#include "base/types.h"
+
+namespace litekeep::ltx {
+
+inline constexpr std::array<uint8_t, 4> kMagic = {'L', 'T', 'X', '1'};
+inline constexpr size_t kHeaderSize = 100;
+inline constexpr size_t kPageHeaderSize = 6;  // pgno u32 + flags u16
+inline constexpr size_t kTrailerSize = 16;    // post-apply + file checksum
+inline constexpr uint32_t kHeaderFlagNoChecksum = 0x00000002;
+inline constexpr uint32_t kHeaderFlagMask = kHeaderFlagNoChecksum;
+inline constexpr uint16_t kPageFlagSize = 0x0001;  // current block encoding
+inline constexpr uint64_t kChecksumFlag = uint64_t{1} << 63;
+inline constexpr uint32_t kMinPageSize = 512;
+inline constexpr uint32_t kMaxPageSize = 65536;
+inline constexpr uint64_t kPendingByte = 0x40000000;
+// Compaction levels: 0 = per-sync files, 1..8 = compacted, 9 = snapshots.
+inline constexpr int kMaxLevel = 9;
+inline constexpr int kSnapshotLevel = 9;
+
+static_assert(kHeaderSize == 4 + 4 + 4 + 4 + 8 + 8 + 8 + 8 + 8 + 8 + 4 + 4 + 8 + 20);
+
+struct Header {
+  uint32_t flags = 0;
+  uint32_t page_size = 0;
+  uint32_t commit = 0;  // database size in pages after applying this file
+  TxId min_txid = 0;
+  TxId max_txid = 0;
+  int64_t timestamp_ms = 0;  // creation time, ms since the Unix epoch
+  uint64_t pre_apply_checksum = 0;
+  int64_t wal_offset = 0;
+  int64_t wal_size = 0;
+  uint32_t wal_salt1 = 0;
+  uint32_t wal_salt2 = 0;
+  uint64_t node_id = 0;
+
+  bool IsSnapshot() const { return min_txid == 1; }
+  bool NoChecksum() const { return (flags & kHeaderFlagNoChecksum) != 0; }
+
+  // Writes the 100-byte big-endian encoding (reserved bytes zero).
+  void Encode(uint8_t* out) const;
+  // Parses 100 bytes without validating them; kCorrupt on a bad magic.
+  static Result<Header> Decode(std::span<const uint8_t> in);
+  // Checks every header rule of docs/format.md; the error names the rule.
+  base::Status Validate() const;
+};
+
+struct Trailer {
+  uint64_t post_apply_checksum = 0;
+  uint64_t file_checksum = 0;
+};
+
+// One page-index entry: where a page's frame lives inside the file.
+struct PageIndexEntry {
+  Pgno pgno = 0;
+  uint64_t offset = 0;  // absolute offset of the frame's page header
+  uint64_t size = 0;    // whole frame length
+};
+
+// The lock page (holding byte 0x40000000) for a page size; never stored.
+inline Pgno LockPgno(uint32_t page_size) {
+  return static_cast<Pgno>(kPendingByte / page_size + 1);
+}
+
+// True for a power of two in [512, 65536].
+inline bool IsValidPageSize(uint32_t n) {
+  return n >= kMinPageSize && n <= kMaxPageSize && (n & (n - 1)) == 0;
+}
+
+// kChecksumFlag | CRC64-ISO(BE32(pgno) || page).
+uint64_t ChecksumPage(Pgno pgno, std::span<const uint8_t> page);
+
+// Rolling database checksum: acc = FLAG | (acc ^ ChecksumPage(p)), starting
+// at FLAG, lock page skipped. An empty database is 0x8000000000000000.
+class DatabaseChecksum {
+ public:
+  explicit DatabaseChecksum(uint32_t page_size)
+      : lock_pgno_(LockPgno(page_size)) {}
+  void AddPage(Pgno pgno, std::span<const uint8_t> page);
+  uint64_t Value() const { return value_; }
+
+ private:
+  Pgno lock_pgno_;
+  uint64_t value_ = kChecksumFlag;
+};
+
+}  // namespace litekeep::ltx

@@ -1,0 +1,80 @@
+// ReplicaClient: the one seam between litekeep and a replica's storage
+// (file, S3, Azure Blob, SFTP, GCS). Everything above storage/ sees only this
+// interface; storage/registry.cc picks the concrete backend for a URL.
+//
+// Contract (every backend, checked by tests/unit/replica_conformance_*):
+//  * Files are addressed by (level, min TXID, max TXID); the object name is
+//    built only by storage/layout.* as docs/storage_layout.md says.
+//  * WriteFile is atomic: a reader sees either no file or the whole file,
+//    never a prefix. When it returns Ok the file is durable (fsync'd /
+//    acknowledged by the store). Writing an existing name replaces it with
+//    the new content (same TXID range means same logical content).
+//  * ListFiles(level) returns every complete file of that level, sorted by
+//    min TXID then max TXID; temporary/partial uploads are never listed.
+//    An empty or missing level is an empty list, not an error.
+//  * OpenFile on a missing file returns kNotFound naming the object.
+//  * DeleteFiles ignores files that are already gone.
+//  * Transient failures (network, 5xx, throttling) are kUnavailable so the
+//    caller may retry; everything else is permanent.
+//  * Methods may be called from several threads at once.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/io.h"
+#include "base/status.h"
+#include "base/types.h"
+
+namespace litekeep::storage {
+
+// What a listing says about one LTX file.
+struct FileInfo {
+  int level = 0;
+  TxId min_txid = 0;
+  TxId max_txid = 0;
+  int64_t size = 0;     // bytes
+  TimePoint created{};  // the LTX header timestamp where the store keeps it
+};
+
+// Request counters by kind (they become metrics).
+struct RequestCounts {
+  uint64_t list = 0, get = 0, put = 0, del = 0, head = 0;
+};
+
+class ReplicaClient {
+ public:
+  virtual ~ReplicaClient() = default;
+
+  // Backend name: "file", "s3", "abs", "sftp", "gcs".
+  virtual std::string Type() const = 0;
+  // A URL naming the replica, safe to print (no secrets).
+  virtual std::string Describe() const = 0;
+
+  // Every file of one level, sorted by (min TXID, max TXID).
+  virtual Result<std::vector<FileInfo>> ListFiles(int level) = 0;
+
+  // Opens a file for reading from offset; length < 0 reads to the end.
+  virtual Result<std::unique_ptr<base::Reader>> OpenFile(
+      int level, TxId min_txid, TxId max_txid, int64_t offset = 0,
+      int64_t length = -1) = 0;
+
+  // Atomically writes a file of `size` bytes read from data. info.size is
+  // the byte count; info.created becomes the stored creation time.
+  virtual base::Status WriteFile(const FileInfo& info, base::Reader& data) = 0;
+
+  // Deletes files; missing ones are not an error.
+  virtual base::Status DeleteFiles(const std::vector<FileInfo>& files) = 0;
+
+  // Removes everything under the replica path (used by tests and `reset`).
+  virtual base::Status DeleteAll() = 0;
+
+  virtual RequestCounts request_counts() const { return {}; }
+};
+
+// The largest TXID in the replica across all levels (0 when empty).
+Result<TxId> MaxTxId(ReplicaClient& client);
+
+}  // namespace litekeep::storage

@@ -1,0 +1,54 @@
+// Shared helpers for tests: temporary directories, running the litekeep
+// binary and other commands, locating ../shared test data, SQLite helpers.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace litekeep::testing {
+
+// A fresh empty directory under the test temp dir; removed by the dtor
+// unless LITEKEEP_KEEP_TEST_DIRS is set.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string Join(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;  // -1 when killed by a signal
+  std::string out;     // stdout
+  std::string err;     // stderr
+};
+
+// Runs argv (no shell), waits, and captures stdout and stderr.
+CommandResult Run(const std::vector<std::string>& argv);
+// Runs a shell command line via /bin/sh -c.
+CommandResult RunShell(const std::string& command);
+
+// The litekeep binary under test ($LITEKEEP_BIN).
+std::string LitekeepBin();
+// ../shared (golden test data and tools).
+std::string SharedDir();
+// The source tree root.
+std::string SourceDir();
+
+// Reads a whole file; aborts the test on failure.
+std::string ReadFile(const std::string& path);
+// SHA-256 of bytes, lower-case hex.
+std::string Sha256Hex(const std::string& data);
+
+// Executes SQL on a database with the sqlite3 library; returns "" on
+// success or the error message.
+std::string ExecSql(const std::string& db_path, const std::string& sql);
+// Returns the first column of the first row as text ("" if none).
+std::string QueryOne(const std::string& db_path, const std::string& sql);
+
+}  // namespace litekeep::testing
