@@ -33,6 +33,20 @@ Result<size_t> SpanReader::Read(std::span<uint8_t> buf) {
   return n;
 }
 
+Result<size_t> BufferedReader::Read(std::span<uint8_t> buf) {
+  if (buf.empty()) return size_t{0};
+  if (pos_ == len_) {
+    if (buf.size() >= buf_.size()) return in_->Read(buf);  // large: bypass
+    LK_ASSIGN_OR_RETURN(len_, in_->Read(buf_));
+    pos_ = 0;
+    if (len_ == 0) return size_t{0};
+  }
+  size_t n = std::min(buf.size(), len_ - pos_);
+  std::memcpy(buf.data(), buf_.data() + pos_, n);
+  pos_ += n;
+  return n;
+}
+
 Status StringWriter::Write(std::span<const uint8_t> data) {
   out_->append(reinterpret_cast<const char*>(data.data()), data.size());
   return Status::Ok();

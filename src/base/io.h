@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 
@@ -41,6 +42,20 @@ class SpanReader : public Reader {
  private:
   std::span<const uint8_t> data_;
   size_t pos_ = 0;
+};
+
+// Buffers another reader (which must outlive it) to make small reads cheap.
+class BufferedReader : public Reader {
+ public:
+  explicit BufferedReader(Reader* in, size_t buffer_size = 1 << 20)
+      : in_(in), buf_(buffer_size) {}
+  Result<size_t> Read(std::span<uint8_t> buf) override;
+
+ private:
+  Reader* in_;
+  std::vector<uint8_t> buf_;
+  size_t pos_ = 0;
+  size_t len_ = 0;
 };
 
 // Appends to a std::string.

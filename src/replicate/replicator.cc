@@ -1,0 +1,449 @@
+// Replicator: WAL tailing, L0 files, snapshots and checkpoints.
+#include "replicate/replicator.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "ltx/encoder.h"
+#include "ltx/file_name.h"
+#include "sqlite/db_header.h"
+
+namespace litekeep::replicate {
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             Clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+std::string DefaultMetaDir(const std::string& db_path) {
+  return base::DirName(db_path) + "/." + base::BaseName(db_path) + "-litekeep";
+}
+
+Replicator::Replicator(ReplicatorOptions options,
+                       std::shared_ptr<storage::ReplicaClient> replica)
+    : options_(std::move(options)), replica_(std::move(replica)) {
+  if (options_.meta_dir.empty()) {
+    options_.meta_dir = DefaultMetaDir(options_.db_path);
+  }
+}
+
+Replicator::~Replicator() { Close(); }
+
+void Replicator::Close() {
+  if (in_read_) EndRead().IgnoreError();
+  reader_.Close();
+  locker_.Close();
+  db_file_.Close().IgnoreError();
+}
+
+Status Replicator::Open() {
+  const std::string& db = options_.db_path;
+  struct stat st;
+  if (::stat(db.c_str(), &st) != 0) {
+    return base::NotFoundError(
+        "database " + db +
+        " does not exist (check the path; litekeep replicates an existing "
+        "database, start the application first or restore it with "
+        "`litekeep restore`)");
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return base::InvalidArgumentError("database " + db +
+                                      " is not a regular file");
+  }
+  LK_RETURN_IF_ERROR(base::MakeDirs(options_.meta_dir)
+                         .WithContext("create local state directory"));
+  LK_ASSIGN_OR_RETURN(reader_,
+                      sqlite::Connection::Open(db, options_.busy_timeout));
+  LK_ASSIGN_OR_RETURN(std::string mode, reader_.QueryText("PRAGMA journal_mode"));
+  if (mode != "wal") {
+    spdlog::info("{}: database is in {} journal mode; switching it to WAL",
+                 db, mode);
+    auto switched = reader_.QueryText("PRAGMA journal_mode=wal");
+    if (!switched.ok() || *switched != "wal") {
+      return base::FailedPreconditionError(
+          "database " + db + " is in " + mode +
+          " journal mode and could not be switched to WAL (" +
+          (switched.ok() ? "SQLite kept " + *switched
+                         : switched.status().message()) +
+          "); stop the application, run `sqlite3 " + db +
+          " 'PRAGMA journal_mode=wal'`, and start again");
+    }
+  }
+  LK_ASSIGN_OR_RETURN(locker_,
+                      sqlite::Connection::Open(db, options_.busy_timeout));
+  LK_ASSIGN_OR_RETURN(db_file_, base::File::Open(db, O_RDONLY));
+  LK_RETURN_IF_ERROR(BeginRead());
+
+  LK_ASSIGN_OR_RETURN(replica_max_, storage::MaxTxId(*replica_));
+  pos_ = LoadPosition(options_.meta_dir + "/position.json");
+  if (pos_ && pos_->txid != replica_max_) {
+    spdlog::warn(
+        "{}: local state says TXID {} but the replica {} holds TXID {}; the "
+        "next sync writes a snapshot",
+        db, ltx::FormatTxId(pos_->txid), replica_->Describe(),
+        ltx::FormatTxId(replica_max_));
+    pos_.reset();
+  }
+  read_began_at_.reset();
+  last_checkpoint_ = std::chrono::steady_clock::now();
+  last_checkpoint_offset_ = pos_ ? pos_->offset : 0;
+  return Status::Ok();
+}
+
+Status Replicator::BeginRead() {
+  if (in_read_) return Status::Ok();
+  LK_RETURN_IF_ERROR(reader_.Exec("BEGIN"));
+  // Reading the schema makes SQLite take a WAL read lock now.
+  auto r = reader_.QueryText("SELECT count(*) FROM sqlite_master");
+  if (!r.ok()) {
+    reader_.Exec("ROLLBACK").IgnoreError();
+    return r.status();
+  }
+  in_read_ = true;
+  return Status::Ok();
+}
+
+Status Replicator::EndRead() {
+  if (!in_read_) return Status::Ok();
+  in_read_ = false;
+  return reader_.Exec("ROLLBACK");
+}
+
+Status Replicator::LockWrites() {
+  Status s = locker_.Exec("BEGIN IMMEDIATE");
+  if (!s.ok()) {
+    return base::UnavailableError(
+        "could not take the write lock on " + options_.db_path +
+        " within busy-timeout (the application holds a long write "
+        "transaction): " + s.message());
+  }
+  return Status::Ok();
+}
+
+void Replicator::UnlockWrites() { locker_.Exec("ROLLBACK").IgnoreError(); }
+
+Result<std::optional<base::File>> Replicator::OpenWal() const {
+  auto f = base::File::Open(options_.db_path + "-wal", O_RDONLY);
+  if (!f.ok()) {
+    if (f.status().code() == base::Code::kNotFound) {
+      return std::optional<base::File>();
+    }
+    return f.status();
+  }
+  return std::optional<base::File>(std::move(f).value());
+}
+
+Result<SyncResult> Replicator::Sync() { return SyncLocked(false); }
+
+Result<SyncResult> Replicator::SyncLocked(bool have_write_lock) {
+  if (!pos_) return WriteSnapshot("no replicated position yet", have_write_lock);
+  LK_ASSIGN_OR_RETURN(auto wal, OpenWal());
+  std::optional<sqlite::WalHeader> header;
+  if (wal) {
+    auto h = sqlite::ReadWalHeader(*wal);
+    if (h.ok()) {
+      header = *h;
+    } else if (h.status().code() != base::Code::kNotFound) {
+      return h.status();
+    }
+  }
+  const bool restart_ok = read_began_at_ && *read_began_at_ == *pos_;
+  if (!header) {
+    if (pos_->offset == 0) return SyncResult{};
+    if (restart_ok) return SyncResult{};  // checkpointed and truncated by us
+    return WriteSnapshot("the WAL was truncated by another process",
+                         have_write_lock);
+  }
+  if (header->page_size != pos_->page_size) {
+    return WriteSnapshot("the page size changed", have_write_lock);
+  }
+  if (pos_->SameGeneration(*header)) {
+    LK_ASSIGN_OR_RETURN(auto scan, sqlite::ScanWal(*wal, *header, pos_->offset,
+                                                   pos_->checksum));
+    if (scan.empty()) return SyncResult{};
+    return WriteIncremental(*header, scan, *wal);
+  }
+  // A new WAL generation. It is lossless only when our read transaction
+  // began exactly at the replicated end of the old one, and one restart
+  // (checkpoint sequence + 1) happened since.
+  const bool one_restart = pos_->offset == 0 ||
+                           (header->checkpoint_seq == pos_->checkpoint_seq + 1 &&
+                            header->salt1 == pos_->salt1 + 1);
+  if (restart_ok && one_restart) {
+    LK_ASSIGN_OR_RETURN(
+        auto scan, sqlite::ScanWal(*wal, *header, sqlite::kWalHeaderSize,
+                                   header->checksum));
+    if (scan.empty()) return SyncResult{};
+    return WriteIncremental(*header, scan, *wal);
+  }
+  return WriteSnapshot(
+      "the WAL was restarted while litekeep could not follow it (stopped, or a "
+      "checkpoint by another process)",
+      have_write_lock);
+}
+
+Result<SyncResult> Replicator::WriteIncremental(const sqlite::WalHeader& header,
+                                                const sqlite::WalScan& scan,
+                                                const base::File& wal) {
+  const TxId txid = pos_->txid + 1;
+  ltx::Header h;
+  h.flags = ltx::kHeaderFlagNoChecksum;
+  h.page_size = header.page_size;
+  h.commit = scan.commit;
+  h.min_txid = txid;
+  h.max_txid = txid;
+  h.timestamp_ms = NowMs();
+  h.wal_offset = scan.start_offset;
+  h.wal_size = scan.end_offset - scan.start_offset;
+  h.wal_salt1 = header.salt1;
+  h.wal_salt2 = header.salt2;
+
+  std::string tmp = options_.meta_dir + "/" + ltx::FormatFileName(txid, txid) +
+                    ".tmp";
+  {
+    LK_ASSIGN_OR_RETURN(base::File out,
+                        base::File::Open(tmp, O_WRONLY | O_CREAT | O_TRUNC));
+    base::FileWriter writer(&out);
+    ltx::Encoder enc(&writer);
+    LK_RETURN_IF_ERROR(enc.EncodeHeader(h));
+    std::vector<uint8_t> frame(sqlite::kWalFrameHeaderSize + header.page_size);
+    for (const auto& [pgno, offset] : scan.pages) {
+      if (pgno == ltx::LockPgno(header.page_size)) continue;
+      LK_RETURN_IF_ERROR(wal.ReadFullAt(frame.data(), frame.size(), offset));
+      auto fh = sqlite::WalFrameHeader::Decode(frame.data());
+      if (fh.salt1 != header.salt1 || fh.salt2 != header.salt2 ||
+          fh.pgno != pgno) {
+        ::unlink(tmp.c_str());
+        return base::UnavailableError(options_.db_path +
+                                      ": WAL changed while reading it; retrying");
+      }
+      LK_RETURN_IF_ERROR(enc.EncodePage(
+          pgno, {frame.data() + sqlite::kWalFrameHeaderSize, header.page_size}));
+    }
+    LK_RETURN_IF_ERROR(enc.Close(0));
+    LK_RETURN_IF_ERROR(out.Sync());
+  }
+  LK_ASSIGN_OR_RETURN(SyncResult result, Upload(h, tmp, scan.pages.size()));
+  Position next;
+  next.txid = txid;
+  next.page_size = header.page_size;
+  next.salt1 = header.salt1;
+  next.salt2 = header.salt2;
+  next.checkpoint_seq = header.checkpoint_seq;
+  next.offset = scan.end_offset;
+  next.checksum = scan.checksum;
+  LK_RETURN_IF_ERROR(CommitPosition(next));
+  return result;
+}
+
+Result<SyncResult> Replicator::WriteSnapshot(const std::string& reason,
+                                             bool have_write_lock) {
+  // Under the write lock no frame can be appended: find the end of the
+  // committed WAL and restart our read transaction exactly there.
+  if (!have_write_lock) LK_RETURN_IF_ERROR(LockWrites());
+  struct Unlock {
+    Replicator* r;
+    bool active;
+    ~Unlock() {
+      if (active) r->UnlockWrites();
+    }
+  } unlock{this, !have_write_lock};
+
+  LK_ASSIGN_OR_RETURN(auto wal, OpenWal());
+  std::optional<sqlite::WalHeader> header;
+  sqlite::WalScan scan;
+  if (wal) {
+    auto h = sqlite::ReadWalHeader(*wal);
+    if (h.ok()) {
+      header = *h;
+      LK_ASSIGN_OR_RETURN(scan, sqlite::ScanWal(*wal, *header,
+                                                sqlite::kWalHeaderSize,
+                                                header->checksum));
+    } else if (h.status().code() != base::Code::kNotFound) {
+      return h.status();
+    }
+  }
+  LK_ASSIGN_OR_RETURN(auto db_header, sqlite::ReadDbHeader(db_file_));
+  const uint32_t page_size = header ? header->page_size : db_header.page_size;
+  uint32_t commit = scan.commit;
+  if (commit == 0) {
+    LK_ASSIGN_OR_RETURN(int64_t size, db_file_.Size());
+    commit = db_header.page_count != 0
+                 ? db_header.page_count
+                 : static_cast<uint32_t>(size / page_size);
+  }
+  LK_RETURN_IF_ERROR(EndRead());
+  LK_RETURN_IF_ERROR(BeginRead());
+
+  Position next;
+  next.txid = std::max(replica_max_, pos_ ? pos_->txid : 0) + 1;
+  next.page_size = page_size;
+  if (header) {
+    next.salt1 = header->salt1;
+    next.salt2 = header->salt2;
+    next.checkpoint_seq = header->checkpoint_seq;
+    next.offset = scan.empty() ? sqlite::kWalHeaderSize : scan.end_offset;
+    next.checksum = scan.empty() ? header->checksum : scan.checksum;
+  }
+  Position began = next;
+  unlock.active = false;
+  if (!have_write_lock) UnlockWrites();
+
+  // Our read transaction now pins the database image at `next`: pages not in
+  // the WAL come from the database file, which no checkpoint may change past
+  // our read mark.
+  ltx::Header h;
+  h.flags = ltx::kHeaderFlagNoChecksum;
+  h.page_size = page_size;
+  h.commit = commit;
+  h.min_txid = next.txid;
+  h.max_txid = next.txid;
+  h.timestamp_ms = NowMs();
+  if (header) {
+    h.wal_offset = sqlite::kWalHeaderSize;
+    h.wal_size = next.offset - static_cast<int64_t>(sqlite::kWalHeaderSize);
+    h.wal_salt1 = header->salt1;
+    h.wal_salt2 = header->salt2;
+  }
+  std::string tmp = options_.meta_dir + "/" +
+                    ltx::FormatFileName(next.txid, next.txid) + ".tmp";
+  uint64_t pages = 0;
+  {
+    LK_ASSIGN_OR_RETURN(base::File out,
+                        base::File::Open(tmp, O_WRONLY | O_CREAT | O_TRUNC));
+    base::FileWriter writer(&out);
+    ltx::Encoder enc(&writer);
+    LK_RETURN_IF_ERROR(enc.EncodeHeader(h));
+    std::vector<uint8_t> frame(sqlite::kWalFrameHeaderSize + page_size);
+    uint8_t* page = frame.data() + sqlite::kWalFrameHeaderSize;
+    const Pgno lock = ltx::LockPgno(page_size);
+    for (Pgno pgno = 1; pgno <= commit; ++pgno) {
+      if (pgno == lock) continue;
+      auto it = scan.pages.find(pgno);
+      if (it != scan.pages.end()) {
+        LK_RETURN_IF_ERROR(wal->ReadFullAt(frame.data(), frame.size(),
+                                           it->second));
+        auto fh = sqlite::WalFrameHeader::Decode(frame.data());
+        if (fh.salt1 != header->salt1 || fh.salt2 != header->salt2 ||
+            fh.pgno != pgno) {
+          ::unlink(tmp.c_str());
+          return base::UnavailableError(
+              options_.db_path + ": WAL changed while taking a snapshot; retrying");
+        }
+      } else {
+        LK_RETURN_IF_ERROR(db_file_.ReadFullAt(
+            page, page_size, static_cast<int64_t>(pgno - 1) * page_size));
+      }
+      LK_RETURN_IF_ERROR(enc.EncodePage(pgno, {page, page_size}));
+      ++pages;
+    }
+    LK_RETURN_IF_ERROR(enc.Close(0));
+    LK_RETURN_IF_ERROR(out.Sync());
+  }
+  LK_ASSIGN_OR_RETURN(SyncResult result, Upload(h, tmp, pages));
+  result.snapshot = true;
+  result.reason = reason;
+  LK_RETURN_IF_ERROR(CommitPosition(next));
+  read_began_at_ = began;
+  spdlog::info("{}: snapshot written as TXID {} ({} pages, {} bytes): {}",
+               options_.db_path, ltx::FormatTxId(next.txid), pages,
+               result.bytes, reason);
+  return result;
+}
+
+Result<SyncResult> Replicator::Upload(const ltx::Header& header,
+                                      const std::string& tmp_path,
+                                      uint64_t pages) {
+  LK_ASSIGN_OR_RETURN(base::File f, base::File::Open(tmp_path, O_RDONLY));
+  LK_ASSIGN_OR_RETURN(int64_t size, f.Size());
+  storage::FileInfo info;
+  info.level = 0;
+  info.min_txid = header.min_txid;
+  info.max_txid = header.max_txid;
+  info.size = size;
+  info.created = TimePoint(std::chrono::milliseconds(header.timestamp_ms));
+  base::FileReader reader(std::move(f));
+  Status s = replica_->WriteFile(info, reader);
+  ::unlink(tmp_path.c_str());
+  if (!s.ok()) {
+    return s.WithContext("upload " + ltx::FormatFileName(info.min_txid,
+                                                         info.max_txid) +
+                         " to " + replica_->Describe());
+  }
+  replica_max_ = std::max(replica_max_, header.max_txid);
+  SyncResult r;
+  r.txid = header.max_txid;
+  r.pages = pages;
+  r.bytes = static_cast<uint64_t>(size);
+  return r;
+}
+
+Status Replicator::CommitPosition(const Position& pos) {
+  pos_ = pos;
+  return SavePosition(options_.meta_dir + "/position.json", pos);
+}
+
+Status Replicator::MaybeCheckpoint() {
+  if (!pos_ || pos_->offset == 0) return Status::Ok();
+  const int64_t frame_size = sqlite::kWalFrameHeaderSize + pos_->page_size;
+  const int64_t frames =
+      (pos_->offset - static_cast<int64_t>(sqlite::kWalHeaderSize)) / frame_size;
+  const int64_t grown = (pos_->offset - last_checkpoint_offset_) / frame_size;
+  if (frames >= options_.truncate_page_n) return Checkpoint(true);
+  if (grown >= options_.min_checkpoint_page_count) return Checkpoint(false);
+  if (grown > 0 && std::chrono::steady_clock::now() - last_checkpoint_ >=
+                       options_.checkpoint_interval) {
+    return Checkpoint(false);
+  }
+  return Status::Ok();
+}
+
+Status Replicator::Checkpoint(bool truncate) {
+  LK_RETURN_IF_ERROR(LockWrites());
+  auto synced = SyncLocked(true);
+  if (!synced.ok()) {
+    UnlockWrites();
+    return synced.status();
+  }
+  Status s = EndRead();
+  sqlite::CheckpointResult cp;
+  if (s.ok()) {
+    auto r = reader_.Checkpoint(sqlite::CheckpointMode::kPassive);
+    if (r.ok()) {
+      cp = *r;
+    } else {
+      s = r.status();
+    }
+  }
+  Status begin = BeginRead();
+  if (begin.ok()) read_began_at_ = pos_;
+  UnlockWrites();
+  LK_RETURN_IF_ERROR(s);
+  LK_RETURN_IF_ERROR(begin);
+  last_checkpoint_ = std::chrono::steady_clock::now();
+  last_checkpoint_offset_ = pos_ ? pos_->offset : 0;
+  spdlog::debug("{}: checkpoint PASSIVE: {} of {} frames", options_.db_path,
+                cp.checkpointed_frames, cp.log_frames);
+  if (truncate && cp.complete()) {
+    // TRUNCATE needs the write lock and no readers; the next generation
+    // change is then not provably lossless, so it costs a snapshot.
+    LK_RETURN_IF_ERROR(EndRead());
+    auto r = reader_.Checkpoint(sqlite::CheckpointMode::kTruncate);
+    read_began_at_.reset();
+    LK_RETURN_IF_ERROR(BeginRead());
+    if (!r.ok()) return r.status();
+    spdlog::info("{}: WAL truncated after {} frames", options_.db_path,
+                 cp.log_frames);
+  }
+  return Status::Ok();
+}
+
+}  // namespace litekeep::replicate

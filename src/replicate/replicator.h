@@ -1,0 +1,114 @@
+// The core replication loop for one database (DESIGN §2 steps 1-4): holds a
+// long-lived read transaction, turns newly committed WAL frames into one L0
+// LTX file per sync, writes a snapshot when continuity with the replica
+// cannot be proven, and runs litekeep's own checkpoints only after the
+// frames they copy back are replicated. docs/architecture.md explains why
+// this never ships a partial transaction and never leaves a silent gap.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/io.h"
+#include "base/status.h"
+#include "ltx/format.h"
+#include "replicate/position.h"
+#include "sqlite/connection.h"
+#include "sqlite/wal.h"
+#include "storage/replica_client.h"
+
+namespace litekeep::replicate {
+
+struct ReplicatorOptions {
+  std::string db_path;   // the database to replicate
+  std::string meta_dir;  // local state; empty: .<db>-litekeep beside it
+  std::chrono::milliseconds busy_timeout{1000};
+  int64_t min_checkpoint_page_count = 1000;
+  int64_t truncate_page_n = 121359;
+  std::chrono::milliseconds checkpoint_interval{std::chrono::minutes(1)};
+};
+
+// What one Sync wrote.
+struct SyncResult {
+  TxId txid = 0;           // TXID written, 0 when nothing was new
+  bool snapshot = false;   // a full image (continuity was lost or first sync)
+  uint64_t pages = 0;
+  uint64_t bytes = 0;      // LTX bytes uploaded
+  std::string reason;      // why a snapshot was written
+};
+
+// The hidden local state directory for a database: "<dir>/.<name>-litekeep".
+std::string DefaultMetaDir(const std::string& db_path);
+
+class Replicator {
+ public:
+  Replicator(ReplicatorOptions options,
+             std::shared_ptr<storage::ReplicaClient> replica);
+  ~Replicator();
+  Replicator(const Replicator&) = delete;
+  Replicator& operator=(const Replicator&) = delete;
+
+  // Opens the database (switching it to WAL mode if needed), starts the read
+  // transaction and loads the local position, checking it against the
+  // replica. Errors name the database and what to do.
+  Status Open();
+
+  // Ships every transaction committed since the last sync as one L0 file,
+  // or a snapshot when continuity with the replica cannot be proven.
+  // Returns only after the file is durable in the replica and the local
+  // position is saved.
+  Result<SyncResult> Sync();
+
+  // Runs the checkpoint policy: PASSIVE when the WAL reaches
+  // min_checkpoint_page_count or checkpoint_interval passed, TRUNCATE past
+  // truncate_page_n. Checkpoints only frames already replicated.
+  Status MaybeCheckpoint();
+  // Syncs everything under the database's write lock, then checkpoints.
+  // truncate: also truncate the WAL file (the next generation change then
+  // costs a snapshot, see docs/architecture.md).
+  Status Checkpoint(bool truncate);
+
+  void Close();
+
+  const std::string& db_path() const { return options_.db_path; }
+  const std::string& meta_dir() const { return options_.meta_dir; }
+  // Last TXID durably in the replica (0 before the first sync).
+  TxId replicated_txid() const { return pos_ ? pos_->txid : replica_max_; }
+  std::optional<Position> position() const { return pos_; }
+  storage::ReplicaClient& replica() { return *replica_; }
+
+ private:
+  struct WalState;
+  Result<SyncResult> SyncLocked(bool have_write_lock);
+  Result<SyncResult> WriteSnapshot(const std::string& reason,
+                                   bool have_write_lock);
+  Result<SyncResult> WriteIncremental(const sqlite::WalHeader& header,
+                                      const sqlite::WalScan& scan,
+                                      const base::File& wal);
+  Result<SyncResult> Upload(const ltx::Header& header,
+                            const std::string& tmp_path, uint64_t pages);
+  Status CommitPosition(const Position& pos);
+  Status BeginRead();
+  Status EndRead();
+  Status LockWrites();
+  void UnlockWrites();
+  Result<std::optional<base::File>> OpenWal() const;
+
+  ReplicatorOptions options_;
+  std::shared_ptr<storage::ReplicaClient> replica_;
+  sqlite::Connection reader_;  // holds the long-lived read transaction
+  sqlite::Connection locker_;  // takes the write lock (BEGIN IMMEDIATE)
+  base::File db_file_;
+  bool in_read_ = false;
+  std::optional<Position> pos_;  // nullopt: next sync writes a snapshot
+  // The position at which reader_'s current read transaction began while
+  // the WAL ended exactly there; a WAL restart is lossless only then.
+  std::optional<Position> read_began_at_;
+  TxId replica_max_ = 0;
+  int64_t last_checkpoint_offset_ = 0;
+  std::chrono::steady_clock::time_point last_checkpoint_;
+};
+
+}  // namespace litekeep::replicate

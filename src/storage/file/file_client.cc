@@ -1,0 +1,145 @@
+// Local-directory replica backend.
+#include "storage/file/file_client.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <filesystem>
+#include <vector>
+
+#include "ltx/file_name.h"
+#include "storage/layout.h"
+
+namespace litekeep::storage {
+namespace {
+
+std::atomic<uint64_t> g_tmp_counter{0};
+
+}  // namespace
+
+FileReplicaClient::FileReplicaClient(std::string root) : root_(std::move(root)) {
+  while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
+}
+
+Result<std::vector<FileInfo>> FileReplicaClient::ListFiles(int level) {
+  ++lists_;
+  std::vector<FileInfo> out;
+  std::string dir = LtxLevelDir(root_, level);
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT) return out;
+    return base::ErrnoError("list replica directory " + dir, errno);
+  }
+  while (dirent* e = ::readdir(d)) {
+    auto range = ltx::ParseFileName(e->d_name);
+    if (!range) continue;  // temporary files and strangers are not listed
+    std::string path = dir + "/" + e->d_name;
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) continue;  // deleted meanwhile
+    FileInfo info;
+    info.level = level;
+    info.min_txid = range->min_txid;
+    info.max_txid = range->max_txid;
+    info.size = st.st_size;
+    info.created = TimePoint(std::chrono::duration_cast<TimePoint::duration>(
+        std::chrono::seconds(st.st_mtim.tv_sec) +
+        std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
+    out.push_back(info);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end(), [](const FileInfo& a, const FileInfo& b) {
+    return a.min_txid != b.min_txid ? a.min_txid < b.min_txid
+                                    : a.max_txid < b.max_txid;
+  });
+  return out;
+}
+
+Result<std::unique_ptr<base::Reader>> FileReplicaClient::OpenFile(
+    int level, TxId min_txid, TxId max_txid, int64_t offset, int64_t length) {
+  ++gets_;
+  std::string path = LtxFilePath(root_, level, min_txid, max_txid);
+  LK_ASSIGN_OR_RETURN(base::File f, base::File::Open(path, O_RDONLY));
+  return std::unique_ptr<base::Reader>(
+      new base::FileReader(std::move(f), offset, length));
+}
+
+base::Status FileReplicaClient::WriteFile(const FileInfo& info,
+                                          base::Reader& data) {
+  ++puts_;
+  std::string dir = LtxLevelDir(root_, info.level);
+  LK_RETURN_IF_ERROR(base::MakeDirs(dir));
+  std::string path = LtxFilePath(root_, info.level, info.min_txid, info.max_txid);
+  std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" +
+                    std::to_string(g_tmp_counter.fetch_add(1));
+  auto write = [&]() -> base::Status {
+    LK_ASSIGN_OR_RETURN(base::File f,
+                        base::File::Open(tmp, O_WRONLY | O_CREAT | O_TRUNC));
+    std::vector<uint8_t> buf(1 << 20);
+    for (;;) {
+      LK_ASSIGN_OR_RETURN(size_t n, data.Read(buf));
+      if (n == 0) break;
+      LK_RETURN_IF_ERROR(f.WriteAll(buf.data(), n));
+    }
+    LK_RETURN_IF_ERROR(f.Sync());
+    if (info.created != TimePoint{}) {
+      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    info.created.time_since_epoch())
+                    .count();
+      struct timespec times[2];
+      times[0].tv_sec = times[1].tv_sec = ns / 1000000000;
+      times[0].tv_nsec = times[1].tv_nsec = ns % 1000000000;
+      if (::futimens(f.fd(), times) != 0) {
+        return base::ErrnoError("set time of " + tmp, errno);
+      }
+    }
+    LK_RETURN_IF_ERROR(f.Close());
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+      return base::ErrnoError("rename " + tmp + " to " + path, errno);
+    }
+    return base::SyncDir(dir);
+  };
+  base::Status s = write();
+  if (!s.ok()) ::unlink(tmp.c_str());
+  return s;
+}
+
+base::Status FileReplicaClient::DeleteFiles(const std::vector<FileInfo>& files) {
+  std::vector<std::string> dirs;
+  for (const auto& f : files) {
+    ++dels_;
+    std::string path = LtxFilePath(root_, f.level, f.min_txid, f.max_txid);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return base::ErrnoError("delete " + path, errno);
+    }
+    std::string dir = LtxLevelDir(root_, f.level);
+    if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
+  }
+  for (const auto& dir : dirs) {
+    base::Status s = base::SyncDir(dir);
+    if (!s.ok() && s.code() != base::Code::kNotFound) return s;
+  }
+  return base::Status::Ok();
+}
+
+base::Status FileReplicaClient::DeleteAll() {
+  std::error_code ec;
+  std::filesystem::remove_all(root_ + "/ltx", ec);
+  if (ec) return base::IoError("delete " + root_ + "/ltx: " + ec.message());
+  return base::Status::Ok();
+}
+
+RequestCounts FileReplicaClient::request_counts() const {
+  RequestCounts c;
+  c.list = lists_;
+  c.get = gets_;
+  c.put = puts_;
+  c.del = dels_;
+  return c;
+}
+
+}  // namespace litekeep::storage

@@ -1,0 +1,39 @@
+// The local-directory replica backend ("file" type). Layout:
+// <root>/ltx/<level>/<min:016x>-<max:016x>.ltx; a file's mtime holds its
+// creation time (as Litestream does). Writes go to a temporary name in the
+// same directory, are fsync'd, renamed into place, and the directory is
+// fsync'd, so a file is either absent or complete and durable.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "storage/replica_client.h"
+
+namespace litekeep::storage {
+
+class FileReplicaClient : public ReplicaClient {
+ public:
+  // root: the replica directory (created on first write).
+  explicit FileReplicaClient(std::string root);
+
+  std::string Type() const override { return "file"; }
+  std::string Describe() const override { return "file://" + root_; }
+  const std::string& root() const { return root_; }
+
+  Result<std::vector<FileInfo>> ListFiles(int level) override;
+  Result<std::unique_ptr<base::Reader>> OpenFile(int level, TxId min_txid,
+                                                 TxId max_txid, int64_t offset,
+                                                 int64_t length) override;
+  base::Status WriteFile(const FileInfo& info, base::Reader& data) override;
+  base::Status DeleteFiles(const std::vector<FileInfo>& files) override;
+  base::Status DeleteAll() override;
+  RequestCounts request_counts() const override;
+
+ private:
+  std::string root_;
+  std::atomic<uint64_t> lists_{0}, gets_{0}, puts_{0}, dels_{0};
+};
+
+}  // namespace litekeep::storage
