@@ -36,7 +36,9 @@ bool HasReplicaFileNameForm(std::string_view name) {
   }
   auto hex = [](std::string_view s) {
     return std::all_of(s.begin(), s.end(),
-                       [](char c) { return std::isxdigit(c) != 0; });
+                       [](char c) {
+                         return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+                       });
   };
   return hex(name.substr(0, 16)) && hex(name.substr(17, 16));
 }
