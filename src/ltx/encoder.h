@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -35,6 +36,8 @@ class Encoder {
 
  private:
   base::Status WriteRaw(std::span<const uint8_t> data, bool checksum);
+  // The rules of docs/format.md §3 for the next page.
+  base::Status CheckPage(Pgno pgno, size_t size) const;
 
   base::Writer* out_;
   Header header_;
@@ -45,7 +48,9 @@ class Encoder {
   bool header_done_ = false;
   bool closed_ = false;
   std::vector<PageIndexEntry> index_;
-  std::vector<char> compress_buf_;
+  std::vector<char> compress_buf_;  // page header + size field + block
+  // Database checksum of a checksummed snapshot's pages, checked by Close.
+  std::optional<DatabaseChecksum> db_checksum_;
 };
 
 }  // namespace litekeep::ltx

@@ -22,7 +22,8 @@ struct TxRange {
   TxId min_txid;
   TxId max_txid;
 };
-// Parses a canonical file name (exactly 16+1+16 lower/upper hex + ".ltx").
+// Parses a canonical file name (exactly 16+1+16 lower/upper hex + ".ltx");
+// nullopt for any other name and for a range that is not 1 <= min <= max.
 std::optional<TxRange> ParseFileName(std::string_view name);
 
 }  // namespace litekeep::ltx

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "base/status.h"
 #include "base/types.h"
@@ -68,14 +69,30 @@ struct PageIndexEntry {
 };
 
 // The lock page (holding byte 0x40000000) for a page size; never stored.
-inline Pgno LockPgno(uint32_t page_size) {
+constexpr Pgno LockPgno(uint32_t page_size) {
   return static_cast<Pgno>(kPendingByte / page_size + 1);
 }
 
 // True for a power of two in [512, 65536].
-inline bool IsValidPageSize(uint32_t n) {
+constexpr bool IsValidPageSize(uint32_t n) {
   return n >= kMinPageSize && n <= kMaxPageSize && (n & (n - 1)) == 0;
 }
+static_assert(IsValidPageSize(512) && IsValidPageSize(4096) &&
+              IsValidPageSize(65536) && !IsValidPageSize(256) &&
+              !IsValidPageSize(131072) && !IsValidPageSize(3000));
+static_assert(LockPgno(4096) == 262145 && LockPgno(512) == 2097153 &&
+              LockPgno(65536) == 16385);
+
+// kCorrupt "offset N: <rule>: <details>" (docs/format.md §8); callers that
+// know the file name prefix it with WithContext(name).
+base::Status CorruptAt(uint64_t offset, std::string_view rule,
+                       std::string_view details);
+
+// Checks the trailer rules of docs/format.md §5-6 (NoChecksum => post 0,
+// else bit 63; file checksum bit 63; Commit 0 => post 0x8000000000000000).
+// trailer_offset is where the trailer starts, for the error text.
+base::Status ValidateTrailer(const Header& header, const Trailer& trailer,
+                             uint64_t trailer_offset);
 
 // kChecksumFlag | CRC64-ISO(BE32(pgno) || page).
 uint64_t ChecksumPage(Pgno pgno, std::span<const uint8_t> page);
