@@ -304,6 +304,7 @@ Status ApplyQuery(std::string_view url, const UrlParts& parts,
                   const std::vector<std::string_view>& allowed,
                   ReplicaConfig* r, std::set<std::string>* keys) {
   bool path_style_given = false;
+  bool endpoint_given = false;
   for (const auto& [raw_name, value] : parts.query) {
     std::string name = KebabCase(raw_name);
     bool known = false;
@@ -327,10 +328,11 @@ Status ApplyQuery(std::string_view url, const UrlParts& parts,
     }
     keys->insert(name);
     if (name == "force-path-style") path_style_given = true;
+    if (name == "endpoint") endpoint_given = true;
   }
   // An endpoint in the query means path style unless forcePathStyle says
   // otherwise (Litestream does the same).
-  if (keys->count("endpoint") && !path_style_given) {
+  if (endpoint_given && !path_style_given && r->type == "s3") {
     r->force_path_style = true;
     keys->insert("force-path-style");
   }
