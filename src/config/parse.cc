@@ -364,6 +364,7 @@ Result<Config> ParseRoot(const Walker& w, const YAML::Node& root,
   ReplicaNode globals;
   const Entry* dbs = nullptr;
   for (const Entry& e : entries) {
+    if (e.key.rfind("x-", 0) == 0) continue;  // user extension (anchors)
     if (e.key == "dbs") {
       dbs = &e;
       continue;

@@ -217,6 +217,11 @@ void ApplyReplicaDefaults(const Config& config, ReplicaConfig* replica) {
   fill(replica->sse_customer_key_path, d.sse_customer_key_path);
   fill(replica->sse_kms_key_id, d.sse_kms_key_id);
   if (d.skip_verify) replica->skip_verify = true;
+  // URLs cannot carry a sync interval: a replica still at the default takes
+  // the configured one.
+  if (replica->sync_interval == ReplicaConfig().sync_interval) {
+    replica->sync_interval = d.sync_interval;
+  }
   if (!replica->retention) replica->retention = config.retention;
   if (!replica->retention_check_interval) {
     replica->retention_check_interval = config.retention_check_interval;

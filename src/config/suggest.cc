@@ -78,6 +78,7 @@ std::string SuggestKey(std::string_view key,
   if (!best.empty() && best_distance <= limit) {
     return " (did you mean \"" + std::string(best) + "\"?)";
   }
+  if (known.size() > 24) return " (docs/config.md lists the keys)";
   std::vector<std::string_view> sorted = known;
   std::sort(sorted.begin(), sorted.end());
   std::string list;

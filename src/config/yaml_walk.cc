@@ -57,7 +57,11 @@ Status Walker::CollectEntries(const YAML::Node& map, int line,
     }
     std::string key = written;
     if (!Contains(known, key)) key = KebabCase(written);
-    if (!Contains(known, key)) {
+    // "x-..." keys at the top level hold YAML anchors (as in Compose files).
+    bool extension = depth == 0 && where == "top level" &&
+                     written.rfind("x-", 0) == 0;
+    if (extension) key = written;
+    if (!extension && !Contains(known, key)) {
       return Error(key_line, "unknown key \"" + written + "\" in " +
                                  std::string(where) +
                                  SuggestKey(written, known));
