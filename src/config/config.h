@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,6 +55,33 @@ struct ReplicaConfig {
   std::optional<Duration> snapshot_interval;
   std::optional<Duration> validation_interval;
 
+  // More S3 settings (Litestream 0.5). Unset optionals mean "backend default".
+  std::string storage_class;
+  std::optional<int64_t> part_size;  // bytes ("5MiB", "10MB" or a number)
+  std::optional<int64_t> concurrency;
+  std::optional<bool> sign_payload;
+  std::optional<bool> require_content_md5;
+  std::string sse_customer_algorithm;
+  std::string sse_customer_key;  // secret
+  std::string sse_customer_key_path;
+  std::string sse_kms_key_id;
+
+  // More Azure Blob settings.
+  std::string sas_token;  // secret
+
+  // More SFTP settings.
+  std::string host_key;  // expected host public key (authorized_keys form)
+  std::optional<bool> concurrent_writes;
+
+  // Replica behaviour (Litestream 0.5).
+  std::optional<int64_t> max_sync_ltx_files;
+  std::optional<bool> auto_recover;
+
+  // Keys Litestream knows that litekeep accepts but does not act on yet
+  // (e.g. WebDAV/NATS settings): canonical key -> value as written. Values
+  // of secret keys are kept but never printed by Redacted().
+  std::map<std::string, std::string> unused;
+
   int line = 0;  // YAML line where this replica was defined (0: CLI)
 };
 
@@ -74,6 +102,14 @@ struct DbConfig {
   Duration busy_timeout{std::chrono::seconds(1)};
   int64_t min_checkpoint_page_count = 1000;
   int64_t truncate_page_n = 121359;
+  int64_t max_checkpoint_page_count = 10000;  // 0.3 key
+
+  // Litestream 0.5 extras.
+  std::string meta_dir;  // dir entries: per-database state under this dir
+  std::optional<int64_t> max_sync_wal_bytes;
+  bool restore_if_db_not_exists = false;
+  std::optional<Duration> snapshot_interval;   // per-db `snapshot.interval`
+  std::optional<Duration> snapshot_retention;  // per-db `snapshot.retention`
 
   std::vector<ReplicaConfig> replicas;  // `replica:` becomes one item
   int line = 0;
@@ -83,6 +119,7 @@ struct LoggingConfig {
   std::string level = "info";  // debug, info, warn, error
   std::string type = "text";   // text, json
   bool to_stderr = true;
+  bool source = false;  // 0.5 `logging.source`: add source file:line
 };
 
 // Compaction level schedule: levels[i] is level i+1 (default 30s, 5m, 1h).
@@ -100,6 +137,28 @@ struct Config {
   Duration retention{std::chrono::hours(24)};
   Duration retention_check_interval{std::chrono::hours(1)};
   std::string source;  // file the config came from, for messages
+
+  // Litestream 0.5 top-level keys.
+  std::string mcp_addr;                   // `mcp-addr`
+  bool retention_enabled = true;          // `retention: {enabled: ...}`
+  Duration l0_retention{std::chrono::minutes(5)};
+  Duration l0_retention_check_interval{std::chrono::seconds(15)};
+  bool verify_compaction = false;
+  std::optional<Duration> validation_interval;  // `validation.interval`
+  std::string heartbeat_url;
+  Duration heartbeat_interval{std::chrono::minutes(5)};
+  Duration shutdown_sync_timeout{std::chrono::seconds(30)};
+  Duration shutdown_sync_interval{std::chrono::milliseconds(500)};
+
+  // Replica settings written at the top level (0.5: any replica key;
+  // 0.3: access-key-id/secret-access-key). They are already merged into
+  // every replica in dbs; kept so that a replica URL given on the command
+  // line can be completed with ApplyReplicaDefaults.
+  ReplicaConfig replica_defaults;
+
+  // Keys Litestream knows that litekeep accepts but does not act on yet
+  // (e.g. `socket`): dotted key path -> value as written.
+  std::map<std::string, std::string> unused;
 };
 
 // Parses YAML text. source names the file in errors ("litekeep.yml:12: ...").
@@ -111,8 +170,8 @@ Result<Config> Parse(std::string_view yaml, const std::string& source,
 Result<Config> LoadFile(const std::string& path, bool expand_env);
 
 // The config path to use when -config is not given: $LITEKEEP_CONFIG, then
-// /etc/litekeep.yml, then /etc/litestream.yml (first that exists; else the
-// first candidate).
+// $LITESTREAM_CONFIG, then /etc/litekeep.yml, then /etc/litestream.yml
+// (first that exists; else the first candidate).
 std::string DefaultConfigPath();
 
 // Parses a replica URL (s3://, abs://, sftp://, gcs://, gs://, file://, or a
@@ -128,5 +187,17 @@ std::string ExpandEnv(std::string_view text);
 
 // A replica URL or description that is safe to print (no secrets).
 std::string Redacted(const ReplicaConfig& replica);
+
+// Formats a duration the way Go prints it ("1h30m0s", "500ms", "0s").
+std::string FormatDuration(Duration d);
+
+// Fills the empty fields of a replica (typically from a command-line URL)
+// with the top-level replica settings of config (credentials, region, ...).
+// Fields the replica already has are kept.
+void ApplyReplicaDefaults(const Config& config, ReplicaConfig* replica);
+
+// "~" and "~/x" become the home directory; relative paths become absolute
+// against the current directory (what Litestream does for db paths).
+Result<std::string> ExpandPath(std::string_view path);
 
 }  // namespace litekeep::config

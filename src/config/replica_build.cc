@@ -1,0 +1,196 @@
+// Building a ReplicaConfig from a `replica:` map or a `replicas:` item:
+// explicit keys, then the url, then top-level defaults; type inference;
+// per-type checks that the replica has a destination.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/internal.h"
+#include "config/yaml_walk.h"
+
+namespace litekeep::config::internal {
+namespace {
+
+std::vector<std::string_view> Names(bool top_level_only) {
+  std::vector<std::string_view> names;
+  for (const ReplicaKey& k : ReplicaKeys()) {
+    if (!top_level_only || k.top_level) names.push_back(k.name);
+  }
+  return names;
+}
+
+// "the s3 replica on line 12" style prefix pieces.
+std::string What(const ReplicaConfig& r) { return r.type + " replica"; }
+
+}  // namespace
+
+const std::vector<std::string_view>& ReplicaKeyNames() {
+  static const auto* names = new std::vector<std::string_view>(Names(false));
+  return *names;
+}
+
+const std::vector<std::string_view>& TopLevelReplicaKeyNames() {
+  static const auto* names = new std::vector<std::string_view>(Names(true));
+  return *names;
+}
+
+Status ReadReplicaEntry(const Walker& w, const Entry& e, ReplicaNode* node) {
+  const ReplicaKey* key = FindReplicaKey(e.key);
+  if (key == nullptr) return w.Error(e.line, "internal: not a replica key");
+  std::string text;
+  if (key->kind == KeyKind::kRejected) {
+    // Refused whatever its value.
+  } else if (key->kind == KeyKind::kUnused && e.value.IsSequence()) {
+    // root-cas and the like: a list of strings, kept comma-separated.
+    for (const YAML::Node& item : e.value) {
+      if (!item.IsScalar()) {
+        return w.Error(e.line, e.written + ": expected a list of strings");
+      }
+      if (!text.empty()) text += ",";
+      text += item.Scalar();
+    }
+  } else {
+    LK_ASSIGN_OR_RETURN(auto scalar, w.Scalar(e));
+    if (!scalar) return Status::Ok();  // `key:` with no value: unset
+    text = *scalar;
+  }
+  Status s = SetReplicaValue(*key, text, &node->config);
+  if (!s.ok()) return w.KeyError(e, s);
+  node->keys.insert(e.key);
+  return Status::Ok();
+}
+
+Result<ReplicaConfig> BuildReplica(const Walker& w, const YAML::Node& node,
+                                   int line, const ReplicaNode& globals,
+                                   const DbConfig& db, const Config& config) {
+  ReplicaNode own;
+  own.config.line = line;
+  LK_ASSIGN_OR_RETURN(auto entries,
+                      w.Entries(node, line, "replica", ReplicaKeyNames()));
+  int url_line = line;
+  int path_line = line;
+  int type_line = line;
+  for (const Entry& e : entries) {
+    LK_RETURN_IF_ERROR(ReadReplicaEntry(w, e, &own));
+    if (e.key == "url") url_line = e.line;
+    if (e.key == "path") path_line = e.line;
+    if (e.key == "type") type_line = e.line;
+  }
+  const ReplicaConfig& o = own.config;
+  if (own.keys.count("path") && IsUrl(o.path)) {
+    return w.Error(path_line,
+                   "replica path cannot be a URL; use `url:` instead");
+  }
+
+  ReplicaNode from_url;
+  if (!o.url.empty()) {
+    auto parsed = ParseReplicaUrlKeys(o.url, &from_url.keys);
+    if (!parsed.ok()) return w.Error(url_line, "url: " + parsed.status().message());
+    from_url.config = *std::move(parsed);
+  }
+
+  // Explicit keys > url > top-level settings > defaults.
+  ReplicaConfig r;
+  r.line = line;
+  r.url = o.url;
+  std::set<std::string> set_keys;
+  for (const ReplicaKey& key : ReplicaKeys()) {
+    std::string name(key.name);
+    if (own.keys.count(name)) {
+      CopyReplicaValue(key, o, &r);
+    } else if (from_url.keys.count(name)) {
+      CopyReplicaValue(key, from_url.config, &r);
+    } else if (globals.keys.count(name) && key.top_level &&
+               !(name == "bucket" && !o.url.empty())) {
+      CopyReplicaValue(key, globals.config, &r);
+    } else {
+      continue;
+    }
+    set_keys.insert(name);
+  }
+
+  // Type: from the url scheme, else `type:`, else file (as Litestream).
+  std::string type = own.keys.count("type") ? o.type : "";
+  if (type == "gs") type = "gcs";
+  if (!type.empty() && !IsSupportedType(type)) {
+    if (IsUnsupportedLitestreamType(type)) {
+      return w.Error(type_line, "type: \"" + type +
+                                    "\" replicas are not supported by "
+                                    "litekeep (supported: " +
+                                    std::string(SupportedTypesText()) + ")");
+    }
+    return w.Error(type_line,
+                   "type: unknown replica type \"" + type + "\"" +
+                       SuggestKey(type, {"file", "s3", "gs", "gcs", "abs",
+                                         "sftp"}));
+  }
+  if (from_url.keys.count("type")) {
+    if (!type.empty() && type != from_url.config.type) {
+      return w.Error(type_line, "type: \"" + type +
+                                    "\" does not match the url scheme (" +
+                                    from_url.config.type + ")");
+    }
+    type = from_url.config.type;
+  }
+  r.type = type.empty() ? "file" : type;
+
+  if (r.type == "file") {
+    if (r.path.empty()) {
+      return w.Error(line,
+                     "file replica has no destination (set `path:` or "
+                     "`url:`)");
+    }
+    auto abs = ExpandPath(r.path);
+    if (!abs.ok()) return w.Error(path_line, "path: " + abs.status().message());
+    r.path = *abs;
+  } else if (r.type == "s3" || r.type == "gcs") {
+    if (r.bucket.empty()) {
+      return w.Error(line, What(r) + " has no bucket (set `bucket:` or `url: " +
+                               (r.type == "s3" ? "s3" : "gs") +
+                               "://BUCKET/path`)");
+    }
+    r.endpoint = EnsureEndpointScheme(r.endpoint);
+    // A custom endpoint means path style unless said otherwise (Litestream).
+    if (!set_keys.count("force-path-style") && !r.endpoint.empty()) {
+      r.force_path_style = true;
+    }
+  } else if (r.type == "abs") {
+    if (r.container.empty()) r.container = r.bucket;
+    if (r.bucket.empty()) r.bucket = r.container;
+    if (r.container.empty()) {
+      return w.Error(line,
+                     "abs replica has no container (set `bucket:` or `url: "
+                     "abs://ACCOUNT@CONTAINER/path`)");
+    }
+    r.endpoint = EnsureEndpointScheme(r.endpoint);
+  } else if (r.type == "sftp") {
+    if (r.host.empty()) {
+      return w.Error(line,
+                     "sftp replica has no host (set `host:` or `url: "
+                     "sftp://USER@HOST/path`)");
+    }
+    if (r.user.empty()) {
+      return w.Error(line,
+                     "sftp replica has no user (set `user:` or `url: "
+                     "sftp://USER@HOST/path`)");
+    }
+  }
+
+  // Timing defaults: the replica's own, then the db's `snapshot:`, then the
+  // top level.
+  if (!r.snapshot_interval) {
+    r.snapshot_interval = db.snapshot_interval ? *db.snapshot_interval
+                                               : config.snapshot_interval;
+  }
+  if (!r.retention) {
+    r.retention = db.snapshot_retention ? *db.snapshot_retention
+                                        : config.retention;
+  }
+  if (!r.retention_check_interval) {
+    r.retention_check_interval = config.retention_check_interval;
+  }
+  if (!r.validation_interval) r.validation_interval = config.validation_interval;
+  return r;
+}
+
+}  // namespace litekeep::config::internal
