@@ -1,17 +1,51 @@
-// Command dispatch (placeholder until the commands land).
+// Command dispatch: picks the subcommand, normalises Go-style flags, runs it.
 #include "cli/app.h"
 
 #include <cstdio>
-#include <cstring>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/common.h"
 
 namespace litekeep::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "litekeep keeps SQLite databases safe on object storage.\n"
+    "\n"
+    "Usage: litekeep <command> [arguments]\n"
+    "\n"
+    "Commands:\n"
+    "  replicate   replicate databases to their replicas until stopped\n"
+    "  restore     rebuild a database from a replica (newest or point in time)\n"
+    "  ltx         list the LTX files in a replica\n"
+    "  databases   list the databases in the config file\n"
+    "  version     print the version\n"
+    "\n"
+    "Flags may be written -flag or --flag. Run 'litekeep <command> -h' for a\n"
+    "command's flags. Exit codes: 0 ok, 1 failure, 2 usage error.\n";
+
+}  // namespace
 
 int Main(int argc, char** argv) {
-  if (argc >= 2 && std::strcmp(argv[1], "version") == 0) {
-    std::printf("litekeep v%s\n", LITEKEEP_VERSION);
+  std::vector<std::string> args = NormalizeArgs(argc, argv);
+  if (args.size() < 2) {
+    std::fputs(kUsage, stderr);
+    return kExitUsage;
+  }
+  std::vector<std::string> sub(args.begin() + 1, args.end());
+  const std::string& cmd = sub[0];
+  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    std::fputs(kUsage, stdout);
     return kExitOk;
   }
-  std::fprintf(stderr, "usage: litekeep <command> [arguments]\n");
+  if (cmd == "replicate") return RunReplicate(sub);
+  if (cmd == "restore") return RunRestore(sub);
+  if (cmd == "ltx") return RunLtx(sub);
+  if (cmd == "databases") return RunDatabases(sub);
+  if (cmd == "version" || cmd == "--version") return RunVersion(sub);
+  std::fprintf(stderr, "error: unknown command \"%s\"\n\n%s", cmd.c_str(), kUsage);
   return kExitUsage;
 }
 

@@ -1,0 +1,16 @@
+// One entry point per subcommand; each parses its own flags from args
+// (args[0] is the subcommand name) and returns the exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace litekeep::cli {
+
+int RunReplicate(const std::vector<std::string>& args);
+int RunRestore(const std::vector<std::string>& args);
+int RunLtx(const std::vector<std::string>& args);
+int RunDatabases(const std::vector<std::string>& args);
+int RunVersion(const std::vector<std::string>& args);
+
+}  // namespace litekeep::cli

@@ -1,0 +1,75 @@
+// `litekeep ltx`: list the LTX files of a replica (level, TXID range, size,
+// creation time).
+#include <cinttypes>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/parse.h"
+#include "cli/time_format.h"
+#include "ltx/file_name.h"
+#include "ltx/format.h"
+
+namespace litekeep::cli {
+
+int RunLtx(const std::vector<std::string>& args) {
+  CLI::App app{
+      "Lists the LTX files in a replica.\n\n"
+      "TARGET is a database path from the config file or a replica URL.",
+      "litekeep ltx"};
+  std::string target_arg, config_path, level_text = "all";
+  bool no_expand_env = false, json = false;
+  app.add_option("target", target_arg, "database path or replica URL")->required();
+  app.add_option("--config", config_path, "config file");
+  app.add_flag("--no-expand-env", no_expand_env, "do not expand $VAR in the config");
+  app.add_option("--level", level_text, "level to list: 0-9 or all (default all)");
+  app.add_flag("--json", json, "print JSON");
+  if (auto code = ParseArgs(app, args)) return *code;
+
+  int first = 0, last = ltx::kMaxLevel;
+  if (level_text != "all") {
+    char* end = nullptr;
+    long l = std::strtol(level_text.c_str(), &end, 10);
+    if (end == level_text.c_str() || *end != '\0' || l < 0 || l > ltx::kMaxLevel) {
+      std::fprintf(stderr, "error: invalid -level \"%s\": use 0-9 or all\n",
+                   level_text.c_str());
+      return 2;
+    }
+    first = last = static_cast<int>(l);
+  }
+  auto cfg = LoadConfig(config_path, !no_expand_env, false);
+  if (!cfg.ok()) return ReportError(cfg.status());
+  auto resolved = ResolveTarget(target_arg, *cfg);
+  if (!resolved.ok()) return ReportError(resolved.status());
+  auto replica = OpenReplica(resolved->replica);
+  if (!replica.ok()) return ReportError(replica.status());
+
+  nlohmann::json out = nlohmann::json::array();
+  if (!json) {
+    std::printf("%-5s  %-16s  %-16s  %12s  %s\n", "level", "min_txid",
+                "max_txid", "size", "created");
+  }
+  for (int level = first; level <= last; ++level) {
+    auto files = (*replica)->ListFiles(level);
+    if (!files.ok()) return ReportError(files.status());
+    for (const auto& f : *files) {
+      if (json) {
+        out.push_back({{"level", f.level},
+                       {"min_txid", ltx::FormatTxId(f.min_txid)},
+                       {"max_txid", ltx::FormatTxId(f.max_txid)},
+                       {"size", f.size},
+                       {"created", FormatRfc3339(f.created)}});
+      } else {
+        std::printf("%-5d  %s  %s  %12" PRId64 "  %s\n", f.level,
+                    ltx::FormatTxId(f.min_txid).c_str(),
+                    ltx::FormatTxId(f.max_txid).c_str(), f.size,
+                    FormatRfc3339(f.created).c_str());
+      }
+    }
+  }
+  if (json) std::printf("%s\n", out.dump(2).c_str());
+  return 0;
+}
+
+}  // namespace litekeep::cli

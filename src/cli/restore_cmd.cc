@@ -1,0 +1,159 @@
+// `litekeep restore`: rebuild a database from a replica (newest state, or a
+// TXID / timestamp), with -dry-run to print the plan.
+#include <cinttypes>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/parse.h"
+#include "cli/time_format.h"
+#include "ltx/file_name.h"
+#include "restore/executor.h"
+#include "restore/planner.h"
+
+namespace litekeep::cli {
+
+int RunRestore(const std::vector<std::string>& args) {
+  CLI::App app{
+      "Restores a database from a replica into a new file.\n\n"
+      "TARGET is a database path from the config file (its replica is used\n"
+      "and the database path is the default output) or a replica URL\n"
+      "(file:///dir, /dir, s3://bucket/path, ...). The database is rebuilt in\n"
+      "OUTPUT.tmp, checked, and renamed to OUTPUT only when complete.",
+      "litekeep restore"};
+  std::string target_arg, output, config_path, txid_text, timestamp_text;
+  std::string integrity = "quick";
+  bool no_expand_env = false, if_db_not_exists = false,
+       if_replica_exists = false, dry_run = false, json = false, force = false;
+  int parallelism = 8;
+  app.add_option("target", target_arg, "database path or replica URL")->required();
+  app.add_option("-o,--o,--output", output,
+                 "output database path (default: the database path from the config)");
+  app.add_option("--config", config_path, "config file (default $LITEKEEP_CONFIG, "
+                                          "/etc/litekeep.yml, /etc/litestream.yml)");
+  app.add_flag("--no-expand-env", no_expand_env, "do not expand $VAR in the config");
+  app.add_option("--txid", txid_text, "restore up to this TXID (hex)");
+  app.add_option("--timestamp", timestamp_text,
+                 "restore the newest state created at or before this RFC 3339 time");
+  app.add_option("--parallelism", parallelism, "files downloaded ahead (default 8)")
+      ->check(CLI::Range(1, 1024));
+  app.add_flag("--if-db-not-exists", if_db_not_exists,
+               "do nothing (exit 0) when the output database already exists");
+  app.add_flag("--if-replica-exists", if_replica_exists,
+               "do nothing (exit 0) when the replica holds no backup");
+  app.add_option("--integrity-check", integrity,
+                 "check the result before renaming it: none, quick (default), full")
+      ->check(CLI::IsMember({"none", "quick", "full"}));
+  app.add_flag("--dry-run", dry_run, "print the restore plan and exit");
+  app.add_flag("--json", json, "print the result as one JSON object");
+  app.add_flag("-f,--force", force, "replace an existing output database");
+  if (auto code = ParseArgs(app, args)) return *code;
+
+  if (!txid_text.empty() && !timestamp_text.empty()) {
+    std::fprintf(stderr, "error: -txid and -timestamp cannot be used together\n");
+    return 2;
+  }
+  restore::Target target;
+  if (!txid_text.empty()) {
+    auto t = ltx::ParseTxId(txid_text);
+    if (!t.ok()) return ReportError(t.status());
+    target.txid = *t;
+  }
+  if (!timestamp_text.empty()) {
+    auto t = ParseRfc3339(timestamp_text);
+    if (!t.ok()) return ReportError(t.status());
+    target.timestamp = *t;
+  }
+  auto integrity_mode = restore::ParseIntegrityCheck(integrity);
+  if (!integrity_mode.ok()) return ReportError(integrity_mode.status());
+
+  auto cfg = LoadConfig(config_path, !no_expand_env, false);
+  if (!cfg.ok()) return ReportError(cfg.status());
+  if (cfg->has_value()) InitLogging((*cfg)->logging);
+  auto resolved = ResolveTarget(target_arg, *cfg);
+  if (!resolved.ok()) return ReportError(resolved.status());
+  if (output.empty()) {
+    if (!resolved->db) {
+      std::fprintf(stderr,
+                   "error: restoring from a replica URL needs -o OUTPUT\n");
+      return 2;
+    }
+    output = resolved->db->path;
+  }
+  output = AbsolutePath(output);
+  if (if_db_not_exists && base::PathExists(output)) {
+    std::fprintf(stderr, "database %s already exists, skipping restore\n",
+                 output.c_str());
+    return 0;
+  }
+  auto replica = OpenReplica(resolved->replica);
+  if (!replica.ok()) return ReportError(replica.status());
+  auto files = restore::ListAllFiles(**replica);
+  if (!files.ok()) return ReportError(files.status());
+  if (files->empty() && if_replica_exists) {
+    std::fprintf(stderr, "no backups found in %s, skipping restore\n",
+                 resolved->display.c_str());
+    return 0;
+  }
+  auto plan = restore::MakePlan(*files, target, resolved->display);
+  if (!plan.ok()) return ReportError(plan.status());
+
+  if (dry_run) {
+    if (json) {
+      nlohmann::json j;
+      j["txid"] = ltx::FormatTxId(plan->txid);
+      j["total_bytes"] = plan->total_bytes;
+      j["output"] = output;
+      for (const auto& f : plan->files) {
+        j["files"].push_back({{"level", f.level},
+                              {"min_txid", ltx::FormatTxId(f.min_txid)},
+                              {"max_txid", ltx::FormatTxId(f.max_txid)},
+                              {"size", f.size},
+                              {"created", FormatRfc3339(f.created)}});
+      }
+      std::printf("%s\n", j.dump(2).c_str());
+    } else {
+      std::printf("%-5s  %-16s  %-16s  %12s  %s\n", "level", "min_txid",
+                  "max_txid", "size", "created");
+      for (const auto& f : plan->files) {
+        std::printf("%-5d  %s  %s  %12" PRId64 "  %s\n", f.level,
+                    ltx::FormatTxId(f.min_txid).c_str(),
+                    ltx::FormatTxId(f.max_txid).c_str(), f.size,
+                    FormatRfc3339(f.created).c_str());
+      }
+      std::printf("restore would write TXID %s to %s: %zu files, %" PRId64
+                  " bytes\n",
+                  ltx::FormatTxId(plan->txid).c_str(), output.c_str(),
+                  plan->files.size(), plan->total_bytes);
+    }
+    return 0;
+  }
+
+  restore::ExecuteOptions opts;
+  opts.output = output;
+  opts.force = force;
+  opts.integrity = *integrity_mode;
+  opts.parallelism = parallelism;
+  auto result = restore::Execute(**replica, *plan, opts);
+  if (!result.ok()) return ReportError(result.status());
+  if (json) {
+    nlohmann::json j = {{"output", output},
+                        {"txid", ltx::FormatTxId(result->txid)},
+                        {"pages", result->pages},
+                        {"page_size", result->page_size},
+                        {"files", plan->files.size()},
+                        {"bytes_read", result->bytes_read},
+                        {"integrity_check", integrity}};
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::fprintf(stderr,
+                 "restored %s to TXID %s (%u pages, %zu files, integrity "
+                 "check: %s)\n",
+                 output.c_str(), ltx::FormatTxId(result->txid).c_str(),
+                 result->pages, plan->files.size(), integrity.c_str());
+  }
+  return 0;
+}
+
+}  // namespace litekeep::cli

@@ -1,0 +1,39 @@
+// Drives one Replicator: sync every sync interval (and at start), run the
+// checkpoint policy, retry with backoff after errors, and do a final sync on
+// stop. Several runners run side by side, one thread each, independently.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+
+#include "replicate/replicator.h"
+
+namespace litekeep::replicate {
+
+// A stop flag that sleeping loops can wait on.
+class StopSignal {
+ public:
+  void Stop();
+  bool stopped() const { return stopped_.load(); }
+  // Sleeps up to d; returns true if stopped.
+  bool WaitFor(std::chrono::milliseconds d);
+
+ private:
+  std::atomic<bool> stopped_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+};
+
+struct RunnerOptions {
+  std::chrono::milliseconds sync_interval{std::chrono::seconds(1)};
+  bool once = false;  // one sync, then return
+};
+
+// Runs until stop; returns the status of the final sync.
+Status RunReplicator(Replicator& replicator, const RunnerOptions& options,
+                     StopSignal& stop);
+
+}  // namespace litekeep::replicate
