@@ -61,6 +61,11 @@ struct RoundTripCase {
   bool no_checksum;
 };
 
+void PrintTo(const RoundTripCase& c, std::ostream* os) {
+  *os << c.page_size << (c.snapshot ? " snapshot" : " incremental")
+      << (c.no_checksum ? " nochecksum" : " checksum");
+}
+
 class RoundTripTest : public ::testing::TestWithParam<RoundTripCase> {};
 
 TEST_P(RoundTripTest, EncodeDecode) {
@@ -199,6 +204,8 @@ RawLtx BaseIncremental() {
     raw.AddBlockPage(p, MakePage(rng, 4096, PageKind::kMixed));
   return raw;
 }
+
+void PrintTo(const RuleCase& c, std::ostream* os) { *os << c.what; }
 
 class DecoderRuleTest : public ::testing::TestWithParam<RuleCase> {};
 

@@ -35,6 +35,8 @@ struct InvalidCase {
   std::string name;
   std::string rule;  // substring the error must contain
 };
+void PrintTo(const InvalidCase& c, std::ostream* os) { *os << c.name; }
+
 const std::vector<InvalidCase> kInvalid = {
     {"bad_magic", "magic"},
     {"truncated", "truncated"},

@@ -28,7 +28,7 @@ using testutil::PageKind;
 using testutil::RawLtx;
 
 std::string Inspector() {
-  return litekeep::testing::SharedDir() + "/tools/ltx_inspect.py";
+  return testutil::SharedRoot() + "/tools/ltx_inspect.py";
 }
 
 void WriteFile(const std::string& path, const std::string& data) {
