@@ -63,6 +63,14 @@ const std::vector<std::string_view> kDbKeys = {
     "replica",
     "replicas"};
 
+}  // namespace
+
+namespace internal {
+const std::vector<std::string_view>& DbKeyNames() { return kDbKeys; }
+}  // namespace internal
+
+namespace {
+
 Status ParseLogging(const Walker& w, const Entry& entry, LoggingConfig* out) {
   LK_ASSIGN_OR_RETURN(auto entries,
                       w.Entries(entry.value, entry.line, "logging",

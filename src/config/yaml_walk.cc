@@ -20,6 +20,21 @@ bool Contains(const std::vector<std::string_view>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
+// For a key that is known one level up or down: where it belongs.
+std::string Misplaced(std::string_view where, const std::string& key) {
+  if (where == "top level" && Contains(DbKeyNames(), key)) {
+    return " (\"" + key + "\" belongs in a \"dbs:\" entry)";
+  }
+  if ((where == "db" || where == "top level") &&
+      Contains(ReplicaKeyNames(), key)) {
+    return " (\"" + key + "\" is a replica setting: put it under \"replica:\")";
+  }
+  if (where == "replica" && Contains(DbKeyNames(), key)) {
+    return " (\"" + key + "\" is a db setting: put it one level up)";
+  }
+  return "";
+}
+
 }  // namespace
 
 Status Walker::Error(int line, std::string_view message) const {
@@ -62,9 +77,10 @@ Status Walker::CollectEntries(const YAML::Node& map, int line,
                      written.rfind("x-", 0) == 0;
     if (extension) key = written;
     if (!extension && !Contains(known, key)) {
+      std::string hint = Misplaced(where, KebabCase(written));
+      if (hint.empty()) hint = SuggestKey(written, known);
       return Error(key_line, "unknown key \"" + written + "\" in " +
-                                 std::string(where) +
-                                 SuggestKey(written, known));
+                                 std::string(where) + hint);
     }
     for (size_t i = first_own; i < out->size(); ++i) {
       if ((*out)[i].key == key) {

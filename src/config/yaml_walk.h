@@ -88,6 +88,8 @@ Status ReadReplicaEntry(const Walker& w, const Entry& e, ReplicaNode* node);
 // level.
 const std::vector<std::string_view>& ReplicaKeyNames();
 const std::vector<std::string_view>& TopLevelReplicaKeyNames();
+// The keys of a `dbs:` entry.
+const std::vector<std::string_view>& DbKeyNames();
 
 // Builds one replica of db from its YAML map: keys written in the map win
 // over what its url says, which wins over the top-level settings in

@@ -519,6 +519,24 @@ TEST(ConfigParseTest, UnknownKeysAtEveryLevel) {
   }
 }
 
+TEST(ConfigParseTest, MisplacedKeysSayWhereTheyBelong) {
+  std::string e = ErrorOf("dbs:\n  - path: /a.db\n    bucket: b\n");
+  EXPECT_EQ(e,
+            "litekeep.yml:3: unknown key \"bucket\" in db (\"bucket\" is a "
+            "replica setting: put it under \"replica:\")");
+  e = ErrorOf("dbs:\n  - path: /a.db\n    replica:\n      path: /b\n"
+              "      monitorInterval: 1s\n");
+  EXPECT_EQ(e,
+            "litekeep.yml:5: unknown key \"monitorInterval\" in replica "
+            "(\"monitor-interval\" is a db setting: put it one level up)");
+  e = ErrorOf("path: /a.db\n");
+  EXPECT_EQ(e,
+            "litekeep.yml:1: unknown key \"path\" in top level (\"path\" "
+            "belongs in a \"dbs:\" entry)");
+  e = ErrorOf("url: s3://b/p\n");
+  EXPECT_TRUE(Has(e, "put it under \"replica:\"")) << e;
+}
+
 TEST(ConfigParseTest, FarOffUnknownKeyListsKnownKeys) {
   std::string e = ErrorOf("logging:\n  qqqqqqqqqqqq: 1\n");
   EXPECT_TRUE(Has(e, "litekeep.yml:2: unknown key \"qqqqqqqqqqqq\" in logging"))
