@@ -318,6 +318,7 @@ Status ApplyQuery(std::string_view url, const UrlParts& parts,
       return UrlError(url, "unknown query parameter \"" + raw_name + "\"" +
                                SuggestKey(name, allowed));
     }
+    if (value.empty()) continue;  // `?endpoint=`: not given (Litestream)
     const ReplicaKey* key = FindReplicaKey(name);
     std::string text = value;
     if (name == "endpoint") text = EnsureEndpointScheme(value);
