@@ -58,7 +58,7 @@ Result<ReplicaConfig> ParseReplicaUrlKeys(std::string_view url,
 // What a replica key holds, and so how its text is parsed.
 enum class KeyKind {
   kString,
-  kSecret,        // a string that is never printed
+  kSecret,  // a string that is never printed
   kBool,
   kOptBool,
   kDuration,      // must be > 0

@@ -49,8 +49,8 @@ Result<int64_t> ParseInt(std::string_view text) {
   errno = 0;
   char* end = nullptr;
   long long v = std::strtoll(s.c_str(), &end, 10);
-  if (end != s.c_str() + s.size() || std::isspace(static_cast<unsigned char>(
-                                         s[0]))) {
+  if (end != s.c_str() + s.size() ||
+      std::isspace(static_cast<unsigned char>(s[0]))) {
     return base::InvalidArgumentError("expected an integer, got " +
                                       Quoted(text));
   }

@@ -41,10 +41,9 @@ class Walker {
   // where names the map in messages ("replica", "db", ...). A key not in
   // known is an error naming it, its line and the nearest known key; so is
   // a key given twice.
-  Result<std::vector<Entry>> Entries(const YAML::Node& map, int line,
-                                     std::string_view where,
-                                     const std::vector<std::string_view>& known)
-      const;
+  Result<std::vector<Entry>> Entries(
+      const YAML::Node& map, int line, std::string_view where,
+      const std::vector<std::string_view>& known) const;
 
   // The scalar text of an entry; nullopt when the value is null (`key:`).
   // Maps and lists are errors naming the key.
