@@ -15,6 +15,9 @@
 
 namespace litekeep::config::internal {
 
+// s with ASCII letters in lower case.
+std::string Lower(std::string_view s);
+
 // Levenshtein distance between a and b (bytes).
 size_t EditDistance(std::string_view a, std::string_view b);
 

@@ -2,7 +2,6 @@
 // with env expansion first and validation after (see docs/config.md).
 #include <yaml-cpp/yaml.h>
 
-#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
@@ -85,8 +84,7 @@ Status ParseLogging(const Walker& w, const Entry& entry, LoggingConfig* out) {
     if (e.key == "level") {
       std::string level;
       LK_RETURN_IF_ERROR(w.ReadString(e, &level));
-      std::string lower;
-      for (char c : level) lower.push_back(static_cast<char>(std::tolower(c)));
+      std::string lower = internal::Lower(level);
       if (lower == "warning") lower = "warn";
       if (!level.empty() && lower != "debug" && lower != "info" &&
           lower != "warn" && lower != "error") {

@@ -17,6 +17,10 @@ namespace litekeep::config {
 namespace internal {
 namespace {
 
+std::string Quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+}  // namespace
+
 std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) {
@@ -24,10 +28,6 @@ std::string Lower(std::string_view s) {
   }
   return out;
 }
-
-std::string Quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
-}  // namespace
 
 Result<bool> ParseBool(std::string_view text) {
   std::string v = Lower(text);
