@@ -133,6 +133,10 @@ std::string Md5Base64(std::string_view data) {
   return Base64Encode({digest, len});
 }
 
+std::string Md5Hex(std::string_view data) {
+  return DigestHex(EVP_md5(), data);
+}
+
 StreamHash::StreamHash() {
   auto* sha = EVP_MD_CTX_new();
   auto* md5 = EVP_MD_CTX_new();

@@ -86,6 +86,8 @@ std::string HmacSha256(std::string_view key, std::string_view data);
 std::string Base64Encode(std::span<const uint8_t> bytes);
 // Base64 of the raw MD5 of data (the Content-MD5 header value).
 std::string Md5Base64(std::string_view data);
+// MD5 of data as lower-case hex (S3's ETag of a single-part object).
+std::string Md5Hex(std::string_view data);
 
 // Incremental SHA-256 and MD5 over a stream of chunks.
 class StreamHash {
