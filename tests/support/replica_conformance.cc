@@ -138,6 +138,8 @@ TEST_P(ReplicaConformanceTest, ReadsWholeFilesAndRanges) {
   EXPECT_EQ(Read(*client_, 0, 1, 1, 99999, 1), data.substr(99999, 1));
   EXPECT_EQ(Read(*client_, 0, 1, 1, 500, 0), "");
   EXPECT_EQ(Read(*client_, 0, 1, 1, 100000), "");
+  // A range running past the end reads what is there.
+  EXPECT_EQ(Read(*client_, 0, 1, 1, 99990, 50), data.substr(99990));
 }
 
 TEST_P(ReplicaConformanceTest, EmptyFile) {

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "storage/replica_client.h"
@@ -32,6 +33,11 @@ struct ReplicaBackend {
   int threads = 8;
   int files_per_thread = 6;
 };
+
+// Prints the backend name in test output (not its bytes).
+inline void PrintTo(const ReplicaBackend& backend, std::ostream* os) {
+  *os << backend.name;
+}
 
 std::string ReplicaBackendName(
     const ::testing::TestParamInfo<ReplicaBackend>& info);

@@ -719,12 +719,8 @@ Result<size_t> ObjectReader::Read(std::span<uint8_t> buf) {
         ++failures;
         continue;
       }
+      // A range past the end of the object reads what is there.
       stream_.reset();
-      if (remaining_ > 0) {
-        return base::CorruptError("get " + client_->Where(key_) +
-                                  ": object ended " + std::to_string(remaining_) +
-                                  " bytes before the requested range");
-      }
       eof_ = true;
       break;
     }
