@@ -17,6 +17,8 @@ namespace {
 
 using storage::FileInfo;
 
+constexpr char kSecret[] = "wJalrXUtnFEMI-never-printed";
+
 std::string Bytes(size_t n, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::string s(n, '\0');
@@ -38,7 +40,7 @@ class S3FaultTest : public ::testing::Test {
     o.path = "db";
     o.endpoint = endpoint;
     o.access_key_id = "S3RVER";
-    o.secret_access_key = "S3RVER";
+    o.secret_access_key = kSecret;  // s3rver accepts any secret
     o.part_size = 5 << 20;
     o.max_attempts = 12;
     o.retry_base = std::chrono::milliseconds(5);
@@ -156,6 +158,59 @@ TEST_F(S3FaultTest, PersistentFailureIsUnavailableNamingTheObject) {
       << st.message();
   EXPECT_NE(st.message().find("SlowDown"), std::string::npos) << st.message();
   EXPECT_EQ(proxy.counts().requests, 12u);
+}
+
+std::string Canned(int status, const std::string& reason, const std::string& code,
+                   const std::string& extra_header = "") {
+  std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>" + code +
+                     "</Code><Message>canned</Message></Error>";
+  return "HTTP/1.1 " + std::to_string(status) + " " + reason +
+         "\r\nContent-Type: application/xml\r\n" + extra_header +
+         "Content-Length: " + std::to_string(body.size()) +
+         "\r\nConnection: close\r\n\r\n" + body;
+}
+
+// Permanent store errors stop at once (one request) with a message naming
+// the bucket, the key id and what to check — never the secret.
+TEST_F(S3FaultTest, PermanentErrorsSayWhatToCheck) {
+  FaultProxy proxy(server_->port(), FaultRates{});
+  struct Case {
+    std::string response;
+    base::Code code;
+    std::string must_say;
+  };
+  const Case cases[] = {
+      {Canned(403, "Forbidden", "InvalidAccessKeyId"), base::Code::kPermissionDenied,
+       "AWS_ACCESS_KEY_ID"},
+      {Canned(403, "Forbidden", "SignatureDoesNotMatch"), base::Code::kPermissionDenied,
+       "secret access key"},
+      {Canned(403, "Forbidden", "AccessDenied"), base::Code::kPermissionDenied, "permissions"},
+      {Canned(403, "Forbidden", "RequestTimeTooSkewed"), base::Code::kFailedPrecondition,
+       "system time"},
+      {Canned(301, "Moved Permanently", "PermanentRedirect",
+              "x-amz-bucket-region: eu-west-3\r\n"),
+       base::Code::kFailedPrecondition, "region: eu-west-3"},
+      {Canned(404, "Not Found", "NoSuchBucket"), base::Code::kFailedPrecondition,
+       "does not exist"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.must_say);
+    proxy.set_canned_response(c.response);
+    auto client = Client(proxy.endpoint());
+    uint64_t before = proxy.counts().requests;
+    Status st = Put(*client, 0, 1, "abc");
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.code(), c.code) << st.message();
+    EXPECT_EQ(proxy.counts().requests - before, 1u) << "a permanent error was retried";
+    EXPECT_NE(st.message().find("faults"), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find(c.must_say), std::string::npos) << st.message();
+    if (c.code == base::Code::kPermissionDenied) {
+      EXPECT_NE(st.message().find("S3RVER"), std::string::npos) << "names the key id";
+    }
+    EXPECT_EQ(st.message().find(kSecret), std::string::npos) << st.message();
+    auto listed = client->ListFiles(0);
+    EXPECT_FALSE(listed.ok());
+  }
 }
 
 }  // namespace

@@ -121,6 +121,7 @@ struct FaultProxy::Impl {
   std::atomic<bool> stop{false};
   mutable std::mutex mu;
   FaultRates rates;
+  std::string canned;
   FaultCounts counts;
   std::mt19937_64 rng;
   std::thread acceptor;
@@ -164,9 +165,16 @@ struct FaultProxy::Impl {
     bool reset_before = false;
     Fault f = Pick(&reset_before);
     FaultRates r;
+    std::string canned_resp;
     {
       std::lock_guard<std::mutex> lock(mu);
       r = rates;
+      canned_resp = canned;
+    }
+    if (!canned_resp.empty()) {
+      SendAll(fd, canned_resp.data(), canned_resp.size());
+      ::close(fd);
+      return;
     }
     switch (f) {
       case Fault::k503: {
@@ -258,6 +266,11 @@ std::string FaultProxy::endpoint() const {
 void FaultProxy::set_rates(const FaultRates& rates) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->rates = rates;
+}
+
+void FaultProxy::set_canned_response(std::string raw) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->canned = std::move(raw);
 }
 
 FaultCounts FaultProxy::counts() const {

@@ -45,6 +45,9 @@ class FaultProxy {
   int port() const { return port_; }
   std::string endpoint() const;  // "http://127.0.0.1:PORT"
   void set_rates(const FaultRates& rates);
+  // When not empty, every request is answered with these raw bytes (a full
+  // HTTP response) instead of being forwarded: for canned store errors.
+  void set_canned_response(std::string raw);
   FaultCounts counts() const;
 
  private:
