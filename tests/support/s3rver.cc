@@ -25,6 +25,20 @@ bool Exists(const std::string& p) {
   return std::filesystem::exists(p, ec);
 }
 
+}  // namespace
+
+std::string TestSourceDir() {
+  if (const char* d = std::getenv("LITEKEEP_SOURCE_DIR")) return d;
+  std::string here = __FILE__;  // <source>/tests/support/s3rver.cc
+  const std::string suffix = "/tests/support/s3rver.cc";
+  if (here.size() > suffix.size() && here.ends_with(suffix)) {
+    return here.substr(0, here.size() - suffix.size());
+  }
+  return SourceDir();
+}
+
+namespace {
+
 std::string Candidate() {
   if (const char* d = std::getenv("LITEKEEP_NPM_DIR")) {
     return std::string(d) + "/node_modules";
@@ -32,7 +46,7 @@ std::string Candidate() {
   if (const char* b = std::getenv("LITEKEEP_BUILD_DIR")) {
     return std::string(b) + "/npm/node_modules";
   }
-  return SourceDir() + "/build/npm/node_modules";
+  return TestSourceDir() + "/build/npm/node_modules";
 }
 
 }  // namespace
@@ -56,9 +70,9 @@ std::string NpmModulesDir() {
     };
     if (!all_there()) {
       // install-deps.sh installs into <source>/build/npm.
-      RunShell(SourceDir() + "/scripts/install-deps.sh --test >&2");
+      RunShell(TestSourceDir() + "/scripts/install-deps.sh --test >&2");
       if (!all_there()) {
-        std::string alt = SourceDir() + "/build/npm/node_modules";
+        std::string alt = TestSourceDir() + "/build/npm/node_modules";
         d = alt;
       }
     }

@@ -14,6 +14,10 @@
 
 namespace litekeep::testing {
 
+// The source tree root: $LITEKEEP_SOURCE_DIR, else derived from where this
+// file was compiled (ctest's ENVIRONMENT may not carry the variable).
+std::string TestSourceDir();
+
 // The node_modules directory holding s3rver, @aws-sdk/client-s3 and
 // @smithy/signature-v4 ($LITEKEEP_BUILD_DIR/npm/node_modules, else
 // <source>/build/npm/node_modules). Runs scripts/install-deps.sh --test once

@@ -94,7 +94,7 @@ ParsedRequest ParseVector(const std::string& dir) {
 }
 
 std::string VectorsDir() {
-  return litekeep::testing::SourceDir() + "/tests/testdata/sigv4";
+  return litekeep::testing::TestSourceDir() + "/tests/testdata/sigv4";
 }
 
 TEST(S3SigV4, AwsTestSuiteVectors) {
@@ -253,7 +253,7 @@ TEST(S3SigV4, MatchesAwsSdkForJavaScript) {
   jsonl.close();
 
   auto result = litekeep::testing::Run(
-      {"node", litekeep::testing::SourceDir() + "/tests/unit/s3_sigv4_smithy.js",
+      {"node", litekeep::testing::TestSourceDir() + "/tests/unit/s3_sigv4_smithy.js",
        modules, tmp.Join("requests.jsonl")});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   std::stringstream lines(result.out);

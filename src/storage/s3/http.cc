@@ -148,6 +148,13 @@ struct HttpStream::State {
     return len;
   }
 
+  // Aborts a transfer whose stream was dropped (also while connecting).
+  static int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    auto* s = static_cast<State*>(user);
+    std::lock_guard<std::mutex> lock(s->mu);
+    return s->cancelled ? 1 : 0;
+  }
+
   static size_t OnRead(char* out, size_t size, size_t n, void* user) {
     auto* s = static_cast<State*>(user);
     size_t want = size * n;
@@ -286,6 +293,9 @@ Result<std::unique_ptr<HttpStream>> HttpClient::Open(const HttpRequest& req) {
   curl_easy_setopt(h, CURLOPT_READDATA, &s);
   curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, &HttpStream::State::OnSeek);
   curl_easy_setopt(h, CURLOPT_SEEKDATA, &s);
+  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &HttpStream::State::OnProgress);
+  curl_easy_setopt(h, CURLOPT_XFERINFODATA, &s);
 
   const curl_off_t body_size =
       req.body_reader != nullptr ? req.body_size
