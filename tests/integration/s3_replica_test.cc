@@ -97,19 +97,6 @@ TEST_F(S3ClientTest, ObjectLayoutMatchesLitestream) {
   EXPECT_TRUE(std::filesystem::exists(root + "000a/0000000000000002-0000000000000003.ltx._S3rver_object"));
 }
 
-TEST_F(S3ClientTest, TimestampMetadataIsRfc3339) {
-  EXPECT_EQ(storage::s3::FormatTimestamp(TimePoint(std::chrono::milliseconds(1614834367891))),
-            "2021-03-04T05:06:07.891Z");
-  EXPECT_EQ(storage::s3::FormatTimestamp(TimePoint(std::chrono::milliseconds(1614834367800))),
-            "2021-03-04T05:06:07.8Z");
-  EXPECT_EQ(storage::s3::FormatTimestamp(TimePoint(std::chrono::seconds(1614834367))),
-            "2021-03-04T05:06:07Z");
-  auto t = storage::s3::ParseTimestamp("2021-03-04T06:06:07.891+01:00");
-  ASSERT_TRUE(t.has_value());
-  EXPECT_EQ(*t, TimePoint(std::chrono::milliseconds(1614834367891)));
-  EXPECT_FALSE(storage::s3::ParseTimestamp("2021-03-04 06:06:07").has_value());
-}
-
 TEST_F(S3ClientTest, CountsRequestsByKind) {
   auto c = MakeClient("counts/db");
   ASSERT_TRUE(c);
