@@ -54,9 +54,11 @@ class S3FaultTest : public ::testing::Test {
   std::unique_ptr<S3rver> server_;
 };
 
-Status Put(storage::ReplicaClient& c, int level, TxId id, const std::string& data) {
+Status Put(storage::ReplicaClient& c, int level, TxId id,
+           const std::string& data) {
   FileInfo f{level, id, id, static_cast<int64_t>(data.size()), Clock::now()};
-  base::SpanReader r({reinterpret_cast<const uint8_t*>(data.data()), data.size()});
+  base::SpanReader r(
+      {reinterpret_cast<const uint8_t*>(data.data()), data.size()});
   return c.WriteFile(f, r);
 }
 
@@ -89,7 +91,8 @@ TEST_F(S3FaultTest, RetriesKeepDataExact) {
   // Small files, a few large (multipart) ones.
   std::map<TxId, std::string> files;
   for (TxId id = 1; id <= 40; ++id) {
-    size_t size = id % 13 == 0 ? (11u << 20) + static_cast<size_t>(id) : 1000 + static_cast<size_t>(id) * 997;
+    size_t size = id % 13 == 0 ? (11u << 20) + static_cast<size_t>(id)
+                               : 1000 + static_cast<size_t>(id) * 997;
     files[id] = Bytes(size, id);
   }
   for (const auto& [id, data] : files) {
@@ -106,8 +109,9 @@ TEST_F(S3FaultTest, RetriesKeepDataExact) {
   for (const auto& [id, data] : files) {
     auto got = Get(*client, 0, id);
     ASSERT_TRUE(got.ok()) << "get " << id << ": " << got.status().ToString();
-    EXPECT_TRUE(*got == data) << "content of " << id << " differs (" << got->size()
-                              << " vs " << data.size() << " bytes)";
+    EXPECT_TRUE(*got == data)
+        << "content of " << id << " differs (" << got->size() << " vs "
+        << data.size() << " bytes)";
     auto part = Get(*client, 0, id, 100, 5000);
     ASSERT_TRUE(part.ok()) << part.status().ToString();
     EXPECT_EQ(*part, data.substr(100, 5000));
@@ -116,12 +120,13 @@ TEST_F(S3FaultTest, RetriesKeepDataExact) {
   ASSERT_TRUE(client->DeleteFiles(to_delete).ok());
 
   FaultCounts c = proxy.counts();
-  std::printf("fault proxy: %llu requests, 503=%llu 500=%llu delay=%llu stall=%llu "
-              "reset=%llu truncate=%llu\n",
-              (unsigned long long)c.requests, (unsigned long long)c.slow_down_503,
-              (unsigned long long)c.internal_500, (unsigned long long)c.delay,
-              (unsigned long long)c.stall, (unsigned long long)c.reset,
-              (unsigned long long)c.truncate);
+  std::printf(
+      "fault proxy: %llu requests, 503=%llu 500=%llu delay=%llu stall=%llu "
+      "reset=%llu truncate=%llu\n",
+      (unsigned long long)c.requests, (unsigned long long)c.slow_down_503,
+      (unsigned long long)c.internal_500, (unsigned long long)c.delay,
+      (unsigned long long)c.stall, (unsigned long long)c.reset,
+      (unsigned long long)c.truncate);
   EXPECT_GT(c.slow_down_503, 0u);
   EXPECT_GT(c.internal_500, 0u);
   EXPECT_GT(c.reset, 0u);
@@ -153,17 +158,20 @@ TEST_F(S3FaultTest, PersistentFailureIsUnavailableNamingTheObject) {
   Status st = Put(*client, 0, 1, "abc");
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.code(), base::Code::kUnavailable);
-  EXPECT_NE(st.message().find("s3://faults/db/0000/0000000000000001-0000000000000001.ltx"),
+  EXPECT_NE(st.message().find(
+                "s3://faults/db/0000/0000000000000001-0000000000000001.ltx"),
             std::string::npos)
       << st.message();
   EXPECT_NE(st.message().find("SlowDown"), std::string::npos) << st.message();
   EXPECT_EQ(proxy.counts().requests, 12u);
 }
 
-std::string Canned(int status, const std::string& reason, const std::string& code,
+std::string Canned(int status, const std::string& reason,
+                   const std::string& code,
                    const std::string& extra_header = "") {
-  std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>" + code +
-                     "</Code><Message>canned</Message></Error>";
+  std::string body =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>" + code +
+      "</Code><Message>canned</Message></Error>";
   return "HTTP/1.1 " + std::to_string(status) + " " + reason +
          "\r\nContent-Type: application/xml\r\n" + extra_header +
          "Content-Length: " + std::to_string(body.size()) +
@@ -180,18 +188,19 @@ TEST_F(S3FaultTest, PermanentErrorsSayWhatToCheck) {
     std::string must_say;
   };
   const Case cases[] = {
-      {Canned(403, "Forbidden", "InvalidAccessKeyId"), base::Code::kPermissionDenied,
-       "AWS_ACCESS_KEY_ID"},
-      {Canned(403, "Forbidden", "SignatureDoesNotMatch"), base::Code::kPermissionDenied,
-       "secret access key"},
-      {Canned(403, "Forbidden", "AccessDenied"), base::Code::kPermissionDenied, "permissions"},
-      {Canned(403, "Forbidden", "RequestTimeTooSkewed"), base::Code::kFailedPrecondition,
-       "system time"},
+      {Canned(403, "Forbidden", "InvalidAccessKeyId"),
+       base::Code::kPermissionDenied, "AWS_ACCESS_KEY_ID"},
+      {Canned(403, "Forbidden", "SignatureDoesNotMatch"),
+       base::Code::kPermissionDenied, "secret access key"},
+      {Canned(403, "Forbidden", "AccessDenied"), base::Code::kPermissionDenied,
+       "permissions"},
+      {Canned(403, "Forbidden", "RequestTimeTooSkewed"),
+       base::Code::kFailedPrecondition, "system time"},
       {Canned(301, "Moved Permanently", "PermanentRedirect",
               "x-amz-bucket-region: eu-west-3\r\n"),
        base::Code::kFailedPrecondition, "region: eu-west-3"},
-      {Canned(404, "Not Found", "NoSuchBucket"), base::Code::kFailedPrecondition,
-       "does not exist"},
+      {Canned(404, "Not Found", "NoSuchBucket"),
+       base::Code::kFailedPrecondition, "does not exist"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.must_say);
@@ -201,11 +210,13 @@ TEST_F(S3FaultTest, PermanentErrorsSayWhatToCheck) {
     Status st = Put(*client, 0, 1, "abc");
     ASSERT_FALSE(st.ok());
     EXPECT_EQ(st.code(), c.code) << st.message();
-    EXPECT_EQ(proxy.counts().requests - before, 1u) << "a permanent error was retried";
+    EXPECT_EQ(proxy.counts().requests - before, 1u)
+        << "a permanent error was retried";
     EXPECT_NE(st.message().find("faults"), std::string::npos) << st.message();
     EXPECT_NE(st.message().find(c.must_say), std::string::npos) << st.message();
     if (c.code == base::Code::kPermissionDenied) {
-      EXPECT_NE(st.message().find("S3RVER"), std::string::npos) << "names the key id";
+      EXPECT_NE(st.message().find("S3RVER"), std::string::npos)
+          << "names the key id";
     }
     EXPECT_EQ(st.message().find(kSecret), std::string::npos) << st.message();
     auto listed = client->ListFiles(0);

@@ -37,7 +37,8 @@ void Reset(int fd) {
 }
 
 std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
@@ -53,7 +54,9 @@ std::string ReadRequest(int fd) {
       if (header_end != std::string::npos) {
         std::string head = Lower(buf.substr(0, header_end));
         size_t cl = head.find("\r\ncontent-length:");
-        size_t len = cl == std::string::npos ? 0 : std::strtoull(head.c_str() + cl + 17, nullptr, 10);
+        size_t len = cl == std::string::npos
+                         ? 0
+                         : std::strtoull(head.c_str() + cl + 17, nullptr, 10);
         need = header_end + 4 + len;
       }
     }
@@ -106,8 +109,9 @@ std::string Forward(int upstream_port, const std::string& req) {
 }
 
 std::string ErrorResponse(int status, const char* reason, const char* code) {
-  std::string body = std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>") +
-                     code + "</Code><Message>injected by fault proxy</Message></Error>";
+  std::string body =
+      std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>") +
+      code + "</Code><Message>injected by fault proxy</Message></Error>";
   return "HTTP/1.1 " + std::to_string(status) + " " + reason +
          "\r\nContent-Type: application/xml\r\nContent-Length: " +
          std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
@@ -141,13 +145,26 @@ struct FaultProxy::Impl {
     for (const auto& [rate, fault] : table) {
       if (x < rate) {
         switch (fault) {
-          case Fault::k503: ++counts.slow_down_503; break;
-          case Fault::k500: ++counts.internal_500; break;
-          case Fault::kDelay: ++counts.delay; break;
-          case Fault::kStall: ++counts.stall; break;
-          case Fault::kReset: ++counts.reset; break;
-          case Fault::kTruncate: ++counts.truncate; break;
-          case Fault::kNone: break;
+          case Fault::k503:
+            ++counts.slow_down_503;
+            break;
+          case Fault::k500:
+            ++counts.internal_500;
+            break;
+          case Fault::kDelay:
+            ++counts.delay;
+            break;
+          case Fault::kStall:
+            ++counts.stall;
+            break;
+          case Fault::kReset:
+            ++counts.reset;
+            break;
+          case Fault::kTruncate:
+            ++counts.truncate;
+            break;
+          case Fault::kNone:
+            break;
         }
         return fault;
       }
@@ -184,7 +201,8 @@ struct FaultProxy::Impl {
         return;
       }
       case Fault::k500: {
-        std::string resp = ErrorResponse(500, "Internal Server Error", "InternalError");
+        std::string resp =
+            ErrorResponse(500, "Internal Server Error", "InternalError");
         SendAll(fd, resp.data(), resp.size());
         ::close(fd);
         return;
@@ -206,7 +224,8 @@ struct FaultProxy::Impl {
     if (f == Fault::kTruncate) {
       size_t body = resp.find("\r\n\r\n");
       size_t body_len = body == std::string::npos ? 0 : resp.size() - body - 4;
-      size_t keep = body == std::string::npos ? resp.size() / 2 : body + 4 + body_len / 2;
+      size_t keep =
+          body == std::string::npos ? resp.size() / 2 : body + 4 + body_len / 2;
       SendAll(fd, resp.data(), keep);
       Reset(fd);
       return;

@@ -20,8 +20,8 @@ struct FaultRates {
   double internal_500 = 0;   // 500 InternalError, request not forwarded
   double delay = 0;          // forward after `delay_time`
   double stall = 0;          // hold the response for `stall_time`, then send
-  double reset = 0;          // RST the connection (half before, half after forwarding)
-  double truncate = 0;       // forward, send headers and half the body, RST
+  double reset = 0;  // RST the connection (half before, half after forwarding)
+  double truncate = 0;  // forward, send headers and half the body, RST
   std::chrono::milliseconds delay_time{200};
   std::chrono::milliseconds stall_time{3000};
 };

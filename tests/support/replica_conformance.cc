@@ -51,7 +51,8 @@ std::string RandomBytes(size_t n, uint64_t seed) {
   std::string s(n, '\0');
   for (size_t i = 0; i < n; i += 8) {
     uint64_t v = rng();
-    for (size_t k = 0; k < 8 && i + k < n; ++k) s[i + k] = static_cast<char>(v >> (8 * k));
+    for (size_t k = 0; k < 8 && i + k < n; ++k)
+      s[i + k] = static_cast<char>(v >> (8 * k));
   }
   return s;
 }
@@ -67,8 +68,10 @@ FileInfo Info(int level, TxId min, TxId max, size_t size,
   return f;
 }
 
-Status Write(storage::ReplicaClient& c, const FileInfo& info, const std::string& data) {
-  base::SpanReader r({reinterpret_cast<const uint8_t*>(data.data()), data.size()});
+Status Write(storage::ReplicaClient& c, const FileInfo& info,
+             const std::string& data) {
+  base::SpanReader r(
+      {reinterpret_cast<const uint8_t*>(data.data()), data.size()});
   return c.WriteFile(info, r);
 }
 
@@ -94,16 +97,28 @@ TEST_P(ReplicaConformanceTest, EmptyReplicaListsNothing) {
 }
 
 TEST_P(ReplicaConformanceTest, ListIsSortedByMinThenMaxPerLevel) {
-  struct W { int level; TxId min, max; size_t size; };
-  std::vector<W> writes = {
-      {0, 5, 5, 100},   {0, 1, 1, 10},     {0, 3, 3, 30},   {0, 2, 2, 20},
-      {0, 0x10, 0x10, 7}, {0, 0xA, 0xA, 9}, {1, 1, 3, 300},  {1, 1, 2, 200},
-      {1, 4, 0x20, 400}, {9, 1, 0x20, 999}, {3, 0x100000000ULL, 0x1FFFFFFFFULL, 5}};
+  struct W {
+    int level;
+    TxId min, max;
+    size_t size;
+  };
+  std::vector<W> writes = {{0, 5, 5, 100},
+                           {0, 1, 1, 10},
+                           {0, 3, 3, 30},
+                           {0, 2, 2, 20},
+                           {0, 0x10, 0x10, 7},
+                           {0, 0xA, 0xA, 9},
+                           {1, 1, 3, 300},
+                           {1, 1, 2, 200},
+                           {1, 4, 0x20, 400},
+                           {9, 1, 0x20, 999},
+                           {3, 0x100000000ULL, 0x1FFFFFFFFULL, 5}};
   std::mt19937_64 rng(7);
   std::shuffle(writes.begin(), writes.end(), rng);
   for (const auto& w : writes) {
     std::string data = RandomBytes(w.size, w.min * 31 + w.max);
-    ASSERT_TRUE(Write(*client_, Info(w.level, w.min, w.max, w.size), data).ok());
+    ASSERT_TRUE(
+        Write(*client_, Info(w.level, w.min, w.max, w.size), data).ok());
   }
   for (int level = 0; level <= ltx::kMaxLevel; ++level) {
     std::vector<W> want;
@@ -178,7 +193,8 @@ TEST_P(ReplicaConformanceTest, OverwriteReplacesContent) {
 TEST_P(ReplicaConformanceTest, DeleteFilesIgnoresMissing) {
   ASSERT_TRUE(Write(*client_, Info(0, 1, 1, 1), "a").ok());
   ASSERT_TRUE(Write(*client_, Info(0, 2, 2, 1), "b").ok());
-  Status st = client_->DeleteFiles({Info(0, 1, 1, 1), Info(0, 50, 50, 0), Info(4, 1, 2, 0)});
+  Status st = client_->DeleteFiles(
+      {Info(0, 1, 1, 1), Info(0, 50, 50, 0), Info(4, 1, 2, 0)});
   ASSERT_TRUE(st.ok()) << st.ToString();
   auto files = client_->ListFiles(0);
   ASSERT_TRUE(files.ok());
@@ -235,7 +251,8 @@ TEST_P(ReplicaConformanceTest, ConcurrentWritesFromThreads) {
   for (size_t i = 0; i < files->size(); ++i) {
     TxId id = static_cast<TxId>(i + 1);
     EXPECT_EQ((*files)[i].min_txid, id);
-    EXPECT_EQ(Read(*client_, 0, id, id), RandomBytes(1000 + static_cast<size_t>(id) * 37, id));
+    EXPECT_EQ(Read(*client_, 0, id, id),
+              RandomBytes(1000 + static_cast<size_t>(id) * 37, id));
   }
 }
 

@@ -4,8 +4,8 @@
 //
 //   INSTANTIATE_TEST_SUITE_P(
 //       S3, ReplicaConformanceTest,
-//       ::testing::Values(ReplicaBackend{"s3rver", [] { return MakeClient(); }}),
-//       ReplicaBackendName);
+//       ::testing::Values(ReplicaBackend{"s3rver", [] { return MakeClient();
+//       }}), ReplicaBackendName);
 //
 // Each test gets a fresh client from the factory and calls DeleteAll()
 // first, so the factory may hand out clients over the same location.

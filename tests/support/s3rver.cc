@@ -151,10 +151,9 @@ std::unique_ptr<S3rver> S3rver::Start(const std::string& bucket,
     s->port_ = FreePort();
     std::ofstream(s->log_path(), std::ios::trunc).close();
     s->pid_ = SpawnLogged(
-        {"node", "--openssl-legacy-provider",
-         modules + "/s3rver/bin/s3rver.js", "-d", s->data_dir(), "-a",
-         "127.0.0.1", "-p", std::to_string(s->port_), "--configure-bucket",
-         bucket},
+        {"node", "--openssl-legacy-provider", modules + "/s3rver/bin/s3rver.js",
+         "-d", s->data_dir(), "-a", "127.0.0.1", "-p", std::to_string(s->port_),
+         "--configure-bucket", bucket},
         s->log_path());
     const std::string ready =
         "listening on 127.0.0.1:" + std::to_string(s->port_);

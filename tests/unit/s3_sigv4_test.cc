@@ -2,8 +2,6 @@
 // signatures): AWS's published test-suite vectors (tests/testdata/sigv4) and
 // a cross-check against the AWS SDK for JavaScript's signer
 // (@smithy/signature-v4) on a few hundred generated S3-style requests.
-#include "storage/s3/sigv4.h"
-
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -14,6 +12,7 @@
 #include <random>
 #include <sstream>
 
+#include "storage/s3/sigv4.h"
 #include "tests/support/s3rver.h"
 #include "tests/support/test_util.h"
 
@@ -80,7 +79,8 @@ ParsedRequest ParseVector(const std::string& dir) {
   std::string body;
   while (pos < text.size()) {
     size_t e = text.find('\n', pos);
-    std::string line = text.substr(pos, e == std::string::npos ? std::string::npos : e - pos);
+    std::string line =
+        text.substr(pos, e == std::string::npos ? std::string::npos : e - pos);
     pos = e == std::string::npos ? text.size() : e + 1;
     if (line.empty()) {
       body = text.substr(pos);
@@ -105,7 +105,8 @@ TEST(S3SigV4, AwsTestSuiteVectors) {
     SCOPED_TRACE(entry.path().filename().string());
     ParsedRequest p = ParseVector(dir);
     SignedRequest s = SignV4(p.req, p.creds, p.region, p.service, p.time);
-    EXPECT_EQ(s.canonical_request, Slurp(dir + "/header-canonical-request.txt"));
+    EXPECT_EQ(s.canonical_request,
+              Slurp(dir + "/header-canonical-request.txt"));
     EXPECT_EQ(s.string_to_sign, Slurp(dir + "/header-string-to-sign.txt"));
     EXPECT_EQ(s.signature, Slurp(dir + "/header-signature.txt"));
     std::string signed_req = Slurp(dir + "/header-signed-request.txt");
@@ -115,7 +116,8 @@ TEST(S3SigV4, AwsTestSuiteVectors) {
     if (!p.creds.session_token.empty()) {
       bool found = false;
       for (const auto& [k, v] : s.added_headers) {
-        if (k == "X-Amz-Security-Token" && v == p.creds.session_token) found = true;
+        if (k == "X-Amz-Security-Token" && v == p.creds.session_token)
+          found = true;
       }
       EXPECT_TRUE(found);
     }
@@ -148,12 +150,42 @@ TEST(S3SigV4, HashHelpers) {
 
 // Random strings drawn from pieces that matter for encoding.
 std::string RandomText(std::mt19937_64& rng, int max_pieces, bool allow_slash) {
-  static const char* kPieces[] = {
-      "a",  "Z",  "0",  "9",  "-",  "_",  ".",  "~",  " ",  "  ", "+",
-      "=",  "&",  "%",  "%20", "!", "*",  "'",  "(",  ")",  "@",  ":",
-      ",",  ";",  "$",  "?",  "#",  "[",  "]",  "\xC3\xA9", "\xE2\x82\xAC",
-      "\xE1\x88\xB4", "\xF0\x9F\x98\x80", "0000000000000001-0000000000000002.ltx",
-      "db", "ltx"};
+  static const char* kPieces[] = {"a",
+                                  "Z",
+                                  "0",
+                                  "9",
+                                  "-",
+                                  "_",
+                                  ".",
+                                  "~",
+                                  " ",
+                                  "  ",
+                                  "+",
+                                  "=",
+                                  "&",
+                                  "%",
+                                  "%20",
+                                  "!",
+                                  "*",
+                                  "'",
+                                  "(",
+                                  ")",
+                                  "@",
+                                  ":",
+                                  ",",
+                                  ";",
+                                  "$",
+                                  "?",
+                                  "#",
+                                  "[",
+                                  "]",
+                                  "\xC3\xA9",
+                                  "\xE2\x82\xAC",
+                                  "\xE1\x88\xB4",
+                                  "\xF0\x9F\x98\x80",
+                                  "0000000000000001-0000000000000002.ltx",
+                                  "db",
+                                  "ltx"};
   std::uniform_int_distribution<int> n(1, max_pieces);
   std::uniform_int_distribution<size_t> pick(0, std::size(kPieces) - 1);
   std::string out;
@@ -187,37 +219,45 @@ TEST(S3SigV4, MatchesAwsSdkForJavaScript) {
   for (int i = 0; i < kRequests; ++i) {
     Case c;
     c.req.method = methods[rng() % std::size(methods)];
-    std::string host = rng() % 2 ? "bucket.s3.amazonaws.com"
-                                 : "127.0.0.1:" + std::to_string(1024 + rng() % 60000);
+    std::string host =
+        rng() % 2 ? "bucket.s3.amazonaws.com"
+                  : "127.0.0.1:" + std::to_string(1024 + rng() % 60000);
     c.req.path = "/" + RandomText(rng, 8, true);
     if (rng() % 2) c.req.path = "/bucket" + c.req.path;
     int nq = static_cast<int>(rng() % 4);
-    const char* qkeys[] = {"list-type", "prefix", "continuation-token",
-                           "uploadId", "partNumber", "delete", "max-keys",
-                           "start-after", "x-id"};
+    const char* qkeys[] = {"list-type", "prefix",      "continuation-token",
+                           "uploadId",  "partNumber",  "delete",
+                           "max-keys",  "start-after", "x-id"};
     std::vector<std::string> used;
     for (int k = 0; k < nq; ++k) {
       std::string key = qkeys[rng() % std::size(qkeys)];
       if (std::find(used.begin(), used.end(), key) != used.end()) continue;
       used.push_back(key);
-      c.req.query.emplace_back(key, rng() % 4 == 0 ? "" : RandomText(rng, 6, true));
+      c.req.query.emplace_back(key,
+                               rng() % 4 == 0 ? "" : RandomText(rng, 6, true));
     }
     c.req.headers.emplace_back("host", host);
     if (rng() % 3 == 0) {
       int64_t a = static_cast<int64_t>(rng() % 100000);
-      c.req.headers.emplace_back("range", "bytes=" + std::to_string(a) + "-" +
-                                              (rng() % 2 ? std::to_string(a + rng() % 5000) : ""));
+      c.req.headers.emplace_back(
+          "range", "bytes=" + std::to_string(a) + "-" +
+                       (rng() % 2 ? std::to_string(a + rng() % 5000) : ""));
     }
     if (rng() % 3 == 0) {
-      c.req.headers.emplace_back("x-amz-meta-litestream-timestamp",
-                                 "2024-01-02T03:04:05." + std::to_string(rng() % 1000) + "Z");
+      c.req.headers.emplace_back(
+          "x-amz-meta-litestream-timestamp",
+          "2024-01-02T03:04:05." + std::to_string(rng() % 1000) + "Z");
     }
     if (rng() % 4 == 0) c.req.headers.emplace_back("if-none-match", "*");
-    if (rng() % 4 == 0) c.req.headers.emplace_back("content-type", "application/octet-stream");
-    if (rng() % 5 == 0) c.req.headers.emplace_back("x-amz-meta-note", "  spaced   value  ");
+    if (rng() % 4 == 0)
+      c.req.headers.emplace_back("content-type", "application/octet-stream");
+    if (rng() % 5 == 0)
+      c.req.headers.emplace_back("x-amz-meta-note", "  spaced   value  ");
     std::string body;
     int kind = static_cast<int>(rng() % 10);
-    size_t size = kind < 3 ? 0 : kind < 8 ? rng() % 4096 : (1u << 20) + rng() % (3u << 20);
+    size_t size = kind < 3   ? 0
+                  : kind < 8 ? rng() % 4096
+                             : (1u << 20) + rng() % (3u << 20);
     body.resize(size);
     for (auto& ch : body) ch = static_cast<char>(rng());
     bool hashed = rng() % 3 != 0;
@@ -225,12 +265,15 @@ TEST(S3SigV4, MatchesAwsSdkForJavaScript) {
       c.req.headers.emplace_back("content-md5", Md5Base64(body));
       c.req.headers.emplace_back("content-length", std::to_string(body.size()));
     }
-    c.req.payload_hash = hashed ? Sha256Hex(body) : std::string(kUnsignedPayload);
+    c.req.payload_hash =
+        hashed ? Sha256Hex(body) : std::string(kUnsignedPayload);
     c.creds.access_key_id = "AKIA" + std::to_string(rng() % 1000000);
     c.creds.secret_access_key = "secret/" + std::to_string(rng()) + "+key";
-    if (rng() % 4 == 0) c.creds.session_token = "token" + std::to_string(rng()) + "==";
+    if (rng() % 4 == 0)
+      c.creds.session_token = "token" + std::to_string(rng()) + "==";
     c.region = regions[rng() % std::size(regions)];
-    c.time = Clock::from_time_t(1500000000 + static_cast<time_t>(rng() % 300000000));
+    c.time =
+        Clock::from_time_t(1500000000 + static_cast<time_t>(rng() % 300000000));
 
     nlohmann::json j;
     j["method"] = c.req.method;
@@ -253,7 +296,8 @@ TEST(S3SigV4, MatchesAwsSdkForJavaScript) {
   jsonl.close();
 
   auto result = litekeep::testing::Run(
-      {"node", litekeep::testing::TestSourceDir() + "/tests/unit/s3_sigv4_smithy.js",
+      {"node",
+       litekeep::testing::TestSourceDir() + "/tests/unit/s3_sigv4_smithy.js",
        modules, tmp.Join("requests.jsonl")});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   std::stringstream lines(result.out);
@@ -268,8 +312,9 @@ TEST(S3SigV4, MatchesAwsSdkForJavaScript) {
     if (s.canonical_request != j["canonical"].get<std::string>() ||
         s.authorization != j["authorization"].get<std::string>()) {
       if (++mismatches <= 3) {
-        ADD_FAILURE() << "request " << i << "\nours:\n" << s.canonical_request
-                      << "\nsdk:\n" << j["canonical"].get<std::string>()
+        ADD_FAILURE() << "request " << i << "\nours:\n"
+                      << s.canonical_request << "\nsdk:\n"
+                      << j["canonical"].get<std::string>()
                       << "\nours: " << s.authorization
                       << "\nsdk:  " << j["authorization"].get<std::string>();
       }

@@ -8,8 +8,8 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <random>
@@ -38,15 +38,21 @@ std::string XmlUnescape(std::string_view s) {
       continue;
     }
     std::string_view ent = s.substr(i + 1, semi - i - 1);
-    if (ent == "amp") out += '&';
-    else if (ent == "lt") out += '<';
-    else if (ent == "gt") out += '>';
-    else if (ent == "quot") out += '"';
-    else if (ent == "apos") out += '\'';
+    if (ent == "amp")
+      out += '&';
+    else if (ent == "lt")
+      out += '<';
+    else if (ent == "gt")
+      out += '>';
+    else if (ent == "quot")
+      out += '"';
+    else if (ent == "apos")
+      out += '\'';
     else if (!ent.empty() && ent[0] == '#') {
-      unsigned long cp = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X')
-                             ? std::strtoul(std::string(ent.substr(2)).c_str(), nullptr, 16)
-                             : std::strtoul(std::string(ent.substr(1)).c_str(), nullptr, 10);
+      unsigned long cp =
+          ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X')
+              ? std::strtoul(std::string(ent.substr(2)).c_str(), nullptr, 16)
+              : std::strtoul(std::string(ent.substr(1)).c_str(), nullptr, 10);
       if (cp < 0x80) {
         out += static_cast<char>(cp);
       } else if (cp < 0x800) {
@@ -74,19 +80,31 @@ std::string XmlEscape(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
 }
 
 // Inner texts of every <tag>…</tag> (also <tag attr="…">) in order.
-std::vector<std::string_view> XmlBlocks(std::string_view xml, std::string_view tag) {
+std::vector<std::string_view> XmlBlocks(std::string_view xml,
+                                        std::string_view tag) {
   std::vector<std::string_view> out;
   const std::string open = "<" + std::string(tag);
   const std::string close = "</" + std::string(tag) + ">";
@@ -118,7 +136,8 @@ std::string XmlText(std::string_view xml, std::string_view tag) {
 }
 
 std::string Trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+    s.pop_back();
   size_t i = 0;
   while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
   return s.substr(i);
@@ -190,8 +209,12 @@ struct Listed {
 // and checks that it received every byte the store announced.
 class ObjectReader : public base::Reader {
  public:
-  ObjectReader(S3Client* client, std::string key, int64_t offset, int64_t length)
-      : client_(client), key_(std::move(key)), offset_(offset), remaining_(length) {}
+  ObjectReader(S3Client* client, std::string key, int64_t offset,
+               int64_t length)
+      : client_(client),
+        key_(std::move(key)),
+        offset_(offset),
+        remaining_(length) {}
   // Sends the first request (errors such as kNotFound surface here).
   Status Start();
   Result<size_t> Read(std::span<uint8_t> buf) override;
@@ -301,8 +324,8 @@ class S3Client : public ReplicaClient {
                   std::string body);
   Status PutMultipart(const std::string& key, const FileInfo& info,
                       base::Reader& data, std::string first_part);
-  Status PutPart(const std::string& key, const std::string& upload_id,
-                 int part, const std::string& body, std::string* etag);
+  Status PutPart(const std::string& key, const std::string& upload_id, int part,
+                 const std::string& body, std::string* etag);
   Status CheckExisting(const std::string& key, int64_t size,
                        const std::string& md5_hex);
   KeyValues WriteHeaders(const FileInfo& info) const;
@@ -339,8 +362,9 @@ std::string DefaultPortStripped(const std::string& scheme, std::string host) {
 HttpRequest S3Client::Build(const Request& r, std::string_view region) {
   std::string authority = authority_;
   if (authority.empty()) {
-    authority = region == "us-east-1" ? "s3.amazonaws.com"
-                                      : "s3." + std::string(region) + ".amazonaws.com";
+    authority = region == "us-east-1"
+                    ? "s3.amazonaws.com"
+                    : "s3." + std::string(region) + ".amazonaws.com";
   }
   std::string path;
   if (path_style_) {
@@ -357,8 +381,8 @@ HttpRequest S3Client::Build(const Request& r, std::string_view region) {
   sr.query = r.query;
   sr.headers.emplace_back("Host", authority);
   for (const auto& h : r.headers) sr.headers.push_back(h);
-  sr.payload_hash = r.body.empty() ? std::string(kEmptyPayloadSha256)
-                                   : PayloadHash(r.body);
+  sr.payload_hash =
+      r.body.empty() ? std::string(kEmptyPayloadSha256) : PayloadHash(r.body);
   SignedRequest signed_req = SignV4(sr, creds_, region, "s3", Clock::now());
 
   HttpRequest h;
@@ -389,8 +413,8 @@ void S3Client::Backoff(int attempt) const {
              static_cast<double>(1u << std::min(attempt, 16));
   d = std::min(d, static_cast<double>(opts_.retry_max.count()));
   std::uniform_real_distribution<double> jitter(d / 2, d);
-  std::this_thread::sleep_for(std::chrono::microseconds(
-      static_cast<int64_t>(jitter(rng) * 1000)));
+  std::this_thread::sleep_for(
+      std::chrono::microseconds(static_cast<int64_t>(jitter(rng) * 1000)));
 }
 
 Result<HttpResponse> S3Client::Execute(const Request& r, std::string_view op) {
@@ -419,10 +443,9 @@ Result<HttpResponse> S3Client::Execute(const Request& r, std::string_view op) {
     }
     return resp;
   }
-  return base::UnavailableError(std::string(op) + " " + Where(r.key) +
-                                ": gave up after " +
-                                std::to_string(max_attempts()) +
-                                " attempts: " + last.message());
+  return base::UnavailableError(
+      std::string(op) + " " + Where(r.key) + ": gave up after " +
+      std::to_string(max_attempts()) + " attempts: " + last.message());
 }
 
 Status S3Client::ResponseError(const HttpResponse& r, std::string_view op,
@@ -430,40 +453,47 @@ Status S3Client::ResponseError(const HttpResponse& r, std::string_view op,
   std::string code = XmlText(r.body, "Code");
   std::string msg = XmlText(r.body, "Message");
   const std::string where = std::string(op) + " " + Where(key);
-  const std::string detail =
-      "HTTP " + std::to_string(r.status) + (code.empty() ? "" : " " + code) +
-      (msg.empty() ? "" : ": " + msg);
+  const std::string detail = "HTTP " + std::to_string(r.status) +
+                             (code.empty() ? "" : " " + code) +
+                             (msg.empty() ? "" : ": " + msg);
   const std::string akid = creds_.access_key_id;
-  std::string bucket_region = r.Header("x-amz-bucket-region").value_or(XmlText(r.body, "Region"));
+  std::string bucket_region =
+      r.Header("x-amz-bucket-region").value_or(XmlText(r.body, "Region"));
   if (code == "RequestTimeTooSkewed") {
     return base::FailedPreconditionError(
-        where + ": the local clock differs from the store's by more than 15 "
-                "minutes (" + detail + "); fix the system time (NTP)");
+        where +
+        ": the local clock differs from the store's by more than 15 "
+        "minutes (" +
+        detail + "); fix the system time (NTP)");
   }
   if ((r.status == 301 || code == "PermanentRedirect" ||
        code == "AuthorizationHeaderMalformed" ||
-       code == "IllegalLocationConstraintException") ) {
+       code == "IllegalLocationConstraintException")) {
     return base::FailedPreconditionError(
         where + ": bucket " + opts_.bucket + " is in region " +
-        (bucket_region.empty() ? "another region" : bucket_region) +
-        ", not " + region_ + " (" + detail + "); set region" +
-        (bucket_region.empty() ? "" : ": " + bucket_region) + " or check the endpoint");
+        (bucket_region.empty() ? "another region" : bucket_region) + ", not " +
+        region_ + " (" + detail + "); set region" +
+        (bucket_region.empty() ? "" : ": " + bucket_region) +
+        " or check the endpoint");
   }
   if (code == "InvalidAccessKeyId") {
     return base::PermissionDeniedError(
         where + ": the store does not know access key id " + akid + " (" +
-        detail + "); check access-key-id / AWS_ACCESS_KEY_ID / "
-                 "LITESTREAM_ACCESS_KEY_ID");
+        detail +
+        "); check access-key-id / AWS_ACCESS_KEY_ID / "
+        "LITESTREAM_ACCESS_KEY_ID");
   }
   if (code == "SignatureDoesNotMatch") {
     return base::PermissionDeniedError(
         where + ": signature rejected for access key id " + akid + " (" +
-        detail + "); check the secret access key for that key id and the region");
+        detail +
+        "); check the secret access key for that key id and the region");
   }
   if (r.status == 403 || r.status == 401) {
     return base::PermissionDeniedError(
         where + ": access denied for access key id " + akid + " on bucket " +
-        opts_.bucket + " (" + detail + "); check the credentials and the "
+        opts_.bucket + " (" + detail +
+        "); check the credentials and the "
         "key's permissions on the bucket");
   }
   if (code == "NoSuchBucket") {
@@ -477,7 +507,8 @@ Status S3Client::ResponseError(const HttpResponse& r, std::string_view op,
     return base::UnavailableError(where + ": " + detail);
   }
   if (r.status == 412) {
-    return base::AlreadyExistsError(where + ": precondition failed (" + detail + ")");
+    return base::AlreadyExistsError(where + ": precondition failed (" + detail +
+                                    ")");
   }
   return base::FailedPreconditionError(where + ": " + detail);
 }
@@ -530,7 +561,8 @@ Result<std::vector<Listed>> S3Client::ListKeys(const std::string& prefix) {
       Listed l;
       l.key = XmlText(c, "Key");
       l.size = std::strtoll(XmlText(c, "Size").c_str(), nullptr, 10);
-      l.last_modified = ParseTimestamp(XmlText(c, "LastModified")).value_or(TimePoint{});
+      l.last_modified =
+          ParseTimestamp(XmlText(c, "LastModified")).value_or(TimePoint{});
       out.push_back(std::move(l));
     }
     std::string truncated = XmlText(resp.body, "IsTruncated");
@@ -612,9 +644,11 @@ Result<std::vector<FileInfo>> S3Client::ListFiles(int level) {
     files = std::move(kept);
   }
 
-  std::sort(files.begin(), files.end(), [](const FileInfo& a, const FileInfo& b) {
-    return a.min_txid != b.min_txid ? a.min_txid < b.min_txid : a.max_txid < b.max_txid;
-  });
+  std::sort(files.begin(), files.end(),
+            [](const FileInfo& a, const FileInfo& b) {
+              return a.min_txid != b.min_txid ? a.min_txid < b.min_txid
+                                              : a.max_txid < b.max_txid;
+            });
   return files;
 }
 
@@ -681,10 +715,9 @@ Result<size_t> ObjectReader::Read(std::span<uint8_t> buf) {
     }
     if (!stream_) {
       if (failures >= client_->max_attempts()) {
-        return base::UnavailableError("get " + client_->Where(key_) +
-                                      ": gave up after " +
-                                      std::to_string(failures) +
-                                      " failed attempts: " + last.message());
+        return base::UnavailableError(
+            "get " + client_->Where(key_) + ": gave up after " +
+            std::to_string(failures) + " failed attempts: " + last.message());
       }
       if (failures > 0) client_->Backoff(failures - 1);
       Status s = OpenStream();
@@ -697,7 +730,8 @@ Result<size_t> ObjectReader::Read(std::span<uint8_t> buf) {
       if (eof_) break;
     }
     std::span<uint8_t> want = buf;
-    if (remaining_ >= 0 && static_cast<int64_t>(want.size()) > remaining_ + skip_) {
+    if (remaining_ >= 0 &&
+        static_cast<int64_t>(want.size()) > remaining_ + skip_) {
       want = want.first(static_cast<size_t>(remaining_ + skip_));
     }
     auto n = stream_->Read(want);
@@ -728,7 +762,8 @@ Result<size_t> ObjectReader::Read(std::span<uint8_t> buf) {
     size_t got = *n;
     size_t start = 0;
     if (skip_ > 0) {
-      size_t drop = static_cast<size_t>(std::min<int64_t>(skip_, static_cast<int64_t>(got)));
+      size_t drop = static_cast<size_t>(
+          std::min<int64_t>(skip_, static_cast<int64_t>(got)));
       skip_ -= static_cast<int64_t>(drop);
       start = drop;
       if (start == got) continue;
@@ -742,14 +777,12 @@ Result<size_t> ObjectReader::Read(std::span<uint8_t> buf) {
   return size_t{0};
 }
 
-Result<std::unique_ptr<base::Reader>> S3Client::OpenFile(int level, TxId min_txid,
-                                                         TxId max_txid,
-                                                         int64_t offset,
-                                                         int64_t length) {
+Result<std::unique_ptr<base::Reader>> S3Client::OpenFile(
+    int level, TxId min_txid, TxId max_txid, int64_t offset, int64_t length) {
   LK_RETURN_IF_ERROR(EnsureRegion());
   auto reader = std::make_unique<ObjectReader>(
-      this, ObjectKey(opts_.path, level, min_txid, max_txid), std::max<int64_t>(offset, 0),
-      length < 0 ? -1 : length);
+      this, ObjectKey(opts_.path, level, min_txid, max_txid),
+      std::max<int64_t>(offset, 0), length < 0 ? -1 : length);
   LK_RETURN_IF_ERROR(reader->Start());
   return std::unique_ptr<base::Reader>(std::move(reader));
 }
@@ -773,11 +806,14 @@ Status S3Client::CheckExisting(const std::string& key, int64_t size,
   if (resp.status != 200) return ResponseError(resp, "head", key);
   std::string etag = resp.Header("etag").value_or("");
   etag.erase(std::remove(etag.begin(), etag.end(), '"'), etag.end());
-  int64_t len = std::strtoll(resp.Header("content-length").value_or("-1").c_str(), nullptr, 10);
+  int64_t len = std::strtoll(
+      resp.Header("content-length").value_or("-1").c_str(), nullptr, 10);
   if (len == size && (md5_hex.empty() || etag == md5_hex)) return Status::Ok();
   return base::AlreadyExistsError(
-      "put " + Where(key) + ": a different object already exists under this name "
-      "(size " + std::to_string(len) + ", etag " + etag + "); not replaced");
+      "put " + Where(key) +
+      ": a different object already exists under this name "
+      "(size " +
+      std::to_string(len) + ", etag " + etag + "); not replaced");
 }
 
 Status S3Client::PutSmall(const std::string& key, const FileInfo& info,
@@ -792,7 +828,8 @@ Status S3Client::PutSmall(const std::string& key, const FileInfo& info,
   r.body = body;
   LK_ASSIGN_OR_RETURN(HttpResponse resp, Execute(r, "put"));
   if (resp.status == 412 && opts_.if_none_match) {
-    LK_RETURN_IF_ERROR(CheckExisting(key, static_cast<int64_t>(body.size()), Md5Hex(body)));
+    LK_RETURN_IF_ERROR(
+        CheckExisting(key, static_cast<int64_t>(body.size()), Md5Hex(body)));
   } else if (resp.status != 200) {
     return ResponseError(resp, "put", key);
   }
@@ -814,7 +851,8 @@ Status S3Client::PutPart(const std::string& key, const std::string& upload_id,
   if (resp.status != 200) return ResponseError(resp, "upload part", key);
   *etag = resp.Header("etag").value_or("");
   if (etag->empty()) {
-    return base::UnavailableError("upload part " + Where(key) + ": no ETag in response");
+    return base::UnavailableError("upload part " + Where(key) +
+                                  ": no ETag in response");
   }
   return Status::Ok();
 }
@@ -828,8 +866,10 @@ Status S3Client::PutMultipart(const std::string& key, const FileInfo& info,
   init.key = key;
   init.query = {{"uploads", ""}};
   init.headers = WriteHeaders(info);
-  LK_ASSIGN_OR_RETURN(HttpResponse resp, Execute(init, "create multipart upload"));
-  if (resp.status != 200) return ResponseError(resp, "create multipart upload", key);
+  LK_ASSIGN_OR_RETURN(HttpResponse resp,
+                      Execute(init, "create multipart upload"));
+  if (resp.status != 200)
+    return ResponseError(resp, "create multipart upload", key);
   const std::string upload_id = XmlText(resp.body, "UploadId");
   if (upload_id.empty()) {
     return base::UnavailableError("create multipart upload " + Where(key) +
@@ -875,11 +915,15 @@ Status S3Client::PutMultipart(const std::string& key, const FileInfo& info,
     int64_t left = info.size - total;
     next.clear();
     if (left > 0) {
-      next.resize(static_cast<size_t>(std::min<int64_t>(left, opts_.part_size)));
-      read_status = data.ReadFull({reinterpret_cast<uint8_t*>(next.data()), next.size()});
+      next.resize(
+          static_cast<size_t>(std::min<int64_t>(left, opts_.part_size)));
+      read_status =
+          data.ReadFull({reinterpret_cast<uint8_t*>(next.data()), next.size()});
       if (!read_status.ok()) {
         std::lock_guard<std::mutex> lock(mu);
-        if (failure.ok()) failure = read_status.WithContext("put " + Where(key) + ": reading data");
+        if (failure.ok())
+          failure =
+              read_status.WithContext("put " + Where(key) + ": reading data");
         break;
       }
     }
@@ -920,7 +964,8 @@ Status S3Client::PutMultipart(const std::string& key, const FileInfo& info,
     st = complete.status();
   } else if (complete->status == 412 && opts_.if_none_match) {
     st = CheckExisting(key, info.size, "");
-  } else if (complete->status != 200 || !XmlText(complete->body, "Code").empty()) {
+  } else if (complete->status != 200 ||
+             !XmlText(complete->body, "Code").empty()) {
     // S3 may answer 200 with an <Error> body.
     st = ResponseError(*complete, "complete multipart upload", key);
     if (XmlText(complete->body, "Code") == "NoSuchUpload") {
@@ -940,22 +985,26 @@ Status S3Client::PutMultipart(const std::string& key, const FileInfo& info,
 
 Status S3Client::WriteFile(const FileInfo& info, base::Reader& data) {
   LK_RETURN_IF_ERROR(EnsureRegion());
-  const std::string key = ObjectKey(opts_.path, info.level, info.min_txid, info.max_txid);
+  const std::string key =
+      ObjectKey(opts_.path, info.level, info.min_txid, info.max_txid);
   if (info.size < 0) {
     return base::InvalidArgumentError("put " + Where(key) + ": negative size");
   }
   const int64_t part_size = std::max<int64_t>(opts_.part_size, 1 << 20);
   const int64_t first = std::min(info.size, part_size);
   std::string body(static_cast<size_t>(first), '\0');
-  LK_RETURN_IF_ERROR(data.ReadFull({reinterpret_cast<uint8_t*>(body.data()), body.size()})
-                         .WithContext("put " + Where(key) + ": reading data"));
-  Status st = info.size <= part_size ? PutSmall(key, info, std::move(body))
-                                     : PutMultipart(key, info, data, std::move(body));
+  LK_RETURN_IF_ERROR(
+      data.ReadFull({reinterpret_cast<uint8_t*>(body.data()), body.size()})
+          .WithContext("put " + Where(key) + ": reading data"));
+  Status st = info.size <= part_size
+                  ? PutSmall(key, info, std::move(body))
+                  : PutMultipart(key, info, data, std::move(body));
   LK_RETURN_IF_ERROR(st);
   uint8_t extra;
   LK_ASSIGN_OR_RETURN(size_t n, data.Read({&extra, 1}));
   if (n != 0) {
-    return base::InvalidArgumentError("put " + Where(key) + ": data is longer than " +
+    return base::InvalidArgumentError("put " + Where(key) +
+                                      ": data is longer than " +
                                       std::to_string(info.size) + " bytes");
   }
   return Status::Ok();
@@ -975,15 +1024,16 @@ Status S3Client::DeleteKeys(const std::vector<std::string>& keys) {
     r.method = "POST";
     r.kind = Kind::kDel;
     r.query = {{"delete", ""}};
-    r.headers = {{"Content-MD5", Md5Base64(xml)}, {"Content-Type", "application/xml"}};
+    r.headers = {{"Content-MD5", Md5Base64(xml)},
+                 {"Content-Type", "application/xml"}};
     r.body = xml;
     LK_ASSIGN_OR_RETURN(HttpResponse resp, Execute(r, "delete"));
     if (resp.status != 200) return ResponseError(resp, "delete", keys[start]);
     for (std::string_view e : XmlBlocks(resp.body, "Error")) {
       std::string code = XmlText(e, "Code");
       if (code == "NoSuchKey") continue;
-      return base::UnavailableError("delete " + Where(XmlText(e, "Key")) + ": " + code +
-                                    ": " + XmlText(e, "Message"));
+      return base::UnavailableError("delete " + Where(XmlText(e, "Key")) +
+                                    ": " + code + ": " + XmlText(e, "Message"));
     }
     std::lock_guard<std::mutex> lock(mu_);
     for (size_t i = start; i < end; ++i) created_.erase(keys[i]);
@@ -1018,7 +1068,8 @@ Result<Credentials> ResolveCredentials(const S3Options& o) {
   if (!o.access_key_id.empty() || !o.secret_access_key.empty()) {
     if (o.access_key_id.empty() || o.secret_access_key.empty()) {
       return base::InvalidArgumentError(
-          "s3 bucket " + o.bucket + ": access-key-id and secret-access-key must "
+          "s3 bucket " + o.bucket +
+          ": access-key-id and secret-access-key must "
           "be given together");
     }
     c.access_key_id = o.access_key_id;
@@ -1026,7 +1077,8 @@ Result<Credentials> ResolveCredentials(const S3Options& o) {
     c.session_token = o.session_token;
     return c;
   }
-  if (!Env("AWS_ACCESS_KEY_ID").empty() && !Env("AWS_SECRET_ACCESS_KEY").empty()) {
+  if (!Env("AWS_ACCESS_KEY_ID").empty() &&
+      !Env("AWS_SECRET_ACCESS_KEY").empty()) {
     c.access_key_id = Env("AWS_ACCESS_KEY_ID");
     c.secret_access_key = Env("AWS_SECRET_ACCESS_KEY");
     c.session_token = Env("AWS_SESSION_TOKEN");
@@ -1039,13 +1091,15 @@ Result<Credentials> ResolveCredentials(const S3Options& o) {
     return c;
   }
   std::string file = Env("AWS_SHARED_CREDENTIALS_FILE");
-  if (file.empty() && !Env("HOME").empty()) file = Env("HOME") + "/.aws/credentials";
-  std::string profile = !o.profile.empty() ? o.profile
+  if (file.empty() && !Env("HOME").empty())
+    file = Env("HOME") + "/.aws/credentials";
+  std::string profile = !o.profile.empty()            ? o.profile
                         : !Env("AWS_PROFILE").empty() ? Env("AWS_PROFILE")
                                                       : "default";
   if (!file.empty()) {
     auto p = ReadProfile(file, profile);
-    if (!p["aws_access_key_id"].empty() && !p["aws_secret_access_key"].empty()) {
+    if (!p["aws_access_key_id"].empty() &&
+        !p["aws_secret_access_key"].empty()) {
       c.access_key_id = p["aws_access_key_id"];
       c.secret_access_key = p["aws_secret_access_key"];
       c.session_token = p["aws_session_token"];
@@ -1053,19 +1107,23 @@ Result<Credentials> ResolveCredentials(const S3Options& o) {
     }
   }
   return base::InvalidArgumentError(
-      "s3 bucket " + o.bucket + ": no credentials: set access-key-id and "
+      "s3 bucket " + o.bucket +
+      ": no credentials: set access-key-id and "
       "secret-access-key, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-      "LITESTREAM_ACCESS_KEY_ID and LITESTREAM_SECRET_ACCESS_KEY, or profile [" +
+      "LITESTREAM_ACCESS_KEY_ID and LITESTREAM_SECRET_ACCESS_KEY, or profile "
+      "[" +
       profile + "] in " + (file.empty() ? "~/.aws/credentials" : file));
 }
 
-Result<std::unique_ptr<ReplicaClient>> NewS3ReplicaClient(const S3Options& options) {
+Result<std::unique_ptr<ReplicaClient>> NewS3ReplicaClient(
+    const S3Options& options) {
   if (options.bucket.empty()) {
     return base::InvalidArgumentError("s3 replica: bucket is required");
   }
   if (options.part_size < (1 << 20)) {
-    return base::InvalidArgumentError("s3 bucket " + options.bucket +
-                                      ": part size must be at least 1 MiB (5 MiB on AWS)");
+    return base::InvalidArgumentError(
+        "s3 bucket " + options.bucket +
+        ": part size must be at least 1 MiB (5 MiB on AWS)");
   }
   if (!options.endpoint.empty()) {
     std::string ep = options.endpoint;
@@ -1073,9 +1131,9 @@ Result<std::unique_ptr<ReplicaClient>> NewS3ReplicaClient(const S3Options& optio
     if (sep != std::string::npos) {
       std::string scheme = ep.substr(0, sep);
       if (scheme != "http" && scheme != "https") {
-        return base::InvalidArgumentError("s3 bucket " + options.bucket +
-                                          ": endpoint " + ep +
-                                          " must start with http:// or https://");
+        return base::InvalidArgumentError(
+            "s3 bucket " + options.bucket + ": endpoint " + ep +
+            " must start with http:// or https://");
       }
       ep = ep.substr(sep + 3);
     }
@@ -1086,7 +1144,8 @@ Result<std::unique_ptr<ReplicaClient>> NewS3ReplicaClient(const S3Options& optio
     }
   }
   LK_ASSIGN_OR_RETURN(Credentials creds, ResolveCredentials(options));
-  return std::unique_ptr<ReplicaClient>(new S3Client(options, std::move(creds)));
+  return std::unique_ptr<ReplicaClient>(
+      new S3Client(options, std::move(creds)));
 }
 
 }  // namespace litekeep::storage::s3

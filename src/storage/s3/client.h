@@ -42,10 +42,11 @@ struct S3Options {
   std::string access_key_id;
   std::string secret_access_key;
   std::string session_token;
-  std::string profile;  // ~/.aws/credentials section; "" = $AWS_PROFILE or default
+  std::string
+      profile;  // ~/.aws/credentials section; "" = $AWS_PROFILE or default
 
-  bool sign_payload = true;   // SHA-256 of bodies in the signature
-  bool content_md5 = true;    // Content-MD5 on PUT/UploadPart (store checks it)
+  bool sign_payload = true;  // SHA-256 of bodies in the signature
+  bool content_md5 = true;   // Content-MD5 on PUT/UploadPart (store checks it)
   // Send If-None-Match: * on PUT so an existing object is never replaced;
   // on 412 the existing object is accepted only if its size and MD5 match.
   bool if_none_match = false;

@@ -22,14 +22,16 @@ void GlobalInit() {
 
 std::string Lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                        s.back() == '\n')) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' ||
+                        s.back() == '\r' || s.back() == '\n')) {
     s.remove_suffix(1);
   }
   return s;
@@ -149,7 +151,8 @@ struct HttpStream::State {
   }
 
   // Aborts a transfer whose stream was dropped (also while connecting).
-  static int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  static int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t,
+                        curl_off_t) {
     auto* s = static_cast<State*>(user);
     std::lock_guard<std::mutex> lock(s->mu);
     return s->cancelled ? 1 : 0;
@@ -174,8 +177,8 @@ struct HttpStream::State {
 
   static int OnSeek(void* user, curl_off_t offset, int origin) {
     auto* s = static_cast<State*>(user);
-    if (s->body_reader != nullptr || origin != SEEK_SET ||
-        offset < 0 || static_cast<size_t>(offset) > s->body.size()) {
+    if (s->body_reader != nullptr || origin != SEEK_SET || offset < 0 ||
+        static_cast<size_t>(offset) > s->body.size()) {
       return CURL_SEEKFUNC_CANTSEEK;
     }
     s->body_pos = static_cast<size_t>(offset);
@@ -193,8 +196,9 @@ struct HttpStream::State {
       case CURLE_SSL_CACERT_BADFILE:
       case CURLE_SSL_CERTPROBLEM:
         return base::FailedPreconditionError(
-            msg + " (TLS verification failed: check ca-bundle, or "
-                  "skip-verify for a test store)");
+            msg +
+            " (TLS verification failed: check ca-bundle, or "
+            "skip-verify for a test store)");
       default:
         if (body_failed) return base::IoError(msg + " (reading request body)");
         return base::UnavailableError(msg);
@@ -202,7 +206,8 @@ struct HttpStream::State {
   }
 };
 
-HttpStream::HttpStream(std::shared_ptr<State> state) : state_(std::move(state)) {}
+HttpStream::HttpStream(std::shared_ptr<State> state)
+    : state_(std::move(state)) {}
 
 HttpStream::~HttpStream() {
   {
@@ -271,8 +276,8 @@ Result<std::unique_ptr<HttpStream>> HttpClient::Open(const HttpRequest& req) {
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s.errbuf);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(options_.connect_timeout.count()));
-  const long stall_s =
-      std::max<long>(1, static_cast<long>(options_.stall_timeout.count() / 1000));
+  const long stall_s = std::max<long>(
+      1, static_cast<long>(options_.stall_timeout.count() / 1000));
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, stall_s);
   if (options_.request_timeout.count() > 0) {
@@ -297,9 +302,9 @@ Result<std::unique_ptr<HttpStream>> HttpClient::Open(const HttpRequest& req) {
   curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &HttpStream::State::OnProgress);
   curl_easy_setopt(h, CURLOPT_XFERINFODATA, &s);
 
-  const curl_off_t body_size =
-      req.body_reader != nullptr ? req.body_size
-                                 : static_cast<curl_off_t>(req.body.size());
+  const curl_off_t body_size = req.body_reader != nullptr
+                                   ? req.body_size
+                                   : static_cast<curl_off_t>(req.body.size());
   if (req.method == "GET") {
     curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
   } else if (req.method == "HEAD") {
@@ -324,7 +329,8 @@ Result<std::unique_ptr<HttpStream>> HttpClient::Open(const HttpRequest& req) {
   for (const auto& [k, v] : req.headers) {
     if (Lower(k) == "content-type") has_type = true;
   }
-  if (!has_type) s.header_list = curl_slist_append(s.header_list, "Content-Type:");
+  if (!has_type)
+    s.header_list = curl_slist_append(s.header_list, "Content-Type:");
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, s.header_list);
 
   HttpStream::State* raw = &s;

@@ -13,10 +13,14 @@ std::optional<uint64_t> ParseHex16(std::string_view s) {
   uint64_t v = 0;
   for (char c : s) {
     int d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-    else return std::nullopt;
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      d = c - 'A' + 10;
+    else
+      return std::nullopt;
     v = (v << 4) | static_cast<uint64_t>(d);
   }
   return v;
@@ -44,14 +48,15 @@ std::string LevelPrefix(std::string_view path, int level) {
 std::string ObjectKey(std::string_view path, int level, TxId min_txid,
                       TxId max_txid) {
   char buf[48];
-  std::snprintf(buf, sizeof(buf), "%016" PRIx64 "-%016" PRIx64 ".ltx",
-                min_txid, max_txid);
+  std::snprintf(buf, sizeof(buf), "%016" PRIx64 "-%016" PRIx64 ".ltx", min_txid,
+                max_txid);
   return LevelPrefix(path, level) + buf;
 }
 
 std::optional<KeyRange> ParseObjectName(std::string_view key) {
   size_t slash = key.rfind('/');
-  std::string_view name = slash == std::string_view::npos ? key : key.substr(slash + 1);
+  std::string_view name =
+      slash == std::string_view::npos ? key : key.substr(slash + 1);
   if (name.size() != 37 || name[16] != '-' || name.substr(33) != ".ltx") {
     return std::nullopt;
   }
@@ -62,7 +67,9 @@ std::optional<KeyRange> ParseObjectName(std::string_view key) {
 }
 
 std::string FormatTimestamp(TimePoint t) {
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch())
+          .count();
   int64_t secs = ns / 1000000000;
   int64_t frac = ns % 1000000000;
   if (frac < 0) {
@@ -117,8 +124,8 @@ std::optional<TimePoint> ParseTimestamp(std::string_view s) {
     ++pos;
   } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
     int hh = 0, mm = 0;
-    if (!Digits(s, pos + 1, 2, &hh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
-        !Digits(s, pos + 4, 2, &mm)) {
+    if (!Digits(s, pos + 1, 2, &hh) || pos + 3 >= s.size() ||
+        s[pos + 3] != ':' || !Digits(s, pos + 4, 2, &mm)) {
       return std::nullopt;
     }
     offset = (hh * 3600 + mm * 60) * (s[pos] == '+' ? 1 : -1);

@@ -18,7 +18,8 @@ bool IsUnreserved(unsigned char c) {
 
 std::string ToLower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -74,9 +75,10 @@ std::string UriDecode(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() &&
-        hexval(text[i + 1]) >= 0 && hexval(text[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hexval(text[i + 1]) * 16 + hexval(text[i + 2])));
+    if (text[i] == '%' && i + 2 < text.size() && hexval(text[i + 1]) >= 0 &&
+        hexval(text[i + 2]) >= 0) {
+      out.push_back(
+          static_cast<char>(hexval(text[i + 1]) * 16 + hexval(text[i + 2])));
       i += 2;
     } else {
       out.push_back(text[i]);
@@ -133,9 +135,7 @@ std::string Md5Base64(std::string_view data) {
   return Base64Encode({digest, len});
 }
 
-std::string Md5Hex(std::string_view data) {
-  return DigestHex(EVP_md5(), data);
-}
+std::string Md5Hex(std::string_view data) { return DigestHex(EVP_md5(), data); }
 
 StreamHash::StreamHash() {
   auto* sha = EVP_MD_CTX_new();
@@ -217,15 +217,15 @@ SignedRequest SignV4(const SigningRequest& request,
     canonical_query += k + '=' + v;
   }
 
-  std::string path = request.path.empty() ? "/" : UriEncode(request.path, false);
+  std::string path =
+      request.path.empty() ? "/" : UriEncode(request.path, false);
 
   out.canonical_request = request.method + '\n' + path + '\n' +
                           canonical_query + '\n' + canonical_headers + '\n' +
                           signed_headers + '\n' + request.payload_hash;
 
-  const std::string scope =
-      date + '/' + std::string(region) + '/' + std::string(service) +
-      "/aws4_request";
+  const std::string scope = date + '/' + std::string(region) + '/' +
+                            std::string(service) + "/aws4_request";
   out.string_to_sign = "AWS4-HMAC-SHA256\n" + amz_date + '\n' + scope + '\n' +
                        Sha256Hex(out.canonical_request);
 
@@ -234,12 +234,11 @@ SignedRequest SignV4(const SigningRequest& request,
   k = HmacSha256(k, service);
   k = HmacSha256(k, "aws4_request");
   const std::string sig = HmacSha256(k, out.string_to_sign);
-  out.signature = HexEncode(
-      {reinterpret_cast<const uint8_t*>(sig.data()), sig.size()});
-  out.authorization = "AWS4-HMAC-SHA256 Credential=" +
-                      credentials.access_key_id + '/' + scope +
-                      ", SignedHeaders=" + signed_headers +
-                      ", Signature=" + out.signature;
+  out.signature =
+      HexEncode({reinterpret_cast<const uint8_t*>(sig.data()), sig.size()});
+  out.authorization =
+      "AWS4-HMAC-SHA256 Credential=" + credentials.access_key_id + '/' + scope +
+      ", SignedHeaders=" + signed_headers + ", Signature=" + out.signature;
 
   if (!credentials.session_token.empty() && !request.sign_session_token) {
     out.added_headers.emplace_back("X-Amz-Security-Token",
