@@ -24,8 +24,7 @@ struct Position {
   sqlite::WalChecksum checksum;  // running WAL checksum at offset
 
   bool SameGeneration(const sqlite::WalHeader& h) const {
-    return offset != 0 && salt1 == h.salt1 && salt2 == h.salt2 &&
-           checkpoint_seq == h.checkpoint_seq;
+    return offset != 0 && salt1 == h.salt1 && salt2 == h.salt2;
   }
   bool operator==(const Position&) const = default;
 };

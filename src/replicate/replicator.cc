@@ -178,10 +178,11 @@ Result<SyncResult> Replicator::SyncLocked(bool have_write_lock) {
   }
   // A new WAL generation. It is lossless only when our read transaction
   // began exactly at the replicated end of the old one, and one restart
-  // (checkpoint sequence + 1) happened since.
-  const bool one_restart = pos_->offset == 0 ||
-                           (header->checkpoint_seq == pos_->checkpoint_seq + 1 &&
-                            header->salt1 == pos_->salt1 + 1);
+  // happened since.
+  // SQLite adds 1 to salt1 at every restart (the checkpoint sequence in the
+  // header is per connection and cannot be used to count restarts).
+  const bool one_restart =
+      pos_->offset == 0 || header->salt1 == pos_->salt1 + 1;
   if (restart_ok && one_restart) {
     LK_ASSIGN_OR_RETURN(
         auto scan, sqlite::ScanWal(*wal, *header, sqlite::kWalHeaderSize,

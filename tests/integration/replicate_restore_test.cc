@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <thread>
 
 #include "tests/support/process.h"
 #include "tests/support/test_util.h"
@@ -154,6 +155,45 @@ TEST(ReplicateRestoreTest, DeletedLocalStateWritesSnapshotAndStaysExact) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ContentHash(out), ContentHash(db));
   EXPECT_EQ(QueryOne(out, "PRAGMA integrity_check"), "ok");
+}
+
+}  // namespace
+}  // namespace litekeep::testing
+
+namespace litekeep::testing {
+namespace {
+
+// Writers that open a fresh connection per transaction (cron jobs, scripts,
+// PHP) write checkpoint sequence 1 into every new WAL header; litekeep's own
+// checkpoints must still never cost a snapshot.
+TEST(ReplicateRestoreTest, ProcessPerTransactionWritersAcrossCheckpoints) {
+  TempDir dir;
+  const std::string db = dir.Join("app.db");
+  const std::string replica = dir.Join("replica");
+  ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
+  std::string cfg = dir.Join("litekeep.yml");
+  std::ofstream(cfg) << "dbs:\n  - path: " << db
+                     << "\n    min-checkpoint-page-count: 20\n"
+                     << "    replica:\n      path: " << replica
+                     << "\n      sync-interval: 100ms\n";
+  ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
+                   dir.Join("replicate.log"));
+  ASSERT_TRUE(WaitUntil([&] { return CountOccurrences(rep.Log(), "replicating") == 1; }));
+  for (int i = 0; i < 40; ++i) {
+    auto r = RunShell("sqlite3 " + db +
+                      " \"INSERT INTO t VALUES(randomblob(9000))\"");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    if (i % 8 == 7) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  rep.Signal(SIGTERM);
+  ASSERT_EQ(rep.Wait(), 0) << rep.Log();
+  std::string log = rep.Log();
+  EXPECT_EQ(CountOccurrences(log, "snapshot written"), 1) << log;
+  const std::string out = dir.Join("restored.db");
+  auto r = litekeep::testing::Run({LitekeepBin(), "restore", "-o", out, replica});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ContentHash(out), ContentHash(db));
+  EXPECT_EQ(QueryOne(out, "SELECT count(*) FROM t"), "40");
 }
 
 }  // namespace
