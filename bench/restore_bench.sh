@@ -16,6 +16,8 @@
 #   BENCH_RUNS=5        timed runs per variant and cache mode
 #   BENCH_DB_MB=200     approximate database size
 #   BENCH_TXNS=30       write transactions after the snapshot (incremental LTX)
+#   BENCH_WRITER=connection  connection: the write transactions share one
+#                       connection; process: one sqlite3 process each
 #   BENCH_COLD=auto     auto: cold-cache runs when drop_caches works; 0: never
 #   BENCH_KEEP=0        1: keep the temporary directory and print its path
 #   LITESTREAM=path     litestream binary (default: litestream on PATH)
@@ -32,6 +34,7 @@ runs=${BENCH_RUNS:-5}
 db_mb=${BENCH_DB_MB:-200}
 txns=${BENCH_TXNS:-30}
 cold_mode=${BENCH_COLD:-auto}
+writer=${BENCH_WRITER:-connection}
 keep=${BENCH_KEEP:-0}
 litestream=${LITESTREAM:-$(command -v litestream || true)}
 readonly kTargetRatio=2
@@ -50,6 +53,7 @@ fi
 [[ ${runs} =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer"
 [[ ${db_mb} =~ ^[1-9][0-9]*$ ]] || die "BENCH_DB_MB must be a positive integer"
 [[ ${txns} =~ ^[0-9]+$ ]] || die "BENCH_TXNS must be a non-negative integer"
+[[ ${writer} == connection || ${writer} == process ]] || die "BENCH_WRITER must be connection or process"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/litekeep-restore-bench.XXXXXX")
 src=${work}/app.db
@@ -91,7 +95,7 @@ print_machine() {
 # ~2.5 MB per scale unit: users (text, unique email index), posts (text
 # bodies, two secondary indexes) and attachments (random and text blobs).
 create_database() {
-  local scale=$((db_mb * 2 / 5))
+  local scale=$((db_mb * 17 / 40))
   ((scale >= 1)) || scale=1
   sqlite3 "${src}" >/dev/null <<EOF
 PRAGMA page_size = 4096;
@@ -142,10 +146,9 @@ EOF
 }
 
 # One small write transaction (updates and inserts), as an application would.
-write_transaction() {
+transaction_sql() {
   local n=$1
-  sqlite3 "${src}" >/dev/null <<EOF
-PRAGMA busy_timeout = 5000;
+  cat <<EOF
 BEGIN;
 UPDATE posts SET score = score + 1
   WHERE id IN (SELECT 1 + abs(random()) % (SELECT max(id) FROM posts) FROM posts LIMIT 200);
@@ -155,6 +158,27 @@ INSERT INTO posts(user_id, title, body, score, created_at)
 INSERT INTO attachments(post_id, mime, data) VALUES (${n}, 'image/png', randomblob(8000));
 COMMIT;
 EOF
+}
+
+# BENCH_TXNS write transactions 0.1 s apart: from one long-lived connection
+# (BENCH_WRITER=connection, an application's shape) or one sqlite3 process
+# each (BENCH_WRITER=process, like cron jobs or CLI scripts).
+write_transactions() {
+  local i
+  if [[ ${writer} == process ]]; then
+    for ((i = 1; i <= txns; i++)); do
+      { echo "PRAGMA busy_timeout = 5000;"; transaction_sql "${i}"; } | sqlite3 "${src}" >/dev/null
+      sleep 0.1
+    done
+  else
+    {
+      echo "PRAGMA busy_timeout = 5000;"
+      for ((i = 1; i <= txns; i++)); do
+        transaction_sql "${i}"
+        echo ".shell sleep 0.1"
+      done
+    } | sqlite3 "${src}" >/dev/null
+  fi
 }
 
 ltx_file_count() {
@@ -172,11 +196,7 @@ replicate_database() {
     sleep 0.1
   done
   echo "snapshot written in $(elapsed "${t0}" "$(now_ns)") s"
-  local i
-  for ((i = 1; i <= txns; i++)); do
-    write_transaction "${i}"
-    sleep 0.1
-  done
+  write_transactions
   kill -TERM "${replicate_pid}"
   local rc=0
   wait "${replicate_pid}" || rc=$?
@@ -340,8 +360,14 @@ echo "database: $(awk -v b="${db_bytes}" 'BEGIN { printf "%.1f MB", b / 1e6 }') 
   "3 tables, 5 indexes, text and blobs), built in $(elapsed "${t0}" "$(now_ns)") s"
 
 replicate_database
-echo "replica:  $(ltx_file_count) LTX files (snapshot + ${txns} write transactions)," \
+snapshots=$(grep -c "snapshot written" "${work}/replicate.log" || true)
+echo "replica:  $(ltx_file_count) LTX files from ${txns} write transactions (${writer} writer)," \
+  "${snapshots} of them full snapshots," \
   "$(du -sb "${replica}" | awk '{ printf "%.1f MB", $1 / 1e6 }') on disk"
+if ((snapshots > 1)); then
+  echo "NOTE: litekeep replicate wrote ${snapshots} snapshots; restore applies each of them:"
+  grep "snapshot written" "${work}/replicate.log" | sed 's/^[^ ]* [a-z]* /  /'
+fi
 "${lk}" restore -integrity-check none -o "${out}" "${url}" 2>&1 | sed 's/^/  /'
 cmp -s "${src}" "${out}" || die "a first restore is not byte-identical to the source database"
 echo "first restore is byte-identical to the source database (cmp)"
