@@ -59,6 +59,34 @@ int RunReplicate(const std::vector<std::string>& args) {
   app.add_flag("--once", once, "sync once and exit");
   if (auto code = ParseArgs(app, args)) return *code;
 
+  replicate::StopSignal stop;
+  g_stop = &stop;
+  if (::pipe(g_signal_pipe) != 0) {
+    std::perror("pipe");
+    return 1;
+  }
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  // Turns a signal (or the zero byte written at exit) into stop.Stop().
+  struct SignalThread {
+    std::thread thread;
+    ~SignalThread() {
+      unsigned char zero = 0;
+      [[maybe_unused]] ssize_t n = ::write(g_signal_pipe[1], &zero, 1);
+      thread.join();
+    }
+  } signal_thread{std::thread([&stop]() {
+    unsigned char c = 0;
+    while (::read(g_signal_pipe[0], &c, 1) < 0 && errno == EINTR) {
+    }
+    if (c != 0) spdlog::info("signal {} received, stopping", int{c});
+    stop.Stop();
+  })};
+
   config::Config cfg;
   if (!positional.empty()) {
     if (positional.size() != 2) {
@@ -127,26 +155,6 @@ int RunReplicate(const std::vector<std::string>& args) {
     return 2;
   }
 
-  replicate::StopSignal stop;
-  g_stop = &stop;
-  if (::pipe(g_signal_pipe) != 0) {
-    std::perror("pipe");
-    return 1;
-  }
-  struct sigaction sa {};
-  sa.sa_handler = OnSignal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  std::thread signal_thread([&stop]() {
-    unsigned char c;
-    while (::read(g_signal_pipe[0], &c, 1) < 0 && errno == EINTR) {
-    }
-    if (c != 0) spdlog::info("signal {} received, stopping", int{c});
-    stop.Stop();
-  });
-
   // Initial sync for every database before the child starts, so a restore
   // right after start finds a snapshot.
   std::vector<std::thread> threads;
@@ -178,10 +186,6 @@ int RunReplicate(const std::vector<std::string>& args) {
     stop.Stop();
   }
   for (auto& t : threads) t.join();
-  // Wake the signal thread if no signal came.
-  unsigned char zero = 0;
-  [[maybe_unused]] ssize_t n = ::write(g_signal_pipe[1], &zero, 1);
-  signal_thread.join();
   for (auto& job : jobs) job.replicator->Close();
   for (const auto& r : results) {
     if (!r.ok() && exit_code == 0) exit_code = 1;

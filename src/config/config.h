@@ -139,8 +139,8 @@ struct Config {
   std::string source;  // file the config came from, for messages
 
   // Litestream 0.5 top-level keys.
-  std::string mcp_addr;                   // `mcp-addr`
-  bool retention_enabled = true;          // `retention: {enabled: ...}`
+  std::string mcp_addr;           // `mcp-addr`
+  bool retention_enabled = true;  // `retention: {enabled: ...}`
   Duration l0_retention{std::chrono::minutes(5)};
   Duration l0_retention_check_interval{std::chrono::seconds(15)};
   bool verify_compaction = false;

@@ -81,7 +81,8 @@ Result<Duration> ParseDuration(std::string_view text) {
     if (unit.empty()) {
       return DurationError(text,
                            "missing unit (use ns, us, ms, s, m or h, e.g. "
-                           "\"" + std::string(text) + "s\")");
+                           "\"" +
+                               std::string(text) + "s\")");
     }
     int64_t unit_ns = UnitNanos(unit);
     if (unit_ns == 0) {

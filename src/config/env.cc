@@ -19,7 +19,13 @@ bool IsNameChar(char c) {
 // One-character names Go treats as shell special variables ($1, $?, ...).
 bool IsSpecialVar(char c) {
   switch (c) {
-    case '*': case '#': case '$': case '@': case '!': case '?': case '-':
+    case '*':
+    case '#':
+    case '$':
+    case '@':
+    case '!':
+    case '?':
+    case '-':
       return true;
     default:
       return c >= '0' && c <= '9';

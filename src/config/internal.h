@@ -15,6 +15,9 @@
 
 namespace litekeep::config::internal {
 
+// s with ASCII letters in lower case.
+std::string Lower(std::string_view s);
+
 // Levenshtein distance between a and b (bytes).
 size_t EditDistance(std::string_view a, std::string_view b);
 
@@ -58,7 +61,7 @@ Result<ReplicaConfig> ParseReplicaUrlKeys(std::string_view url,
 // What a replica key holds, and so how its text is parsed.
 enum class KeyKind {
   kString,
-  kSecret,        // a string that is never printed
+  kSecret,  // a string that is never printed
   kBool,
   kOptBool,
   kDuration,      // must be > 0

@@ -2,7 +2,6 @@
 // with env expansion first and validation after (see docs/config.md).
 #include <yaml-cpp/yaml.h>
 
-#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
@@ -25,16 +24,23 @@ using internal::Walker;
 
 const std::vector<std::string_view>& TopLevelKeys() {
   static const auto* keys = [] {
-    auto* k = new std::vector<std::string_view>{
-        "dbs",          "addr",
-        "exec",         "logging",
-        "levels",       "snapshot",
-        "validation",   "retention",
-        "l0-retention", "l0-retention-check-interval",
-        "verify-compaction",
-        "heartbeat-url", "heartbeat-interval",
-        "mcp-addr",     "shutdown-sync-timeout",
-        "shutdown-sync-interval", "socket"};
+    auto* k = new std::vector<std::string_view>{"dbs",
+                                                "addr",
+                                                "exec",
+                                                "logging",
+                                                "levels",
+                                                "snapshot",
+                                                "validation",
+                                                "retention",
+                                                "l0-retention",
+                                                "l0-retention-check-interval",
+                                                "verify-compaction",
+                                                "heartbeat-url",
+                                                "heartbeat-interval",
+                                                "mcp-addr",
+                                                "shutdown-sync-timeout",
+                                                "shutdown-sync-interval",
+                                                "socket"};
     for (std::string_view name : internal::TopLevelReplicaKeyNames()) {
       if (name != "retention") k->push_back(name);
     }
@@ -43,25 +49,32 @@ const std::vector<std::string_view>& TopLevelKeys() {
   return *keys;
 }
 
-const std::vector<std::string_view> kDbKeys = {
-    "path",
-    "dir",
-    "pattern",
-    "recursive",
-    "watch",
-    "meta-path",
-    "meta-dir",
-    "monitor-interval",
-    "checkpoint-interval",
-    "busy-timeout",
-    "min-checkpoint-page-count",
-    "max-checkpoint-page-count",
-    "truncate-page-n",
-    "max-sync-wal-bytes",
-    "restore-if-db-not-exists",
-    "snapshot",
-    "replica",
-    "replicas"};
+const std::vector<std::string_view> kDbKeys = {"path",
+                                               "dir",
+                                               "pattern",
+                                               "recursive",
+                                               "watch",
+                                               "meta-path",
+                                               "meta-dir",
+                                               "monitor-interval",
+                                               "checkpoint-interval",
+                                               "busy-timeout",
+                                               "min-checkpoint-page-count",
+                                               "max-checkpoint-page-count",
+                                               "truncate-page-n",
+                                               "max-sync-wal-bytes",
+                                               "restore-if-db-not-exists",
+                                               "snapshot",
+                                               "replica",
+                                               "replicas"};
+
+}  // namespace
+
+namespace internal {
+const std::vector<std::string_view>& DbKeyNames() { return kDbKeys; }
+}  // namespace internal
+
+namespace {
 
 Status ParseLogging(const Walker& w, const Entry& entry, LoggingConfig* out) {
   LK_ASSIGN_OR_RETURN(auto entries,
@@ -71,8 +84,7 @@ Status ParseLogging(const Walker& w, const Entry& entry, LoggingConfig* out) {
     if (e.key == "level") {
       std::string level;
       LK_RETURN_IF_ERROR(w.ReadString(e, &level));
-      std::string lower;
-      for (char c : level) lower.push_back(static_cast<char>(std::tolower(c)));
+      std::string lower = internal::Lower(level);
       if (lower == "warning") lower = "warn";
       if (!level.empty() && lower != "debug" && lower != "info" &&
           lower != "warn" && lower != "error") {
@@ -170,7 +182,8 @@ Status ParseTopLevelEntry(const Walker& w, const Entry& e, Config* c,
     const std::string& u = c->heartbeat_url;
     if (!u.empty() && u.rfind("http://", 0) != 0 &&
         u.rfind("https://", 0) != 0) {
-      return w.Error(e.line, "heartbeat-url: must be an http:// or https:// URL");
+      return w.Error(e.line,
+                     "heartbeat-url: must be an http:// or https:// URL");
     }
     return Status::Ok();
   }
@@ -190,8 +203,8 @@ Status ParseTopLevelEntry(const Walker& w, const Entry& e, Config* c,
     return Status::Ok();
   }
   if (k == "validation") {
-    LK_ASSIGN_OR_RETURN(auto entries, w.Entries(e.value, e.line, "validation",
-                                                {"interval"}));
+    LK_ASSIGN_OR_RETURN(auto entries,
+                        w.Entries(e.value, e.line, "validation", {"interval"}));
     for (const Entry& v : entries) {
       LK_RETURN_IF_ERROR(w.ReadOptDuration(v, false, &c->validation_interval));
     }
@@ -201,8 +214,8 @@ Status ParseTopLevelEntry(const Walker& w, const Entry& e, Config* c,
     // 0.5: `retention: {enabled: BOOL}`; a duration sets the default
     // retention of every replica (litekeep; 0.3 had it per replica).
     if (e.value.IsMap()) {
-      LK_ASSIGN_OR_RETURN(auto entries, w.Entries(e.value, e.line, "retention",
-                                                  {"enabled"}));
+      LK_ASSIGN_OR_RETURN(auto entries,
+                          w.Entries(e.value, e.line, "retention", {"enabled"}));
       for (const Entry& v : entries) {
         LK_RETURN_IF_ERROR(w.ReadBool(v, &c->retention_enabled));
       }
@@ -301,12 +314,14 @@ Result<DbConfig> ParseDb(const Walker& w, const YAML::Node& node, int line,
     return w.Error(line, "db: set `path:` or `dir:`, not both");
   }
   if (db.path.empty() && db.dir.empty()) {
-    return w.Error(line, "db: needs `path:` (a database) or `dir:` (a "
-                         "directory of databases)");
+    return w.Error(line,
+                   "db: needs `path:` (a database) or `dir:` (a "
+                   "directory of databases)");
   }
   if (!db.dir.empty() && db.pattern.empty()) {
-    return w.Error(line, "db: `pattern:` is required with `dir:` (e.g. "
-                         "pattern: \"*.db\")");
+    return w.Error(line,
+                   "db: `pattern:` is required with `dir:` (e.g. "
+                   "pattern: \"*.db\")");
   }
   if (db.watch && db.dir.empty()) {
     return w.Error(line, "db: `watch:` needs `dir:`");
@@ -339,9 +354,9 @@ Result<DbConfig> ParseDb(const Walker& w, const YAML::Node& node, int line,
     }
   }
   for (const auto& [node, node_line] : replica_nodes) {
-    LK_ASSIGN_OR_RETURN(ReplicaConfig r,
-                        internal::BuildReplica(w, node, node_line, globals, db,
-                                               config));
+    LK_ASSIGN_OR_RETURN(
+        ReplicaConfig r,
+        internal::BuildReplica(w, node, node_line, globals, db, config));
     db.replicas.push_back(std::move(r));
   }
   return db;

@@ -85,7 +85,8 @@ Result<ReplicaConfig> BuildReplica(const Walker& w, const YAML::Node& node,
   ReplicaNode from_url;
   if (!o.url.empty()) {
     auto parsed = ParseReplicaUrlKeys(o.url, &from_url.keys);
-    if (!parsed.ok()) return w.Error(url_line, "url: " + parsed.status().message());
+    if (!parsed.ok())
+      return w.Error(url_line, "url: " + parsed.status().message());
     from_url.config = *std::move(parsed);
   }
 
@@ -119,10 +120,9 @@ Result<ReplicaConfig> BuildReplica(const Walker& w, const YAML::Node& node,
                                     "litekeep (supported: " +
                                     std::string(SupportedTypesText()) + ")");
     }
-    return w.Error(type_line,
-                   "type: unknown replica type \"" + type + "\"" +
-                       SuggestKey(type, {"file", "s3", "gs", "gcs", "abs",
-                                         "sftp"}));
+    return w.Error(type_line, "type: unknown replica type \"" + type + "\"" +
+                                  SuggestKey(type, {"file", "s3", "gs", "gcs",
+                                                    "abs", "sftp"}));
   }
   if (from_url.keys.count("type")) {
     if (!type.empty() && type != from_url.config.type) {
@@ -179,17 +179,18 @@ Result<ReplicaConfig> BuildReplica(const Walker& w, const YAML::Node& node,
   // Timing defaults: the replica's own, then the db's `snapshot:`, then the
   // top level.
   if (!r.snapshot_interval) {
-    r.snapshot_interval = db.snapshot_interval ? *db.snapshot_interval
-                                               : config.snapshot_interval;
+    r.snapshot_interval =
+        db.snapshot_interval ? *db.snapshot_interval : config.snapshot_interval;
   }
   if (!r.retention) {
-    r.retention = db.snapshot_retention ? *db.snapshot_retention
-                                        : config.retention;
+    r.retention =
+        db.snapshot_retention ? *db.snapshot_retention : config.retention;
   }
   if (!r.retention_check_interval) {
     r.retention_check_interval = config.retention_check_interval;
   }
-  if (!r.validation_interval) r.validation_interval = config.validation_interval;
+  if (!r.validation_interval)
+    r.validation_interval = config.validation_interval;
   return r;
 }
 

@@ -191,7 +191,9 @@ bool IsUnsupportedLitestreamType(std::string_view type) {
          type == "oss";
 }
 
-std::string_view SupportedTypesText() { return "file, s3, gs (gcs), abs, sftp"; }
+std::string_view SupportedTypesText() {
+  return "file, s3, gs (gcs), abs, sftp";
+}
 
 }  // namespace internal
 

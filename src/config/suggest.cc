@@ -66,8 +66,8 @@ std::string SuggestKey(std::string_view key,
   std::string_view best;
   size_t best_distance = ~size_t{0};
   for (std::string_view candidate : known) {
-    size_t d = std::min(EditDistance(key, candidate),
-                        EditDistance(kebab, candidate));
+    size_t d =
+        std::min(EditDistance(key, candidate), EditDistance(kebab, candidate));
     if (d < best_distance) {
       best_distance = d;
       best = candidate;

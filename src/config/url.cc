@@ -13,14 +13,6 @@ namespace litekeep::config {
 namespace internal {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -154,9 +146,10 @@ bool SplitLabel(std::string_view host, std::string_view suffix,
   if (!EndsWith(host, suffix)) return false;
   std::string_view head = host.substr(0, host.size() - suffix.size());
   size_t dot = head.rfind('.');
-  *label = std::string(dot == std::string_view::npos ? head
-                                                     : head.substr(dot + 1));
-  *bucket = dot == std::string_view::npos ? "" : std::string(head.substr(0, dot));
+  *label =
+      std::string(dot == std::string_view::npos ? head : head.substr(dot + 1));
+  *bucket =
+      dot == std::string_view::npos ? "" : std::string(head.substr(0, dot));
   return !label->empty() && label->find('.') == std::string::npos;
 }
 
@@ -246,9 +239,8 @@ S3Host ParseS3Host(std::string_view host) {
     return provider("https://s3." + label + ".backblazeb2.com", label, true);
   }
   if (lower == "s3.filebase.com" || EndsWith(lower, ".s3.filebase.com")) {
-    bucket = lower == "s3.filebase.com"
-                 ? ""
-                 : lower.substr(0, lower.size() - 16);
+    bucket =
+        lower == "s3.filebase.com" ? "" : lower.substr(0, lower.size() - 16);
     return provider("https://s3.filebase.com", "", true);
   }
   if (SplitS3Label(lower, ".scw.cloud", &bucket, &label)) {
@@ -282,7 +274,8 @@ bool IsLocalHost(std::string_view endpoint) {
   }
   auto starts = [&](std::string_view p) { return host.rfind(p, 0) == 0; };
   if (host == "localhost" || host == "127.0.0.1" || starts("192.168.") ||
-      starts("10.") || EndsWith(host, ".local") || EndsWith(host, ".localhost")) {
+      starts("10.") || EndsWith(host, ".local") ||
+      EndsWith(host, ".localhost")) {
     return true;
   }
   for (int i = 16; i <= 31; ++i) {
@@ -294,9 +287,9 @@ bool IsLocalHost(std::string_view endpoint) {
 // Query parameters each scheme takes, canonical spelling.
 const std::vector<std::string_view>& S3QueryKeys() {
   static const std::vector<std::string_view> keys = {
-      "endpoint",          "region",        "force-path-style",
-      "skip-verify",       "sign-payload",  "require-content-md5",
-      "storage-class",     "part-size",     "concurrency"};
+      "endpoint",      "region",       "force-path-style",
+      "skip-verify",   "sign-payload", "require-content-md5",
+      "storage-class", "part-size",    "concurrency"};
   return keys;
 }
 
@@ -318,13 +311,14 @@ Status ApplyQuery(std::string_view url, const UrlParts& parts,
       return UrlError(url, "unknown query parameter \"" + raw_name + "\"" +
                                SuggestKey(name, allowed));
     }
+    if (value.empty()) continue;  // `?endpoint=`: not given (Litestream)
     const ReplicaKey* key = FindReplicaKey(name);
     std::string text = value;
     if (name == "endpoint") text = EnsureEndpointScheme(value);
     Status s = SetReplicaValue(*key, text, r);
     if (!s.ok()) {
-      return UrlError(url, "query parameter \"" + raw_name +
-                               "\": " + s.message());
+      return UrlError(url,
+                      "query parameter \"" + raw_name + "\": " + s.message());
     }
     keys->insert(name);
     if (name == "force-path-style") path_style_given = true;
@@ -406,7 +400,8 @@ Result<ReplicaConfig> ParseReplicaUrlKeys(std::string_view url,
     if (!parts.host.empty() && Lower(parts.host) != "localhost") {
       return UrlError(url,
                       "file URLs need an absolute path (file:///dir), not "
-                      "host \"" + parts.host + "\"");
+                      "host \"" +
+                          parts.host + "\"");
     }
     if (CleanPath(parts.path, true).empty()) {
       return UrlError(url, "file URL has no path");

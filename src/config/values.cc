@@ -17,6 +17,10 @@ namespace litekeep::config {
 namespace internal {
 namespace {
 
+std::string Quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+}  // namespace
+
 std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) {
@@ -24,10 +28,6 @@ std::string Lower(std::string_view s) {
   }
   return out;
 }
-
-std::string Quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
-}  // namespace
 
 Result<bool> ParseBool(std::string_view text) {
   std::string v = Lower(text);
@@ -49,8 +49,8 @@ Result<int64_t> ParseInt(std::string_view text) {
   errno = 0;
   char* end = nullptr;
   long long v = std::strtoll(s.c_str(), &end, 10);
-  if (end != s.c_str() + s.size() || std::isspace(static_cast<unsigned char>(
-                                         s[0]))) {
+  if (end != s.c_str() + s.size() ||
+      std::isspace(static_cast<unsigned char>(s[0]))) {
     return base::InvalidArgumentError("expected an integer, got " +
                                       Quoted(text));
   }

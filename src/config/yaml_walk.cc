@@ -20,6 +20,21 @@ bool Contains(const std::vector<std::string_view>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
+// For a key that is known one level up or down: where it belongs.
+std::string Misplaced(std::string_view where, const std::string& key) {
+  if (where == "top level" && Contains(DbKeyNames(), key)) {
+    return " (\"" + key + "\" belongs in a \"dbs:\" entry)";
+  }
+  if ((where == "db" || where == "top level") &&
+      Contains(ReplicaKeyNames(), key)) {
+    return " (\"" + key + "\" is a replica setting: put it under \"replica:\")";
+  }
+  if (where == "replica" && Contains(DbKeyNames(), key)) {
+    return " (\"" + key + "\" is a db setting: put it one level up)";
+  }
+  return "";
+}
+
 }  // namespace
 
 Status Walker::Error(int line, std::string_view message) const {
@@ -39,16 +54,16 @@ Status Walker::CollectEntries(const YAML::Node& map, int line,
                               const std::vector<std::string_view>& known,
                               int depth, std::vector<Entry>* out) const {
   if (!map.IsMap()) {
-    return Error(LineOf(map, line), std::string(where) + ": expected a map, got " +
-                                        KindName(map));
+    return Error(LineOf(map, line),
+                 std::string(where) + ": expected a map, got " + KindName(map));
   }
   std::vector<YAML::Node> merges;
   size_t first_own = out->size();
   for (auto it = map.begin(); it != map.end(); ++it) {
     int key_line = LineOf(it->first, line);
     if (!it->first.IsScalar()) {
-      return Error(key_line, "keys in " + std::string(where) +
-                                 " must be plain names");
+      return Error(key_line,
+                   "keys in " + std::string(where) + " must be plain names");
     }
     std::string written = it->first.Scalar();
     if (written == "<<") {
@@ -58,13 +73,14 @@ Status Walker::CollectEntries(const YAML::Node& map, int line,
     std::string key = written;
     if (!Contains(known, key)) key = KebabCase(written);
     // "x-..." keys at the top level hold YAML anchors (as in Compose files).
-    bool extension = depth == 0 && where == "top level" &&
-                     written.rfind("x-", 0) == 0;
+    bool extension =
+        depth == 0 && where == "top level" && written.rfind("x-", 0) == 0;
     if (extension) key = written;
     if (!extension && !Contains(known, key)) {
+      std::string hint = Misplaced(where, KebabCase(written));
+      if (hint.empty()) hint = SuggestKey(written, known);
       return Error(key_line, "unknown key \"" + written + "\" in " +
-                                 std::string(where) +
-                                 SuggestKey(written, known));
+                                 std::string(where) + hint);
     }
     for (size_t i = first_own; i < out->size(); ++i) {
       if ((*out)[i].key == key) {
@@ -89,8 +105,9 @@ Status Walker::CollectEntries(const YAML::Node& map, int line,
       LK_RETURN_IF_ERROR(CollectEntries(source, LineOf(source, line), where,
                                         known, depth + 1, &merged));
       for (Entry& e : merged) {
-        bool present = std::any_of(out->begin() + first_own, out->end(),
-                                   [&](const Entry& o) { return o.key == e.key; });
+        bool present =
+            std::any_of(out->begin() + first_own, out->end(),
+                        [&](const Entry& o) { return o.key == e.key; });
         if (!present) out->push_back(std::move(e));
       }
     }
@@ -142,8 +159,8 @@ Status Walker::ReadOptDuration(const Entry& e, bool allow_zero,
   auto d = ParseDuration(*text);
   if (!d.ok()) return KeyError(e, d.status());
   if (d->count() < 0) {
-    return Error(e.line, e.written + ": must not be negative, got \"" +
-                             *text + "\"");
+    return Error(e.line,
+                 e.written + ": must not be negative, got \"" + *text + "\"");
   }
   if (d->count() == 0 && !allow_zero) {
     return Error(e.line, e.written + ": must be greater than 0");

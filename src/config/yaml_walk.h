@@ -41,10 +41,9 @@ class Walker {
   // where names the map in messages ("replica", "db", ...). A key not in
   // known is an error naming it, its line and the nearest known key; so is
   // a key given twice.
-  Result<std::vector<Entry>> Entries(const YAML::Node& map, int line,
-                                     std::string_view where,
-                                     const std::vector<std::string_view>& known)
-      const;
+  Result<std::vector<Entry>> Entries(
+      const YAML::Node& map, int line, std::string_view where,
+      const std::vector<std::string_view>& known) const;
 
   // The scalar text of an entry; nullopt when the value is null (`key:`).
   // Maps and lists are errors naming the key.
@@ -88,6 +87,8 @@ Status ReadReplicaEntry(const Walker& w, const Entry& e, ReplicaNode* node);
 // level.
 const std::vector<std::string_view>& ReplicaKeyNames();
 const std::vector<std::string_view>& TopLevelReplicaKeyNames();
+// The keys of a `dbs:` entry.
+const std::vector<std::string_view>& DbKeyNames();
 
 // Builds one replica of db from its YAML map: keys written in the map win
 // over what its url says, which wins over the top-level settings in

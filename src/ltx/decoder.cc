@@ -35,17 +35,11 @@ bool HasReplicaFileNameForm(std::string_view name) {
     return false;
   }
   auto hex = [](std::string_view s) {
-    return std::all_of(s.begin(), s.end(),
-                       [](char c) {
-                         return std::isxdigit(static_cast<unsigned char>(c)) != 0;
-                       });
+    return std::all_of(s.begin(), s.end(), [](char c) {
+      return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+    });
   };
   return hex(name.substr(0, 16)) && hex(name.substr(17, 16));
-}
-
-Pgno NextSnapshotPgno(Pgno prev, Pgno lock) {
-  Pgno next = prev + 1;
-  return next == lock ? next + 1 : next;
 }
 
 }  // namespace
@@ -126,8 +120,8 @@ Result<uint64_t> Decoder::ReadUvarint() {
                               std::min(avail, base::kMaxVarintLen64));
   std::optional<base::VarintResult> v = base::GetUvarint(in);
   if (!v) {
-    bool all_continued = std::all_of(in.begin(), in.end(),
-                                     [](uint8_t b) { return b >= 0x80; });
+    bool all_continued =
+        std::all_of(in.begin(), in.end(), [](uint8_t b) { return b >= 0x80; });
     if (in.size() < base::kMaxVarintLen64 && all_continued) {
       return CorruptAt(offset_, "truncated",
                        "page index varint runs past the end of the file "
@@ -203,7 +197,6 @@ Result<bool> Decoder::DecodePageImpl(Pgno* pgno, std::span<uint8_t> page) {
   std::memcpy(page_header, ph.data(), kPageHeaderSize);
   const Pgno p = base::GetBE32(page_header);
   const uint16_t flags = base::GetBE16(page_header + 4);
-  const Pgno lock = LockPgno(header_.page_size);
   auto corrupt = [&](uint64_t at, std::string_view rule,
                      const std::string& details) {
     return CorruptAt(at, rule, details).WithContext(name_);
@@ -218,13 +211,8 @@ Result<bool> Decoder::DecodePageImpl(Pgno* pgno, std::span<uint8_t> page) {
                                  flags));
     }
     crc_.Update(page_header, kPageHeaderSize);
-    Pgno want = NextSnapshotPgno(prev_pgno_, lock);
-    if (header_.IsSnapshot() && want <= header_.commit) {
-      return corrupt(frame_offset, "snapshot incomplete",
-                     fmt::format("snapshot ends after page {} but Commit is {} "
-                                 "(page {} is missing)",
-                                 prev_pgno_, header_.commit, want));
-    }
+    LK_RETURN_IF_ERROR(CheckSnapshotComplete(header_, prev_pgno_, frame_offset)
+                           .WithContext(name_));
     pages_done_ = true;
     return false;
   }
@@ -235,36 +223,13 @@ Result<bool> Decoder::DecodePageImpl(Pgno* pgno, std::span<uint8_t> page) {
                                "LZ4-frame page)",
                                p, flags));
   }
-  if (p > header_.commit) {
-    return corrupt(frame_offset, "page beyond commit",
-                   fmt::format("page {} is beyond Commit ({} pages)", p,
-                               header_.commit));
-  }
-  if (p == lock) {
-    return corrupt(frame_offset, "lock page",
-                   fmt::format("page {} is the lock page (0x40000000 / {} + 1) "
-                               "and must not be stored",
-                               p, header_.page_size));
-  }
-  if (header_.IsSnapshot()) {
-    Pgno want = NextSnapshotPgno(prev_pgno_, lock);
-    if (p != want) {
-      return corrupt(frame_offset, "page order",
-                     fmt::format("snapshot pages must be 1..Commit in order "
-                                 "(lock page excepted): expected page {}, "
-                                 "found page {}",
-                                 want, p));
-    }
-  } else if (p <= prev_pgno_) {
-    return corrupt(frame_offset, "page order",
-                   fmt::format("page numbers must strictly increase: page {} "
-                               "follows page {}",
-                               p, prev_pgno_));
-  }
+  LK_RETURN_IF_ERROR(
+      CheckPageNumber(header_, prev_pgno_, p, frame_offset).WithContext(name_));
 
   if ((flags & kPageFlagSize) != 0) {
-    LK_ASSIGN_OR_RETURN(std::span<const uint8_t> size_field,
-                        Take(4, fmt::format("page {} compressed-size field", p)));
+    LK_ASSIGN_OR_RETURN(
+        std::span<const uint8_t> size_field,
+        Take(4, fmt::format("page {} compressed-size field", p)));
     const uint32_t csize = base::GetBE32(size_field.data());
     crc_.Update(page_header, kPageHeaderSize);
     crc_.Update(size_field);
@@ -310,9 +275,9 @@ Result<bool> Decoder::DecodePageImpl(Pgno* pgno, std::span<uint8_t> page) {
 base::Status Decoder::DecodeLegacyFrame(Pgno pgno, std::span<uint8_t> page) {
   const uint64_t frame_offset = offset_;
   auto corrupt = [&](uint64_t at, const std::string& details) {
-    return CorruptAt(at, "page data",
-                     fmt::format("page {}: legacy LZ4 frame: {}", pgno,
-                                 details))
+    return CorruptAt(
+               at, "page data",
+               fmt::format("page {}: legacy LZ4 frame: {}", pgno, details))
         .WithContext(name_);
   };
   if (!legacy_) legacy_ = std::make_unique<LegacyFrameDecoder>();
@@ -404,11 +369,11 @@ base::Status Decoder::CheckIndexAgainstFrames(
                      fmt::format("page {} has no page index entry", f->pgno));
     }
     if (e->offset != f->offset || e->size != f->size) {
-      return corrupt(entry_offsets[i],
-                     fmt::format("entry for page {} says offset {} size {}, but "
-                                 "the frame is at offset {} with size {}",
-                                 e->pgno, e->offset, e->size, f->offset,
-                                 f->size));
+      return corrupt(
+          entry_offsets[i],
+          fmt::format("entry for page {} says offset {} size {}, but "
+                      "the frame is at offset {} with size {}",
+                      e->pgno, e->offset, e->size, f->offset, f->size));
     }
   }
   return base::Status::Ok();
@@ -472,11 +437,11 @@ base::Status Decoder::CloseImpl() {
         .WithContext(name_);
   }
   if (db_checksum_ && db_checksum_->Value() != trailer_.post_apply_checksum) {
-    return CorruptAt(trailer_offset, "post-apply checksum",
-                     fmt::format("{:016x} does not match the database checksum "
-                                 "{:016x} of the snapshot's pages",
-                                 trailer_.post_apply_checksum,
-                                 db_checksum_->Value()))
+    return CorruptAt(
+               trailer_offset, "post-apply checksum",
+               fmt::format("{:016x} does not match the database checksum "
+                           "{:016x} of the snapshot's pages",
+                           trailer_.post_apply_checksum, db_checksum_->Value()))
         .WithContext(name_);
   }
   closed_ = true;
@@ -496,9 +461,9 @@ Result<uint64_t> PageIndexTailLength(std::span<const uint8_t> last,
         .WithContext(name);
   }
   if (last.size() < kIndexTailSize || last.size() > file_size) {
-    return base::InvalidArgumentError(fmt::format(
-        "{}: need the last {} bytes of the file, got {}", name,
-        kIndexTailSize, last.size()));
+    return base::InvalidArgumentError(
+        fmt::format("{}: need the last {} bytes of the file, got {}", name,
+                    kIndexTailSize, last.size()));
   }
   const uint64_t size_offset = file_size - kIndexTailSize;
   const uint64_t size =

@@ -102,8 +102,7 @@ Result<uint64_t> PageIndexTailLength(std::span<const uint8_t> last,
 // to the marker, sorted by pgno. Used for range reads (VFS). Errors name
 // `name`.
 Result<std::vector<PageIndexEntry>> DecodePageIndexFromTail(
-    std::span<const uint8_t> tail, uint64_t file_size,
-    const std::string& name);
+    std::span<const uint8_t> tail, uint64_t file_size, const std::string& name);
 
 // Decodes and fully validates a whole in-memory LTX file; calls on_page for
 // each page in file order. Convenience for tests and small files.

@@ -20,12 +20,6 @@ base::Status EncoderError(std::string_view rule, std::string_view details) {
       fmt::format("ltx encoder: {}: {}", rule, details));
 }
 
-// The page a snapshot must hold after prev (lock page skipped).
-Pgno NextSnapshotPgno(Pgno prev, Pgno lock) {
-  Pgno next = prev + 1;
-  return next == lock ? next + 1 : next;
-}
-
 }  // namespace
 
 Encoder::Encoder(base::Writer* out) : out_(out) {}
@@ -66,32 +60,13 @@ base::Status Encoder::CheckPage(Pgno pgno, size_t size) const {
         "ltx encoder: EncodePage needs a header and an open encoder");
   }
   if (size != header_.page_size) {
-    return EncoderError("page data", fmt::format("page {} has {} bytes, not "
-                                                 "the page size {}",
-                                                 pgno, size, header_.page_size));
+    return EncoderError("page data",
+                        fmt::format("page {} has {} bytes, not "
+                                    "the page size {}",
+                                    pgno, size, header_.page_size));
   }
-  if (pgno == 0) return EncoderError("page header", "page number 0");
-  if (pgno > header_.commit) {
-    return EncoderError("page beyond commit",
-                        fmt::format("page {} > Commit {}", pgno, header_.commit));
-  }
-  const Pgno lock = LockPgno(header_.page_size);
-  if (pgno == lock) {
-    return EncoderError("lock page",
-                        fmt::format("page {} must not be stored", pgno));
-  }
-  if (header_.IsSnapshot()) {
-    Pgno want = NextSnapshotPgno(prev_pgno_, lock);
-    if (pgno != want) {
-      return EncoderError("page order",
-                          fmt::format("snapshot needs page {} next, got {}",
-                                      want, pgno));
-    }
-  } else if (pgno <= prev_pgno_) {
-    return EncoderError("page order",
-                        fmt::format("page {} follows page {}", pgno,
-                                    prev_pgno_));
-  }
+  base::Status valid = CheckPageNumber(header_, prev_pgno_, pgno, offset_);
+  if (!valid.ok()) return EncoderError("page", valid.message());
   return base::Status::Ok();
 }
 
@@ -128,14 +103,8 @@ base::Status Encoder::Close(uint64_t post_apply_checksum) {
     return base::FailedPreconditionError(
         "ltx encoder: Close needs a header and an open encoder");
   }
-  if (header_.IsSnapshot()) {
-    Pgno want = NextSnapshotPgno(prev_pgno_, LockPgno(header_.page_size));
-    if (want <= header_.commit) {
-      return EncoderError("snapshot incomplete",
-                          fmt::format("page {} is missing (Commit {})", want,
-                                      header_.commit));
-    }
-  }
+  base::Status complete = CheckSnapshotComplete(header_, prev_pgno_, offset_);
+  if (!complete.ok()) return EncoderError("pages", complete.message());
   Trailer trailer{post_apply_checksum, kChecksumFlag};
   base::Status valid = ValidateTrailer(header_, trailer, 0);
   if (!valid.ok()) return EncoderError("trailer", valid.message());
@@ -164,9 +133,9 @@ base::Status Encoder::Close(uint64_t post_apply_checksum) {
   trailer.file_checksum = kChecksumFlag | crc_.Value();
   base::PutBE64(buf, trailer.file_checksum);
   tail.append(reinterpret_cast<const char*>(buf), 8);
-  LK_RETURN_IF_ERROR(WriteRaw(
-      {reinterpret_cast<const uint8_t*>(tail.data()), tail.size()},
-      /*checksum=*/false));
+  LK_RETURN_IF_ERROR(
+      WriteRaw({reinterpret_cast<const uint8_t*>(tail.data()), tail.size()},
+               /*checksum=*/false));
   trailer_ = trailer;
   closed_ = true;
   return base::Status::Ok();

@@ -1,5 +1,8 @@
 // Streaming LTX encoder (current v3 block encoding). Memory: one page plus
-// the page index, whatever the file size.
+// the page index, whatever the file size. It refuses to write anything
+// docs/format.md forbids: kInvalidArgument "ltx encoder: <rule>: ..." for a
+// bad header, page, page order or trailer checksum, kFailedPrecondition for
+// calls out of order; after a write error the encoder is unusable.
 #pragma once
 
 #include <cstdint>

@@ -35,8 +35,8 @@ std::string FormatTxId(TxId txid) { return fmt::format("{:016x}", txid); }
 base::Result<TxId> ParseTxId(std::string_view text) {
   std::optional<TxId> v = ParseHex(text);
   if (!v) {
-    return base::InvalidArgumentError(fmt::format(
-        "invalid TXID \"{}\": expected 1 to 16 hex digits", text));
+    return base::InvalidArgumentError(
+        fmt::format("invalid TXID \"{}\": expected 1 to 16 hex digits", text));
   }
   return *v;
 }

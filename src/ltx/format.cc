@@ -50,6 +50,12 @@ std::string PrintableMagic(std::span<const uint8_t> m) {
   return out;
 }
 
+// The page a snapshot must hold after prev (lock page skipped).
+Pgno NextSnapshotPgno(Pgno prev, Pgno lock) {
+  Pgno next = prev + 1;
+  return next == lock ? next + 1 : next;
+}
+
 }  // namespace
 
 base::Status CorruptAt(uint64_t offset, std::string_view rule,
@@ -157,6 +163,54 @@ base::Status Header::Validate() const {
                      fmt::format("must be non-zero with bit 63 set when "
                                  "checksums are tracked, found {:016x}",
                                  pre_apply_checksum));
+  }
+  return base::Status::Ok();
+}
+
+base::Status CheckPageNumber(const Header& header, Pgno prev, Pgno pgno,
+                             uint64_t frame_offset) {
+  if (pgno == 0) {
+    return CorruptAt(frame_offset, "page header",
+                     "pgno 0 is reserved for the end-of-pages marker");
+  }
+  if (pgno > header.commit) {
+    return CorruptAt(frame_offset, "page beyond commit",
+                     fmt::format("page {} is beyond Commit ({} pages)", pgno,
+                                 header.commit));
+  }
+  const Pgno lock = LockPgno(header.page_size);
+  if (pgno == lock) {
+    return CorruptAt(frame_offset, "lock page",
+                     fmt::format("page {} is the lock page (0x40000000 / {} + "
+                                 "1) and must not be stored",
+                                 pgno, header.page_size));
+  }
+  if (header.IsSnapshot()) {
+    Pgno want = NextSnapshotPgno(prev, lock);
+    if (pgno != want) {
+      return CorruptAt(frame_offset, "page order",
+                       fmt::format("snapshot pages must be 1..Commit in order "
+                                   "(lock page excepted): expected page {}, "
+                                   "found page {}",
+                                   want, pgno));
+    }
+  } else if (pgno <= prev) {
+    return CorruptAt(frame_offset, "page order",
+                     fmt::format("page numbers must strictly increase: page {} "
+                                 "follows page {}",
+                                 pgno, prev));
+  }
+  return base::Status::Ok();
+}
+
+base::Status CheckSnapshotComplete(const Header& header, Pgno prev,
+                                   uint64_t offset) {
+  Pgno want = NextSnapshotPgno(prev, LockPgno(header.page_size));
+  if (header.IsSnapshot() && want <= header.commit) {
+    return CorruptAt(offset, "snapshot incomplete",
+                     fmt::format("snapshot ends after page {} but Commit is {} "
+                                 "(page {} is missing)",
+                                 prev, header.commit, want));
   }
   return base::Status::Ok();
 }

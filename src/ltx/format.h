@@ -29,7 +29,8 @@ inline constexpr uint64_t kPendingByte = 0x40000000;
 inline constexpr int kMaxLevel = 9;
 inline constexpr int kSnapshotLevel = 9;
 
-static_assert(kHeaderSize == 4 + 4 + 4 + 4 + 8 + 8 + 8 + 8 + 8 + 8 + 4 + 4 + 8 + 20);
+static_assert(kHeaderSize ==
+              4 + 4 + 4 + 4 + 8 + 8 + 8 + 8 + 8 + 8 + 4 + 4 + 8 + 20);
 
 struct Header {
   uint32_t flags = 0;
@@ -87,6 +88,17 @@ static_assert(LockPgno(4096) == 262145 && LockPgno(512) == 2097153 &&
 // know the file name prefix it with WithContext(name).
 base::Status CorruptAt(uint64_t offset, std::string_view rule,
                        std::string_view details);
+
+// Checks page number pgno against docs/format.md §3, given the previous
+// page of the file (0 at the start): 1 <= pgno <= commit, never the lock
+// page, snapshots 1..commit in order, others strictly increasing. Errors
+// are CorruptAt(frame_offset, rule, ...).
+base::Status CheckPageNumber(const Header& header, Pgno prev, Pgno pgno,
+                             uint64_t frame_offset);
+// At the end of the pages (last page prev, 0 if none): a snapshot must have
+// reached Commit. Errors are CorruptAt(offset, "snapshot incomplete", ...).
+base::Status CheckSnapshotComplete(const Header& header, Pgno prev,
+                                   uint64_t offset);
 
 // Checks the trailer rules of docs/format.md §5-6 (NoChecksum => post 0,
 // else bit 63; file checksum bit 63; Commit 0 => post 0x8000000000000000).

@@ -100,9 +100,14 @@ static std::string EnvOr(const char* name, const std::string& fallback) {
   return v != nullptr && *v != '\0' ? std::string(v) : fallback;
 }
 
-std::string LitekeepBin() { return EnvOr("LITEKEEP_BIN", "litekeep"); }
-std::string SharedDir() { return EnvOr("LITEKEEP_SHARED_DIR", "../shared"); }
-std::string SourceDir() { return EnvOr("LITEKEEP_SOURCE_DIR", "."); }
+std::string LitekeepBin() { return EnvOr("LITEKEEP_BIN", LK_DEFAULT_BIN); }
+std::string SharedDir() {
+  return EnvOr("LITEKEEP_SHARED_DIR", LK_DEFAULT_SHARED_DIR);
+}
+std::string SourceDir() {
+  return EnvOr("LITEKEEP_SOURCE_DIR", LK_DEFAULT_SOURCE_DIR);
+}
+std::string BuildDir() { return EnvOr("LITEKEEP_BUILD_DIR", LK_DEFAULT_BUILD_DIR); }
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

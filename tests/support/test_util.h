@@ -39,6 +39,8 @@ std::string LitekeepBin();
 std::string SharedDir();
 // The source tree root.
 std::string SourceDir();
+// The CMake build directory (holds npm/ with the test servers).
+std::string BuildDir();
 
 // Reads a whole file; aborts the test on failure.
 std::string ReadFile(const std::string& path);

@@ -470,8 +470,7 @@ dbs:
     replica:
       <<: *common
 )");
-  EXPECT_TRUE(Has(e, "litekeep.yml:3: unknown key \"buckt\" in replica"))
-      << e;
+  EXPECT_TRUE(Has(e, "litekeep.yml:3: unknown key \"buckt\" in replica")) << e;
 }
 
 // --- Unknown keys: the key, its line and the nearest known key ---------
@@ -517,6 +516,25 @@ TEST(ConfigParseTest, UnknownKeysAtEveryLevel) {
                        " (did you mean \"" + t.suggestion + "\"?)";
     EXPECT_EQ(e, want) << t.yaml;
   }
+}
+
+TEST(ConfigParseTest, MisplacedKeysSayWhereTheyBelong) {
+  std::string e = ErrorOf("dbs:\n  - path: /a.db\n    bucket: b\n");
+  EXPECT_EQ(e,
+            "litekeep.yml:3: unknown key \"bucket\" in db (\"bucket\" is a "
+            "replica setting: put it under \"replica:\")");
+  e = ErrorOf(
+      "dbs:\n  - path: /a.db\n    replica:\n      path: /b\n"
+      "      monitorInterval: 1s\n");
+  EXPECT_EQ(e,
+            "litekeep.yml:5: unknown key \"monitorInterval\" in replica "
+            "(\"monitor-interval\" is a db setting: put it one level up)");
+  e = ErrorOf("path: /a.db\n");
+  EXPECT_EQ(e,
+            "litekeep.yml:1: unknown key \"path\" in top level (\"path\" "
+            "belongs in a \"dbs:\" entry)");
+  e = ErrorOf("url: s3://b/p\n");
+  EXPECT_TRUE(Has(e, "put it under \"replica:\"")) << e;
 }
 
 TEST(ConfigParseTest, FarOffUnknownKeyListsKnownKeys) {
@@ -588,8 +606,8 @@ TEST(ConfigParseTest, WrongShapes) {
   EXPECT_TRUE(Has(ErrorOf("- a\n- b\n"), "top level"));
   EXPECT_TRUE(Has(ErrorOf("dbs:\n  path: /a.db\n"), "dbs: expected a list"));
   EXPECT_TRUE(Has(ErrorOf("dbs:\n  - /a.db\n"), "each entry is a map"));
-  std::string e = ErrorOf(
-      "dbs:\n  - path: /a.db\n    replica:\n      - url: s3://b/p\n");
+  std::string e =
+      ErrorOf("dbs:\n  - path: /a.db\n    replica:\n      - url: s3://b/p\n");
   EXPECT_TRUE(Has(e, "replica: expected a map")) << e;
   e = ErrorOf("dbs:\n  - path: /a.db\n    replicas:\n      url: s3://b/p\n");
   EXPECT_TRUE(Has(e, "litekeep.yml:3: replicas: expected a list")) << e;
@@ -691,20 +709,34 @@ dbs:
 
 TEST(ConfigParseTest, SecretsNeverInErrors) {
   const std::string kSecret = "Sup3rS3cretValue";
-  const std::string secrets = "access-key-id: AKIAPUBLIC\n"
-                              "secret-access-key: " + kSecret + "\n";
-  const std::string replica_secrets =
-      "      secret-access-key: " + kSecret + "\n"
-      "      password: " + kSecret + "\n"
-      "      account-key: " + kSecret + "\n"
-      "      sas-token: " + kSecret + "\n"
-      "      sse-customer-key: " + kSecret + "\n"
-      "      webdav-password: " + kSecret + "\n"
-      "      token: " + kSecret + "\n";
+  const std::string secrets =
+      "access-key-id: AKIAPUBLIC\n"
+      "secret-access-key: " +
+      kSecret + "\n";
+  const std::string replica_secrets = "      secret-access-key: " + kSecret +
+                                      "\n"
+                                      "      password: " +
+                                      kSecret +
+                                      "\n"
+                                      "      account-key: " +
+                                      kSecret +
+                                      "\n"
+                                      "      sas-token: " +
+                                      kSecret +
+                                      "\n"
+                                      "      sse-customer-key: " +
+                                      kSecret +
+                                      "\n"
+                                      "      webdav-password: " +
+                                      kSecret +
+                                      "\n"
+                                      "      token: " +
+                                      kSecret + "\n";
   const std::string bad_yaml[] = {
       // Errors elsewhere in the file.
-      secrets + "dbs:\n  - path: /a.db\n    replica:\n      url: s3://b/p\n"
-                "      sync-intervl: 1s\n",
+      secrets +
+          "dbs:\n  - path: /a.db\n    replica:\n      url: s3://b/p\n"
+          "      sync-intervl: 1s\n",
       secrets + "dbs:\n  - path: /a.db\n    replica:\n      url: s3://b/p\n" +
           replica_secrets + "      sync-interval: banana\n",
       secrets + "dbs:\n  - path: /a.db\n    replica:\n" + replica_secrets +
@@ -725,7 +757,8 @@ TEST(ConfigParseTest, SecretsNeverInErrors) {
       // Secret values with the wrong shape.
       "secret-access-key: [" + kSecret + "]\n",
       "dbs:\n  - path: /a.db\n    replica:\n      url: s3://b/p\n"
-      "      password: {x: " + kSecret + "}\n",
+      "      password: {x: " +
+          kSecret + "}\n",
       secrets + secrets,  // duplicate keys
   };
   for (const std::string& yaml : bad_yaml) {

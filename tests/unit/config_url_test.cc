@@ -60,17 +60,19 @@ TEST(ConfigUrlTest, S3QueryOptions) {
   EXPECT_EQ(r.endpoint, "https://fly.storage.tigris.dev");
   EXPECT_TRUE(r.force_path_style);
 
-  r = MustParse("s3://bkt/p?endpoint=https://minio.example:9000&"
-                "forcePathStyle=false");
+  r = MustParse(
+      "s3://bkt/p?endpoint=https://minio.example:9000&"
+      "forcePathStyle=false");
   EXPECT_EQ(r.endpoint, "https://minio.example:9000");
   EXPECT_FALSE(r.force_path_style);
 
   r = MustParse("s3://bkt/p?forcePathStyle=true");
   EXPECT_TRUE(r.force_path_style);
 
-  r = MustParse("s3://bkt/p?force-path-style=true&storage-class=GLACIER&"
-                "partSize=5MiB&concurrency=4&signPayload=false&"
-                "requireContentMD5=false");
+  r = MustParse(
+      "s3://bkt/p?force-path-style=true&storage-class=GLACIER&"
+      "partSize=5MiB&concurrency=4&signPayload=false&"
+      "requireContentMD5=false");
   EXPECT_TRUE(r.force_path_style);
   EXPECT_EQ(r.storage_class, "GLACIER");
   EXPECT_EQ(r.part_size, 5 * 1024 * 1024);
@@ -92,8 +94,7 @@ TEST(ConfigUrlTest, S3HostShortcuts) {
     bool path_style;
   } cases[] = {
       {"s3://bkt.s3.amazonaws.com/db", "bkt", "", "", false},
-      {"s3://bkt.s3.us-west-2.amazonaws.com/db", "bkt", "us-west-2", "",
-       false},
+      {"s3://bkt.s3.us-west-2.amazonaws.com/db", "bkt", "us-west-2", "", false},
       {"s3://bkt.nyc3.digitaloceanspaces.com/db", "bkt", "nyc3",
        "https://nyc3.digitaloceanspaces.com", false},
       {"s3://bkt.s3.us-west-004.backblazeb2.com/db", "bkt", "us-west-004",
@@ -152,7 +153,8 @@ TEST(ConfigUrlTest, Abs) {
 }
 
 TEST(ConfigUrlTest, Sftp) {
-  ReplicaConfig r = MustParse("sftp://alice:s3cr%40t@example.com:2222/backups/db");
+  ReplicaConfig r =
+      MustParse("sftp://alice:s3cr%40t@example.com:2222/backups/db");
   EXPECT_EQ(r.type, "sftp");
   EXPECT_EQ(r.user, "alice");
   EXPECT_EQ(r.password, "s3cr@t");
@@ -167,8 +169,8 @@ TEST(ConfigUrlTest, Sftp) {
 }
 
 TEST(ConfigUrlTest, GcsBothSchemes) {
-  for (const char* url : {"gs://bkt/db/app", "gcs://bkt/db/app",
-                          "GS://bkt/db/app"}) {
+  for (const char* url :
+       {"gs://bkt/db/app", "gcs://bkt/db/app", "GS://bkt/db/app"}) {
     ReplicaConfig r = MustParse(url);
     EXPECT_EQ(r.type, "gcs") << url;
     EXPECT_EQ(r.bucket, "bkt") << url;

@@ -48,9 +48,8 @@ TEST(ConfigDurationTest, ParsesGoDurations) {
 }
 
 TEST(ConfigDurationTest, RejectsBadDurations) {
-  for (const char* text :
-       {"", "10", "1.5", "banana", "1x", "h", "-", "1s2", "s", "1 s", "1d",
-        "99999999999999999999h"}) {
+  for (const char* text : {"", "10", "1.5", "banana", "1x", "h", "-", "1s2",
+                           "s", "1 s", "1d", "99999999999999999999h"}) {
     auto d = ParseDuration(text);
     EXPECT_FALSE(d.ok()) << text;
     if (!d.ok()) {
@@ -107,10 +106,10 @@ TEST_F(ConfigEnvTest, ExpandsBothForms) {
 }
 
 TEST_F(ConfigEnvTest, FollowsGoExpandEdgeCases) {
-  EXPECT_EQ(ExpandEnv("cost $"), "cost $");    // trailing $ kept
-  EXPECT_EQ(ExpandEnv("a $ b"), "a $ b");      // $ before a space kept
-  EXPECT_EQ(ExpandEnv("x${}y"), "xy");         // bad syntax eaten
-  EXPECT_EQ(ExpandEnv("x${y"), "xy");          // unterminated: "${" eaten
+  EXPECT_EQ(ExpandEnv("cost $"), "cost $");  // trailing $ kept
+  EXPECT_EQ(ExpandEnv("a $ b"), "a $ b");    // $ before a space kept
+  EXPECT_EQ(ExpandEnv("x${}y"), "xy");       // bad syntax eaten
+  EXPECT_EQ(ExpandEnv("x${y"), "xy");        // unterminated: "${" eaten
   EXPECT_EQ(ExpandEnv("$PID"), std::to_string(getpid()));
   EXPECT_EQ(ExpandEnv("${PID}"), std::to_string(getpid()));
 }

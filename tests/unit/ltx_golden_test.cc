@@ -22,8 +22,8 @@ using nlohmann::json;
 using testing::ReadFile;
 using testing::Sha256Hex;
 using testutil::AsBytes;
-using testutil::Decoded;
 using testutil::DecodeBytes;
+using testutil::Decoded;
 using testutil::GoldenDir;
 using testutil::Page;
 
@@ -35,6 +35,8 @@ struct InvalidCase {
   std::string name;
   std::string rule;  // substring the error must contain
 };
+void PrintTo(const InvalidCase& c, std::ostream* os) { *os << c.name; }
+
 const std::vector<InvalidCase> kInvalid = {
     {"bad_magic", "magic"},
     {"truncated", "truncated"},
@@ -117,16 +119,17 @@ TEST_P(ValidVectorTest, DecodesToJson) {
     EXPECT_EQ(e.size, jp[i]["size"].get<uint64_t>());
     const auto* frame = AsBytes(bytes).data() + e.offset;
     EXPECT_EQ(base::GetBE16(frame + 4), jp[i]["flags"].get<uint16_t>());
-    EXPECT_EQ(base::GetBE32(frame + 6), jp[i]["compressed_size"].get<uint32_t>());
+    EXPECT_EQ(base::GetBE32(frame + 6),
+              jp[i]["compressed_size"].get<uint32_t>());
     EXPECT_EQ(e.size, 10 + base::GetBE32(frame + 6));
     EXPECT_EQ(Sha256Hex(d.pages[i].second), jp[i]["sha256"].get<std::string>());
   }
 
   const json& ji = j["page_index"];
   const uint64_t index_offset =
-      d.index.empty() ? kHeaderSize + kPageHeaderSize
-                      : d.index.back().offset + d.index.back().size +
-                            kPageHeaderSize;
+      d.index.empty()
+          ? kHeaderSize + kPageHeaderSize
+          : d.index.back().offset + d.index.back().size + kPageHeaderSize;
   EXPECT_EQ(index_offset, ji["offset"].get<uint64_t>());
   EXPECT_EQ(bytes.size() - 24 - index_offset, ji["length"].get<uint64_t>());
   EXPECT_EQ(base::GetBE64(AsBytes(bytes).data() + bytes.size() - 24),
@@ -139,13 +142,13 @@ TEST_P(ValidVectorTest, DecodesToJson) {
             j["trailer"]["file_checksum"].get<std::string>());
 
   // The index read from the tail (VFS range reads) is the same index.
-  Result<uint64_t> want = PageIndexTailLength(
-      AsBytes(bytes).last(24), bytes.size(), name);
+  Result<uint64_t> want =
+      PageIndexTailLength(AsBytes(bytes).last(24), bytes.size(), name);
   ASSERT_TRUE(want.ok()) << want.status().message();
   EXPECT_EQ(*want, ji["length"].get<uint64_t>() + 24 + 6);
   for (uint64_t take : {*want - 6, *want, uint64_t{bytes.size()}}) {
-    Result<std::vector<PageIndexEntry>> tail = DecodePageIndexFromTail(
-        AsBytes(bytes).last(take), bytes.size(), name);
+    Result<std::vector<PageIndexEntry>> tail =
+        DecodePageIndexFromTail(AsBytes(bytes).last(take), bytes.size(), name);
     ASSERT_TRUE(tail.ok()) << tail.status().message();
     ASSERT_EQ(tail->size(), d.index.size());
     for (size_t i = 0; i < d.index.size(); ++i) {
@@ -164,7 +167,8 @@ TEST_P(ValidVectorTest, DecodesToJson) {
   if (extra.contains("source_database_sha256")) {
     std::string db;
     for (const Page& p : d.pages) db += p.second;
-    EXPECT_EQ(Sha256Hex(db), extra["source_database_sha256"].get<std::string>());
+    EXPECT_EQ(Sha256Hex(db),
+              extra["source_database_sha256"].get<std::string>());
   }
   if (extra.contains("source_database")) {
     std::string db;
@@ -183,7 +187,8 @@ TEST_P(ValidVectorTest, DecodesToJson) {
     }
     EXPECT_EQ(db.size() / h.page_size,
               extra["result_database_pages"].get<size_t>());
-    EXPECT_EQ(Sha256Hex(db), extra["result_database_sha256"].get<std::string>());
+    EXPECT_EQ(Sha256Hex(db),
+              extra["result_database_sha256"].get<std::string>());
     DatabaseChecksum c(h.page_size);
     for (size_t i = 0; i < db.size() / h.page_size; ++i) {
       c.AddPage(static_cast<Pgno>(i + 1),

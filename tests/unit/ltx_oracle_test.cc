@@ -28,7 +28,7 @@ using testutil::PageKind;
 using testutil::RawLtx;
 
 std::string Inspector() {
-  return litekeep::testing::SharedDir() + "/tools/ltx_inspect.py";
+  return testutil::SharedRoot() + "/tools/ltx_inspect.py";
 }
 
 void WriteFile(const std::string& path, const std::string& data) {
@@ -79,16 +79,17 @@ TEST(LtxOracleTest, EncodedFilesAreValid) {
       base::Status s;
       std::string sfile = EncodeFile(sh, snap, no_checksum ? 0 : snap_sum, &s);
       ASSERT_TRUE(s.ok()) << s.message();
-      std::string spath = CheckWithOracle(dir, sh, sfile, "snap" + std::to_string(ps) + (no_checksum ? "n" : "c"));
+      std::string spath = CheckWithOracle(
+          dir, sh, sfile,
+          "snap" + std::to_string(ps) + (no_checksum ? "n" : "c"));
 
       // Incremental 2..3 changing pages 2 and 5 and growing to 8 pages.
-      std::vector<Page> inc = {
-          {2, MakePage(rng, ps, PageKind::kRandom)},
-          {5, MakePage(rng, ps, PageKind::kText)},
-          {8, MakePage(rng, ps, PageKind::kMixed)}};
+      std::vector<Page> inc = {{2, MakePage(rng, ps, PageKind::kRandom)},
+                               {5, MakePage(rng, ps, PageKind::kText)},
+                               {8, MakePage(rng, ps, PageKind::kMixed)}};
       std::string base_db = ApplyPages("", sh, snap);
-      Header ih = MakeHeader(ps, 8, 2, 3, no_checksum,
-                             no_checksum ? 0 : snap_sum);
+      Header ih =
+          MakeHeader(ps, 8, 2, 3, no_checksum, no_checksum ? 0 : snap_sum);
       std::string want_db = ApplyPages(base_db, ih, inc);
       std::vector<Page> result;
       for (Pgno p = 1; p <= 8; ++p) {
@@ -98,16 +99,19 @@ TEST(LtxOracleTest, EncodedFilesAreValid) {
       const uint64_t post = no_checksum ? 0 : testutil::DbChecksum(ps, result);
       std::string ifile = EncodeFile(ih, inc, post, &s);
       ASSERT_TRUE(s.ok()) << s.message();
-      std::string ipath = CheckWithOracle(dir, ih, ifile, "inc" + std::to_string(ps) + (no_checksum ? "n" : "c"));
+      std::string ipath = CheckWithOracle(
+          dir, ih, ifile,
+          "inc" + std::to_string(ps) + (no_checksum ? "n" : "c"));
       checked += 2;
 
       // Apply with the oracle: snapshot to db1, incremental on top to db2.
       const std::string db1 = dir.Join("db1"), db2 = dir.Join("db2");
-      auto r = litekeep::testing::Run({"python3", Inspector(), "--quiet", "--apply", "-", db1,
-                    spath});
+      auto r = litekeep::testing::Run(
+          {"python3", Inspector(), "--quiet", "--apply", "-", db1, spath});
       ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
       EXPECT_EQ(Sha256Hex(ReadFile(db1)), Sha256Hex(base_db));
-      r = litekeep::testing::Run({"python3", Inspector(), "--quiet", "--apply", db1, db2, ipath});
+      r = litekeep::testing::Run(
+          {"python3", Inspector(), "--quiet", "--apply", db1, db2, ipath});
       ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
       EXPECT_EQ(Sha256Hex(ReadFile(db2)), Sha256Hex(want_db));
     }

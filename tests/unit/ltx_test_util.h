@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <random>
 #include <string>
@@ -28,9 +29,17 @@ namespace litekeep::ltx::testutil {
 
 using Page = std::pair<Pgno, std::string>;
 
-inline std::string GoldenDir() {
-  return litekeep::testing::SharedDir() + "/testdata/ltx";
+// ../shared: $LITEKEEP_SHARED_DIR (SharedDir()), else <source root>/../shared
+// located from this file's path, so the tests also run from any directory.
+inline std::string SharedRoot() {
+  const std::string dir = litekeep::testing::SharedDir();
+  if (std::filesystem::exists(dir + "/testdata/ltx")) return dir;
+  const std::filesystem::path root =  // <root>/tests/unit/ltx_test_util.h
+      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+  return (root.parent_path() / "shared").string();
 }
+
+inline std::string GoldenDir() { return SharedRoot() + "/testdata/ltx"; }
 
 inline std::span<const uint8_t> AsBytes(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
@@ -111,7 +120,7 @@ inline std::string MakePage(std::mt19937_64& rng, uint32_t size,
       for (auto& c : p) c = static_cast<char>(rng());
       break;
     case PageKind::kText: {
-      static const std::string kWords[] = {"alpha ", "beta ", "gamma ",
+      static const std::string kWords[] = {"alpha ", "beta ",   "gamma ",
                                            "delta ", "Zürich ", "42 "};
       size_t i = 0;
       while (i < size) {
@@ -157,17 +166,17 @@ class RawLtx {
  public:
   struct Frame {
     Pgno pgno;
-    uint16_t flags;        // 1 = block, 0 = legacy LZ4 frame
-    std::string payload;   // after the page header (incl. size field)
-    std::string page;      // decompressed page, for the checksum stream
+    uint16_t flags;       // 1 = block, 0 = legacy LZ4 frame
+    std::string payload;  // after the page header (incl. size field)
+    std::string page;     // decompressed page, for the checksum stream
   };
 
   explicit RawLtx(const Header& h) : header(h) {}
 
   void AddBlockPage(Pgno pgno, const std::string& page) {
-    std::string block(static_cast<size_t>(LZ4_compressBound(
-                          static_cast<int>(page.size()))),
-                      '\0');
+    std::string block(
+        static_cast<size_t>(LZ4_compressBound(static_cast<int>(page.size()))),
+        '\0');
     int n = LZ4_compress_default(page.data(), block.data(),
                                  static_cast<int>(page.size()),
                                  static_cast<int>(block.size()));
@@ -192,6 +201,18 @@ class RawLtx {
     frames.push_back({pgno, 0, out, page});
   }
 
+  // The index entries of the frames as Build lays them out, in file order.
+  std::vector<PageIndexEntry> FrameIndex() const {
+    std::vector<PageIndexEntry> index;
+    uint64_t offset = kHeaderSize;
+    for (const Frame& f : frames) {
+      const uint64_t size = kPageHeaderSize + f.payload.size();
+      index.push_back({f.pgno, offset, size});
+      offset += size;
+    }
+    return index;
+  }
+
   // Serializes the file, computing offsets, index and file checksum.
   std::string Build() const {
     std::string out(kHeaderSize, '\0');
@@ -199,12 +220,11 @@ class RawLtx {
     if (!raw_header.empty()) out = raw_header;
     base::Crc64 crc;
     crc.Update(out.data(), out.size());
-    std::vector<PageIndexEntry> index;
+    std::vector<PageIndexEntry> index = FrameIndex();
     for (const Frame& f : frames) {
       std::string ph(kPageHeaderSize, '\0');
       base::PutBE32(reinterpret_cast<uint8_t*>(ph.data()), f.pgno);
       base::PutBE16(reinterpret_cast<uint8_t*>(ph.data()) + 4, f.flags);
-      index.push_back({f.pgno, out.size(), ph.size() + f.payload.size()});
       crc.Update(ph.data(), ph.size());
       if (f.flags & kPageFlagSize) crc.Update(f.payload.data(), 4);
       crc.Update(f.page.data(), f.page.size());

@@ -1,0 +1,300 @@
+// Plain-socket implementation of FaultProxy: one thread per connection,
+// one request per connection, faults drawn from a seeded RNG.
+#include "tests/support/fault_proxy.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+
+namespace litekeep::testing {
+namespace {
+
+bool SendAll(int fd, const char* data, size_t n) {
+  while (n > 0) {
+    ssize_t k = ::send(fd, data, n, MSG_NOSIGNAL);
+    if (k <= 0) {
+      if (k < 0 && errno == EINTR) continue;
+      return false;
+    }
+    data += k;
+    n -= static_cast<size_t>(k);
+  }
+  return true;
+}
+
+// Closes with RST instead of FIN.
+void Reset(int fd) {
+  linger l{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+  ::close(fd);
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Reads one request (headers + Content-Length body); "" on EOF/error.
+std::string ReadRequest(int fd) {
+  std::string buf;
+  char tmp[65536];
+  size_t header_end = std::string::npos;
+  size_t need = 0;
+  for (;;) {
+    if (header_end == std::string::npos) {
+      header_end = buf.find("\r\n\r\n");
+      if (header_end != std::string::npos) {
+        std::string head = Lower(buf.substr(0, header_end));
+        size_t cl = head.find("\r\ncontent-length:");
+        size_t len = cl == std::string::npos
+                         ? 0
+                         : std::strtoull(head.c_str() + cl + 17, nullptr, 10);
+        need = header_end + 4 + len;
+      }
+    }
+    if (header_end != std::string::npos && buf.size() >= need) return buf;
+    ssize_t n = ::recv(fd, tmp, sizeof(tmp), 0);
+    if (n <= 0) return "";
+    buf.append(tmp, static_cast<size_t>(n));
+  }
+}
+
+// Rewrites the Connection header to close (one request per connection).
+std::string WithConnectionClose(const std::string& req) {
+  size_t end = req.find("\r\n\r\n");
+  std::string head = req.substr(0, end);
+  std::string out;
+  size_t pos = 0;
+  bool first = true;
+  while (pos <= head.size()) {
+    size_t e = head.find("\r\n", pos);
+    if (e == std::string::npos) e = head.size();
+    std::string line = head.substr(pos, e - pos);
+    if (first || Lower(line).rfind("connection:", 0) != 0) {
+      out += line + "\r\n";
+    }
+    first = false;
+    pos = e + 2;
+  }
+  out += "Connection: close\r\n\r\n";
+  return out + req.substr(end + 4);
+}
+
+std::string Forward(int upstream_port, const std::string& req) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(upstream_port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string resp;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      SendAll(fd, req.data(), req.size())) {
+    char tmp[65536];
+    for (;;) {
+      ssize_t n = ::recv(fd, tmp, sizeof(tmp), 0);
+      if (n <= 0) break;
+      resp.append(tmp, static_cast<size_t>(n));
+    }
+  }
+  ::close(fd);
+  return resp;
+}
+
+std::string ErrorResponse(int status, const char* reason, const char* code) {
+  std::string body =
+      std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>") +
+      code + "</Code><Message>injected by fault proxy</Message></Error>";
+  return "HTTP/1.1 " + std::to_string(status) + " " + reason +
+         "\r\nContent-Type: application/xml\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+}
+
+}  // namespace
+
+struct FaultProxy::Impl {
+  int upstream_port = 0;
+  int listen_fd = -1;
+  std::atomic<bool> stop{false};
+  mutable std::mutex mu;
+  FaultRates rates;
+  std::string canned;
+  FaultCounts counts;
+  std::mt19937_64 rng;
+  std::thread acceptor;
+  std::vector<std::thread> workers;
+
+  enum class Fault { kNone, k503, k500, kDelay, kStall, kReset, kTruncate };
+
+  Fault Pick(bool* reset_before) {
+    std::lock_guard<std::mutex> lock(mu);
+    ++counts.requests;
+    double x = std::uniform_real_distribution<double>(0, 1)(rng);
+    *reset_before = rng() % 2 == 0;
+    const std::pair<double, Fault> table[] = {
+        {rates.slow_down_503, Fault::k503}, {rates.internal_500, Fault::k500},
+        {rates.delay, Fault::kDelay},       {rates.stall, Fault::kStall},
+        {rates.reset, Fault::kReset},       {rates.truncate, Fault::kTruncate}};
+    for (const auto& [rate, fault] : table) {
+      if (x < rate) {
+        switch (fault) {
+          case Fault::k503:
+            ++counts.slow_down_503;
+            break;
+          case Fault::k500:
+            ++counts.internal_500;
+            break;
+          case Fault::kDelay:
+            ++counts.delay;
+            break;
+          case Fault::kStall:
+            ++counts.stall;
+            break;
+          case Fault::kReset:
+            ++counts.reset;
+            break;
+          case Fault::kTruncate:
+            ++counts.truncate;
+            break;
+          case Fault::kNone:
+            break;
+        }
+        return fault;
+      }
+      x -= rate;
+    }
+    return Fault::kNone;
+  }
+
+  void Serve(int fd) {
+    std::string req = ReadRequest(fd);
+    if (req.empty()) {
+      ::close(fd);
+      return;
+    }
+    bool reset_before = false;
+    Fault f = Pick(&reset_before);
+    FaultRates r;
+    std::string canned_resp;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      r = rates;
+      canned_resp = canned;
+    }
+    if (!canned_resp.empty()) {
+      SendAll(fd, canned_resp.data(), canned_resp.size());
+      ::close(fd);
+      return;
+    }
+    switch (f) {
+      case Fault::k503: {
+        std::string resp = ErrorResponse(503, "Slow Down", "SlowDown");
+        SendAll(fd, resp.data(), resp.size());
+        ::close(fd);
+        return;
+      }
+      case Fault::k500: {
+        std::string resp =
+            ErrorResponse(500, "Internal Server Error", "InternalError");
+        SendAll(fd, resp.data(), resp.size());
+        ::close(fd);
+        return;
+      }
+      case Fault::kReset:
+        if (reset_before) {
+          Reset(fd);
+          return;
+        }
+        Forward(upstream_port, WithConnectionClose(req));
+        Reset(fd);
+        return;
+      default:
+        break;
+    }
+    if (f == Fault::kDelay) std::this_thread::sleep_for(r.delay_time);
+    std::string resp = Forward(upstream_port, WithConnectionClose(req));
+    if (f == Fault::kStall) std::this_thread::sleep_for(r.stall_time);
+    if (f == Fault::kTruncate) {
+      size_t body = resp.find("\r\n\r\n");
+      size_t body_len = body == std::string::npos ? 0 : resp.size() - body - 4;
+      size_t keep =
+          body == std::string::npos ? resp.size() / 2 : body + 4 + body_len / 2;
+      SendAll(fd, resp.data(), keep);
+      Reset(fd);
+      return;
+    }
+    SendAll(fd, resp.data(), resp.size());
+    ::close(fd);
+  }
+
+  void AcceptLoop() {
+    while (!stop.load()) {
+      pollfd p{listen_fd, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      int fd = ::accept(listen_fd, nullptr, nullptr);
+      if (fd < 0) continue;
+      std::lock_guard<std::mutex> lock(mu);
+      workers.emplace_back([this, fd] { Serve(fd); });
+    }
+  }
+};
+
+FaultProxy::FaultProxy(int upstream_port, FaultRates rates, uint64_t seed)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->upstream_port = upstream_port;
+  impl_->rates = rates;
+  impl_->rng.seed(seed);
+  impl_->listen_fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  ::setsockopt(impl_->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ::bind(impl_->listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  ::listen(impl_->listen_fd, 128);
+  socklen_t len = sizeof(addr);
+  ::getsockname(impl_->listen_fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  port_ = ntohs(addr.sin_port);
+  impl_->acceptor = std::thread([this] { impl_->AcceptLoop(); });
+}
+
+FaultProxy::~FaultProxy() {
+  impl_->stop = true;
+  impl_->acceptor.join();
+  ::close(impl_->listen_fd);
+  std::vector<std::thread> workers;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    workers.swap(impl_->workers);
+  }
+  for (auto& t : workers) t.join();
+}
+
+std::string FaultProxy::endpoint() const {
+  return "http://127.0.0.1:" + std::to_string(port_);
+}
+
+void FaultProxy::set_rates(const FaultRates& rates) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->rates = rates;
+}
+
+void FaultProxy::set_canned_response(std::string raw) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->canned = std::move(raw);
+}
+
+FaultCounts FaultProxy::counts() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->counts;
+}
+
+}  // namespace litekeep::testing

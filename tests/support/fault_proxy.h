@@ -1,0 +1,59 @@
+// A fault-injecting HTTP/1.1 proxy for tests: sits on 127.0.0.1 between a
+// client and a real server and, at a set rate, answers 503 SlowDown or 500,
+// delays or stalls a response, resets the connection (before or after the
+// server saw the request) or truncates the response body. Each connection
+// carries one request (the proxy answers with Connection: close).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace litekeep::testing {
+
+struct FaultRates {
+  double slow_down_503 = 0;  // 503 SlowDown, request not forwarded
+  double internal_500 = 0;   // 500 InternalError, request not forwarded
+  double delay = 0;          // forward after `delay_time`
+  double stall = 0;          // hold the response for `stall_time`, then send
+  double reset = 0;  // RST the connection (half before, half after forwarding)
+  double truncate = 0;  // forward, send headers and half the body, RST
+  std::chrono::milliseconds delay_time{200};
+  std::chrono::milliseconds stall_time{3000};
+};
+
+struct FaultCounts {
+  uint64_t requests = 0, slow_down_503 = 0, internal_500 = 0, delay = 0,
+           stall = 0, reset = 0, truncate = 0;
+  uint64_t injected() const {
+    return slow_down_503 + internal_500 + delay + stall + reset + truncate;
+  }
+};
+
+class FaultProxy {
+ public:
+  // Listens on a free 127.0.0.1 port and forwards to 127.0.0.1:upstream_port.
+  FaultProxy(int upstream_port, FaultRates rates, uint64_t seed = 1);
+  ~FaultProxy();
+  FaultProxy(const FaultProxy&) = delete;
+  FaultProxy& operator=(const FaultProxy&) = delete;
+
+  int port() const { return port_; }
+  std::string endpoint() const;  // "http://127.0.0.1:PORT"
+  void set_rates(const FaultRates& rates);
+  // When not empty, every request is answered with these raw bytes (a full
+  // HTTP response) instead of being forwarded: for canned store errors.
+  void set_canned_response(std::string raw);
+  FaultCounts counts() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  int port_ = 0;
+};
+
+}  // namespace litekeep::testing
