@@ -105,6 +105,7 @@ Result<Target> ResolveTarget(const std::string& arg,
         "or -config FILE)");
   }
   LK_ASSIGN_OR_RETURN(t.replica, config::ParseReplicaUrl(arg));
+  if (cfg) config::ApplyReplicaDefaults(*cfg, &t.replica);
   t.display = config::Redacted(t.replica);
   return t;
 }

@@ -157,9 +157,14 @@ Result<SyncResult> Replicator::SyncLocked(bool have_write_lock) {
   }
   const bool restart_ok = read_began_at_ && *read_began_at_ == *pos_;
   if (!header) {
-    if (pos_->offset == 0) return SyncResult{};
-    if (restart_ok) return SyncResult{};  // checkpointed and truncated by us
-    return WriteSnapshot("the WAL was truncated by another process",
+    // No WAL frames at all. Only while our read transaction has been held
+    // since the replicated position do we know the database did not change
+    // (e.g. a write, checkpoint and truncation while litekeep was stopped).
+    if (restart_ok) return SyncResult{};
+    return WriteSnapshot(pos_->offset == 0
+                             ? "the database may have changed while litekeep "
+                               "was not running (no WAL to follow)"
+                             : "the WAL was truncated by another process",
                          have_write_lock);
   }
   if (header->page_size != pos_->page_size) {

@@ -109,6 +109,12 @@ TEST(ReplicateRestoreTest, RestartContinuesWithoutSnapshot) {
   for (int round = 0; round < 3; ++round) {
     ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
                      dir.Join("replicate.log"));
+    // Writes must start after litekeep holds the database open: otherwise
+    // the application's close checkpoints and deletes the WAL, and a
+    // snapshot is (rightly) needed.
+    ASSERT_TRUE(WaitUntil([&] {
+      return CountOccurrences(rep.Log(), "replicating") == round + 1;
+    }));
     WorkloadOptions w;
     w.transactions = 500;
     w.seed = static_cast<uint64_t>(round + 7);

@@ -68,7 +68,10 @@ int ChildProcess::Wait(std::chrono::milliseconds timeout) {
   return -1;
 }
 
-std::string ChildProcess::Log() const { return ReadFile(log_path_); }
+std::string ChildProcess::Log() const {
+  if (::access(log_path_.c_str(), R_OK) != 0) return "";  // not created yet
+  return ReadFile(log_path_);
+}
 
 bool WaitUntil(const std::function<bool()>& cond,
                std::chrono::milliseconds timeout) {

@@ -80,10 +80,17 @@ base::Status FileReplicaClient::WriteFile(const FileInfo& info,
     LK_ASSIGN_OR_RETURN(base::File f,
                         base::File::Open(tmp, O_WRONLY | O_CREAT | O_TRUNC));
     std::vector<uint8_t> buf(1 << 20);
+    int64_t written = 0;
     for (;;) {
       LK_ASSIGN_OR_RETURN(size_t n, data.Read(buf));
       if (n == 0) break;
       LK_RETURN_IF_ERROR(f.WriteAll(buf.data(), n));
+      written += static_cast<int64_t>(n);
+    }
+    if (written != info.size) {
+      return base::InvalidArgumentError(
+          "write " + path + ": expected " + std::to_string(info.size) +
+          " bytes but the data ended after " + std::to_string(written));
     }
     LK_RETURN_IF_ERROR(f.Sync());
     if (info.created != TimePoint{}) {
