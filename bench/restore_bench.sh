@@ -300,6 +300,7 @@ measure() {
 run_variants() {
   local cache=$1
   measure "cp (baseline)" "${cache}" 0 -- cp "${src}" "${out}"
+  # shellcheck disable=SC2016  # $1/$2 belong to the inner sh
   measure "cp + fsync" "${cache}" 0 -- sh -c 'cp "$1" "$2" && sync "$2"' sh "${src}" "${out}"
   measure "sqlite3 .backup" "${cache}" 0 -- sqlite3 "${src}" ".backup '${out}'"
   measure "litekeep restore -integrity-check none" "${cache}" 1 -- \
