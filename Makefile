@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 WERROR ?= $(if $(CI),ON,OFF)
 CMAKE_ARGS ?=
 
-.PHONY: all deps test-deps configure build test demo bench format clean
+.PHONY: all deps test-deps configure build test demo bench format clean install
 
 all: build
 
@@ -39,3 +39,6 @@ format:
 
 clean:
 	rm -rf $(BUILD)
+
+install: build
+	cmake --install $(BUILD)
