@@ -14,6 +14,8 @@ namespace litekeep::ltx {
 namespace {
 
 constexpr size_t kFramePrefixSize = kPageHeaderSize + 4;  // + size field
+// Frames are gathered up to this many bytes per Writer::Write.
+constexpr size_t kFlushSize = 64 * 1024;
 
 base::Status EncoderError(std::string_view rule, std::string_view details) {
   return base::InvalidArgumentError(
@@ -26,13 +28,17 @@ Encoder::Encoder(base::Writer* out) : out_(out) {}
 
 base::Status Encoder::WriteRaw(std::span<const uint8_t> data, bool checksum) {
   if (checksum) crc_.Update(data);
-  base::Status s = out_->Write(data);
-  if (!s.ok()) {
-    closed_ = true;  // the stream is now unusable
-    return s;
-  }
+  out_buf_.insert(out_buf_.end(), data.begin(), data.end());
   offset_ += data.size();
-  return base::Status::Ok();
+  return out_buf_.size() >= kFlushSize ? Flush() : base::Status::Ok();
+}
+
+base::Status Encoder::Flush() {
+  if (out_buf_.empty()) return base::Status::Ok();
+  base::Status s = out_->Write(out_buf_);
+  out_buf_.clear();
+  if (!s.ok()) closed_ = true;  // the stream is now unusable
+  return s;
 }
 
 base::Status Encoder::EncodeHeader(const Header& header) {
@@ -136,6 +142,7 @@ base::Status Encoder::Close(uint64_t post_apply_checksum) {
   LK_RETURN_IF_ERROR(
       WriteRaw({reinterpret_cast<const uint8_t*>(tail.data()), tail.size()},
                /*checksum=*/false));
+  LK_RETURN_IF_ERROR(Flush());
   trailer_ = trailer;
   closed_ = true;
   return base::Status::Ok();

@@ -1,8 +1,10 @@
-// Streaming LTX encoder (current v3 block encoding). Memory: one page plus
-// the page index, whatever the file size. It refuses to write anything
-// docs/format.md forbids: kInvalidArgument "ltx encoder: <rule>: ..." for a
-// bad header, page, page order or trailer checksum, kFailedPrecondition for
-// calls out of order; after a write error the encoder is unusable.
+// Streaming LTX encoder (current v3 block encoding). Memory: one page, a
+// 64 KiB write buffer and the page index, whatever the file size. Bytes
+// reach the Writer in chunks of about 64 KiB; all of them by Close. It refuses
+// to write anything docs/format.md forbids: kInvalidArgument "ltx encoder:
+// <rule>: ..." for a bad header, page, page order or trailer checksum,
+// kFailedPrecondition for calls out of order; after a write error the encoder
+// is unusable.
 #pragma once
 
 #include <cstdint>
@@ -34,11 +36,16 @@ class Encoder {
 
   const Header& header() const { return header_; }
   const Trailer& trailer() const { return trailer_; }
+  // Length of the file so far (part of it may still be buffered until
+  // Close).
   uint64_t bytes_written() const { return offset_; }
   size_t page_count() const { return index_.size(); }
 
  private:
+  // Appends to the write buffer (and the checksum stream if asked).
   base::Status WriteRaw(std::span<const uint8_t> data, bool checksum);
+  // Writes the buffer to out_.
+  base::Status Flush();
   // The rules of docs/format.md §3 for the next page.
   base::Status CheckPage(Pgno pgno, size_t size) const;
 
@@ -51,6 +58,7 @@ class Encoder {
   bool header_done_ = false;
   bool closed_ = false;
   std::vector<PageIndexEntry> index_;
+  std::vector<uint8_t> out_buf_;
   std::vector<char> compress_buf_;  // page header + size field + block
   // Database checksum of a checksummed snapshot's pages, checked by Close.
   std::optional<DatabaseChecksum> db_checksum_;

@@ -70,8 +70,10 @@ struct PageIndexEntry {
 };
 
 // The lock page (holding byte 0x40000000) for a page size; never stored.
+// 0 (no page) for page size 0, so an unvalidated header cannot divide by 0.
 constexpr Pgno LockPgno(uint32_t page_size) {
-  return static_cast<Pgno>(kPendingByte / page_size + 1);
+  return page_size == 0 ? 0
+                        : static_cast<Pgno>(kPendingByte / page_size + 1);
 }
 
 // True for a power of two in [512, 65536].

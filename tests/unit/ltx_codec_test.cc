@@ -519,11 +519,27 @@ class FailingWriter : public base::Writer {
 };
 
 TEST(LtxEncoderTest, WriteErrorsPropagate) {
+  {
+    FailingWriter w;
+    Encoder enc(&w);
+    ASSERT_TRUE(enc.EncodeHeader(MakeHeader(4096, 1, 1, 1, true)).ok());
+    ASSERT_TRUE(enc.EncodePage(1, AsBytes(Page4k(0))).ok());  // buffered
+    EXPECT_EQ(enc.Close(0).code(), base::Code::kIoError);
+    EXPECT_FALSE(enc.Close(0).ok());
+  }
+  // Incompressible pages fill the write buffer before Close.
+  std::mt19937_64 rng(5);
   FailingWriter w;
   Encoder enc(&w);
-  base::Status s = enc.EncodeHeader(MakeHeader(4096, 1, 1, 1, true));
+  ASSERT_TRUE(enc.EncodeHeader(MakeHeader(4096, 100, 2, 2, true)).ok());
+  base::Status s;
+  Pgno p = 1;
+  for (; p <= 100 && s.ok(); ++p) {
+    s = enc.EncodePage(p, AsBytes(MakePage(rng, 4096, PageKind::kRandom)));
+  }
   EXPECT_EQ(s.code(), base::Code::kIoError);
-  EXPECT_FALSE(enc.Close(0).ok());
+  EXPECT_LT(p, 30u);
+  EXPECT_FALSE(enc.EncodePage(p, AsBytes(Page4k(0))).ok());
 }
 
 class FailingReader : public base::Reader {

@@ -1,5 +1,6 @@
 // The golden LTX vectors of ../shared/testdata/ltx: valid files decode to
 // exactly what their JSON says; invalid files are rejected naming the rule.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "base/coding.h"
+#include "base/io.h"
 #include "ltx/decoder.h"
 #include "ltx/file_name.h"
 #include "ltx/format.h"
@@ -53,8 +55,15 @@ json LoadJson(const std::string& name) {
 
 // Decodes through a FileReader, the way restore reads a downloaded file.
 Decoded DecodePath(const std::string& path) {
-  std::string bytes = ReadFile(path);
-  return DecodeBytes(bytes, base::BaseName(path));
+  Result<base::File> file = base::File::Open(path, O_RDONLY);
+  EXPECT_TRUE(file.ok()) << file.status().message();
+  if (!file.ok()) {
+    Decoded d;
+    d.status = file.status();
+    return d;
+  }
+  base::FileReader reader(std::move(*file));
+  return testutil::DecodeFrom(&reader, base::BaseName(path));
 }
 
 TEST(LtxGoldenTest, EveryVectorIsCovered) {

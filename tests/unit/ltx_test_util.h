@@ -54,10 +54,9 @@ struct Decoded {
   std::vector<PageIndexEntry> index;
 };
 
-inline Decoded DecodeBytes(const std::string& file, const std::string& name) {
+inline Decoded DecodeFrom(base::Reader* reader, const std::string& name) {
   Decoded d;
-  base::SpanReader reader(AsBytes(file));
-  Decoder dec(&reader, name);
+  Decoder dec(reader, name);
   d.status = dec.DecodeHeader();
   if (!d.status.ok()) return d;
   d.header = dec.header();
@@ -77,6 +76,11 @@ inline Decoded DecodeBytes(const std::string& file, const std::string& name) {
   d.trailer = dec.trailer();
   d.index = dec.page_index();
   return d;
+}
+
+inline Decoded DecodeBytes(const std::string& file, const std::string& name) {
+  base::SpanReader reader(AsBytes(file));
+  return DecodeFrom(&reader, name);
 }
 
 // Encodes pages with our Encoder; the status of the first failing call is
