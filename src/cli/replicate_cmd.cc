@@ -13,6 +13,8 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/parse.h"
+#include "cli/replicate_jobs.h"
+#include "replicate/discovery.h"
 #include "replicate/runner.h"
 
 namespace litekeep::cli {
@@ -29,13 +31,6 @@ void OnSignal(int sig) {
   [[maybe_unused]] ssize_t n = ::write(g_signal_pipe[1], &c, 1);
 }
 
-struct Job {
-  config::DbConfig db;
-  std::shared_ptr<storage::ReplicaClient> replica;
-  std::unique_ptr<replicate::Replicator> replicator;
-  config::Duration sync_interval;
-};
-
 }  // namespace
 
 int RunReplicate(const std::vector<std::string>& args) {
@@ -48,7 +43,7 @@ int RunReplicate(const std::vector<std::string>& args) {
       "litekeep replicate"};
   std::vector<std::string> positional;
   std::string config_path, exec_cmd;
-  bool no_expand_env = false, once = false;
+  bool no_expand_env = false, once = false, restore_if_missing = false;
   app.add_option("args", positional, "DB_PATH REPLICA_URL");
   app.add_option("--config", config_path, "config file (default $LITEKEEP_CONFIG, "
                                           "/etc/litekeep.yml, /etc/litestream.yml)");
@@ -57,6 +52,9 @@ int RunReplicate(const std::vector<std::string>& args) {
                  "run this command as a child; stop replicating when it exits "
                  "and exit with its code");
   app.add_flag("--once", once, "sync once and exit");
+  app.add_flag("--restore-if-db-not-exists", restore_if_missing,
+               "restore a missing database from its replica before "
+               "replicating (the serverless start-up pattern)");
   if (auto code = ParseArgs(app, args)) return *code;
 
   replicate::StopSignal stop;
@@ -115,56 +113,44 @@ int RunReplicate(const std::vector<std::string>& args) {
     if (exec_cmd.empty()) exec_cmd = cfg.exec;
   }
 
-  std::vector<Job> jobs;
-  for (const auto& db : cfg.dbs) {
-    if (db.path.empty()) {
-      std::fprintf(stderr,
-                   "error: directory entries (dir: %s) are not supported yet\n",
-                   db.dir.c_str());
-      return 1;
-    }
-    if (db.replicas.size() != 1) {
-      std::fprintf(stderr,
-                   "error: database %s has %zu replicas; litekeep replicates "
-                   "each database to exactly one replica (as Litestream 0.5)\n",
-                   db.path.c_str(), db.replicas.size());
-      return 2;
-    }
-    Job job;
-    job.db = db;
-    auto replica = OpenReplica(db.replicas.front());
-    if (!replica.ok()) return ReportError(replica.status());
-    job.replica = *replica;
-    replicate::ReplicatorOptions opts;
-    opts.db_path = db.path;
-    opts.meta_dir = db.meta_path;
-    opts.busy_timeout = db.busy_timeout;
-    opts.min_checkpoint_page_count = db.min_checkpoint_page_count;
-    opts.truncate_page_n = db.truncate_page_n;
-    opts.checkpoint_interval = db.checkpoint_interval;
-    job.replicator = std::make_unique<replicate::Replicator>(opts, job.replica);
-    job.sync_interval = db.replicas.front().sync_interval;
-    Status s = job.replicator->Open();
-    if (!s.ok()) return ReportError(s);
-    spdlog::info("replicating {} to {}", db.path,
-                 config::Redacted(db.replicas.front()));
-    jobs.push_back(std::move(job));
-  }
-  if (jobs.empty()) {
+  auto specs = SpecsFromConfig(cfg);
+  if (!specs.ok()) return ReportError(specs.status());
+  bool watching = false;
+  for (const auto& db : cfg.dbs) watching |= !db.dir.empty() && db.watch;
+  if (specs->empty() && !watching) {
     std::fprintf(stderr, "error: no databases to replicate\n");
     return 2;
   }
-
-  // Initial sync for every database before the child starts, so a restore
-  // right after start finds a snapshot.
-  std::vector<std::thread> threads;
-  std::vector<Status> results(jobs.size());
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    threads.emplace_back([&, i]() {
-      replicate::RunnerOptions ro;
-      ro.sync_interval = jobs[i].sync_interval;
-      ro.once = once;
-      results[i] = replicate::RunReplicator(*jobs[i].replicator, ro, stop);
+  // One database on the command line, no child to wait for: fail at once.
+  const bool fail_fast = (!positional.empty() && exec_cmd.empty()) || once;
+  JobSet jobs(stop, once, fail_fast);
+  for (auto& spec : *specs) {
+    spec.restore_if_missing |= restore_if_missing;
+    Status s = jobs.Add(spec);
+    if (!s.ok()) {
+      stop.Stop();
+      return ReportError(s);
+    }
+  }
+  // Directory entries with watch: pick up databases created later.
+  std::thread watcher;
+  if (watching && !once) {
+    watcher = std::thread([&]() {
+      while (!stop.WaitFor(std::chrono::seconds(1))) {
+        for (const auto& db : cfg.dbs) {
+          if (db.dir.empty() || !db.watch) continue;
+          auto found = replicate::FindDatabases(db.dir, db.pattern, db.recursive);
+          if (!found.ok()) continue;
+          for (const auto& path : *found) {
+            if (jobs.Has(path)) continue;
+            Status s = jobs.Add({path, db,
+                                 replicate::ReplicaForDatabase(db.replicas.front(),
+                                                               db.dir, path),
+                                 false});
+            if (!s.ok()) spdlog::error("{}", s.message());
+          }
+        }
+      }
     });
   }
 
@@ -185,11 +171,10 @@ int RunReplicate(const std::vector<std::string>& args) {
     spdlog::info("child exited with code {}", exit_code);
     stop.Stop();
   }
-  for (auto& t : threads) t.join();
-  for (auto& job : jobs) job.replicator->Close();
-  for (const auto& r : results) {
-    if (!r.ok() && exit_code == 0) exit_code = 1;
-  }
+  jobs.JoinAll();
+  stop.Stop();
+  if (watcher.joinable()) watcher.join();
+  if (!jobs.Result().ok() && exit_code == 0) exit_code = 1;
   return exit_code;
 }
 

@@ -129,7 +129,9 @@ Status SetReplicaValue(const ReplicaKey& key, std::string_view text,
                                           std::string(text) + "\"");
       }
       if (key.kind == K::kDuration) {
-        if (d.count() == 0) {
+        // sync-interval 0 is litekeep's wake-on-change mode (sync as soon
+        // as the WAL is written).
+        if (d.count() == 0 && key.name != "sync-interval") {
           return base::InvalidArgumentError("must be greater than 0");
         }
         Member<Duration>(replica, key.field) = d;

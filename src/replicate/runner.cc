@@ -4,8 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <memory>
 
 #include "ltx/file_name.h"
+#include "replicate/wal_watcher.h"
 
 namespace litekeep::replicate {
 
@@ -38,6 +40,7 @@ Status RunReplicator(Replicator& replicator, const RunnerOptions& options,
                      StopSignal& stop) {
   std::chrono::milliseconds backoff{0};
   Status last;
+  std::unique_ptr<WalWatcher> watcher;
   for (;;) {
     auto synced = replicator.Sync();
     if (synced.ok()) {
@@ -57,7 +60,17 @@ Status RunReplicator(Replicator& replicator, const RunnerOptions& options,
                     synced.status().message());
     }
     if (options.once) return last;
-    if (stop.WaitFor(std::max(options.sync_interval, backoff))) break;
+    if (options.sync_interval.count() == 0 && backoff.count() == 0) {
+      if (!watcher) watcher = std::make_unique<WalWatcher>(replicator.db_path());
+      // Wake on a WAL write, or after monitor_interval; check stop often.
+      auto until = std::chrono::steady_clock::now() + options.monitor_interval;
+      while (!stop.stopped() && std::chrono::steady_clock::now() < until &&
+             !watcher->Wait(std::chrono::milliseconds(100))) {
+      }
+      if (stop.stopped()) break;
+    } else if (stop.WaitFor(std::max(options.sync_interval, backoff))) {
+      break;
+    }
   }
   // Final sync: ship whatever was committed before the stop.
   auto final_sync = replicator.Sync();

@@ -28,7 +28,10 @@ class StopSignal {
 };
 
 struct RunnerOptions {
+  // Time between syncs. 0 means wake-on-change: sync as soon as the WAL is
+  // written (inotify), and at least every monitor_interval.
   std::chrono::milliseconds sync_interval{std::chrono::seconds(1)};
+  std::chrono::milliseconds monitor_interval{std::chrono::seconds(1)};
   bool once = false;  // one sync, then return
 };
 

@@ -564,9 +564,6 @@ TEST(ConfigParseTest, WrongValueTypes) {
        "      sync-interval: 10\n",
        5, "sync-interval", "missing unit"},
       {"dbs:\n  - path: /a.db\n    replica:\n      url: s3://b/p\n"
-       "      sync-interval: 0s\n",
-       5, "sync-interval", "greater than 0"},
-      {"dbs:\n  - path: /a.db\n    replica:\n      url: s3://b/p\n"
        "      retention: -1h\n",
        5, "retention", "negative"},
       {"dbs:\n  - dir: /d\n    pattern: '*.db'\n    recursive: maybe\n", 4,

@@ -1,0 +1,72 @@
+// The running set of `replicate` jobs: one thread per database, each opening
+// its database (retrying until it exists, unless fail-fast), optionally
+// restoring it first, then running the replication loop until stop. Jobs are
+// independent: one failing does not stop the others. Directory entries with
+// `watch: true` add jobs for databases created later.
+#pragma once
+
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/config.h"
+#include "replicate/replicator.h"
+#include "replicate/runner.h"
+
+namespace litekeep::cli {
+
+struct JobSpec {
+  std::string db_path;
+  config::DbConfig db;             // per-database settings
+  config::ReplicaConfig replica;  // where it goes
+  bool restore_if_missing = false;
+};
+
+class JobSet {
+ public:
+  // fail_fast: a database that cannot be opened is an error for Add (the
+  // one-database command line); otherwise its job retries until stop.
+  JobSet(replicate::StopSignal& stop, bool once, bool fail_fast)
+      : stop_(stop), once_(once), fail_fast_(fail_fast) {}
+  ~JobSet() { JoinAll(); }
+
+  // Starts a job. Errors: a replica that cannot be built (bad config), or
+  // with fail_fast a database that cannot be opened.
+  Status Add(const JobSpec& spec);
+  bool Has(const std::string& db_path);
+  size_t size();
+  // Waits for every job to finish (after stop, or once).
+  void JoinAll();
+  // The first failed job's final status (Ok when all succeeded).
+  Status Result();
+
+ private:
+  struct Job {
+    JobSpec spec;
+    std::shared_ptr<storage::ReplicaClient> replica;
+    std::unique_ptr<replicate::Replicator> replicator;
+    std::thread thread;
+    Status result;
+  };
+  void RunJob(Job* job, bool opened);
+
+  replicate::StopSignal& stop_;
+  bool once_;
+  bool fail_fast_;
+  std::mutex mu_;
+  std::list<Job> jobs_;
+};
+
+// Expands config entries into job specs: path entries as they are, directory
+// entries by scanning for databases now.
+Result<std::vector<JobSpec>> SpecsFromConfig(const config::Config& cfg);
+
+// Restores db_path from its replica when the file is missing and the replica
+// has a backup. Returns whether it restored.
+Result<bool> RestoreIfMissing(const std::string& db_path,
+                              storage::ReplicaClient& replica);
+
+}  // namespace litekeep::cli

@@ -1,0 +1,181 @@
+// Many databases in one `replicate`: several `dbs:` entries, directory
+// entries that pick up databases created later, independence when one
+// database fails, -exec with exit-code passthrough, -restore-if-db-not-
+// exists for the serverless start-up pattern, and wake-on-change syncs.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "tests/support/process.h"
+#include "tests/support/test_util.h"
+#include "tests/support/workload.h"
+
+namespace litekeep::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+CommandResult Restore(const std::string& replica, const std::string& out) {
+  return litekeep::testing::Run({LitekeepBin(), "restore", "-f", "-o", out, replica});
+}
+
+TEST(MultiDbTest, SeveralDatabasesAndOneBrokenDoesNotStopOthers) {
+  TempDir dir;
+  std::string cfg = dir.Join("litekeep.yml");
+  std::ofstream out(cfg);
+  out << "dbs:\n";
+  for (const char* name : {"a", "b", "missing"}) {
+    out << "  - path: " << dir.Join(std::string(name) + ".db") << "\n"
+        << "    monitor-interval: 100ms\n"
+        << "    replica:\n      path: " << dir.Join(std::string("r-") + name)
+        << "\n      sync-interval: 100ms\n";
+  }
+  out.close();
+  for (const char* name : {"a", "b"}) {
+    ASSERT_EQ(ExecSql(dir.Join(std::string(name) + ".db"),
+                      "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"),
+              "");
+  }
+  ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg}, dir.Join("log"));
+  ASSERT_TRUE(WaitUntil([&] {
+    std::string log = rep.Log();
+    return log.find("replicating " + dir.Join("a.db")) != std::string::npos &&
+           log.find("replicating " + dir.Join("b.db")) != std::string::npos;
+  })) << rep.Log();
+  ASSERT_EQ(ExecSql(dir.Join("a.db"), "INSERT INTO t VALUES('from a')"), "");
+  ASSERT_EQ(ExecSql(dir.Join("b.db"), "INSERT INTO t VALUES('from b')"), "");
+  // The missing database appears later and is picked up.
+  ASSERT_EQ(ExecSql(dir.Join("missing.db"),
+                    "PRAGMA journal_mode=WAL; CREATE TABLE t(x); "
+                    "INSERT INTO t VALUES('late')"),
+            "");
+  ASSERT_TRUE(WaitUntil([&] {
+    return rep.Log().find("replicating " + dir.Join("missing.db")) != std::string::npos;
+  })) << rep.Log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  rep.Signal(SIGTERM);
+  ASSERT_EQ(rep.Wait(), 0) << rep.Log();
+  for (const char* name : {"a", "b", "missing"}) {
+    std::string restored = dir.Join(std::string("out-") + name + ".db");
+    auto r = Restore(dir.Join(std::string("r-") + name), restored);
+    ASSERT_EQ(r.exit_code, 0) << name << ": " << r.err;
+    EXPECT_EQ(ContentHash(restored), ContentHash(dir.Join(std::string(name) + ".db")))
+        << name;
+  }
+}
+
+TEST(MultiDbTest, DirectoryEntryWatchesForNewDatabases) {
+  TempDir dir;
+  fs::create_directories(dir.Join("data/sub"));
+  ASSERT_EQ(ExecSql(dir.Join("data/one.db"), "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
+  std::ofstream(dir.Join("data/notes.txt")) << "not a database";
+  std::string cfg = dir.Join("litekeep.yml");
+  std::ofstream(cfg) << "dbs:\n  - dir: " << dir.Join("data") << "\n"
+                     << "    pattern: \"*.db\"\n    recursive: true\n    watch: true\n"
+                     << "    replica:\n      path: " << dir.Join("replica")
+                     << "\n      sync-interval: 100ms\n";
+  ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg}, dir.Join("log"));
+  ASSERT_TRUE(WaitUntil([&] {
+    return rep.Log().find("replicating " + dir.Join("data/one.db")) != std::string::npos;
+  })) << rep.Log();
+  ASSERT_EQ(ExecSql(dir.Join("data/sub/two.db"),
+                    "PRAGMA journal_mode=WAL; CREATE TABLE t(x); INSERT INTO t VALUES(2);"),
+            "");
+  ASSERT_TRUE(WaitUntil([&] {
+    return rep.Log().find("replicating " + dir.Join("data/sub/two.db")) != std::string::npos;
+  })) << rep.Log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  rep.Signal(SIGTERM);
+  ASSERT_EQ(rep.Wait(), 0) << rep.Log();
+  EXPECT_EQ(rep.Log().find("notes.txt"), std::string::npos);
+  // Each database has its own replica path under the entry's replica.
+  auto r = Restore(dir.Join("replica/sub/two.db"), dir.Join("two.db"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(QueryOne(dir.Join("two.db"), "SELECT x FROM t"), "2");
+  auto r1 = Restore(dir.Join("replica/one.db"), dir.Join("one.db"));
+  ASSERT_EQ(r1.exit_code, 0) << r1.err;
+}
+
+TEST(MultiDbTest, ExecPassesExitCodeAfterFinalSync) {
+  TempDir dir;
+  std::string db = dir.Join("app.db");
+  ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
+  std::string app = "sqlite3 " + db + " \"INSERT INTO t VALUES('child')\"; exit 3";
+  auto r = litekeep::testing::Run(
+      {LitekeepBin(), "replicate", "-exec", app, db, dir.Join("replica")});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  auto restored = Restore(dir.Join("replica"), dir.Join("out.db"));
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_EQ(QueryOne(dir.Join("out.db"), "SELECT x FROM t"), "child");
+}
+
+TEST(MultiDbTest, ExecForwardsSigtermToTheChild) {
+  TempDir dir;
+  std::string db = dir.Join("app.db");
+  ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
+  ChildProcess rep({LitekeepBin(), "replicate", "-exec",
+                    "trap 'exit 0' TERM; sqlite3 " + db +
+                        " \"INSERT INTO t VALUES(1)\"; while true; do sleep 0.05; done",
+                    db, dir.Join("replica")},
+                   dir.Join("log"));
+  ASSERT_TRUE(WaitUntil([&] { return QueryOne(db, "SELECT count(*) FROM t") == "1"; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  rep.Signal(SIGTERM);
+  EXPECT_EQ(rep.Wait(std::chrono::seconds(20)), 0) << rep.Log();
+  auto restored = Restore(dir.Join("replica"), dir.Join("out.db"));
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_EQ(QueryOne(dir.Join("out.db"), "SELECT count(*) FROM t"), "1");
+}
+
+TEST(MultiDbTest, RestoreIfDbNotExistsThenReplicate) {
+  TempDir dir;
+  std::string db = dir.Join("app.db");
+  std::string replica = dir.Join("replica");
+  ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x); INSERT INTO t VALUES(1);"), "");
+  auto first = litekeep::testing::Run({LitekeepBin(), "replicate", "-once", db, replica});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  // The container vanished: a new one starts with no database.
+  fs::remove(db);
+  fs::remove(db + "-wal");
+  fs::remove(db + "-shm");
+  fs::remove_all(dir.Join(".app.db-litekeep"));
+  std::string app = "sqlite3 " + db + " \"INSERT INTO t VALUES(2)\"";
+  auto r = litekeep::testing::Run({LitekeepBin(), "replicate", "-restore-if-db-not-exists",
+                                   "-exec", app, db, replica});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("restored from"), std::string::npos) << r.err;
+  auto restored = Restore(replica, dir.Join("out.db"));
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_EQ(QueryOne(dir.Join("out.db"), "SELECT group_concat(x) FROM t"), "1,2");
+}
+
+TEST(MultiDbTest, WakeOnChangeShipsWithinMilliseconds) {
+  TempDir dir;
+  std::string db = dir.Join("app.db");
+  std::string replica = dir.Join("replica");
+  ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
+  std::string cfg = dir.Join("litekeep.yml");
+  std::ofstream(cfg) << "dbs:\n  - path: " << db << "\n    monitor-interval: 10s\n"
+                     << "    replica:\n      path: " << replica
+                     << "\n      sync-interval: 0s\n";
+  ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg}, dir.Join("log"));
+  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/0"); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES(" + std::to_string(i) + ")"), "");
+    // With a 10 s monitor interval only wake-on-change can ship it this fast.
+    EXPECT_TRUE(WaitUntil([&] {
+      int files = 0;
+      for (auto& e : fs::directory_iterator(replica + "/ltx/0")) files += e.path().extension() == ".ltx";
+      return files >= i + 2;
+    }, std::chrono::seconds(2))) << "transaction " << i << " not shipped";
+  }
+  rep.Signal(SIGTERM);
+  ASSERT_EQ(rep.Wait(), 0) << rep.Log();
+}
+
+}  // namespace
+}  // namespace litekeep::testing
