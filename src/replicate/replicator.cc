@@ -39,7 +39,8 @@ Replicator::~Replicator() { Close(); }
 
 void Replicator::Close() {
   if (in_read_) EndRead().IgnoreError();
-  reader_.Close();
+  readers_[0].Close();
+  readers_[1].Close();
   locker_.Close();
   db_file_.Close().IgnoreError();
 }
@@ -60,13 +61,14 @@ Status Replicator::Open() {
   }
   LK_RETURN_IF_ERROR(base::MakeDirs(options_.meta_dir)
                          .WithContext("create local state directory"));
-  LK_ASSIGN_OR_RETURN(reader_,
+  LK_ASSIGN_OR_RETURN(readers_[0],
                       sqlite::Connection::Open(db, options_.busy_timeout));
-  LK_ASSIGN_OR_RETURN(std::string mode, reader_.QueryText("PRAGMA journal_mode"));
+  LK_ASSIGN_OR_RETURN(std::string mode,
+                      readers_[0].QueryText("PRAGMA journal_mode"));
   if (mode != "wal") {
     spdlog::info("{}: database is in {} journal mode; switching it to WAL",
                  db, mode);
-    auto switched = reader_.QueryText("PRAGMA journal_mode=wal");
+    auto switched = readers_[0].QueryText("PRAGMA journal_mode=wal");
     if (!switched.ok() || *switched != "wal") {
       return base::FailedPreconditionError(
           "database " + db + " is in " + mode +
@@ -77,8 +79,11 @@ Status Replicator::Open() {
           " 'PRAGMA journal_mode=wal'`, and start again");
     }
   }
+  LK_ASSIGN_OR_RETURN(readers_[1],
+                      sqlite::Connection::Open(db, options_.busy_timeout));
   LK_ASSIGN_OR_RETURN(locker_,
                       sqlite::Connection::Open(db, options_.busy_timeout));
+  locker_.SetPollingBusyHandler(options_.busy_timeout);
   LK_ASSIGN_OR_RETURN(db_file_, base::File::Open(db, O_RDONLY));
   LK_RETURN_IF_ERROR(BeginRead());
 
@@ -98,15 +103,25 @@ Status Replicator::Open() {
   return Status::Ok();
 }
 
-Status Replicator::BeginRead() {
-  if (in_read_) return Status::Ok();
-  LK_RETURN_IF_ERROR(reader_.Exec("BEGIN"));
+namespace {
+
+// Starts a read transaction that holds a WAL read lock.
+Status BeginReadOn(sqlite::Connection& c) {
+  LK_RETURN_IF_ERROR(c.Exec("BEGIN"));
   // Reading the schema makes SQLite take a WAL read lock now.
-  auto r = reader_.QueryText("SELECT count(*) FROM sqlite_master");
+  auto r = c.QueryText("SELECT count(*) FROM sqlite_master");
   if (!r.ok()) {
-    reader_.Exec("ROLLBACK").IgnoreError();
+    c.Exec("ROLLBACK").IgnoreError();
     return r.status();
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Replicator::BeginRead() {
+  if (in_read_) return Status::Ok();
+  LK_RETURN_IF_ERROR(BeginReadOn(reader()));
   in_read_ = true;
   return Status::Ok();
 }
@@ -114,7 +129,24 @@ Status Replicator::BeginRead() {
 Status Replicator::EndRead() {
   if (!in_read_) return Status::Ok();
   in_read_ = false;
-  return reader_.Exec("ROLLBACK");
+  return reader().Exec("ROLLBACK");
+}
+
+Status Replicator::HandOffRead(const sqlite::WalHeader& header,
+                               const base::File& wal) {
+  if (!in_read_) return BeginRead();
+  sqlite::Connection& next = readers_[1 - active_];
+  LK_RETURN_IF_ERROR(BeginReadOn(next));
+  reader().Exec("ROLLBACK").IgnoreError();
+  active_ = 1 - active_;
+  // The new read transaction began exactly at the replicated position if no
+  // commit follows that position now, in the same WAL generation.
+  auto after = sqlite::ScanWal(wal, header, pos_->offset, pos_->checksum);
+  auto h = sqlite::ReadWalHeader(wal);
+  if (after.ok() && after->empty() && h.ok() && pos_->SameGeneration(*h)) {
+    read_began_at_ = pos_;
+  }
+  return Status::Ok();
 }
 
 Status Replicator::LockWrites() {
@@ -247,6 +279,12 @@ Result<SyncResult> Replicator::WriteIncremental(const sqlite::WalHeader& header,
   next.offset = scan.end_offset;
   next.checksum = scan.checksum;
   LK_RETURN_IF_ERROR(CommitPosition(next));
+  fast_follow_ = false;
+  Status handoff = HandOffRead(header, wal);
+  if (!handoff.ok()) {
+    spdlog::warn("{}: could not renew the read transaction: {}",
+                 options_.db_path, handoff.message());
+  }
   return result;
 }
 
@@ -402,6 +440,10 @@ Status Replicator::MaybeCheckpoint() {
   const int64_t frame_size = sqlite::kWalFrameHeaderSize + pos_->page_size;
   const int64_t frames =
       (pos_->offset - static_cast<int64_t>(sqlite::kWalHeaderSize)) / frame_size;
+  // A new WAL generation (or a snapshot) starts counting from its header.
+  if (pos_->offset < last_checkpoint_offset_) {
+    last_checkpoint_offset_ = sqlite::kWalHeaderSize;
+  }
   const int64_t grown = (pos_->offset - last_checkpoint_offset_) / frame_size;
   if (frames >= options_.truncate_page_n) return Checkpoint(true);
   if (grown >= options_.min_checkpoint_page_count) return Checkpoint(false);
@@ -422,7 +464,7 @@ Status Replicator::Checkpoint(bool truncate) {
   Status s = EndRead();
   sqlite::CheckpointResult cp;
   if (s.ok()) {
-    auto r = reader_.Checkpoint(sqlite::CheckpointMode::kPassive);
+    auto r = reader().Checkpoint(sqlite::CheckpointMode::kPassive);
     if (r.ok()) {
       cp = *r;
     } else {
@@ -436,13 +478,15 @@ Status Replicator::Checkpoint(bool truncate) {
   LK_RETURN_IF_ERROR(begin);
   last_checkpoint_ = std::chrono::steady_clock::now();
   last_checkpoint_offset_ = pos_ ? pos_->offset : 0;
+  fast_follow_ = cp.complete();
+  fast_follow_ = cp.complete();
   spdlog::debug("{}: checkpoint PASSIVE: {} of {} frames", options_.db_path,
                 cp.checkpointed_frames, cp.log_frames);
   if (truncate && cp.complete()) {
     // TRUNCATE needs the write lock and no readers; the next generation
     // change is then not provably lossless, so it costs a snapshot.
     LK_RETURN_IF_ERROR(EndRead());
-    auto r = reader_.Checkpoint(sqlite::CheckpointMode::kTruncate);
+    auto r = reader().Checkpoint(sqlite::CheckpointMode::kTruncate);
     read_began_at_.reset();
     LK_RETURN_IF_ERROR(BeginRead());
     if (!r.ok()) return r.status();

@@ -72,6 +72,11 @@ class Replicator {
 
   void Close();
 
+  // True when the next sync should come sooner than sync-interval (right
+  // after litekeep's own checkpoint, until the WAL's new generation has been
+  // followed).
+  bool wants_fast_follow() const { return fast_follow_; }
+
   const std::string& db_path() const { return options_.db_path; }
   const std::string& meta_dir() const { return options_.meta_dir; }
   // Last TXID durably in the replica (0 before the first sync).
@@ -92,13 +97,25 @@ class Replicator {
   Status CommitPosition(const Position& pos);
   Status BeginRead();
   Status EndRead();
+  // Moves the read transaction to the other reader connection, then marks
+  // read_began_at_ when no commit followed the replicated position.
+  Status HandOffRead(const sqlite::WalHeader& header, const base::File& wal);
   Status LockWrites();
   void UnlockWrites();
   Result<std::optional<base::File>> OpenWal() const;
 
   ReplicatorOptions options_;
   std::shared_ptr<storage::ReplicaClient> replica_;
-  sqlite::Connection reader_;  // holds the long-lived read transaction
+  // The read transaction lives on readers_[active_]; after each sync it is
+  // handed to the other connection (begin there first, then end here), so
+  // the application's checkpoints can follow what was replicated and the
+  // read transaction never sits on a stale snapshot.
+  sqlite::Connection readers_[2];
+  int active_ = 0;
+  sqlite::Connection& reader() { return readers_[active_]; }
+  // True after litekeep's own checkpoint until a sync ships frames of the
+  // new generation (the runner then syncs sooner; see docs/architecture.md).
+  bool fast_follow_ = false;
   sqlite::Connection locker_;  // takes the write lock (BEGIN IMMEDIATE)
   base::File db_file_;
   bool in_read_ = false;

@@ -46,8 +46,13 @@ Status RunReplicator(Replicator& replicator, const RunnerOptions& options,
     if (synced.ok()) {
       LogSync(replicator, *synced);
       Status cp = replicator.MaybeCheckpoint();
-      if (!cp.ok() && !cp.retryable()) {
-        spdlog::warn("{}: checkpoint: {}", replicator.db_path(), cp.message());
+      if (!cp.ok()) {
+        if (cp.retryable()) {
+          spdlog::debug("{}: checkpoint postponed: {}", replicator.db_path(),
+                        cp.message());
+        } else {
+          spdlog::warn("{}: checkpoint: {}", replicator.db_path(), cp.message());
+        }
       }
       backoff = std::chrono::milliseconds(0);
       last = Status::Ok();
@@ -68,7 +73,12 @@ Status RunReplicator(Replicator& replicator, const RunnerOptions& options,
              !watcher->Wait(std::chrono::milliseconds(100))) {
       }
       if (stop.stopped()) break;
-    } else if (stop.WaitFor(std::max(options.sync_interval, backoff))) {
+    } else if (stop.WaitFor(
+                   std::max(replicator.wants_fast_follow() && backoff.count() == 0
+                                ? std::min(options.sync_interval,
+                                           std::chrono::milliseconds(50))
+                                : options.sync_interval,
+                            backoff))) {
       break;
     }
   }

@@ -3,6 +3,8 @@
 
 #include <sqlite3.h>
 
+#include <unistd.h>
+
 #include <utility>
 
 namespace litekeep::sqlite {
@@ -60,6 +62,19 @@ Result<Connection> Connection::Open(const std::string& path,
   // Our connections never write, but make sure they never auto-checkpoint.
   sqlite3_wal_autocheckpoint(c.db_, 0);
   return c;
+}
+
+void Connection::SetPollingBusyHandler(std::chrono::milliseconds timeout) {
+  busy_polls_ = static_cast<int>(timeout.count() * 20);  // 50 us each
+  sqlite3_busy_handler(
+      db_,
+      [](void* arg, int count) -> int {
+        auto* self = static_cast<Connection*>(arg);
+        if (count >= self->busy_polls_) return 0;
+        ::usleep(50);
+        return 1;
+      },
+      this);
 }
 
 Status Connection::Exec(const std::string& sql) {

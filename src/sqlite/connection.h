@@ -36,6 +36,12 @@ class Connection {
   static Result<Connection> Open(const std::string& path,
                                  std::chrono::milliseconds busy_timeout);
 
+  // Replaces the busy timeout with a handler that retries every 50 us up to
+  // timeout: a lock the application releases only for microseconds between
+  // back-to-back transactions is still caught (SQLite's default handler
+  // sleeps for milliseconds and can miss every gap).
+  void SetPollingBusyHandler(std::chrono::milliseconds timeout);
+
   // Runs SQL with no result rows.
   Status Exec(const std::string& sql);
   // Runs SQL and returns the first column of the first row as text.
@@ -51,6 +57,7 @@ class Connection {
 
   sqlite3* db_ = nullptr;
   std::string path_;
+  int busy_polls_ = 0;  // retries allowed by SetPollingBusyHandler
 };
 
 }  // namespace litekeep::sqlite

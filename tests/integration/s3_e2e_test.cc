@@ -142,7 +142,7 @@ TEST(S3EndToEndTest, ReplicationSurvivesFaultsAndRecovers) {
   TempDir dir;
   std::string db = dir.Join("app.db");
   FaultRates rates;
-  rates.slow_down_503 = 0.1;
+  rates.slow_down_503 = 0.2;
   rates.internal_500 = 0.05;
   rates.reset = 0.05;
   rates.truncate = 0.05;
@@ -153,14 +153,14 @@ TEST(S3EndToEndTest, ReplicationSurvivesFaultsAndRecovers) {
                     Config(dir, db, proxy.endpoint(), "faults/app")},
                    dir.Join("log"));
   WorkloadOptions w;
-  w.transactions = 1500;
+  w.transactions = 3000;
   w.after_commit = [](int) { std::this_thread::sleep_for(std::chrono::microseconds(500)); };
   ASSERT_EQ(RunWorkload(db, w), "");
   proxy.set_rates(FaultRates{});  // the store recovers
   std::this_thread::sleep_for(std::chrono::seconds(2));
   rep.Signal(SIGTERM);
   ASSERT_EQ(rep.Wait(std::chrono::seconds(60)), 0) << rep.Log();
-  EXPECT_GT(proxy.counts().injected(), 5u);
+  EXPECT_GE(proxy.counts().injected(), 5u) << "too few faults to prove anything";
   auto r = Litekeep({"restore", "-o", dir.Join("out.db"),
                      Url(Server()->endpoint(), "faults/app")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
