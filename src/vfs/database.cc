@@ -438,20 +438,24 @@ void Database::SyncLoop() {
 
 // ---- locks and freshness -----------------------------------------------------
 
+void Database::PokeIfIdleLocked() {
+  auto now = std::chrono::steady_clock::now();
+  if (!options_.write_enabled && !pinned_ &&
+      now - last_poll_ >= options_.poll_interval &&
+      poll_wait_ > options_.poll_interval) {
+    // An active reader: poll soon again even after an idle back-off.
+    poke_ = true;
+    cv_.notify_all();
+  }
+}
+
 Status Database::Lock(LockLevel level) {
   std::lock_guard<std::mutex> lock(mu_);
   if (level == LockLevel::kShared && lock_ == LockLevel::kNone) {
     // Between transactions: switch versions here and only here.
     const auto& want = pinned_ ? pinned_ : live_;
     if (!options_.write_enabled && want != current_) current_ = want;
-    auto now = std::chrono::steady_clock::now();
-    if (!options_.write_enabled && !pinned_ &&
-        now - last_poll_ >= options_.poll_interval &&
-        poll_wait_ > options_.poll_interval) {
-      // An active reader: poll soon again even after an idle back-off.
-      poke_ = true;
-      cv_.notify_all();
-    }
+    PokeIfIdleLocked();
   }
   if (level >= LockLevel::kReserved && !write_error_.ok()) {
     return write_error_;
@@ -588,7 +592,11 @@ std::optional<Result<std::string>> Database::Pragma(const std::string& name,
   if (n != "litekeep_time" && n != "litekeep_txid") return std::nullopt;
   if (value == nullptr) {
     std::lock_guard<std::mutex> lock(mu_);
-    const auto& v = pinned_ ? pinned_ : current_;
+    // Inside a transaction: what it reads; else what the next one will read.
+    PokeIfIdleLocked();
+    const auto& v = lock_ != LockLevel::kNone || options_.write_enabled
+                        ? current_
+                        : (pinned_ ? pinned_ : live_);
     if (n == "litekeep_txid") return Result<std::string>(ltx::FormatTxId(v->txid));
     if (v->files.empty()) return Result<std::string>(std::string());
     return Result<std::string>(cli::FormatRfc3339(

@@ -80,6 +80,8 @@ class Database {
   Result<std::shared_ptr<const Version>> BuildVersion(
       const std::optional<TxId>& txid, const std::optional<TimePoint>& when);
   Status Poll();
+  // Wakes the poller when it is backed off and a reader is active.
+  void PokeIfIdleLocked();
   void PollLoop();
   void Hydrate();
   Status SyncOnce();

@@ -154,6 +154,12 @@ int XOpen(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags,
           int* out_flags) noexcept {
   if ((flags & SQLITE_OPEN_MAIN_DB) == 0) {
     // Journals, temp databases, statement journals: plain local files.
+    // The main database has no local file for the default VFS to copy
+    // permissions from, so journals are opened as plain named files.
+    if (flags & (SQLITE_OPEN_MAIN_JOURNAL | SQLITE_OPEN_WAL)) {
+      flags = (flags & ~(SQLITE_OPEN_MAIN_JOURNAL | SQLITE_OPEN_WAL)) |
+              SQLITE_OPEN_TEMP_JOURNAL;
+    }
     return g_default->xOpen(g_default, name, file, flags, out_flags);
   }
   return Guard(SQLITE_CANTOPEN, [&] {

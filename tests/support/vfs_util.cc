@@ -88,23 +88,29 @@ Db::~Db() { sqlite3_close(db_); }
 
 std::string Db::Query(const std::string& sql) {
   last_code_ = 0;
-  sqlite3_stmt* st = nullptr;
-  int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr);
   std::string out;
-  while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    for (int c = 0; c < sqlite3_column_count(st); ++c) {
-      const unsigned char* t = sqlite3_column_text(st, c);
-      if (c > 0) out += "|";
-      out += t ? reinterpret_cast<const char*>(t) : "";
+  const char* next = sql.c_str();
+  while (next != nullptr && *next != 0) {
+    sqlite3_stmt* st = nullptr;
+    int rc = sqlite3_prepare_v2(db_, next, -1, &st, &next);
+    if (rc == SQLITE_OK && st == nullptr) break;  // only whitespace left
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+      for (int c = 0; c < sqlite3_column_count(st); ++c) {
+        const unsigned char* t = sqlite3_column_text(st, c);
+        if (c > 0) out += "|";
+        out += t ? reinterpret_cast<const char*>(t) : "";
+      }
+      out += "\n";
+      rc = SQLITE_OK;
     }
-    out += "\n";
-    rc = SQLITE_OK;
+    if (rc != SQLITE_DONE && rc != SQLITE_OK) {
+      last_code_ = sqlite3_extended_errcode(db_);
+      out = "ERROR " + std::to_string(last_code_) + ": " + sqlite3_errmsg(db_);
+      sqlite3_finalize(st);
+      return out;
+    }
+    sqlite3_finalize(st);
   }
-  if (rc != SQLITE_DONE && rc != SQLITE_OK) {
-    last_code_ = sqlite3_extended_errcode(db_);
-    out = "ERROR " + std::to_string(last_code_) + ": " + sqlite3_errmsg(db_);
-  }
-  sqlite3_finalize(st);
   return out;
 }
 

@@ -40,7 +40,7 @@ class Db {
   bool ok() const { return db_ != nullptr && error_.empty(); }
   const std::string& error() const { return error_; }
 
-  // All rows of sql as "c1|c2\n" text, or "ERROR <code>: <message>".
+  // Runs every statement of sql; all rows as "c1|c2\n" text, or "ERROR <code>: <message>".
   std::string Query(const std::string& sql);
   // The extended result code of the last failing Query (0 when none).
   int last_code() const { return last_code_; }
