@@ -1,0 +1,501 @@
+// The litekeep VFS extension (build/litekeep.so) end to end: a workload is
+// replicated by `litekeep replicate` to a local directory and to s3rver,
+// then read through the VFS from this process, the real sqlite3 shell and
+// Python's sqlite3 module, and every query result is compared with the
+// source at the same TXID. Also: time travel, freshness, hydration (no
+// network afterwards), write mode round trip and refusal, and faults.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "config/config.h"
+#include "ltx/file_name.h"
+#include "storage/registry.h"
+#include "tests/support/fault_proxy.h"
+#include "tests/support/process.h"
+#include "tests/support/s3rver.h"
+#include "tests/support/test_util.h"
+#include "tests/support/vfs_util.h"
+#include "tests/support/workload.h"
+
+namespace litekeep::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+constexpr char kBucket[] = "vfs-test";
+
+std::string SourceUri(const std::string& path) {
+  return "file:" + path + "?mode=ro";
+}
+
+TxId ReplicaTxId(const std::string& url) {
+  auto rc = config::ParseReplicaUrl(url);
+  if (!rc.ok()) return 0;
+  auto c = storage::NewReplicaClient(*rc);
+  if (!c.ok()) return 0;
+  auto t = storage::MaxTxId(**c);
+  return t.ok() ? *t : 0;
+}
+
+// Waits until the replica's newest TXID is stable for a while (the
+// replicator shipped everything the source committed).
+TxId WaitReplicaStable(const std::string& url) {
+  TxId last = ReplicaTxId(url);
+  auto stable_since = std::chrono::steady_clock::now();
+  auto deadline = stable_since + 60s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(250ms);
+    TxId t = ReplicaTxId(url);
+    if (t != last) {
+      last = t;
+      stable_since = std::chrono::steady_clock::now();
+    } else if (t != 0 && std::chrono::steady_clock::now() - stable_since > 2s) {
+      break;
+    }
+  }
+  return last;
+}
+
+void CreateSchema(const std::string& db) {
+  std::string sql =
+      "PRAGMA journal_mode=WAL;"
+      "CREATE TABLE accounts(id INTEGER PRIMARY KEY, owner TEXT, balance INT);"
+      "CREATE INDEX accounts_owner ON accounts(owner);";
+  for (int i = 0; i < 300; ++i) {
+    sql += "INSERT INTO accounts(owner, balance) VALUES('owner-" +
+           std::to_string(i * 7919 % 1000) + "', " + std::to_string(i * 13) +
+           ");";
+  }
+  ASSERT_EQ(ExecSql(db, sql), "");
+}
+
+void Work(const std::string& db, int n, uint64_t seed) {
+  WorkloadOptions w;
+  w.transactions = n;
+  w.seed = seed;
+  ASSERT_EQ(RunWorkload(db, w), "");
+  ASSERT_EQ(ExecSql(db, "UPDATE accounts SET balance = balance + " +
+                            std::to_string(seed) + " WHERE id % 5 = 0"),
+            "");
+}
+
+std::string SetS3Env() {
+  setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
+  setenv("AWS_SECRET_ACCESS_KEY", "S3RVER", 1);
+  setenv("AWS_REGION", "us-east-1", 1);
+  return "";
+}
+
+// A replicated source database, shared by the tests of one backend.
+struct Replicated {
+  TempDir dir;
+  std::string db;
+  std::string url;
+  std::unique_ptr<ChildProcess> rep;
+  std::string expected;  // source dump once everything was shipped
+  TxId txid = 0;
+
+  void Start(const std::string& replica_url) {
+    db = dir.Join("source.db");
+    url = replica_url;
+    CreateSchema(db);
+    rep = std::make_unique<ChildProcess>(
+        std::vector<std::string>{LitekeepBin(), "replicate", db, url},
+        dir.Join("replicate.log"));
+    ASSERT_TRUE(WaitUntil([&] { return ReplicaTxId(url) != 0; }, 30s))
+        << rep->Log();
+  }
+  // Runs n transactions and waits until they are all in the replica.
+  void Advance(int n, uint64_t seed) {
+    Work(db, n, seed);
+    txid = WaitReplicaStable(url);
+    Db src(SourceUri(db));
+    ASSERT_TRUE(src.ok()) << src.error();
+    expected = src.Dump();
+  }
+};
+
+S3rver* SharedS3() {
+  static std::unique_ptr<S3rver> server;
+  static bool tried = false;
+  if (!tried) {
+    tried = true;
+    std::string error;
+    server = S3rver::Start(kBucket, &error);
+    if (!server) std::fprintf(stderr, "s3rver unavailable: %s\n", error.c_str());
+  }
+  return server.get();
+}
+
+std::string S3Url(const std::string& path, int port) {
+  return std::string("s3://") + kBucket + "/" + path +
+         "?endpoint=http://127.0.0.1:" + std::to_string(port);
+}
+
+// ---- local directory replica -------------------------------------------------
+
+class VfsFileTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    shared_ = new Replicated();
+    shared_->Start("file://" + shared_->dir.Join("replica"));
+    shared_->Advance(3000, 1);
+  }
+  static void TearDownTestSuite() {
+    delete shared_;
+    shared_ = nullptr;
+  }
+  static Replicated* shared_;
+};
+Replicated* VfsFileTest::shared_ = nullptr;
+
+TEST_F(VfsFileTest, InProcessQueriesMatchSource) {
+  Db vfs(VfsUri(shared_->url));
+  ASSERT_TRUE(vfs.ok()) << vfs.error();
+  EXPECT_EQ(vfs.Query("PRAGMA litekeep_txid"),
+            ltx::FormatTxId(shared_->txid) + "\n");
+  std::string got = vfs.Dump();
+  EXPECT_GT(got.size(), 100000u);
+  EXPECT_TRUE(got == shared_->expected)
+      << "VFS results differ from the source at TXID "
+      << ltx::FormatTxId(shared_->txid) << "\n"
+      << got.substr(0, 600);
+  // A read-only database: writes are refused.
+  EXPECT_NE(vfs.Query("INSERT INTO events(kind) VALUES('x')").find("ERROR"),
+            std::string::npos);
+}
+
+std::string ShellQueries() {
+  std::string s;
+  for (const auto& q : VfsQueries()) s += q + ";\nSELECT '--';\n";
+  return s;
+}
+
+TEST_F(VfsFileTest, SqliteShellMatchesSource) {
+  TempDir t;
+  std::ofstream(t.Join("vfs.sql"))
+      << ".load " << VfsLibPath() << "\n.open file:replica.db?vfs=litekeep\n"
+      << ShellQueries();
+  std::ofstream(t.Join("src.sql")) << ShellQueries();
+  auto got = RunShell("LITEKEEP_REPLICA_URL='" + shared_->url +
+                      "' sqlite3 -bail < " + t.Join("vfs.sql"));
+  auto want = RunShell("sqlite3 -readonly " + shared_->db + " < " +
+                       t.Join("src.sql"));
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  ASSERT_EQ(want.exit_code, 0) << want.err;
+  EXPECT_GT(got.out.size(), 100000u);
+  EXPECT_TRUE(got.out == want.out) << got.out.substr(0, 400) << got.err;
+}
+
+std::string PythonScript(const std::string& target, bool vfs) {
+  std::string s =
+      "import sqlite3, sys\n"
+      "m = sqlite3.connect(':memory:')\n"
+      "m.enable_load_extension(True)\n"
+      "m.load_extension('" + VfsLibPath() + "')\n";
+  s += vfs ? "c = sqlite3.connect('file:replica.db?vfs=litekeep', uri=True)\n"
+           : "c = sqlite3.connect('file:" + target + "?mode=ro', uri=True)\n";
+  s += "for q in sys.stdin.read().split(';;'):\n"
+       "    for row in c.execute(q):\n"
+       "        print('|'.join('' if v is None else str(v) for v in row))\n"
+       "    print('--')\n";
+  return s;
+}
+
+TEST_F(VfsFileTest, PythonMatchesSource) {
+  TempDir t;
+  std::string queries;
+  for (const auto& q : VfsQueries()) {
+    queries += (queries.empty() ? "" : ";;") + q;
+  }
+  std::ofstream(t.Join("q.txt")) << queries;
+  std::ofstream(t.Join("vfs.py")) << PythonScript("", true);
+  std::ofstream(t.Join("src.py")) << PythonScript(shared_->db, false);
+  // Debian's python (pyenv builds may lack enable_load_extension).
+  auto got = RunShell("LITEKEEP_REPLICA_URL='" + shared_->url +
+                      "' /usr/bin/python3 " + t.Join("vfs.py") + " < " +
+                      t.Join("q.txt"));
+  auto want = RunShell("/usr/bin/python3 " + t.Join("src.py") + " < " +
+                       t.Join("q.txt"));
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  ASSERT_EQ(want.exit_code, 0) << want.err;
+  EXPECT_GT(got.out.size(), 100000u);
+  EXPECT_TRUE(got.out == want.out) << got.out.substr(0, 400) << got.err;
+}
+
+TEST_F(VfsFileTest, TimeTravelAndFreshness) {
+  struct Point {
+    TxId txid;
+    std::string dump;
+    TimePoint at;
+  };
+  std::vector<Point> points;
+  points.push_back({shared_->txid, shared_->expected, Clock::now()});
+  std::this_thread::sleep_for(1100ms);
+  Db live(VfsUri(shared_->url, "&poll_interval=200ms&poll_max_interval=1s"));
+  ASSERT_TRUE(live.ok()) << live.error();
+  for (int phase = 0; phase < 3; ++phase) {
+    shared_->Advance(200, 100 + phase);
+    points.push_back({shared_->txid, shared_->expected, Clock::now()});
+    std::this_thread::sleep_for(1100ms);
+    // Freshness: the live reader catches up after the poll interval.
+    EXPECT_TRUE(WaitUntil(
+        [&] {
+          return live.Query("PRAGMA litekeep_txid") ==
+                 ltx::FormatTxId(shared_->txid) + "\n";
+        },
+        20s));
+    EXPECT_TRUE(live.Dump() == shared_->expected) << "phase " << phase;
+  }
+
+  Db tt(VfsUri(shared_->url));
+  ASSERT_TRUE(tt.ok()) << tt.error();
+  for (const auto& p : points) {
+    EXPECT_EQ(tt.Query("PRAGMA litekeep_txid = '" + ltx::FormatTxId(p.txid) +
+                       "'"),
+              ltx::FormatTxId(p.txid) + "\n");
+    EXPECT_TRUE(tt.Dump() == p.dump) << "txid " << p.txid;
+    // The same state by time: RFC 3339 (as `restore -timestamp`).
+    auto secs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    p.at.time_since_epoch())
+                    .count();
+    std::time_t tsec = secs / 1000;
+    char buf[64];
+    std::tm tm{};
+    gmtime_r(&tsec, &tm);
+    std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+    std::string ts = std::string(buf) + "." + std::to_string(1000 + secs % 1000).substr(1) + "Z";
+    EXPECT_EQ(tt.Query("PRAGMA litekeep_time = '" + ts + "'"),
+              ltx::FormatTxId(p.txid) + "\n")
+        << ts;
+    EXPECT_TRUE(tt.Dump() == p.dump) << "time " << ts;
+  }
+  // Relative form: a moment inside the quiet second after point 1.
+  auto ago = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() -
+                                                              points[1].at)
+                 .count();
+  EXPECT_EQ(tt.Query("PRAGMA litekeep_time = '" + std::to_string(ago) +
+                     " seconds ago'"),
+            ltx::FormatTxId(points[1].txid) + "\n");
+  EXPECT_TRUE(tt.Dump() == points[1].dump);
+  // Back to live.
+  EXPECT_EQ(tt.Query("PRAGMA litekeep_time = 'live'"), "live\n");
+  EXPECT_TRUE(tt.Dump() == points.back().dump);
+  // Errors are SQL errors, not crashes.
+  EXPECT_NE(tt.Query("PRAGMA litekeep_time = 'yesterday-ish'").find("ERROR"),
+            std::string::npos);
+  EXPECT_NE(tt.Query("PRAGMA litekeep_txid = 'ffffffff'").find("ERROR"),
+            std::string::npos);
+}
+
+// ---- write mode ------------------------------------------------------------------
+
+TEST(VfsWriteTest, WriteRoundTripThenRestore) {
+  TempDir t;
+  std::string url = "file://" + t.Join("replica");
+  std::string sql =
+      "CREATE TABLE kv(k TEXT PRIMARY KEY, v BLOB, n INT);"
+      "CREATE INDEX kv_n ON kv(n);";
+  const int kRows = 2000;
+  {
+    Db w(VfsUri(url, "&write=true&sync_interval=200ms"),
+         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(w.ok()) << w.error();
+    ASSERT_EQ(w.Query(sql), "");
+    for (int i = 0; i < kRows; i += 100) {
+      ASSERT_EQ(w.Query("WITH RECURSIVE s(x) AS (SELECT " + std::to_string(i) +
+                        " UNION ALL SELECT x + 1 FROM s WHERE x < " +
+                        std::to_string(i + 99) +
+                        ") INSERT INTO kv SELECT 'k' || x, zeroblob(x % 700) || "
+                        "x, x * 3 FROM s"),
+                "");
+    }
+    ASSERT_EQ(w.Query("DELETE FROM kv WHERE n % 7 = 0"), "");
+    std::this_thread::sleep_for(500ms);
+    ASSERT_EQ(w.Query("UPDATE kv SET n = n + 1 WHERE n % 5 = 0"), "");
+  }  // close: final sync
+  std::string out = t.Join("restored.db");
+  auto r = litekeep::testing::Run({LitekeepBin(), "restore", "-o", out, url});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(QueryOne(out, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(QueryOne(out, "SELECT count(*) FROM kv"),
+            std::to_string(kRows - (kRows + 6) / 7));
+  EXPECT_EQ(QueryOne(out, "SELECT count(*) FROM kv"),
+            QueryOne(out, "SELECT count(*) FROM kv INDEXED BY kv_n WHERE n >= 0"));
+  // The same state read back through the VFS.
+  Db rd(VfsUri(url));
+  ASSERT_TRUE(rd.ok()) << rd.error();
+  Db rs(SourceUri(out));
+  EXPECT_EQ(rd.Query("SELECT k, hex(v), n FROM kv ORDER BY k"),
+            rs.Query("SELECT k, hex(v), n FROM kv ORDER BY k"));
+  int64_t expect_sum = 0;
+  for (int x = 0; x < kRows; ++x) {
+    int64_t n = x * 3;
+    if (n % 7 == 0) continue;
+    if (n % 5 == 0) ++n;
+    expect_sum += n;
+  }
+  EXPECT_EQ(QueryOne(out, "SELECT sum(n) FROM kv"), std::to_string(expect_sum));
+
+  // Reopen and append: the chain continues from the replica's TXID.
+  {
+    Db w(VfsUri(url, "&write=true&sync_interval=200ms"),
+         SQLITE_OPEN_READWRITE);
+    ASSERT_TRUE(w.ok()) << w.error();
+    ASSERT_EQ(w.Query("INSERT INTO kv VALUES('extra', x'01', -1)"), "");
+  }
+  auto r2 = litekeep::testing::Run({LitekeepBin(), "restore", "-f", "-o", out, url});
+  ASSERT_EQ(r2.exit_code, 0) << r2.err;
+  EXPECT_EQ(QueryOne(out, "SELECT n FROM kv WHERE k = 'extra'"), "-1");
+}
+
+TEST(VfsWriteTest, SyncRefusedWhenReplicaAdvanced) {
+  TempDir t;
+  std::string root = t.Join("replica");
+  std::string url = "file://" + root;
+  {
+    Db w(VfsUri(url, "&write=true"), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(w.ok()) << w.error();
+    ASSERT_EQ(w.Query("CREATE TABLE t(x); INSERT INTO t VALUES(1);"), "");
+  }
+  TxId base = ReplicaTxId(url);
+  ASSERT_GT(base, 0u);
+  Db w(VfsUri(url, "&write=true&sync_interval=100ms"), SQLITE_OPEN_READWRITE);
+  ASSERT_TRUE(w.ok()) << w.error();
+  // Another writer advances the replica underneath.
+  fs::copy_file(root + "/ltx/0/" + ltx::FormatFileName(base, base),
+                root + "/ltx/0/" + ltx::FormatFileName(base + 1, base + 1));
+  ASSERT_EQ(w.Query("INSERT INTO t VALUES(2)"), "");
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return w.Query("PRAGMA litekeep_stats").find("sync refused") !=
+               std::string::npos;
+      },
+      10s))
+      << w.Query("PRAGMA litekeep_stats");
+  // Later write transactions fail instead of building a diverging chain.
+  EXPECT_NE(w.Query("INSERT INTO t VALUES(3)").find("ERROR"),
+            std::string::npos);
+  EXPECT_EQ(ReplicaTxId(url), base + 1);
+}
+
+// ---- S3 (s3rver) -------------------------------------------------------------------
+
+class VfsS3Test : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    SetS3Env();
+    if (SharedS3() == nullptr) return;
+    shared_ = new Replicated();
+    shared_->Start(S3Url("app", SharedS3()->port()));
+    shared_->Advance(2000, 7);
+    shared_->rep->Signal(SIGTERM);
+    shared_->rep->Wait();
+  }
+  static void TearDownTestSuite() {
+    delete shared_;
+    shared_ = nullptr;
+  }
+  void SetUp() override {
+    if (shared_ == nullptr) GTEST_SKIP() << "s3rver unavailable";
+  }
+  static Replicated* shared_;
+};
+Replicated* VfsS3Test::shared_ = nullptr;
+
+TEST_F(VfsS3Test, QueriesMatchSourceInProcessShellAndPython) {
+  Db vfs(VfsUri(shared_->url));
+  ASSERT_TRUE(vfs.ok()) << vfs.error();
+  EXPECT_TRUE(vfs.Dump() == shared_->expected);
+  std::string stats = vfs.Query("PRAGMA litekeep_stats");
+  EXPECT_GT(StatField(stats, "get"), 0) << stats;
+
+  TempDir t;
+  std::ofstream(t.Join("vfs.sql"))
+      << ".load " << VfsLibPath() << "\n.open file:replica.db?vfs=litekeep\n"
+      << ShellQueries();
+  std::ofstream(t.Join("src.sql")) << ShellQueries();
+  std::string env = "LITEKEEP_REPLICA_URL='" + shared_->url + "' ";
+  auto got = RunShell(env + "sqlite3 -bail < " + t.Join("vfs.sql"));
+  auto want = RunShell("sqlite3 -readonly " + shared_->db + " < " +
+                       t.Join("src.sql"));
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_TRUE(got.out == want.out) << got.out.substr(0, 400) << got.err;
+
+  std::string queries;
+  for (const auto& q : VfsQueries()) queries += (queries.empty() ? "" : ";;") + q;
+  std::ofstream(t.Join("q.txt")) << queries;
+  std::ofstream(t.Join("vfs.py")) << PythonScript("", true);
+  std::ofstream(t.Join("src.py")) << PythonScript(shared_->db, false);
+  auto pgot = RunShell(env + "/usr/bin/python3 " + t.Join("vfs.py") + " < " +
+                       t.Join("q.txt"));
+  auto pwant = RunShell("/usr/bin/python3 " + t.Join("src.py") + " < " +
+                        t.Join("q.txt"));
+  ASSERT_EQ(pgot.exit_code, 0) << pgot.err;
+  EXPECT_TRUE(pgot.out == pwant.out) << pgot.out.substr(0, 400) << pgot.err;
+}
+
+TEST_F(VfsS3Test, HydrationThenNoNetworkReads) {
+  TempDir t;
+  std::string local = t.Join("hydrated.db");
+  Db vfs(VfsUri(shared_->url, "&hydration_path=" + UriEscape(local)));
+  ASSERT_TRUE(vfs.ok()) << vfs.error();
+  EXPECT_TRUE(vfs.Dump() == shared_->expected);  // served while hydrating
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return StatField(vfs.Query("PRAGMA litekeep_stats"), "hydrated") == 1;
+      },
+      60s));
+  std::string before = vfs.Query("PRAGMA litekeep_stats");
+  EXPECT_TRUE(vfs.Dump() == shared_->expected);
+  EXPECT_TRUE(vfs.Dump() == shared_->expected);
+  std::string after = vfs.Query("PRAGMA litekeep_stats");
+  EXPECT_EQ(StatField(after, "get"), StatField(before, "get"))
+      << before << "\n" << after;
+  EXPECT_EQ(QueryOne(local, "PRAGMA integrity_check"), "ok");
+}
+
+TEST_F(VfsS3Test, ServerGoneGivesIoErrorThenRecovers) {
+  FaultProxy proxy(SharedS3()->port(), FaultRates{});
+  std::string url = S3Url("app", proxy.port());
+  // A tiny cache and no read-ahead: every page read goes to the server.
+  Db vfs(VfsUri(url, "&cache_size=4096&prefetch=1"));
+  ASSERT_TRUE(vfs.ok()) << vfs.error();
+  // SQLite's own page cache as small as it goes, so reads reach the VFS.
+  ASSERT_EQ(vfs.Query("PRAGMA cache_size = 1"), "");
+  const std::string q = "SELECT id, name, qty, hex(data) FROM items ORDER BY id";
+  std::string want = vfs.Query(q);
+  ASSERT_EQ(want.find("ERROR"), std::string::npos) << want;
+
+  // Mid-query: step part of a scan, then the server goes away.
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(vfs.get(), q.c_str(), -1, &st, nullptr),
+            SQLITE_OK);
+  std::string partial;
+  int rc = SQLITE_ROW;
+  for (int i = 0; i < 50 && (rc = sqlite3_step(st)) == SQLITE_ROW; ++i) {
+    partial += reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+  }
+  FaultRates down;
+  down.reset = 1.0;
+  proxy.set_rates(down);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  }
+  EXPECT_EQ(rc & 0xff, SQLITE_IOERR) << sqlite3_errmsg(vfs.get());
+  sqlite3_finalize(st);
+  std::string failed = vfs.Query(q);
+  EXPECT_EQ(vfs.last_code() & 0xff, SQLITE_IOERR) << failed;  // never rows
+  // Back: the same query gives the same rows.
+  proxy.set_rates(FaultRates{});
+  EXPECT_EQ(vfs.Query(q), want);
+}
+
+}  // namespace
+}  // namespace litekeep::testing
