@@ -101,6 +101,39 @@ def measure_overhead(bin_path, seconds):
     return without, with_
 
 
+def measure_cost(bin_path, wal_mb):
+    """Replicator CPU seconds and peak RSS while the app writes wal_mb MB of WAL."""
+    work = tempfile.mkdtemp(prefix="litekeep-cost-")
+    db = os.path.join(work, "app.db")
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)")
+    p, _ = start(bin_path, work, db, "1s")
+    blob = os.urandom(3000)
+    frames = 0
+    target = wal_mb * 1024 * 1024 // 4120
+    t0 = time.monotonic()
+    while frames < target:
+        conn.execute("BEGIN")
+        for _ in range(8):
+            conn.execute("INSERT INTO t(v) VALUES(?)", (blob,))
+        conn.execute("UPDATE t SET v = ? WHERE id = ?", (blob[:100], frames // 3 + 1))
+        conn.execute("COMMIT")
+        frames += 10
+    conn.close()
+    time.sleep(1.5)
+    st = open(f"/proc/{p.pid}/stat").read().split()
+    cpu = (int(st[13]) + int(st[14])) / os.sysconf("SC_CLK_TCK")
+    hwm = 0
+    for line in open(f"/proc/{p.pid}/status"):
+        if line.startswith("VmHWM:"):
+            hwm = int(line.split()[1]) / 1024
+    stop(p)
+    db_mb = os.path.getsize(db) / 1048576
+    return cpu, hwm, db_mb, time.monotonic() - t0
+
+
 def main():
     bin_path = sys.argv[1]
     samples = int(sys.argv[2]) if len(sys.argv) > 2 else 40
@@ -114,6 +147,11 @@ def main():
               f"  p99 < {target} ms: {verdict}")
     without, with_ = measure_overhead(bin_path, float(os.environ.get("BENCH_SECONDS", "5")))
     ratio = with_ / without
+    wal_mb = int(os.environ.get("BENCH_WAL_MB", "1024"))
+    cpu, hwm, db_mb, secs = measure_cost(bin_path, wal_mb)
+    print(f"\nshipping ~{wal_mb} MB of WAL ({db_mb:.0f} MB database, {secs:.0f} s): "
+          f"replicator CPU {cpu:.2f} s ({cpu * 1024 / wal_mb:.2f} s/GB), peak RSS {hwm:.1f} MB "
+          f"(target < 32 MB: {'PASS' if hwm < 32 else 'MISS'})")
     print(f"\ncommits/s without replicate: {without:.0f}   with: {with_:.0f}   "
           f"ratio {ratio:.3f}  (target >= 0.95: {'PASS' if ratio >= 0.95 else 'MISS'})")
 
