@@ -21,6 +21,9 @@ constexpr const char* kUsage =
     "  restore     rebuild a database from a replica (newest or point in time)\n"
     "  ltx         list the LTX files in a replica\n"
     "  databases   list the databases in the config file\n"
+    "  generations list Litestream 0.3 generations in a replica\n"
+    "  snapshots   list Litestream 0.3 snapshots in a replica\n"
+    "  wal         list Litestream 0.3 WAL segments in a replica\n"
     "  version     print the version\n"
     "\n"
     "Flags may be written -flag or --flag. Run 'litekeep <command> -h' for a\n"
@@ -44,6 +47,9 @@ int Main(int argc, char** argv) {
   if (cmd == "restore") return RunRestore(sub);
   if (cmd == "ltx") return RunLtx(sub);
   if (cmd == "databases") return RunDatabases(sub);
+  if (cmd == "generations") return RunGenerations(sub);
+  if (cmd == "snapshots") return RunSnapshots(sub);
+  if (cmd == "wal") return RunWal(sub);
   if (cmd == "version" || cmd == "--version") return RunVersion(sub);
   std::fprintf(stderr, "error: unknown command \"%s\"\n\n%s", cmd.c_str(), kUsage);
   return kExitUsage;

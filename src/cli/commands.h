@@ -12,5 +12,9 @@ int RunRestore(const std::vector<std::string>& args);
 int RunLtx(const std::vector<std::string>& args);
 int RunDatabases(const std::vector<std::string>& args);
 int RunVersion(const std::vector<std::string>& args);
+// Litestream 0.3 listings.
+int RunGenerations(const std::vector<std::string>& args);
+int RunSnapshots(const std::vector<std::string>& args);
+int RunWal(const std::vector<std::string>& args);
 
 }  // namespace litekeep::cli

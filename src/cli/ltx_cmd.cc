@@ -10,6 +10,7 @@
 #include "cli/time_format.h"
 #include "ltx/file_name.h"
 #include "ltx/format.h"
+#include "restore/legacy/catalog.h"
 
 namespace litekeep::cli {
 
@@ -45,6 +46,7 @@ int RunLtx(const std::vector<std::string>& args) {
   auto replica = OpenReplica(resolved->replica);
   if (!replica.ok()) return ReportError(replica.status());
 
+  size_t listed = 0;
   nlohmann::json out = nlohmann::json::array();
   if (!json) {
     std::printf("%-5s  %-16s  %-16s  %12s  %s\n", "level", "min_txid",
@@ -54,6 +56,7 @@ int RunLtx(const std::vector<std::string>& args) {
     auto files = (*replica)->ListFiles(level);
     if (!files.ok()) return ReportError(files.status());
     for (const auto& f : *files) {
+      ++listed;
       if (json) {
         out.push_back({{"level", f.level},
                        {"min_txid", ltx::FormatTxId(f.min_txid)},
@@ -69,6 +72,17 @@ int RunLtx(const std::vector<std::string>& args) {
     }
   }
   if (json) std::printf("%s\n", out.dump(2).c_str());
+  // Litestream 0.3 data in the same path is not LTX: say so.
+  auto catalog = restore::legacy::ReadCatalog(**replica);
+  if (catalog.ok() && !catalog->empty()) {
+    std::fprintf(stderr,
+                 "%s %s holds Litestream 0.3 data: %zu generation(s) under "
+                 "generations/ (not LTX files). List them with 'litekeep "
+                 "generations', 'litekeep snapshots' and 'litekeep wal'; "
+                 "'litekeep restore' reads them.\n",
+                 listed == 0 ? "note: no LTX files;" : "note:",
+                 resolved->display.c_str(), catalog->generations.size());
+  }
   return 0;
 }
 

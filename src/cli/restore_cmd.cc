@@ -3,9 +3,11 @@
 #include <cinttypes>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/legacy_util.h"
 #include "cli/parse.h"
 #include "cli/time_format.h"
 #include "ltx/file_name.h"
@@ -48,6 +50,15 @@ int RunRestore(const std::vector<std::string>& args) {
   app.add_flag("--dry-run", dry_run, "print the restore plan and exit");
   app.add_flag("--json", json, "print the result as one JSON object");
   app.add_flag("-f,--force", force, "replace an existing output database");
+  // Litestream 0.3 replicas (generations/): docs/migrating.md.
+  std::string generation, index_text, layout = "auto";
+  app.add_option("--generation", generation,
+                 "Litestream 0.3: restore from this generation");
+  app.add_option("--index", index_text,
+                 "Litestream 0.3: restore up to this WAL index (hex, inclusive)");
+  app.add_option("--layout", layout,
+                 "replica layout to read: auto (default), ltx, generations")
+      ->check(CLI::IsMember({"auto", "ltx", "generations"}));
   if (auto code = ParseArgs(app, args)) return *code;
 
   if (!txid_text.empty() && !timestamp_text.empty()) {
@@ -64,6 +75,23 @@ int RunRestore(const std::vector<std::string>& args) {
     auto t = ParseRfc3339(timestamp_text);
     if (!t.ok()) return ReportError(t.status());
     target.timestamp = *t;
+  }
+  restore::legacy::Options legacy_options;
+  legacy_options.generation = generation;
+  legacy_options.timestamp = target.timestamp;
+  if (!index_text.empty()) {
+    char* end = nullptr;
+    unsigned long long v = std::strtoull(index_text.c_str(), &end, 16);
+    if (end == index_text.c_str() || *end != '\0' || v > 0xffffffffULL) {
+      std::fprintf(stderr, "error: invalid -index \"%s\": use a hex WAL index\n",
+                   index_text.c_str());
+      return 2;
+    }
+    if (target.timestamp) {
+      std::fprintf(stderr, "error: -index and -timestamp cannot be used together\n");
+      return 2;
+    }
+    legacy_options.index = static_cast<uint32_t>(v);
   }
   auto integrity_mode = restore::ParseIntegrityCheck(integrity);
   if (!integrity_mode.ok()) return ReportError(integrity_mode.status());
@@ -91,10 +119,25 @@ int RunRestore(const std::vector<std::string>& args) {
   if (!replica.ok()) return ReportError(replica.status());
   auto files = restore::ListAllFiles(**replica);
   if (!files.ok()) return ReportError(files.status());
-  if (files->empty() && if_replica_exists) {
+  auto catalog = restore::legacy::ReadCatalog(**replica);
+  if (!catalog.ok()) return ReportError(catalog.status());
+  if (files->empty() && catalog->empty() && if_replica_exists) {
     std::fprintf(stderr, "no backups found in %s, skipping restore\n",
                  resolved->display.c_str());
     return 0;
+  }
+  auto layout_choice =
+      ChooseRestoreLayout(layout, *files, *catalog, legacy_options,
+                          target.txid.has_value(), resolved->display);
+  if (!layout_choice.ok()) return ReportError(layout_choice.status());
+  if (layout_choice->layout == RestoreLayout::kLegacy) {
+    spdlog::info("restoring from Litestream 0.3 generations ({})",
+                 layout_choice->why);
+    auto legacy_plan =
+        restore::legacy::MakePlan(*catalog, legacy_options, resolved->display);
+    if (!legacy_plan.ok()) return ReportError(legacy_plan.status());
+    return RunLegacyRestore(**replica, *legacy_plan, output, force,
+                            *integrity_mode, integrity, dry_run, json);
   }
   auto plan = restore::MakePlan(*files, target, resolved->display);
   if (!plan.ok()) return ReportError(plan.status());

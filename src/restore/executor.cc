@@ -85,6 +85,23 @@ Result<IntegrityCheck> ParseIntegrityCheck(const std::string& text) {
                                     "\": use none, quick or full");
 }
 
+Status FinalizeOutput(const std::string& tmp_path, const std::string& out_path,
+                      IntegrityCheck integrity) {
+  LK_RETURN_IF_ERROR(CheckIntegrity(tmp_path, integrity));
+  // A stale WAL or shared-memory file beside the output would be replayed
+  // on top of the restored database by SQLite: remove them.
+  for (const char* suffix : {"-wal", "-shm"}) {
+    std::string p = out_path + suffix;
+    if (::unlink(p.c_str()) != 0 && errno != ENOENT) {
+      return base::ErrnoError("remove stale " + p, errno);
+    }
+  }
+  if (::rename(tmp_path.c_str(), out_path.c_str()) != 0) {
+    return base::ErrnoError("rename " + tmp_path + " to " + out_path, errno);
+  }
+  return base::SyncDir(base::DirName(out_path));
+}
+
 Result<ExecuteResult> Execute(storage::ReplicaClient& replica, const Plan& plan,
                               const ExecuteOptions& options) {
   const std::string& out_path = options.output;
@@ -183,20 +200,8 @@ Result<ExecuteResult> Execute(storage::ReplicaClient& replica, const Plan& plan,
   }
   LK_RETURN_IF_ERROR(out.Sync());
   LK_RETURN_IF_ERROR(out.Close());
-  LK_RETURN_IF_ERROR(CheckIntegrity(tmp_path, options.integrity));
-  // A stale WAL or shared-memory file beside the output would be replayed
-  // on top of the restored database by SQLite: remove them.
-  for (const char* suffix : {"-wal", "-shm"}) {
-    std::string p = out_path + suffix;
-    if (::unlink(p.c_str()) != 0 && errno != ENOENT) {
-      return base::ErrnoError("remove stale " + p, errno);
-    }
-  }
-  if (::rename(tmp_path.c_str(), out_path.c_str()) != 0) {
-    return base::ErrnoError("rename " + tmp_path + " to " + out_path, errno);
-  }
+  LK_RETURN_IF_ERROR(FinalizeOutput(tmp_path, out_path, options.integrity));
   keep = true;
-  LK_RETURN_IF_ERROR(base::SyncDir(base::DirName(out_path)));
   result.bytes_read = bytes_done;
   return result;
 }

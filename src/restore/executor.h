@@ -34,6 +34,13 @@ struct ExecuteResult {
   int64_t bytes_read = 0;
 };
 
+// The last steps of every restore (LTX and Litestream 0.3): checks the
+// fsync'd database at tmp_path, removes a stale <output>-wal/-shm, renames
+// tmp_path to output and fsyncs the directory. On error tmp_path is left for
+// the caller to remove.
+Status FinalizeOutput(const std::string& tmp_path, const std::string& output,
+                      IntegrityCheck integrity);
+
 Result<ExecuteResult> Execute(storage::ReplicaClient& replica, const Plan& plan,
                               const ExecuteOptions& options);
 

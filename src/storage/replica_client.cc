@@ -7,6 +7,20 @@
 
 namespace litekeep::storage {
 
+Result<std::vector<ObjectInfo>> ReplicaClient::ListObjects(
+    const std::string& prefix) {
+  return base::UnimplementedError("list objects under \"" + prefix + "\" in " +
+                                  Describe() + ": not supported by the " +
+                                  Type() + " backend");
+}
+
+Result<std::unique_ptr<base::Reader>> ReplicaClient::OpenObject(
+    const std::string& key) {
+  return base::UnimplementedError("open object " + key + " in " + Describe() +
+                                  ": not supported by the " + Type() +
+                                  " backend");
+}
+
 Result<TxId> MaxTxId(ReplicaClient& client) {
   TxId max = 0;
   for (int level = 0; level <= ltx::kMaxLevel; ++level) {

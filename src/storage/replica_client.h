@@ -17,6 +17,15 @@
 //  * Transient failures (network, 5xx, throttling) are kUnavailable so the
 //    caller may retry; everything else is permanent.
 //  * Methods may be called from several threads at once.
+//  * Generic object access (ListObjects/OpenObject) reaches objects that are
+//    not LTX files, such as Litestream 0.3's generations/ tree. A key is a
+//    '/'-separated path relative to the replica path ("generations/<id>/wal/
+//    00000000_00000000.wal.lz4"), never starting with '/'. ListObjects(prefix)
+//    returns every complete object whose key starts with prefix, at any
+//    depth, sorted by key, with its size and the store's modification time
+//    (file mtime, S3 LastModified); a missing prefix is an empty list.
+//    OpenObject on a missing key returns kNotFound naming the object. Both
+//    default to kUnimplemented for backends that do not offer them.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +46,13 @@ struct FileInfo {
   TxId max_txid = 0;
   int64_t size = 0;     // bytes
   TimePoint created{};  // the LTX header timestamp where the store keeps it
+};
+
+// What a generic listing says about one object (any name).
+struct ObjectInfo {
+  std::string key;  // relative to the replica path, '/'-separated
+  int64_t size = 0;
+  TimePoint modified{};  // file mtime / S3 LastModified
 };
 
 // Request counters by kind (they become metrics).
@@ -70,6 +86,13 @@ class ReplicaClient {
 
   // Removes everything under the replica path (used by tests and `reset`).
   virtual base::Status DeleteAll() = 0;
+
+  // Every object under prefix (recursive), sorted by key. See the contract.
+  virtual Result<std::vector<ObjectInfo>> ListObjects(const std::string& prefix);
+
+  // Opens one object for reading from its start. See the contract.
+  virtual Result<std::unique_ptr<base::Reader>> OpenObject(
+      const std::string& key);
 
   virtual RequestCounts request_counts() const { return {}; }
 };

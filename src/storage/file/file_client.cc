@@ -140,6 +140,51 @@ base::Status FileReplicaClient::DeleteAll() {
   return base::Status::Ok();
 }
 
+Result<std::vector<ObjectInfo>> FileReplicaClient::ListObjects(
+    const std::string& prefix) {
+  ++lists_;
+  std::vector<ObjectInfo> out;
+  // Walk the deepest directory the prefix names; filter by the full prefix.
+  const size_t slash = prefix.rfind('/');
+  const std::string rel_dir =
+      slash == std::string::npos ? "" : prefix.substr(0, slash + 1);
+  const std::string dir = root_ + "/" + rel_dir;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return out;
+  auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+  if (ec) return base::IoError("list replica directory " + dir + ": " + ec.message());
+  for (; it != std::filesystem::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (ec) return base::IoError("list replica directory " + dir + ": " + ec.message());
+    std::string path = it->path().string();
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    std::string key = path.substr(root_.size() + 1);
+    if (key.compare(0, prefix.size(), prefix) != 0) continue;
+    ObjectInfo info;
+    info.key = std::move(key);
+    info.size = st.st_size;
+    info.modified = TimePoint(std::chrono::duration_cast<TimePoint::duration>(
+        std::chrono::seconds(st.st_mtim.tv_sec) +
+        std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
+    out.push_back(std::move(info));
+  }
+  if (ec) return base::IoError("list replica directory " + dir + ": " + ec.message());
+  std::sort(out.begin(), out.end(),
+            [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+  return out;
+}
+
+Result<std::unique_ptr<base::Reader>> FileReplicaClient::OpenObject(
+    const std::string& key) {
+  ++gets_;
+  if (key.empty() || key.front() == '/' || key.find("..") != std::string::npos) {
+    return base::InvalidArgumentError("invalid object key \"" + key + "\"");
+  }
+  LK_ASSIGN_OR_RETURN(base::File f, base::File::Open(root_ + "/" + key, O_RDONLY));
+  return std::unique_ptr<base::Reader>(new base::FileReader(std::move(f)));
+}
+
 RequestCounts FileReplicaClient::request_counts() const {
   RequestCounts c;
   c.list = lists_;

@@ -288,6 +288,9 @@ class S3Client : public ReplicaClient {
   Status WriteFile(const FileInfo& info, base::Reader& data) override;
   Status DeleteFiles(const std::vector<FileInfo>& files) override;
   Status DeleteAll() override;
+  Result<std::vector<ObjectInfo>> ListObjects(const std::string& prefix) override;
+  Result<std::unique_ptr<base::Reader>> OpenObject(
+      const std::string& key) override;
 
   // ---- Used by ObjectReader ----
   struct Request {
@@ -1059,6 +1062,35 @@ Status S3Client::DeleteAll() {
   std::lock_guard<std::mutex> lock(mu_);
   created_.clear();
   return Status::Ok();
+}
+
+// Generic objects: keys relative to the replica path. An empty path puts
+// them at the bucket root (as Litestream 0.3's path.Join does).
+Result<std::vector<ObjectInfo>> S3Client::ListObjects(const std::string& prefix) {
+  LK_RETURN_IF_ERROR(EnsureRegion());
+  const std::string base = opts_.path.empty() ? "" : opts_.path + "/";
+  LK_ASSIGN_OR_RETURN(std::vector<Listed> listed, ListKeys(base + prefix));
+  std::vector<ObjectInfo> out;
+  out.reserve(listed.size());
+  for (auto& l : listed) {
+    if (l.key.compare(0, base.size(), base) != 0) continue;
+    ObjectInfo info;
+    info.key = l.key.substr(base.size());
+    info.size = l.size;
+    info.modified = l.last_modified;
+    out.push_back(std::move(info));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+  return out;
+}
+
+Result<std::unique_ptr<base::Reader>> S3Client::OpenObject(const std::string& key) {
+  LK_RETURN_IF_ERROR(EnsureRegion());
+  auto reader = std::make_unique<ObjectReader>(
+      this, opts_.path.empty() ? key : opts_.path + "/" + key, 0, -1);
+  LK_RETURN_IF_ERROR(reader->Start());
+  return std::unique_ptr<base::Reader>(std::move(reader));
 }
 
 }  // namespace

@@ -1,0 +1,102 @@
+// Helpers for the Litestream 0.3 listing commands.
+#include "cli/legacy_util.h"
+
+#include <cstdio>
+#include <ctime>
+
+#include "cli/common.h"
+
+namespace litekeep::cli {
+
+Result<LegacyTargets> ResolveLegacyTargets(const std::string& arg,
+                                           const std::string& config_path,
+                                           bool expand_env,
+                                           const std::string& replica_name) {
+  LK_ASSIGN_OR_RETURN(auto cfg, LoadConfig(config_path, expand_env, false));
+  LK_ASSIGN_OR_RETURN(Target target, ResolveTarget(arg, cfg));
+  LegacyTargets out;
+  std::vector<config::ReplicaConfig> replicas;
+  if (target.db) {
+    out.db_path = AbsolutePath(target.db->path);
+    for (const auto& r : target.db->replicas) {
+      std::string name = r.name.empty() ? r.type : r.name;
+      if (!replica_name.empty() && name != replica_name) continue;
+      replicas.push_back(r);
+    }
+    if (replicas.empty()) {
+      return base::InvalidArgumentError("replica \"" + replica_name +
+                                        "\" not found for database " +
+                                        *out.db_path);
+    }
+  } else {
+    replicas.push_back(target.replica);
+  }
+  for (const auto& r : replicas) {
+    LK_ASSIGN_OR_RETURN(auto client, OpenReplica(r));
+    out.replicas.push_back({r.name.empty() ? r.type : r.name, client});
+  }
+  return out;
+}
+
+void PrintTable(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width;
+  for (const auto& row : rows) {
+    for (size_t i = 0; i + 1 < row.size(); ++i) {
+      if (width.size() <= i) width.resize(i + 1, 0);
+      width[i] = std::max(width[i], row[i].size());
+    }
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line.append(width[i] + 2 - row[i].size(), ' ');
+    }
+    std::printf("%s\n", line.c_str());
+  }
+}
+
+std::string FormatGoRfc3339(TimePoint t) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(
+      std::chrono::floor<std::chrono::seconds>(t));
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+namespace {
+
+// "<int>.<frac>" with trailing zeros of frac (digits wide) dropped.
+std::string WithFraction(uint64_t v, uint64_t unit, int digits) {
+  std::string s = std::to_string(v / unit);
+  uint64_t frac = v % unit;
+  if (frac != 0) {
+    std::string f = std::to_string(frac);
+    f.insert(0, static_cast<size_t>(digits) - f.size(), '0');
+    while (!f.empty() && f.back() == '0') f.pop_back();
+    s += "." + f;
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string FormatGoDuration(std::chrono::nanoseconds d) {
+  int64_t ns = d.count();
+  if (ns == 0) return "0s";
+  std::string sign = ns < 0 ? "-" : "";
+  uint64_t u = ns < 0 ? static_cast<uint64_t>(-(ns + 1)) + 1 : static_cast<uint64_t>(ns);
+  if (u < 1000) return sign + std::to_string(u) + "ns";
+  if (u < 1000000) return sign + WithFraction(u, 1000, 3) + "\u00b5s";
+  if (u < 1000000000) return sign + WithFraction(u, 1000000, 6) + "ms";
+  const uint64_t sec = 1000000000ULL;
+  uint64_t h = u / (3600 * sec), m = (u / (60 * sec)) % 60;
+  std::string s = WithFraction(u % (60 * sec), sec, 9) + "s";
+  if (h > 0) return sign + std::to_string(h) + "h" + std::to_string(m) + "m" + s;
+  if (m > 0) return sign + std::to_string(m) + "m" + s;
+  return sign + s;
+}
+
+}  // namespace litekeep::cli

@@ -1,0 +1,58 @@
+// `litekeep snapshots`: list the Litestream 0.3 snapshots of a replica with
+// 0.3's columns (replica, generation, index, size, created).
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/legacy_util.h"
+#include "cli/parse.h"
+#include "cli/time_format.h"
+#include "restore/legacy/catalog.h"
+
+namespace litekeep::cli {
+
+int RunSnapshots(const std::vector<std::string>& args) {
+  CLI::App app{
+      "Lists the Litestream 0.3 snapshots of a database's replicas or of a\n"
+      "replica URL.",
+      "litekeep snapshots"};
+  std::string target_arg, config_path, replica_name;
+  bool no_expand_env = false, json = false;
+  app.add_option("target", target_arg, "database path or replica URL")->required();
+  app.add_option("--config", config_path, "config file");
+  app.add_flag("--no-expand-env", no_expand_env, "do not expand $VAR in the config");
+  app.add_option("--replica", replica_name, "only the replica with this name");
+  app.add_flag("--json", json, "print JSON");
+  if (auto code = ParseArgs(app, args)) return *code;
+
+  auto targets = ResolveLegacyTargets(target_arg, config_path, !no_expand_env,
+                                      replica_name);
+  if (!targets.ok()) return ReportError(targets.status());
+  std::vector<std::vector<std::string>> rows = {
+      {"replica", "generation", "index", "size", "created"}};
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : targets->replicas) {
+    auto cat = restore::legacy::ReadCatalog(*r.client);
+    if (!cat.ok()) return ReportError(cat.status());
+    for (const auto& g : cat->generations) {
+      for (const auto& s : g.snapshots) {
+        rows.push_back({r.name, g.name, std::to_string(s.index),
+                        std::to_string(s.size), FormatGoRfc3339(s.created)});
+        out.push_back({{"replica", r.name},
+                       {"generation", g.name},
+                       {"index", s.index},
+                       {"size", s.size},
+                       {"created", FormatRfc3339(s.created)}});
+      }
+    }
+  }
+  if (json) {
+    std::printf("%s\n", out.dump(2).c_str());
+  } else {
+    PrintTable(rows);
+  }
+  return 0;
+}
+
+}  // namespace litekeep::cli
