@@ -3,7 +3,8 @@
 
 #include <fcntl.h>
 
-#include <cstring>
+#include <algorithm>
+#include <climits>
 #include <string>
 
 namespace litekeep::restore {
@@ -40,19 +41,25 @@ void PageWriter::WriterLoop() {
     lock.unlock();
     base::Status s;
     if (!failed) {
-      s = out_->WriteAt(b->data.data(), b->len, b->offset);
-      if (s.ok()) {
+      int64_t lo = INT64_MAX, hi = 0;
+      for (const Run& r : b->runs) {
+        s = out_->WriteAt(b->data.data() + r.start, r.len, r.offset);
+        if (!s.ok()) break;
+        lo = std::min(lo, r.offset);
+        hi = std::max(hi, r.offset + static_cast<int64_t>(r.len));
+      }
+      if (s.ok() && lo < hi) {
         // Start writeback now so the final fsync has little left to wait
         // for; the fsync still makes the file durable.
-        (void)::sync_file_range(out_->fd(), b->offset,
-                                static_cast<off_t>(b->len),
+        (void)::sync_file_range(out_->fd(), lo, hi - lo,
                                 SYNC_FILE_RANGE_WRITE);
       }
     }
     lock.lock();
-    if (!failed) ++writes_;
+    if (!failed) writes_ += b->runs.size();
     if (!s.ok() && error_.ok()) error_ = s;
     b->len = 0;
+    b->runs.clear();
     free_.push_back(b);
     writing_ = false;
     cv_.notify_all();
@@ -73,6 +80,7 @@ base::Status PageWriter::Submit() {
   current_ = free_.back();
   free_.pop_back();
   current_->len = 0;
+  current_->runs.clear();
   return error_;
 }
 
@@ -111,18 +119,14 @@ base::Status PageWriter::Commit(Pgno pgno) {
   slot_open_ = false;
   const int64_t offset = static_cast<int64_t>(pgno - 1) * page_size_;
   Batch* b = current_;
-  if (b->len == 0) {
-    b->offset = offset;
-  } else if (b->offset + static_cast<int64_t>(b->len) != offset) {
-    // Not the next page of this run: the page starts a new batch. The
-    // writer only reads the submitted batch's first len bytes, so the slot
-    // beyond them can still be copied from.
-    const uint8_t* page = b->data.data() + b->len;
-    LK_RETURN_IF_ERROR(Submit());
-    std::memcpy(current_->data.data(), page, page_size_);
-    current_->offset = offset;
+  if (!b->runs.empty() &&
+      b->runs.back().offset + static_cast<int64_t>(b->runs.back().len) ==
+          offset) {
+    b->runs.back().len += page_size_;
+  } else {
+    b->runs.push_back({offset, b->len, page_size_});
   }
-  current_->len += page_size_;
+  b->len += page_size_;
   return base::Status::Ok();
 }
 

@@ -1,6 +1,6 @@
-// PageWriter: writes decoded pages to the restore output, gathering runs of
-// consecutive page numbers into large batches that a writer thread stores
-// with one pwrite each, so decoding overlaps with writing.
+// PageWriter: writes decoded pages to the restore output. Pages are decoded
+// into 1 MiB batches that a writer thread stores with one pwrite per run of
+// consecutive page numbers, so decoding overlaps with writing.
 #pragma once
 
 #include <condition_variable>
@@ -50,10 +50,16 @@ class PageWriter {
   size_t writes() const;
 
  private:
+  // Consecutive pages: data[start, start + len) goes to file offset.
+  struct Run {
+    int64_t offset;
+    size_t start;
+    size_t len;
+  };
   struct Batch {
     std::vector<uint8_t> data;
-    int64_t offset = 0;  // file offset of data[0]
-    size_t len = 0;      // bytes of whole pages in data
+    size_t len = 0;          // bytes of committed pages in data
+    std::vector<Run> runs;   // cover data[0, len) in order
   };
 
   void WriterLoop();
