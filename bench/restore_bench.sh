@@ -21,6 +21,8 @@
 #   BENCH_COLD=auto     auto: cold-cache runs when drop_caches works; 0: never
 #   BENCH_KEEP=0        1: keep the temporary directory and print its path
 #   LITESTREAM=path     litestream binary (default: litestream on PATH)
+#   BENCH_COMPARE=path  another litekeep binary (e.g. a build of an older
+#                       commit) restored right after this one, same data
 #   TMPDIR              where the temporary directory is made (default /tmp)
 set -euo pipefail
 
@@ -37,6 +39,7 @@ cold_mode=${BENCH_COLD:-auto}
 writer=${BENCH_WRITER:-connection}
 keep=${BENCH_KEEP:-0}
 litestream=${LITESTREAM:-$(command -v litestream || true)}
+compare=${BENCH_COMPARE:-}
 readonly kTargetRatio=2
 readonly kTargetRssMb=64
 
@@ -45,6 +48,7 @@ die() {
   exit 1
 }
 [[ -x ${lk} ]] || die "no litekeep binary at ${lk} (build first)"
+[[ -z ${compare} || -x ${compare} ]] || die "BENCH_COMPARE=${compare} is not an executable"
 command -v sqlite3 >/dev/null || die "sqlite3 CLI not found (apt-get install sqlite3)"
 if [[ ! -x /usr/bin/time ]]; then
   echo "installing GNU time for peak-RSS measurement..."
@@ -307,6 +311,12 @@ run_variants() {
     "${lk}" restore -integrity-check none -o "${out}" "${url}"
   measure "litekeep restore (quick check)" "${cache}" 1 -- \
     "${lk}" restore -o "${out}" "${url}"
+  if [[ -n ${compare} ]]; then
+    measure "compare: restore -integrity-check none" "${cache}" 1 -- \
+      "${compare}" restore -integrity-check none -o "${out}" "${url}"
+    measure "compare: restore (quick check)" "${cache}" 1 -- \
+      "${compare}" restore -o "${out}" "${url}"
+  fi
   if [[ -n ${litestream} ]]; then
     measure "litestream restore" "${cache}" 1 -- \
       "${litestream}" restore -o "${out}" "${url}"
@@ -340,7 +350,8 @@ print_targets() {
       key="${variant}|${cache}"
       ratio=$(awk -v a="${median_of[${key}]}" -v b="${base}" 'BEGIN { printf "%.2f", a / b }')
       verdict=$(awk -v r="${ratio}" -v t="${kTargetRatio}" 'BEGIN { print (r <= t) ? "PASS" : "MISS" }')
-      printf '  %-4s %-40s %-4s time %5sx cp\n' "${verdict}" "${variant}" "${cache}" "${ratio}"
+      printf '  %-4s %-40s %-4s time %5sx cp (%sx cp + fsync)\n' "${verdict}" "${variant}" "${cache}" "${ratio}" \
+        "$(awk -v a="${median_of[${key}]}" -v b="${median_of["cp + fsync|${cache}"]}" 'BEGIN { printf "%.2f", a / b }')"
       rss=${rss_of[${key}]}
       verdict=$(awk -v k="${rss}" -v t="${kTargetRssMb}" 'BEGIN { print (k / 1024 < t) ? "PASS" : "MISS" }')
       printf '  %-4s %-40s %-4s peak RSS %.1f MB\n' "${verdict}" "${variant}" "${cache}" \
@@ -372,6 +383,7 @@ fi
 "${lk}" restore -integrity-check none -o "${out}" "${url}" 2>&1 | sed 's/^/  /'
 cmp -s "${src}" "${out}" || die "a first restore is not byte-identical to the source database"
 echo "first restore is byte-identical to the source database (cmp)"
+[[ -n ${compare} ]] && echo "compare: ${compare} (rows \"compare: ...\")"
 if [[ -n ${litestream} ]]; then
   echo "litestream: ${litestream} ($("${litestream}" version 2>/dev/null | head -1))"
 else

@@ -16,7 +16,7 @@
 namespace litekeep::ltx {
 namespace {
 
-constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kReadChunk = 256 * 1024;
 constexpr size_t kSizeFieldSize = 8;
 // Bytes after the index: the 8-byte size field and the trailer.
 constexpr size_t kIndexTailSize = kSizeFieldSize + kTrailerSize;
@@ -98,14 +98,19 @@ Result<size_t> Decoder::Fill(size_t n) {
   return rend_ - rpos_;
 }
 
-Result<std::span<const uint8_t>> Decoder::Take(size_t n,
-                                               std::string_view what) {
-  LK_ASSIGN_OR_RETURN(size_t avail, Fill(n));
+Result<std::span<const uint8_t>> Decoder::Take(size_t n, std::string_view what,
+                                               Pgno pgno) {
+  size_t avail = rend_ - rpos_;
   if (avail < n) {
+    LK_ASSIGN_OR_RETURN(avail, Fill(n));
+  }
+  if (avail < n) {
+    const std::string label =
+        pgno == 0 ? std::string(what) : fmt::format("page {} {}", pgno, what);
     return CorruptAt(offset_, "truncated",
                      fmt::format("{} needs {} bytes but the data ends after {} "
                                  "(unexpected end of file at offset {})",
-                                 what, n, avail, offset_ + avail))
+                                 label, n, avail, offset_ + avail))
         .WithContext(name_);
   }
   std::span<const uint8_t> out(buf_.data() + rpos_, n);
@@ -229,7 +234,7 @@ Result<bool> Decoder::DecodePageImpl(Pgno* pgno, std::span<uint8_t> page) {
   if ((flags & kPageFlagSize) != 0) {
     LK_ASSIGN_OR_RETURN(
         std::span<const uint8_t> size_field,
-        Take(4, fmt::format("page {} compressed-size field", p)));
+        Take(4, "compressed-size field", p));
     const uint32_t csize = base::GetBE32(size_field.data());
     crc_.Update(page_header, kPageHeaderSize);
     crc_.Update(size_field);
@@ -245,7 +250,7 @@ Result<bool> Decoder::DecodePageImpl(Pgno* pgno, std::span<uint8_t> page) {
     }
     const uint64_t block_offset = offset_;
     LK_ASSIGN_OR_RETURN(std::span<const uint8_t> block,
-                        Take(csize, fmt::format("page {} LZ4 block", p)));
+                        Take(csize, "LZ4 block", p));
     int n = LZ4_decompress_safe(reinterpret_cast<const char*>(block.data()),
                                 reinterpret_cast<char*>(page.data()),
                                 static_cast<int>(csize),
@@ -297,7 +302,7 @@ base::Status Decoder::DecodeLegacyFrame(Pgno pgno, std::span<uint8_t> page) {
     }
     const uint64_t at = offset_;
     LK_ASSIGN_OR_RETURN(std::span<const uint8_t> src,
-                        Take(hint, fmt::format("page {} LZ4 frame", pgno)));
+                        Take(hint, "LZ4 frame", pgno));
     size_t src_size = src.size();
     size_t dst_size = scratch_.size() - produced;
     size_t r = LZ4F_decompress(legacy_->get(), scratch_.data() + produced,

@@ -55,9 +55,11 @@ class Decoder {
   base::Status Fail(base::Status s);
   // Makes n bytes available in rbuf_ (fewer only at end of stream).
   Result<size_t> Fill(size_t n);
-  // Consumes exactly n bytes; "truncated" error naming `what` otherwise.
-  // The span is valid until the next read.
-  Result<std::span<const uint8_t>> Take(size_t n, std::string_view what);
+  // Consumes exactly n bytes; "truncated" error naming `what` otherwise
+  // ("page <pgno> <what>" when pgno is not 0; the label is only built on
+  // error). The span is valid until the next read.
+  Result<std::span<const uint8_t>> Take(size_t n, std::string_view what,
+                                        Pgno pgno = 0);
   Result<uint64_t> ReadUvarint();
   Result<bool> DecodePageImpl(Pgno* pgno, std::span<uint8_t> page);
   base::Status DecodeLegacyFrame(Pgno pgno, std::span<uint8_t> page);

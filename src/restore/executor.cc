@@ -13,6 +13,7 @@
 #include "base/io.h"
 #include "ltx/decoder.h"
 #include "ltx/file_name.h"
+#include "restore/page_writer.h"
 
 namespace litekeep::restore {
 namespace {
@@ -147,7 +148,7 @@ Result<ExecuteResult> Execute(storage::ReplicaClient& replica, const Plan& plan,
   };
 
   ExecuteResult result;
-  std::vector<uint8_t> page;
+  PageWriter writer(&out);
   int64_t bytes_done = 0;
   for (size_t i = 0; i < plan.files.size(); ++i) {
     const auto& f = plan.files[i];
@@ -166,8 +167,9 @@ Result<ExecuteResult> Execute(storage::ReplicaClient& replica, const Plan& plan,
       if (!opened.ok()) return opened.status().WithContext("open " + name);
       source = std::move(opened).value();
     }
-    base::BufferedReader buffered(source.get());
-    ltx::Decoder dec(&buffered, name);
+    // The decoder reads in large chunks itself; no second buffer (and copy)
+    // in between.
+    ltx::Decoder dec(source.get(), name);
     LK_RETURN_IF_ERROR(dec.DecodeHeader());
     const ltx::Header& h = dec.header();
     if (h.min_txid != f.min_txid || h.max_txid != f.max_txid) {
@@ -183,15 +185,20 @@ Result<ExecuteResult> Execute(storage::ReplicaClient& replica, const Plan& plan,
       // rewrites every page; accept it and let the final check judge.
       result.page_size = h.page_size;
     }
-    page.resize(h.page_size);
+    // Pages are decoded straight into the writer's batch; runs of
+    // consecutive pages reach the file as one write each.
     Pgno pgno = 0;
     for (;;) {
-      LK_ASSIGN_OR_RETURN(bool more, dec.DecodePage(&pgno, page));
+      LK_ASSIGN_OR_RETURN(std::span<uint8_t> slot, writer.Slot(h.page_size));
+      LK_ASSIGN_OR_RETURN(bool more, dec.DecodePage(&pgno, slot));
       if (!more) break;
-      LK_RETURN_IF_ERROR(out.WriteAt(page.data(), page.size(),
-                                     static_cast<int64_t>(pgno - 1) * h.page_size));
+      LK_RETURN_IF_ERROR(writer.Commit(pgno));
     }
+    // A slot asked for but not used is simply dropped: the next Slot or
+    // Flush reuses it.
+    writer.Abandon();
     LK_RETURN_IF_ERROR(dec.Close());
+    LK_RETURN_IF_ERROR(writer.Flush());
     LK_RETURN_IF_ERROR(out.Truncate(static_cast<int64_t>(h.commit) * h.page_size));
     result.pages = h.commit;
     result.txid = h.max_txid;

@@ -1,7 +1,9 @@
 // Unit tests for base/: CRC-64/ISO, varints, big-endian coding, Status.
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
+#include <vector>
 
 #include "base/coding.h"
 #include "base/crc64.h"
@@ -25,6 +27,76 @@ TEST(Crc64Test, StreamingEqualsOneShot) {
     EXPECT_EQ(c.Value(), Crc64Of(data)) << split;
   }
   EXPECT_EQ(Crc64Of(""), 0u);
+}
+
+// The check value through each implementation (the clmul one only where the
+// CPU has it), with the init and final XOR applied by hand.
+TEST(Crc64Test, CheckValueEachImplementation) {
+  const std::string s = "123456789";
+  const auto* p = reinterpret_cast<const uint8_t*>(s.data());
+  EXPECT_EQ(~crc64_internal::UpdateTable(~0ULL, p, s.size()),
+            0xB90956C775A41001ULL);
+  if (crc64_internal::HasClmul()) {
+    EXPECT_EQ(~crc64_internal::UpdateClmul(~0ULL, p, s.size()),
+              0xB90956C775A41001ULL);
+  }
+}
+
+// The folding constants are x^k mod P. The table CRC (zero register) of a
+// message that is a single 1 bit followed by zeros, L bytes in all, is
+// x^(8L-1) * x^64 mod P, which checks them by a route that shares nothing
+// with their derivation.
+TEST(Crc64Test, FoldingConstantsMatchTheTables) {
+  for (unsigned bytes = 1; bytes <= 160; ++bytes) {
+    std::vector<uint8_t> msg(bytes, 0);
+    msg[0] = 0x01;  // reflected: bit 0 of the first byte is the highest term
+    EXPECT_EQ(crc64_internal::XPowModP(8 * bytes + 63),
+              crc64_internal::UpdateTable(0, msg.data(), msg.size()))
+        << bytes;
+  }
+  // The constants the folding code uses (see crc64.cc).
+  EXPECT_EQ(crc64_internal::XPowModP(191), 0x6b70000000000001ULL);
+  EXPECT_EQ(crc64_internal::XPowModP(127), 0xf500000000000001ULL);
+  EXPECT_EQ(crc64_internal::XPowModP(1087), 0xf501b0000001b000ULL);
+  EXPECT_EQ(crc64_internal::XPowModP(1023), 0xb001000000010000ULL);
+}
+
+// PCLMULQDQ folding equals slicing-by-8 for every length 0..4096, every
+// start alignment 0..15, and random registers.
+TEST(Crc64Test, ClmulEqualsTableOnRandomInputs) {
+  if (!crc64_internal::HasClmul()) {
+    GTEST_SKIP() << "this CPU has no PCLMULQDQ; only the table version runs";
+  }
+  std::mt19937_64 rng(20261122);
+  std::vector<uint8_t> buf(4096 + 16 + 1);
+  for (auto& b : buf) b = static_cast<uint8_t>(rng());
+  for (size_t n = 0; n <= 4096; ++n) {
+    const size_t start = n % 16;
+    const uint64_t reg = (n % 3 == 0) ? ~0ULL : rng();
+    const uint8_t* p = buf.data() + start;
+    ASSERT_EQ(crc64_internal::UpdateClmul(reg, p, n),
+              crc64_internal::UpdateTable(reg, p, n))
+        << "length " << n << " start " << start;
+  }
+  for (size_t start = 0; start < 16; ++start) {
+    for (size_t n : {255, 256, 257, 1000, 4096}) {
+      const uint64_t reg = rng();
+      const uint8_t* p = buf.data() + start;
+      ASSERT_EQ(crc64_internal::UpdateClmul(reg, p, n),
+                crc64_internal::UpdateTable(reg, p, n))
+          << "length " << n << " start " << start;
+    }
+  }
+  // Streaming through Crc64 in random pieces equals one table pass.
+  Crc64 c;
+  size_t done = 0;
+  while (done < buf.size()) {
+    const size_t piece = std::min<size_t>(rng() % 700, buf.size() - done);
+    c.Update(buf.data() + done, piece);
+    done += piece;
+  }
+  EXPECT_EQ(c.Value(),
+            ~crc64_internal::UpdateTable(~0ULL, buf.data(), buf.size()));
 }
 
 TEST(VarintTest, RoundTrip) {
