@@ -52,9 +52,11 @@ int RunGenerations(const std::vector<std::string>& args) {
       "litekeep generations"};
   std::string target_arg, config_path, replica_name;
   bool no_expand_env = false, json = false;
-  app.add_option("target", target_arg, "database path or replica URL")->required();
+  app.add_option("target", target_arg, "database path or replica URL")
+      ->required();
   app.add_option("--config", config_path, "config file");
-  app.add_flag("--no-expand-env", no_expand_env, "do not expand $VAR in the config");
+  app.add_flag("--no-expand-env", no_expand_env,
+               "do not expand $VAR in the config");
   app.add_option("--replica", replica_name, "only the replica with this name");
   app.add_flag("--json", json, "print JSON");
   if (auto code = ParseArgs(app, args)) return *code;
@@ -70,8 +72,9 @@ int RunGenerations(const std::vector<std::string>& args) {
     auto cat = restore::legacy::ReadCatalog(*r.client);
     if (!cat.ok()) return ReportError(cat.status());
     for (const auto& g : cat->generations) {
-      auto lag = TruncateLag(std::chrono::duration_cast<std::chrono::nanoseconds>(
-          db_updated - g.updated));
+      auto lag =
+          TruncateLag(std::chrono::duration_cast<std::chrono::nanoseconds>(
+              db_updated - g.updated));
       rows.push_back({r.name, g.name, FormatGoDuration(lag),
                       FormatGoRfc3339(g.created), FormatGoRfc3339(g.updated)});
       out.push_back({{"name", r.name},

@@ -16,9 +16,10 @@ Result<LayoutChoice> ChooseRestoreLayout(
     const restore::legacy::Catalog& catalog,
     const restore::legacy::Options& legacy_options, bool have_txid,
     const std::string& replica_name) {
-  const bool legacy_flags = !legacy_options.generation.empty() ||
-                            legacy_options.index.has_value();
-  if (layout_flag == "ltx") return LayoutChoice{RestoreLayout::kLtx, "-layout ltx"};
+  const bool legacy_flags =
+      !legacy_options.generation.empty() || legacy_options.index.has_value();
+  if (layout_flag == "ltx")
+    return LayoutChoice{RestoreLayout::kLtx, "-layout ltx"};
   if (layout_flag == "generations") {
     return LayoutChoice{RestoreLayout::kLegacy, "-layout generations"};
   }
@@ -31,21 +32,26 @@ Result<LayoutChoice> ChooseRestoreLayout(
         "-txid reads LTX files while -generation/-index read Litestream 0.3 "
         "generations; use one or the other");
   }
-  if (legacy_flags) return LayoutChoice{RestoreLayout::kLegacy, "-generation/-index given"};
-  if (have_txid || catalog.empty()) return LayoutChoice{RestoreLayout::kLtx, "LTX files"};
+  if (legacy_flags)
+    return LayoutChoice{RestoreLayout::kLegacy, "-generation/-index given"};
+  if (have_txid || catalog.empty())
+    return LayoutChoice{RestoreLayout::kLtx, "LTX files"};
   if (ltx.empty()) {
-    return LayoutChoice{RestoreLayout::kLegacy, "only Litestream 0.3 generations"};
+    return LayoutChoice{RestoreLayout::kLegacy,
+                        "only Litestream 0.3 generations"};
   }
   // Both: the newer state at (or before) the target wins.
   TimePoint ltx_time{};
   for (const auto& f : ltx) {
-    if (legacy_options.timestamp && f.created > *legacy_options.timestamp) continue;
+    if (legacy_options.timestamp && f.created > *legacy_options.timestamp)
+      continue;
     ltx_time = std::max(ltx_time, f.created);
   }
   auto plan = restore::legacy::MakePlan(catalog, legacy_options, replica_name);
   if (!plan.ok() || plan->as_of <= ltx_time) {
-    return LayoutChoice{RestoreLayout::kLtx,
-                        "both layouts present; the LTX files hold the newer state"};
+    return LayoutChoice{
+        RestoreLayout::kLtx,
+        "both layouts present; the LTX files hold the newer state"};
   }
   return LayoutChoice{RestoreLayout::kLegacy,
                       "both layouts present; generation " + plan->generation +
@@ -56,7 +62,8 @@ int RunLegacyRestore(storage::ReplicaClient& replica,
                      const restore::legacy::Plan& plan,
                      const std::string& output, bool force,
                      restore::IntegrityCheck integrity,
-                     const std::string& integrity_name, bool dry_run, bool json) {
+                     const std::string& integrity_name, bool dry_run,
+                     bool json) {
   using restore::legacy::Hex8;
   if (dry_run) {
     if (json) {
@@ -66,9 +73,10 @@ int RunLegacyRestore(storage::ReplicaClient& replica,
       j["index"] = Hex8(plan.last_index());
       j["output"] = output;
       j["total_bytes"] = plan.total_bytes();
-      j["objects"].push_back({{"key", plan.snapshot.key},
-                              {"size", plan.snapshot.size},
-                              {"created", FormatRfc3339(plan.snapshot.created)}});
+      j["objects"].push_back(
+          {{"key", plan.snapshot.key},
+           {"size", plan.snapshot.size},
+           {"created", FormatRfc3339(plan.snapshot.created)}});
       for (const auto& s : plan.segments) {
         j["objects"].push_back({{"key", s.key},
                                 {"size", s.size},
@@ -84,10 +92,11 @@ int RunLegacyRestore(storage::ReplicaClient& replica,
         std::printf("%12" PRId64 "  %-24s  %s\n", s.size,
                     FormatRfc3339(s.created).c_str(), s.key.c_str());
       }
-      std::printf("restore would write Litestream 0.3 generation %s up to WAL "
-                  "index %s to %s: %zu objects, %" PRId64 " bytes\n",
-                  plan.generation.c_str(), Hex8(plan.last_index()).c_str(),
-                  output.c_str(), plan.segments.size() + 1, plan.total_bytes());
+      std::printf(
+          "restore would write Litestream 0.3 generation %s up to WAL "
+          "index %s to %s: %zu objects, %" PRId64 " bytes\n",
+          plan.generation.c_str(), Hex8(plan.last_index()).c_str(),
+          output.c_str(), plan.segments.size() + 1, plan.total_bytes());
     }
     return 0;
   }
@@ -111,12 +120,12 @@ int RunLegacyRestore(storage::ReplicaClient& replica,
                         {"integrity_check", integrity_name}};
     std::printf("%s\n", j.dump().c_str());
   } else {
-    std::fprintf(stderr,
-                 "restored %s from Litestream 0.3 generation %s to position "
-                 "%s:%" PRId64 " (%u pages, %zu objects, integrity check: %s)\n",
-                 output.c_str(), result->generation.c_str(),
-                 Hex8(result->index).c_str(), result->offset, result->pages,
-                 result->objects, integrity_name.c_str());
+    std::fprintf(
+        stderr,
+        "restored %s from Litestream 0.3 generation %s to position "
+        "%s:%" PRId64 " (%u pages, %zu objects, integrity check: %s)\n",
+        output.c_str(), result->generation.c_str(), Hex8(result->index).c_str(),
+        result->offset, result->pages, result->objects, integrity_name.c_str());
   }
   return 0;
 }

@@ -87,14 +87,16 @@ std::string FormatGoDuration(std::chrono::nanoseconds d) {
   int64_t ns = d.count();
   if (ns == 0) return "0s";
   std::string sign = ns < 0 ? "-" : "";
-  uint64_t u = ns < 0 ? static_cast<uint64_t>(-(ns + 1)) + 1 : static_cast<uint64_t>(ns);
+  uint64_t u =
+      ns < 0 ? static_cast<uint64_t>(-(ns + 1)) + 1 : static_cast<uint64_t>(ns);
   if (u < 1000) return sign + std::to_string(u) + "ns";
   if (u < 1000000) return sign + WithFraction(u, 1000, 3) + "\u00b5s";
   if (u < 1000000000) return sign + WithFraction(u, 1000000, 6) + "ms";
   const uint64_t sec = 1000000000ULL;
   uint64_t h = u / (3600 * sec), m = (u / (60 * sec)) % 60;
   std::string s = WithFraction(u % (60 * sec), sec, 9) + "s";
-  if (h > 0) return sign + std::to_string(h) + "h" + std::to_string(m) + "m" + s;
+  if (h > 0)
+    return sign + std::to_string(h) + "h" + std::to_string(m) + "m" + s;
   if (m > 0) return sign + std::to_string(m) + "m" + s;
   return sign + s;
 }

@@ -72,6 +72,7 @@ int RunLegacyRestore(storage::ReplicaClient& replica,
                      const restore::legacy::Plan& plan,
                      const std::string& output, bool force,
                      restore::IntegrityCheck integrity,
-                     const std::string& integrity_name, bool dry_run, bool json);
+                     const std::string& integrity_name, bool dry_run,
+                     bool json);
 
 }  // namespace litekeep::cli

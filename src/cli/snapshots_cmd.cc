@@ -19,9 +19,11 @@ int RunSnapshots(const std::vector<std::string>& args) {
       "litekeep snapshots"};
   std::string target_arg, config_path, replica_name;
   bool no_expand_env = false, json = false;
-  app.add_option("target", target_arg, "database path or replica URL")->required();
+  app.add_option("target", target_arg, "database path or replica URL")
+      ->required();
   app.add_option("--config", config_path, "config file");
-  app.add_flag("--no-expand-env", no_expand_env, "do not expand $VAR in the config");
+  app.add_flag("--no-expand-env", no_expand_env,
+               "do not expand $VAR in the config");
   app.add_option("--replica", replica_name, "only the replica with this name");
   app.add_flag("--json", json, "print JSON");
   if (auto code = ParseArgs(app, args)) return *code;

@@ -19,9 +19,11 @@ int RunWal(const std::vector<std::string>& args) {
       "litekeep wal"};
   std::string target_arg, config_path, replica_name, generation;
   bool no_expand_env = false, json = false;
-  app.add_option("target", target_arg, "database path or replica URL")->required();
+  app.add_option("target", target_arg, "database path or replica URL")
+      ->required();
   app.add_option("--config", config_path, "config file");
-  app.add_flag("--no-expand-env", no_expand_env, "do not expand $VAR in the config");
+  app.add_flag("--no-expand-env", no_expand_env,
+               "do not expand $VAR in the config");
   app.add_option("--replica", replica_name, "only the replica with this name");
   app.add_option("--generation", generation, "only this generation");
   app.add_flag("--json", json, "print JSON");

@@ -35,14 +35,17 @@ class Legacy03CorruptTest : public ::testing::Test {
     WorkloadOptions w;
     w.transactions = 600;
     w.after_commit = [](int i) {
-      if (i % 100 == 99) std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+      if (i % 100 == 99)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1100));
     };
-    error_ = ReplicateWithLitestream03(config, db, w, dir_->Join("litestream.log"));
+    error_ =
+        ReplicateWithLitestream03(config, db, w, dir_->Join("litestream.log"));
   }
   static void TearDownTestSuite() { delete dir_; }
 
   void SetUp() override {
-    if (Litestream03Bin().empty()) GTEST_SKIP() << "litestream 0.3.13 not installed";
+    if (Litestream03Bin().empty())
+      GTEST_SKIP() << "litestream 0.3.13 not installed";
     ASSERT_EQ(error_, "");
     copy_ = work_.Join("replica");
     fs::copy(replica_, copy_, fs::copy_options::recursive);
@@ -61,7 +64,8 @@ class Legacy03CorruptTest : public ::testing::Test {
   // Restores the copy; expects failure naming `object` and no output.
   void ExpectFailure(const std::string& object, const std::string& what) {
     const std::string out = work_.Join("out.db");
-    auto r = litekeep::testing::Run({LitekeepBin(), "restore", "-o", out, "file://" + copy_});
+    auto r = litekeep::testing::Run(
+        {LitekeepBin(), "restore", "-o", out, "file://" + copy_});
     EXPECT_EQ(r.exit_code, 1) << r.err;
     const std::string rel = object.substr(copy_.size() + 1);
     EXPECT_NE(r.err.find(rel), std::string::npos) << r.err;

@@ -10,9 +10,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <sstream>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "tests/support/litestream03.h"
@@ -30,12 +30,15 @@ WorkloadOptions Workload(int transactions) {
   w.drop_recreate_at = transactions / 4;
   w.vacuum_at = transactions * 2 / 3;
   w.after_commit = [](int i) {
-    if (i % 100 == 99) std::this_thread::sleep_for(std::chrono::milliseconds(350));
+    if (i % 100 == 99)
+      std::this_thread::sleep_for(std::chrono::milliseconds(350));
   };
   return w;
 }
 
-std::string FileSha(const std::string& path) { return Sha256Hex(ReadFile(path)); }
+std::string FileSha(const std::string& path) {
+  return Sha256Hex(ReadFile(path));
+}
 
 std::string MtimeRfc3339(const std::string& path) {
   struct stat st;
@@ -70,7 +73,8 @@ class Legacy03FileTest : public ::testing::Test {
   }
   static void TearDownTestSuite() { delete dir_; }
   void SetUp() override {
-    if (Litestream03Bin().empty()) GTEST_SKIP() << "litestream 0.3.13 not installed";
+    if (Litestream03Bin().empty())
+      GTEST_SKIP() << "litestream 0.3.13 not installed";
     ASSERT_EQ(error_, "");
   }
   std::vector<std::string> WalSegments() const {
@@ -97,11 +101,11 @@ TEST_F(Legacy03FileTest, RestoreIsPageForPageWhatLitestreamRestores) {
   EXPECT_GE(indexes.size(), 3u);
 
   TempDir out;
-  auto ls = litekeep::testing::Run({Litestream03Bin(), "restore", "-config", config_, "-o",
-                 out.Join("ls.db"), db_});
+  auto ls = litekeep::testing::Run({Litestream03Bin(), "restore", "-config",
+                                    config_, "-o", out.Join("ls.db"), db_});
   ASSERT_EQ(ls.exit_code, 0) << ls.err;
-  auto lk = litekeep::testing::Run({LitekeepBin(), "restore", "-config", config_, "-o",
-                 out.Join("lk.db"), db_});
+  auto lk = litekeep::testing::Run({LitekeepBin(), "restore", "-config",
+                                    config_, "-o", out.Join("lk.db"), db_});
   ASSERT_EQ(lk.exit_code, 0) << lk.err;
   EXPECT_EQ(FileSha(out.Join("lk.db")), FileSha(out.Join("ls.db")));
   EXPECT_EQ(ContentHash(out.Join("lk.db")), ContentHash(db_));
@@ -109,8 +113,8 @@ TEST_F(Legacy03FileTest, RestoreIsPageForPageWhatLitestreamRestores) {
   EXPECT_FALSE(std::filesystem::exists(out.Join("lk.db.tmp")));
 
   // The replica URL form gives the same file.
-  auto url = litekeep::testing::Run({LitekeepBin(), "restore", "-o", out.Join("url.db"),
-                  "file://" + replica_});
+  auto url = litekeep::testing::Run({LitekeepBin(), "restore", "-o",
+                                     out.Join("url.db"), "file://" + replica_});
   ASSERT_EQ(url.exit_code, 0) << url.err;
   EXPECT_EQ(FileSha(out.Join("url.db")), FileSha(out.Join("ls.db")));
 }
@@ -118,19 +122,22 @@ TEST_F(Legacy03FileTest, RestoreIsPageForPageWhatLitestreamRestores) {
 TEST_F(Legacy03FileTest, PointInTimeMatchesLitestream) {
   auto segs = WalSegments();
   ASSERT_GE(segs.size(), 6u);
-  std::sort(segs.begin(), segs.end(), [](const std::string& a, const std::string& b) {
-    return MtimeRfc3339(a) < MtimeRfc3339(b);
-  });
+  std::sort(segs.begin(), segs.end(),
+            [](const std::string& a, const std::string& b) {
+              return MtimeRfc3339(a) < MtimeRfc3339(b);
+            });
   const std::string final_hash = ContentHash(db_);
   for (size_t pick : {segs.size() / 4, segs.size() / 2, segs.size() * 3 / 4}) {
     const std::string ts = MtimeRfc3339(segs[pick]);
     SCOPED_TRACE("timestamp " + ts);
     TempDir out;
-    auto ls = litekeep::testing::Run({Litestream03Bin(), "restore", "-timestamp", ts, "-o",
-                   out.Join("ls.db"), "file://" + replica_});
+    auto ls =
+        litekeep::testing::Run({Litestream03Bin(), "restore", "-timestamp", ts,
+                                "-o", out.Join("ls.db"), "file://" + replica_});
     ASSERT_EQ(ls.exit_code, 0) << ls.err;
-    auto lk = litekeep::testing::Run({LitekeepBin(), "restore", "-timestamp", ts, "-o",
-                   out.Join("lk.db"), "file://" + replica_});
+    auto lk =
+        litekeep::testing::Run({LitekeepBin(), "restore", "-timestamp", ts,
+                                "-o", out.Join("lk.db"), "file://" + replica_});
     ASSERT_EQ(lk.exit_code, 0) << lk.err;
     EXPECT_EQ(FileSha(out.Join("lk.db")), FileSha(out.Join("ls.db")));
     EXPECT_NE(ContentHash(out.Join("lk.db")), final_hash);
@@ -138,18 +145,21 @@ TEST_F(Legacy03FileTest, PointInTimeMatchesLitestream) {
 }
 
 TEST_F(Legacy03FileTest, IndexFlagRestoresUpToThatIndex) {
-  auto gens = litekeep::testing::Run({LitekeepBin(), "generations", "file://" + replica_});
+  auto gens = litekeep::testing::Run(
+      {LitekeepBin(), "generations", "file://" + replica_});
   ASSERT_EQ(gens.exit_code, 0) << gens.err;
   std::string gen;
   for (const auto& f : WalSegments()) {
     gen = f.substr(f.find("/generations/") + 13, 16);
   }
   TempDir out;
-  auto ls = litekeep::testing::Run({Litestream03Bin(), "restore", "-generation", gen, "-index", "1",
-                 "-o", out.Join("ls.db"), "file://" + replica_});
+  auto ls = litekeep::testing::Run({Litestream03Bin(), "restore", "-generation",
+                                    gen, "-index", "1", "-o", out.Join("ls.db"),
+                                    "file://" + replica_});
   ASSERT_EQ(ls.exit_code, 0) << ls.err;
-  auto lk = litekeep::testing::Run({LitekeepBin(), "restore", "-generation", gen, "-index", "1",
-                 "-o", out.Join("lk.db"), "file://" + replica_});
+  auto lk = litekeep::testing::Run({LitekeepBin(), "restore", "-generation",
+                                    gen, "-index", "1", "-o", out.Join("lk.db"),
+                                    "file://" + replica_});
   ASSERT_EQ(lk.exit_code, 0) << lk.err;
   EXPECT_EQ(FileSha(out.Join("lk.db")), FileSha(out.Join("ls.db")));
 }
@@ -157,15 +167,19 @@ TEST_F(Legacy03FileTest, IndexFlagRestoresUpToThatIndex) {
 TEST_F(Legacy03FileTest, ListingsMatchLitestream) {
   for (const char* cmd : {"snapshots", "wal"}) {
     SCOPED_TRACE(cmd);
-    auto ls = litekeep::testing::Run({Litestream03Bin(), cmd, "file://" + replica_});
+    auto ls =
+        litekeep::testing::Run({Litestream03Bin(), cmd, "file://" + replica_});
     ASSERT_EQ(ls.exit_code, 0) << ls.err;
-    auto lk = litekeep::testing::Run({LitekeepBin(), cmd, "file://" + replica_});
+    auto lk =
+        litekeep::testing::Run({LitekeepBin(), cmd, "file://" + replica_});
     ASSERT_EQ(lk.exit_code, 0) << lk.err;
     EXPECT_EQ(lk.out, ls.out);
   }
   // generations: same rows except the lag, which depends on "now".
-  auto ls = litekeep::testing::Run({Litestream03Bin(), "generations", "file://" + replica_});
-  auto lk = litekeep::testing::Run({LitekeepBin(), "generations", "file://" + replica_});
+  auto ls = litekeep::testing::Run(
+      {Litestream03Bin(), "generations", "file://" + replica_});
+  auto lk = litekeep::testing::Run(
+      {LitekeepBin(), "generations", "file://" + replica_});
   ASSERT_EQ(lk.exit_code, 0) << lk.err;
   auto strip_lag = [](const std::string& text) {
     std::string out;
@@ -179,13 +193,15 @@ TEST_F(Legacy03FileTest, ListingsMatchLitestream) {
   EXPECT_EQ(strip_lag(lk.out), strip_lag(ls.out));
   EXPECT_TRUE(lk.out.starts_with("name  generation ")) << lk.out;
 
-  auto ltx = litekeep::testing::Run({LitekeepBin(), "ltx", "file://" + replica_});
+  auto ltx =
+      litekeep::testing::Run({LitekeepBin(), "ltx", "file://" + replica_});
   ASSERT_EQ(ltx.exit_code, 0) << ltx.err;
   EXPECT_NE(ltx.err.find("Litestream 0.3 data"), std::string::npos) << ltx.err;
 }
 
 TEST(Legacy03S3Test, RestoreFromS3EqualsTheSource) {
-  if (Litestream03Bin().empty()) GTEST_SKIP() << "litestream 0.3.13 not installed";
+  if (Litestream03Bin().empty())
+    GTEST_SKIP() << "litestream 0.3.13 not installed";
   std::string error;
   auto s3 = S3rver::Start("legacy", &error);
   ASSERT_NE(s3, nullptr) << error;
@@ -208,12 +224,13 @@ TEST(Legacy03S3Test, RestoreFromS3EqualsTheSource) {
   ASSERT_EQ(ReplicateWithLitestream03(config, db, Workload(1000),
                                       dir.Join("litestream.log")),
             "");
-  auto wal = litekeep::testing::Run({LitekeepBin(), "wal", "-config", config, db});
+  auto wal =
+      litekeep::testing::Run({LitekeepBin(), "wal", "-config", config, db});
   ASSERT_EQ(wal.exit_code, 0) << wal.err;
   EXPECT_GE(std::count(wal.out.begin(), wal.out.end(), '\n'), 4) << wal.out;
 
-  auto lk = litekeep::testing::Run({LitekeepBin(), "restore", "-config", config, "-o",
-                 dir.Join("restored.db"), db});
+  auto lk = litekeep::testing::Run({LitekeepBin(), "restore", "-config", config,
+                                    "-o", dir.Join("restored.db"), db});
   ASSERT_EQ(lk.exit_code, 0) << lk.err;
   EXPECT_EQ(ContentHash(dir.Join("restored.db")), ContentHash(db));
   EXPECT_EQ(QueryOne(dir.Join("restored.db"), "PRAGMA integrity_check"), "ok");

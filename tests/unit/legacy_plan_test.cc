@@ -8,12 +8,15 @@
 namespace litekeep::restore::legacy {
 namespace {
 
-TimePoint At(int seconds) { return TimePoint(std::chrono::seconds(1700000000 + seconds)); }
+TimePoint At(int seconds) {
+  return TimePoint(std::chrono::seconds(1700000000 + seconds));
+}
 
 storage::ObjectInfo Snap(const std::string& gen, uint32_t index, int t) {
   return {SnapshotKey(gen, index), 100, At(t)};
 }
-storage::ObjectInfo Wal(const std::string& gen, uint32_t index, int64_t off, int t) {
+storage::ObjectInfo Wal(const std::string& gen, uint32_t index, int64_t off,
+                        int t) {
   return {WalSegmentKey(gen, index, off), 10, At(t)};
 }
 
@@ -21,7 +24,8 @@ constexpr char kA[] = "aaaaaaaaaaaaaaaa";
 constexpr char kB[] = "bbbbbbbbbbbbbbbb";
 
 TEST(LegacyNamesTest, ParsesAndFormats) {
-  EXPECT_EQ(SnapshotKey(kA, 0x1f), "generations/aaaaaaaaaaaaaaaa/snapshots/0000001f.snapshot.lz4");
+  EXPECT_EQ(SnapshotKey(kA, 0x1f),
+            "generations/aaaaaaaaaaaaaaaa/snapshots/0000001f.snapshot.lz4");
   EXPECT_EQ(WalSegmentKey(kA, 2, 0x4080),
             "generations/aaaaaaaaaaaaaaaa/wal/00000002_00004080.wal.lz4");
   EXPECT_EQ(ParseSnapshotName("0000001f.snapshot.lz4"), 0x1fu);
@@ -40,8 +44,11 @@ TEST(LegacyNamesTest, ParsesAndFormats) {
 
 TEST(LegacyCatalogTest, IgnoresStrangersAndComputesBounds) {
   Catalog c = BuildCatalog({
-      Wal(kA, 0, 4152, 5), Snap(kA, 0, 1), Wal(kA, 0, 0, 2),
-      {"generations/aaaaaaaaaaaaaaaa/wal/00000000_00000000.wal.lz4.tmp", 1, At(99)},
+      Wal(kA, 0, 4152, 5),
+      Snap(kA, 0, 1),
+      Wal(kA, 0, 0, 2),
+      {"generations/aaaaaaaaaaaaaaaa/wal/00000000_00000000.wal.lz4.tmp", 1,
+       At(99)},
       {"generations/NOTAGEN/snapshots/00000000.snapshot.lz4", 1, At(99)},
       {"ltx/0/0000000000000001-0000000000000001.ltx", 1, At(99)},
   });
@@ -56,8 +63,8 @@ TEST(LegacyCatalogTest, IgnoresStrangersAndComputesBounds) {
 
 TEST(LegacyPlanTest, NewestGenerationByLastUpdate) {
   // B has the larger name but A was updated last.
-  Catalog c = BuildCatalog({Snap(kA, 0, 1), Wal(kA, 0, 0, 50), Snap(kB, 0, 10),
-                            Wal(kB, 0, 0, 20)});
+  Catalog c = BuildCatalog(
+      {Snap(kA, 0, 1), Wal(kA, 0, 0, 50), Snap(kB, 0, 10), Wal(kB, 0, 0, 20)});
   auto p = MakePlan(c, {}, "r");
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   EXPECT_EQ(p->generation, kA);
@@ -73,7 +80,8 @@ TEST(LegacyPlanTest, TiesGoToTheFirstGenerationByName) {
 }
 
 TEST(LegacyPlanTest, GenerationFlag) {
-  Catalog c = BuildCatalog({Snap(kA, 0, 1), Wal(kA, 0, 0, 50), Snap(kB, 0, 10)});
+  Catalog c =
+      BuildCatalog({Snap(kA, 0, 1), Wal(kA, 0, 0, 50), Snap(kB, 0, 10)});
   Options o;
   o.generation = kB;
   auto p = MakePlan(c, o, "r");
@@ -87,11 +95,18 @@ TEST(LegacyPlanTest, GenerationFlag) {
   EXPECT_NE(p.status().message().find("cccccccccccccccc"), std::string::npos);
 }
 
-TEST(LegacyPlanTest, TimestampPicksGenerationSnapshotAndStopsAtFirstLaterSegment) {
+TEST(LegacyPlanTest,
+     TimestampPicksGenerationSnapshotAndStopsAtFirstLaterSegment) {
   Catalog c = BuildCatalog({
-      Snap(kA, 0, 0), Wal(kA, 0, 0, 1), Wal(kA, 0, 100, 3),
-      Snap(kA, 1, 4), Wal(kA, 1, 0, 5), Wal(kA, 1, 100, 7), Wal(kA, 2, 0, 9),
-      Snap(kB, 0, 20), Wal(kB, 0, 0, 21),
+      Snap(kA, 0, 0),
+      Wal(kA, 0, 0, 1),
+      Wal(kA, 0, 100, 3),
+      Snap(kA, 1, 4),
+      Wal(kA, 1, 0, 5),
+      Wal(kA, 1, 100, 7),
+      Wal(kA, 2, 0, 9),
+      Snap(kB, 0, 20),
+      Wal(kB, 0, 0, 21),
   });
   Options o;
   o.timestamp = At(7);
@@ -117,7 +132,8 @@ TEST(LegacyPlanTest, TimestampPicksGenerationSnapshotAndStopsAtFirstLaterSegment
 TEST(LegacyPlanTest, TimestampBetweenGenerationsUsesTheEarlierOnesFinalState) {
   // 0.3 finds nothing at t=15 (no generation's range holds it); litekeep
   // takes A's final state, the newest state that existed at t=15.
-  Catalog c = BuildCatalog({Snap(kA, 0, 0), Wal(kA, 0, 0, 10), Snap(kB, 0, 20)});
+  Catalog c =
+      BuildCatalog({Snap(kA, 0, 0), Wal(kA, 0, 0, 10), Snap(kB, 0, 20)});
   Options o;
   o.timestamp = At(15);
   auto p = MakePlan(c, o, "r");
@@ -127,8 +143,9 @@ TEST(LegacyPlanTest, TimestampBetweenGenerationsUsesTheEarlierOnesFinalState) {
 }
 
 TEST(LegacyPlanTest, IndexFlag) {
-  Catalog c = BuildCatalog({Snap(kA, 0, 0), Wal(kA, 0, 0, 1), Snap(kA, 2, 2),
-                            Wal(kA, 1, 0, 2), Wal(kA, 2, 0, 3), Wal(kA, 3, 0, 4)});
+  Catalog c =
+      BuildCatalog({Snap(kA, 0, 0), Wal(kA, 0, 0, 1), Snap(kA, 2, 2),
+                    Wal(kA, 1, 0, 2), Wal(kA, 2, 0, 3), Wal(kA, 3, 0, 4)});
   Options o;
   o.index = 1;
   auto p = MakePlan(c, o, "r");
@@ -139,7 +156,7 @@ TEST(LegacyPlanTest, IndexFlag) {
   o.index = 3;
   p = MakePlan(c, o, "r");
   ASSERT_TRUE(p.ok());
-  EXPECT_EQ(p->snapshot.index, 2u);  // highest snapshot at or below 3
+  EXPECT_EQ(p->snapshot.index, 2u);   // highest snapshot at or below 3
   EXPECT_EQ(p->segments.size(), 2u);  // indexes 2 and 3
   o.index = 9;
   p = MakePlan(c, o, "r");
@@ -150,8 +167,8 @@ TEST(LegacyPlanTest, IndexFlag) {
 }
 
 TEST(LegacyPlanTest, SegmentsBeforeTheSnapshotAreSkipped) {
-  Catalog c = BuildCatalog({Snap(kA, 0, 0), Wal(kA, 0, 0, 1), Snap(kA, 1, 5),
-                            Wal(kA, 1, 0, 6)});
+  Catalog c = BuildCatalog(
+      {Snap(kA, 0, 0), Wal(kA, 0, 0, 1), Snap(kA, 1, 5), Wal(kA, 1, 0, 6)});
   auto p = MakePlan(c, {}, "r");
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->snapshot.index, 1u);
@@ -160,22 +177,26 @@ TEST(LegacyPlanTest, SegmentsBeforeTheSnapshotAreSkipped) {
 }
 
 TEST(LegacyPlanTest, MissingIndexOrFirstSegmentIsCorruptionNamingTheObject) {
-  Catalog c = BuildCatalog({Snap(kA, 0, 0), Wal(kA, 0, 0, 1), Wal(kA, 2, 0, 3)});
+  Catalog c =
+      BuildCatalog({Snap(kA, 0, 0), Wal(kA, 0, 0, 1), Wal(kA, 2, 0, 3)});
   auto p = MakePlan(c, {}, "r");
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().code(), base::Code::kCorrupt);
-  EXPECT_NE(p.status().message().find(WalSegmentKey(kA, 1, 0)), std::string::npos)
+  EXPECT_NE(p.status().message().find(WalSegmentKey(kA, 1, 0)),
+            std::string::npos)
       << p.status().message();
 
   c = BuildCatalog({Snap(kA, 0, 0), Wal(kA, 0, 0, 1), Wal(kA, 1, 4152, 3)});
   p = MakePlan(c, {}, "r");
   ASSERT_FALSE(p.ok());
-  EXPECT_NE(p.status().message().find(WalSegmentKey(kA, 1, 0)), std::string::npos);
+  EXPECT_NE(p.status().message().find(WalSegmentKey(kA, 1, 0)),
+            std::string::npos);
 
   c = BuildCatalog({Snap(kA, 3, 0), Wal(kA, 4, 0, 1)});
   p = MakePlan(c, {}, "r");
   ASSERT_FALSE(p.ok());
-  EXPECT_NE(p.status().message().find(WalSegmentKey(kA, 3, 0)), std::string::npos);
+  EXPECT_NE(p.status().message().find(WalSegmentKey(kA, 3, 0)),
+            std::string::npos);
 }
 
 TEST(LegacyPlanTest, EmptyCatalog) {

@@ -16,7 +16,8 @@ bool IsLowerHex(std::string_view s) {
 
 uint64_t ParseHex(std::string_view s) {
   uint64_t v = 0;
-  for (char c : s) v = v * 16 + static_cast<uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+  for (char c : s)
+    v = v * 16 + static_cast<uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
   return v;
 }
 
@@ -35,7 +36,8 @@ bool IsGenerationName(std::string_view s) {
 
 std::optional<uint32_t> ParseSnapshotName(std::string_view name) {
   constexpr std::string_view kExt = ".snapshot.lz4";
-  if (name.size() != 8 + kExt.size() || !name.ends_with(kExt)) return std::nullopt;
+  if (name.size() != 8 + kExt.size() || !name.ends_with(kExt))
+    return std::nullopt;
   std::string_view hex = name.substr(0, 8);
   if (!IsLowerHex(hex)) return std::nullopt;
   return static_cast<uint32_t>(ParseHex(hex));
@@ -44,7 +46,8 @@ std::optional<uint32_t> ParseSnapshotName(std::string_view name) {
 std::optional<std::pair<uint32_t, int64_t>> ParseWalSegmentName(
     std::string_view name) {
   constexpr std::string_view kExt = ".wal.lz4";
-  if (name.size() != 17 + kExt.size() || !name.ends_with(kExt) || name[8] != '_') {
+  if (name.size() != 17 + kExt.size() || !name.ends_with(kExt) ||
+      name[8] != '_') {
     return std::nullopt;
   }
   std::string_view index = name.substr(0, 8), offset = name.substr(9, 8);
@@ -101,21 +104,27 @@ Catalog BuildCatalog(const std::vector<storage::ObjectInfo>& objects) {
       auto pos = ParseWalSegmentName(name);
       if (!pos) continue;
       get().wal.push_back(WalSegmentInfo{std::string(gen), pos->first,
-                                         pos->second, o.size, o.modified, o.key});
+                                         pos->second, o.size, o.modified,
+                                         o.key});
     } else {
       continue;
     }
     Generation& gr = get();
-    if (gr.created == TimePoint{} || o.modified < gr.created) gr.created = o.modified;
-    if (gr.updated == TimePoint{} || o.modified > gr.updated) gr.updated = o.modified;
+    if (gr.created == TimePoint{} || o.modified < gr.created)
+      gr.created = o.modified;
+    if (gr.updated == TimePoint{} || o.modified > gr.updated)
+      gr.updated = o.modified;
   }
   Catalog cat;
   for (auto& [name, g] : gens) {
     std::sort(g.snapshots.begin(), g.snapshots.end(),
-              [](const SnapshotInfo& x, const SnapshotInfo& y) { return x.index < y.index; });
+              [](const SnapshotInfo& x, const SnapshotInfo& y) {
+                return x.index < y.index;
+              });
     std::sort(g.wal.begin(), g.wal.end(),
               [](const WalSegmentInfo& x, const WalSegmentInfo& y) {
-                return x.index != y.index ? x.index < y.index : x.offset < y.offset;
+                return x.index != y.index ? x.index < y.index
+                                          : x.offset < y.offset;
               });
     cat.generations.push_back(std::move(g));
   }

@@ -15,7 +15,8 @@ Lz4FrameReader::~Lz4FrameReader() {
 }
 
 Result<size_t> Lz4FrameReader::Read(std::span<uint8_t> buf) {
-  if (ctx_ == nullptr) return base::InternalError("LZ4 decoder allocation failed");
+  if (ctx_ == nullptr)
+    return base::InternalError("LZ4 decoder allocation failed");
   if (buf.empty()) return size_t{0};
   for (;;) {
     if (in_pos_ == in_len_ && !in_eof_) {
@@ -27,11 +28,14 @@ Result<size_t> Lz4FrameReader::Read(std::span<uint8_t> buf) {
     }
     if (in_pos_ == in_len_ && in_eof_) {
       if (in_frame_) {
-        return base::CorruptError(name_ + ": truncated LZ4 frame (the object ends "
-                                  "after " + std::to_string(consumed_) +
+        return base::CorruptError(name_ +
+                                  ": truncated LZ4 frame (the object ends "
+                                  "after " +
+                                  std::to_string(consumed_) +
                                   " bytes, inside a frame)");
       }
-      if (!any_frame_) return base::CorruptError(name_ + ": empty object, no LZ4 frame");
+      if (!any_frame_)
+        return base::CorruptError(name_ + ": empty object, no LZ4 frame");
       return size_t{0};
     }
     size_t dst_size = buf.size();

@@ -31,13 +31,15 @@ Result<const Generation*> SelectGeneration(const Catalog& catalog,
     }
   }
   if (best != nullptr) return best;
-  if (!options.generation.empty() && catalog.Find(options.generation) == nullptr) {
+  if (!options.generation.empty() &&
+      catalog.Find(options.generation) == nullptr) {
     return base::NotFoundError("generation " + options.generation +
                                " not found in " + replica_name +
                                " (list them with: litekeep generations)");
   }
   if (options.timestamp) {
-    return base::NotFoundError("no Litestream 0.3 generation in " + replica_name +
+    return base::NotFoundError("no Litestream 0.3 generation in " +
+                               replica_name +
                                " was written at or before the requested "
                                "timestamp");
   }
@@ -48,7 +50,8 @@ Result<const Generation*> SelectGeneration(const Catalog& catalog,
 Result<Plan> MakePlan(const Catalog& catalog, const Options& options,
                       const std::string& replica_name) {
   if (options.index && options.timestamp) {
-    return base::InvalidArgumentError("cannot use -index and -timestamp together");
+    return base::InvalidArgumentError(
+        "cannot use -index and -timestamp together");
   }
   LK_ASSIGN_OR_RETURN(const Generation* g,
                       SelectGeneration(catalog, options, replica_name));
@@ -68,11 +71,10 @@ Result<Plan> MakePlan(const Catalog& catalog, const Options& options,
   }
   if (snap == nullptr) {
     return base::NotFoundError(
-        "generation " + g->name + " in " + replica_name +
-        " has no snapshot " +
-        (options.index ? "at or below WAL index " + Hex8(*options.index)
-                       : options.timestamp ? std::string("written at or before the timestamp")
-                                           : std::string("at all")));
+        "generation " + g->name + " in " + replica_name + " has no snapshot " +
+        (options.index       ? "at or below WAL index " + Hex8(*options.index)
+         : options.timestamp ? std::string("written at or before the timestamp")
+                             : std::string("at all")));
   }
   plan.snapshot = *snap;
   plan.as_of = snap->created;
@@ -86,8 +88,8 @@ Result<Plan> MakePlan(const Catalog& catalog, const Options& options,
     }
     if (!found && *options.index != snap->index) {
       return base::NotFoundError("WAL index " + Hex8(*options.index) +
-                                 " not found in generation " + g->name + " of " +
-                                 replica_name + " (highest index is " +
+                                 " not found in generation " + g->name +
+                                 " of " + replica_name + " (highest index is " +
                                  Hex8(highest) + ")");
     }
   }

@@ -15,8 +15,8 @@
 namespace litekeep::restore::legacy {
 
 struct Options {
-  std::string generation;             // "" = choose
-  std::optional<uint32_t> index;      // restore up to this WAL index
+  std::string generation;              // "" = choose
+  std::optional<uint32_t> index;       // restore up to this WAL index
   std::optional<TimePoint> timestamp;  // newest state written at or before
 };
 

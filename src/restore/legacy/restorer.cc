@@ -40,10 +40,11 @@ class IndexStream {
         if (s.offset != position_) {
           return base::CorruptError(
               "missing WAL segment " +
-              WalSegmentKey(s.generation, s.index, position_) + " in " + where_ +
-              ": the segments of index " + Hex8(s.index) + " end at offset " +
-              std::to_string(position_) + " but the next one, " + s.key +
-              ", starts at " + std::to_string(s.offset));
+              WalSegmentKey(s.generation, s.index, position_) + " in " +
+              where_ + ": the segments of index " + Hex8(s.index) +
+              " end at offset " + std::to_string(position_) +
+              " but the next one, " + s.key + ", starts at " +
+              std::to_string(s.offset));
         }
         auto opened = replica_.OpenObject(s.key);
         if (!opened.ok()) {
@@ -124,7 +125,8 @@ Result<RestoreResult> Restore(storage::ReplicaClient& replica, const Plan& plan,
   {
     const std::string name = plan.snapshot.key + " in " + where;
     auto opened = replica.OpenObject(plan.snapshot.key);
-    if (!opened.ok()) return opened.status().WithContext("open snapshot " + name);
+    if (!opened.ok())
+      return opened.status().WithContext("open snapshot " + name);
     std::unique_ptr<base::Reader> raw = std::move(opened).value();
     Lz4FrameReader lz(raw.get(), name);
     std::vector<uint8_t> buf(1 << 20);
@@ -137,16 +139,17 @@ Result<RestoreResult> Restore(storage::ReplicaClient& replica, const Plan& plan,
     ++result.objects;
     auto header = sqlite::ReadDbHeader(out);
     if (!header.ok()) {
-      return base::CorruptError("snapshot " + name +
-                                " does not hold a SQLite database: " +
-                                header.status().message());
+      return base::CorruptError(
+          "snapshot " + name +
+          " does not hold a SQLite database: " + header.status().message());
     }
     result.page_size = header->page_size;
     LK_ASSIGN_OR_RETURN(int64_t size, out.Size());
     if (header->page_size == 0 || size % header->page_size != 0) {
-      return base::CorruptError("snapshot " + name + " is " + std::to_string(size) +
-                                " bytes, not a whole number of " +
-                                std::to_string(header->page_size) + "-byte pages");
+      return base::CorruptError(
+          "snapshot " + name + " is " + std::to_string(size) +
+          " bytes, not a whole number of " + std::to_string(header->page_size) +
+          "-byte pages");
     }
     result.pages = static_cast<uint32_t>(size / header->page_size);
   }
@@ -159,8 +162,9 @@ Result<RestoreResult> Restore(storage::ReplicaClient& replica, const Plan& plan,
     }
     indexes.back().push_back(&s);
   }
-  LK_ASSIGN_OR_RETURN(base::File scratch, base::File::Open(
-                                              scratch_path, O_RDWR | O_CREAT | O_TRUNC, 0600));
+  LK_ASSIGN_OR_RETURN(
+      base::File scratch,
+      base::File::Open(scratch_path, O_RDWR | O_CREAT | O_TRUNC, 0600));
   std::vector<uint8_t> frame;
   for (const auto& segs : indexes) {
     const uint32_t index = segs.front()->index;
@@ -169,9 +173,8 @@ Result<RestoreResult> Restore(storage::ReplicaClient& replica, const Plan& plan,
     bool partial = false;
     LK_ASSIGN_OR_RETURN(bool have, stream.ReadFull(hdr_buf, &partial));
     if (!have) {
-      return base::CorruptError(stream.current_name() +
-                                ": WAL index " + Hex8(index) +
-                                " is shorter than a WAL header");
+      return base::CorruptError(stream.current_name() + ": WAL index " +
+                                Hex8(index) + " is shorter than a WAL header");
     }
     auto hdr = sqlite::WalHeader::Decode(hdr_buf);
     if (!hdr.ok()) {
@@ -209,11 +212,10 @@ Result<RestoreResult> Restore(storage::ReplicaClient& replica, const Plan& plan,
           hdr->big_endian(),
           {frame.data() + sqlite::kWalFrameHeaderSize, hdr->page_size}, next);
       if (!(next == fh.checksum)) {
-        return base::CorruptError(stream.current_name() +
-                                  ": WAL frame checksum mismatch at offset " +
-                                  std::to_string(frame_offset) + " of index " +
-                                  Hex8(index) + " (page " +
-                                  std::to_string(fh.pgno) + ")");
+        return base::CorruptError(
+            stream.current_name() + ": WAL frame checksum mismatch at offset " +
+            std::to_string(frame_offset) + " of index " + Hex8(index) +
+            " (page " + std::to_string(fh.pgno) + ")");
       }
       if (fh.pgno == 0) {
         return base::CorruptError(stream.current_name() +
@@ -221,8 +223,9 @@ Result<RestoreResult> Restore(storage::ReplicaClient& replica, const Plan& plan,
                                   std::to_string(frame_offset));
       }
       ck = next;
-      LK_RETURN_IF_ERROR(scratch.WriteAt(frame.data() + sqlite::kWalFrameHeaderSize,
-                                         hdr->page_size, scratch_end));
+      LK_RETURN_IF_ERROR(
+          scratch.WriteAt(frame.data() + sqlite::kWalFrameHeaderSize,
+                          hdr->page_size, scratch_end));
       pending[fh.pgno] = scratch_end;
       scratch_end += hdr->page_size;
       if (fh.commit == 0) continue;
@@ -230,10 +233,11 @@ Result<RestoreResult> Restore(storage::ReplicaClient& replica, const Plan& plan,
       std::vector<uint8_t>& page = frame;  // reuse the frame buffer
       for (const auto& [pgno, off] : pending) {
         if (pgno > fh.commit) continue;  // beyond the new end of the file
-        LK_RETURN_IF_ERROR(scratch.ReadFullAt(page.data(), hdr->page_size, off));
-        LK_RETURN_IF_ERROR(out.WriteAt(
-            page.data(), hdr->page_size,
-            static_cast<int64_t>(pgno - 1) * hdr->page_size));
+        LK_RETURN_IF_ERROR(
+            scratch.ReadFullAt(page.data(), hdr->page_size, off));
+        LK_RETURN_IF_ERROR(
+            out.WriteAt(page.data(), hdr->page_size,
+                        static_cast<int64_t>(pgno - 1) * hdr->page_size));
       }
       LK_RETURN_IF_ERROR(
           out.Truncate(static_cast<int64_t>(fh.commit) * hdr->page_size));

@@ -26,13 +26,13 @@ struct RestoreOptions {
 
 struct RestoreResult {
   std::string generation;
-  uint32_t index = 0;       // last WAL index applied (snapshot's when none)
-  int64_t offset = 0;       // end of the last applied commit in that index
+  uint32_t index = 0;  // last WAL index applied (snapshot's when none)
+  int64_t offset = 0;  // end of the last applied commit in that index
   uint64_t transactions = 0;
   uint32_t page_size = 0;
   uint32_t pages = 0;
-  int64_t bytes_read = 0;   // compressed bytes read
-  size_t objects = 0;       // snapshot + segments read
+  int64_t bytes_read = 0;  // compressed bytes read
+  size_t objects = 0;      // snapshot + segments read
 };
 
 Result<RestoreResult> Restore(storage::ReplicaClient& replica, const Plan& plan,
