@@ -248,7 +248,9 @@ prepare_run() {
   fi
 }
 
-# Rows of the result table: "variant|cache|median_s|min_s|rss_mb|ratio|verified".
+# Rows of the result table: "variant|cache|median_us|min_us|cpu_us|rss_kb|verified"
+# (cpu: median user + system time, which a loaded machine distorts less
+# than wall time).
 rows=()
 declare -A median_of=() rss_of=()
 mismatches=0
@@ -264,7 +266,7 @@ stats() {  # numbers on stdin -> "median min max"
 measure() {
   local variant=$1 cache=$2 verify=$3
   shift 4
-  local times=() rss=() i t0 t1 ok=0
+  local times=() rss=() cpu=() i t0 t1 ok=0
   local rss_file=${work}/rss cmd_log=${work}/cmd.log
   if [[ ${cache} == warm ]]; then
     prepare_run warm
@@ -273,11 +275,12 @@ measure() {
   for ((i = 0; i < runs; i++)); do
     prepare_run "${cache}"
     t0=$(now_ns)
-    /usr/bin/time -f %M -o "${rss_file}" "$@" >"${cmd_log}" 2>&1 ||
+    /usr/bin/time -f '%M %U %S' -o "${rss_file}" "$@" >"${cmd_log}" 2>&1 ||
       { cat "${cmd_log}" >&2; die "${variant} failed: $*"; }
     t1=$(now_ns)
     times+=("$(((t1 - t0) / 1000))")
-    rss+=("$(tail -1 "${rss_file}")")
+    rss+=("$(tail -1 "${rss_file}" | awk '{ print $1 }')")
+    cpu+=("$(tail -1 "${rss_file}" | awk '{ printf "%d", ($2 + $3) * 1e6 }')")
     if [[ ${verify} == 1 ]]; then
       if cmp -s "${src}" "${out}"; then
         ok=$((ok + 1))
@@ -287,17 +290,19 @@ measure() {
       fi
     fi
   done
-  local med min max_rss
+  local med min max_rss cpu_med
   read -r med min _ < <(printf '%s\n' "${times[@]}" | stats)
+  read -r cpu_med _ _ < <(printf '%s\n' "${cpu[@]}" | stats)
   read -r _ _ max_rss < <(printf '%s\n' "${rss[@]}" | stats)
   median_of["${variant}|${cache}"]=${med}
   rss_of["${variant}|${cache}"]=${max_rss}
   local verified="-"
   [[ ${verify} == 1 ]] && verified="${ok}/${runs} identical"
-  rows+=("${variant}|${cache}|${med}|${min}|${max_rss}|${verified}")
-  printf '  %-40s %-4s median %8.3f s  min %8.3f s  peak RSS %7.1f MB\n' \
+  rows+=("${variant}|${cache}|${med}|${min}|${cpu_med}|${max_rss}|${verified}")
+  printf '  %-40s %-4s median %8.3f s  min %8.3f s  CPU %6.2f s  peak RSS %7.1f MB\n' \
     "${variant}" "${cache}" "$(awk -v u="${med}" 'BEGIN { print u / 1e6 }')" \
     "$(awk -v u="${min}" 'BEGIN { print u / 1e6 }')" \
+    "$(awk -v u="${cpu_med}" 'BEGIN { print u / 1e6 }')" \
     "$(awk -v k="${max_rss}" 'BEGIN { print k / 1024 }')"
 }
 
@@ -324,17 +329,18 @@ run_variants() {
 }
 
 print_table() {
-  local row variant cache med min rss verified base ratio
+  local row variant cache med min cpu rss verified base ratio
   echo
-  echo "| variant | cache | median s | min s | peak RSS MB | median / cp | restored file |"
-  echo "|---|---|---:|---:|---:|---:|---|"
+  echo "| variant | cache | median s | min s | CPU s | peak RSS MB | median / cp | restored file |"
+  echo "|---|---|---:|---:|---:|---:|---:|---|"
   for row in "${rows[@]}"; do
-    IFS='|' read -r variant cache med min rss verified <<<"${row}"
+    IFS='|' read -r variant cache med min cpu rss verified <<<"${row}"
     base=${median_of["cp (baseline)|${cache}"]}
     ratio=$(awk -v a="${med}" -v b="${base}" 'BEGIN { printf "%.2fx", a / b }')
-    printf '| %s | %s | %.3f | %.3f | %.1f | %s | %s |\n' "${variant}" "${cache}" \
+    printf '| %s | %s | %.3f | %.3f | %.2f | %.1f | %s | %s |\n' "${variant}" "${cache}" \
       "$(awk -v u="${med}" 'BEGIN { print u / 1e6 }')" \
       "$(awk -v u="${min}" 'BEGIN { print u / 1e6 }')" \
+      "$(awk -v u="${cpu}" 'BEGIN { print u / 1e6 }')" \
       "$(awk -v k="${rss}" 'BEGIN { print k / 1024 }')" "${ratio}" "${verified}"
   done
 }

@@ -51,8 +51,7 @@ void PageWriter::WriterLoop() {
       if (s.ok() && lo < hi) {
         // Start writeback now so the final fsync has little left to wait
         // for; the fsync still makes the file durable.
-        (void)::sync_file_range(out_->fd(), lo, hi - lo,
-                                SYNC_FILE_RANGE_WRITE);
+        (void)::sync_file_range(out_->fd(), lo, hi - lo, SYNC_FILE_RANGE_WRITE);
       }
     }
     lock.lock();
@@ -73,8 +72,10 @@ size_t PageWriter::writes() const {
 
 base::Status PageWriter::Submit() {
   std::unique_lock<std::mutex> lock(mu_);
-  if (current_->len > 0) queue_.push_back(current_);
-  else free_.push_back(current_);
+  if (current_->len > 0)
+    queue_.push_back(current_);
+  else
+    free_.push_back(current_);
   cv_.notify_all();
   cv_.wait(lock, [this] { return !free_.empty(); });
   current_ = free_.back();
@@ -98,8 +99,8 @@ Result<std::span<uint8_t>> PageWriter::Slot(uint32_t page_size) {
   }
   if (page_size != page_size_) {
     page_size_ = page_size;
-    const size_t pages = std::max<size_t>(
-        1, (batch_bytes_ + page_size - 1) / page_size);
+    const size_t pages =
+        std::max<size_t>(1, (batch_bytes_ + page_size - 1) / page_size);
     // Only this thread touches batches that are not queued, and queued
     // ones are empty here: Flush emptied them before the size changed.
     LK_RETURN_IF_ERROR(Flush());

@@ -25,8 +25,7 @@ class PageWriter {
 
   // out must outlive the writer and must not be used by anyone else until
   // Flush returns. batch_bytes is rounded up to a whole page.
-  explicit PageWriter(base::File* out,
-                      size_t batch_bytes = kDefaultBatchBytes);
+  explicit PageWriter(base::File* out, size_t batch_bytes = kDefaultBatchBytes);
   // Stops the writer thread; pages not yet flushed may be dropped.
   ~PageWriter();
   PageWriter(const PageWriter&) = delete;
@@ -58,8 +57,8 @@ class PageWriter {
   };
   struct Batch {
     std::vector<uint8_t> data;
-    size_t len = 0;          // bytes of committed pages in data
-    std::vector<Run> runs;   // cover data[0, len) in order
+    size_t len = 0;         // bytes of committed pages in data
+    std::vector<Run> runs;  // cover data[0, len) in order
   };
 
   void WriterLoop();
@@ -77,7 +76,7 @@ class PageWriter {
   std::vector<Batch> batches_;  // fixed at construction: current, queue, free
   std::deque<Batch*> queue_;    // waiting for the writer thread
   std::vector<Batch*> free_;
-  bool writing_ = false;        // the writer thread holds a batch
+  bool writing_ = false;  // the writer thread holds a batch
   bool stop_ = false;
   base::Status error_;
   size_t writes_ = 0;
