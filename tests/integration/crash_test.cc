@@ -196,7 +196,7 @@ TEST(CrashTest, KillNineApplicationMidTransactionShipsNoPartialTransaction) {
                              "(WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "
                              "SELECT x+1 FROM c WHERE x < 400) SELECT x FROM c);\n"
                           << ".shell sleep 5\n";
-    ChildProcess app({"/bin/sh", "-c", "sqlite3 " + db + " < " + script},
+    ChildProcess app({"/bin/sh", "-c", "sqlite3 -cmd \".timeout 5000\" " + db + " < " + script},
                      dir.Join("app.log"));
     // Wait until uncommitted frames are in the WAL, let a sync or two pass.
     ASSERT_TRUE(WaitUntil([&] {
@@ -204,7 +204,7 @@ TEST(CrashTest, KillNineApplicationMidTransactionShipsNoPartialTransaction) {
     })) << app.Log();
     std::this_thread::sleep_for(std::chrono::milliseconds(400));
     ::kill(app.pid(), SIGKILL);
-    RunShell("pkill -9 -f 'sqlite3 " + db + "'");
+    RunShell("pkill -9 -f 'sqlite3 .*" + db + "'");
     app.Wait();
     ASSERT_EQ(ExecSql(db, "INSERT INTO t(v) VALUES(" + std::to_string(round + 2) + ")"), "");
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -239,7 +239,7 @@ TEST(CrashTest, ForeignTruncateCheckpointAndVacuum) {
     w.seed = static_cast<uint64_t>(round + 1);
     ASSERT_EQ(RunWorkload(db, w), "");
     // Another process checkpoints with TRUNCATE, then VACUUMs.
-    auto ck = RunShell("sqlite3 " + db + " 'PRAGMA wal_checkpoint(TRUNCATE);'");
+    auto ck = RunShell("sqlite3 -cmd \".timeout 5000\" " + db + " 'PRAGMA wal_checkpoint(TRUNCATE);'");
     EXPECT_EQ(ck.exit_code, 0) << ck.err;
     ASSERT_EQ(ExecSql(db, "DELETE FROM items WHERE id % 3 = 0; VACUUM;"), "");
     std::this_thread::sleep_for(std::chrono::milliseconds(300));

@@ -103,7 +103,7 @@ TEST(MultiDbTest, ExecPassesExitCodeAfterFinalSync) {
   TempDir dir;
   std::string db = dir.Join("app.db");
   ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
-  std::string app = "sqlite3 " + db + " \"INSERT INTO t VALUES('child')\"; exit 3";
+  std::string app = "sqlite3 -cmd \".timeout 5000\" " + db + " \"INSERT INTO t VALUES('child')\"; exit 3";
   auto r = litekeep::testing::Run(
       {LitekeepBin(), "replicate", "-exec", app, db, dir.Join("replica")});
   EXPECT_EQ(r.exit_code, 3) << r.err;
@@ -117,7 +117,7 @@ TEST(MultiDbTest, ExecForwardsSigtermToTheChild) {
   std::string db = dir.Join("app.db");
   ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
   ChildProcess rep({LitekeepBin(), "replicate", "-exec",
-                    "trap 'exit 0' TERM; sqlite3 " + db +
+                    "trap 'exit 0' TERM; sqlite3 -cmd \".timeout 5000\" " + db +
                         " \"INSERT INTO t VALUES(1)\"; while true; do sleep 0.05; done",
                     db, dir.Join("replica")},
                    dir.Join("log"));
@@ -142,7 +142,7 @@ TEST(MultiDbTest, RestoreIfDbNotExistsThenReplicate) {
   fs::remove(db + "-wal");
   fs::remove(db + "-shm");
   fs::remove_all(dir.Join(".app.db-litekeep"));
-  std::string app = "sqlite3 " + db + " \"INSERT INTO t VALUES(2)\"";
+  std::string app = "sqlite3 -cmd \".timeout 5000\" " + db + " \"INSERT INTO t VALUES(2)\"";
   auto r = litekeep::testing::Run({LitekeepBin(), "replicate", "-restore-if-db-not-exists",
                                    "-exec", app, db, replica});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -180,7 +180,8 @@ TEST(ReplicateRestoreTest, ProcessPerTransactionWritersAcrossCheckpoints) {
                    dir.Join("replicate.log"));
   ASSERT_TRUE(WaitUntil([&] { return CountOccurrences(rep.Log(), "replicating") == 1; }));
   for (int i = 0; i < 40; ++i) {
-    auto r = RunShell("sqlite3 " + db +
+    // Like any app sharing a WAL database, the writer sets a busy timeout.
+    auto r = RunShell("sqlite3 -cmd \".timeout 5000\" " + db +
                       " \"INSERT INTO t VALUES(randomblob(9000))\"");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     if (i % 8 == 7) std::this_thread::sleep_for(std::chrono::milliseconds(300));
