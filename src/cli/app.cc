@@ -22,6 +22,8 @@ constexpr const char* kUsage =
     "  ltx         list the LTX files in a replica\n"
     "  databases   list the databases in the config file\n"
     "  version     print the version\n"
+    "  verify      check that a replica restores (listing, checksums, full)\n"
+    "  status      per database: local and replicated TXID, lag, WAL size\n"
     "\n"
     "Flags may be written -flag or --flag. Run 'litekeep <command> -h' for a\n"
     "command's flags. Exit codes: 0 ok, 1 failure, 2 usage error.\n";
@@ -45,6 +47,9 @@ int Main(int argc, char** argv) {
   if (cmd == "ltx") return RunLtx(sub);
   if (cmd == "databases") return RunDatabases(sub);
   if (cmd == "version" || cmd == "--version") return RunVersion(sub);
+  // Operations (issue 6).
+  if (cmd == "verify") return RunVerify(sub);
+  if (cmd == "status") return RunStatus(sub);
   std::fprintf(stderr, "error: unknown command \"%s\"\n\n%s", cmd.c_str(), kUsage);
   return kExitUsage;
 }

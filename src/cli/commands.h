@@ -13,4 +13,8 @@ int RunLtx(const std::vector<std::string>& args);
 int RunDatabases(const std::vector<std::string>& args);
 int RunVersion(const std::vector<std::string>& args);
 
+// Operations (issue 6).
+int RunVerify(const std::vector<std::string>& args);
+int RunStatus(const std::vector<std::string>& args);
+
 }  // namespace litekeep::cli
