@@ -340,8 +340,18 @@ void RunFull(storage::ReplicaClient& replica,
     }
   }
   Target target;
-  if (pin) target.txid = pin->pos.txid;
-  auto plan = MakePlan(files, target, replica.Describe());
+  std::vector<storage::FileInfo> listed = files;
+  if (pin) {
+    // The replica may have grown while the live database settled.
+    target.txid = pin->pos.txid;
+    auto relisted = ListAllFiles(replica);
+    if (!relisted.ok()) {
+      report->problems.push_back({"restore", "", relisted.status().message()});
+      return;
+    }
+    listed = std::move(*relisted);
+  }
+  auto plan = MakePlan(listed, target, replica.Describe());
   if (!plan.ok()) {
     report->problems.push_back({"restore", "", plan.status().message()});
     return;
