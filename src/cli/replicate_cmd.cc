@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/metrics_endpoint.h"
 #include "cli/parse.h"
 #include "replicate/runner.h"
 
@@ -57,6 +58,9 @@ int RunReplicate(const std::vector<std::string>& args) {
                  "run this command as a child; stop replicating when it exits "
                  "and exit with its code");
   app.add_flag("--once", once, "sync once and exit");
+  std::string addr_flag;  // operations (issue 6)
+  app.add_option("--addr", addr_flag,
+                 "serve /metrics and /healthz here (overrides the config's addr)");
   if (auto code = ParseArgs(app, args)) return *code;
 
   replicate::StopSignal stop;
@@ -155,6 +159,12 @@ int RunReplicate(const std::vector<std::string>& args) {
     return 2;
   }
 
+  // Operations (issue 6): metrics and health endpoint on `addr`.
+  metrics::Registry registry;
+  auto metrics_server = StartMetricsEndpoint(
+      addr_flag.empty() ? cfg.addr : addr_flag, registry, cfg.health_max_sync_age);
+  if (!metrics_server.ok()) return ReportError(metrics_server.status());
+
   // Initial sync for every database before the child starts, so a restore
   // right after start finds a snapshot.
   std::vector<std::thread> threads;
@@ -164,6 +174,8 @@ int RunReplicate(const std::vector<std::string>& args) {
       replicate::RunnerOptions ro;
       ro.sync_interval = jobs[i].sync_interval;
       ro.once = once;
+      ro.metrics = &registry;
+      ro.replica_name = config::Redacted(jobs[i].db.replicas.front());
       results[i] = replicate::RunReplicator(*jobs[i].replicator, ro, stop);
     });
   }

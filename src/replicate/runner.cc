@@ -5,7 +5,9 @@
 
 #include <algorithm>
 
+#include "base/log_context.h"
 #include "ltx/file_name.h"
+#include "replicate/sync_observer.h"
 
 namespace litekeep::replicate {
 
@@ -38,8 +40,13 @@ Status RunReplicator(Replicator& replicator, const RunnerOptions& options,
                      StopSignal& stop) {
   std::chrono::milliseconds backoff{0};
   Status last;
+  base::ScopedLogContext log_context(replicator.db_path(), options.replica_name);
+  SyncObserver observer(replicator, options.replica_name, options.metrics);
+  observer.OnStart();
   for (;;) {
+    TimePoint started = Clock::now();
     auto synced = replicator.Sync();
+    observer.OnSync(synced, started);
     if (synced.ok()) {
       LogSync(replicator, *synced);
       Status cp = replicator.MaybeCheckpoint();
@@ -60,7 +67,10 @@ Status RunReplicator(Replicator& replicator, const RunnerOptions& options,
     if (stop.WaitFor(std::max(options.sync_interval, backoff))) break;
   }
   // Final sync: ship whatever was committed before the stop.
+  TimePoint final_started = Clock::now();
   auto final_sync = replicator.Sync();
+  observer.OnSync(final_sync, final_started);
+  observer.OnStop();
   if (!final_sync.ok()) {
     spdlog::error("{}: final sync failed: {}", replicator.db_path(),
                   final_sync.status().message());
