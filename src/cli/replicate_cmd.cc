@@ -84,10 +84,20 @@ int RunReplicate(const std::vector<std::string>& args) {
       thread.join();
     }
   } signal_thread{std::thread([&stop]() {
-    unsigned char c = 0;
-    while (::read(g_signal_pipe[0], &c, 1) < 0 && errno == EINTR) {
+    for (;;) {
+      unsigned char c = 0;
+      while (::read(g_signal_pipe[0], &c, 1) < 0 && errno == EINTR) {
+      }
+      // With -exec, the signal went to the child: keep replicating until it
+      // has exited (its last commits must make the final sync).
+      if (c != 0 && g_child_pid > 0) {
+        spdlog::info("signal {} forwarded to the child; stopping when it exits",
+                     int{c});
+        continue;
+      }
+      if (c != 0) spdlog::info("signal {} received, stopping", int{c});
+      break;
     }
-    if (c != 0) spdlog::info("signal {} received, stopping", int{c});
     stop.Stop();
   })};
 
