@@ -25,6 +25,8 @@ constexpr const char* kUsage =
     "  snapshots   list Litestream 0.3 snapshots in a replica\n"
     "  wal         list Litestream 0.3 WAL segments in a replica\n"
     "  version     print the version\n"
+    "  verify      check that a replica restores (listing, checksums, full)\n"
+    "  status      per database: local and replicated TXID, lag, WAL size\n"
     "\n"
     "Flags may be written -flag or --flag. Run 'litekeep <command> -h' for a\n"
     "command's flags. Exit codes: 0 ok, 1 failure, 2 usage error.\n";
@@ -51,6 +53,9 @@ int Main(int argc, char** argv) {
   if (cmd == "snapshots") return RunSnapshots(sub);
   if (cmd == "wal") return RunWal(sub);
   if (cmd == "version" || cmd == "--version") return RunVersion(sub);
+  // Operations (issue 6).
+  if (cmd == "verify") return RunVerify(sub);
+  if (cmd == "status") return RunStatus(sub);
   std::fprintf(stderr, "error: unknown command \"%s\"\n\n%s", cmd.c_str(), kUsage);
   return kExitUsage;
 }

@@ -17,4 +17,8 @@ int RunGenerations(const std::vector<std::string>& args);
 int RunSnapshots(const std::vector<std::string>& args);
 int RunWal(const std::vector<std::string>& args);
 
+// Operations (issue 6).
+int RunVerify(const std::vector<std::string>& args);
+int RunStatus(const std::vector<std::string>& args);
+
 }  // namespace litekeep::cli

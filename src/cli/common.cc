@@ -1,8 +1,6 @@
 // Shared CLI helpers.
 #include "cli/common.h"
 
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -33,23 +31,7 @@ std::vector<std::string> NormalizeArgs(int argc, char** argv) {
   return out;
 }
 
-void InitLogging(const config::LoggingConfig& logging) {
-  auto logger = spdlog::stderr_color_mt("litekeep");
-  if (logging.type == "json") {
-    logger->set_pattern(
-        R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%v"})",
-        spdlog::pattern_time_type::utc);
-  } else {
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v",
-                        spdlog::pattern_time_type::utc);
-  }
-  spdlog::level::level_enum level = spdlog::level::info;
-  if (logging.level == "debug") level = spdlog::level::debug;
-  if (logging.level == "warn") level = spdlog::level::warn;
-  if (logging.level == "error") level = spdlog::level::err;
-  logger->set_level(level);
-  spdlog::set_default_logger(logger);
-}
+// InitLogging is in cli/logging.cc.
 
 int ReportError(const Status& status) {
   std::fprintf(stderr, "error: %s\n", status.message().c_str());

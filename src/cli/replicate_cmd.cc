@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/metrics_endpoint.h"
 #include "cli/parse.h"
 #include "cli/replicate_jobs.h"
 #include "replicate/discovery.h"
@@ -55,6 +56,9 @@ int RunReplicate(const std::vector<std::string>& args) {
   app.add_flag("--restore-if-db-not-exists", restore_if_missing,
                "restore a missing database from its replica before "
                "replicating (the serverless start-up pattern)");
+  std::string addr_flag;  // operations (issue 6)
+  app.add_option("--addr", addr_flag,
+                 "serve /metrics and /healthz here (overrides the config's addr)");
   if (auto code = ParseArgs(app, args)) return *code;
 
   replicate::StopSignal stop;
@@ -78,10 +82,20 @@ int RunReplicate(const std::vector<std::string>& args) {
       thread.join();
     }
   } signal_thread{std::thread([&stop]() {
-    unsigned char c = 0;
-    while (::read(g_signal_pipe[0], &c, 1) < 0 && errno == EINTR) {
+    for (;;) {
+      unsigned char c = 0;
+      while (::read(g_signal_pipe[0], &c, 1) < 0 && errno == EINTR) {
+      }
+      // With -exec, the signal went to the child: keep replicating until it
+      // has exited (its last commits must make the final sync).
+      if (c != 0 && g_child_pid > 0) {
+        spdlog::info("signal {} forwarded to the child; stopping when it exits",
+                     int{c});
+        continue;
+      }
+      if (c != 0) spdlog::info("signal {} received, stopping", int{c});
+      break;
     }
-    if (c != 0) spdlog::info("signal {} received, stopping", int{c});
     stop.Stop();
   })};
 
@@ -121,9 +135,16 @@ int RunReplicate(const std::vector<std::string>& args) {
     std::fprintf(stderr, "error: no databases to replicate\n");
     return 2;
   }
+
+  // Operations (issue 6): metrics and health endpoint on `addr`.
+  metrics::Registry registry;
+  auto metrics_server = StartMetricsEndpoint(
+      addr_flag.empty() ? cfg.addr : addr_flag, registry, cfg.health_max_sync_age);
+  if (!metrics_server.ok()) return ReportError(metrics_server.status());
+
   // One database on the command line, no child to wait for: fail at once.
   const bool fail_fast = (!positional.empty() && exec_cmd.empty()) || once;
-  JobSet jobs(stop, once, fail_fast);
+  JobSet jobs(stop, once, fail_fast, &registry);
   for (auto& spec : *specs) {
     spec.restore_if_missing |= restore_if_missing;
     Status s = jobs.Add(spec);

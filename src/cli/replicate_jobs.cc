@@ -99,6 +99,8 @@ void JobSet::RunJob(Job* job, bool opened) {
   ro.sync_interval = job->spec.replica.sync_interval;
   ro.monitor_interval = job->spec.db.monitor_interval;
   ro.once = once_;
+  ro.metrics = metrics_;
+  ro.replica_name = config::Redacted(job->spec.replica);
   job->result = replicate::RunReplicator(*job->replicator, ro, stop_);
   job->replicator->Close();
 }

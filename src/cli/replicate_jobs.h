@@ -29,8 +29,10 @@ class JobSet {
  public:
   // fail_fast: a database that cannot be opened is an error for Add (the
   // one-database command line); otherwise its job retries until stop.
-  JobSet(replicate::StopSignal& stop, bool once, bool fail_fast)
-      : stop_(stop), once_(once), fail_fast_(fail_fast) {}
+  // metrics (optional) receives every job's replication metrics.
+  JobSet(replicate::StopSignal& stop, bool once, bool fail_fast,
+         metrics::Registry* metrics = nullptr)
+      : stop_(stop), once_(once), fail_fast_(fail_fast), metrics_(metrics) {}
   ~JobSet() { JoinAll(); }
 
   // Starts a job. Errors: a replica that cannot be built (bad config), or
@@ -56,6 +58,7 @@ class JobSet {
   replicate::StopSignal& stop_;
   bool once_;
   bool fail_fast_;
+  metrics::Registry* metrics_;
   std::mutex mu_;
   std::list<Job> jobs_;
 };

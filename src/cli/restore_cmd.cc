@@ -9,6 +9,7 @@
 #include "cli/common.h"
 #include "cli/legacy_util.h"
 #include "cli/parse.h"
+#include "cli/progress.h"
 #include "cli/time_format.h"
 #include "ltx/file_name.h"
 #include "restore/executor.h"
@@ -178,7 +179,17 @@ int RunRestore(const std::vector<std::string>& args) {
   opts.force = force;
   opts.integrity = *integrity_mode;
   opts.parallelism = parallelism;
+  {  // Progress bar on a terminal only (issue 6).
+    auto bar = std::make_shared<ProgressBar>("restore", !json);
+    if (bar->active()) {
+      opts.progress = [bar, n = plan->files.size(), total = plan->total_bytes](
+                          size_t done, int64_t bytes) {
+        bar->Update(done, n, bytes, total);
+      };
+    }
+  }
   auto result = restore::Execute(**replica, *plan, opts);
+  opts.progress = nullptr;  // ends the progress line before the summary
   if (!result.ok()) return ReportError(result.status());
   if (json) {
     nlohmann::json j = {{"output", output},

@@ -130,6 +130,8 @@ struct LevelConfig {
 struct Config {
   std::vector<DbConfig> dbs;
   std::string addr;  // metrics listen address, e.g. ":9090"
+  // /healthz is 200 only while every database synced within this (litekeep).
+  Duration health_max_sync_age{std::chrono::seconds(60)};
   std::string exec;  // command run by `replicate` as a child
   LoggingConfig logging;
   std::vector<LevelConfig> levels;  // filled with defaults when absent

@@ -40,7 +40,8 @@ const std::vector<std::string_view>& TopLevelKeys() {
                                                 "mcp-addr",
                                                 "shutdown-sync-timeout",
                                                 "shutdown-sync-interval",
-                                                "socket"};
+                                                "socket",
+                                                "health-max-sync-age"};
     for (std::string_view name : internal::TopLevelReplicaKeyNames()) {
       if (name != "retention") k->push_back(name);
     }
@@ -164,6 +165,9 @@ Status ParseTopLevelEntry(const Walker& w, const Entry& e, Config* c,
   if (k == "addr") return w.ReadString(e, &c->addr);
   if (k == "exec") return w.ReadString(e, &c->exec);
   if (k == "mcp-addr") return w.ReadString(e, &c->mcp_addr);
+  if (k == "health-max-sync-age") {
+    return w.ReadDuration(e, false, &c->health_max_sync_age);
+  }
   if (k == "logging") return ParseLogging(w, e, &c->logging);
   if (k == "levels") return ParseLevels(w, e, &c->levels);
   if (k == "verify-compaction") return w.ReadBool(e, &c->verify_compaction);

@@ -479,7 +479,7 @@ Status Replicator::Checkpoint(bool truncate) {
   last_checkpoint_ = std::chrono::steady_clock::now();
   last_checkpoint_offset_ = pos_ ? pos_->offset : 0;
   fast_follow_ = cp.complete();
-  fast_follow_ = cp.complete();
+  ++passive_checkpoints_;
   spdlog::debug("{}: checkpoint PASSIVE: {} of {} frames", options_.db_path,
                 cp.checkpointed_frames, cp.log_frames);
   if (truncate && cp.complete()) {
@@ -490,6 +490,7 @@ Status Replicator::Checkpoint(bool truncate) {
     read_began_at_.reset();
     LK_RETURN_IF_ERROR(BeginRead());
     if (!r.ok()) return r.status();
+    ++truncate_checkpoints_;
     spdlog::info("{}: WAL truncated after {} frames", options_.db_path,
                  cp.log_frames);
   }

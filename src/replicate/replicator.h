@@ -6,6 +6,7 @@
 // this never ships a partial transaction and never leaves a silent gap.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -84,6 +85,15 @@ class Replicator {
   std::optional<Position> position() const { return pos_; }
   storage::ReplicaClient& replica() { return *replica_; }
 
+  // Checkpoints run so far by mode; safe from any thread (for metrics).
+  struct CheckpointCounts {
+    uint64_t passive = 0;
+    uint64_t truncate = 0;
+  };
+  CheckpointCounts checkpoint_counts() const {
+    return {passive_checkpoints_.load(), truncate_checkpoints_.load()};
+  }
+
  private:
   struct WalState;
   Result<SyncResult> SyncLocked(bool have_write_lock);
@@ -126,6 +136,8 @@ class Replicator {
   TxId replica_max_ = 0;
   int64_t last_checkpoint_offset_ = 0;
   std::chrono::steady_clock::time_point last_checkpoint_;
+  std::atomic<uint64_t> passive_checkpoints_{0};
+  std::atomic<uint64_t> truncate_checkpoints_{0};
 };
 
 }  // namespace litekeep::replicate

@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <memory>
 
+#include "base/log_context.h"
 #include "ltx/file_name.h"
+#include "replicate/sync_observer.h"
 #include "replicate/wal_watcher.h"
 
 namespace litekeep::replicate {
@@ -41,8 +43,13 @@ Status RunReplicator(Replicator& replicator, const RunnerOptions& options,
   std::chrono::milliseconds backoff{0};
   Status last;
   std::unique_ptr<WalWatcher> watcher;
+  base::ScopedLogContext log_context(replicator.db_path(), options.replica_name);
+  SyncObserver observer(replicator, options.replica_name, options.metrics);
+  observer.OnStart();
   for (;;) {
+    TimePoint started = Clock::now();
     auto synced = replicator.Sync();
+    observer.OnSync(synced, started);
     if (synced.ok()) {
       LogSync(replicator, *synced);
       Status cp = replicator.MaybeCheckpoint();
@@ -83,7 +90,10 @@ Status RunReplicator(Replicator& replicator, const RunnerOptions& options,
     }
   }
   // Final sync: ship whatever was committed before the stop.
+  TimePoint final_started = Clock::now();
   auto final_sync = replicator.Sync();
+  observer.OnSync(final_sync, final_started);
+  observer.OnStop();
   if (!final_sync.ok()) {
     spdlog::error("{}: final sync failed: {}", replicator.db_path(),
                   final_sync.status().message());

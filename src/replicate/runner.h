@@ -9,6 +9,7 @@
 #include <functional>
 #include <mutex>
 
+#include "metrics/registry.h"
 #include "replicate/replicator.h"
 
 namespace litekeep::replicate {
@@ -33,6 +34,10 @@ struct RunnerOptions {
   std::chrono::milliseconds sync_interval{std::chrono::seconds(1)};
   std::chrono::milliseconds monitor_interval{std::chrono::seconds(1)};
   bool once = false;  // one sync, then return
+  // Operations (issue 6): metrics registry (optional) and the replica's
+  // printable name for labels. status.json is written either way.
+  metrics::Registry* metrics = nullptr;
+  std::string replica_name;
 };
 
 // Runs until stop; returns the status of the final sync.

@@ -1,0 +1,61 @@
+// Metrics and health endpoint for `replicate`.
+#include "cli/metrics_endpoint.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "metrics/process.h"
+
+namespace litekeep::cli {
+
+metrics::HttpResponse HealthResponse(metrics::Registry& registry,
+                                     config::Duration max_sync_age) {
+  const double now = std::chrono::duration<double>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  const double bound = std::chrono::duration<double>(max_sync_age).count();
+  auto series = registry.Series("litekeep_last_sync_timestamp_seconds");
+  bool healthy = !series.empty();
+  std::string body;
+  for (const auto& [labels, t] : series) {
+    std::string who;
+    for (const auto& [k, v] : labels) who += " " + k + "=" + v;
+    char line[128];
+    if (t <= 0) {
+      std::snprintf(line, sizeof(line), "no successful sync yet");
+      healthy = false;
+    } else {
+      const double age = now - t;
+      std::snprintf(line, sizeof(line), "last successful sync %.1fs ago (bound %.0fs)",
+                    age, bound);
+      if (age > bound) healthy = false;
+    }
+    body += std::string(t > 0 && now - t <= bound ? "ok" : "unhealthy") + who +
+            ": " + line + "\n";
+  }
+  if (series.empty()) body = "no databases\n";
+  return {healthy ? 200 : 503, "text/plain; charset=utf-8", body};
+}
+
+Result<std::unique_ptr<metrics::HttpServer>> StartMetricsEndpoint(
+    const std::string& addr, metrics::Registry& registry,
+    config::Duration max_sync_age) {
+  if (addr.empty()) return std::unique_ptr<metrics::HttpServer>();
+  metrics::RegisterProcessMetrics(registry);
+  std::map<std::string, metrics::HttpHandler> routes;
+  routes["/metrics"] = [&registry]() {
+    return metrics::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
+                                 registry.Render()};
+  };
+  routes["/healthz"] = [&registry, max_sync_age]() {
+    return HealthResponse(registry, max_sync_age);
+  };
+  LK_ASSIGN_OR_RETURN(auto server, metrics::HttpServer::Start(addr, std::move(routes)));
+  spdlog::info("serving metrics on {} (port {}): /metrics, /healthz", addr,
+               server->port());
+  return server;
+}
+
+}  // namespace litekeep::cli

@@ -1,0 +1,58 @@
+// A very small HTTP/1.0 server for the metrics endpoint: GET on a fixed
+// set of paths (e.g. /metrics, /healthz), one request per connection,
+// served on one background thread. Not a general web server.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "base/status.h"
+
+namespace litekeep::metrics {
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+using HttpHandler = std::function<HttpResponse()>;
+
+// Splits a listen address: ":9090" (every interface), "127.0.0.1:9090",
+// "localhost:9090", "[::1]:9090". Errors name the address.
+struct ListenAddr {
+  std::string host;  // empty: every interface
+  int port = 0;
+};
+Result<ListenAddr> ParseListenAddr(const std::string& addr);
+
+class HttpServer {
+ public:
+  // Binds addr and starts serving routes (path -> handler). Port 0 picks a
+  // free port (see port()).
+  static Result<std::unique_ptr<HttpServer>> Start(
+      const std::string& addr, std::map<std::string, HttpHandler> routes);
+  ~HttpServer();  // stops and joins
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  int port() const { return port_; }
+  void Stop();
+
+ private:
+  HttpServer() = default;
+  void Serve();
+  void Handle(int fd);
+
+  int listen_fd_ = -1;
+  int wake_pipe_[2] = {-1, -1};
+  int port_ = 0;
+  std::map<std::string, HttpHandler> routes_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace litekeep::metrics

@@ -1,0 +1,186 @@
+// Per-sync metrics and the status.json run record.
+#include "replicate/sync_observer.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+namespace litekeep::replicate {
+namespace {
+
+double Seconds(TimePoint t) {
+  return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
+void DescribeReplicationMetrics(metrics::Registry& r) {
+  using metrics::Type;
+  r.Describe("litekeep_replica_lag_seconds", Type::kGauge,
+             "Seconds since the replica last held every committed transaction "
+             "(0 when it holds them all).");
+  r.Describe("litekeep_replica_lag_txids", Type::kGauge,
+             "Local TXID minus replicated TXID.");
+  r.Describe("litekeep_local_txid", Type::kGauge,
+             "TXID of the database's committed state (replicated + 1 while "
+             "commits wait for the next sync).");
+  r.Describe("litekeep_replicated_txid", Type::kGauge,
+             "Newest TXID durably in the replica.");
+  r.Describe("litekeep_last_sync_timestamp_seconds", Type::kGauge,
+             "Start time of the last successful sync (Unix seconds; 0: none yet).");
+  r.Describe("litekeep_last_sync_duration_seconds", Type::kGauge,
+             "Duration of the last sync attempt.");
+  r.Describe("litekeep_wal_size_bytes", Type::kGauge, "Size of the -wal file.");
+  r.Describe("litekeep_uploaded_bytes_total", Type::kCounter,
+             "LTX bytes uploaded to the replica.");
+  r.Describe("litekeep_uploaded_files_total", Type::kCounter,
+             "LTX files uploaded to the replica.");
+  r.Describe("litekeep_syncs_total", Type::kCounter, "Successful syncs.");
+  r.Describe("litekeep_sync_errors_total", Type::kCounter,
+             "Failed syncs by error kind (unavailable, io_error, corrupt, ...).");
+  r.Describe("litekeep_snapshots_total", Type::kCounter,
+             "Snapshots (full images) written.");
+  r.Describe("litekeep_last_snapshot_timestamp_seconds", Type::kGauge,
+             "When this process last wrote a snapshot (Unix seconds).");
+  r.Describe("litekeep_checkpoints_total", Type::kCounter,
+             "Checkpoints run by litekeep, by mode (passive, truncate).");
+  r.Describe("litekeep_replica_requests_total", Type::kCounter,
+             "Requests to the replica's storage by kind (list, get, put, "
+             "delete, head).");
+}
+
+SyncObserver::SyncObserver(Replicator& replicator, std::string replica_name,
+                           metrics::Registry* registry)
+    : replicator_(replicator),
+      db_(replicator.db_path()),
+      replica_(std::move(replica_name)),
+      registry_(registry) {
+  db_labels_ = {{"db", db_}};
+  labels_ = {{"db", db_}, {"replica", replica_}};
+  position_ = replicator_.position();
+  if (registry_ != nullptr) {
+    DescribeReplicationMetrics(*registry_);
+    registry_->Set("litekeep_last_sync_timestamp_seconds", labels_, 0);
+    for (const char* n : {"litekeep_uploaded_bytes_total",
+                          "litekeep_uploaded_files_total", "litekeep_syncs_total",
+                          "litekeep_snapshots_total"}) {
+      registry_->Add(n, labels_, 0);
+    }
+    collector_id_ = registry_->AddCollector(
+        [this](metrics::Registry& r) { Collect(r); });
+  }
+}
+
+SyncObserver::~SyncObserver() {
+  if (registry_ != nullptr) registry_->RemoveCollector(collector_id_);
+}
+
+void SyncObserver::OnStart() {
+  std::lock_guard<std::mutex> lock(mu_);
+  started_ = Clock::now();
+  record_ = RunRecord{};
+  record_.pid = ::getpid();
+  record_.started = started_;
+  SaveRecord();
+}
+
+void SyncObserver::OnSync(const Result<SyncResult>& result, TimePoint started) {
+  const double took =
+      std::chrono::duration<double>(Clock::now() - started).count();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (registry_ != nullptr) {
+    registry_->Set("litekeep_last_sync_duration_seconds", labels_, took);
+  }
+  if (!result.ok()) {
+    if (registry_ != nullptr) {
+      metrics::Labels l = labels_;
+      std::string kind;
+      for (char c : base::CodeName(result.status().code())) {
+        if (c != '/') kind += c == ' ' ? '_' : c;
+      }
+      l.emplace_back("kind", kind);
+      registry_->Add("litekeep_sync_errors_total", l, 1);
+    }
+    if (record_.last_error != result.status().message()) {
+      record_.last_error = result.status().message();
+      record_.last_error_at = Clock::now();
+      SaveRecord();
+    }
+    return;
+  }
+  last_ok_ = started;
+  position_ = replicator_.position();
+  if (registry_ != nullptr) {
+    registry_->Add("litekeep_syncs_total", labels_, 1);
+    registry_->Set("litekeep_last_sync_timestamp_seconds", labels_, Seconds(started));
+    if (result->txid != 0) {
+      registry_->Add("litekeep_uploaded_bytes_total", labels_,
+                     static_cast<double>(result->bytes));
+      registry_->Add("litekeep_uploaded_files_total", labels_, 1);
+    }
+    if (result->snapshot) {
+      registry_->Add("litekeep_snapshots_total", labels_, 1);
+      registry_->Set("litekeep_last_snapshot_timestamp_seconds", labels_,
+                     Seconds(Clock::now()));
+    }
+  }
+  if (!record_.last_error.empty() || record_.last_ok == TimePoint{}) {
+    record_.last_error.clear();
+    record_.last_ok = started;
+    SaveRecord();
+  }
+}
+
+void SyncObserver::OnStop() {
+  std::lock_guard<std::mutex> lock(mu_);
+  record_.stopped = Clock::now();
+  if (last_ok_ != TimePoint{}) record_.last_ok = last_ok_;
+  SaveRecord();
+}
+
+void SyncObserver::SaveRecord() {
+  Status s = SaveRunRecord(replicator_.meta_dir(), record_);
+  if (!s.ok()) {
+    spdlog::debug("{}: cannot write status.json: {}", db_, s.message());
+  }
+}
+
+void SyncObserver::Collect(metrics::Registry& r) {
+  std::optional<Position> pos;
+  TimePoint last_ok, started;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pos = position_;
+    last_ok = last_ok_;
+    started = started_;
+  }
+  const LocalStatus local = ComputeLocalStatus(db_, pos);
+  double lag = 0;
+  if (local.pending) {
+    const TimePoint since = last_ok != TimePoint{} ? last_ok : started;
+    lag = std::max(0.0, std::chrono::duration<double>(Clock::now() - since).count());
+  }
+  r.Set("litekeep_replica_lag_seconds", labels_, lag);
+  r.Set("litekeep_replica_lag_txids", labels_,
+        static_cast<double>(local.local_txid - local.replicated_txid));
+  r.Set("litekeep_local_txid", db_labels_, static_cast<double>(local.local_txid));
+  r.Set("litekeep_replicated_txid", labels_,
+        static_cast<double>(local.replicated_txid));
+  r.Set("litekeep_wal_size_bytes", db_labels_, static_cast<double>(local.wal_size));
+  const auto cp = replicator_.checkpoint_counts();
+  for (auto [mode, n] : {std::pair{"passive", cp.passive},
+                         std::pair{"truncate", cp.truncate}}) {
+    metrics::Labels l = db_labels_;
+    l.emplace_back("mode", mode);
+    r.Set("litekeep_checkpoints_total", l, static_cast<double>(n));
+  }
+  const auto rc = replicator_.replica().request_counts();
+  for (auto [kind, n] : {std::pair{"list", rc.list}, std::pair{"get", rc.get},
+                         std::pair{"put", rc.put}, std::pair{"delete", rc.del},
+                         std::pair{"head", rc.head}}) {
+    metrics::Labels l = labels_;
+    l.emplace_back("kind", kind);
+    r.Set("litekeep_replica_requests_total", l, static_cast<double>(n));
+  }
+}
+
+}  // namespace litekeep::replicate

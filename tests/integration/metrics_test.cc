@@ -1,0 +1,178 @@
+// End to end with the real binary: scrape /metrics while an application
+// writes (lag, TXIDs and byte counters move; lag returns to zero when the
+// writes stop), watch /healthz turn 503 while the replica is unwritable and
+// 200 again once it is fixed, and check `status` reports the same.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "tests/support/process.h"
+#include "tests/support/test_util.h"
+
+namespace litekeep::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// GET http://127.0.0.1:port/path; returns {status, body} ({0, ""} on error).
+std::pair<int, std::string> Get(int port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+    ::close(fd);
+    return {0, ""};
+  }
+  std::string req = "GET " + path + " HTTP/1.0\r\nHost: x\r\n\r\n";
+  [[maybe_unused]] ssize_t w = ::write(fd, req.data(), req.size());
+  std::string resp;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof(buf))) > 0;) resp.append(buf, n);
+  ::close(fd);
+  if (resp.size() < 12) return {0, ""};
+  auto body = resp.find("\r\n\r\n");
+  return {std::stoi(resp.substr(9, 3)),
+          body == std::string::npos ? "" : resp.substr(body + 4)};
+}
+
+// The value of the first sample of `name` (any labels); -1 when absent.
+double Metric(const std::string& text, const std::string& name) {
+  std::regex re("(^|\n)" + name + "(\\{[^}]*\\})? ([-+0-9.eE]+)");
+  std::smatch m;
+  if (!std::regex_search(text, m, re)) return -1;
+  return std::stod(m[3].str());
+}
+
+TEST(MetricsTest, MetricsMoveWithWritesAndHealthFollowsTheReplica) {
+  TempDir dir;
+  const std::string db = dir.Join("app.db");
+  const std::string replica = dir.Join("replica");
+  const int port = FreePort();
+  const std::string cfg = dir.Join("litekeep.yml");
+  std::ofstream(cfg) << "addr: 127.0.0.1:" << port << "\n"
+                     << "health-max-sync-age: 1s\n"
+                     << "dbs:\n  - path: " << db << "\n    replica:\n"
+                     << "      path: " << replica << "\n"
+                     << "      sync-interval: 100ms\n";
+  ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
+  ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
+                   dir.Join("replicate.log"));
+  ASSERT_TRUE(WaitUntil([&] { return Get(port, "/healthz").first == 200; }))
+      << rep.Log();
+
+  std::string m0 = Get(port, "/metrics").second;
+  const double txid0 = Metric(m0, "litekeep_replicated_txid");
+  const double bytes0 = Metric(m0, "litekeep_uploaded_bytes_total");
+  ASSERT_GE(txid0, 1) << m0;
+  EXPECT_GT(Metric(m0, "litekeep_process_resident_memory_bytes"), 0) << m0;
+  EXPECT_GE(Metric(m0, "litekeep_process_cpu_seconds_total"), 0) << m0;
+  EXPECT_NE(m0.find("# TYPE litekeep_uploaded_bytes_total counter"),
+            std::string::npos);
+  EXPECT_NE(m0.find("litekeep_replica_requests_total{db=\"" + db), std::string::npos)
+      << m0;
+
+  // Writes for two seconds while scraping.
+  std::atomic<bool> writing{true};
+  std::thread writer([&] {
+    while (writing) {
+      ExecSql(db, "INSERT INTO t VALUES (randomblob(500))");
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
+  double max_lag = 0, max_lag_txids = 0, max_wal = 0;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (std::chrono::steady_clock::now() < until) {
+    std::string m = Get(port, "/metrics").second;
+    max_lag = std::max(max_lag, Metric(m, "litekeep_replica_lag_seconds"));
+    max_lag_txids = std::max(max_lag_txids, Metric(m, "litekeep_replica_lag_txids"));
+    max_wal = std::max(max_wal, Metric(m, "litekeep_wal_size_bytes"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  writing = false;
+  writer.join();
+  EXPECT_GT(max_lag, 0);
+  EXPECT_GT(max_lag_txids, 0);
+  EXPECT_GT(max_wal, 0);
+  std::string m1;
+  ASSERT_TRUE(WaitUntil([&] {
+    m1 = Get(port, "/metrics").second;
+    return Metric(m1, "litekeep_replica_lag_seconds") == 0 &&
+           Metric(m1, "litekeep_replica_lag_txids") == 0;
+  }, std::chrono::seconds(10)))
+      << m1;
+  EXPECT_GT(Metric(m1, "litekeep_replicated_txid"), txid0 + 3) << m1;
+  EXPECT_EQ(Metric(m1, "litekeep_replicated_txid"), Metric(m1, "litekeep_local_txid"));
+  EXPECT_GT(Metric(m1, "litekeep_uploaded_bytes_total"), bytes0) << m1;
+  EXPECT_GT(Metric(m1, "litekeep_uploaded_files_total"), 3) << m1;
+
+  // Make the replica unwritable: replace its directory with a file.
+  fs::rename(replica, replica + ".bak");
+  std::ofstream(replica) << "not a directory";
+  std::atomic<bool> trickle{true};
+  std::thread writer2([&] {
+    while (trickle) {
+      ExecSql(db, "INSERT INTO t VALUES (1)");
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  EXPECT_TRUE(WaitUntil([&] { return Get(port, "/healthz").first == 503; },
+                        std::chrono::seconds(10)))
+      << Get(port, "/healthz").second;
+  const std::string m2 = Get(port, "/metrics").second;
+  EXPECT_GT(Metric(m2, "litekeep_sync_errors_total"), 0) << m2;
+  EXPECT_GT(Metric(m2, "litekeep_replica_lag_seconds"), 0.5) << m2;
+  auto st = litekeep::testing::Run({LitekeepBin(), "status", "-json", "-config", cfg});
+  EXPECT_EQ(st.exit_code, 0) << st.err;
+  EXPECT_NE(st.out.find("\"replicating\":true"), std::string::npos) << st.out;
+  EXPECT_EQ(st.out.find("\"last_error\":\"\""), std::string::npos) << st.out;
+
+  // Fix it.
+  fs::remove(replica);
+  fs::rename(replica + ".bak", replica);
+  EXPECT_TRUE(WaitUntil([&] { return Get(port, "/healthz").first == 200; },
+                        std::chrono::seconds(40)))
+      << Get(port, "/healthz").second << rep.Log();
+  trickle = false;
+  writer2.join();
+  ASSERT_TRUE(WaitUntil([&] {
+    return Metric(Get(port, "/metrics").second, "litekeep_replica_lag_txids") == 0;
+  }));
+  st = litekeep::testing::Run({LitekeepBin(), "status", "-json", "-config", cfg});
+  EXPECT_NE(st.out.find("\"last_error\":\"\""), std::string::npos) << st.out;
+  EXPECT_NE(st.out.find("\"lag_seconds\":0.0"), std::string::npos) << st.out;
+
+  EXPECT_EQ(Get(port, "/nothing").first, 404);
+  rep.Signal(SIGTERM);
+  ASSERT_EQ(rep.Wait(), 0) << rep.Log();
+  // Every log line of the replication thread names the database and replica.
+  const std::string log = rep.Log();
+  EXPECT_NE(log.find("db=" + db + " replica="), std::string::npos) << log;
+  auto verify = litekeep::testing::Run({LitekeepBin(), "verify", "-checksums", "file://" + replica});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out;
+}
+
+}  // namespace
+}  // namespace litekeep::testing
