@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/compaction_config.h"
 #include "cli/parse.h"
 #include "replicate/runner.h"
 
@@ -33,6 +34,7 @@ struct Job {
   config::DbConfig db;
   std::shared_ptr<storage::ReplicaClient> replica;
   std::unique_ptr<replicate::Replicator> replicator;
+  std::unique_ptr<replicate::Compactor> compactor;  // levels, snapshots, retention
   config::Duration sync_interval;
 };
 
@@ -146,6 +148,9 @@ int RunReplicate(const std::vector<std::string>& args) {
     job.sync_interval = db.replicas.front().sync_interval;
     Status s = job.replicator->Open();
     if (!s.ok()) return ReportError(s);
+    job.compactor = std::make_unique<replicate::Compactor>(
+        job.replica, CompactionOptionsFor(cfg, db, db.replicas.front(),
+                                          job.replicator->meta_dir()));
     spdlog::info("replicating {} to {}", db.path,
                  config::Redacted(db.replicas.front()));
     jobs.push_back(std::move(job));
@@ -164,6 +169,7 @@ int RunReplicate(const std::vector<std::string>& args) {
       replicate::RunnerOptions ro;
       ro.sync_interval = jobs[i].sync_interval;
       ro.once = once;
+      ro.compactor = jobs[i].compactor.get();
       results[i] = replicate::RunReplicator(*jobs[i].replicator, ro, stop);
     });
   }

@@ -9,6 +9,7 @@
 #include <functional>
 #include <mutex>
 
+#include "replicate/compactor.h"
 #include "replicate/replicator.h"
 
 namespace litekeep::replicate {
@@ -30,6 +31,9 @@ class StopSignal {
 struct RunnerOptions {
   std::chrono::milliseconds sync_interval{std::chrono::seconds(1)};
   bool once = false;  // one sync, then return
+  // Compaction and retention, run after each successful sync when set
+  // (not owned; the same thread, so it never races the replicator).
+  Compactor* compactor = nullptr;
 };
 
 // Runs until stop; returns the status of the final sync.
