@@ -19,6 +19,7 @@
 #include <map>
 #include <random>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "cli/time_format.h"
@@ -78,23 +79,26 @@ class Recorder {
   // One transaction, then wait for its TXID and record it.
   void Step() {
     const TxId before = ReplicaMaxTxId(replica_);
-    std::string sql;
-    switch (rng_() % 4) {
+    // Always an insert (so the transaction writes), sometimes with an
+    // update or a delete, as one transaction.
+    std::string sql =
+        "BEGIN; INSERT INTO t(v) SELECT randomblob(300) FROM "
+        "(SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3);";
+    switch (rng_() % 3) {
       case 0:
-        sql =
+        sql +=
             "UPDATE t SET v = randomblob(200) WHERE id IN (SELECT id FROM t "
-            "ORDER BY random() LIMIT 3)";
+            "ORDER BY random() LIMIT 3);";
         break;
       case 1:
-        sql =
+        sql +=
             "DELETE FROM t WHERE id IN (SELECT id FROM t ORDER BY random() "
-            "LIMIT 2)";
+            "LIMIT 2);";
         break;
       default:
-        sql =
-            "INSERT INTO t(v) SELECT randomblob(300) FROM "
-            "(SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3)";
+        break;
     }
+    sql += "COMMIT;";
     ASSERT_EQ(ExecSql(db_, sql), "");
     ASSERT_TRUE(WaitUntil([&] { return ReplicaMaxTxId(replica_) > before; }));
     const TxId now = ReplicaMaxTxId(replica_);
@@ -226,7 +230,7 @@ TEST(CompactionTest, EveryMomentInTheRetentionWindowRestoresExactly) {
 
 std::string JsonTxid(const std::string& out) {
   std::smatch m;
-  static const std::regex re("\"txid\":\"([0-9a-f]{16})\"");
+  static const std::regex re("\"txid\":\\s*\"([0-9a-f]{16})\"");
   return std::regex_search(out, m, re) ? m[1].str() : "";
 }
 
@@ -256,7 +260,25 @@ TEST(CompactionTest, PointInTimeRestoreAcrossCompactedLevels) {
   auto dry = litekeep::testing::Run({LitekeepBin(), "restore", "-dry-run",
                                      "-json", "-o", dir.Join("x.db"), replica});
   ASSERT_EQ(dry.exit_code, 0) << dry.err;
-  EXPECT_NE(dry.out.find("\"level\":9"), std::string::npos) << dry.out;
+  EXPECT_TRUE(std::regex_search(dry.out, std::regex("\"level\":\\s*9")))
+      << dry.out;
+
+  // Plans for the recorded moments mix the levels: L9 snapshots, compacted
+  // L1-L3 files and L0 files.
+  storage::FileReplicaClient client(replica);
+  auto files = restore::ListAllFiles(client);
+  ASSERT_TRUE(files.ok());
+  std::set<int> levels_used;
+  for (const auto& [txid, point] : rec.points()) {
+    restore::Target target;
+    target.timestamp = point.shipped;
+    auto plan = restore::MakePlan(*files, target, replica);
+    ASSERT_TRUE(plan.ok()) << plan.status().message();
+    EXPECT_EQ(plan->txid, txid);
+    for (const auto& f : plan->files) levels_used.insert(f.level);
+  }
+  for (int level : {0, 1, 9}) EXPECT_TRUE(levels_used.count(level)) << level;
+  EXPECT_TRUE(levels_used.count(2) || levels_used.count(3));
 
   const std::string out = dir.Join("out.db");
   int n = 0;
