@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <memory>
+#include <string_view>
 #include <tuple>
 
 #include "base/io.h"
@@ -25,6 +27,9 @@ using Ms = std::chrono::milliseconds;
 
 // A level number for "the local file built by the previous merge pass".
 constexpr int kLocalLevel = -1;
+// Names of the local files merges are built in: <prefix><pid>-<n><suffix>.
+constexpr std::string_view kTempPrefix = "compact-";
+constexpr std::string_view kTempSuffix = ".ltx.tmp";
 // How soon a failed step is tried again (at most its interval).
 constexpr Ms kRetryDelay = std::chrono::minutes(1);
 
@@ -55,6 +60,17 @@ const FileInfo* Newest(const std::vector<FileInfo>& files) {
   return best;
 }
 
+// Merge files left behind by a process that was killed mid-compaction.
+void RemoveStaleTempFiles(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.starts_with(kTempPrefix) && name.ends_with(kTempSuffix)) {
+      std::filesystem::remove(e.path(), ec);
+    }
+  }
+}
+
 }  // namespace
 
 Compactor::Compactor(std::shared_ptr<storage::ReplicaClient> replica,
@@ -67,6 +83,7 @@ Compactor::Compactor(std::shared_ptr<storage::ReplicaClient> replica,
     options_.level_intervals.resize(ltx::kSnapshotLevel - 1);
   }
   if (options_.temp_dir.empty()) options_.temp_dir = "/tmp";
+  RemoveStaleTempFiles(options_.temp_dir);
   for (Ms interval : options_.level_intervals) {
     levels_.push_back(Schedule{interval, std::nullopt});
   }
@@ -260,8 +277,9 @@ Result<FileInfo> Compactor::MergeAndUpload(const std::vector<FileInfo>& inputs,
                                            int level) {
   LK_RETURN_IF_ERROR(base::MakeDirs(options_.temp_dir)
                          .WithContext("create compaction directory"));
-  const std::string prefix =
-      options_.temp_dir + "/compact-" + std::to_string(::getpid()) + "-";
+  const std::string prefix = options_.temp_dir + "/" +
+                             std::string(kTempPrefix) +
+                             std::to_string(::getpid()) + "-";
   // More inputs than kMaxInputs are merged in passes: each pass folds the
   // previous pass's local file with the next inputs.
   std::vector<FileInfo> rest = inputs;
@@ -273,7 +291,8 @@ Result<FileInfo> Compactor::MergeAndUpload(const std::vector<FileInfo>& inputs,
     const size_t n = std::min(rest.size(), kMaxInputs);
     std::vector<FileInfo> batch(rest.begin(), rest.begin() + n);
     rest.erase(rest.begin(), rest.begin() + n);
-    const std::string path = prefix + std::to_string(++temp_seq_) + ".ltx.tmp";
+    const std::string path =
+        prefix + std::to_string(++temp_seq_) + std::string(kTempSuffix);
     auto merged = MergeToLocal(batch, local, path);
     remove_local();
     if (!merged.ok()) return merged.status();

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <string>
@@ -248,6 +249,17 @@ TEST_F(CompactionTest, FirstRunCompactsEverythingAndSnapshotsOnce) {
   int coarser = 0;
   CheckInvariant(kStart + Ms(1800), Ms(8000), Ms(2000), &coarser);
   EXPECT_EQ(coarser, 0);
+}
+
+TEST_F(CompactionTest, StaleMergeFilesOfAKilledProcessAreRemoved) {
+  std::filesystem::create_directories(dir_.Join("tmp"));
+  const std::string stale = dir_.Join("tmp/compact-999999-3.ltx.tmp");
+  const std::string other = dir_.Join("tmp/position.json");
+  std::ofstream(stale) << "partial";
+  std::ofstream(other) << "{}";
+  Compactor compactor(replica_, ShortOptions());
+  EXPECT_FALSE(std::filesystem::exists(stale));
+  EXPECT_TRUE(std::filesystem::exists(other));
 }
 
 TEST_F(CompactionTest, ManyInputsAreMergedInPasses) {
