@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/metrics_endpoint.h"
+#include "cli/compaction_config.h"
 #include "cli/parse.h"
 #include "cli/replicate_jobs.h"
 #include "replicate/discovery.h"
@@ -144,7 +145,7 @@ int RunReplicate(const std::vector<std::string>& args) {
 
   // One database on the command line, no child to wait for: fail at once.
   const bool fail_fast = (!positional.empty() && exec_cmd.empty()) || once;
-  JobSet jobs(stop, once, fail_fast, &registry);
+  JobSet jobs(stop, once, fail_fast, &cfg, &registry);
   for (auto& spec : *specs) {
     spec.restore_if_missing |= restore_if_missing;
     Status s = jobs.Add(spec);

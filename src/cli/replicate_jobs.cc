@@ -5,6 +5,7 @@
 
 #include "base/io.h"
 #include "cli/common.h"
+#include "cli/compaction_config.h"
 #include "ltx/file_name.h"
 #include "replicate/discovery.h"
 #include "restore/executor.h"
@@ -95,7 +96,11 @@ void JobSet::RunJob(Job* job, bool opened) {
       if (wait >= std::chrono::seconds(30)) spdlog::warn("{} (will retry)", s.message());
     }
   }
+  job->compactor = std::make_unique<replicate::Compactor>(
+      job->replica, CompactionOptionsFor(*cfg_, job->spec.db, job->spec.replica,
+                                         job->replicator->meta_dir()));
   replicate::RunnerOptions ro;
+  ro.compactor = job->compactor.get();
   ro.sync_interval = job->spec.replica.sync_interval;
   ro.monitor_interval = job->spec.db.monitor_interval;
   ro.once = once_;

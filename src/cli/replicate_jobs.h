@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "replicate/compactor.h"
 #include "replicate/replicator.h"
 #include "replicate/runner.h"
 
@@ -30,9 +31,11 @@ class JobSet {
   // fail_fast: a database that cannot be opened is an error for Add (the
   // one-database command line); otherwise its job retries until stop.
   // metrics (optional) receives every job's replication metrics.
+  // cfg (kept by reference) gives each job its compaction schedule.
   JobSet(replicate::StopSignal& stop, bool once, bool fail_fast,
-         metrics::Registry* metrics = nullptr)
-      : stop_(stop), once_(once), fail_fast_(fail_fast), metrics_(metrics) {}
+         const config::Config* cfg, metrics::Registry* metrics = nullptr)
+      : stop_(stop), once_(once), fail_fast_(fail_fast), cfg_(cfg),
+        metrics_(metrics) {}
   ~JobSet() { JoinAll(); }
 
   // Starts a job. Errors: a replica that cannot be built (bad config), or
@@ -50,6 +53,7 @@ class JobSet {
     JobSpec spec;
     std::shared_ptr<storage::ReplicaClient> replica;
     std::unique_ptr<replicate::Replicator> replicator;
+    std::unique_ptr<replicate::Compactor> compactor;  // levels, snapshots, retention
     std::thread thread;
     Status result;
   };
@@ -58,6 +62,7 @@ class JobSet {
   replicate::StopSignal& stop_;
   bool once_;
   bool fail_fast_;
+  const config::Config* cfg_;
   metrics::Registry* metrics_;
   std::mutex mu_;
   std::list<Job> jobs_;

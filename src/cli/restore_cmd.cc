@@ -142,6 +142,7 @@ int RunRestore(const std::vector<std::string>& args) {
   }
   auto plan = restore::MakePlan(*files, target, resolved->display);
   if (!plan.ok()) return ReportError(plan.status());
+  if (!plan->note.empty()) std::fprintf(stderr, "note: %s\n", plan->note.c_str());
 
   if (dry_run) {
     if (json) {

@@ -36,6 +36,16 @@ void LogSync(const Replicator& r, const SyncResult& s) {
                 s.snapshot ? ", snapshot" : "");
 }
 
+// Compaction is best effort: a failure is logged and retried later, and
+// never stops replication.
+void RunCompaction(const Replicator& r, const RunnerOptions& options) {
+  if (options.compactor == nullptr || options.once) return;
+  auto report = options.compactor->RunDue(Clock::now());
+  if (!report.ok()) {
+    spdlog::warn("{}: compaction: {}", r.db_path(), report.status().message());
+  }
+}
+
 }  // namespace
 
 Status RunReplicator(Replicator& replicator, const RunnerOptions& options,
@@ -63,6 +73,7 @@ Status RunReplicator(Replicator& replicator, const RunnerOptions& options,
       }
       backoff = std::chrono::milliseconds(0);
       last = Status::Ok();
+      RunCompaction(replicator, options);
     } else {
       last = synced.status();
       backoff = std::min<std::chrono::milliseconds>(

@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "metrics/registry.h"
+#include "replicate/compactor.h"
 #include "replicate/replicator.h"
 
 namespace litekeep::replicate {
@@ -38,6 +39,9 @@ struct RunnerOptions {
   // printable name for labels. status.json is written either way.
   metrics::Registry* metrics = nullptr;
   std::string replica_name;
+  // Compaction and retention, run after each successful sync when set
+  // (not owned; the same thread, so it never races the replicator).
+  Compactor* compactor = nullptr;
 };
 
 // Runs until stop; returns the status of the final sync.

@@ -2,24 +2,17 @@
 #include "restore/planner.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "ltx/file_name.h"
 #include "ltx/format.h"
+#include "storage/file_chain.h"
 
 namespace litekeep::restore {
 
 Result<std::vector<storage::FileInfo>> ListAllFiles(
     storage::ReplicaClient& replica) {
-  std::vector<storage::FileInfo> all;
-  for (int level = 0; level <= ltx::kMaxLevel; ++level) {
-    auto files = replica.ListFiles(level);
-    if (!files.ok()) {
-      return files.status().WithContext("list level " + std::to_string(level) +
-                                        " of " + replica.Describe());
-    }
-    all.insert(all.end(), files->begin(), files->end());
-  }
-  return all;
+  return storage::ListLevels(replica, 0, ltx::kMaxLevel);
 }
 
 Result<Plan> MakePlan(const std::vector<storage::FileInfo>& files,
@@ -28,8 +21,8 @@ Result<Plan> MakePlan(const std::vector<storage::FileInfo>& files,
     return base::NotFoundError("no LTX files found in replica " + replica_name +
                                " (wrong URL or path? nothing replicated yet?)");
   }
-  // The target TXID: explicit, the newest created at or before a timestamp,
-  // or the newest of all.
+  // The TXID asked for: explicit, the newest created at or before a
+  // timestamp, or the newest of all.
   TxId want = 0;
   if (target.txid) {
     want = *target.txid;
@@ -46,11 +39,34 @@ Result<Plan> MakePlan(const std::vector<storage::FileInfo>& files,
     for (const auto& f : files) want = std::max(want, f.max_txid);
   }
 
-  // Base: the snapshot (min TXID 1) reaching furthest without passing want;
-  // among equals the highest level (fewest pages to apply).
+  // For an earlier point, the newest TXID at or before it that a chain
+  // reaches exactly (compaction merges transactions, so a TXID inside a
+  // compacted file whose L0 files are gone has no state of its own).
+  TxId goal = want;
+  std::string note;
+  if (target.txid || target.timestamp) {
+    const std::vector<TxId> reachable = storage::ReachableTxIds(files);
+    auto it = std::upper_bound(reachable.begin(), reachable.end(), want);
+    if (it != reachable.begin()) {
+      const TxId before = *std::prev(it);
+      const bool covered = std::any_of(
+          files.begin(), files.end(),
+          [&](const storage::FileInfo& f) { return storage::Continues(f, before); });
+      if (before < want && covered) {
+        goal = before;
+        note = "TXID " + ltx::FormatTxId(want) +
+               " lies inside a compacted LTX file; restoring TXID " +
+               ltx::FormatTxId(goal) +
+               ", the newest state at or before it that the replica holds";
+      }
+    }
+  }
+
+  // Base: the snapshot (min TXID 1) reaching furthest without passing the
+  // goal; among equals the highest level (fewest pages to apply).
   const storage::FileInfo* base = nullptr;
   for (const auto& f : files) {
-    if (f.min_txid != 1 || f.max_txid > want) continue;
+    if (f.min_txid != 1 || f.max_txid > goal) continue;
     if (base == nullptr || f.max_txid > base->max_txid ||
         (f.max_txid == base->max_txid && f.level > base->level)) {
       base = &f;
@@ -59,35 +75,23 @@ Result<Plan> MakePlan(const std::vector<storage::FileInfo>& files,
   if (base == nullptr) {
     return base::NotFoundError("replica " + replica_name +
                                " has no snapshot at or before TXID " +
-                               ltx::FormatTxId(want));
+                               ltx::FormatTxId(goal));
   }
   Plan plan;
   plan.files.push_back(*base);
   TxId cur = base->max_txid;
-  // Greedy interval cover: from cur, take the file that starts at or before
-  // cur + 1, ends after cur, and reaches furthest without passing want.
-  while (cur < want) {
-    const storage::FileInfo* best = nullptr;
-    for (const auto& f : files) {
-      if (f.min_txid > cur + 1 || f.max_txid <= cur || f.max_txid > want) {
-        continue;
-      }
-      if (best == nullptr || f.max_txid > best->max_txid ||
-          (f.max_txid == best->max_txid && f.level > best->level)) {
-        best = &f;
-      }
-    }
-    if (best == nullptr) {
-      return base::CorruptError(
-          "replica " + replica_name + " has a gap: no LTX file starts at TXID " +
-          ltx::FormatTxId(cur + 1) + " (needed to reach TXID " +
-          ltx::FormatTxId(want) + "); restore an earlier point with -txid " +
-          ltx::FormatTxId(cur));
-    }
-    plan.files.push_back(*best);
-    cur = best->max_txid;
+  auto chain = storage::GreedyChain(files, cur, goal, &cur);
+  plan.files.insert(plan.files.end(), chain.begin(), chain.end());
+  if (cur < goal) {
+    return base::CorruptError(
+        "replica " + replica_name + " has a gap: no LTX file starts at TXID " +
+        ltx::FormatTxId(cur + 1) + " (needed to reach TXID " +
+        ltx::FormatTxId(goal) + "); restore an earlier point with -txid " +
+        ltx::FormatTxId(cur));
   }
   plan.txid = cur;
+  plan.requested = want;
+  plan.note = std::move(note);
   for (const auto& f : plan.files) plan.total_bytes += f.size;
   return plan;
 }

@@ -15,14 +15,21 @@
 
 namespace litekeep::restore {
 
+// What to restore. With neither field: the newest TXID, exactly. With txid
+// or timestamp: the newest restorable state at or before it
+// (docs/architecture.md, "Restore" says exactly which one).
 struct Target {
-  std::optional<TxId> txid;           // restore exactly this TXID
-  std::optional<TimePoint> timestamp;  // newest state created at or before
+  std::optional<TxId> txid;            // newest state at or before this TXID
+  std::optional<TimePoint> timestamp;  // newest state shipped at or before
 };
 
 struct Plan {
   std::vector<storage::FileInfo> files;  // apply in this order
   TxId txid = 0;                          // resulting TXID
+  // The TXID asked for (-txid, or the newest shipped by -timestamp); when
+  // it lies inside a compacted file, txid is the newest state before it.
+  TxId requested = 0;
+  std::string note;  // why txid != requested, for the user; else empty
   int64_t total_bytes = 0;
   bool empty() const { return files.empty(); }
 };
@@ -33,7 +40,9 @@ Result<std::vector<storage::FileInfo>> ListAllFiles(
 
 // Builds the plan from a listing. kNotFound when the replica holds no files
 // (or nothing at or before the target); kCorrupt naming the TXID when the
-// chain has a gap.
+// chain has a gap. A target TXID that only compacted files cover (their
+// per-transaction L0 files are gone) is not a gap: the plan restores the
+// newest state before it that a chain reaches exactly, and says so in note.
 Result<Plan> MakePlan(const std::vector<storage::FileInfo>& files,
                       const Target& target, const std::string& replica_name);
 
