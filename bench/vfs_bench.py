@@ -90,8 +90,11 @@ def child_cold(so, key):
     row = db.execute(QUERY, (key,)).fetchone()
     t3 = time.perf_counter()
     s_query = stats(db)
+    t4 = time.perf_counter()
     db.close()
+    t5 = time.perf_counter()
     return {"load_s": t0 - t_start, "open_s": t1 - t0, "query_s": t3 - t2,
+            "close_s": t5 - t4, "inside_s": t5 - t_start,
             "first_result_s": (t1 - t0) + (t3 - t2), "stats_open": s_open,
             "stats_query": s_query, "rows": {str(key): list(row) if row else None}}
 
@@ -468,17 +471,42 @@ PRAGMA wal_checkpoint(TRUNCATE);
         print(f"  raw s3rver: LIST median {ms(median(lists))} ms, 4 KiB ranged GET median "
               f"{ms(median(gets))} ms (keep-alive HTTP from Python; {len(objects)} objects)")
 
+    def cold_cli(self, key):
+        """The sqlite3 shell, cold: start, .load, .open through the VFS, one point
+        query, exit. Returns the wall time; checks the row against the source."""
+        sql = f"SELECT id, email, score, created_at, body FROM items WHERE id = {key};"
+        t0 = time.perf_counter()
+        p = subprocess.run(["sqlite3", ":memory:", f".load {self.so}",
+                            ".open 'file:app.db?vfs=litekeep'", sql],
+                           env=self.child_env(), cwd=self.work, capture_output=True,
+                           text=True, timeout=300)
+        wall = time.perf_counter() - t0
+        if p.returncode != 0:
+            raise CannotRun(f"sqlite3 shell through the VFS failed ({p.returncode}):\n{p.stderr}")
+        want = subprocess.run(["sqlite3", f"file:{self.src}?mode=ro", sql],
+                              capture_output=True, text=True).stdout
+        if p.stdout != want or not want:
+            self.wrong.append(f"sqlite3 shell, id {key}: VFS returned {p.stdout[:80]!r}, "
+                              f"source has {want[:80]!r}")
+        return wall
+
     def measure_cold(self):
         rng = random.Random(11)
         self.cold = []
+        self.cold_cli_s = []
         for i in range(self.cold_runs):
+            key = rng.randint(1, self.rows)
+            t = self.cold_cli(key)
+            self.cold_cli_s.append(t)
+            print(f"  cold sqlite3 shell run {i + 1}: {ms(t)} ms (start, .load, .open, query, exit)")
             key = rng.randint(1, self.rows)
             r = self.run_child("cold", key)
             self.check_rows(r["rows"], f"cold run {i + 1}")
             self.cold.append(r)
             print(f"  cold run {i + 1}: open {ms(r['open_s'])} ms + first query "
                   f"{ms(r['query_s'])} ms = {ms(r['first_result_s'])} ms; process "
-                  f"{ms(r['wall_s'])} ms (.so load {ms(r['load_s'])} ms); open: {r['stats_open']['list']} LIST, "
+                  f"{ms(r['wall_s'])} ms (.so load {ms(r['load_s'])} ms, close "
+                  f"{ms(r['close_s'])} ms, outside Python code {ms(r['wall_s'] - r['inside_s'])} ms); open: {r['stats_open']['list']} LIST, "
                   f"{r['stats_open']['get']} GET, {r['stats_open']['head']} HEAD; query: "
                   f"{r['stats_query']['get'] - r['stats_open']['get']} GET")
 
@@ -526,6 +554,15 @@ PRAGMA wal_checkpoint(TRUNCATE);
                 print(f"  {variant} run {i + 1}: {t:.3f} s, "
                       f"{'identical to' if same else 'DIFFERENT from'} the source")
             self.restore[variant] = times
+        db = sqlite3.connect(f"file:{out}?immutable=1", uri=True)
+        t0 = time.perf_counter()
+        qc = db.execute("PRAGMA quick_check").fetchone()[0]
+        self.quick_check_s = time.perf_counter() - t0
+        db.close()
+        if qc != "ok":
+            self.wrong.append(f"PRAGMA quick_check of the restored file: {qc}")
+        print(f"  PRAGMA quick_check of the restored file alone (Python sqlite3): "
+              f"{self.quick_check_s:.3f} s")
 
     # -------------------------------------------------------------- report --
     def report(self):
@@ -548,8 +585,15 @@ PRAGMA wal_checkpoint(TRUNCATE);
                      f"open {open_req}; query {median(q_gets):g} GET",
                      f"median of {len(cold_first)}; open {ms(median(cold_open))} ms + query "
                      f"{ms(median(cold_query))} ms; min {ms(min(cold_first))} ms"))
-        rows.append(("cold: whole process (python start, load .so, open, query, exit)",
-                     f"{ms(median(cold_wall))} ms", "-", f"median of {len(cold_wall)}"))
+        rows.append(("cold: sqlite3 shell process (start, .load, .open, point query, exit)",
+                     f"{ms(median(self.cold_cli_s))} ms", "as above",
+                     f"median of {len(self.cold_cli_s)}; min {ms(min(self.cold_cli_s))} ms"))
+        rows.append(("cold: whole Python process (start, load .so, open, query, exit)",
+                     f"{ms(median(cold_wall))} ms", "-",
+                     f"median of {len(cold_wall)}; of which interpreter start and exit "
+                     f"{ms(median([r['wall_s'] - r['inside_s'] for r in self.cold]))} ms, "
+                     f".so load {ms(median([r['load_s'] for r in self.cold]))} ms, close "
+                     f"{ms(median([r['close_s'] for r in self.cold]))} ms"))
         for name, label in (("sqlite_cache", "SQLite page cache on (default)"),
                             ("no_sqlite_cache", "SQLite cache_size = 1: litekeep cache")):
             w = self.warm[name]
@@ -589,7 +633,9 @@ PRAGMA wal_checkpoint(TRUNCATE);
             rows.append((f"full {variant}",
                          f"{median(times) * 1e3:.0f} ms",
                          "-",
-                         f"median of {len(times)}; {median(times) / first:.1f}x cold first query"))
+                         f"median of {len(times)}; {median(times) / first:.1f}x cold first query"
+                         + ("" if "none" in variant else
+                            f"; PRAGMA quick_check alone takes {ms(self.quick_check_s)} ms")))
         print()
         print("| measurement | figure | requests | notes |")
         print("|---|---:|---|---|")
