@@ -236,6 +236,7 @@ class Bench:
         self.src = os.path.join(self.work, "app.db")
         self.s3rver = None
         self.replicator = None
+        self.idle_proc = None
         self.wrong = []
         self.t_start = time.monotonic()
         for p in (self.lk, self.so):
@@ -244,7 +245,7 @@ class Bench:
 
     # ------------------------------------------------------------ plumbing --
     def cleanup(self):
-        for p in (self.replicator, self.s3rver):
+        for p in (self.idle_proc, self.replicator, self.s3rver):
             if p is not None and p.poll() is None:
                 p.send_signal(signal.SIGTERM)
                 try:
