@@ -70,6 +70,7 @@ uint64_t PostApply(bool snapshot, bool no_checksum) {
 
 std::string Encode(bool snapshot, bool no_checksum, uint64_t post) {
   std::string out;
+  out.reserve(size_t{kPages} * kPageSize);  // measure the codec, not realloc
   base::StringWriter w(&out);
   Encoder enc(&w);
   if (!enc.EncodeHeader(MakeHeader(snapshot, no_checksum)).ok()) return "";
