@@ -455,6 +455,15 @@ Status Replicator::MaybeCheckpoint() {
 }
 
 Status Replicator::Checkpoint(bool truncate) {
+  // Ship what is already committed and let the application's view move on
+  // before taking the write lock, so the locked section only ships the last
+  // few frames and copies them back.
+  // The pre-checkpoint runs on the locker connection while our read
+  // transaction stays held: it can copy back only what that transaction has
+  // seen, and the WAL cannot restart.
+  LK_RETURN_IF_ERROR(Sync().status());
+  LK_RETURN_IF_ERROR(
+      locker_.Checkpoint(sqlite::CheckpointMode::kPassive).status());
   LK_RETURN_IF_ERROR(LockWrites());
   auto synced = SyncLocked(true);
   if (!synced.ok()) {
