@@ -1,4 +1,4 @@
-// Storage request outcomes (RequestCounts' error counters, exported as
+// The verify-interval alias, storage request outcomes (RequestCounts' error counters, exported as
 // litekeep_storage_requests_total{kind,outcome}) and one background verify
 // pass publishing litekeep_verify_* metrics.
 #include <gtest/gtest.h>
@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/background_verify.h"
+#include "config/config.h"
 #include "metrics/registry.h"
 #include "storage/file/file_client.h"
 #include "tests/support/test_util.h"
@@ -65,6 +66,27 @@ TEST(BackgroundVerifyTest, FailedPassSetsMetricsAndNamesTheProblem) {
   EXPECT_NE(text.find("# TYPE litekeep_verify_failures_total counter"),
             std::string::npos)
       << text;
+}
+
+TEST(BackgroundVerifyTest, VerifyIntervalIsAnAliasOfValidationInterval) {
+  auto c = config::Parse(R"(validation:
+  interval: 1h
+dbs:
+  - path: /data/a.db
+    replica:
+      path: /backup/a
+      verify-interval: 30s
+  - path: /data/b.db
+    replica:
+      path: /backup/b
+)",
+                         "test.yml", false);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_EQ(c->dbs.size(), 2u);
+  EXPECT_EQ(c->dbs[0].replicas.front().validation_interval,
+            std::chrono::seconds(30));
+  EXPECT_EQ(c->dbs[1].replicas.front().validation_interval,
+            std::chrono::hours(1));
 }
 
 }  // namespace
