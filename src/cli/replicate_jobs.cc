@@ -96,9 +96,21 @@ void JobSet::RunJob(Job* job, bool opened) {
       if (wait >= std::chrono::seconds(30)) spdlog::warn("{} (will retry)", s.message());
     }
   }
-  job->compactor = std::make_unique<replicate::Compactor>(
-      job->replica, CompactionOptionsFor(*cfg_, job->spec.db, job->spec.replica,
-                                         job->replicator->meta_dir()));
+  const replicate::CompactionOptions co = CompactionOptionsFor(
+      *cfg_, job->spec.db, job->spec.replica, job->replicator->meta_dir());
+  job->compactor = std::make_unique<replicate::Compactor>(job->replica, co);
+  const auto& vi = job->spec.replica.validation_interval;
+  if (!once_ && vi && vi->count() > 0) {
+    BackgroundVerifyOptions vo;
+    vo.db = job->spec.db_path;
+    vo.replica = config::Redacted(job->spec.replica);
+    vo.interval = *vi;
+    if (co.retention_enabled && co.retention.count() > 0) vo.retention = co.retention;
+    vo.snapshot_interval = co.snapshot_interval;
+    vo.metrics = metrics_;
+    job->verifier = std::make_unique<BackgroundVerifier>(job->replica, vo);
+    job->verifier->Start();
+  }
   replicate::RunnerOptions ro;
   ro.compactor = job->compactor.get();
   ro.sync_interval = job->spec.replica.sync_interval;
@@ -107,6 +119,7 @@ void JobSet::RunJob(Job* job, bool opened) {
   ro.metrics = metrics_;
   ro.replica_name = config::Redacted(job->spec.replica);
   job->result = replicate::RunReplicator(*job->replicator, ro, stop_);
+  if (job->verifier) job->verifier->Stop();
   job->replicator->Close();
 }
 

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli/background_verify.h"
 #include "config/config.h"
 #include "replicate/compactor.h"
 #include "replicate/replicator.h"
@@ -54,6 +55,7 @@ class JobSet {
     std::shared_ptr<storage::ReplicaClient> replica;
     std::unique_ptr<replicate::Replicator> replicator;
     std::unique_ptr<replicate::Compactor> compactor;  // levels, snapshots, retention
+    std::unique_ptr<BackgroundVerifier> verifier;  // validation-interval
     std::thread thread;
     Status result;
   };

@@ -1,8 +1,11 @@
 // Per-sync metrics and the status.json run record.
 #include "replicate/sync_observer.h"
 
-#include <spdlog/spdlog.h>
 #include <unistd.h>
+
+#include <tuple>
+
+#include <spdlog/spdlog.h>
 
 namespace litekeep::replicate {
 namespace {
@@ -46,6 +49,9 @@ void DescribeReplicationMetrics(metrics::Registry& r) {
   r.Describe("litekeep_replica_requests_total", Type::kCounter,
              "Requests to the replica's storage by kind (list, get, put, "
              "delete, head).");
+  r.Describe("litekeep_storage_requests_total", Type::kCounter,
+             "Requests to the replica's storage by kind (list, get, put, "
+             "delete, head) and outcome (ok, error).");
 }
 
 SyncObserver::SyncObserver(Replicator& replicator, std::string replica_name,
@@ -180,6 +186,20 @@ void SyncObserver::Collect(metrics::Registry& r) {
     metrics::Labels l = labels_;
     l.emplace_back("kind", kind);
     r.Set("litekeep_replica_requests_total", l, static_cast<double>(n));
+  }
+  for (auto [kind, n, errors] :
+       {std::tuple{"list", rc.list, rc.list_errors},
+        std::tuple{"get", rc.get, rc.get_errors},
+        std::tuple{"put", rc.put, rc.put_errors},
+        std::tuple{"delete", rc.del, rc.del_errors},
+        std::tuple{"head", rc.head, rc.head_errors}}) {
+    for (auto [outcome, v] : {std::pair{"ok", n >= errors ? n - errors : 0},
+                              std::pair{"error", errors}}) {
+      metrics::Labels l = labels_;
+      l.emplace_back("kind", kind);
+      l.emplace_back("outcome", outcome);
+      r.Set("litekeep_storage_requests_total", l, static_cast<double>(v));
+    }
   }
 }
 

@@ -58,6 +58,11 @@ struct ObjectInfo {
 // Request counters by kind (they become metrics).
 struct RequestCounts {
   uint64_t list = 0, get = 0, put = 0, del = 0, head = 0;
+  // Of those, the requests that failed: the store could not be reached or
+  // answered with an error (a missing object included). Successes are the
+  // difference.
+  uint64_t list_errors = 0, get_errors = 0, put_errors = 0, del_errors = 0,
+           head_errors = 0;
 };
 
 class ReplicaClient {

@@ -9,11 +9,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <thread>
+#include <vector>
 
 #include "tests/support/process.h"
 #include "tests/support/test_util.h"
@@ -172,6 +174,98 @@ TEST(MetricsTest, MetricsMoveWithWritesAndHealthFollowsTheReplica) {
   EXPECT_NE(log.find("db=" + db + " replica="), std::string::npos) << log;
   auto verify = litekeep::testing::Run({LitekeepBin(), "verify", "-checksums", "file://" + replica});
   EXPECT_EQ(verify.exit_code, 0) << verify.out;
+}
+
+// The sample of `name` whose labels contain `fragment`; -1 when absent.
+double MetricWith(const std::string& text, const std::string& name,
+                  const std::string& fragment) {
+  size_t pos = 0;
+  while ((pos = text.find(name + "{", pos)) != std::string::npos) {
+    const size_t end = text.find('\n', pos);
+    const std::string line = text.substr(pos, end - pos);
+    pos = end;
+    if ((line.find(fragment) == std::string::npos)) continue;
+    return std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return -1;
+}
+
+// validation-interval: the background -checksums verify passes on a good
+// replica, then fails (gauge 0, failure counted, object named in the log)
+// once a byte of an L0 file is flipped. Compaction is off (`levels: []`) so
+// the L0 files stay as written.
+TEST(MetricsTest, BackgroundVerifyFeedsMetricsAndCatchesAFlippedByte) {
+  TempDir dir;
+  const std::string db = dir.Join("app.db");
+  const std::string replica = dir.Join("replica");
+  const int port = FreePort();
+  const std::string cfg = dir.Join("litekeep.yml");
+  std::ofstream(cfg) << "addr: 127.0.0.1:" << port << "\n"
+                     << "levels: []\n"
+                     << "dbs:\n  - path: " << db << "\n    replica:\n"
+                     << "      path: " << replica << "\n"
+                     << "      sync-interval: 100ms\n"
+                     << "      validation-interval: 300ms\n";
+  ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
+  ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
+                   dir.Join("replicate.log"));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES (randomblob(3000))"), "");
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  std::string m;
+  ASSERT_TRUE(WaitUntil([&] {
+    m = Get(port, "/metrics").second;
+    return Metric(m, "litekeep_verify_last_success") == 1 &&
+           Metric(m, "litekeep_replicated_txid") >= 3;
+  }, std::chrono::seconds(20)))
+      << m << rep.Log();
+  EXPECT_EQ(Metric(m, "litekeep_verify_failures_total"), 0) << m;
+  EXPECT_GT(Metric(m, "litekeep_verify_last_timestamp_seconds"), 1.6e9) << m;
+  EXPECT_GE(Metric(m, "litekeep_verify_duration_seconds"), 0) << m;
+  EXPECT_NE(m.find("litekeep_verify_last_success{db=\"" + db + "\",replica=\""),
+            std::string::npos)
+      << m;
+  EXPECT_GT(MetricWith(m, "litekeep_storage_requests_total",
+                       "kind=\"get\",outcome=\"ok\""),
+            0)
+      << m;
+  EXPECT_EQ(MetricWith(m, "litekeep_storage_requests_total",
+                       "kind=\"put\",outcome=\"error\""),
+            0)
+      << m;
+
+  // Flip a byte in the middle of the second L0 file.
+  std::vector<std::string> l0;
+  for (const auto& e : fs::directory_iterator(replica + "/ltx/0")) {
+    if (e.path().extension() == ".ltx") l0.push_back(e.path().string());
+  }
+  std::sort(l0.begin(), l0.end());
+  ASSERT_GE(l0.size(), 2u);
+  const std::string victim = l0[1];
+  {
+    std::fstream f(victim, std::ios::in | std::ios::out | std::ios::binary);
+    const auto mid = static_cast<std::streamoff>(fs::file_size(victim) / 2);
+    f.seekg(mid);
+    char c = 0;
+    f.get(c);
+    f.seekp(mid);
+    f.put(static_cast<char>(c ^ 0x5a));
+  }
+  ASSERT_TRUE(WaitUntil([&] {
+    m = Get(port, "/metrics").second;
+    return Metric(m, "litekeep_verify_last_success") == 0;
+  }, std::chrono::seconds(20)))
+      << m << rep.Log();
+  EXPECT_GE(Metric(m, "litekeep_verify_failures_total"), 1) << m;
+  const std::string name = fs::path(victim).filename().string();
+  EXPECT_TRUE(WaitUntil([&] {
+    return rep.Log().find("background verify") != std::string::npos &&
+           rep.Log().find("level 0 file " + name) != std::string::npos;
+  }))
+      << rep.Log();
+  rep.Signal(SIGTERM);
+  ASSERT_EQ(rep.Wait(), 0) << rep.Log();
 }
 
 }  // namespace

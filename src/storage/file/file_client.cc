@@ -33,6 +33,7 @@ Result<std::vector<FileInfo>> FileReplicaClient::ListFiles(int level) {
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) {
     if (errno == ENOENT) return out;
+    ++list_errors_;
     return base::ErrnoError("list replica directory " + dir, errno);
   }
   while (dirent* e = ::readdir(d)) {
@@ -63,16 +64,23 @@ Result<std::unique_ptr<base::Reader>> FileReplicaClient::OpenFile(
     int level, TxId min_txid, TxId max_txid, int64_t offset, int64_t length) {
   ++gets_;
   std::string path = LtxFilePath(root_, level, min_txid, max_txid);
-  LK_ASSIGN_OR_RETURN(base::File f, base::File::Open(path, O_RDONLY));
+  auto f = base::File::Open(path, O_RDONLY);
+  if (!f.ok()) {
+    ++get_errors_;
+    return f.status();
+  }
   return std::unique_ptr<base::Reader>(
-      new base::FileReader(std::move(f), offset, length));
+      new base::FileReader(std::move(*f), offset, length));
 }
 
 base::Status FileReplicaClient::WriteFile(const FileInfo& info,
                                           base::Reader& data) {
   ++puts_;
   std::string dir = LtxLevelDir(root_, info.level);
-  LK_RETURN_IF_ERROR(base::MakeDirs(dir));
+  if (base::Status made = base::MakeDirs(dir); !made.ok()) {
+    ++put_errors_;
+    return made;
+  }
   std::string path = LtxFilePath(root_, info.level, info.min_txid, info.max_txid);
   std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" +
                     std::to_string(g_tmp_counter.fetch_add(1));
@@ -111,7 +119,10 @@ base::Status FileReplicaClient::WriteFile(const FileInfo& info,
     return base::SyncDir(dir);
   };
   base::Status s = write();
-  if (!s.ok()) ::unlink(tmp.c_str());
+  if (!s.ok()) {
+    ++put_errors_;
+    ::unlink(tmp.c_str());
+  }
   return s;
 }
 
@@ -121,6 +132,7 @@ base::Status FileReplicaClient::DeleteFiles(const std::vector<FileInfo>& files) 
     ++dels_;
     std::string path = LtxFilePath(root_, f.level, f.min_txid, f.max_txid);
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      ++del_errors_;
       return base::ErrnoError("delete " + path, errno);
     }
     std::string dir = LtxLevelDir(root_, f.level);
@@ -150,12 +162,16 @@ Result<std::vector<ObjectInfo>> FileReplicaClient::ListObjects(
       slash == std::string::npos ? "" : prefix.substr(0, slash + 1);
   const std::string dir = root_ + "/" + rel_dir;
   std::error_code ec;
+  auto list_error = [&] {
+    ++list_errors_;
+    return base::IoError("list replica directory " + dir + ": " + ec.message());
+  };
   if (!std::filesystem::is_directory(dir, ec)) return out;
   auto it = std::filesystem::recursive_directory_iterator(dir, ec);
-  if (ec) return base::IoError("list replica directory " + dir + ": " + ec.message());
+  if (ec) return list_error();
   for (; it != std::filesystem::recursive_directory_iterator();
        it.increment(ec)) {
-    if (ec) return base::IoError("list replica directory " + dir + ": " + ec.message());
+    if (ec) return list_error();
     std::string path = it->path().string();
     struct stat st;
     if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
@@ -169,7 +185,7 @@ Result<std::vector<ObjectInfo>> FileReplicaClient::ListObjects(
         std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
     out.push_back(std::move(info));
   }
-  if (ec) return base::IoError("list replica directory " + dir + ": " + ec.message());
+  if (ec) return list_error();
   std::sort(out.begin(), out.end(),
             [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
   return out;
@@ -179,10 +195,15 @@ Result<std::unique_ptr<base::Reader>> FileReplicaClient::OpenObject(
     const std::string& key) {
   ++gets_;
   if (key.empty() || key.front() == '/' || key.find("..") != std::string::npos) {
+    ++get_errors_;
     return base::InvalidArgumentError("invalid object key \"" + key + "\"");
   }
-  LK_ASSIGN_OR_RETURN(base::File f, base::File::Open(root_ + "/" + key, O_RDONLY));
-  return std::unique_ptr<base::Reader>(new base::FileReader(std::move(f)));
+  auto f = base::File::Open(root_ + "/" + key, O_RDONLY);
+  if (!f.ok()) {
+    ++get_errors_;
+    return f.status();
+  }
+  return std::unique_ptr<base::Reader>(new base::FileReader(std::move(*f)));
 }
 
 RequestCounts FileReplicaClient::request_counts() const {
@@ -191,6 +212,10 @@ RequestCounts FileReplicaClient::request_counts() const {
   c.get = gets_;
   c.put = puts_;
   c.del = dels_;
+  c.list_errors = list_errors_;
+  c.get_errors = get_errors_;
+  c.put_errors = put_errors_;
+  c.del_errors = del_errors_;
   return c;
 }
 

@@ -37,6 +37,8 @@ class FileReplicaClient : public ReplicaClient {
  private:
   std::string root_;
   std::atomic<uint64_t> lists_{0}, gets_{0}, puts_{0}, dels_{0};
+  std::atomic<uint64_t> list_errors_{0}, get_errors_{0}, put_errors_{0},
+      del_errors_{0};
 };
 
 }  // namespace litekeep::storage

@@ -278,6 +278,11 @@ class S3Client : public ReplicaClient {
     c.put = counts_[2].load();
     c.del = counts_[3].load();
     c.head = counts_[4].load();
+    c.list_errors = errors_[0].load();
+    c.get_errors = errors_[1].load();
+    c.put_errors = errors_[2].load();
+    c.del_errors = errors_[3].load();
+    c.head_errors = errors_[4].load();
     return c;
   }
 
@@ -349,6 +354,7 @@ class S3Client : public ReplicaClient {
   std::unordered_map<std::string, TimePoint> created_;  // key -> metadata time
 
   mutable std::atomic<uint64_t> counts_[5] = {};
+  mutable std::atomic<uint64_t> errors_[5] = {};  // failed requests by kind
 };
 
 // ---- Request plumbing ----
@@ -407,7 +413,11 @@ HttpRequest S3Client::Build(const Request& r, std::string_view region) {
 Result<std::unique_ptr<HttpStream>> S3Client::OpenOnce(const Request& r) {
   counts_[static_cast<int>(r.kind)].fetch_add(1);
   std::string region = Region();
-  return http_.Open(Build(r, region));
+  auto stream = http_.Open(Build(r, region));
+  if (!stream.ok() || (*stream)->status() >= 300) {
+    errors_[static_cast<int>(r.kind)].fetch_add(1);
+  }
+  return stream;
 }
 
 void S3Client::Backoff(int attempt) const {
@@ -531,6 +541,9 @@ Status S3Client::EnsureRegion() {
     r.kind = Kind::kHead;
     counts_[static_cast<int>(Kind::kHead)].fetch_add(1);
     auto resp = http_.Do(Build(r, "us-east-1"));
+    if (!resp.ok() || resp->status >= 400) {
+      errors_[static_cast<int>(Kind::kHead)].fetch_add(1);
+    }
     if (!resp.ok()) {
       if (resp.status().retryable()) continue;
       return resp.status();
