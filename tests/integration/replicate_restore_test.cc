@@ -141,6 +141,10 @@ TEST(ReplicateRestoreTest, DeletedLocalStateWritesSnapshotAndStaysExact) {
     fs::remove_all(dir.Join(".app.db-litekeep"));
     ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
                      dir.Join("replicate.log"));
+    // Signals before litekeep installed its handlers would just kill it.
+    ASSERT_TRUE(WaitUntil([&] {
+      return CountOccurrences(rep.Log(), "replicating") == round + 1;
+    }));
     WorkloadOptions w;
     w.transactions = 300;
     w.seed = static_cast<uint64_t>(round + 3);
