@@ -33,7 +33,8 @@ VerifyPassResult VerifyOnce(storage::ReplicaClient& replica,
     out.ok = true;
     return out;
   }
-  for (size_t i = 0; i < report->problems.size() && i < kMaxLoggedProblems; ++i) {
+  for (size_t i = 0; i < report->problems.size() && i < kMaxLoggedProblems;
+       ++i) {
     if (i > 0) out.error += "; ";
     out.error += report->problems[i].check + ": " + report->problems[i].message;
   }
@@ -86,7 +87,8 @@ VerifyPassResult RunVerifyPass(storage::ReplicaClient& replica,
     options.metrics->Set(
         "litekeep_verify_duration_seconds", l,
         std::chrono::duration<double>(finished - started).count());
-    options.metrics->Add("litekeep_verify_failures_total", l, result.ok ? 0 : 1);
+    options.metrics->Add("litekeep_verify_failures_total", l,
+                         result.ok ? 0 : 1);
   }
   return result;
 }
@@ -98,7 +100,8 @@ BackgroundVerifier::BackgroundVerifier(
   if (options_.metrics != nullptr) {
     DescribeVerifyMetrics(*options_.metrics);
     options_.metrics->Add("litekeep_verify_failures_total",
-                          {{"db", options_.db}, {"replica", options_.replica}}, 0);
+                          {{"db", options_.db}, {"replica", options_.replica}},
+                          0);
   }
 }
 

@@ -22,7 +22,8 @@ Result<bool> RestoreIfMissing(const std::string& db_path,
                  db_path, replica.Describe());
     return false;
   }
-  LK_ASSIGN_OR_RETURN(auto plan, restore::MakePlan(files, {}, replica.Describe()));
+  LK_ASSIGN_OR_RETURN(auto plan,
+                      restore::MakePlan(files, {}, replica.Describe()));
   restore::ExecuteOptions opts;
   opts.output = db_path;
   LK_ASSIGN_OR_RETURN(auto result, restore::Execute(replica, plan, opts));
@@ -82,9 +83,9 @@ void JobSet::RunJob(Job* job, bool opened) {
     if (stop_.WaitFor(wait)) return;
     job->replicator = std::make_unique<replicate::Replicator>(
         replicate::ReplicatorOptions{
-            job->spec.db_path, job->spec.db.meta_path, job->spec.db.busy_timeout,
-            job->spec.db.min_checkpoint_page_count, job->spec.db.truncate_page_n,
-            job->spec.db.checkpoint_interval},
+            job->spec.db_path, job->spec.db.meta_path,
+            job->spec.db.busy_timeout, job->spec.db.min_checkpoint_page_count,
+            job->spec.db.truncate_page_n, job->spec.db.checkpoint_interval},
         job->replica);
     Status s = job->replicator->Open();
     if (s.ok()) {
@@ -92,8 +93,10 @@ void JobSet::RunJob(Job* job, bool opened) {
       spdlog::info("replicating {} to {}", job->spec.db_path,
                    config::Redacted(job->spec.replica));
     } else {
-      wait = std::min<std::chrono::milliseconds>(wait * 2, std::chrono::seconds(30));
-      if (wait >= std::chrono::seconds(30)) spdlog::warn("{} (will retry)", s.message());
+      wait = std::min<std::chrono::milliseconds>(wait * 2,
+                                                 std::chrono::seconds(30));
+      if (wait >= std::chrono::seconds(30))
+        spdlog::warn("{} (will retry)", s.message());
     }
   }
   const replicate::CompactionOptions co = CompactionOptionsFor(
@@ -105,7 +108,8 @@ void JobSet::RunJob(Job* job, bool opened) {
     vo.db = job->spec.db_path;
     vo.replica = config::Redacted(job->spec.replica);
     vo.interval = *vi;
-    if (co.retention_enabled && co.retention.count() > 0) vo.retention = co.retention;
+    if (co.retention_enabled && co.retention.count() > 0)
+      vo.retention = co.retention;
     vo.snapshot_interval = co.snapshot_interval;
     vo.metrics = metrics_;
     job->verifier = std::make_unique<BackgroundVerifier>(job->replica, vo);
@@ -173,15 +177,17 @@ Result<std::vector<JobSpec>> SpecsFromConfig(const config::Config& cfg) {
           "replica (as Litestream 0.5)");
     }
     if (!db.path.empty()) {
-      out.push_back({db.path, db, db.replicas.front(), db.restore_if_db_not_exists});
+      out.push_back(
+          {db.path, db, db.replicas.front(), db.restore_if_db_not_exists});
       continue;
     }
-    LK_ASSIGN_OR_RETURN(auto found,
-                        replicate::FindDatabases(db.dir, db.pattern, db.recursive));
+    LK_ASSIGN_OR_RETURN(
+        auto found, replicate::FindDatabases(db.dir, db.pattern, db.recursive));
     for (const auto& path : found) {
-      out.push_back({path, db,
-                     replicate::ReplicaForDatabase(db.replicas.front(), db.dir, path),
-                     false});
+      out.push_back(
+          {path, db,
+           replicate::ReplicaForDatabase(db.replicas.front(), db.dir, path),
+           false});
     }
   }
   return out;

@@ -22,7 +22,7 @@ namespace litekeep::cli {
 
 struct JobSpec {
   std::string db_path;
-  config::DbConfig db;             // per-database settings
+  config::DbConfig db;            // per-database settings
   config::ReplicaConfig replica;  // where it goes
   bool restore_if_missing = false;
 };
@@ -35,7 +35,10 @@ class JobSet {
   // cfg (kept by reference) gives each job its compaction schedule.
   JobSet(replicate::StopSignal& stop, bool once, bool fail_fast,
          const config::Config* cfg, metrics::Registry* metrics = nullptr)
-      : stop_(stop), once_(once), fail_fast_(fail_fast), cfg_(cfg),
+      : stop_(stop),
+        once_(once),
+        fail_fast_(fail_fast),
+        cfg_(cfg),
         metrics_(metrics) {}
   ~JobSet() { JoinAll(); }
 
@@ -54,7 +57,8 @@ class JobSet {
     JobSpec spec;
     std::shared_ptr<storage::ReplicaClient> replica;
     std::unique_ptr<replicate::Replicator> replicator;
-    std::unique_ptr<replicate::Compactor> compactor;  // levels, snapshots, retention
+    std::unique_ptr<replicate::Compactor>
+        compactor;  // levels, snapshots, retention
     std::unique_ptr<BackgroundVerifier> verifier;  // validation-interval
     std::thread thread;
     Status result;

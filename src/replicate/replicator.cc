@@ -66,8 +66,8 @@ Status Replicator::Open() {
   LK_ASSIGN_OR_RETURN(std::string mode,
                       readers_[0].QueryText("PRAGMA journal_mode"));
   if (mode != "wal") {
-    spdlog::info("{}: database is in {} journal mode; switching it to WAL",
-                 db, mode);
+    spdlog::info("{}: database is in {} journal mode; switching it to WAL", db,
+                 mode);
     auto switched = readers_[0].QueryText("PRAGMA journal_mode=wal");
     if (!switched.ok() || *switched != "wal") {
       return base::FailedPreconditionError(
@@ -155,7 +155,8 @@ Status Replicator::LockWrites() {
     return base::UnavailableError(
         "could not take the write lock on " + options_.db_path +
         " within busy-timeout (the application holds a long write "
-        "transaction): " + s.message());
+        "transaction): " +
+        s.message());
   }
   return Status::Ok();
 }
@@ -176,7 +177,8 @@ Result<std::optional<base::File>> Replicator::OpenWal() const {
 Result<SyncResult> Replicator::Sync() { return SyncLocked(false); }
 
 Result<SyncResult> Replicator::SyncLocked(bool have_write_lock) {
-  if (!pos_) return WriteSnapshot("no replicated position yet", have_write_lock);
+  if (!pos_)
+    return WriteSnapshot("no replicated position yet", have_write_lock);
   LK_ASSIGN_OR_RETURN(auto wal, OpenWal());
   std::optional<sqlite::WalHeader> header;
   if (wal) {
@@ -216,9 +218,9 @@ Result<SyncResult> Replicator::SyncLocked(bool have_write_lock) {
   const bool one_restart =
       pos_->offset == 0 || header->salt1 == pos_->salt1 + 1;
   if (restart_ok && one_restart) {
-    LK_ASSIGN_OR_RETURN(
-        auto scan, sqlite::ScanWal(*wal, *header, sqlite::kWalHeaderSize,
-                                   header->checksum));
+    LK_ASSIGN_OR_RETURN(auto scan,
+                        sqlite::ScanWal(*wal, *header, sqlite::kWalHeaderSize,
+                                        header->checksum));
     if (scan.empty()) return SyncResult{};
     return WriteIncremental(*header, scan, *wal);
   }
@@ -244,8 +246,8 @@ Result<SyncResult> Replicator::WriteIncremental(const sqlite::WalHeader& header,
   h.wal_salt1 = header.salt1;
   h.wal_salt2 = header.salt2;
 
-  std::string tmp = options_.meta_dir + "/" + ltx::FormatFileName(txid, txid) +
-                    ".tmp";
+  std::string tmp =
+      options_.meta_dir + "/" + ltx::FormatFileName(txid, txid) + ".tmp";
   {
     LK_ASSIGN_OR_RETURN(base::File out,
                         base::File::Open(tmp, O_WRONLY | O_CREAT | O_TRUNC));
@@ -260,11 +262,12 @@ Result<SyncResult> Replicator::WriteIncremental(const sqlite::WalHeader& header,
       if (fh.salt1 != header.salt1 || fh.salt2 != header.salt2 ||
           fh.pgno != pgno) {
         ::unlink(tmp.c_str());
-        return base::UnavailableError(options_.db_path +
-                                      ": WAL changed while reading it; retrying");
+        return base::UnavailableError(
+            options_.db_path + ": WAL changed while reading it; retrying");
       }
       LK_RETURN_IF_ERROR(enc.EncodePage(
-          pgno, {frame.data() + sqlite::kWalFrameHeaderSize, header.page_size}));
+          pgno,
+          {frame.data() + sqlite::kWalFrameHeaderSize, header.page_size}));
     }
     LK_RETURN_IF_ERROR(enc.Close(0));
     LK_RETURN_IF_ERROR(out.Sync());
@@ -308,9 +311,9 @@ Result<SyncResult> Replicator::WriteSnapshot(const std::string& reason,
     auto h = sqlite::ReadWalHeader(*wal);
     if (h.ok()) {
       header = *h;
-      LK_ASSIGN_OR_RETURN(scan, sqlite::ScanWal(*wal, *header,
-                                                sqlite::kWalHeaderSize,
-                                                header->checksum));
+      LK_ASSIGN_OR_RETURN(scan,
+                          sqlite::ScanWal(*wal, *header, sqlite::kWalHeaderSize,
+                                          header->checksum));
     } else if (h.status().code() != base::Code::kNotFound) {
       return h.status();
     }
@@ -373,14 +376,15 @@ Result<SyncResult> Replicator::WriteSnapshot(const std::string& reason,
       if (pgno == lock) continue;
       auto it = scan.pages.find(pgno);
       if (it != scan.pages.end()) {
-        LK_RETURN_IF_ERROR(wal->ReadFullAt(frame.data(), frame.size(),
-                                           it->second));
+        LK_RETURN_IF_ERROR(
+            wal->ReadFullAt(frame.data(), frame.size(), it->second));
         auto fh = sqlite::WalFrameHeader::Decode(frame.data());
         if (fh.salt1 != header->salt1 || fh.salt2 != header->salt2 ||
             fh.pgno != pgno) {
           ::unlink(tmp.c_str());
           return base::UnavailableError(
-              options_.db_path + ": WAL changed while taking a snapshot; retrying");
+              options_.db_path +
+              ": WAL changed while taking a snapshot; retrying");
         }
       } else {
         LK_RETURN_IF_ERROR(db_file_.ReadFullAt(
@@ -418,8 +422,8 @@ Result<SyncResult> Replicator::Upload(const ltx::Header& header,
   Status s = replica_->WriteFile(info, reader);
   ::unlink(tmp_path.c_str());
   if (!s.ok()) {
-    return s.WithContext("upload " + ltx::FormatFileName(info.min_txid,
-                                                         info.max_txid) +
+    return s.WithContext("upload " +
+                         ltx::FormatFileName(info.min_txid, info.max_txid) +
                          " to " + replica_->Describe());
   }
   replica_max_ = std::max(replica_max_, header.max_txid);
@@ -439,7 +443,8 @@ Status Replicator::MaybeCheckpoint() {
   if (!pos_ || pos_->offset == 0) return Status::Ok();
   const int64_t frame_size = sqlite::kWalFrameHeaderSize + pos_->page_size;
   const int64_t frames =
-      (pos_->offset - static_cast<int64_t>(sqlite::kWalHeaderSize)) / frame_size;
+      (pos_->offset - static_cast<int64_t>(sqlite::kWalHeaderSize)) /
+      frame_size;
   // A new WAL generation (or a snapshot) starts counting from its header.
   if (pos_->offset < last_checkpoint_offset_) {
     last_checkpoint_offset_ = sqlite::kWalHeaderSize;

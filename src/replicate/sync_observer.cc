@@ -1,11 +1,10 @@
 // Per-sync metrics and the status.json run record.
 #include "replicate/sync_observer.h"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <tuple>
-
-#include <spdlog/spdlog.h>
 
 namespace litekeep::replicate {
 namespace {
@@ -28,8 +27,9 @@ void DescribeReplicationMetrics(metrics::Registry& r) {
              "commits wait for the next sync).");
   r.Describe("litekeep_replicated_txid", Type::kGauge,
              "Newest TXID durably in the replica.");
-  r.Describe("litekeep_last_sync_timestamp_seconds", Type::kGauge,
-             "Start time of the last successful sync (Unix seconds; 0: none yet).");
+  r.Describe(
+      "litekeep_last_sync_timestamp_seconds", Type::kGauge,
+      "Start time of the last successful sync (Unix seconds; 0: none yet).");
   r.Describe("litekeep_last_sync_duration_seconds", Type::kGauge,
              "Duration of the last sync attempt.");
   r.Describe("litekeep_wal_size_bytes", Type::kGauge, "Size of the -wal file.");
@@ -38,8 +38,9 @@ void DescribeReplicationMetrics(metrics::Registry& r) {
   r.Describe("litekeep_uploaded_files_total", Type::kCounter,
              "LTX files uploaded to the replica.");
   r.Describe("litekeep_syncs_total", Type::kCounter, "Successful syncs.");
-  r.Describe("litekeep_sync_errors_total", Type::kCounter,
-             "Failed syncs by error kind (unavailable, io_error, corrupt, ...).");
+  r.Describe(
+      "litekeep_sync_errors_total", Type::kCounter,
+      "Failed syncs by error kind (unavailable, io_error, corrupt, ...).");
   r.Describe("litekeep_snapshots_total", Type::kCounter,
              "Snapshots (full images) written.");
   r.Describe("litekeep_last_snapshot_timestamp_seconds", Type::kGauge,
@@ -66,13 +67,13 @@ SyncObserver::SyncObserver(Replicator& replicator, std::string replica_name,
   if (registry_ != nullptr) {
     DescribeReplicationMetrics(*registry_);
     registry_->Set("litekeep_last_sync_timestamp_seconds", labels_, 0);
-    for (const char* n : {"litekeep_uploaded_bytes_total",
-                          "litekeep_uploaded_files_total", "litekeep_syncs_total",
-                          "litekeep_snapshots_total"}) {
+    for (const char* n :
+         {"litekeep_uploaded_bytes_total", "litekeep_uploaded_files_total",
+          "litekeep_syncs_total", "litekeep_snapshots_total"}) {
       registry_->Add(n, labels_, 0);
     }
-    collector_id_ = registry_->AddCollector(
-        [this](metrics::Registry& r) { Collect(r); });
+    collector_id_ =
+        registry_->AddCollector([this](metrics::Registry& r) { Collect(r); });
   }
 }
 
@@ -117,7 +118,8 @@ void SyncObserver::OnSync(const Result<SyncResult>& result, TimePoint started) {
   position_ = replicator_.position();
   if (registry_ != nullptr) {
     registry_->Add("litekeep_syncs_total", labels_, 1);
-    registry_->Set("litekeep_last_sync_timestamp_seconds", labels_, Seconds(started));
+    registry_->Set("litekeep_last_sync_timestamp_seconds", labels_,
+                   Seconds(started));
     if (result->txid != 0) {
       registry_->Add("litekeep_uploaded_bytes_total", labels_,
                      static_cast<double>(result->bytes));
@@ -163,18 +165,21 @@ void SyncObserver::Collect(metrics::Registry& r) {
   double lag = 0;
   if (local.pending) {
     const TimePoint since = last_ok != TimePoint{} ? last_ok : started;
-    lag = std::max(0.0, std::chrono::duration<double>(Clock::now() - since).count());
+    lag = std::max(0.0,
+                   std::chrono::duration<double>(Clock::now() - since).count());
   }
   r.Set("litekeep_replica_lag_seconds", labels_, lag);
   r.Set("litekeep_replica_lag_txids", labels_,
         static_cast<double>(local.local_txid - local.replicated_txid));
-  r.Set("litekeep_local_txid", db_labels_, static_cast<double>(local.local_txid));
+  r.Set("litekeep_local_txid", db_labels_,
+        static_cast<double>(local.local_txid));
   r.Set("litekeep_replicated_txid", labels_,
         static_cast<double>(local.replicated_txid));
-  r.Set("litekeep_wal_size_bytes", db_labels_, static_cast<double>(local.wal_size));
+  r.Set("litekeep_wal_size_bytes", db_labels_,
+        static_cast<double>(local.wal_size));
   const auto cp = replicator_.checkpoint_counts();
-  for (auto [mode, n] : {std::pair{"passive", cp.passive},
-                         std::pair{"truncate", cp.truncate}}) {
+  for (auto [mode, n] :
+       {std::pair{"passive", cp.passive}, std::pair{"truncate", cp.truncate}}) {
     metrics::Labels l = db_labels_;
     l.emplace_back("mode", mode);
     r.Set("litekeep_checkpoints_total", l, static_cast<double>(n));
@@ -187,12 +192,11 @@ void SyncObserver::Collect(metrics::Registry& r) {
     l.emplace_back("kind", kind);
     r.Set("litekeep_replica_requests_total", l, static_cast<double>(n));
   }
-  for (auto [kind, n, errors] :
-       {std::tuple{"list", rc.list, rc.list_errors},
-        std::tuple{"get", rc.get, rc.get_errors},
-        std::tuple{"put", rc.put, rc.put_errors},
-        std::tuple{"delete", rc.del, rc.del_errors},
-        std::tuple{"head", rc.head, rc.head_errors}}) {
+  for (auto [kind, n, errors] : {std::tuple{"list", rc.list, rc.list_errors},
+                                 std::tuple{"get", rc.get, rc.get_errors},
+                                 std::tuple{"put", rc.put, rc.put_errors},
+                                 std::tuple{"delete", rc.del, rc.del_errors},
+                                 std::tuple{"head", rc.head, rc.head_errors}}) {
     for (auto [outcome, v] : {std::pair{"ok", n >= errors ? n - errors : 0},
                               std::pair{"error", errors}}) {
       metrics::Labels l = labels_;

@@ -93,7 +93,8 @@ class ReplicaClient {
   virtual base::Status DeleteAll() = 0;
 
   // Every object under prefix (recursive), sorted by key. See the contract.
-  virtual Result<std::vector<ObjectInfo>> ListObjects(const std::string& prefix);
+  virtual Result<std::vector<ObjectInfo>> ListObjects(
+      const std::string& prefix);
 
   // Opens one object for reading from its start. See the contract.
   virtual Result<std::unique_ptr<base::Reader>> OpenObject(

@@ -22,7 +22,8 @@ std::atomic<uint64_t> g_tmp_counter{0};
 
 }  // namespace
 
-FileReplicaClient::FileReplicaClient(std::string root) : root_(std::move(root)) {
+FileReplicaClient::FileReplicaClient(std::string root)
+    : root_(std::move(root)) {
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
 }
 
@@ -81,7 +82,8 @@ base::Status FileReplicaClient::WriteFile(const FileInfo& info,
     ++put_errors_;
     return made;
   }
-  std::string path = LtxFilePath(root_, info.level, info.min_txid, info.max_txid);
+  std::string path =
+      LtxFilePath(root_, info.level, info.min_txid, info.max_txid);
   std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" +
                     std::to_string(g_tmp_counter.fetch_add(1));
   auto write = [&]() -> base::Status {
@@ -126,7 +128,8 @@ base::Status FileReplicaClient::WriteFile(const FileInfo& info,
   return s;
 }
 
-base::Status FileReplicaClient::DeleteFiles(const std::vector<FileInfo>& files) {
+base::Status FileReplicaClient::DeleteFiles(
+    const std::vector<FileInfo>& files) {
   std::vector<std::string> dirs;
   for (const auto& f : files) {
     ++dels_;
@@ -136,7 +139,8 @@ base::Status FileReplicaClient::DeleteFiles(const std::vector<FileInfo>& files) 
       return base::ErrnoError("delete " + path, errno);
     }
     std::string dir = LtxLevelDir(root_, f.level);
-    if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
+    if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end())
+      dirs.push_back(dir);
   }
   for (const auto& dir : dirs) {
     base::Status s = base::SyncDir(dir);
@@ -186,15 +190,17 @@ Result<std::vector<ObjectInfo>> FileReplicaClient::ListObjects(
     out.push_back(std::move(info));
   }
   if (ec) return list_error();
-  std::sort(out.begin(), out.end(),
-            [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+  std::sort(
+      out.begin(), out.end(),
+      [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
   return out;
 }
 
 Result<std::unique_ptr<base::Reader>> FileReplicaClient::OpenObject(
     const std::string& key) {
   ++gets_;
-  if (key.empty() || key.front() == '/' || key.find("..") != std::string::npos) {
+  if (key.empty() || key.front() == '/' ||
+      key.find("..") != std::string::npos) {
     ++get_errors_;
     return base::InvalidArgumentError("invalid object key \"" + key + "\"");
   }

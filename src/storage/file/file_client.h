@@ -29,7 +29,8 @@ class FileReplicaClient : public ReplicaClient {
   base::Status WriteFile(const FileInfo& info, base::Reader& data) override;
   base::Status DeleteFiles(const std::vector<FileInfo>& files) override;
   base::Status DeleteAll() override;
-  Result<std::vector<ObjectInfo>> ListObjects(const std::string& prefix) override;
+  Result<std::vector<ObjectInfo>> ListObjects(
+      const std::string& prefix) override;
   Result<std::unique_ptr<base::Reader>> OpenObject(
       const std::string& key) override;
   RequestCounts request_counts() const override;
