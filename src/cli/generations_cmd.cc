@@ -50,19 +50,11 @@ int RunGenerations(const std::vector<std::string>& args) {
       "Lists the Litestream 0.3 generations of a database's replicas or of a\n"
       "replica URL: lag behind the database, first and last write.",
       "litekeep generations"};
-  std::string target_arg, config_path, replica_name;
-  bool no_expand_env = false, json = false;
-  app.add_option("target", target_arg, "database path or replica URL")
-      ->required();
-  app.add_option("--config", config_path, "config file");
-  app.add_flag("--no-expand-env", no_expand_env,
-               "do not expand $VAR in the config");
-  app.add_option("--replica", replica_name, "only the replica with this name");
-  app.add_flag("--json", json, "print JSON");
+  LegacyListFlags flags;
+  AddLegacyListFlags(app, &flags);
   if (auto code = ParseArgs(app, args)) return *code;
 
-  auto targets = ResolveLegacyTargets(target_arg, config_path, !no_expand_env,
-                                      replica_name);
+  auto targets = ResolveLegacyTargets(flags);
   if (!targets.ok()) return ReportError(targets.status());
   const TimePoint db_updated = DbUpdatedAt(targets->db_path);
   std::vector<std::vector<std::string>> rows = {
@@ -86,11 +78,7 @@ int RunGenerations(const std::vector<std::string>& args) {
                      {"wal_segments", g.wal.size()}});
     }
   }
-  if (json) {
-    std::printf("%s\n", out.dump(2).c_str());
-  } else {
-    PrintTable(rows);
-  }
+  PrintListing(flags, rows, out);
   return 0;
 }
 

@@ -38,6 +38,32 @@ Result<LegacyTargets> ResolveLegacyTargets(const std::string& arg,
   return out;
 }
 
+void AddLegacyListFlags(CLI::App& app, LegacyListFlags* flags) {
+  app.add_option("target", flags->target, "database path or replica URL")
+      ->required();
+  app.add_option("--config", flags->config_path, "config file");
+  app.add_flag("--no-expand-env", flags->no_expand_env,
+               "do not expand $VAR in the config");
+  app.add_option("--replica", flags->replica_name,
+                 "only the replica with this name");
+  app.add_flag("--json", flags->json, "print JSON");
+}
+
+Result<LegacyTargets> ResolveLegacyTargets(const LegacyListFlags& flags) {
+  return ResolveLegacyTargets(flags.target, flags.config_path,
+                              !flags.no_expand_env, flags.replica_name);
+}
+
+void PrintListing(const LegacyListFlags& flags,
+                  const std::vector<std::vector<std::string>>& rows,
+                  const nlohmann::json& json) {
+  if (flags.json) {
+    std::printf("%s\n", json.dump(2).c_str());
+  } else {
+    PrintTable(rows);
+  }
+}
+
 void PrintTable(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> width;
   for (const auto& row : rows) {

@@ -3,7 +3,9 @@
 // times as 0.3 prints them.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +33,26 @@ Result<LegacyTargets> ResolveLegacyTargets(const std::string& arg,
                                            const std::string& config_path,
                                            bool expand_env,
                                            const std::string& replica_name);
+
+// The flags every 0.3 listing command takes.
+struct LegacyListFlags {
+  std::string target;
+  std::string config_path;
+  std::string replica_name;
+  bool no_expand_env = false;
+  bool json = false;
+};
+
+// Registers TARGET, -config, -no-expand-env, -replica and -json on app.
+void AddLegacyListFlags(CLI::App& app, LegacyListFlags* flags);
+
+// Resolves the flags' target (ResolveLegacyTargets).
+Result<LegacyTargets> ResolveLegacyTargets(const LegacyListFlags& flags);
+
+// Prints the listing: `json` as JSON when flags.json, else the table.
+void PrintListing(const LegacyListFlags& flags,
+                  const std::vector<std::vector<std::string>>& rows,
+                  const nlohmann::json& json);
 
 // Prints rows like Go's tabwriter (padding 2, spaces; last column unpadded).
 void PrintTable(const std::vector<std::vector<std::string>>& rows);

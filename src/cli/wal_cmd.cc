@@ -17,20 +17,13 @@ int RunWal(const std::vector<std::string>& args) {
       "Lists the Litestream 0.3 WAL segments of a database's replicas or of a\n"
       "replica URL.",
       "litekeep wal"};
-  std::string target_arg, config_path, replica_name, generation;
-  bool no_expand_env = false, json = false;
-  app.add_option("target", target_arg, "database path or replica URL")
-      ->required();
-  app.add_option("--config", config_path, "config file");
-  app.add_flag("--no-expand-env", no_expand_env,
-               "do not expand $VAR in the config");
-  app.add_option("--replica", replica_name, "only the replica with this name");
+  std::string generation;
+  LegacyListFlags flags;
+  AddLegacyListFlags(app, &flags);
   app.add_option("--generation", generation, "only this generation");
-  app.add_flag("--json", json, "print JSON");
   if (auto code = ParseArgs(app, args)) return *code;
 
-  auto targets = ResolveLegacyTargets(target_arg, config_path, !no_expand_env,
-                                      replica_name);
+  auto targets = ResolveLegacyTargets(flags);
   if (!targets.ok()) return ReportError(targets.status());
   std::vector<std::vector<std::string>> rows = {
       {"replica", "generation", "index", "offset", "size", "created"}};
@@ -53,11 +46,7 @@ int RunWal(const std::vector<std::string>& args) {
       }
     }
   }
-  if (json) {
-    std::printf("%s\n", out.dump(2).c_str());
-  } else {
-    PrintTable(rows);
-  }
+  PrintListing(flags, rows, out);
   return 0;
 }
 
