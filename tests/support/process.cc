@@ -13,11 +13,10 @@
 
 namespace litekeep::testing {
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv,
-                           const std::string& log_path)
-    : log_path_(log_path) {
-  pid_ = ::fork();
-  if (pid_ == 0) {
+pid_t SpawnLogged(const std::vector<std::string>& argv,
+                  const std::string& log_path) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
     int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
       ::dup2(fd, 1);
@@ -32,7 +31,12 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv,
     std::perror(args[0]);
     ::_exit(127);
   }
+  return pid;
 }
+
+ChildProcess::ChildProcess(const std::vector<std::string>& argv,
+                           const std::string& log_path)
+    : pid_(SpawnLogged(argv, log_path)), log_path_(log_path) {}
 
 ChildProcess::~ChildProcess() {
   if (pid_ > 0 && !reaped_) {

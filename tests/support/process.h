@@ -11,10 +11,16 @@
 
 namespace litekeep::testing {
 
+// Starts argv with stdin from /dev/null and stdout+stderr appended to
+// log_path; returns its PID (-1 on failure). The caller reaps it.
+pid_t SpawnLogged(const std::vector<std::string>& argv,
+                  const std::string& log_path);
+
 class ChildProcess {
  public:
   // Starts argv with stdout and stderr appended to log_path.
-  ChildProcess(const std::vector<std::string>& argv, const std::string& log_path);
+  ChildProcess(const std::vector<std::string>& argv,
+               const std::string& log_path);
   ~ChildProcess();  // SIGKILLs and reaps the child if still running
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/process.h"
 #include "tests/support/test_util.h"
 
 namespace litekeep::testing {
@@ -30,10 +31,6 @@ bool HaveNode();
 // A free TCP port on 127.0.0.1 (bound then released).
 int FreePort();
 
-// Starts a child process with stdout+stderr appended to log_path; returns
-// its PID (-1 on failure).
-pid_t SpawnLogged(const std::vector<std::string>& argv,
-                  const std::string& log_path);
 // Sends SIGTERM to pid, waits up to 5 s, then SIGKILL; reaps it.
 void StopPid(pid_t pid);
 
