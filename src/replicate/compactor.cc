@@ -207,14 +207,7 @@ Result<std::optional<FileInfo>> Compactor::Snapshot() {
   const FileInfo* newest = Newest(all);
   if (newest == nullptr) return std::optional<FileInfo>();
   const TxId max = newest->max_txid;
-  const FileInfo* base = nullptr;
-  for (const auto& f : all) {
-    if (f.min_txid != 1) continue;
-    if (base == nullptr || f.max_txid > base->max_txid ||
-        (f.max_txid == base->max_txid && f.level > base->level)) {
-      base = &f;
-    }
-  }
+  const FileInfo* base = storage::NewestSnapshot(all, max);
   if (base == nullptr) {
     return base::FailedPreconditionError(
         "replica " + replica_->Describe() +
@@ -343,15 +336,10 @@ Status Compactor::DeleteChecked(const std::vector<FileInfo>& all,
   // The invariant: every file we keep that a restore could reach before is
   // still reachable after (so every restorable TXID at or after the oldest
   // kept snapshot still is, through the same or a coarser file).
-  const std::vector<TxId> before = storage::ReachableTxIds(all);
-  const std::vector<TxId> after = storage::ReachableTxIds(kept);
-  for (const auto& f : kept) {
-    if (std::binary_search(before.begin(), before.end(), f.max_txid) &&
-        !std::binary_search(after.begin(), after.end(), f.max_txid)) {
-      return base::InternalError(
-          what + " would leave " + Describe(f) + " of " + replica_->Describe() +
-          " without a chain from a snapshot; nothing deleted");
-    }
+  if (const FileInfo* f = storage::FirstStranded(all, kept)) {
+    return base::InternalError(
+        what + " would leave " + Describe(*f) + " of " + replica_->Describe() +
+        " without a chain from a snapshot; nothing deleted");
   }
   LK_RETURN_IF_ERROR(replica_->DeleteFiles(doomed).WithContext(
       what + ": delete files of " + replica_->Describe()));

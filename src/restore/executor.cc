@@ -14,6 +14,7 @@
 #include "ltx/decoder.h"
 #include "ltx/file_name.h"
 #include "restore/page_writer.h"
+#include "storage/file_chain.h"
 
 namespace litekeep::restore {
 namespace {
@@ -149,6 +150,7 @@ Result<ExecuteResult> Execute(storage::ReplicaClient& replica, const Plan& plan,
 
   ExecuteResult result;
   PageWriter writer(&out);
+  storage::PageSupply supply;
   int64_t bytes_done = 0;
   for (size_t i = 0; i < plan.files.size(); ++i) {
     const auto& f = plan.files[i];
@@ -186,18 +188,23 @@ Result<ExecuteResult> Execute(storage::ReplicaClient& replica, const Plan& plan,
       result.page_size = h.page_size;
     }
     // Pages are decoded straight into the writer's batch; runs of
-    // consecutive pages reach the file as one write each.
+    // consecutive pages reach the file as one write each. The chain must
+    // supply every page up to commit: checked before a page is written and
+    // before the file is sized to commit.
+    supply.StartFile(h.IsSnapshot(), h.page_size, h.commit, name);
     Pgno pgno = 0;
     for (;;) {
       LK_ASSIGN_OR_RETURN(std::span<uint8_t> slot, writer.Slot(h.page_size));
       LK_ASSIGN_OR_RETURN(bool more, dec.DecodePage(&pgno, slot));
       if (!more) break;
+      LK_RETURN_IF_ERROR(supply.AddPage(pgno));
       LK_RETURN_IF_ERROR(writer.Commit(pgno));
     }
     // A slot asked for but not used is simply dropped: the next Slot or
     // Flush reuses it.
     writer.Abandon();
     LK_RETURN_IF_ERROR(dec.Close());
+    LK_RETURN_IF_ERROR(supply.FinishFile());
     LK_RETURN_IF_ERROR(writer.Flush());
     LK_RETURN_IF_ERROR(out.Truncate(static_cast<int64_t>(h.commit) * h.page_size));
     result.pages = h.commit;

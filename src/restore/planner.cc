@@ -62,16 +62,7 @@ Result<Plan> MakePlan(const std::vector<storage::FileInfo>& files,
     }
   }
 
-  // Base: the snapshot (min TXID 1) reaching furthest without passing the
-  // goal; among equals the highest level (fewest pages to apply).
-  const storage::FileInfo* base = nullptr;
-  for (const auto& f : files) {
-    if (f.min_txid != 1 || f.max_txid > goal) continue;
-    if (base == nullptr || f.max_txid > base->max_txid ||
-        (f.max_txid == base->max_txid && f.level > base->level)) {
-      base = &f;
-    }
-  }
+  const storage::FileInfo* base = storage::NewestSnapshot(files, goal);
   if (base == nullptr) {
     return base::NotFoundError("replica " + replica_name +
                                " has no snapshot at or before TXID " +

@@ -18,6 +18,7 @@
 #include "sqlite/connection.h"
 #include "sqlite/db_header.h"
 #include "sqlite/wal.h"
+#include "storage/file_chain.h"
 
 namespace litekeep::restore {
 namespace {
@@ -40,12 +41,15 @@ bool ByRange(const storage::FileInfo& a, const storage::FileInfo& b) {
   return a.level < b.level;
 }
 
+// Files of one level must not overlap, except the snapshots of level 9,
+// which all start at TXID 1 (storage::LevelHoldsSnapshots).
 void CheckOverlaps(const std::vector<storage::FileInfo>& files,
                    std::vector<VerifyProblem>* out) {
   std::map<int, std::vector<storage::FileInfo>> by_level;
   for (const auto& f : files) by_level[f.level].push_back(f);
   for (auto& [level, list] : by_level) {
     std::sort(list.begin(), list.end(), ByRange);
+    const bool snapshots = storage::LevelHoldsSnapshots(level);
     for (size_t i = 0; i < list.size(); ++i) {
       const auto& f = list[i];
       if (f.min_txid == 0 || f.min_txid > f.max_txid) {
@@ -53,7 +57,7 @@ void CheckOverlaps(const std::vector<storage::FileInfo>& files,
                         VerifyObjectName(f) + ": invalid TXID range"});
         continue;
       }
-      if (i == 0) continue;
+      if (i == 0 || snapshots) continue;
       const auto& prev = list[i - 1];
       if (f.min_txid <= prev.max_txid) {
         out->push_back(
@@ -66,48 +70,40 @@ void CheckOverlaps(const std::vector<storage::FileInfo>& files,
   }
 }
 
-// Holes in the union of all files' TXID ranges above TXID 1; files past the
-// first hole cannot be reached by any restore (snapshots start at 1).
-void CheckGaps(std::vector<storage::FileInfo> files,
+// Holes in the union of all files' TXID ranges (storage::FindHoles); files
+// past the first hole cannot be reached by any restore.
+void CheckGaps(const std::vector<storage::FileInfo>& files,
                std::vector<VerifyProblem>* out) {
-  std::sort(files.begin(), files.end(), ByRange);
-  TxId covered = 0;
-  const storage::FileInfo* reached_by = nullptr;
-  std::optional<TxId> first_hole;
-  std::vector<const storage::FileInfo*> orphans;
+  const std::vector<storage::Hole> holes = storage::FindHoles(files);
+  if (holes.empty()) return;
+  for (const auto& h : holes) {
+    storage::FileInfo missing;
+    missing.level = h.after.level;
+    missing.min_txid = h.first;
+    missing.max_txid = h.last;
+    out->push_back({"gap", VerifyObjectName(missing),
+                    "gap: no file holds TXID " + ltx::FormatTxId(h.first) +
+                        (h.last > h.first ? "-" + ltx::FormatTxId(h.last)
+                                          : std::string()) +
+                        " (missing " + VerifyObjectName(missing) +
+                        ", between " + VerifyObjectName(h.before) + " and " +
+                        VerifyObjectName(h.after) + "); restores past TXID " +
+                        ltx::FormatTxId(h.first - 1) + " fail"});
+  }
+  const TxId first_hole = holes.front().first;
+  std::vector<storage::FileInfo> orphans;
   for (const auto& f : files) {
-    if (f.min_txid > covered + 1 && covered > 0) {
-      storage::FileInfo missing;
-      missing.level = f.level;
-      missing.min_txid = covered + 1;
-      missing.max_txid = f.min_txid - 1;
-      out->push_back(
-          {"gap", VerifyObjectName(missing),
-           "gap: no file holds TXID " + ltx::FormatTxId(covered + 1) +
-               (missing.max_txid > missing.min_txid
-                    ? "-" + ltx::FormatTxId(missing.max_txid)
-                    : std::string()) +
-               " (missing " + VerifyObjectName(missing) + ", between " +
-               VerifyObjectName(*reached_by) + " and " + VerifyObjectName(f) +
-               "); restores past TXID " + ltx::FormatTxId(covered) + " fail"});
-      if (!first_hole) first_hole = covered + 1;
-    }
-    if (first_hole && f.min_txid > *first_hole) orphans.push_back(&f);
-    if (f.max_txid > covered) {
-      covered = f.max_txid;
-      reached_by = &f;
-    }
+    if (f.min_txid > first_hole) orphans.push_back(f);
   }
-  if (!orphans.empty()) {
-    std::string msg = std::to_string(orphans.size()) +
-                      " file(s) after the gap at TXID " +
-                      ltx::FormatTxId(*first_hole) +
-                      " cannot be reached by any restore (no snapshot follows "
-                      "the gap): " +
-                      VerifyObjectName(*orphans.front());
-    if (orphans.size() > 1) msg += " ... " + VerifyObjectName(*orphans.back());
-    out->push_back({"orphan", VerifyObjectName(*orphans.front()), msg});
-  }
+  std::sort(orphans.begin(), orphans.end(), ByRange);
+  std::string msg = std::to_string(orphans.size()) +
+                    " file(s) after the gap at TXID " +
+                    ltx::FormatTxId(first_hole) +
+                    " cannot be reached by any restore (no snapshot follows "
+                    "the gap): " +
+                    VerifyObjectName(orphans.front());
+  if (orphans.size() > 1) msg += " ... " + VerifyObjectName(orphans.back());
+  out->push_back({"orphan", VerifyObjectName(orphans.front()), msg});
 }
 
 void CheckSnapshots(const std::vector<storage::FileInfo>& files,

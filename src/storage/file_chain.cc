@@ -1,10 +1,12 @@
-// Chains of LTX files: greedy cover and reachable TXIDs.
+// Restore chains: greedy cover, reachable TXIDs, holes, page supply.
 #include "storage/file_chain.h"
 
 #include <algorithm>
 #include <future>
 #include <set>
 #include <string>
+
+#include "ltx/format.h"
 
 namespace litekeep::storage {
 
@@ -33,6 +35,20 @@ Result<std::vector<FileInfo>> ListLevels(ReplicaClient& replica, int first,
   }
   if (!first_error.ok()) return first_error;
   return all;
+}
+
+bool LevelHoldsSnapshots(int level) { return level == ltx::kSnapshotLevel; }
+
+const FileInfo* NewestSnapshot(const std::vector<FileInfo>& files, TxId limit) {
+  const FileInfo* best = nullptr;
+  for (const auto& f : files) {
+    if (!IsSnapshot(f) || f.max_txid > limit) continue;
+    if (best == nullptr || f.max_txid > best->max_txid ||
+        (f.max_txid == best->max_txid && f.level > best->level)) {
+      best = &f;
+    }
+  }
+  return best;
 }
 
 std::vector<FileInfo> GreedyChain(const std::vector<FileInfo>& files, TxId from,
@@ -81,6 +97,85 @@ std::vector<TxId> ReachableTxIds(const std::vector<FileInfo>& files) {
     }
   }
   return {reachable.begin(), reachable.end()};
+}
+
+const FileInfo* FirstStranded(const std::vector<FileInfo>& before,
+                              const std::vector<FileInfo>& after) {
+  const std::vector<TxId> was = ReachableTxIds(before);
+  const std::vector<TxId> is = ReachableTxIds(after);
+  for (const auto& f : after) {
+    if (std::binary_search(was.begin(), was.end(), f.max_txid) &&
+        !std::binary_search(is.begin(), is.end(), f.max_txid)) {
+      return &f;
+    }
+  }
+  return nullptr;
+}
+
+std::vector<Hole> FindHoles(const std::vector<FileInfo>& files) {
+  std::vector<const FileInfo*> order;
+  order.reserve(files.size());
+  for (const auto& f : files) order.push_back(&f);
+  std::sort(order.begin(), order.end(),
+            [](const FileInfo* a, const FileInfo* b) {
+              if (a->min_txid != b->min_txid) return a->min_txid < b->min_txid;
+              if (a->max_txid != b->max_txid) return a->max_txid < b->max_txid;
+              return a->level < b->level;
+            });
+  std::vector<Hole> holes;
+  TxId covered = 0;
+  const FileInfo* reached_by = nullptr;
+  for (const FileInfo* f : order) {
+    if (reached_by != nullptr && f->min_txid > covered + 1) {
+      holes.push_back({covered + 1, f->min_txid - 1, *reached_by, *f});
+    }
+    if (reached_by == nullptr || f->max_txid > covered) {
+      covered = f->max_txid;
+      reached_by = f;
+    }
+  }
+  return holes;
+}
+
+void PageSupply::StartFile(bool snapshot, uint32_t page_size, Pgno commit,
+                           std::string name) {
+  name_ = std::move(name);
+  file_page_size_ = page_size;
+  commit_ = commit;
+  // A snapshot, or a file with another page size, rebuilds every page.
+  const Pgno base = snapshot || page_size != page_size_ ? 0 : pages_;
+  next_new_ = base + 1;
+  if (next_new_ == ltx::LockPgno(page_size)) ++next_new_;
+}
+
+Status PageSupply::Missing(Pgno pgno) const {
+  return base::CorruptError(
+      name_ + ": commit is " + std::to_string(commit_) + " pages but page " +
+      std::to_string(pgno) +
+      " is in neither this file nor the files before it (the database had " +
+      std::to_string(file_page_size_ == page_size_ ? pages_ : 0) +
+      " pages of " + std::to_string(file_page_size_) +
+      " bytes); a file may grow the database only by pages it carries");
+}
+
+Status PageSupply::AddPage(Pgno pgno) {
+  if (pgno == 0 || pgno > commit_ || pgno == ltx::LockPgno(file_page_size_)) {
+    return base::CorruptError(name_ + ": page " + std::to_string(pgno) +
+                              " is not a page of a " + std::to_string(commit_) +
+                              "-page database (or is the lock page)");
+  }
+  if (pgno < next_new_) return Status::Ok();  // replaces an existing page
+  if (pgno != next_new_) return Missing(next_new_);
+  ++next_new_;
+  if (next_new_ == ltx::LockPgno(file_page_size_)) ++next_new_;
+  return Status::Ok();
+}
+
+Status PageSupply::FinishFile() {
+  if (next_new_ <= commit_) return Missing(next_new_);
+  pages_ = commit_;
+  page_size_ = file_page_size_;
+  return Status::Ok();
 }
 
 }  // namespace litekeep::storage

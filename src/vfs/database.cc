@@ -14,6 +14,7 @@
 #include "ltx/file_name.h"
 #include "restore/executor.h"
 #include "restore/planner.h"
+#include "storage/file_chain.h"
 #include "storage/registry.h"
 #include "vfs/frame.h"
 
@@ -480,8 +481,9 @@ Status Database::Poll() {
   for (const auto& f : l0) newest = std::max(newest, f.max_txid);
   if (newest == live->txid) return Status::Ok();
   std::shared_ptr<const Version> next;
-  auto chain = ChainAfter(live->txid, l0);
-  if (!chain.empty() && chain.back().max_txid == newest) {
+  TxId reached = live->txid;
+  auto chain = storage::GreedyChain(l0, live->txid, newest, &reached);
+  if (!chain.empty() && reached == newest) {
     LK_ASSIGN_OR_RETURN(auto idx, indexes_->Get(chain));
     LK_ASSIGN_OR_RETURN(next, ApplyFiles(live.get(), idx));
   } else {

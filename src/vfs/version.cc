@@ -7,6 +7,7 @@
 
 #include "ltx/decoder.h"
 #include "ltx/file_name.h"
+#include "storage/file_chain.h"
 
 namespace litekeep::vfs {
 namespace {
@@ -152,6 +153,12 @@ Result<std::shared_ptr<const Version>> ApplyFiles(
           Name(f->info) + ": page size " + std::to_string(f->page_size) +
           " differs from the database's " + std::to_string(v->page_size));
     }
+    // Every page up to commit must exist before anything is allocated.
+    storage::PageSupply supply(v->commit, v->page_size);
+    supply.StartFile(f->info.min_txid == 1, f->page_size, f->commit,
+                     Name(f->info));
+    for (const auto& e : f->entries) LK_RETURN_IF_ERROR(supply.AddPage(e.pgno));
+    LK_RETURN_IF_ERROR(supply.FinishFile());
     v->page_size = f->page_size;
     v->files.push_back(f);
     auto file_no = static_cast<uint32_t>(v->files.size());
@@ -164,26 +171,6 @@ Result<std::shared_ptr<const Version>> ApplyFiles(
     v->txid = f->info.max_txid;
   }
   return std::shared_ptr<const Version>(std::move(v));
-}
-
-std::vector<storage::FileInfo> ChainAfter(
-    TxId txid, const std::vector<storage::FileInfo>& listing) {
-  std::vector<storage::FileInfo> chain;
-  TxId cur = txid;
-  for (;;) {
-    const storage::FileInfo* best = nullptr;
-    for (const auto& f : listing) {
-      if (f.min_txid > cur + 1 || f.max_txid <= cur) continue;
-      if (best == nullptr || f.max_txid > best->max_txid ||
-          (f.max_txid == best->max_txid && f.level > best->level)) {
-        best = &f;
-      }
-    }
-    if (best == nullptr) break;
-    chain.push_back(*best);
-    cur = best->max_txid;
-  }
-  return chain;
 }
 
 }  // namespace litekeep::vfs

@@ -66,17 +66,12 @@ class IndexCache {
 };
 
 // Applies files (already chained after base; base may be null for a plan
-// starting with a snapshot) and returns the new version. Errors when page
-// sizes disagree.
+// starting with a snapshot) and returns the new version. kCorrupt naming
+// the file when page sizes disagree or a file's commit needs pages that no
+// file supplies (storage::PageSupply), checked before the page map grows.
 Result<std::shared_ptr<const Version>> ApplyFiles(
     const Version* base,
     const std::vector<std::shared_ptr<const FileIndex>>& files);
-
-// The files of `listing` that continue `txid` (greedy: from c, the file with
-// min <= c+1 <= max reaching furthest), up to the newest reachable TXID.
-// Empty when nothing continues it.
-std::vector<storage::FileInfo> ChainAfter(
-    TxId txid, const std::vector<storage::FileInfo>& listing);
 
 // Reads exactly len bytes at offset of a replica file.
 Result<std::vector<uint8_t>> ReadRange(storage::ReplicaClient& client,

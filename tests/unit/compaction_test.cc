@@ -38,6 +38,7 @@ class FakeDatabase {
   // Ships TXID next as an L0 file created at `now`; the first is a snapshot.
   void Ship(TimePoint now) {
     const TxId txid = ++txid_;
+    const uint32_t old_commit = commit_;
     if (txid == 1) {
       commit_ = 12;
     } else if (rng_() % 5 == 0) {
@@ -48,7 +49,10 @@ class FakeDatabase {
     image_.resize(static_cast<size_t>(commit_) * kPageSize, '\0');
     std::vector<Pgno> changed;
     for (Pgno p = 1; p <= commit_; ++p) {
-      if (txid == 1 || p == 1 || rng_() % 4 == 0) changed.push_back(p);
+      // A database grows only by pages its transaction writes.
+      if (txid == 1 || p == 1 || p > old_commit || rng_() % 4 == 0) {
+        changed.push_back(p);
+      }
     }
     ltx::Header h;
     h.flags = ltx::kHeaderFlagNoChecksum;
