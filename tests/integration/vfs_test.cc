@@ -14,7 +14,9 @@
 #include <thread>
 
 #include "config/config.h"
+#include "ltx/encoder.h"
 #include "ltx/file_name.h"
+#include "storage/file/file_client.h"
 #include "storage/registry.h"
 #include "tests/support/fault_proxy.h"
 #include "tests/support/process.h"
@@ -354,6 +356,54 @@ TEST(VfsWriteTest, WriteRoundTripThenRestore) {
   auto r2 = litekeep::testing::Run({LitekeepBin(), "restore", "-f", "-o", out, url});
   ASSERT_EQ(r2.exit_code, 0) << r2.err;
   EXPECT_EQ(QueryOne(out, "SELECT n FROM kv WHERE k = 'extra'"), "-1");
+}
+
+// A valid LTX file whose commit (300,000,000 pages) is far beyond the
+// pages its chain supplies: the VFS refuses to open, naming the file and
+// the first missing page, instead of allocating a page map of 4.7 GB.
+TEST(VfsChainTest, HugeCommitIsRefusedBeforeAllocating) {
+  TempDir t;
+  storage::FileReplicaClient replica(t.Join("replica"));
+  auto ship = [&](TxId txid, Pgno commit, const std::vector<Pgno>& pages) {
+    ltx::Header h;
+    h.flags = ltx::kHeaderFlagNoChecksum;
+    h.page_size = 4096;
+    h.commit = commit;
+    h.min_txid = h.max_txid = txid;
+    h.timestamp_ms = 1700000000000;
+    std::string out;
+    base::StringWriter writer(&out);
+    ltx::Encoder enc(&writer);
+    ASSERT_TRUE(enc.EncodeHeader(h).ok());
+    for (Pgno p : pages) {
+      std::vector<uint8_t> page(4096, static_cast<uint8_t>(p));
+      ASSERT_TRUE(enc.EncodePage(p, page).ok());
+    }
+    ASSERT_TRUE(enc.Close(0).ok());
+    storage::FileInfo info{0, txid, txid, static_cast<int64_t>(out.size()), {}};
+    base::SpanReader reader(
+        {reinterpret_cast<const uint8_t*>(out.data()), out.size()});
+    ASSERT_TRUE(replica.WriteFile(info, reader).ok());
+  };
+  ship(1, 2, {1, 2});
+  ship(2, 300000000, {1});
+  {
+    Db vfs(VfsUri("file://" + t.Join("replica")));
+    EXPECT_FALSE(vfs.ok());
+  }
+  // The shell, with 1 GB of address space: the error names the file (the
+  // shell itself then goes on with an in-memory database).
+  std::ofstream(t.Join("q.sql"))
+      << ".load " << VfsLibPath()
+      << "\n.open file:replica.db?vfs=litekeep\nSELECT count(*) FROM "
+         "sqlite_master;\n";
+  auto got =
+      RunShell("ulimit -v 1048576; LITEKEEP_REPLICA_URL='file://" +
+               t.Join("replica") + "' sqlite3 -bail < " + t.Join("q.sql"));
+  EXPECT_NE(got.err.find("level 0 0000000000000002-0000000000000002.ltx: "
+                         "commit is 300000000 pages but page 3"),
+            std::string::npos)
+      << got.err;
 }
 
 TEST(VfsWriteTest, SyncRefusedWhenReplicaAdvanced) {
