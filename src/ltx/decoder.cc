@@ -3,8 +3,6 @@
 #include "ltx/decoder.h"
 
 #include <fmt/format.h>
-#include <lz4.h>
-#include <lz4frame.h>
 
 #include <algorithm>
 #include <cctype>
@@ -12,6 +10,7 @@
 
 #include "base/coding.h"
 #include "ltx/file_name.h"
+#include "ltx/frame.h"
 
 namespace litekeep::ltx {
 namespace {
@@ -20,12 +19,6 @@ constexpr size_t kReadChunk = 256 * 1024;
 constexpr size_t kSizeFieldSize = 8;
 // Bytes after the index: the 8-byte size field and the trailer.
 constexpr size_t kIndexTailSize = kSizeFieldSize + kTrailerSize;
-
-// Longest payload accepted for one page; no valid LZ4 encoding of a page
-// comes close, and it bounds what a corrupt size field can make us read.
-size_t MaxPayload(uint32_t page_size) {
-  return 2 * static_cast<size_t>(page_size) + 1024;
-}
 
 constexpr uint64_t kMinTxIdOffset = 16;
 
@@ -43,25 +36,6 @@ bool HasReplicaFileNameForm(std::string_view name) {
 }
 
 }  // namespace
-
-// An LZ4 frame decompression context, reused across legacy pages.
-class LegacyFrameDecoder {
- public:
-  LegacyFrameDecoder() {
-    if (LZ4F_isError(LZ4F_createDecompressionContext(&ctx_, LZ4F_VERSION))) {
-      ctx_ = nullptr;
-    }
-  }
-  ~LegacyFrameDecoder() {
-    if (ctx_ != nullptr) LZ4F_freeDecompressionContext(ctx_);
-  }
-  LegacyFrameDecoder(const LegacyFrameDecoder&) = delete;
-  LegacyFrameDecoder& operator=(const LegacyFrameDecoder&) = delete;
-  LZ4F_dctx* get() const { return ctx_; }
-
- private:
-  LZ4F_dctx* ctx_ = nullptr;
-};
 
 Decoder::Decoder(base::Reader* in, std::string name)
     : in_(in), name_(std::move(name)) {}
@@ -238,33 +212,12 @@ Result<bool> Decoder::DecodePageImpl(Pgno* pgno, std::span<uint8_t> page) {
     const uint32_t csize = base::GetBE32(size_field.data());
     crc_.Update(page_header, kPageHeaderSize);
     crc_.Update(size_field);
-    if (csize == 0) {
-      return corrupt(frame_offset + kPageHeaderSize, "compressed size",
-                     fmt::format("page {}: compressed size is 0", p));
-    }
-    if (csize > MaxPayload(header_.page_size)) {
-      return corrupt(frame_offset + kPageHeaderSize, "compressed size",
-                     fmt::format("page {}: compressed size {} is impossible "
-                                 "for a {}-byte page",
-                                 p, csize, header_.page_size));
-    }
+    LK_RETURN_IF_ERROR(CheckBlockSize(csize, p, header_.page_size,
+                                      frame_offset + kPageHeaderSize, name_));
     const uint64_t block_offset = offset_;
     LK_ASSIGN_OR_RETURN(std::span<const uint8_t> block,
                         Take(csize, "LZ4 block", p));
-    int n = LZ4_decompress_safe(reinterpret_cast<const char*>(block.data()),
-                                reinterpret_cast<char*>(page.data()),
-                                static_cast<int>(csize),
-                                static_cast<int>(page.size()));
-    if (n != static_cast<int>(page.size())) {
-      return corrupt(
-          block_offset, "page data",
-          n < 0 ? fmt::format("page {}: LZ4 block is malformed or decompresses "
-                              "to more than the page size {}",
-                              p, page.size())
-                : fmt::format("page {}: LZ4 block decompresses to {} bytes, "
-                              "not the page size {}",
-                              p, n, page.size()));
-    }
+    LK_RETURN_IF_ERROR(DecompressBlock(block, p, page, block_offset, name_));
   } else {
     crc_.Update(page_header, kPageHeaderSize);
     LK_RETURN_IF_ERROR(DecodeLegacyFrame(p, page));
@@ -278,53 +231,10 @@ Result<bool> Decoder::DecodePageImpl(Pgno* pgno, std::span<uint8_t> page) {
 }
 
 base::Status Decoder::DecodeLegacyFrame(Pgno pgno, std::span<uint8_t> page) {
-  const uint64_t frame_offset = offset_;
-  auto corrupt = [&](uint64_t at, const std::string& details) {
-    return CorruptAt(
-               at, "page data",
-               fmt::format("page {}: legacy LZ4 frame: {}", pgno, details))
-        .WithContext(name_);
-  };
   if (!legacy_) legacy_ = std::make_unique<LegacyFrameDecoder>();
-  if (legacy_->get() == nullptr) {
-    return base::InternalError(name_ + ": cannot create an LZ4F context");
-  }
-  LZ4F_resetDecompressionContext(legacy_->get());
-  // One byte of room past the page reveals a frame that is too long.
-  scratch_.resize(page.size() + 1);
-  size_t produced = 0;
-  size_t hint = LZ4F_HEADER_SIZE_MIN;
-  while (hint != 0) {
-    if (hint > MaxPayload(header_.page_size) + 16) {
-      return corrupt(offset_, fmt::format("a block of {} bytes is impossible "
-                                          "for a {}-byte page",
-                                          hint, page.size()));
-    }
-    const uint64_t at = offset_;
-    LK_ASSIGN_OR_RETURN(std::span<const uint8_t> src,
-                        Take(hint, "LZ4 frame", pgno));
-    size_t src_size = src.size();
-    size_t dst_size = scratch_.size() - produced;
-    size_t r = LZ4F_decompress(legacy_->get(), scratch_.data() + produced,
-                               &dst_size, src.data(), &src_size, nullptr);
-    if (LZ4F_isError(r)) {
-      return corrupt(at, LZ4F_getErrorName(r));
-    }
-    produced += dst_size;
-    if (produced > page.size() || src_size != src.size()) {
-      return corrupt(at, fmt::format("decompresses to more than the page "
-                                     "size {}",
-                                     page.size()));
-    }
-    hint = r;
-  }
-  if (produced != page.size()) {
-    return corrupt(frame_offset,
-                   fmt::format("decompresses to {} bytes, not the page size {}",
-                               produced, page.size()));
-  }
-  std::memcpy(page.data(), scratch_.data(), page.size());
-  return base::Status::Ok();
+  return legacy_->Decode(
+      [this, pgno](size_t n) { return Take(n, "LZ4 frame", pgno); }, pgno, page,
+      offset_, name_);
 }
 
 base::Status Decoder::Close() {

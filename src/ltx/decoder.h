@@ -84,7 +84,6 @@ class Decoder {
   size_t rpos_ = 0;
   size_t rend_ = 0;
   bool eof_ = false;
-  std::vector<uint8_t> scratch_;  // legacy frame output / Close() draining
   std::unique_ptr<LegacyFrameDecoder> legacy_;
   // Database checksum of a checksummed snapshot's pages, checked by Close.
   std::optional<DatabaseChecksum> db_checksum_;

@@ -12,11 +12,11 @@
 #include "ltx/decoder.h"
 #include "ltx/encoder.h"
 #include "ltx/file_name.h"
+#include "ltx/frame.h"
 #include "restore/executor.h"
 #include "restore/planner.h"
 #include "storage/file_chain.h"
 #include "storage/registry.h"
-#include "vfs/frame.h"
 
 namespace litekeep::vfs {
 namespace {
@@ -151,9 +151,9 @@ Status Database::FetchRun(const Version& v, Pgno pgno, int window,
   uint64_t at = 0;
   for (Pgno p = pgno; p < end; ++p) {
     const PageLoc& loc = v.pages[p - 1];
-    LK_RETURN_IF_ERROR(DecodeFrame(
+    LK_RETURN_IF_ERROR(ltx::DecodePageFrame(
         std::span<const uint8_t>(bytes.data() + at, loc.size), p, page,
-        FileName(file)));
+        loc.offset, FileName(file)));
     cache_.Put(file.id, p, page);
     if (p == pgno) std::memcpy(out.data(), page.data(), out.size());
     at += loc.size;
