@@ -8,7 +8,7 @@
 
 #include <vector>
 
-#include "ltx/encoder.h"
+#include "ltx/l0_builder.h"
 #include "ltx/file_name.h"
 #include "sqlite/db_header.h"
 
@@ -234,13 +234,7 @@ Result<SyncResult> Replicator::WriteIncremental(const sqlite::WalHeader& header,
                                                 const sqlite::WalScan& scan,
                                                 const base::File& wal) {
   const TxId txid = pos_->txid + 1;
-  ltx::Header h;
-  h.flags = ltx::kHeaderFlagNoChecksum;
-  h.page_size = header.page_size;
-  h.commit = scan.commit;
-  h.min_txid = txid;
-  h.max_txid = txid;
-  h.timestamp_ms = NowMs();
+  ltx::Header h = ltx::L0Header(txid, header.page_size, scan.commit, NowMs());
   h.wal_offset = scan.start_offset;
   h.wal_size = scan.end_offset - scan.start_offset;
   h.wal_salt1 = header.salt1;
@@ -252,8 +246,8 @@ Result<SyncResult> Replicator::WriteIncremental(const sqlite::WalHeader& header,
     LK_ASSIGN_OR_RETURN(base::File out,
                         base::File::Open(tmp, O_WRONLY | O_CREAT | O_TRUNC));
     base::FileWriter writer(&out);
-    ltx::Encoder enc(&writer);
-    LK_RETURN_IF_ERROR(enc.EncodeHeader(h));
+    ltx::L0Builder enc(&writer);
+    LK_RETURN_IF_ERROR(enc.Begin(h));
     std::vector<uint8_t> frame(sqlite::kWalFrameHeaderSize + header.page_size);
     for (const auto& [pgno, offset] : scan.pages) {
       if (pgno == ltx::LockPgno(header.page_size)) continue;
@@ -265,11 +259,11 @@ Result<SyncResult> Replicator::WriteIncremental(const sqlite::WalHeader& header,
         return base::UnavailableError(
             options_.db_path + ": WAL changed while reading it; retrying");
       }
-      LK_RETURN_IF_ERROR(enc.EncodePage(
+      LK_RETURN_IF_ERROR(enc.AddPage(
           pgno,
           {frame.data() + sqlite::kWalFrameHeaderSize, header.page_size}));
     }
-    LK_RETURN_IF_ERROR(enc.Close(0));
+    LK_RETURN_IF_ERROR(enc.Finish());
     LK_RETURN_IF_ERROR(out.Sync());
   }
   LK_ASSIGN_OR_RETURN(SyncResult result, Upload(h, tmp, scan.pages.size()));
@@ -347,13 +341,7 @@ Result<SyncResult> Replicator::WriteSnapshot(const std::string& reason,
   // Our read transaction now pins the database image at `next`: pages not in
   // the WAL come from the database file, which no checkpoint may change past
   // our read mark.
-  ltx::Header h;
-  h.flags = ltx::kHeaderFlagNoChecksum;
-  h.page_size = page_size;
-  h.commit = commit;
-  h.min_txid = next.txid;
-  h.max_txid = next.txid;
-  h.timestamp_ms = NowMs();
+  ltx::Header h = ltx::L0Header(next.txid, page_size, commit, NowMs());
   if (header) {
     h.wal_offset = sqlite::kWalHeaderSize;
     h.wal_size = next.offset - static_cast<int64_t>(sqlite::kWalHeaderSize);
@@ -367,8 +355,8 @@ Result<SyncResult> Replicator::WriteSnapshot(const std::string& reason,
     LK_ASSIGN_OR_RETURN(base::File out,
                         base::File::Open(tmp, O_WRONLY | O_CREAT | O_TRUNC));
     base::FileWriter writer(&out);
-    ltx::Encoder enc(&writer);
-    LK_RETURN_IF_ERROR(enc.EncodeHeader(h));
+    ltx::L0Builder enc(&writer);
+    LK_RETURN_IF_ERROR(enc.Begin(h));
     std::vector<uint8_t> frame(sqlite::kWalFrameHeaderSize + page_size);
     uint8_t* page = frame.data() + sqlite::kWalFrameHeaderSize;
     const Pgno lock = ltx::LockPgno(page_size);
@@ -390,10 +378,10 @@ Result<SyncResult> Replicator::WriteSnapshot(const std::string& reason,
         LK_RETURN_IF_ERROR(db_file_.ReadFullAt(
             page, page_size, static_cast<int64_t>(pgno - 1) * page_size));
       }
-      LK_RETURN_IF_ERROR(enc.EncodePage(pgno, {page, page_size}));
+      LK_RETURN_IF_ERROR(enc.AddPage(pgno, {page, page_size}));
       ++pages;
     }
-    LK_RETURN_IF_ERROR(enc.Close(0));
+    LK_RETURN_IF_ERROR(enc.Finish());
     LK_RETURN_IF_ERROR(out.Sync());
   }
   LK_ASSIGN_OR_RETURN(SyncResult result, Upload(h, tmp, pages));

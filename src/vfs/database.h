@@ -3,7 +3,9 @@
 // keeps it fresh by polling for new LTX files (applied only when SQLite
 // starts a read transaction), travels in time, hydrates a local copy in the
 // background, and in write mode buffers SQLite's writes and ships them as L0
-// files. docs/vfs.md describes the behaviour users see.
+// files. docs/vfs.md describes the behaviour users see. One file per job:
+// database.cc (open, close, versions, locks), read.cc, poll.cc,
+// time_travel.cc, hydrate.cc, write.cc, stats.cc.
 #pragma once
 
 #include <atomic>
@@ -28,8 +30,13 @@
 namespace litekeep::vfs {
 
 // SQLite's lock levels (sqlite3.h SQLITE_LOCK_*).
-enum class LockLevel { kNone = 0, kShared = 1, kReserved = 2, kPending = 3,
-                       kExclusive = 4 };
+enum class LockLevel {
+  kNone = 0,
+  kShared = 1,
+  kReserved = 2,
+  kPending = 3,
+  kExclusive = 4
+};
 
 class Database {
  public:
@@ -45,8 +52,8 @@ class Database {
 
   bool writable() const { return options_.write_enabled; }
 
-  // xRead: fills buf with amt bytes at offset. Returns kOutOfRange-like
-  // short reads as *short_read = true with the tail zero-filled.
+  // xRead: fills buf with amt bytes at offset. A read past the end of the
+  // database sets *short_read and zero-fills the part past the end.
   Status Read(void* buf, int amt, int64_t offset, bool* short_read);
   int64_t FileSize();
   Status Write(const void* buf, int amt, int64_t offset);
@@ -113,14 +120,13 @@ class Database {
   // from hydrated_.
   std::shared_ptr<base::File> hydrated_;
   TxId hydrated_txid_ = 0;
-  std::string hydration_error_;
 
   // Write mode: pages written and not yet shipped, by page number, with a
   // generation so a sync drops only what it shipped.
   std::map<Pgno, std::pair<std::vector<uint8_t>, uint64_t>> overlay_;
   std::set<Pgno> dirty_;
   bool size_dirty_ = false;
-  uint32_t write_commit_ = 0;   // database size in pages (write mode)
+  uint32_t write_commit_ = 0;  // database size in pages (write mode)
   uint32_t write_page_size_ = 0;
   uint64_t write_gen_ = 0;
   Status write_error_;  // sticky: a refused or failed sync

@@ -18,30 +18,29 @@ constexpr int64_t kFirstTail = 64 << 10;
 
 std::atomic<uint32_t> g_next_file_id{1};
 
-std::string Name(const storage::FileInfo& f) {
+}  // namespace
+
+std::string FileName(const storage::FileInfo& f) {
   return "level " + std::to_string(f.level) + " " +
          ltx::FormatFileName(f.min_txid, f.max_txid);
 }
 
-}  // namespace
-
 Result<std::vector<uint8_t>> ReadRange(storage::ReplicaClient& client,
                                        const storage::FileInfo& f,
                                        int64_t offset, int64_t len) {
-  LK_ASSIGN_OR_RETURN(auto reader,
-                      client.OpenFile(f.level, f.min_txid, f.max_txid, offset,
-                                      len));
+  LK_ASSIGN_OR_RETURN(auto reader, client.OpenFile(f.level, f.min_txid,
+                                                   f.max_txid, offset, len));
   std::vector<uint8_t> buf(static_cast<size_t>(len));
   Status s = reader->ReadFull(buf);
-  if (!s.ok()) return s.WithContext("read " + Name(f));
+  if (!s.ok()) return s.WithContext("read " + FileName(f));
   return buf;
 }
 
 Result<std::shared_ptr<const FileIndex>> IndexCache::Fetch(
     const storage::FileInfo& f) {
-  const std::string name = Name(f);
-  if (f.size < static_cast<int64_t>(ltx::kHeaderSize + 6 + 1 + 8 +
-                                    ltx::kTrailerSize)) {
+  const std::string name = FileName(f);
+  if (f.size <
+      static_cast<int64_t>(ltx::kHeaderSize + 6 + 1 + 8 + ltx::kTrailerSize)) {
     return base::CorruptError(name + ": file too small (" +
                               std::to_string(f.size) + " bytes)");
   }
@@ -53,9 +52,9 @@ Result<std::shared_ptr<const FileIndex>> IndexCache::Fetch(
       uint64_t need,
       ltx::PageIndexTailLength(last, static_cast<uint64_t>(f.size), name));
   if (need > tail.size()) {
-    LK_ASSIGN_OR_RETURN(tail, ReadRange(*client_, f,
-                                        f.size - static_cast<int64_t>(need),
-                                        static_cast<int64_t>(need)));
+    LK_ASSIGN_OR_RETURN(
+        tail, ReadRange(*client_, f, f.size - static_cast<int64_t>(need),
+                        static_cast<int64_t>(need)));
   }
   std::vector<uint8_t> header_bytes;
   if (first == f.size) {
@@ -122,8 +121,8 @@ Result<std::vector<std::shared_ptr<const FileIndex>>> IndexCache::Get(
       }
     }
   };
-  size_t threads = std::min<size_t>(todo.size(),
-                                    static_cast<size_t>(std::max(1, parallelism_)));
+  size_t threads = std::min<size_t>(
+      todo.size(), static_cast<size_t>(std::max(1, parallelism_)));
   if (threads <= 1) {
     work();
   } else {
@@ -150,13 +149,13 @@ Result<std::shared_ptr<const Version>> ApplyFiles(
   for (const auto& f : files) {
     if (v->page_size != 0 && f->page_size != v->page_size) {
       return base::CorruptError(
-          Name(f->info) + ": page size " + std::to_string(f->page_size) +
+          FileName(f->info) + ": page size " + std::to_string(f->page_size) +
           " differs from the database's " + std::to_string(v->page_size));
     }
     // Every page up to commit must exist before anything is allocated.
     storage::PageSupply supply(v->commit, v->page_size);
     supply.StartFile(f->info.min_txid == 1, f->page_size, f->commit,
-                     Name(f->info));
+                     FileName(f->info));
     for (const auto& e : f->entries) LK_RETURN_IF_ERROR(supply.AddPage(e.pgno));
     LK_RETURN_IF_ERROR(supply.FinishFile());
     v->page_size = f->page_size;
@@ -165,8 +164,7 @@ Result<std::shared_ptr<const Version>> ApplyFiles(
     v->commit = f->commit;
     v->pages.resize(f->commit);
     for (const auto& e : f->entries) {
-      v->pages[e.pgno - 1] = {file_no, static_cast<uint32_t>(e.size),
-                              e.offset};
+      v->pages[e.pgno - 1] = {file_no, static_cast<uint32_t>(e.size), e.offset};
     }
     v->txid = f->info.max_txid;
   }

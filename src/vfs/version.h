@@ -41,7 +41,7 @@ struct Version {
   uint32_t page_size = 0;
   uint32_t commit = 0;  // database size in pages
   std::vector<std::shared_ptr<const FileIndex>> files;  // apply order
-  std::vector<PageLoc> pages;  // pages[pgno - 1]
+  std::vector<PageLoc> pages;                           // pages[pgno - 1]
 };
 
 // Fetches and remembers page indexes. Thread-safe.
@@ -72,6 +72,9 @@ class IndexCache {
 Result<std::shared_ptr<const Version>> ApplyFiles(
     const Version* base,
     const std::vector<std::shared_ptr<const FileIndex>>& files);
+
+// A file's name in errors and logs: "level L <min>-<max>.ltx".
+std::string FileName(const storage::FileInfo& f);
 
 // Reads exactly len bytes at offset of a replica file.
 Result<std::vector<uint8_t>> ReadRange(storage::ReplicaClient& client,
