@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <thread>
 
@@ -109,15 +110,11 @@ void CheckGaps(const std::vector<storage::FileInfo>& files,
 void CheckSnapshots(const std::vector<storage::FileInfo>& files,
                     const ListingPolicy& policy,
                     std::vector<VerifyProblem>* out) {
-  const storage::FileInfo* newest = nullptr;
+  const storage::FileInfo* newest =
+      storage::NewestSnapshot(files, std::numeric_limits<TxId>::max());
   const storage::FileInfo* oldest_file = nullptr;
   for (const auto& f : files) {
     if (oldest_file == nullptr || ByRange(f, *oldest_file)) oldest_file = &f;
-    if (f.min_txid != 1) continue;
-    if (newest == nullptr || f.max_txid > newest->max_txid ||
-        (f.max_txid == newest->max_txid && f.level > newest->level)) {
-      newest = &f;
-    }
   }
   if (newest == nullptr) {
     out->push_back({"snapshot", VerifyObjectName(*oldest_file),

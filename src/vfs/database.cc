@@ -121,4 +121,5 @@ void Database::Unlock(LockLevel level) {
   std::lock_guard<std::mutex> lock(mu_);
   lock_ = level;
 }
+
 }  // namespace litekeep::vfs

@@ -39,4 +39,5 @@ void Database::Hydrate() {
   Log(LogLevel::kInfo, "hydrated " + options_.hydration_path + " at TXID " +
                            ltx::FormatTxId(v->txid));
 }
+
 }  // namespace litekeep::vfs

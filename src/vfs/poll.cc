@@ -72,4 +72,5 @@ void Database::PollLoop() {
     }
   }
 }
+
 }  // namespace litekeep::vfs

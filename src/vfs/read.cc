@@ -135,4 +135,5 @@ Status Database::Read(void* buf, int amt, int64_t offset, bool* short_read) {
   }
   return Status::Ok();
 }
+
 }  // namespace litekeep::vfs

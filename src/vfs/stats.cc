@@ -30,4 +30,5 @@ std::string Database::Stats() {
   s += " poll_error=\"" + poll_error_.message() + "\"";
   return s;
 }
+
 }  // namespace litekeep::vfs

@@ -68,4 +68,5 @@ std::optional<Result<std::string>> Database::Pragma(const std::string& name,
   pinned_ = *v;
   return Result<std::string>(ltx::FormatTxId(pinned_->txid));
 }
+
 }  // namespace litekeep::vfs

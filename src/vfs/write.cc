@@ -186,4 +186,5 @@ void Database::SyncLoop() {
     lock.lock();
   }
 }
+
 }  // namespace litekeep::vfs
