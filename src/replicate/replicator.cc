@@ -8,8 +8,8 @@
 
 #include <vector>
 
-#include "ltx/l0_builder.h"
 #include "ltx/file_name.h"
+#include "ltx/l0_builder.h"
 #include "sqlite/db_header.h"
 
 namespace litekeep::replicate {

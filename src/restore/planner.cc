@@ -62,6 +62,7 @@ Result<Plan> MakePlan(const std::vector<storage::FileInfo>& files,
     }
   }
 
+  // Base: the snapshot reaching furthest without passing the goal.
   const storage::FileInfo* base = storage::NewestSnapshot(files, goal);
   if (base == nullptr) {
     return base::NotFoundError("replica " + replica_name +
