@@ -249,8 +249,10 @@ Result<SyncResult> Replicator::WriteIncremental(const sqlite::WalHeader& header,
   std::string tmp =
       options_.meta_dir + "/" + ltx::FormatFileName(txid, txid) + ".tmp";
   {
+    ::unlink(tmp.c_str());  // a leftover; never follow a planted symlink
     LK_ASSIGN_OR_RETURN(base::File out,
-                        base::File::Open(tmp, O_WRONLY | O_CREAT | O_TRUNC));
+                        base::File::Open(tmp, O_WRONLY | O_CREAT | O_EXCL |
+                                                  O_NOFOLLOW, 0600));
     base::FileWriter writer(&out);
     ltx::Encoder enc(&writer);
     LK_RETURN_IF_ERROR(enc.EncodeHeader(h));
@@ -364,8 +366,10 @@ Result<SyncResult> Replicator::WriteSnapshot(const std::string& reason,
                     ltx::FormatFileName(next.txid, next.txid) + ".tmp";
   uint64_t pages = 0;
   {
+    ::unlink(tmp.c_str());  // a leftover; never follow a planted symlink
     LK_ASSIGN_OR_RETURN(base::File out,
-                        base::File::Open(tmp, O_WRONLY | O_CREAT | O_TRUNC));
+                        base::File::Open(tmp, O_WRONLY | O_CREAT | O_EXCL |
+                                                  O_NOFOLLOW, 0600));
     base::FileWriter writer(&out);
     ltx::Encoder enc(&writer);
     LK_RETURN_IF_ERROR(enc.EncodeHeader(h));
