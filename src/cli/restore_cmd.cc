@@ -130,6 +130,9 @@ int RunRestore(const std::vector<std::string>& args) {
                  resolved->display.c_str());
     return 0;
   }
+  // SIGINT/SIGTERM remove the temporary files (LTX and Litestream 0.3
+  // restores) before the process dies.
+  restore::InstallSignalCleanup();
   auto layout_choice =
       ChooseRestoreLayout(layout, *files, *catalog, legacy_options,
                           target.txid.has_value(), resolved->display);
@@ -188,8 +191,6 @@ int RunRestore(const std::vector<std::string>& args) {
     return 0;
   }
 
-  // SIGINT/SIGTERM remove the temporary files before the process dies.
-  restore::InstallSignalCleanup();
   restore::ExecuteOptions opts;
   opts.output = output;
   opts.force = force;
