@@ -250,9 +250,9 @@ Result<SyncResult> Replicator::WriteIncremental(const sqlite::WalHeader& header,
       options_.meta_dir + "/" + ltx::FormatFileName(txid, txid) + ".tmp";
   {
     ::unlink(tmp.c_str());  // a leftover; never follow a planted symlink
-    LK_ASSIGN_OR_RETURN(base::File out,
-                        base::File::Open(tmp, O_WRONLY | O_CREAT | O_EXCL |
-                                                  O_NOFOLLOW, 0600));
+    LK_ASSIGN_OR_RETURN(
+        base::File out,
+        base::File::Open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600));
     base::FileWriter writer(&out);
     ltx::Encoder enc(&writer);
     LK_RETURN_IF_ERROR(enc.EncodeHeader(h));
@@ -367,9 +367,9 @@ Result<SyncResult> Replicator::WriteSnapshot(const std::string& reason,
   uint64_t pages = 0;
   {
     ::unlink(tmp.c_str());  // a leftover; never follow a planted symlink
-    LK_ASSIGN_OR_RETURN(base::File out,
-                        base::File::Open(tmp, O_WRONLY | O_CREAT | O_EXCL |
-                                                  O_NOFOLLOW, 0600));
+    LK_ASSIGN_OR_RETURN(
+        base::File out,
+        base::File::Open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600));
     base::FileWriter writer(&out);
     ltx::Encoder enc(&writer);
     LK_RETURN_IF_ERROR(enc.EncodeHeader(h));

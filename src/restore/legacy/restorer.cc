@@ -110,8 +110,7 @@ Result<RestoreResult> Restore(storage::ReplicaClient& replica, const Plan& plan,
   RestoreResult result;
   result.generation = plan.generation;
   result.index = plan.snapshot.index;
-  LK_ASSIGN_OR_RETURN(base::File out,
-                      dir.CreateFile("db", O_RDWR));
+  LK_ASSIGN_OR_RETURN(base::File out, dir.CreateFile("db", O_RDWR));
 
   // 1. The snapshot: the whole database in one LZ4 stream.
   {
@@ -154,9 +153,7 @@ Result<RestoreResult> Restore(storage::ReplicaClient& replica, const Plan& plan,
     }
     indexes.back().push_back(&s);
   }
-  LK_ASSIGN_OR_RETURN(
-      base::File scratch,
-      dir.CreateFile("txn", O_RDWR));
+  LK_ASSIGN_OR_RETURN(base::File scratch, dir.CreateFile("txn", O_RDWR));
   std::vector<uint8_t> frame;
   for (const auto& segs : indexes) {
     const uint32_t index = segs.front()->index;

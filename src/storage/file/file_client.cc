@@ -102,9 +102,9 @@ base::Status FileReplicaClient::WriteFile(const FileInfo& info,
   std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" +
                     std::to_string(g_tmp_counter.fetch_add(1));
   auto write = [&]() -> base::Status {
-    LK_ASSIGN_OR_RETURN(base::File f,
-                        base::File::Open(tmp, O_WRONLY | O_CREAT | O_EXCL |
-                                                  O_NOFOLLOW));
+    LK_ASSIGN_OR_RETURN(
+        base::File f,
+        base::File::Open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW));
     std::vector<uint8_t> buf(1 << 20);
     int64_t written = 0;
     for (;;) {
