@@ -189,7 +189,9 @@ Result<std::string> ReadFileToString(const std::string& path) {
 Status WriteFileAtomic(const std::string& path, std::string_view data) {
   std::string tmp = path + ".tmp";
   {
-    LK_ASSIGN_OR_RETURN(File f, File::Open(tmp, O_WRONLY | O_CREAT | O_TRUNC));
+    ::unlink(tmp.c_str());  // a leftover; never follow a planted symlink
+    LK_ASSIGN_OR_RETURN(
+        File f, File::Open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW));
     LK_RETURN_IF_ERROR(f.WriteAll(data.data(), data.size()));
     LK_RETURN_IF_ERROR(f.Sync());
     LK_RETURN_IF_ERROR(f.Close());

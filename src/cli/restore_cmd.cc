@@ -1,5 +1,6 @@
 // `litekeep restore`: rebuild a database from a replica (newest state, or a
 // TXID / timestamp), with -dry-run to print the plan.
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -23,7 +24,9 @@ int RunRestore(const std::vector<std::string>& args) {
       "TARGET is a database path from the config file (its replica is used\n"
       "and the database path is the default output) or a replica URL\n"
       "(file:///dir, /dir, s3://bucket/path, ...). The database is rebuilt in\n"
-      "OUTPUT.tmp, checked, and renamed to OUTPUT only when complete.",
+      "a private directory beside OUTPUT, checked, and renamed to OUTPUT only\n"
+      "when complete (mode 0600); nothing is left behind on an error or on\n"
+      "SIGINT/SIGTERM.",
       "litekeep restore"};
   std::string target_arg, output, config_path, txid_text, timestamp_text;
   std::string integrity = "quick";
@@ -127,6 +130,9 @@ int RunRestore(const std::vector<std::string>& args) {
                  resolved->display.c_str());
     return 0;
   }
+  // SIGINT/SIGTERM remove the temporary files (LTX and Litestream 0.3
+  // restores) before the process dies.
+  restore::InstallSignalCleanup();
   auto layout_choice =
       ChooseRestoreLayout(layout, *files, *catalog, legacy_options,
                           target.txid.has_value(), resolved->display);
@@ -139,6 +145,16 @@ int RunRestore(const std::vector<std::string>& args) {
     if (!legacy_plan.ok()) return ReportError(legacy_plan.status());
     return RunLegacyRestore(**replica, *legacy_plan, output, force,
                             *integrity_mode, integrity, dry_run, json);
+  }
+  if (target.txid && !files->empty()) {
+    TxId newest = 0;
+    for (const auto& f : *files) newest = std::max(newest, f.max_txid);
+    if (*target.txid > newest) {
+      return ReportError(base::NotFoundError(
+          "-txid " + ltx::FormatTxId(*target.txid) + " is past the end of " +
+          resolved->display + ": the replica's newest TXID is " +
+          ltx::FormatTxId(newest)));
+    }
   }
   auto plan = restore::MakePlan(*files, target, resolved->display);
   if (!plan.ok()) return ReportError(plan.status());

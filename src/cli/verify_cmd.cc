@@ -15,6 +15,7 @@
 #include "ltx/file_name.h"
 #include "replicate/position.h"
 #include "replicate/replicator.h"
+#include "restore/executor.h"
 #include "restore/verify.h"
 
 namespace litekeep::cli {
@@ -170,6 +171,8 @@ int RunVerify(const std::vector<std::string>& args) {
 
   auto replica = OpenReplica(resolved->replica);
   if (!replica.ok()) return ReportError(replica.status());
+  // SIGINT/SIGTERM remove -full's temporary restore before the process dies.
+  restore::InstallSignalCleanup();
   auto report = restore::Verify(**replica, opts);
   if (!report.ok()) return ReportError(report.status());
   if (json) {

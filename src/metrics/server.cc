@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -118,6 +119,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(
   }
   server->routes_ = std::move(routes);
   HttpServer* raw = server.get();
+  for (int i = 0; i < kWorkers; ++i) {
+    server->workers_.emplace_back([raw]() { raw->Work(); });
+  }
   server->thread_ = std::thread([raw]() { raw->Serve(); });
   return server;
 }
@@ -135,6 +139,16 @@ void HttpServer::Stop() {
   char c = 0;
   [[maybe_unused]] ssize_t n = ::write(wake_pipe_[1], &c, 1);
   if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+  }  // no worker between check and wait
+  cv_.notify_all();
+  for (auto& t : workers_) {
+    if (t.joinable()) t.join();
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (int fd : queue_) ::close(fd);
+  queue_.clear();
 }
 
 void HttpServer::Serve() {
@@ -146,19 +160,46 @@ void HttpServer::Serve() {
     if ((fds[0].revents & POLLIN) == 0) continue;
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (queue_.size() >= kMaxQueued) {
+      ::close(fd);  // overloaded: shed the connection rather than queue it
+      continue;
+    }
+    queue_.push_back(fd);
+    cv_.notify_one();
+  }
+}
+
+void HttpServer::Work() {
+  for (;;) {
+    int fd = -1;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stopping_.load() || !queue_.empty(); });
+      if (stopping_.load()) return;
+      fd = queue_.front();
+      queue_.pop_front();
+    }
     Handle(fd);
     ::close(fd);
   }
 }
 
 void HttpServer::Handle(int fd) {
-  // Read the request head (bounded size and time).
+  // Read the request head (bounded size and time: one deadline for the
+  // whole head, so a client dripping bytes cannot hold the worker).
+  const auto deadline = std::chrono::steady_clock::now() + kReadDeadline;
   std::string req;
   char buf[2048];
   while (req.find("\r\n\r\n") == std::string::npos &&
          req.find("\n\n") == std::string::npos && req.size() < 16384) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 2000) <= 0) return;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return;
+    pollfd p[2] = {{fd, POLLIN, 0}, {wake_pipe_[0], POLLIN, 0}};
+    int rc = ::poll(p, 2, static_cast<int>(left.count()));
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc <= 0 || (p[1].revents & POLLIN) != 0) return;  // timeout or Stop
     ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
     if (n <= 0) break;
     req.append(buf, static_cast<size_t>(n));
@@ -183,6 +224,10 @@ void HttpServer::Handle(int fd) {
   } else {
     resp = route->second();
   }
+  // A client that does not take the answer is dropped after kWriteTimeout.
+  timeval tv{static_cast<time_t>(kWriteTimeout.count() / 1000),
+             static_cast<suseconds_t>(kWriteTimeout.count() % 1000 * 1000)};
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
   std::string head = "HTTP/1.0 " + std::to_string(resp.status) + " " +
                      Reason(resp.status) + "\r\nContent-Type: " +
                      resp.content_type + "\r\nContent-Length: " +

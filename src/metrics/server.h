@@ -1,14 +1,22 @@
 // A very small HTTP/1.0 server for the metrics endpoint: GET on a fixed
-// set of paths (e.g. /metrics, /healthz), one request per connection,
-// served on one background thread. Not a general web server.
+// set of paths (e.g. /metrics, /healthz), one request per connection.
+// Connections are served concurrently by a small pool of threads, each with
+// a deadline for reading the request and for writing the answer, so slow or
+// silent clients cannot stop it answering (docs/reliability.md). Not a
+// general web server.
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "base/status.h"
 
@@ -31,6 +39,14 @@ Result<ListenAddr> ParseListenAddr(const std::string& addr);
 
 class HttpServer {
  public:
+  // Connections served at once; more wait (up to kMaxQueued, beyond that
+  // they are closed at once).
+  static constexpr int kWorkers = 8;
+  static constexpr size_t kMaxQueued = 64;
+  // Time a client has to send its request head, and to take the answer.
+  static constexpr std::chrono::milliseconds kReadDeadline{5000};
+  static constexpr std::chrono::milliseconds kWriteTimeout{5000};
+
   // Binds addr and starts serving routes (path -> handler). Port 0 picks a
   // free port (see port()).
   static Result<std::unique_ptr<HttpServer>> Start(
@@ -44,14 +60,19 @@ class HttpServer {
 
  private:
   HttpServer() = default;
-  void Serve();
+  void Serve();  // accepts connections and queues them
+  void Work();   // serves queued connections
   void Handle(int fd);
 
   int listen_fd_ = -1;
-  int wake_pipe_[2] = {-1, -1};
+  int wake_pipe_[2] = {-1, -1};  // readable once Stop was called
   int port_ = 0;
   std::map<std::string, HttpHandler> routes_;
   std::thread thread_;
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<int> queue_;  // accepted connections waiting for a worker
   std::atomic<bool> stopping_{false};
 };
 

@@ -254,8 +254,10 @@ Result<std::string> Compactor::MergeToLocal(const std::vector<FileInfo>& inputs,
     }
     compact_inputs.push_back({readers.back().get(), name});
   }
-  LK_ASSIGN_OR_RETURN(base::File out,
-                      base::File::Open(path, O_WRONLY | O_CREAT | O_TRUNC));
+  // The name is predictable: never open an existing file or symlink.
+  LK_ASSIGN_OR_RETURN(
+      base::File out,
+      base::File::Open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600));
   base::FileWriter writer(&out);
   auto merged = ltx::Compact(compact_inputs, &writer);
   Status closed = out.Close();

@@ -243,8 +243,10 @@ Result<SyncResult> Replicator::WriteIncremental(const sqlite::WalHeader& header,
   std::string tmp =
       options_.meta_dir + "/" + ltx::FormatFileName(txid, txid) + ".tmp";
   {
-    LK_ASSIGN_OR_RETURN(base::File out,
-                        base::File::Open(tmp, O_WRONLY | O_CREAT | O_TRUNC));
+    ::unlink(tmp.c_str());  // a leftover; never follow a planted symlink
+    LK_ASSIGN_OR_RETURN(
+        base::File out,
+        base::File::Open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600));
     base::FileWriter writer(&out);
     ltx::L0Builder enc(&writer);
     LK_RETURN_IF_ERROR(enc.Begin(h));
@@ -352,8 +354,10 @@ Result<SyncResult> Replicator::WriteSnapshot(const std::string& reason,
                     ltx::FormatFileName(next.txid, next.txid) + ".tmp";
   uint64_t pages = 0;
   {
-    LK_ASSIGN_OR_RETURN(base::File out,
-                        base::File::Open(tmp, O_WRONLY | O_CREAT | O_TRUNC));
+    ::unlink(tmp.c_str());  // a leftover; never follow a planted symlink
+    LK_ASSIGN_OR_RETURN(
+        base::File out,
+        base::File::Open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600));
     base::FileWriter writer(&out);
     ltx::L0Builder enc(&writer);
     LK_RETURN_IF_ERROR(enc.Begin(h));

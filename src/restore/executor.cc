@@ -1,54 +1,198 @@
-// Restore executor: download ahead, apply in order, check, rename.
+// Restore executor: download ahead (bounded by the listed size) into a
+// private scratch directory, apply in order checking the checksums the files
+// carry, check, rename.
 #include "restore/executor.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
 #include <deque>
 #include <future>
+#include <optional>
 #include <vector>
 
-#include "base/io.h"
 #include "ltx/decoder.h"
 #include "ltx/file_name.h"
+#include "ltx/format.h"
 #include "restore/page_writer.h"
 #include "storage/file_chain.h"
 
 namespace litekeep::restore {
 namespace {
 
+// ---- signal cleanup --------------------------------------------------------
+//
+// Live scratch directories, in fixed storage the signal handler can read
+// without allocating: the directory and its named files.
+
+constexpr int kSlots = 16;
+constexpr int kFilesPerSlot = 4;
+constexpr size_t kPathMax = 4096;
+
+struct CleanupSlot {
+  std::atomic<int> state{0};  // 0 free, 1 being filled, 2 live
+  std::atomic<int> files{0};  // named files recorded
+  char dir[kPathMax];
+  char file[kFilesPerSlot][kPathMax];
+};
+
+CleanupSlot g_slots[kSlots];
+
+int ClaimSlot(const std::string& dir) {
+  if (dir.size() >= kPathMax) return -1;
+  for (int i = 0; i < kSlots; ++i) {
+    int expected = 0;
+    if (!g_slots[i].state.compare_exchange_strong(expected, 1)) continue;
+    std::memcpy(g_slots[i].dir, dir.c_str(), dir.size() + 1);
+    g_slots[i].files.store(0);
+    g_slots[i].state.store(2);
+    return i;
+  }
+  return -1;  // more live directories than slots: not signal-cleaned
+}
+
+void RecordFile(int slot, const std::string& path) {
+  if (slot < 0 || path.size() >= kPathMax) return;
+  CleanupSlot& s = g_slots[slot];
+  const int n = s.files.load();
+  if (n >= kFilesPerSlot) return;
+  std::memcpy(s.file[n], path.c_str(), path.size() + 1);
+  s.files.store(n + 1);
+}
+
+void ReleaseSlot(int slot) {
+  if (slot < 0) return;
+  g_slots[slot].files.store(0);
+  g_slots[slot].state.store(0);
+}
+
+// Async-signal-safe: unlink, rmdir, signal and raise only.
+void CleanupAndDie(int sig) {
+  for (CleanupSlot& s : g_slots) {
+    if (s.state.load() != 2) continue;
+    const int n = s.files.load();
+    for (int i = 0; i < n && i < kFilesPerSlot; ++i) ::unlink(s.file[i]);
+    ::rmdir(s.dir);
+  }
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+// ---- downloads -------------------------------------------------------------
+
 std::string ObjectName(const storage::FileInfo& f) {
   return "level " + std::to_string(f.level) + " file " +
          ltx::FormatFileName(f.min_txid, f.max_txid);
 }
 
-// Copies a replica file to a local temporary file (for remote backends, so
-// downloads overlap with applying).
-Result<std::string> Download(storage::ReplicaClient& replica,
-                             const storage::FileInfo& f,
-                             const std::string& path) {
-  LK_ASSIGN_OR_RETURN(auto in, replica.OpenFile(f.level, f.min_txid,
-                                                f.max_txid, 0, -1));
+// The largest an LTX file with this header can be: every page of the
+// database, each stored uncompressed with the largest frame and index
+// overhead either page encoding has (docs/format.md §3-5).
+uint64_t MaxLtxSize(const ltx::Header& h) {
+  const uint64_t per_page =
+      ltx::kPageHeaderSize + 4 + h.page_size + h.page_size / 255 + 64 + 30;
+  return ltx::kHeaderSize + uint64_t{h.commit} * per_page +
+         ltx::kPageHeaderSize + 8 + ltx::kTrailerSize;
+}
+
+// Copies a replica file to an unnamed local file in scratch (for remote
+// backends, so downloads overlap with applying). Reads exactly the listed
+// size: a store that sends more (an endless body) or fewer bytes, or lists
+// more than the file's own header allows, is refused (the caller names
+// the object).
+Result<base::File> Download(storage::ReplicaClient& replica,
+                            const storage::FileInfo& f, ScratchDir* scratch,
+                            size_t index) {
+  LK_ASSIGN_OR_RETURN(auto in,
+                      replica.OpenFile(f.level, f.min_txid, f.max_txid, 0, -1));
   LK_ASSIGN_OR_RETURN(base::File out,
-                      base::File::Open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600));
+                      scratch->CreateAnonymous("dl-" + std::to_string(index)));
+  const int64_t want = f.size;
+  int64_t got = 0;
+  std::string head;  // the first kHeaderSize bytes, for the size bound
+  bool bounded = false;
   std::vector<uint8_t> buf(1 << 20);
   for (;;) {
-    LK_ASSIGN_OR_RETURN(size_t n, in->Read(buf));
+    // One byte more than listed is asked for, so an overlong body shows.
+    const size_t cap = static_cast<size_t>(
+        std::min<int64_t>(static_cast<int64_t>(buf.size()), want - got + 1));
+    LK_ASSIGN_OR_RETURN(size_t n,
+                        in->Read(std::span<uint8_t>(buf.data(), cap)));
     if (n == 0) break;
+    if (got + static_cast<int64_t>(n) > want) {
+      return base::CorruptError("the store sent more than the listed " +
+                                std::to_string(want) +
+                                " bytes; refusing to read further");
+    }
     LK_RETURN_IF_ERROR(out.WriteAll(buf.data(), n));
+    got += static_cast<int64_t>(n);
+    if (!bounded) {
+      head.append(reinterpret_cast<const char*>(buf.data()),
+                  std::min(n, ltx::kHeaderSize - head.size()));
+      if (head.size() == ltx::kHeaderSize) {
+        bounded = true;
+        auto h = ltx::Header::Decode(
+            {reinterpret_cast<const uint8_t*>(head.data()), head.size()});
+        // An invalid header is the decoder's to report, naming the rule.
+        if (h.ok() && h->Validate().ok() &&
+            static_cast<uint64_t>(want) > MaxLtxSize(*h)) {
+          return base::CorruptError(
+              "listed size " + std::to_string(want) + " bytes exceeds the " +
+              std::to_string(MaxLtxSize(*h)) + " bytes an LTX file of " +
+              std::to_string(h->commit) + " pages of " +
+              std::to_string(h->page_size) + " bytes can take");
+        }
+      }
+    }
   }
-  LK_RETURN_IF_ERROR(out.Close());
-  return path;
+  if (got < want) {
+    return base::CorruptError("the store sent " + std::to_string(got) +
+                              " of the listed " + std::to_string(want) +
+                              " bytes");
+  }
+  return out;
+}
+
+// Database checksum (docs/format.md §6) of pages 1..commit of a file.
+Result<uint64_t> FileDatabaseChecksum(const base::File& f, uint32_t page_size,
+                                      uint32_t commit) {
+  ltx::DatabaseChecksum sum(page_size);
+  const size_t per_read = std::max<size_t>(1, (size_t{1} << 20) / page_size);
+  std::vector<uint8_t> buf(per_read * page_size);
+  for (Pgno p = 1; p <= commit;) {
+    const size_t n = std::min<size_t>(per_read, commit - p + 1);
+    LK_RETURN_IF_ERROR(f.ReadFullAt(buf.data(), n * page_size,
+                                    static_cast<int64_t>(p - 1) * page_size));
+    for (size_t i = 0; i < n; ++i, ++p) {
+      sum.AddPage(p, {buf.data() + i * page_size, page_size});
+    }
+  }
+  return sum.Value();
+}
+
+std::string Hex(uint64_t v) {
+  char b[17];
+  std::snprintf(b, sizeof(b), "%016" PRIx64, v);
+  return b;
 }
 
 Status CheckIntegrity(const std::string& path, IntegrityCheck mode) {
   if (mode == IntegrityCheck::kNone) return Status::Ok();
   sqlite3* db = nullptr;
   std::string uri = "file:" + path + "?immutable=1";
-  int rc = sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
-                           nullptr);
+  int rc = sqlite3_open_v2(uri.c_str(), &db,
+                           SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr);
   if (rc != SQLITE_OK) {
     std::string e = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
@@ -71,13 +215,94 @@ Status CheckIntegrity(const std::string& path, IntegrityCheck mode) {
   sqlite3_finalize(stmt);
   sqlite3_close(db);
   if (!problems.empty()) {
-    return base::CorruptError(std::string(sql) + " failed on the restored "
-                              "database: " + problems);
+    return base::CorruptError(std::string(sql) +
+                              " failed on the restored "
+                              "database: " +
+                              problems);
   }
   return Status::Ok();
 }
 
 }  // namespace
+
+// ---- ScratchDir ------------------------------------------------------------
+
+Result<ScratchDir> ScratchDir::Create(const std::string& parent,
+                                      const std::string& stem) {
+  std::string templ = parent + "/." + stem + "-XXXXXX";
+  std::vector<char> buf(templ.begin(), templ.end());
+  buf.push_back('\0');
+  if (::mkdtemp(buf.data()) == nullptr) {
+    return base::ErrnoError("create a private temporary directory in " + parent,
+                            errno);
+  }
+  ScratchDir d;
+  d.path_ = buf.data();
+  d.slot_ = ClaimSlot(d.path_);
+  return d;
+}
+
+ScratchDir::ScratchDir(ScratchDir&& o) noexcept
+    : path_(std::move(o.path_)), slot_(o.slot_) {
+  o.path_.clear();
+  o.slot_ = -1;
+}
+
+ScratchDir& ScratchDir::operator=(ScratchDir&& o) noexcept {
+  if (this != &o) {
+    Remove();
+    path_ = std::move(o.path_);
+    slot_ = o.slot_;
+    o.path_.clear();
+    o.slot_ = -1;
+  }
+  return *this;
+}
+
+ScratchDir::~ScratchDir() { Remove(); }
+
+void ScratchDir::Remove() {
+  if (path_.empty()) return;
+  // Only this process writes here (mode 0700): every entry is ours.
+  if (DIR* d = ::opendir(path_.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0)
+        continue;
+      ::unlinkat(::dirfd(d), e->d_name, 0);
+    }
+    ::closedir(d);
+  }
+  ::rmdir(path_.c_str());
+  ReleaseSlot(slot_);
+  slot_ = -1;
+  path_.clear();
+}
+
+Result<base::File> ScratchDir::CreateFile(const std::string& name, int flags) {
+  const std::string p = path_ + "/" + name;
+  RecordFile(slot_, p);
+  return base::File::Open(p, flags | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+}
+
+Result<base::File> ScratchDir::CreateAnonymous(const std::string& name) {
+  int fd = ::open(path_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0) return base::File(fd, path_ + "/" + name);
+  // No O_TMPFILE on this file system: create, then unlink at once.
+  const std::string p = path_ + "/" + name;
+  LK_ASSIGN_OR_RETURN(
+      base::File f,
+      base::File::Open(p, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0600));
+  ::unlink(p.c_str());
+  return f;
+}
+
+void InstallSignalCleanup() {
+  struct sigaction sa {};
+  sa.sa_handler = CleanupAndDie;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND;
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
+}
 
 Result<IntegrityCheck> ParseIntegrityCheck(const std::string& text) {
   if (text == "none") return IntegrityCheck::kNone;
@@ -114,36 +339,33 @@ Result<ExecuteResult> Execute(storage::ReplicaClient& replica, const Plan& plan,
         " already exists; use -f to replace it, or -if-db-not-exists to skip "
         "the restore when it exists");
   }
-  const std::string tmp_path = out_path + ".tmp";
-  ::unlink(tmp_path.c_str());
-  LK_ASSIGN_OR_RETURN(base::File out,
-                      base::File::Open(tmp_path, O_RDWR | O_CREAT | O_TRUNC));
-  bool keep = false;
-  struct Cleanup {
-    const std::string& path;
-    bool& keep;
-    std::vector<std::string> extra;
-    ~Cleanup() {
-      if (!keep) ::unlink(path.c_str());
-      for (const auto& p : extra) ::unlink(p.c_str());
-    }
-  } cleanup{tmp_path, keep, {}};
+  // Every temporary lives in a private directory beside the output (same
+  // file system, so the final rename is atomic); it goes away with
+  // `scratch` on every path out of this function.
+  LK_ASSIGN_OR_RETURN(
+      ScratchDir scratch,
+      ScratchDir::Create(base::DirName(out_path), base::BaseName(out_path)));
+  const std::string tmp_path = scratch.path() + "/db";
+  LK_ASSIGN_OR_RETURN(base::File out, scratch.CreateFile("db", O_RDWR));
+  if (options.mode != 0600 &&
+      ::fchmod(out.fd(), static_cast<mode_t>(options.mode)) != 0) {
+    return base::ErrnoError("chmod " + tmp_path, errno);
+  }
 
   // Remote backends: download up to `parallelism` files ahead into local
-  // temporary files. The file backend is read in place.
+  // unnamed files. The file backend is read in place.
   const bool prefetch = replica.Type() != "file";
   const size_t window = static_cast<size_t>(std::max(1, options.parallelism));
-  std::deque<std::future<Result<std::string>>> pending;
+  std::deque<std::future<Result<base::File>>> pending;
   size_t next_download = 0;
   auto schedule = [&]() {
     while (prefetch && next_download < plan.files.size() &&
            pending.size() < window) {
       const auto& f = plan.files[next_download];
-      std::string path = tmp_path + "-dl-" + std::to_string(next_download);
-      cleanup.extra.push_back(path);
-      pending.push_back(std::async(std::launch::async, [&replica, f, path]() {
-        return Download(replica, f, path);
-      }));
+      pending.push_back(std::async(
+          std::launch::async, [&replica, f, &scratch, i = next_download]() {
+            return Download(replica, f, &scratch, i);
+          }));
       ++next_download;
     }
   };
@@ -152,6 +374,10 @@ Result<ExecuteResult> Execute(storage::ReplicaClient& replica, const Plan& plan,
   PageWriter writer(&out);
   storage::PageSupply supply;
   int64_t bytes_done = 0;
+  // The post-apply checksum of the previous file, when it carries one.
+  std::optional<uint64_t> prev_post;
+  std::string prev_name;
+  bool last_has_checksum = false;
   for (size_t i = 0; i < plan.files.size(); ++i) {
     const auto& f = plan.files[i];
     const std::string name = ObjectName(f) + " in " + replica.Describe();
@@ -161,9 +387,7 @@ Result<ExecuteResult> Execute(storage::ReplicaClient& replica, const Plan& plan,
       auto local = pending.front().get();
       pending.pop_front();
       if (!local.ok()) return local.status().WithContext("download " + name);
-      LK_ASSIGN_OR_RETURN(base::File lf, base::File::Open(*local, O_RDONLY));
-      ::unlink(local->c_str());
-      source.reset(new base::FileReader(std::move(lf)));
+      source.reset(new base::FileReader(std::move(*local)));
     } else {
       auto opened = replica.OpenFile(f.level, f.min_txid, f.max_txid, 0, -1);
       if (!opened.ok()) return opened.status().WithContext("open " + name);
@@ -175,47 +399,89 @@ Result<ExecuteResult> Execute(storage::ReplicaClient& replica, const Plan& plan,
     LK_RETURN_IF_ERROR(dec.DecodeHeader());
     const ltx::Header& h = dec.header();
     if (h.min_txid != f.min_txid || h.max_txid != f.max_txid) {
-      return base::CorruptError(name + ": header says TXID " +
-                                ltx::FormatTxId(h.min_txid) + "-" +
-                                ltx::FormatTxId(h.max_txid) +
-                                ", which does not match its name");
+      return base::CorruptError(
+          name + ": header says TXID " + ltx::FormatTxId(h.min_txid) + "-" +
+          ltx::FormatTxId(h.max_txid) + ", which does not match its name");
     }
-    if (result.page_size == 0) {
-      result.page_size = h.page_size;
-    } else if (h.page_size != result.page_size) {
-      // A VACUUM may change the page size only through a full image, which
-      // rewrites every page; accept it and let the final check judge.
-      result.page_size = h.page_size;
+    // The chain of database states: this file must start where the
+    // previous one ended (both carry checksums; docs/format.md §6).
+    if (i > 0 && !h.NoChecksum() && prev_post &&
+        h.pre_apply_checksum != *prev_post) {
+      return base::CorruptError(
+          name + ": pre-apply checksum mismatch: " + Hex(h.pre_apply_checksum) +
+          " <> " + Hex(*prev_post) + " (the post-apply checksum of " +
+          prev_name + "); the chain of database states is broken");
     }
+    // A page-size change (VACUUM) is only possible through a full image
+    // that rewrites every page; checked once the pages are counted.
+    const bool page_size_changed =
+        result.page_size != 0 && h.page_size != result.page_size;
+    const uint32_t old_page_size = result.page_size;
+    result.page_size = h.page_size;
     // Pages are decoded straight into the writer's batch; runs of
     // consecutive pages reach the file as one write each. The chain must
     // supply every page up to commit: checked before a page is written and
     // before the file is sized to commit.
     supply.StartFile(h.IsSnapshot(), h.page_size, h.commit, name);
     Pgno pgno = 0;
+    uint64_t pages_in_file = 0;
     for (;;) {
       LK_ASSIGN_OR_RETURN(std::span<uint8_t> slot, writer.Slot(h.page_size));
       LK_ASSIGN_OR_RETURN(bool more, dec.DecodePage(&pgno, slot));
       if (!more) break;
       LK_RETURN_IF_ERROR(supply.AddPage(pgno));
       LK_RETURN_IF_ERROR(writer.Commit(pgno));
+      ++pages_in_file;
     }
     // A slot asked for but not used is simply dropped: the next Slot or
     // Flush reuses it.
     writer.Abandon();
     LK_RETURN_IF_ERROR(dec.Close());
+    if (page_size_changed) {
+      const Pgno lock = ltx::LockPgno(h.page_size);
+      const uint64_t full = h.commit - (lock <= h.commit ? 1 : 0);
+      if (pages_in_file != full) {
+        return base::CorruptError(
+            name + ": page size " + std::to_string(h.page_size) +
+            " differs from the page size " + std::to_string(old_page_size) +
+            " of the database it applies to (" + prev_name +
+            "), and it is not a full image of the database (" +
+            std::to_string(pages_in_file) + " of " + std::to_string(full) +
+            " pages); refusing to mix page sizes");
+      }
+    }
     LK_RETURN_IF_ERROR(supply.FinishFile());
     LK_RETURN_IF_ERROR(writer.Flush());
-    LK_RETURN_IF_ERROR(out.Truncate(static_cast<int64_t>(h.commit) * h.page_size));
+    LK_RETURN_IF_ERROR(
+        out.Truncate(static_cast<int64_t>(h.commit) * h.page_size));
     result.pages = h.commit;
     result.txid = h.max_txid;
+    last_has_checksum = !h.NoChecksum();
+    prev_post = last_has_checksum
+                    ? std::optional<uint64_t>(dec.trailer().post_apply_checksum)
+                    : std::nullopt;
+    prev_name = name;
     bytes_done += f.size;
     if (options.progress) options.progress(i + 1, bytes_done);
   }
+  // The final state must be the one the last file says it produces. A lone
+  // snapshot's was checked by its decoder.
+  if (last_has_checksum && plan.files.size() > 1) {
+    LK_ASSIGN_OR_RETURN(
+        uint64_t actual,
+        FileDatabaseChecksum(out, result.page_size, result.pages));
+    if (actual != *prev_post) {
+      return base::CorruptError(
+          prev_name + ": post-apply checksum mismatch: " + Hex(*prev_post) +
+          " <> " + Hex(actual) +
+          " (the checksum of the restored database); the restored pages are "
+          "not the state this file describes");
+    }
+  }
+  result.checksum_verified = last_has_checksum;
   LK_RETURN_IF_ERROR(out.Sync());
   LK_RETURN_IF_ERROR(out.Close());
   LK_RETURN_IF_ERROR(FinalizeOutput(tmp_path, out_path, options.integrity));
-  keep = true;
   result.bytes_read = bytes_done;
   return result;
 }

@@ -1,12 +1,18 @@
-// Restore execution: apply a plan's LTX files in TXID order into
-// "<output>.tmp", fsync, optionally check integrity, and rename into place.
+// Restore execution: apply a plan's LTX files in TXID order into a private
+// scratch directory beside the output, check every database checksum the
+// files carry, fsync, optionally check integrity, and rename into place.
 // Memory stays bounded (one page plus one file's page index) whatever the
-// database size. On any error no output file is left behind.
+// database size. On any error — or SIGINT/SIGTERM once
+// InstallSignalCleanup ran — no temporary file is left behind
+// (docs/reliability.md).
 #pragma once
+
+#include <fcntl.h>
 
 #include <functional>
 #include <string>
 
+#include "base/io.h"
 #include "base/status.h"
 #include "restore/planner.h"
 #include "storage/replica_client.h"
@@ -18,11 +24,49 @@ enum class IntegrityCheck { kNone, kQuick, kFull };
 // Parses "none", "quick", "full".
 Result<IntegrityCheck> ParseIntegrityCheck(const std::string& text);
 
+// A private directory for temporary files: created by mkdtemp (mode 0700,
+// an unpredictable name) so no other user can plant a symlink or file in
+// it. The destructor removes it and everything in it, and it is removed
+// too when the process gets SIGINT/SIGTERM after InstallSignalCleanup.
+class ScratchDir {
+ public:
+  // Creates "<parent>/.<stem>-XXXXXX". Errors name parent.
+  static Result<ScratchDir> Create(const std::string& parent,
+                                   const std::string& stem);
+  ScratchDir() = default;
+  ScratchDir(ScratchDir&& o) noexcept;
+  ScratchDir& operator=(ScratchDir&& o) noexcept;
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  ~ScratchDir();
+
+  const std::string& path() const { return path_; }
+  // Creates a new file `name` inside, O_EXCL|O_NOFOLLOW, mode 0600. Safe
+  // to call from several threads.
+  Result<base::File> CreateFile(const std::string& name, int flags = O_RDWR);
+  // An unnamed file inside (created, then unlinked at once): nothing is
+  // left behind whatever happens to the process.
+  Result<base::File> CreateAnonymous(const std::string& name);
+
+ private:
+  void Remove();
+  std::string path_;
+  int slot_ = -1;  // signal-cleanup slot, -1 if none
+};
+
+// Installs SIGINT/SIGTERM/SIGHUP handlers that remove every live
+// ScratchDir's files, then die of the signal (non-zero exit). For the CLI
+// only; a library host (the VFS) keeps its own handlers.
+void InstallSignalCleanup();
+
 struct ExecuteOptions {
   std::string output;  // final database path
   bool force = false;  // replace an existing output
   IntegrityCheck integrity = IntegrityCheck::kQuick;
   int parallelism = 8;  // files downloaded ahead of the one being applied
+  // Mode of the restored file: 0600 (owner only) unless the caller knows
+  // the source database's mode.
+  int mode = 0600;
   // Called after each file is applied (files done, bytes done).
   std::function<void(size_t, int64_t)> progress;
 };
@@ -32,6 +76,7 @@ struct ExecuteResult {
   uint32_t page_size = 0;
   uint32_t pages = 0;  // database size in pages
   int64_t bytes_read = 0;
+  bool checksum_verified = false;  // the final post-apply checksum matched
 };
 
 // The last steps of every restore (LTX and Litestream 0.3): checks the
@@ -41,6 +86,11 @@ struct ExecuteResult {
 Status FinalizeOutput(const std::string& tmp_path, const std::string& output,
                       IntegrityCheck integrity);
 
+// Applies the plan. Refuses, naming the file at fault: a download longer or
+// shorter than its listed size (or than its LTX header allows), a broken
+// pre-apply checksum chain, a final post-apply checksum that the restored
+// pages do not have, and a page-size change by a file that is not a full
+// image of the database (docs/reliability.md).
 Result<ExecuteResult> Execute(storage::ReplicaClient& replica, const Plan& plan,
                               const ExecuteOptions& options);
 

@@ -36,6 +36,8 @@ std::string Age(milliseconds d) {
   return std::to_string(s) + "s";
 }
 
+std::string Hex(uint64_t v) { return ltx::FormatTxId(v); }
+
 bool ByRange(const storage::FileInfo& a, const storage::FileInfo& b) {
   if (a.min_txid != b.min_txid) return a.min_txid < b.min_txid;
   if (a.max_txid != b.max_txid) return a.max_txid < b.max_txid;
@@ -141,6 +143,7 @@ struct Decoded {
   storage::FileInfo info;
   ltx::Header header;
   ltx::Trailer trailer;
+  uint64_t pages = 0;  // pages the file holds
 };
 
 Result<Decoded> DecodeFile(storage::ReplicaClient& replica,
@@ -159,7 +162,7 @@ Result<Decoded> DecodeFile(storage::ReplicaClient& replica,
                               ", which does not match its name");
   }
   LK_RETURN_IF_ERROR(dec.Close());
-  return Decoded{f, dec.header(), dec.trailer()};
+  return Decoded{f, dec.header(), dec.trailer(), dec.page_index().size()};
 }
 
 void CheckFiles(storage::ReplicaClient& replica,
@@ -190,11 +193,76 @@ void CheckFiles(storage::ReplicaClient& replica,
     if (prev->second.trailer.post_apply_checksum != d.header.pre_apply_checksum) {
       report->problems.push_back(
           {"chain", VerifyObjectName(d.info),
-           VerifyObjectName(d.info) + ": pre-apply checksum does not match the "
-           "post-apply checksum of " + VerifyObjectName(prev->second.info) +
-               " (the chain of database states is broken)"});
+           VerifyObjectName(d.info) + ": pre-apply checksum mismatch: " +
+               Hex(d.header.pre_apply_checksum) + " <> " +
+               Hex(prev->second.trailer.post_apply_checksum) +
+               " (the post-apply checksum of " +
+               VerifyObjectName(prev->second.info) +
+               "); the chain of database states is broken"});
     }
   }
+  // Page size: a file may change it only as a full image of the database
+  // (a VACUUM rewrites every page); any file it follows, at any level,
+  // shows the page size it applies to.
+  std::map<TxId, const Decoded*> ending_at;
+  for (const auto& [key, d] : by_end) ending_at.emplace(key.second, &d);
+  for (const auto& [key, d] : by_end) {
+    if (d.info.min_txid == 1) continue;
+    auto prev = ending_at.find(d.info.min_txid - 1);
+    if (prev == ending_at.end() ||
+        prev->second->header.page_size == d.header.page_size) {
+      continue;
+    }
+    const Pgno lock = ltx::LockPgno(d.header.page_size);
+    const uint64_t full = d.header.commit - (lock <= d.header.commit ? 1 : 0);
+    if (d.pages == full) continue;
+    report->problems.push_back(
+        {"chain", VerifyObjectName(d.info),
+         VerifyObjectName(d.info) + ": page size " +
+             std::to_string(d.header.page_size) +
+             " differs from the page size " +
+             std::to_string(prev->second->header.page_size) + " of " +
+             VerifyObjectName(prev->second->info) +
+             ", and it is not a full image of the database (" +
+             std::to_string(d.pages) + " of " + std::to_string(full) +
+             " pages); a restore through it would mix page sizes"});
+  }
+}
+
+// -checksums: when the newest restorable chain ends in a file that carries
+// a post-apply checksum, apply the chain into a private scratch directory
+// and check that the restored pages have it (Execute checks the pre-apply
+// chain and the final checksum).
+void CheckFinalChecksum(storage::ReplicaClient& replica,
+                        const std::vector<storage::FileInfo>& files,
+                        const VerifyOptions& options, VerifyReport* report) {
+  auto plan = MakePlan(files, Target{}, replica.Describe());
+  if (!plan.ok() || plan->files.size() < 2) return;  // listing checks report
+  const storage::FileInfo& last = plan->files.back();
+  auto opened = replica.OpenFile(last.level, last.min_txid, last.max_txid, 0,
+                                 ltx::kHeaderSize);
+  if (!opened.ok()) return;  // CheckFiles reported it
+  std::vector<uint8_t> head(ltx::kHeaderSize);
+  if (!(*opened)->ReadFull(head).ok()) return;
+  auto h = ltx::Header::Decode(head);
+  if (!h.ok() || h->NoChecksum()) return;
+  auto scratch = ScratchDir::Create(options.temp_dir, "litekeep-verify");
+  if (!scratch.ok()) {
+    report->problems.push_back({"checksum", "", scratch.status().message()});
+    return;
+  }
+  ExecuteOptions exec;
+  exec.output = scratch->path() + "/restored.db";
+  exec.integrity = IntegrityCheck::kNone;
+  exec.parallelism = options.parallelism;
+  auto result = Execute(replica, *plan, exec);
+  if (!result.ok()) {
+    report->problems.push_back(
+        {"checksum", VerifyObjectName(last), result.status().message()});
+    return;
+  }
+  report->notes.push_back("restored the chain up to " + VerifyObjectName(last) +
+                          ": its post-apply checksum matches the pages");
 }
 
 // The live database pinned by a read transaction at a known TXID.
@@ -349,10 +417,15 @@ void RunFull(storage::ReplicaClient& replica,
     report->problems.push_back({"restore", "", plan.status().message()});
     return;
   }
+  // A private directory (mkdtemp, 0700): never a predictable name in a
+  // shared directory such as /tmp.
+  auto scratch = ScratchDir::Create(options.temp_dir, "litekeep-verify");
+  if (!scratch.ok()) {
+    report->problems.push_back({"restore", "", scratch.status().message()});
+    return;
+  }
   ExecuteOptions exec;
-  exec.output = options.temp_dir + "/litekeep-verify-" +
-                std::to_string(::getpid()) + ".db";
-  exec.force = true;
+  exec.output = scratch->path() + "/restored.db";
   exec.integrity = IntegrityCheck::kFull;
   exec.parallelism = options.parallelism;
   if (options.progress) {
@@ -370,7 +443,6 @@ void RunFull(storage::ReplicaClient& replica,
   }
   report->restored_txid = result->txid;
   if (pin) ComparePages(*pin, exec.output, result->txid, report);
-  ::unlink(exec.output.c_str());
 }
 
 }  // namespace
@@ -408,7 +480,10 @@ Result<VerifyReport> Verify(storage::ReplicaClient& replica,
   }
   if (options.depth == VerifyDepth::kListing || files.empty()) return report;
   CheckFiles(replica, files, options, &report);
-  if (options.depth != VerifyDepth::kFull) return report;
+  if (options.depth != VerifyDepth::kFull) {
+    if (report.ok()) CheckFinalChecksum(replica, files, options, &report);
+    return report;
+  }
   if (!report.ok()) {
     report.notes.push_back("full restore skipped: earlier checks failed");
     return report;

@@ -53,7 +53,9 @@ struct LivePosition {
 struct VerifyOptions {
   VerifyDepth depth = VerifyDepth::kListing;
   ListingPolicy policy;
-  // -full: where the temporary restore goes (a directory; removed after).
+  // -full (and -checksums of files that carry database checksums): the
+  // directory in which a private scratch directory (mkdtemp, 0700) holds
+  // the temporary restore; removed after.
   std::string temp_dir;
   int parallelism = 8;
   // -full: the live database to compare with (empty: no comparison) and a

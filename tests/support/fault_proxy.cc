@@ -108,6 +108,33 @@ std::string Forward(int upstream_port, const std::string& req) {
   return resp;
 }
 
+// True for "GET /<...>.ltx[?...] HTTP/1.1".
+bool IsLtxGet(const std::string& req) {
+  if (req.rfind("GET ", 0) != 0) return false;
+  const size_t end = req.find(' ', 4);
+  if (end == std::string::npos) return false;
+  std::string target = req.substr(4, end - 4);
+  if (size_t q = target.find('?'); q != std::string::npos) target.resize(q);
+  return target.size() > 4 && target.compare(target.size() - 4, 4, ".ltx") == 0;
+}
+
+// The head of a response without its Content-Length line, and its body.
+void SplitResponse(const std::string& resp, std::string* head,
+                   std::string* body) {
+  const size_t end = resp.find("\r\n\r\n");
+  const std::string h = end == std::string::npos ? resp : resp.substr(0, end);
+  *body = end == std::string::npos ? "" : resp.substr(end + 4);
+  head->clear();
+  size_t pos = 0;
+  while (pos <= h.size()) {
+    size_t e = h.find("\r\n", pos);
+    if (e == std::string::npos) e = h.size();
+    std::string line = h.substr(pos, e - pos);
+    if (Lower(line).rfind("content-length:", 0) != 0) *head += line + "\r\n";
+    pos = e + 2;
+  }
+}
+
 std::string ErrorResponse(int status, const char* reason, const char* code) {
   std::string body =
       std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>") +
@@ -126,6 +153,9 @@ struct FaultProxy::Impl {
   mutable std::mutex mu;
   FaultRates rates;
   std::string canned;
+  BodyFault body_fault = BodyFault::kNone;
+  size_t drip_rate = 4096;
+  std::atomic<uint64_t> endless_sent{0};
   FaultCounts counts;
   std::mt19937_64 rng;
   std::thread acceptor;
@@ -193,6 +223,24 @@ struct FaultProxy::Impl {
       ::close(fd);
       return;
     }
+    BodyFault body_fault;
+    size_t drip_rate;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      body_fault = this->body_fault;
+      drip_rate = this->drip_rate;
+    }
+    if (body_fault != BodyFault::kNone && IsLtxGet(req)) {
+      std::string resp = Forward(upstream_port, WithConnectionClose(req));
+      if (resp.rfind("HTTP/1.1 200", 0) == 0 ||
+          resp.rfind("HTTP/1.0 200", 0) == 0) {
+        ServeBodyFault(fd, resp, body_fault, drip_rate);
+        return;
+      }
+      SendAll(fd, resp.data(), resp.size());
+      ::close(fd);
+      return;
+    }
     switch (f) {
       case Fault::k503: {
         std::string resp = ErrorResponse(503, "Slow Down", "SlowDown");
@@ -231,6 +279,50 @@ struct FaultProxy::Impl {
       return;
     }
     SendAll(fd, resp.data(), resp.size());
+    ::close(fd);
+  }
+
+  void ServeBodyFault(int fd, const std::string& resp, BodyFault fault,
+                      size_t drip_rate) {
+    std::string head, body;
+    SplitResponse(resp, &head, &body);
+    switch (fault) {
+      case BodyFault::kEndless: {
+        std::string out = head + "\r\n" + body;
+        if (!SendAll(fd, out.data(), out.size())) break;
+        std::string junk(64 << 10, 'J');
+        for (uint64_t sent = 0; sent < (uint64_t{1} << 30) && !stop.load();
+             sent += junk.size()) {
+          if (!SendAll(fd, junk.data(), junk.size())) break;
+          endless_sent += junk.size();
+        }
+        break;
+      }
+      case BodyFault::kOverlong: {
+        std::string extra(64 << 10, 'X');
+        std::string out = head + "Content-Length: " +
+                          std::to_string(body.size() + extra.size()) +
+                          "\r\n\r\n" + body + extra;
+        SendAll(fd, out.data(), out.size());
+        break;
+      }
+      case BodyFault::kDrip: {
+        std::string out = head +
+                          "Content-Length: " + std::to_string(body.size()) +
+                          "\r\n\r\n";
+        if (!SendAll(fd, out.data(), out.size())) break;
+        const size_t chunk = std::max<size_t>(1, drip_rate / 10);
+        for (size_t off = 0; off < body.size() && !stop.load(); off += chunk) {
+          const size_t n = std::min(chunk, body.size() - off);
+          if (!SendAll(fd, body.data() + off, n)) break;
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        break;
+      }
+      case BodyFault::kNone:
+        SendAll(fd, resp.data(), resp.size());
+        break;
+    }
     ::close(fd);
   }
 
@@ -290,6 +382,16 @@ void FaultProxy::set_rates(const FaultRates& rates) {
 void FaultProxy::set_canned_response(std::string raw) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->canned = std::move(raw);
+}
+
+void FaultProxy::set_body_fault(BodyFault fault, size_t drip_bytes_per_sec) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->body_fault = fault;
+  impl_->drip_rate = drip_bytes_per_sec;
+}
+
+uint64_t FaultProxy::endless_bytes_sent() const {
+  return impl_->endless_sent.load();
 }
 
 FaultCounts FaultProxy::counts() const {

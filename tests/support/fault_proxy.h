@@ -34,6 +34,16 @@ struct FaultCounts {
   }
 };
 
+// What every successful GET of an ".ltx" object gets (BodyFault::kNone:
+// the object as stored).
+enum class BodyFault {
+  kNone,
+  kEndless,   // no Content-Length; the object, then junk until the client
+              // hangs up (at most 1 GiB)
+  kOverlong,  // Content-Length and body 64 KiB longer than the object
+  kDrip,      // the object at `drip_bytes_per_sec`
+};
+
 class FaultProxy {
  public:
   // Listens on a free 127.0.0.1 port and forwards to 127.0.0.1:upstream_port.
@@ -48,6 +58,9 @@ class FaultProxy {
   // When not empty, every request is answered with these raw bytes (a full
   // HTTP response) instead of being forwarded: for canned store errors.
   void set_canned_response(std::string raw);
+  void set_body_fault(BodyFault fault, size_t drip_bytes_per_sec = 4096);
+  // Bytes sent by kEndless so far (all connections).
+  uint64_t endless_bytes_sent() const;
   FaultCounts counts() const;
 
  private:

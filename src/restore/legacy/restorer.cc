@@ -100,26 +100,17 @@ Result<RestoreResult> Restore(storage::ReplicaClient& replica, const Plan& plan,
         " already exists; use -f to replace it, or -if-db-not-exists to skip "
         "the restore when it exists");
   }
-  const std::string tmp_path = out_path + ".tmp";
-  const std::string scratch_path = out_path + ".tmp-txn";
-  ::unlink(tmp_path.c_str());
-  ::unlink(scratch_path.c_str());
-  bool keep = false;
-  struct Cleanup {
-    const std::string& tmp;
-    const std::string& scratch;
-    bool& keep;
-    ~Cleanup() {
-      if (!keep) ::unlink(tmp.c_str());
-      ::unlink(scratch.c_str());
-    }
-  } cleanup{tmp_path, scratch_path, keep};
+  // Temporaries live in a private directory beside the output (removed
+  // with everything in it on every path out).
+  LK_ASSIGN_OR_RETURN(
+      ScratchDir dir,
+      ScratchDir::Create(base::DirName(out_path), base::BaseName(out_path)));
+  const std::string tmp_path = dir.path() + "/db";
 
   RestoreResult result;
   result.generation = plan.generation;
   result.index = plan.snapshot.index;
-  LK_ASSIGN_OR_RETURN(base::File out,
-                      base::File::Open(tmp_path, O_RDWR | O_CREAT | O_TRUNC));
+  LK_ASSIGN_OR_RETURN(base::File out, dir.CreateFile("db", O_RDWR));
 
   // 1. The snapshot: the whole database in one LZ4 stream.
   {
@@ -162,9 +153,7 @@ Result<RestoreResult> Restore(storage::ReplicaClient& replica, const Plan& plan,
     }
     indexes.back().push_back(&s);
   }
-  LK_ASSIGN_OR_RETURN(
-      base::File scratch,
-      base::File::Open(scratch_path, O_RDWR | O_CREAT | O_TRUNC, 0600));
+  LK_ASSIGN_OR_RETURN(base::File scratch, dir.CreateFile("txn", O_RDWR));
   std::vector<uint8_t> frame;
   for (const auto& segs : indexes) {
     const uint32_t index = segs.front()->index;
@@ -256,7 +245,6 @@ Result<RestoreResult> Restore(storage::ReplicaClient& replica, const Plan& plan,
   LK_RETURN_IF_ERROR(out.Sync());
   LK_RETURN_IF_ERROR(out.Close());
   LK_RETURN_IF_ERROR(FinalizeOutput(tmp_path, out_path, options.integrity));
-  keep = true;
   return result;
 }
 

@@ -20,6 +20,20 @@ namespace {
 
 std::atomic<uint64_t> g_tmp_counter{0};
 
+// Opens a replica file for reading without blocking (a FIFO planted under
+// an LTX name must not hang a restore) and refuses anything but a regular
+// file.
+Result<base::File> OpenRegular(const std::string& path) {
+  LK_ASSIGN_OR_RETURN(base::File f,
+                      base::File::Open(path, O_RDONLY | O_NONBLOCK));
+  struct stat st;
+  if (::fstat(f.fd(), &st) != 0) return base::ErrnoError("stat " + path, errno);
+  if (!S_ISREG(st.st_mode)) {
+    return base::CorruptError(path + " is not a regular file");
+  }
+  return f;
+}
+
 }  // namespace
 
 FileReplicaClient::FileReplicaClient(std::string root)
@@ -43,6 +57,7 @@ Result<std::vector<FileInfo>> FileReplicaClient::ListFiles(int level) {
     std::string path = dir + "/" + e->d_name;
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) continue;  // deleted meanwhile
+    if (!S_ISREG(st.st_mode)) continue;  // FIFOs, directories, devices
     FileInfo info;
     info.level = level;
     info.min_txid = range->min_txid;
@@ -65,7 +80,7 @@ Result<std::unique_ptr<base::Reader>> FileReplicaClient::OpenFile(
     int level, TxId min_txid, TxId max_txid, int64_t offset, int64_t length) {
   ++gets_;
   std::string path = LtxFilePath(root_, level, min_txid, max_txid);
-  auto f = base::File::Open(path, O_RDONLY);
+  auto f = OpenRegular(path);
   if (!f.ok()) {
     ++get_errors_;
     return f.status();
@@ -87,8 +102,9 @@ base::Status FileReplicaClient::WriteFile(const FileInfo& info,
   std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" +
                     std::to_string(g_tmp_counter.fetch_add(1));
   auto write = [&]() -> base::Status {
-    LK_ASSIGN_OR_RETURN(base::File f,
-                        base::File::Open(tmp, O_WRONLY | O_CREAT | O_TRUNC));
+    LK_ASSIGN_OR_RETURN(
+        base::File f,
+        base::File::Open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW));
     std::vector<uint8_t> buf(1 << 20);
     int64_t written = 0;
     for (;;) {
@@ -204,7 +220,7 @@ Result<std::unique_ptr<base::Reader>> FileReplicaClient::OpenObject(
     ++get_errors_;
     return base::InvalidArgumentError("invalid object key \"" + key + "\"");
   }
-  auto f = base::File::Open(root_ + "/" + key, O_RDONLY);
+  auto f = OpenRegular(root_ + "/" + key);
   if (!f.ok()) {
     ++get_errors_;
     return f.status();
