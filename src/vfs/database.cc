@@ -8,13 +8,13 @@
 
 #include "base/coding.h"
 #include "cli/time_format.h"
-#include "config/config.h"
 #include "ltx/decoder.h"
 #include "ltx/encoder.h"
 #include "ltx/file_name.h"
 #include "restore/executor.h"
 #include "restore/planner.h"
 #include "storage/registry.h"
+#include "storage/url.h"
 #include "vfs/frame.h"
 
 namespace litekeep::vfs {
@@ -57,7 +57,7 @@ Result<std::unique_ptr<Database>> Database::Open(const VfsOptions& options) {
 }
 
 Status Database::Init() {
-  auto rc = config::ParseReplicaUrl(options_.replica_url);
+  auto rc = storage::ParseReplicaUrl(options_.replica_url);
   if (!rc.ok()) return rc.status().WithContext("litekeep vfs: replica URL");
   LK_ASSIGN_OR_RETURN(client_, storage::NewReplicaClient(*rc));
   indexes_ = std::make_unique<IndexCache>(client_.get(),
