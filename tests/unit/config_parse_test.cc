@@ -437,7 +437,7 @@ TEST(ConfigParseTest, SameKeyTwiceIsAnError) {
   EXPECT_TRUE(Has(e, "line 4")) << e;
 }
 
-TEST(ConfigParseTest, UnusedLitestreamKeysAreRecorded) {
+TEST(ConfigParseTest, LitestreamS3SettingsAreKept) {
   Config c = MustParse(R"(dbs:
   - path: /data/app.db
     replica:
