@@ -15,6 +15,9 @@ namespace litekeep::base {
 // s with ASCII letters in lower case.
 std::string Lower(std::string_view s);
 
+// s without leading and trailing ASCII white space.
+std::string Trim(std::string_view s);
+
 // Levenshtein distance between a and b (bytes).
 size_t EditDistance(std::string_view a, std::string_view b);
 

@@ -7,16 +7,10 @@
 #include <map>
 #include <string>
 
+#include "base/text.h"
+
 namespace litekeep::storage::s3 {
 namespace {
-
-std::string Trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-    s.pop_back();
-  size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-  return s.substr(i);
-}
 
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
@@ -30,17 +24,18 @@ std::map<std::string, std::string> ReadProfile(const std::string& file,
   std::ifstream in(file);
   std::string line, section;
   while (std::getline(in, line)) {
-    line = Trim(line);
+    line = base::Trim(line);
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
     if (line.front() == '[' && line.back() == ']') {
-      section = Trim(line.substr(1, line.size() - 2));
-      if (section.rfind("profile ", 0) == 0) section = Trim(section.substr(8));
+      section = base::Trim(line.substr(1, line.size() - 2));
+      if (section.rfind("profile ", 0) == 0)
+        section = base::Trim(section.substr(8));
       continue;
     }
     if (section != profile) continue;
     size_t eq = line.find('=');
     if (eq == std::string::npos) continue;
-    out[Trim(line.substr(0, eq))] = Trim(line.substr(eq + 1));
+    out[base::Trim(line.substr(0, eq))] = base::Trim(line.substr(eq + 1));
   }
   return out;
 }

@@ -12,21 +12,12 @@
 namespace litekeep::storage::s3 {
 namespace {
 
-std::string Trimmed(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
-    s.pop_back();
-  }
-  size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-  return s.substr(i);
-}
-
 // A 32-byte key given raw or in base64 (44 characters). Errors never show
 // the key.
 Result<std::string> DecodeCustomerKey(const std::string& text,
                                       const std::string& where) {
   if (text.size() == 32) return text;
-  std::string b64 = Trimmed(text);
+  std::string b64 = base::Trim(text);
   if (b64.size() == 44) {
     unsigned char out[33] = {};
     int n =
