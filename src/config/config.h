@@ -12,40 +12,17 @@
 #include <vector>
 
 #include "base/status.h"
+#include "storage/settings.h"
 
 namespace litekeep::config {
 
 using Duration = std::chrono::milliseconds;
 
 // One replica destination (a `replica:` entry, a `replicas:` list item, or a
-// URL given on the command line).
-struct ReplicaConfig {
-  std::string type;  // "file", "s3", "abs", "sftp", "gcs"
+// URL given on the command line): where it lives (storage::ReplicaSettings,
+// checked by its backend in storage/registry.h) and its replication timing.
+struct ReplicaConfig : storage::ReplicaSettings {
   std::string name;  // optional label (0.3 `name:`)
-  std::string url;   // as written, if given
-
-  // file: the directory; s3/gcs/abs/sftp: the key prefix inside the bucket.
-  std::string path;
-
-  // S3 / GCS
-  std::string bucket;
-  std::string region;
-  std::string endpoint;
-  bool force_path_style = false;
-  bool skip_verify = false;
-  std::string access_key_id;
-  std::string secret_access_key;  // secret: never print
-
-  // Azure Blob
-  std::string account_name;
-  std::string account_key;  // secret
-  std::string container;    // = bucket for abs:// URLs
-
-  // SFTP
-  std::string host;  // host[:port]
-  std::string user;
-  std::string password;  // secret
-  std::string key_path;
 
   // Replica timing (defaults applied by Load: sync 1s, retention 24h,
   // retention-check-interval 1h, snapshot-interval from top level or 24h).
@@ -55,32 +32,9 @@ struct ReplicaConfig {
   std::optional<Duration> snapshot_interval;
   std::optional<Duration> validation_interval;
 
-  // More S3 settings (Litestream 0.5). Unset optionals mean "backend default".
-  std::string storage_class;
-  std::optional<int64_t> part_size;  // bytes ("5MiB", "10MB" or a number)
-  std::optional<int64_t> concurrency;
-  std::optional<bool> sign_payload;
-  std::optional<bool> require_content_md5;
-  std::string sse_customer_algorithm;
-  std::string sse_customer_key;  // secret
-  std::string sse_customer_key_path;
-  std::string sse_kms_key_id;
-
-  // More Azure Blob settings.
-  std::string sas_token;  // secret
-
-  // More SFTP settings.
-  std::string host_key;  // expected host public key (authorized_keys form)
-  std::optional<bool> concurrent_writes;
-
   // Replica behaviour (Litestream 0.5).
   std::optional<int64_t> max_sync_ltx_files;
   std::optional<bool> auto_recover;
-
-  // Keys Litestream knows that litekeep accepts but does not act on yet
-  // (e.g. WebDAV/NATS settings): canonical key -> value as written. Values
-  // of secret keys are kept but never printed by Redacted().
-  std::map<std::string, std::string> unused;
 
   int line = 0;  // YAML line where this replica was defined (0: CLI)
 };
@@ -176,8 +130,9 @@ Result<Config> LoadFile(const std::string& path, bool expand_env);
 // (first that exists; else the first candidate).
 std::string DefaultConfigPath();
 
-// Parses a replica URL (s3://, abs://, sftp://, gcs://, gs://, file://, or a
-// plain path) into a ReplicaConfig. Errors name the URL part at fault.
+// Parses a replica URL (s3://, file://, or a plain path) into a
+// ReplicaConfig (storage::ParseReplicaUrl; schemes of backends that are not
+// built are refused). Errors name the URL part at fault.
 Result<ReplicaConfig> ParseReplicaUrl(std::string_view url);
 
 // Parses Go-style durations: "1s", "500ms", "5m", "720h", "1h30m", and a bare

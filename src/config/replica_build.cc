@@ -7,6 +7,8 @@
 
 #include "config/internal.h"
 #include "config/yaml_walk.h"
+#include "storage/registry.h"
+#include "storage/url.h"
 
 namespace litekeep::config::internal {
 namespace {
@@ -18,9 +20,6 @@ std::vector<std::string_view> Names(bool top_level_only) {
   }
   return names;
 }
-
-// "the s3 replica on line 12" style prefix pieces.
-std::string What(const ReplicaConfig& r) { return r.type + " replica"; }
 
 }  // namespace
 
@@ -40,15 +39,10 @@ Status ReadReplicaEntry(const Walker& w, const Entry& e, ReplicaNode* node) {
   std::string text;
   if (key->kind == KeyKind::kRejected) {
     // Refused whatever its value.
-  } else if (key->kind == KeyKind::kUnused && e.value.IsSequence()) {
-    // root-cas and the like: a list of strings, kept comma-separated.
-    for (const YAML::Node& item : e.value) {
-      if (!item.IsScalar()) {
-        return w.Error(e.line, e.written + ": expected a list of strings");
-      }
-      if (!text.empty()) text += ",";
-      text += item.Scalar();
-    }
+  } else if (e.value.IsSequence() && key->kind == KeyKind::kStorage &&
+             storage::FindSetting(e.key)->kind ==
+                 storage::SettingKind::kForeign) {
+    // root-cas and the like: refused below whatever the value.
   } else {
     LK_ASSIGN_OR_RETURN(auto scalar, w.Scalar(e));
     if (!scalar) return Status::Ok();  // `key:` with no value: unset
@@ -84,10 +78,11 @@ Result<ReplicaConfig> BuildReplica(const Walker& w, const YAML::Node& node,
 
   ReplicaNode from_url;
   if (!o.url.empty()) {
-    auto parsed = ParseReplicaUrlKeys(o.url, &from_url.keys);
+    auto parsed = storage::ParseReplicaUrl(o.url, &from_url.keys);
     if (!parsed.ok())
       return w.Error(url_line, "url: " + parsed.status().message());
-    from_url.config = *std::move(parsed);
+    static_cast<storage::ReplicaSettings&>(from_url.config) =
+        *std::move(parsed);
   }
 
   // Explicit keys > url > top-level settings > defaults.
@@ -110,19 +105,15 @@ Result<ReplicaConfig> BuildReplica(const Walker& w, const YAML::Node& node,
     set_keys.insert(name);
   }
 
-  // Type: from the url scheme, else `type:`, else file (as Litestream).
+  // Type: from the url scheme, else `type:`, else file (as Litestream). The
+  // backend table (storage/registry.h) says which types are built.
   std::string type = own.keys.count("type") ? o.type : "";
-  if (type == "gs") type = "gcs";
-  if (!type.empty() && !IsSupportedType(type)) {
-    if (IsUnsupportedLitestreamType(type)) {
-      return w.Error(type_line, "type: \"" + type +
-                                    "\" replicas are not supported by "
-                                    "litekeep (supported: " +
-                                    std::string(SupportedTypesText()) + ")");
+  if (!type.empty()) {
+    auto backend = storage::FindBuiltBackend(type);
+    if (!backend.ok()) {
+      return w.Error(type_line, "type: " + backend.status().message());
     }
-    return w.Error(type_line, "type: unknown replica type \"" + type + "\"" +
-                                  SuggestKey(type, {"file", "s3", "gs", "gcs",
-                                                    "abs", "sftp"}));
+    type = std::string((*backend)->type);
   }
   if (from_url.keys.count("type")) {
     if (!type.empty() && type != from_url.config.type) {
@@ -133,47 +124,45 @@ Result<ReplicaConfig> BuildReplica(const Walker& w, const YAML::Node& node,
     type = from_url.config.type;
   }
   r.type = type.empty() ? "file" : type;
+  auto backend = storage::FindBuiltBackend(r.type);
+  if (!backend.ok()) return w.Error(line, backend.status().message());
 
-  if (r.type == "file") {
-    if (r.path.empty()) {
-      return w.Error(line,
-                     "file replica has no destination (set `path:` or "
-                     "`url:`)");
+  // Every storage setting written for this replica must be one its backend
+  // uses; top-level defaults apply only where they are used.
+  for (const Entry& e : entries) {
+    const ReplicaKey* key = FindReplicaKey(e.key);
+    if (key->kind == KeyKind::kStorage && !(*backend)->Uses(e.key)) {
+      return w.Error(e.line, e.written + ": not used by " + r.type +
+                                 " replicas; remove it (docs/config.md lists "
+                                 "each backend's keys)");
     }
+  }
+  for (const std::string& name : from_url.keys) {
+    const ReplicaKey* key = FindReplicaKey(name);
+    if (key != nullptr && key->kind == KeyKind::kStorage &&
+        !(*backend)->Uses(name)) {
+      return w.Error(url_line, "url: sets " + name + ", which " + r.type +
+                                   " replicas do not use");
+    }
+  }
+
+  // A custom endpoint means path style unless said otherwise (Litestream).
+  if (r.type == "s3" && !set_keys.count("force-path-style") &&
+      !EnsureEndpointScheme(r.endpoint).empty()) {
+    r.force_path_style = true;
+  }
+  if (r.type == "file" && !r.path.empty()) {
     auto abs = ExpandPath(r.path);
     if (!abs.ok()) return w.Error(path_line, "path: " + abs.status().message());
     r.path = *abs;
-  } else if (r.type == "s3" || r.type == "gcs") {
-    if (r.bucket.empty()) {
-      return w.Error(line, What(r) + " has no bucket (set `bucket:` or `url: " +
-                               (r.type == "s3" ? "s3" : "gs") +
-                               "://BUCKET/path`)");
+  }
+  Status checked = storage::CheckSettings(&r);
+  if (!checked.ok()) {
+    std::string msg = checked.message();
+    if (r.type == "file" && r.path.empty()) {
+      msg = "file replica has no destination (set `path:` or `url:`)";
     }
-    r.endpoint = EnsureEndpointScheme(r.endpoint);
-    // A custom endpoint means path style unless said otherwise (Litestream).
-    if (!set_keys.count("force-path-style") && !r.endpoint.empty()) {
-      r.force_path_style = true;
-    }
-  } else if (r.type == "abs") {
-    if (r.container.empty()) r.container = r.bucket;
-    if (r.bucket.empty()) r.bucket = r.container;
-    if (r.container.empty()) {
-      return w.Error(line,
-                     "abs replica has no container (set `bucket:` or `url: "
-                     "abs://ACCOUNT@CONTAINER/path`)");
-    }
-    r.endpoint = EnsureEndpointScheme(r.endpoint);
-  } else if (r.type == "sftp") {
-    if (r.host.empty()) {
-      return w.Error(line,
-                     "sftp replica has no host (set `host:` or `url: "
-                     "sftp://USER@HOST/path`)");
-    }
-    if (r.user.empty()) {
-      return w.Error(line,
-                     "sftp replica has no user (set `user:` or `url: "
-                     "sftp://USER@HOST/path`)");
-    }
+    return w.Error(line, msg);
   }
 
   // Timing defaults: the replica's own, then the db's `snapshot:`, then the

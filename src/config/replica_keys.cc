@@ -7,6 +7,7 @@
 
 #include "config/config.h"
 #include "config/internal.h"
+#include "storage/settings.h"
 
 namespace litekeep::config {
 namespace internal {
@@ -18,17 +19,16 @@ using R = ReplicaConfig;
 std::vector<ReplicaKey> BuildTable() {
   const bool kTop = true;
   const bool kLocal = false;
-  return {
+  std::vector<ReplicaKey> keys = {
       // Destination (0.3 and 0.5).
       {"type", K::kString, &R::type, kLocal},
       {"name", K::kString, &R::name, kLocal},
       {"url", K::kString, &R::url, kLocal},
-      {"path", K::kString, &R::path, kLocal},
       // Timing. sync-interval and validation-interval: 0.3 and 0.5;
       // retention, retention-check-interval, snapshot-interval: 0.3.
       {"sync-interval", K::kDuration, &R::sync_interval, kTop},
       {"validation-interval", K::kOptDuration, &R::validation_interval, kTop},
-      // litekeep's alias of validation-interval (issue 6's name).
+      // litekeep's alias of validation-interval (docs/config.md).
       {"verify-interval", K::kOptDuration, &R::validation_interval, kTop},
       {"retention", K::kOptDuration, &R::retention, kTop},
       {"retention-check-interval", K::kOptDuration,
@@ -36,54 +36,15 @@ std::vector<ReplicaKey> BuildTable() {
       {"snapshot-interval", K::kOptDuration, &R::snapshot_interval, kTop},
       {"max-sync-ltx-files", K::kOptCount, &R::max_sync_ltx_files, kTop},
       {"auto-recover", K::kOptBool, &R::auto_recover, kTop},
-      // S3 and S3-compatible stores (GCS takes bucket and path).
-      {"access-key-id", K::kString, &R::access_key_id, kTop},
-      {"secret-access-key", K::kSecret, &R::secret_access_key, kTop},
-      {"region", K::kString, &R::region, kTop},
-      {"bucket", K::kString, &R::bucket, kTop},
-      {"endpoint", K::kString, &R::endpoint, kTop},
-      {"force-path-style", K::kBool, &R::force_path_style, kTop},
-      {"skip-verify", K::kBool, &R::skip_verify, kTop},
-      {"sign-payload", K::kOptBool, &R::sign_payload, kTop},
-      {"require-content-md5", K::kOptBool, &R::require_content_md5, kTop},
-      {"storage-class", K::kString, &R::storage_class, kTop},
-      {"part-size", K::kOptByteSize, &R::part_size, kTop},
-      {"concurrency", K::kOptCount, &R::concurrency, kTop},
-      {"sse-customer-algorithm", K::kString, &R::sse_customer_algorithm, kTop},
-      {"sse-customer-key", K::kSecret, &R::sse_customer_key, kTop},
-      {"sse-customer-key-path", K::kString, &R::sse_customer_key_path, kTop},
-      {"sse-kms-key-id", K::kString, &R::sse_kms_key_id, kTop},
-      // Azure Blob Storage (the container is `bucket`).
-      {"account-name", K::kString, &R::account_name, kTop},
-      {"account-key", K::kSecret, &R::account_key, kTop},
-      {"sas-token", K::kSecret, &R::sas_token, kTop},
-      // SFTP.
-      {"host", K::kString, &R::host, kTop},
-      {"user", K::kString, &R::user, kTop},
-      {"password", K::kSecret, &R::password, kTop},
-      {"key-path", K::kString, &R::key_path, kTop},
-      {"host-key", K::kString, &R::host_key, kTop},
-      {"concurrent-writes", K::kOptBool, &R::concurrent_writes, kTop},
-      // WebDAV and NATS (Litestream 0.5): accepted, not acted on.
-      {"webdav-url", K::kUnused, {}, kTop},
-      {"webdav-username", K::kUnused, {}, kTop},
-      {"webdav-password", K::kUnusedSecret, {}, kTop},
-      {"jwt", K::kUnusedSecret, {}, kTop},
-      {"seed", K::kUnusedSecret, {}, kTop},
-      {"creds", K::kUnused, {}, kTop},
-      {"nkey", K::kUnusedSecret, {}, kTop},
-      {"username", K::kUnused, {}, kTop},
-      {"token", K::kUnusedSecret, {}, kTop},
-      {"tls", K::kUnused, {}, kTop},
-      {"root-cas", K::kUnused, {}, kTop},
-      {"client-cert", K::kUnused, {}, kTop},
-      {"client-key", K::kUnused, {}, kTop},
-      {"max-reconnects", K::kUnused, {}, kTop},
-      {"reconnect-wait", K::kUnused, {}, kTop},
-      {"timeout", K::kUnused, {}, kTop},
       // Client-side encryption (0.3; refused by 0.5 and by litekeep).
       {"age", K::kRejected, {}, kTop},
   };
+  // Where the replica lives: the storage settings (storage/settings.h),
+  // also allowed at the top level as defaults, except the path.
+  for (const storage::SettingKey& s : storage::SettingKeys()) {
+    keys.push_back({s.name, K::kStorage, {}, s.name != "path"});
+  }
+  return keys;
 }
 
 template <typename T>
@@ -110,14 +71,11 @@ Status SetReplicaValue(const ReplicaKey& key, std::string_view text,
                        ReplicaConfig* replica) {
   switch (key.kind) {
     case K::kString:
-    case K::kSecret:
       Member<std::string>(replica, key.field) = std::string(text);
       return Status::Ok();
-    case K::kBool: {
-      LK_ASSIGN_OR_RETURN(bool v, ParseBool(text));
-      Member<bool>(replica, key.field) = v;
-      return Status::Ok();
-    }
+    case K::kStorage:
+      return storage::SetSetting(*storage::FindSetting(key.name), text,
+                                 replica);
     case K::kOptBool: {
       LK_ASSIGN_OR_RETURN(bool v, ParseBool(text));
       Member<std::optional<bool>>(replica, key.field) = v;
@@ -142,14 +100,8 @@ Status SetReplicaValue(const ReplicaKey& key, std::string_view text,
       }
       return Status::Ok();
     }
-    case K::kOptCount:
-    case K::kOptByteSize: {
-      int64_t v = 0;
-      if (key.kind == K::kOptCount) {
-        LK_ASSIGN_OR_RETURN(v, ParseInt(text));
-      } else {
-        LK_ASSIGN_OR_RETURN(v, ParseByteSize(text));
-      }
+    case K::kOptCount: {
+      LK_ASSIGN_OR_RETURN(int64_t v, ParseInt(text));
       if (v < 0) {
         return base::InvalidArgumentError("must not be negative, got " +
                                           std::to_string(v));
@@ -157,10 +109,6 @@ Status SetReplicaValue(const ReplicaKey& key, std::string_view text,
       Member<std::optional<int64_t>>(replica, key.field) = v;
       return Status::Ok();
     }
-    case K::kUnused:
-    case K::kUnusedSecret:
-      replica->unused[std::string(key.name)] = std::string(text);
-      return Status::Ok();
     case K::kRejected:
       return base::UnimplementedError(
           "age encryption is not supported by litekeep (nor by Litestream "
@@ -171,9 +119,8 @@ Status SetReplicaValue(const ReplicaKey& key, std::string_view text,
 
 void CopyReplicaValue(const ReplicaKey& key, const ReplicaConfig& from,
                       ReplicaConfig* to) {
-  if (std::holds_alternative<std::monostate>(key.field)) {
-    auto it = from.unused.find(std::string(key.name));
-    if (it != from.unused.end()) to->unused[it->first] = it->second;
+  if (key.kind == K::kStorage) {
+    storage::CopySetting(*storage::FindSetting(key.name), from, to);
     return;
   }
   std::visit(
@@ -185,20 +132,6 @@ void CopyReplicaValue(const ReplicaKey& key, const ReplicaConfig& from,
       key.field);
 }
 
-bool IsSupportedType(std::string_view type) {
-  return type == "file" || type == "s3" || type == "gs" || type == "gcs" ||
-         type == "abs" || type == "sftp";
-}
-
-bool IsUnsupportedLitestreamType(std::string_view type) {
-  return type == "webdav" || type == "webdavs" || type == "nats" ||
-         type == "oss";
-}
-
-std::string_view SupportedTypesText() {
-  return "file, s3, gs (gcs), abs, sftp";
-}
-
 }  // namespace internal
 
 void ApplyReplicaDefaults(const Config& config, ReplicaConfig* replica) {
@@ -206,22 +139,16 @@ void ApplyReplicaDefaults(const Config& config, ReplicaConfig* replica) {
   auto fill = [](std::string& field, const std::string& value) {
     if (field.empty()) field = value;
   };
-  fill(replica->access_key_id, d.access_key_id);
-  fill(replica->secret_access_key, d.secret_access_key);
-  fill(replica->region, d.region);
-  fill(replica->endpoint, d.endpoint);
-  fill(replica->account_name, d.account_name);
-  fill(replica->account_key, d.account_key);
-  fill(replica->sas_token, d.sas_token);
-  fill(replica->user, d.user);
-  fill(replica->password, d.password);
-  fill(replica->key_path, d.key_path);
-  fill(replica->host_key, d.host_key);
-  fill(replica->storage_class, d.storage_class);
-  fill(replica->sse_customer_algorithm, d.sse_customer_algorithm);
-  fill(replica->sse_customer_key, d.sse_customer_key);
-  fill(replica->sse_customer_key_path, d.sse_customer_key_path);
-  fill(replica->sse_kms_key_id, d.sse_kms_key_id);
+  // Storage settings the replica does not have (strings: empty).
+  for (const storage::SettingKey& key : storage::SettingKeys()) {
+    if (key.kind != storage::SettingKind::kString &&
+        key.kind != storage::SettingKind::kSecret) {
+      continue;
+    }
+    if (key.name == "path" || key.name == "bucket") continue;
+    auto member = std::get<std::string storage::ReplicaSettings::*>(key.field);
+    fill(replica->*member, d.*member);
+  }
   if (d.skip_verify) replica->skip_verify = true;
   // URLs cannot carry a sync interval: a replica still at the default takes
   // the configured one.

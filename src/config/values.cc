@@ -1,109 +1,14 @@
-// Scalar values of the config file: booleans, integers, byte sizes, and
-// filesystem paths (~ expansion, made absolute against the current dir).
-#include <pwd.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cmath>
-#include <cstdlib>
-#include <filesystem>
+// Config-only value helpers: the sqlite:// prefix of database paths and the
+// public ExpandPath (the scalar parsers live in base/text.h).
 #include <string>
 #include <string_view>
 
+#include "base/text.h"
 #include "config/config.h"
 #include "config/internal.h"
 
 namespace litekeep::config {
 namespace internal {
-namespace {
-
-std::string Quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
-}  // namespace
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-Result<bool> ParseBool(std::string_view text) {
-  std::string v = Lower(text);
-  if (v == "true" || v == "yes" || v == "on" || v == "y" || v == "1" ||
-      v == "t") {
-    return true;
-  }
-  if (v == "false" || v == "no" || v == "off" || v == "n" || v == "0" ||
-      v == "f") {
-    return false;
-  }
-  return base::InvalidArgumentError("expected true or false, got " +
-                                    Quoted(text));
-}
-
-Result<int64_t> ParseInt(std::string_view text) {
-  std::string s(text);
-  if (s.empty()) return base::InvalidArgumentError("expected an integer");
-  errno = 0;
-  char* end = nullptr;
-  long long v = std::strtoll(s.c_str(), &end, 10);
-  if (end != s.c_str() + s.size() ||
-      std::isspace(static_cast<unsigned char>(s[0]))) {
-    return base::InvalidArgumentError("expected an integer, got " +
-                                      Quoted(text));
-  }
-  if (errno == ERANGE) {
-    return base::InvalidArgumentError("integer out of range: " + Quoted(text));
-  }
-  return static_cast<int64_t>(v);
-}
-
-Result<int64_t> ParseByteSize(std::string_view text) {
-  std::string s(text);
-  size_t i = 0;
-  while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) ++i;
-  std::string number = s.substr(0, i);
-  while (i < s.size() && s[i] == ' ') ++i;
-  std::string unit = Lower(s.substr(i));
-  char* end = nullptr;
-  double value = number.empty() ? 0 : std::strtod(number.c_str(), &end);
-  if (number.empty() || end != number.c_str() + number.size()) {
-    return base::InvalidArgumentError(
-        "expected a size like \"5MiB\" or \"10MB\", got " + Quoted(text));
-  }
-  double scale = 0;
-  const struct {
-    const char* names[3];
-    double scale;
-  } kUnits[] = {
-      {{"", "b", nullptr}, 1},
-      {{"k", "kb", nullptr}, 1e3},
-      {{"ki", "kib", nullptr}, 1024.0},
-      {{"m", "mb", nullptr}, 1e6},
-      {{"mi", "mib", nullptr}, 1024.0 * 1024},
-      {{"g", "gb", nullptr}, 1e9},
-      {{"gi", "gib", nullptr}, 1024.0 * 1024 * 1024},
-      {{"t", "tb", nullptr}, 1e12},
-      {{"ti", "tib", nullptr}, 1024.0 * 1024 * 1024 * 1024},
-  };
-  for (const auto& u : kUnits) {
-    for (const char* name : u.names) {
-      if (name != nullptr && unit == name) scale = u.scale;
-    }
-  }
-  if (scale == 0) {
-    return base::InvalidArgumentError(
-        "unknown size unit in " + Quoted(text) +
-        " (use B, KB, KiB, MB, MiB, GB, GiB, TB, TiB)");
-  }
-  double bytes = std::floor(value * scale);
-  if (bytes > 9.2e18) {
-    return base::InvalidArgumentError("size out of range: " + Quoted(text));
-  }
-  return static_cast<int64_t>(bytes);
-}
 
 std::string_view StripSqlitePrefix(std::string_view path) {
   for (std::string_view prefix : {"sqlite3://", "sqlite://"}) {
@@ -117,35 +22,7 @@ std::string_view StripSqlitePrefix(std::string_view path) {
 }  // namespace internal
 
 Result<std::string> ExpandPath(std::string_view path) {
-  std::string p(path);
-  if (p == "~" || p.rfind("~/", 0) == 0) {
-    std::string home;
-    if (const char* env = std::getenv("HOME"); env != nullptr && *env) {
-      home = env;
-    } else if (const passwd* pw = getpwuid(getuid());
-               pw != nullptr && pw->pw_dir != nullptr) {
-      home = pw->pw_dir;
-    }
-    if (home.empty()) {
-      return base::InvalidArgumentError("cannot expand \"" + p +
-                                        "\": no home directory");
-    }
-    p = p == "~" ? home : home + p.substr(1);
-  }
-  if (p.empty()) return p;
-  std::filesystem::path fs_path(p);
-  if (fs_path.is_relative()) {
-    std::error_code ec;
-    std::filesystem::path cwd = std::filesystem::current_path(ec);
-    if (ec) {
-      return base::IoError("cannot make \"" + p +
-                           "\" absolute: " + ec.message());
-    }
-    fs_path = cwd / fs_path;
-  }
-  std::string out = fs_path.lexically_normal().string();
-  while (out.size() > 1 && out.back() == '/') out.pop_back();
-  return out;
+  return base::ExpandPath(path);
 }
 
 }  // namespace litekeep::config

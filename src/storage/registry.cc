@@ -1,42 +1,123 @@
-// Backend selection by replica type.
+// The backend table and backend selection by replica type.
 #include "storage/registry.h"
 
+#include <algorithm>
+
+#include "base/text.h"
 #include "storage/file/file_client.h"
 #include "storage/s3/client.h"
+#include "storage/s3/options.h"
 
 namespace litekeep::storage {
+namespace {
+
+base::Status CheckFile(ReplicaSettings* s) {
+  if (s->path.empty()) {
+    return base::InvalidArgumentError(
+        "file replica has no path (set `path:` or use file:///dir)");
+  }
+  return base::Status::Ok();
+}
+
+Result<std::unique_ptr<ReplicaClient>> OpenFile(const ReplicaSettings& s) {
+  return std::unique_ptr<ReplicaClient>(new FileReplicaClient(s.path));
+}
+
+Result<std::unique_ptr<ReplicaClient>> OpenS3(const ReplicaSettings& s) {
+  LK_ASSIGN_OR_RETURN(s3::S3Options o, s3::OptionsFromSettings(s));
+  return s3::NewS3ReplicaClient(o);
+}
+
+std::vector<Backend> BuildTable() {
+  return {
+      {"file", {"file"}, {"path"}, &CheckFile, &OpenFile},
+      {"s3",
+       {"s3"},
+       {"path",
+        "bucket",
+        "region",
+        "endpoint",
+        "force-path-style",
+        "skip-verify",
+        "ca-bundle",
+        "access-key-id",
+        "secret-access-key",
+        "session-token",
+        "profile",
+        "storage-class",
+        "part-size",
+        "concurrency",
+        "sign-payload",
+        "require-content-md5",
+        "sse",
+        "sse-kms-key-id",
+        "sse-customer-algorithm",
+        "sse-customer-key",
+        "sse-customer-key-path"},
+       &s3::CheckSettings,
+       &OpenS3},
+      // Known to Litestream, not built here: refused with a message.
+      {"gcs", {"gcs", "gs"}, {}},
+      {"abs", {"abs"}, {}},
+      {"sftp", {"sftp"}, {}},
+      {"webdav", {"webdav", "webdavs"}, {}},
+      {"nats", {"nats"}, {}},
+      {"oss", {"oss"}, {}},
+  };
+}
+
+}  // namespace
+
+bool Backend::Uses(std::string_view key) const {
+  return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
+const std::vector<Backend>& Backends() {
+  static const auto* table = new std::vector<Backend>(BuildTable());
+  return *table;
+}
+
+std::string SupportedBackendsText() {
+  std::string out;
+  for (const Backend& b : Backends()) {
+    if (!b.built()) continue;
+    if (!out.empty()) out += ", ";
+    out += b.type;
+  }
+  return out;
+}
+
+Result<const Backend*> FindBuiltBackend(std::string_view name) {
+  const std::string lower = base::Lower(name);
+  std::vector<std::string_view> built;
+  for (const Backend& b : Backends()) {
+    if (b.built()) built.push_back(b.type);
+    for (std::string_view n : b.names) {
+      if (n != lower) continue;
+      if (b.built()) return &b;
+      return base::UnimplementedError(
+          "\"" + lower + "\" (" + std::string(b.type) +
+          ") replicas are not built in this litekeep; supported: " +
+          SupportedBackendsText());
+    }
+  }
+  return base::InvalidArgumentError("unknown replica type \"" + lower + "\"" +
+                                    base::SuggestKey(lower, built) +
+                                    "; supported: " + SupportedBackendsText());
+}
+
+base::Status CheckSettings(ReplicaSettings* settings) {
+  if (settings->type.empty()) settings->type = "file";
+  LK_ASSIGN_OR_RETURN(const Backend* b, FindBuiltBackend(settings->type));
+  settings->type = std::string(b->type);
+  return b->check(settings);
+}
 
 Result<std::unique_ptr<ReplicaClient>> NewReplicaClient(
-    const config::ReplicaConfig& replica) {
-  const std::string& type = replica.type.empty() ? "file" : replica.type;
-  if (type == "file") {
-    if (replica.path.empty()) {
-      return base::InvalidArgumentError(
-          "file replica has no path (set `path:` or use file:///dir)");
-    }
-    return std::unique_ptr<ReplicaClient>(new FileReplicaClient(replica.path));
-  }
-  if (type == "s3") {
-    s3::S3Options o;
-    o.bucket = replica.bucket;
-    o.path = replica.path;
-    o.region = replica.region;
-    o.endpoint = replica.endpoint;
-    if (replica.force_path_style || !replica.endpoint.empty()) {
-      o.force_path_style = replica.force_path_style || !replica.endpoint.empty();
-    }
-    o.skip_verify = replica.skip_verify;
-    o.access_key_id = replica.access_key_id;
-    o.secret_access_key = replica.secret_access_key;
-    if (replica.sign_payload) o.sign_payload = *replica.sign_payload;
-    if (replica.require_content_md5) o.content_md5 = *replica.require_content_md5;
-    if (replica.part_size) o.part_size = *replica.part_size;
-    if (replica.concurrency) o.concurrency = static_cast<int>(*replica.concurrency);
-    return s3::NewS3ReplicaClient(o);
-  }
-  return base::UnimplementedError("replica type \"" + type +
-                                  "\" is not supported by this build "
-                                  "(supported: file, s3)");
+    ReplicaSettings settings) {
+  LK_RETURN_IF_ERROR(CheckSettings(&settings));
+  LK_ASSIGN_OR_RETURN(const Backend* b, FindBuiltBackend(settings.type));
+  return b->open(settings);
 }
 
 }  // namespace litekeep::storage

@@ -4,10 +4,10 @@
 // vfs/read.cc, poll.cc, time_travel.cc, hydrate.cc, write.cc, stats.cc.
 #include "vfs/database.h"
 
-#include "config/config.h"
 #include "ltx/file_name.h"
 #include "restore/planner.h"
 #include "storage/registry.h"
+#include "storage/url.h"
 
 namespace litekeep::vfs {
 namespace {
@@ -33,7 +33,7 @@ Result<std::unique_ptr<Database>> Database::Open(const VfsOptions& options) {
 }
 
 Status Database::Init() {
-  auto rc = config::ParseReplicaUrl(options_.replica_url);
+  auto rc = storage::ParseReplicaUrl(options_.replica_url);
   if (!rc.ok()) return rc.status().WithContext("litekeep vfs: replica URL");
   LK_ASSIGN_OR_RETURN(client_, storage::NewReplicaClient(*rc));
   indexes_ =

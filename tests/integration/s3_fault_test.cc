@@ -42,9 +42,9 @@ class S3FaultTest : public ::testing::Test {
     o.access_key_id = "S3RVER";
     o.secret_access_key = kSecret;  // s3rver accepts any secret
     o.part_size = 5 << 20;
-    o.max_attempts = 12;
-    o.retry_base = std::chrono::milliseconds(5);
-    o.retry_max = std::chrono::milliseconds(100);
+    o.retry.max_attempts = 12;
+    o.retry.backoff_base = std::chrono::milliseconds(5);
+    o.retry.backoff_max = std::chrono::milliseconds(100);
     o.stall_timeout = std::chrono::milliseconds(1000);
     auto c = storage::s3::NewS3ReplicaClient(o);
     EXPECT_TRUE(c.ok()) << c.status().ToString();

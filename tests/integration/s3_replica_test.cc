@@ -48,11 +48,11 @@ S3Options BaseOptions(const std::string& path) {
   o.access_key_id = "S3RVER";
   o.secret_access_key = "S3RVER";
   o.part_size = 5 << 20;
-  o.retry_base = std::chrono::milliseconds(20);
-  o.retry_max = std::chrono::milliseconds(200);
+  o.retry.backoff_base = std::chrono::milliseconds(20);
+  o.retry.backoff_max = std::chrono::milliseconds(200);
   // s3rver answers 500 to some concurrent deletes in one folder; allow for
   // several rounds of that in the 1100-key DeleteAll.
-  o.max_attempts = 12;
+  o.retry.max_attempts = 12;
   return o;
 }
 
@@ -192,7 +192,7 @@ TEST_F(S3ClientTest, MissingBucketNamesTheBucket) {
 TEST_F(S3ClientTest, UnreachableEndpointIsUnavailable) {
   S3Options o = BaseOptions("db");
   o.endpoint = "http://127.0.0.1:" + std::to_string(FreePort());
-  o.max_attempts = 2;
+  o.retry.max_attempts = 2;
   o.secret_access_key = "very-secret-value";
   auto c = NewS3ReplicaClient(o);
   ASSERT_TRUE(c.ok());

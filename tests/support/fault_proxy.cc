@@ -157,11 +157,21 @@ struct FaultProxy::Impl {
   size_t drip_rate = 4096;
   std::atomic<uint64_t> endless_sent{0};
   FaultCounts counts;
+  std::vector<std::string> heads;
   std::mt19937_64 rng;
   std::thread acceptor;
   std::vector<std::thread> workers;
 
-  enum class Fault { kNone, k503, k500, kDelay, kStall, kReset, kTruncate };
+  enum class Fault {
+    kNone,
+    k503,
+    k500,
+    kDelay,
+    kStall,
+    kReset,
+    kTruncate,
+    kDribble
+  };
 
   Fault Pick(bool* reset_before) {
     std::lock_guard<std::mutex> lock(mu);
@@ -171,7 +181,8 @@ struct FaultProxy::Impl {
     const std::pair<double, Fault> table[] = {
         {rates.slow_down_503, Fault::k503}, {rates.internal_500, Fault::k500},
         {rates.delay, Fault::kDelay},       {rates.stall, Fault::kStall},
-        {rates.reset, Fault::kReset},       {rates.truncate, Fault::kTruncate}};
+        {rates.reset, Fault::kReset},       {rates.truncate, Fault::kTruncate},
+        {rates.dribble, Fault::kDribble}};
     for (const auto& [rate, fault] : table) {
       if (x < rate) {
         switch (fault) {
@@ -193,6 +204,9 @@ struct FaultProxy::Impl {
           case Fault::kTruncate:
             ++counts.truncate;
             break;
+          case Fault::kDribble:
+            ++counts.dribble;
+            break;
           case Fault::kNone:
             break;
         }
@@ -208,6 +222,10 @@ struct FaultProxy::Impl {
     if (req.empty()) {
       ::close(fd);
       return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      heads.push_back(req.substr(0, req.find("\r\n\r\n")));
     }
     bool reset_before = false;
     Fault f = Pick(&reset_before);
@@ -276,6 +294,19 @@ struct FaultProxy::Impl {
           body == std::string::npos ? resp.size() / 2 : body + 4 + body_len / 2;
       SendAll(fd, resp.data(), keep);
       Reset(fd);
+      return;
+    }
+    if (f == Fault::kDribble) {
+      size_t body = resp.find("\r\n\r\n");
+      size_t keep = body == std::string::npos
+                        ? resp.size() / 2
+                        : std::min(resp.size(), body + 4 + 3);
+      SendAll(fd, resp.data(), keep);
+      auto until = std::chrono::steady_clock::now() + r.stall_time;
+      while (!stop.load() && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      ::close(fd);
       return;
     }
     SendAll(fd, resp.data(), resp.size());
@@ -392,6 +423,11 @@ void FaultProxy::set_body_fault(BodyFault fault, size_t drip_bytes_per_sec) {
 
 uint64_t FaultProxy::endless_bytes_sent() const {
   return impl_->endless_sent.load();
+}
+
+std::vector<std::string> FaultProxy::request_heads() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->heads;
 }
 
 FaultCounts FaultProxy::counts() const {

@@ -22,15 +22,19 @@ struct FaultRates {
   double stall = 0;          // hold the response for `stall_time`, then send
   double reset = 0;  // RST the connection (half before, half after forwarding)
   double truncate = 0;  // forward, send headers and half the body, RST
+  // Forward, send the headers and a few body bytes, then hold the connection
+  // open for `stall_time` before closing it (a server that stops talking).
+  double dribble = 0;
   std::chrono::milliseconds delay_time{200};
   std::chrono::milliseconds stall_time{3000};
 };
 
 struct FaultCounts {
   uint64_t requests = 0, slow_down_503 = 0, internal_500 = 0, delay = 0,
-           stall = 0, reset = 0, truncate = 0;
+           stall = 0, reset = 0, truncate = 0, dribble = 0;
   uint64_t injected() const {
-    return slow_down_503 + internal_500 + delay + stall + reset + truncate;
+    return slow_down_503 + internal_500 + delay + stall + reset + truncate +
+           dribble;
   }
 };
 
@@ -62,6 +66,9 @@ class FaultProxy {
   // Bytes sent by kEndless so far (all connections).
   uint64_t endless_bytes_sent() const;
   FaultCounts counts() const;
+  // The head (request line and headers, no body) of every request received
+  // so far, in arrival order: lets a test check what a client sent.
+  std::vector<std::string> request_heads() const;
 
  private:
   struct Impl;

@@ -108,20 +108,8 @@ dbs:
         validation-interval: 12h
         force-path-style: false
         skip-verify: true
-      - type: sftp
-        host: backup.example.com:2022
-        user: litestream
-        password: pw
-        key-path: /etc/litestream/id_ed25519
+      - type: file
         path: /backups/app
-      - type: abs
-        account-name: acct
-        account-key: key
-        bucket: container1
-        path: app
-      - type: gcs
-        bucket: gbkt
-        path: app
 )");
   EXPECT_EQ(c.addr, ":9090");
   EXPECT_EQ(c.logging.level, "debug");
@@ -133,7 +121,7 @@ dbs:
   EXPECT_EQ(db.checkpoint_interval, minutes(5));
   EXPECT_EQ(db.min_checkpoint_page_count, 2000);
   EXPECT_EQ(db.max_checkpoint_page_count, 20000);
-  ASSERT_EQ(db.replicas.size(), 4u);
+  ASSERT_EQ(db.replicas.size(), 2u);
   const ReplicaConfig& s3 = db.replicas[0];
   EXPECT_EQ(s3.name, "primary");
   EXPECT_EQ(s3.bucket, "mybkt.litestream.io");
@@ -146,20 +134,52 @@ dbs:
   EXPECT_EQ(s3.snapshot_interval, hours(6));
   EXPECT_EQ(s3.sync_interval, seconds(10));
   EXPECT_EQ(s3.validation_interval, hours(12));
-  const ReplicaConfig& sftp = db.replicas[1];
-  EXPECT_EQ(sftp.type, "sftp");
-  EXPECT_EQ(sftp.host, "backup.example.com:2022");
-  EXPECT_EQ(sftp.user, "litestream");
-  EXPECT_EQ(sftp.password, "pw");
-  EXPECT_EQ(sftp.key_path, "/etc/litestream/id_ed25519");
-  EXPECT_EQ(sftp.path, "/backups/app");
-  const ReplicaConfig& abs = db.replicas[2];
-  EXPECT_EQ(abs.type, "abs");
-  EXPECT_EQ(abs.container, "container1");
-  EXPECT_EQ(abs.account_name, "acct");
-  EXPECT_EQ(abs.account_key, "key");
-  EXPECT_EQ(db.replicas[3].type, "gcs");
-  EXPECT_EQ(db.replicas[3].bucket, "gbkt");
+  EXPECT_EQ(db.replicas[1].type, "file");
+  EXPECT_EQ(db.replicas[1].path, "/backups/app");
+}
+
+// Backends Litestream has and this build does not are refused at load,
+// by type, by URL scheme and by their keys, naming what is supported.
+TEST(ConfigParseTest, BackendsNotBuiltAreRefused) {
+  for (const char* replica :
+       {"type: sftp\n      host: h\n", "type: abs\n      bucket: c\n",
+        "type: gcs\n      bucket: b\n", "url: gs://b/p\n",
+        "url: abs://acct@c/p\n", "url: sftp://u@h/p\n", "type: webdav\n",
+        "url: nats://h/p\n"}) {
+    std::string e = ErrorOf(std::string("dbs:\n  - path: /a.db\n    replica:\n"
+                                        "      ") +
+                            replica);
+    EXPECT_NE(e.find("not built in this litekeep; supported: file, s3"),
+              std::string::npos)
+        << replica << ": " << e;
+  }
+  std::string e = ErrorOf(
+      "dbs:\n  - path: /a.db\n    replica:\n      url: s3://b/p\n"
+      "      account-name: acct\n");
+  EXPECT_NE(e.find("account-name"), std::string::npos) << e;
+  EXPECT_NE(e.find("abs replicas, which are not built"), std::string::npos)
+      << e;
+}
+
+// Each backend converts its own settings: a key the replica's backend does
+// not use is an error naming the key and its line.
+TEST(ConfigParseTest, KeyTheBackendDoesNotUseIsAnError) {
+  std::string e = ErrorOf(
+      "dbs:\n  - path: /a.db\n    replica:\n      path: /backups\n"
+      "      storage-class: STANDARD_IA\n");
+  EXPECT_NE(e.find(":5:"), std::string::npos) << e;
+  EXPECT_NE(e.find("storage-class: not used by file replicas"),
+            std::string::npos)
+      << e;
+  e = ErrorOf(
+      "dbs:\n  - path: /a.db\n    replica:\n      url: s3://b/p\n"
+      "      sse: DES\n");
+  EXPECT_NE(e.find("sse: expected AES256 or aws:kms"), std::string::npos) << e;
+  e = ErrorOf(
+      "dbs:\n  - path: /a.db\n    replica:\n      url: s3://b/p\n"
+      "      sse-customer-key: tooShortSecretValue\n");
+  EXPECT_NE(e.find("32 bytes"), std::string::npos) << e;
+  EXPECT_EQ(e.find("tooShortSecretValue"), std::string::npos) << e;
 }
 
 // A 0.5 config with the single `replica:` map and the 0.5 top-level keys.
@@ -417,7 +437,7 @@ TEST(ConfigParseTest, SameKeyTwiceIsAnError) {
   EXPECT_TRUE(Has(e, "line 4")) << e;
 }
 
-TEST(ConfigParseTest, UnusedLitestreamKeysAreRecorded) {
+TEST(ConfigParseTest, LitestreamS3SettingsAreKept) {
   Config c = MustParse(R"(dbs:
   - path: /data/app.db
     replica:
@@ -428,8 +448,9 @@ TEST(ConfigParseTest, UnusedLitestreamKeysAreRecorded) {
       sse-kms-key-id: arn:aws:kms:x
       auto-recover: true
       max-sync-ltx-files: 100
-      root-cas: [/a.pem, /b.pem]
-      timeout: 5s
+      session-token: tok
+      profile: prod
+      ca-bundle: /etc/ssl/ca.pem
 )");
   const ReplicaConfig& r = c.dbs[0].replicas[0];
   EXPECT_EQ(r.storage_class, "STANDARD_IA");
@@ -438,8 +459,9 @@ TEST(ConfigParseTest, UnusedLitestreamKeysAreRecorded) {
   EXPECT_EQ(r.sse_kms_key_id, "arn:aws:kms:x");
   EXPECT_EQ(r.auto_recover, true);
   EXPECT_EQ(r.max_sync_ltx_files, 100);
-  EXPECT_EQ(r.unused.at("root-cas"), "/a.pem,/b.pem");
-  EXPECT_EQ(r.unused.at("timeout"), "5s");
+  EXPECT_EQ(r.session_token, "tok");
+  EXPECT_EQ(r.profile, "prod");
+  EXPECT_EQ(r.ca_bundle, "/etc/ssl/ca.pem");
 }
 
 TEST(ConfigParseTest, YamlMergeKeys) {
@@ -631,26 +653,21 @@ TEST(ConfigParseTest, Validation) {
        "litekeep.yml:4: duplicate db path \"/a.db\" (first on line 2)"},
       {"dbs:\n  - path: /a.db\n    replica:\n      type: s3\n      path: x\n",
        "litekeep.yml:4: s3 replica has no bucket"},
-      {"dbs:\n  - path: /a.db\n    replica:\n      type: sftp\n"
-       "      host: h\n",
-       "sftp replica has no user"},
-      {"dbs:\n  - path: /a.db\n    replica:\n      type: abs\n",
-       "abs replica has no container"},
       {"dbs:\n  - path: /a.db\n    replica:\n      sync-interval: 1s\n",
        "file replica has no destination"},
       {"dbs:\n  - path: /a.db\n    replica:\n      type: s4\n      bucket: b\n",
        "litekeep.yml:4: type: unknown replica type \"s4\" (did you mean "
        "\"s3\"?)"},
       {"dbs:\n  - path: /a.db\n    replica:\n      type: webdav\n",
-       "not supported by litekeep"},
-      {"dbs:\n  - path: /a.db\n    replica:\n      type: gs\n"
+       "not built in this litekeep; supported: file, s3"},
+      {"dbs:\n  - path: /a.db\n    replica:\n      type: file\n"
        "      url: s3://b/p\n",
        "does not match the url scheme"},
       {"dbs:\n  - path: /a.db\n    replica:\n      path: s3://b/p\n",
        "litekeep.yml:4: replica path cannot be a URL"},
       {"dbs:\n  - path: /a.db\n    replica:\n      url: ftp://h/p\n",
-       "litekeep.yml:4: url: replica URL \"ftp://h/p\": unknown scheme "
-       "\"ftp\""},
+       "litekeep.yml:4: url: replica URL \"ftp://h/p\": unknown replica "
+       "type \"ftp\""},
       {"dbs:\n  - path: /a.db\n    replica:\n      url: s3://b/p\n"
        "      age:\n        recipients: [x]\n",
        "age encryption is not supported"},
@@ -770,18 +787,18 @@ TEST(ConfigParseTest, RedactedReplicasFromConfig) {
   Config c = MustParse(R"(dbs:
   - path: /a.db
     replicas:
-      - url: sftp://u:PwSecret@host:22/p
-      - url: s3://b/p
+      - url: s3://b/p?endpoint=http://127.0.0.1:9000
         access-key-id: AKIA
         secret-access-key: KeySecret
-      - url: abs://acct@cont/p
-        account-key: AcctSecret
+        session-token: TokSecret
+        sse-customer-key: KeySecretKeySecretKeySecretKeySe
 )");
   for (const ReplicaConfig& r : c.dbs[0].replicas) {
     std::string s = Redacted(r);
     EXPECT_FALSE(Has(s, "Secret")) << s;
   }
-  EXPECT_EQ(Redacted(c.dbs[0].replicas[0]), "sftp://u@host:22/p");
+  EXPECT_EQ(Redacted(c.dbs[0].replicas[0]),
+            "s3://b/p?endpoint=http://127.0.0.1:9000&forcePathStyle=true");
 }
 
 // --- Files ----------------------------------------------------------------

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <thread>
 
+#include "storage/url.h"
+
 namespace litekeep::storage::s3 {
 
 namespace {
@@ -38,8 +40,10 @@ std::string_view Trim(std::string_view s) {
 }
 
 // URL without its query (query strings may carry upload ids; keep it short).
+// The URL without its query (presigned parameters) and with any password
+// redacted.
 std::string UrlForMessage(const std::string& url) {
-  return url.substr(0, url.find('?'));
+  return RedactUrlText(url.substr(0, url.find('?')));
 }
 
 }  // namespace

@@ -1,0 +1,140 @@
+// The storage setting keys: how each is parsed and which ReplicaSettings
+// member it fills. docs/config.md lists them per backend.
+#include "storage/settings.h"
+
+#include <type_traits>
+
+#include "base/text.h"
+#include "storage/registry.h"
+
+namespace litekeep::storage {
+namespace {
+
+using K = SettingKind;
+using S = ReplicaSettings;
+
+std::vector<SettingKey> BuildTable() {
+  return {
+      {"path", K::kString, &S::path},
+      // S3 and S3-compatible stores.
+      {"bucket", K::kString, &S::bucket},
+      {"region", K::kString, &S::region},
+      {"endpoint", K::kString, &S::endpoint},
+      {"force-path-style", K::kBool, &S::force_path_style},
+      {"skip-verify", K::kBool, &S::skip_verify},
+      {"ca-bundle", K::kString, &S::ca_bundle},
+      {"access-key-id", K::kString, &S::access_key_id},
+      {"secret-access-key", K::kSecret, &S::secret_access_key},
+      {"session-token", K::kSecret, &S::session_token},
+      {"profile", K::kString, &S::profile},
+      {"storage-class", K::kString, &S::storage_class},
+      {"part-size", K::kOptByteSize, &S::part_size},
+      {"concurrency", K::kOptCount, &S::concurrency},
+      {"sign-payload", K::kOptBool, &S::sign_payload},
+      {"require-content-md5", K::kOptBool, &S::require_content_md5},
+      {"sse", K::kString, &S::sse},
+      {"sse-kms-key-id", K::kString, &S::sse_kms_key_id},
+      {"sse-customer-algorithm", K::kString, &S::sse_customer_algorithm},
+      {"sse-customer-key", K::kSecret, &S::sse_customer_key},
+      {"sse-customer-key-path", K::kString, &S::sse_customer_key_path},
+      // Settings of backends Litestream has and this build does not.
+      {"account-name", K::kForeign, {}, "abs"},
+      {"account-key", K::kForeign, {}, "abs"},
+      {"sas-token", K::kForeign, {}, "abs"},
+      {"host", K::kForeign, {}, "sftp"},
+      {"user", K::kForeign, {}, "sftp"},
+      {"password", K::kForeign, {}, "sftp"},
+      {"key-path", K::kForeign, {}, "sftp"},
+      {"host-key", K::kForeign, {}, "sftp"},
+      {"concurrent-writes", K::kForeign, {}, "sftp"},
+      {"webdav-url", K::kForeign, {}, "webdav"},
+      {"webdav-username", K::kForeign, {}, "webdav"},
+      {"webdav-password", K::kForeign, {}, "webdav"},
+      {"jwt", K::kForeign, {}, "nats"},
+      {"seed", K::kForeign, {}, "nats"},
+      {"creds", K::kForeign, {}, "nats"},
+      {"nkey", K::kForeign, {}, "nats"},
+      {"username", K::kForeign, {}, "nats"},
+      {"token", K::kForeign, {}, "nats"},
+      {"tls", K::kForeign, {}, "nats"},
+      {"root-cas", K::kForeign, {}, "nats"},
+      {"client-cert", K::kForeign, {}, "nats"},
+      {"client-key", K::kForeign, {}, "nats"},
+      {"max-reconnects", K::kForeign, {}, "nats"},
+      {"reconnect-wait", K::kForeign, {}, "nats"},
+      {"timeout", K::kForeign, {}, "nats"},
+  };
+}
+
+template <typename T>
+T& Member(ReplicaSettings* s, const SettingField& f) {
+  return s->*std::get<T ReplicaSettings::*>(f);
+}
+
+}  // namespace
+
+const std::vector<SettingKey>& SettingKeys() {
+  static const auto* table = new std::vector<SettingKey>(BuildTable());
+  return *table;
+}
+
+const SettingKey* FindSetting(std::string_view name) {
+  for (const SettingKey& key : SettingKeys()) {
+    if (key.name == name) return &key;
+  }
+  return nullptr;
+}
+
+base::Status SetSetting(const SettingKey& key, std::string_view text,
+                        ReplicaSettings* settings) {
+  switch (key.kind) {
+    case K::kString:
+    case K::kSecret:
+      Member<std::string>(settings, key.field) = std::string(text);
+      return base::Status::Ok();
+    case K::kBool: {
+      LK_ASSIGN_OR_RETURN(bool v, base::ParseBool(text));
+      Member<bool>(settings, key.field) = v;
+      return base::Status::Ok();
+    }
+    case K::kOptBool: {
+      LK_ASSIGN_OR_RETURN(bool v, base::ParseBool(text));
+      Member<std::optional<bool>>(settings, key.field) = v;
+      return base::Status::Ok();
+    }
+    case K::kOptCount:
+    case K::kOptByteSize: {
+      int64_t v = 0;
+      if (key.kind == K::kOptCount) {
+        LK_ASSIGN_OR_RETURN(v, base::ParseInt(text));
+      } else {
+        LK_ASSIGN_OR_RETURN(v, base::ParseByteSize(text));
+      }
+      if (v < 0) {
+        return base::InvalidArgumentError("must not be negative, got " +
+                                          std::to_string(v));
+      }
+      Member<std::optional<int64_t>>(settings, key.field) = v;
+      return base::Status::Ok();
+    }
+    case K::kForeign:
+      return base::UnimplementedError(
+          "is a setting of " + std::string(key.owner) +
+          " replicas, which are not built in this litekeep; supported: " +
+          SupportedBackendsText());
+  }
+  return base::InternalError("unhandled setting kind");
+}
+
+void CopySetting(const SettingKey& key, const ReplicaSettings& from,
+                 ReplicaSettings* to) {
+  std::visit(
+      [&](auto member) {
+        if constexpr (!std::is_same_v<decltype(member), std::monostate>) {
+          to->*member = from.*member;
+        }
+      },
+      key.field);
+}
+
+}  // namespace litekeep::storage

@@ -1,0 +1,91 @@
+// ReplicaSettings: where a replica lives and how to reach it (the storage
+// half of a replica's configuration), and the table of storage setting keys
+// (canonical kebab-case names, as in docs/config.md) that fill it. The config
+// loader and the VFS fill these from YAML keys, replica URLs and the
+// environment; each backend then converts them (storage/registry.h).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "base/status.h"
+
+namespace litekeep::storage {
+
+struct ReplicaSettings {
+  std::string type;  // backend type, canonical ("file", "s3")
+  std::string url;   // as written, if given
+
+  // file: the directory; s3: the key prefix inside the bucket.
+  std::string path;
+
+  // S3 and S3-compatible stores.
+  std::string bucket;
+  std::string region;
+  std::string endpoint;
+  bool force_path_style = false;
+  bool skip_verify = false;
+  std::string ca_bundle;  // PEM file of trusted CAs ("" = system default)
+  std::string access_key_id;
+  std::string secret_access_key;     // secret: never print
+  std::string session_token;         // secret
+  std::string profile;               // shared credentials file section
+  std::string storage_class;         // x-amz-storage-class
+  std::optional<int64_t> part_size;  // bytes ("5MiB", "10MB" or a number)
+  std::optional<int64_t> concurrency;
+  std::optional<bool> sign_payload;
+  std::optional<bool> require_content_md5;
+  // Server-side encryption: "AES256" (SSE-S3) or "aws:kms" (SSE-KMS).
+  std::string sse;
+  std::string sse_kms_key_id;  // SSE-KMS key (implies sse "aws:kms")
+  // SSE-C: the customer key, raw 32 bytes or base64; or a file holding it.
+  std::string sse_customer_algorithm;  // "AES256"
+  std::string sse_customer_key;        // secret
+  std::string sse_customer_key_path;
+};
+
+// What a setting key holds, and so how its text is parsed.
+enum class SettingKind {
+  kString,
+  kSecret,  // a string that is never printed
+  kBool,
+  kOptBool,
+  kOptCount,     // non-negative integer
+  kOptByteSize,  // "5MiB"
+  kForeign,      // a setting of a backend that is not built (refused)
+};
+
+using SettingField =
+    std::variant<std::monostate, std::string ReplicaSettings::*,
+                 bool ReplicaSettings::*,
+                 std::optional<bool> ReplicaSettings::*,
+                 std::optional<int64_t> ReplicaSettings::*>;
+
+struct SettingKey {
+  std::string_view name;  // canonical kebab-case spelling
+  SettingKind kind;
+  SettingField field;
+  std::string_view owner = {};  // kForeign: the backend it belongs to
+};
+
+// Every storage setting key, canonical spelling (also those of backends that
+// are not built, so that they are refused with a reason).
+const std::vector<SettingKey>& SettingKeys();
+// The entry for a canonical key name, or nullptr.
+const SettingKey* FindSetting(std::string_view name);
+
+// Parses text for key into settings. The error does not name the key (the
+// caller adds it and the line) and never contains a secret value; a key of a
+// backend that is not built is kUnimplemented naming that backend.
+base::Status SetSetting(const SettingKey& key, std::string_view text,
+                        ReplicaSettings* settings);
+
+// Copies the value of key from one settings object to another.
+void CopySetting(const SettingKey& key, const ReplicaSettings& from,
+                 ReplicaSettings* to);
+
+}  // namespace litekeep::storage
