@@ -42,6 +42,8 @@ Result<std::string> Download(storage::ReplicaClient& replica,
   return path;
 }
 
+}  // namespace
+
 Status CheckIntegrity(const std::string& path, IntegrityCheck mode) {
   if (mode == IntegrityCheck::kNone) return Status::Ok();
   sqlite3* db = nullptr;
@@ -75,8 +77,6 @@ Status CheckIntegrity(const std::string& path, IntegrityCheck mode) {
   }
   return Status::Ok();
 }
-
-}  // namespace
 
 Result<IntegrityCheck> ParseIntegrityCheck(const std::string& text) {
   if (text == "none") return IntegrityCheck::kNone;
@@ -172,12 +172,8 @@ Result<ExecuteResult> Execute(storage::ReplicaClient& replica, const Plan& plan,
     ltx::Decoder dec(source.get(), name);
     LK_RETURN_IF_ERROR(dec.DecodeHeader());
     const ltx::Header& h = dec.header();
-    if (h.min_txid != f.min_txid || h.max_txid != f.max_txid) {
-      return base::CorruptError(name + ": header says TXID " +
-                                ltx::FormatTxId(h.min_txid) + "-" +
-                                ltx::FormatTxId(h.max_txid) +
-                                ", which does not match its name");
-    }
+    LK_RETURN_IF_ERROR(ltx::CheckHeaderRange({h.min_txid, h.max_txid},
+                                             {f.min_txid, f.max_txid}, name));
     if (result.page_size == 0) {
       result.page_size = h.page_size;
     } else if (h.page_size != result.page_size) {

@@ -34,6 +34,10 @@ struct ExecuteResult {
   int64_t bytes_read = 0;
 };
 
+// Runs SQLite's quick_check or integrity_check (none: nothing) on the
+// database at path; kCorrupt listing what SQLite reports.
+Status CheckIntegrity(const std::string& path, IntegrityCheck mode);
+
 // The last steps of every restore (LTX and Litestream 0.3): checks the
 // fsync'd database at tmp_path, removes a stale <output>-wal/-shm, renames
 // tmp_path to output and fsyncs the directory. On error tmp_path is left for
