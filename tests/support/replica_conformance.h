@@ -40,7 +40,7 @@ struct ReplicaBackend {
   // name-rule test is skipped.
   std::function<void(int level,
                      const std::vector<std::pair<std::string, std::string>>&)>
-      put_named;
+      put_named{};
 };
 
 // Prints the backend name in test output (not its bytes).
