@@ -53,7 +53,7 @@ int Main(int argc, char** argv) {
   if (cmd == "snapshots") return RunSnapshots(sub);
   if (cmd == "wal") return RunWal(sub);
   if (cmd == "version" || cmd == "--version") return RunVersion(sub);
-  // Operations (issue 6).
+  // Operations (docs/metrics.md).
   if (cmd == "verify") return RunVerify(sub);
   if (cmd == "status") return RunStatus(sub);
   std::fprintf(stderr, "error: unknown command \"%s\"\n\n%s", cmd.c_str(), kUsage);

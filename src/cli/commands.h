@@ -17,7 +17,7 @@ int RunGenerations(const std::vector<std::string>& args);
 int RunSnapshots(const std::vector<std::string>& args);
 int RunWal(const std::vector<std::string>& args);
 
-// Operations (issue 6).
+// Operations (docs/metrics.md).
 int RunVerify(const std::vector<std::string>& args);
 int RunStatus(const std::vector<std::string>& args);
 

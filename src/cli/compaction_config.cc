@@ -7,9 +7,9 @@ replicate::CompactionOptions CompactionOptionsFor(
     const config::Config& cfg, const config::DbConfig& db,
     const config::ReplicaConfig& replica, const std::string& temp_dir) {
   replicate::CompactionOptions o;
-  if (!cfg.source.empty() || !cfg.levels.empty()) {
+  if (cfg.levels) {  // else the compactor's default levels
     o.level_intervals.clear();
-    for (const auto& level : cfg.levels)
+    for (const auto& level : *cfg.levels)
       o.level_intervals.push_back(level.interval);
   }
   o.snapshot_interval = replica.snapshot_interval.value_or(

@@ -1,11 +1,12 @@
 // `restore` on Litestream 0.3 replicas: choosing between the LTX and the 0.3
 // layout, printing a 0.3 plan, and running the 0.3 restore.
+#include "cli/legacy_restore.h"
+
 #include <cinttypes>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "cli/common.h"
-#include "cli/legacy_util.h"
 #include "cli/time_format.h"
 #include "restore/legacy/restorer.h"
 

@@ -63,38 +63,3 @@ std::string FormatGoRfc3339(TimePoint t);
 std::string FormatGoDuration(std::chrono::nanoseconds d);
 
 }  // namespace litekeep::cli
-
-#include "restore/executor.h"
-#include "restore/legacy/catalog.h"
-#include "restore/legacy/plan.h"
-
-namespace litekeep::cli {
-
-// Which layout `restore` reads when a replica path holds LTX files, 0.3
-// generations/, or both (docs/migrating.md, "Both layouts in one path").
-enum class RestoreLayout { kLtx, kLegacy };
-
-struct LayoutChoice {
-  RestoreLayout layout = RestoreLayout::kLtx;
-  std::string why;  // one line for the log
-};
-
-// layout_flag: "auto", "ltx" or "generations". In auto mode -generation/
-// -index select 0.3, -txid selects LTX; otherwise the layout whose newest
-// state at or before the timestamp (newest overall without one) is newer
-// wins; equal times go to LTX.
-Result<LayoutChoice> ChooseRestoreLayout(
-    const std::string& layout_flag, const std::vector<storage::FileInfo>& ltx,
-    const restore::legacy::Catalog& catalog,
-    const restore::legacy::Options& legacy_options, bool have_txid,
-    const std::string& replica_name);
-
-// Runs a 0.3 restore (or prints its plan with dry_run). Returns the exit code.
-int RunLegacyRestore(storage::ReplicaClient& replica,
-                     const restore::legacy::Plan& plan,
-                     const std::string& output, bool force,
-                     restore::IntegrityCheck integrity,
-                     const std::string& integrity_name, bool dry_run,
-                     bool json);
-
-}  // namespace litekeep::cli

@@ -57,7 +57,7 @@ int RunReplicate(const std::vector<std::string>& args) {
   app.add_flag("--restore-if-db-not-exists", restore_if_missing,
                "restore a missing database from its replica before "
                "replicating (the serverless start-up pattern)");
-  std::string addr_flag;  // operations (issue 6)
+  std::string addr_flag;  // docs/metrics.md, "The endpoint"
   app.add_option("--addr", addr_flag,
                  "serve /metrics and /healthz here (overrides the config's addr)");
   if (auto code = ParseArgs(app, args)) return *code;
@@ -137,7 +137,7 @@ int RunReplicate(const std::vector<std::string>& args) {
     return 2;
   }
 
-  // Operations (issue 6): metrics and health endpoint on `addr`.
+  // Metrics and health endpoint on `addr` (docs/metrics.md, "The endpoint").
   metrics::Registry registry;
   auto metrics_server = StartMetricsEndpoint(
       addr_flag.empty() ? cfg.addr : addr_flag, registry, cfg.health_max_sync_age);

@@ -12,6 +12,24 @@
 #include "restore/planner.h"
 
 namespace litekeep::cli {
+namespace {
+
+// The replicator's options for a job: the database's settings where the
+// config gives them, ReplicatorOptions' own defaults for the rest.
+replicate::ReplicatorOptions ReplicatorOptionsFor(const JobSpec& spec) {
+  const config::DbConfig& db = spec.db;
+  replicate::ReplicatorOptions o{.db_path = spec.db_path,
+                                 .meta_dir = db.meta_path};
+  if (db.busy_timeout) o.busy_timeout = *db.busy_timeout;
+  if (db.min_checkpoint_page_count) {
+    o.min_checkpoint_page_count = *db.min_checkpoint_page_count;
+  }
+  if (db.truncate_page_n) o.truncate_page_n = *db.truncate_page_n;
+  if (db.checkpoint_interval) o.checkpoint_interval = *db.checkpoint_interval;
+  return o;
+}
+
+}  // namespace
 
 Result<bool> RestoreIfMissing(const std::string& db_path,
                               storage::ReplicaClient& replica) {
@@ -40,14 +58,8 @@ Status JobSet::Add(const JobSpec& spec) {
   Job job;
   job.spec = spec;
   job.replica = *replica;
-  replicate::ReplicatorOptions opts;
-  opts.db_path = spec.db_path;
-  opts.meta_dir = spec.db.meta_path;
-  opts.busy_timeout = spec.db.busy_timeout;
-  opts.min_checkpoint_page_count = spec.db.min_checkpoint_page_count;
-  opts.truncate_page_n = spec.db.truncate_page_n;
-  opts.checkpoint_interval = spec.db.checkpoint_interval;
-  job.replicator = std::make_unique<replicate::Replicator>(opts, job.replica);
+  job.replicator = std::make_unique<replicate::Replicator>(
+      ReplicatorOptionsFor(spec), job.replica);
 
   bool opened = false;
   if (spec.restore_if_missing) {
@@ -82,11 +94,7 @@ void JobSet::RunJob(Job* job, bool opened) {
   while (!opened) {
     if (stop_.WaitFor(wait)) return;
     job->replicator = std::make_unique<replicate::Replicator>(
-        replicate::ReplicatorOptions{
-            job->spec.db_path, job->spec.db.meta_path,
-            job->spec.db.busy_timeout, job->spec.db.min_checkpoint_page_count,
-            job->spec.db.truncate_page_n, job->spec.db.checkpoint_interval},
-        job->replica);
+        ReplicatorOptionsFor(job->spec), job->replica);
     Status s = job->replicator->Open();
     if (s.ok()) {
       opened = true;

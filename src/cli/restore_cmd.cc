@@ -8,7 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "cli/legacy_util.h"
+#include "cli/legacy_restore.h"
 #include "cli/parse.h"
 #include "cli/progress.h"
 #include "cli/time_format.h"
@@ -196,7 +196,7 @@ int RunRestore(const std::vector<std::string>& args) {
   opts.force = force;
   opts.integrity = *integrity_mode;
   opts.parallelism = parallelism;
-  {  // Progress bar on a terminal only (issue 6).
+  {  // Progress bar on a terminal only (docs/metrics.md, "litekeep verify").
     auto bar = std::make_shared<ProgressBar>("restore", !json);
     if (bar->active()) {
       opts.progress = [bar, n = plan->files.size(), total = plan->total_bytes](

@@ -52,10 +52,12 @@ struct DbConfig {
   std::string meta_path;  // local state dir; default ".<db>-litekeep"
 
   Duration monitor_interval{std::chrono::seconds(1)};
-  Duration checkpoint_interval{std::chrono::minutes(1)};
-  Duration busy_timeout{std::chrono::seconds(1)};
-  int64_t min_checkpoint_page_count = 1000;
-  int64_t truncate_page_n = 121359;
+  // Checkpoint settings as written; unset: the replicator's own defaults
+  // (replicate::ReplicatorOptions, listed in docs/config.md).
+  std::optional<Duration> checkpoint_interval;
+  std::optional<Duration> busy_timeout;
+  std::optional<int64_t> min_checkpoint_page_count;
+  std::optional<int64_t> truncate_page_n;
   int64_t max_checkpoint_page_count = 10000;  // 0.3 key
 
   // Litestream 0.5 extras.
@@ -76,7 +78,7 @@ struct LoggingConfig {
   bool source = false;  // 0.5 `logging.source`: add source file:line
 };
 
-// Compaction level schedule: levels[i] is level i+1 (default 30s, 5m, 1h).
+// Compaction level schedule: levels[i] is level i+1.
 struct LevelConfig {
   Duration interval;
 };
@@ -88,7 +90,9 @@ struct Config {
   Duration health_max_sync_age{std::chrono::seconds(60)};
   std::string exec;  // command run by `replicate` as a child
   LoggingConfig logging;
-  std::vector<LevelConfig> levels;  // filled with defaults when absent
+  // `levels:` as written; unset: the compactor's default levels
+  // (replicate::CompactionOptions, listed in docs/config.md).
+  std::optional<std::vector<LevelConfig>> levels;
   Duration snapshot_interval{std::chrono::hours(24)};
   Duration retention{std::chrono::hours(24)};
   Duration retention_check_interval{std::chrono::hours(1)};

@@ -110,14 +110,24 @@ Status ParseLogging(const Walker& w, const Entry& entry, LoggingConfig* out) {
   return Status::Ok();
 }
 
+// A non-negative integer into an optional (left unset when null).
+Status ReadOptCount(const Walker& w, const Entry& e,
+                    std::optional<int64_t>* out) {
+  int64_t v = -1;
+  LK_RETURN_IF_ERROR(w.ReadCount(e, &v));
+  if (v >= 0) *out = v;
+  return Status::Ok();
+}
+
+// `levels:`; a null value leaves the levels unset (the defaults).
 Status ParseLevels(const Walker& w, const Entry& entry,
-                   std::vector<LevelConfig>* out) {
+                   std::optional<std::vector<LevelConfig>>* levels) {
   if (entry.value.IsNull()) return Status::Ok();
   if (!entry.value.IsSequence()) {
     return w.Error(entry.line,
                    "levels: expected a list of {interval: DURATION}");
   }
-  out->clear();
+  std::vector<LevelConfig>* out = &levels->emplace();
   for (const YAML::Node& item : entry.value) {
     int line = Walker::LineOf(item, entry.line);
     LK_ASSIGN_OR_RETURN(auto entries,
@@ -286,15 +296,15 @@ Result<DbConfig> ParseDb(const Walker& w, const YAML::Node& node, int line,
     } else if (k == "monitor-interval") {
       s = w.ReadDuration(e, false, &db.monitor_interval);
     } else if (k == "checkpoint-interval") {
-      s = w.ReadDuration(e, true, &db.checkpoint_interval);
+      s = w.ReadOptDuration(e, true, &db.checkpoint_interval);
     } else if (k == "busy-timeout") {
-      s = w.ReadDuration(e, true, &db.busy_timeout);
+      s = w.ReadOptDuration(e, true, &db.busy_timeout);
     } else if (k == "min-checkpoint-page-count") {
-      s = w.ReadCount(e, &db.min_checkpoint_page_count);
+      s = ReadOptCount(w, e, &db.min_checkpoint_page_count);
     } else if (k == "max-checkpoint-page-count") {
       s = w.ReadCount(e, &db.max_checkpoint_page_count);
     } else if (k == "truncate-page-n") {
-      s = w.ReadCount(e, &db.truncate_page_n);
+      s = ReadOptCount(w, e, &db.truncate_page_n);
     } else if (k == "max-sync-wal-bytes") {
       LK_ASSIGN_OR_RETURN(auto text, w.Scalar(e));
       if (text) {
@@ -370,9 +380,6 @@ Result<Config> ParseRoot(const Walker& w, const YAML::Node& root,
                          const std::string& source) {
   Config c;
   c.source = source;
-  c.levels = {LevelConfig{std::chrono::seconds(30)},
-              LevelConfig{std::chrono::minutes(5)},
-              LevelConfig{std::chrono::hours(1)}};
   if (root.IsNull()) return c;
   if (!root.IsMap()) {
     return w.Error(Walker::LineOf(root, 1),

@@ -28,7 +28,8 @@ std::vector<ReplicaKey> BuildTable() {
       // retention, retention-check-interval, snapshot-interval: 0.3.
       {"sync-interval", K::kDuration, &R::sync_interval, kTop},
       {"validation-interval", K::kOptDuration, &R::validation_interval, kTop},
-      // litekeep's alias of validation-interval (docs/config.md).
+      // litekeep's alias of validation-interval (docs/config.md, "Replica
+      // keys").
       {"verify-interval", K::kOptDuration, &R::validation_interval, kTop},
       {"retention", K::kOptDuration, &R::retention, kTop},
       {"retention-check-interval", K::kOptDuration,

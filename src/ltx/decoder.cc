@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 
 #include "base/coding.h"
@@ -21,19 +20,6 @@ constexpr size_t kSizeFieldSize = 8;
 constexpr size_t kIndexTailSize = kSizeFieldSize + kTrailerSize;
 
 constexpr uint64_t kMinTxIdOffset = 16;
-
-// True for "<16 hex>-<16 hex>.ltx", whatever the TXIDs.
-bool HasReplicaFileNameForm(std::string_view name) {
-  if (name.size() != 37 || name[16] != '-' || !name.ends_with(".ltx")) {
-    return false;
-  }
-  auto hex = [](std::string_view s) {
-    return std::all_of(s.begin(), s.end(), [](char c) {
-      return std::isxdigit(static_cast<unsigned char>(c)) != 0;
-    });
-  };
-  return hex(name.substr(0, 16)) && hex(name.substr(17, 16));
-}
 
 }  // namespace
 
@@ -132,7 +118,7 @@ base::Status Decoder::DecodeHeader() {
   base::Status valid = header_.Validate();
   if (!valid.ok()) return Fail(valid.WithContext(name_));
   const std::string base_name = base::BaseName(name_);
-  if (HasReplicaFileNameForm(base_name)) {
+  if (HasFileNameShape(base_name)) {
     std::optional<TxRange> named = ParseFileName(base_name);
     if (!named || named->min_txid != header_.min_txid ||
         named->max_txid != header_.max_txid) {

@@ -22,8 +22,18 @@ struct TxRange {
   TxId min_txid;
   TxId max_txid;
 };
-// Parses a canonical file name (exactly 16+1+16 lower/upper hex + ".ltx");
-// nullopt for any other name and for a range that is not 1 <= min <= max.
+// Parses a canonical file name: exactly what FormatFileName writes (16 + 1 +
+// 16 lower-case hex digits + ".ltx") for a range with 1 <= min <= max;
+// nullopt for every other name (upper-case hex included). Every listing and
+// the decoder use this one rule (docs/format.md §7).
 std::optional<TxRange> ParseFileName(std::string_view name);
+// Ok when a file's header carries the TXID range its name promises; else
+// kCorrupt naming `what` and both ranges.
+base::Status CheckHeaderRange(TxRange header, TxRange named,
+                              std::string_view what);
+// True when name looks like an LTX file name, "<16 hex>-<16 hex>.ltx" in
+// either case and whatever the TXIDs, canonical or not: a name that claims a
+// TXID range.
+bool HasFileNameShape(std::string_view name);
 
 }  // namespace litekeep::ltx

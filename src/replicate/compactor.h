@@ -1,4 +1,4 @@
-// Compaction schedule and retention for one replica (DESIGN §2 step 5):
+// Compaction schedule and retention for one replica:
 // L0 files merge into L1, L1 into L2, … at each level's interval, an L9
 // snapshot is written every snapshot interval, and retention deletes what
 // no restore inside the retention window can need. Works through

@@ -11,6 +11,7 @@
 #include "ltx/file_name.h"
 #include "ltx/l0_builder.h"
 #include "sqlite/db_header.h"
+#include "sqlite/db_image.h"
 
 namespace litekeep::replicate {
 namespace {
@@ -103,25 +104,9 @@ Status Replicator::Open() {
   return Status::Ok();
 }
 
-namespace {
-
-// Starts a read transaction that holds a WAL read lock.
-Status BeginReadOn(sqlite::Connection& c) {
-  LK_RETURN_IF_ERROR(c.Exec("BEGIN"));
-  // Reading the schema makes SQLite take a WAL read lock now.
-  auto r = c.QueryText("SELECT count(*) FROM sqlite_master");
-  if (!r.ok()) {
-    c.Exec("ROLLBACK").IgnoreError();
-    return r.status();
-  }
-  return Status::Ok();
-}
-
-}  // namespace
-
 Status Replicator::BeginRead() {
   if (in_read_) return Status::Ok();
-  LK_RETURN_IF_ERROR(BeginReadOn(reader()));
+  LK_RETURN_IF_ERROR(sqlite::BeginPinnedRead(reader()));
   in_read_ = true;
   return Status::Ok();
 }
@@ -136,7 +121,7 @@ Status Replicator::HandOffRead(const sqlite::WalHeader& header,
                                const base::File& wal) {
   if (!in_read_) return BeginRead();
   sqlite::Connection& next = readers_[1 - active_];
-  LK_RETURN_IF_ERROR(BeginReadOn(next));
+  LK_RETURN_IF_ERROR(sqlite::BeginPinnedRead(next));
   reader().Exec("ROLLBACK").IgnoreError();
   active_ = 1 - active_;
   // The new read transaction began exactly at the replicated position if no
@@ -250,20 +235,16 @@ Result<SyncResult> Replicator::WriteIncremental(const sqlite::WalHeader& header,
     base::FileWriter writer(&out);
     ltx::L0Builder enc(&writer);
     LK_RETURN_IF_ERROR(enc.Begin(h));
-    std::vector<uint8_t> frame(sqlite::kWalFrameHeaderSize + header.page_size);
+    sqlite::ImagePageReader pages(db_file_, &wal, &header, scan.pages,
+                                  header.page_size);
     for (const auto& [pgno, offset] : scan.pages) {
       if (pgno == ltx::LockPgno(header.page_size)) continue;
-      LK_RETURN_IF_ERROR(wal.ReadFullAt(frame.data(), frame.size(), offset));
-      auto fh = sqlite::WalFrameHeader::Decode(frame.data());
-      if (fh.salt1 != header.salt1 || fh.salt2 != header.salt2 ||
-          fh.pgno != pgno) {
+      auto page = pages.Read(pgno);
+      if (!page.ok()) {
         ::unlink(tmp.c_str());
-        return base::UnavailableError(
-            options_.db_path + ": WAL changed while reading it; retrying");
+        return page.status();
       }
-      LK_RETURN_IF_ERROR(enc.AddPage(
-          pgno,
-          {frame.data() + sqlite::kWalFrameHeaderSize, header.page_size}));
+      LK_RETURN_IF_ERROR(enc.AddPage(pgno, *page));
     }
     LK_RETURN_IF_ERROR(enc.Finish());
     LK_RETURN_IF_ERROR(out.Sync());
@@ -361,28 +342,18 @@ Result<SyncResult> Replicator::WriteSnapshot(const std::string& reason,
     base::FileWriter writer(&out);
     ltx::L0Builder enc(&writer);
     LK_RETURN_IF_ERROR(enc.Begin(h));
-    std::vector<uint8_t> frame(sqlite::kWalFrameHeaderSize + page_size);
-    uint8_t* page = frame.data() + sqlite::kWalFrameHeaderSize;
+    sqlite::ImagePageReader image(db_file_, wal ? &*wal : nullptr,
+                                  header ? &*header : nullptr, scan.pages,
+                                  page_size);
     const Pgno lock = ltx::LockPgno(page_size);
     for (Pgno pgno = 1; pgno <= commit; ++pgno) {
       if (pgno == lock) continue;
-      auto it = scan.pages.find(pgno);
-      if (it != scan.pages.end()) {
-        LK_RETURN_IF_ERROR(
-            wal->ReadFullAt(frame.data(), frame.size(), it->second));
-        auto fh = sqlite::WalFrameHeader::Decode(frame.data());
-        if (fh.salt1 != header->salt1 || fh.salt2 != header->salt2 ||
-            fh.pgno != pgno) {
-          ::unlink(tmp.c_str());
-          return base::UnavailableError(
-              options_.db_path +
-              ": WAL changed while taking a snapshot; retrying");
-        }
-      } else {
-        LK_RETURN_IF_ERROR(db_file_.ReadFullAt(
-            page, page_size, static_cast<int64_t>(pgno - 1) * page_size));
+      auto page = image.Read(pgno);
+      if (!page.ok()) {
+        ::unlink(tmp.c_str());
+        return page.status().WithContext("snapshot of " + options_.db_path);
       }
-      LK_RETURN_IF_ERROR(enc.AddPage(pgno, {page, page_size}));
+      LK_RETURN_IF_ERROR(enc.AddPage(pgno, *page));
       ++pages;
     }
     LK_RETURN_IF_ERROR(enc.Finish());

@@ -1,9 +1,10 @@
-// The core replication loop for one database (DESIGN §2 steps 1-4): holds a
-// long-lived read transaction, turns newly committed WAL frames into one L0
-// LTX file per sync, writes a snapshot when continuity with the replica
-// cannot be proven, and runs litekeep's own checkpoints only after the
-// frames they copy back are replicated. docs/architecture.md explains why
-// this never ships a partial transaction and never leaves a silent gap.
+// The core replication loop for one database: holds a long-lived read
+// transaction, turns newly committed WAL frames into one L0 LTX file per
+// sync, writes a snapshot when continuity with the replica cannot be proven,
+// and runs litekeep's own checkpoints only after the frames they copy back
+// are replicated. docs/architecture.md ("Replication: the core loop")
+// explains why this never ships a partial transaction and never leaves a
+// silent gap.
 #pragma once
 
 #include <atomic>

@@ -35,7 +35,7 @@ struct RunnerOptions {
   std::chrono::milliseconds sync_interval{std::chrono::seconds(1)};
   std::chrono::milliseconds monitor_interval{std::chrono::seconds(1)};
   bool once = false;  // one sync, then return
-  // Operations (issue 6): metrics registry (optional) and the replica's
+  // Metrics registry (optional, docs/metrics.md) and the replica's
   // printable name for labels. status.json is written either way.
   metrics::Registry* metrics = nullptr;
   std::string replica_name;

@@ -187,6 +187,8 @@ std::string Hex(uint64_t v) {
   return b;
 }
 
+}  // namespace
+
 Status CheckIntegrity(const std::string& path, IntegrityCheck mode) {
   if (mode == IntegrityCheck::kNone) return Status::Ok();
   sqlite3* db = nullptr;
@@ -222,8 +224,6 @@ Status CheckIntegrity(const std::string& path, IntegrityCheck mode) {
   }
   return Status::Ok();
 }
-
-}  // namespace
 
 // ---- ScratchDir ------------------------------------------------------------
 
@@ -398,11 +398,8 @@ Result<ExecuteResult> Execute(storage::ReplicaClient& replica, const Plan& plan,
     ltx::Decoder dec(source.get(), name);
     LK_RETURN_IF_ERROR(dec.DecodeHeader());
     const ltx::Header& h = dec.header();
-    if (h.min_txid != f.min_txid || h.max_txid != f.max_txid) {
-      return base::CorruptError(
-          name + ": header says TXID " + ltx::FormatTxId(h.min_txid) + "-" +
-          ltx::FormatTxId(h.max_txid) + ", which does not match its name");
-    }
+    LK_RETURN_IF_ERROR(ltx::CheckHeaderRange({h.min_txid, h.max_txid},
+                                             {f.min_txid, f.max_txid}, name));
     // The chain of database states: this file must start where the
     // previous one ended (both carry checksums; docs/format.md §6).
     if (i > 0 && !h.NoChecksum() && prev_post &&

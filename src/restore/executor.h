@@ -79,6 +79,10 @@ struct ExecuteResult {
   bool checksum_verified = false;  // the final post-apply checksum matched
 };
 
+// Runs SQLite's quick_check or integrity_check (none: nothing) on the
+// database at path; kCorrupt listing what SQLite reports.
+Status CheckIntegrity(const std::string& path, IntegrityCheck mode);
+
 // The last steps of every restore (LTX and Litestream 0.3): checks the
 // fsync'd database at tmp_path, removes a stale <output>-wal/-shm, renames
 // tmp_path to output and fsyncs the directory. On error tmp_path is left for

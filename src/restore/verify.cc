@@ -18,6 +18,7 @@
 #include "restore/planner.h"
 #include "sqlite/connection.h"
 #include "sqlite/db_header.h"
+#include "sqlite/db_image.h"
 #include "sqlite/wal.h"
 #include "storage/file_chain.h"
 
@@ -155,12 +156,8 @@ Result<Decoded> DecodeFile(storage::ReplicaClient& replica,
   ltx::Decoder dec(&buffered, name);
   LK_RETURN_IF_ERROR(dec.DecodeHeader());
   const ltx::Header& h = dec.header();
-  if (h.min_txid != f.min_txid || h.max_txid != f.max_txid) {
-    return base::CorruptError(name + ": header says TXID " +
-                              ltx::FormatTxId(h.min_txid) + "-" +
-                              ltx::FormatTxId(h.max_txid) +
-                              ", which does not match its name");
-  }
+  LK_RETURN_IF_ERROR(ltx::CheckHeaderRange({h.min_txid, h.max_txid},
+                                           {f.min_txid, f.max_txid}, name));
   LK_RETURN_IF_ERROR(dec.Close());
   return Decoded{f, dec.header(), dec.trailer(), dec.page_index().size()};
 }
@@ -273,6 +270,7 @@ struct LivePin {
   uint32_t commit = 0;
   std::map<Pgno, int64_t> wal_pages;  // newest frame per page
   std::optional<base::File> wal;
+  sqlite::WalHeader wal_header;  // when wal is set
   base::File db;
 };
 
@@ -283,9 +281,7 @@ Result<std::optional<LivePin>> TryPin(const std::string& path,
   LivePin pin;
   pin.pos = pos;
   LK_ASSIGN_OR_RETURN(pin.conn, sqlite::Connection::Open(path, seconds(5)));
-  LK_RETURN_IF_ERROR(pin.conn.Exec("BEGIN"));
-  LK_RETURN_IF_ERROR(
-      pin.conn.QueryText("SELECT count(*) FROM sqlite_master").status());
+  LK_RETURN_IF_ERROR(sqlite::BeginPinnedRead(pin.conn));
   LK_ASSIGN_OR_RETURN(pin.db, base::File::Open(path, O_RDONLY));
   LK_ASSIGN_OR_RETURN(auto db_header, sqlite::ReadDbHeader(pin.db));
   pin.page_size = db_header.page_size;
@@ -308,6 +304,7 @@ Result<std::optional<LivePin>> TryPin(const std::string& path,
       if (scan.commit != 0) pin.commit = scan.commit;
       pin.wal_pages = std::move(scan.pages);
       pin.wal = std::move(*wal);
+      pin.wal_header = *h;
     } else if (pos.offset > static_cast<int64_t>(sqlite::kWalHeaderSize)) {
       return std::optional<LivePin>();
     }
@@ -315,17 +312,6 @@ Result<std::optional<LivePin>> TryPin(const std::string& path,
     return std::optional<LivePin>();
   }
   return std::optional<LivePin>(std::move(pin));
-}
-
-Status ReadLivePage(const LivePin& pin, Pgno pgno, std::vector<uint8_t>* page) {
-  page->assign(pin.page_size, 0);
-  auto it = pin.wal_pages.find(pgno);
-  if (it != pin.wal_pages.end()) {
-    return pin.wal->ReadFullAt(page->data(), page->size(),
-                               it->second + sqlite::kWalFrameHeaderSize);
-  }
-  return pin.db.ReadFullAt(page->data(), page->size(),
-                           static_cast<int64_t>(pgno - 1) * pin.page_size);
 }
 
 void ComparePages(const LivePin& pin, const std::string& restored_path,
@@ -346,11 +332,15 @@ void ComparePages(const LivePin& pin, const std::string& restored_path,
              " at the same TXID"});
     return;
   }
-  std::vector<uint8_t> live, mine(pin.page_size);
+  sqlite::ImagePageReader live_pages(pin.db, pin.wal ? &*pin.wal : nullptr,
+                                     pin.wal ? &pin.wal_header : nullptr,
+                                     pin.wal_pages, pin.page_size);
+  std::vector<uint8_t> mine(pin.page_size);
   const Pgno lock = ltx::LockPgno(pin.page_size);
   for (Pgno pgno = 1; pgno <= pin.commit; ++pgno) {
     if (pgno == lock) continue;
-    Status s = ReadLivePage(pin, pgno, &live);
+    auto live = live_pages.Read(pgno);
+    Status s = live.status();
     if (s.ok()) {
       s = restored->ReadFullAt(mine.data(), mine.size(),
                                static_cast<int64_t>(pgno - 1) * pin.page_size);
@@ -359,7 +349,7 @@ void ComparePages(const LivePin& pin, const std::string& restored_path,
       report->problems.push_back({"compare", pin.conn.path(), s.message()});
       return;
     }
-    if (live != mine) {
+    if (!std::equal(live->begin(), live->end(), mine.begin(), mine.end())) {
       report->problems.push_back(
           {"compare", "page " + std::to_string(pgno),
            "page " + std::to_string(pgno) +
@@ -426,7 +416,9 @@ void RunFull(storage::ReplicaClient& replica,
   }
   ExecuteOptions exec;
   exec.output = scratch->path() + "/restored.db";
-  exec.integrity = IntegrityCheck::kFull;
+  // The integrity check runs below, as its own step, so that its failure is
+  // reported as an "integrity" problem and every other one as "restore".
+  exec.integrity = IntegrityCheck::kNone;
   exec.parallelism = options.parallelism;
   if (options.progress) {
     exec.progress = [&](size_t done, int64_t bytes) {
@@ -435,10 +427,11 @@ void RunFull(storage::ReplicaClient& replica,
   }
   auto result = Execute(replica, *plan, exec);
   if (!result.ok()) {
-    const bool integrity =
-        result.status().message().find("integrity_check") != std::string::npos;
-    report->problems.push_back(
-        {integrity ? "integrity" : "restore", "", result.status().message()});
+    report->problems.push_back({"restore", "", result.status().message()});
+    return;
+  }
+  if (Status s = CheckIntegrity(exec.output, IntegrityCheck::kFull); !s.ok()) {
+    report->problems.push_back({"integrity", "", s.message()});
     return;
   }
   report->restored_txid = result->txid;

@@ -2,9 +2,12 @@
 // (file, S3, Azure Blob, SFTP, GCS). Everything above storage/ sees only this
 // interface; storage/registry.cc picks the concrete backend for a URL.
 //
-// Contract (every backend, checked by tests/unit/replica_conformance_*):
+// Contract (every backend, checked by the conformance suite in
+// tests/support/replica_conformance.*, run by each backend's test):
 //  * Files are addressed by (level, min TXID, max TXID); the object name is
-//    built only by storage/layout.* as docs/storage_layout.md says.
+//    built and parsed only by storage/layout.* and ltx/file_name.* as
+//    docs/storage_layout.md says. A listing shows exactly the canonical
+//    names (ltx::ParseFileName) and skips every other object.
 //  * WriteFile is atomic: a reader sees either no file or the whole file,
 //    never a prefix. When it returns Ok the file is durable (fsync'd /
 //    acknowledged by the store). Writing an existing name replaces it with

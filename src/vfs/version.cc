@@ -66,11 +66,8 @@ Result<std::shared_ptr<const FileIndex>> IndexCache::Fetch(
   LK_ASSIGN_OR_RETURN(ltx::Header h, ltx::Header::Decode(header_bytes));
   Status valid = h.Validate();
   if (!valid.ok()) return valid.WithContext(name);
-  if (h.min_txid != f.min_txid || h.max_txid != f.max_txid) {
-    return base::CorruptError(name + ": header TXID range " +
-                              ltx::FormatFileName(h.min_txid, h.max_txid) +
-                              " differs from the name");
-  }
+  LK_RETURN_IF_ERROR(ltx::CheckHeaderRange({h.min_txid, h.max_txid},
+                                           {f.min_txid, f.max_txid}, name));
   std::span<const uint8_t> t(tail);
   if (t.size() > need) t = t.subspan(t.size() - need);
   LK_ASSIGN_OR_RETURN(

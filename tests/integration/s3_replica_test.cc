@@ -63,11 +63,47 @@ std::unique_ptr<storage::ReplicaClient> MakeClient(const std::string& path) {
   return c.ok() ? std::move(*c) : nullptr;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    S3, ReplicaConformanceTest,
-    ::testing::Values(ReplicaBackend{
-        "s3rver", [] { return MakeClient("conformance/db"); }, 12 << 20}),
-    ReplicaBackendName);
+// Stores objects under raw keys "<path>/<level:04x>/<name>" with the AWS SDK
+// for JavaScript, bypassing litekeep's client.
+void PutNamed(const std::string& path, int level,
+              const std::vector<std::pair<std::string, std::string>>& objects) {
+  ASSERT_NE(SharedServer(), nullptr);
+  TempDir dir;
+  const std::string script = dir.Join("put.js");
+  std::ofstream(script) << R"JS(
+const path = require("path");
+const { S3Client, PutObjectCommand } =
+    require(path.join(process.argv[2], "@aws-sdk/client-s3"));
+(async () => {
+  const s3 = new S3Client({ endpoint: process.argv[3], region: "us-east-1", forcePathStyle: true,
+    credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } });
+  for (let i = 5; i + 1 < process.argv.length; i += 2) {
+    await s3.send(new PutObjectCommand({ Bucket: process.argv[4], Key: process.argv[i],
+                                         Body: process.argv[i + 1] }));
+  }
+})().catch((e) => { console.error(e); process.exit(1); });
+)JS";
+  std::vector<std::string> argv = {"node", script, NpmModulesDir(),
+                                   SharedServer()->endpoint(), kBucket};
+  for (const auto& [name, bytes] : objects) {
+    argv.push_back(storage::s3::LevelPrefix(path, level) + name);
+    argv.push_back(bytes);
+  }
+  auto result = litekeep::testing::Run(argv);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+}
+
+ReplicaBackend S3Backend() {
+  ReplicaBackend b{"s3rver", [] { return MakeClient("conformance/db"); },
+                   12 << 20};
+  b.put_named = [](int level, const auto& objects) {
+    PutNamed("conformance/db", level, objects);
+  };
+  return b;
+}
+
+INSTANTIATE_TEST_SUITE_P(S3, ReplicaConformanceTest,
+                         ::testing::Values(S3Backend()), ReplicaBackendName);
 
 Status WriteBytes(storage::ReplicaClient& c, int level, TxId min, TxId max,
                   const std::string& data, TimePoint created = Clock::now()) {

@@ -1,6 +1,6 @@
 // The ReplicaClient conformance tests (see replica_conformance.h): listing
 // order, whole and ranged reads, NotFound, overwrite, deletes, creation
-// time, concurrency, large files.
+// time, concurrency, large files, which object names a listing shows.
 #include "tests/support/replica_conformance.h"
 
 #include <algorithm>
@@ -8,6 +8,7 @@
 #include <random>
 #include <thread>
 
+#include "ltx/file_name.h"
 #include "ltx/format.h"
 #include "tests/support/test_util.h"
 
@@ -295,6 +296,33 @@ TEST_P(ReplicaConformanceTest, DeleteAllRemovesEverything) {
 TEST_P(ReplicaConformanceTest, DescribeAndType) {
   EXPECT_FALSE(client_->Type().empty());
   EXPECT_FALSE(client_->Describe().empty());
+}
+
+// Every backend lists exactly the canonical LTX names (ltx::ParseFileName):
+// no range with min > max or min 0, no upper-case hex (it would be listed
+// and then fail to open), no temporaries or strangers.
+TEST_P(ReplicaConformanceTest, ListingShowsOnlyCanonicalNames) {
+  if (!GetParam().put_named) GTEST_SKIP() << "no way to store raw names";
+  GetParam().put_named(
+      0, {{ltx::FormatFileName(1, 2), "good"},
+          {"0000000000000005-0000000000000003.ltx", "min > max"},
+          {"0000000000000000-0000000000000003.ltx", "min 0"},
+          {"000000000000000A-000000000000000B.ltx", "upper case"},
+          {"0000000000000001-0000000000000002.ltx.tmp", "temporary"},
+          {"0000000000000004-0000000000000004.LTX", "extension case"},
+          {"1-2.ltx", "short"},
+          {"000000000000000g-0000000000000002.ltx", "not hex"},
+          {"0000000000000001_0000000000000002.ltx", "separator"}});
+  auto files = client_->ListFiles(0);
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  ASSERT_EQ(files->size(), 1u);
+  EXPECT_EQ((*files)[0].min_txid, 1u);
+  EXPECT_EQ((*files)[0].max_txid, 2u);
+  EXPECT_EQ((*files)[0].size, 4);
+  EXPECT_EQ(Read(*client_, 0, 1, 2), "good");
+  auto max = storage::MaxTxId(*client_);
+  ASSERT_TRUE(max.ok()) << max.status().ToString();
+  EXPECT_EQ(*max, 2u);
 }
 
 }  // namespace litekeep::testing

@@ -18,6 +18,8 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "storage/replica_client.h"
 
@@ -32,6 +34,13 @@ struct ReplicaBackend {
   // Threads x files per thread in the concurrency test.
   int threads = 8;
   int files_per_thread = 6;
+  // Stores objects {name, bytes} in `level`'s folder of the factory's
+  // location under exactly those names, bypassing the client (as another
+  // tool or a person could); fails the test on an error. Empty: the
+  // name-rule test is skipped.
+  std::function<void(int level,
+                     const std::vector<std::pair<std::string, std::string>>&)>
+      put_named{};
 };
 
 // Prints the backend name in test output (not its bytes).

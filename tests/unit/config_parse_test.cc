@@ -74,10 +74,12 @@ dbs:
   EXPECT_EQ(s3.retention_check_interval, hours(1));
   EXPECT_EQ(s3.snapshot_interval, hours(24));
   EXPECT_EQ(db.monitor_interval, seconds(1));
-  EXPECT_EQ(db.checkpoint_interval, minutes(1));
-  EXPECT_EQ(db.min_checkpoint_page_count, 1000);
+  // Unset: the replicator's and the compactor's own defaults apply.
+  EXPECT_FALSE(db.checkpoint_interval.has_value());
+  EXPECT_FALSE(db.min_checkpoint_page_count.has_value());
+  EXPECT_FALSE(db.truncate_page_n.has_value());
   EXPECT_EQ(db.max_checkpoint_page_count, 10000);
-  EXPECT_EQ(c.levels.size(), 3u);
+  EXPECT_FALSE(c.levels.has_value());
   EXPECT_EQ(c.logging.level, "info");
 }
 
@@ -231,9 +233,10 @@ dbs:
       path: backups
 )");
   EXPECT_EQ(c.mcp_addr, ":3001");
-  ASSERT_EQ(c.levels.size(), 2u);
-  EXPECT_EQ(c.levels[0].interval, minutes(1));
-  EXPECT_EQ(c.levels[1].interval, minutes(10));
+  ASSERT_TRUE(c.levels.has_value());
+  ASSERT_EQ(c.levels->size(), 2u);
+  EXPECT_EQ((*c.levels)[0].interval, minutes(1));
+  EXPECT_EQ((*c.levels)[1].interval, minutes(10));
   EXPECT_EQ(c.snapshot_interval, hours(12));
   EXPECT_EQ(c.retention, hours(168));
   EXPECT_EQ(c.l0_retention, minutes(10));
@@ -284,10 +287,7 @@ TEST(ConfigParseTest, EmptyConfigHasDefaults) {
     Config c = MustParse(text);
     EXPECT_TRUE(c.dbs.empty());
     EXPECT_EQ(c.source, "litekeep.yml");
-    ASSERT_EQ(c.levels.size(), 3u);
-    EXPECT_EQ(c.levels[0].interval, seconds(30));
-    EXPECT_EQ(c.levels[1].interval, minutes(5));
-    EXPECT_EQ(c.levels[2].interval, hours(1));
+    EXPECT_FALSE(c.levels.has_value());  // the compactor's default levels
     EXPECT_EQ(c.snapshot_interval, hours(24));
     EXPECT_TRUE(c.retention_enabled);
   }

@@ -4,9 +4,14 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "storage/file/file_client.h"
+#include "storage/layout.h"
 #include "tests/support/replica_conformance.h"
 #include "tests/support/test_util.h"
 
@@ -18,16 +23,33 @@ TempDir& ConformanceDir() {
   return *dir;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    File, ReplicaConformanceTest,
-    ::testing::Values(ReplicaBackend{
-        "file",
-        [] {
-          return std::unique_ptr<storage::ReplicaClient>(
-              new storage::FileReplicaClient(ConformanceDir().Join("replica")));
-        },
-        12 << 20}),
-    ReplicaBackendName);
+// Writes files under raw names into a level directory of the replica.
+void PutNamed(int level,
+              const std::vector<std::pair<std::string, std::string>>& files) {
+  const std::string dir =
+      storage::LtxLevelDir(ConformanceDir().Join("replica"), level);
+  std::filesystem::create_directories(dir);
+  for (const auto& [name, bytes] : files) {
+    std::ofstream out(dir + "/" + name, std::ios::binary);
+    out << bytes;
+    ASSERT_TRUE(out.good()) << dir << "/" << name;
+  }
+}
+
+ReplicaBackend FileBackend() {
+  ReplicaBackend b{
+      "file",
+      [] {
+        return std::unique_ptr<storage::ReplicaClient>(
+            new storage::FileReplicaClient(ConformanceDir().Join("replica")));
+      },
+      12 << 20};
+  b.put_named = PutNamed;
+  return b;
+}
+
+INSTANTIATE_TEST_SUITE_P(File, ReplicaConformanceTest,
+                         ::testing::Values(FileBackend()), ReplicaBackendName);
 
 TEST(FileReplicaTest, LayoutAndMtime) {
   TempDir dir;

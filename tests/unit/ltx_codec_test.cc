@@ -384,6 +384,11 @@ TEST(LtxCodecTest, FileNameMustMatchHeader) {
       DecodeBytes(file, "/r/ltx/0/0000000000000002-0000000000000003.ltx");
   ASSERT_FALSE(d.status.ok());
   EXPECT_NE(d.status.message().find("file name"), std::string::npos);
+  // A name that no listing accepts (min > max) is refused the same way.
+  d = DecodeBytes(file, "/r/ltx/0/0000000000000003-0000000000000002.ltx");
+  ASSERT_FALSE(d.status.ok());
+  EXPECT_NE(d.status.message().find("0000000000000003-0000000000000002.ltx"),
+            std::string::npos);
 }
 
 TEST(LtxCodecTest, ChecksumsCoverUncompressedPages) {
@@ -599,11 +604,14 @@ TEST(LtxDecoderTest, PageIndexFromTailErrors) {
 TEST(LtxFileNameTest, FormatAndParse) {
   EXPECT_EQ(FormatTxId(0x1f), "000000000000001f");
   EXPECT_EQ(FormatFileName(1, 0xabc), "0000000000000001-0000000000000abc.ltx");
-  auto r = ParseFileName("0000000000000001-0000000000000ABC.ltx");
+  auto r = ParseFileName("0000000000000001-0000000000000abc.ltx");
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->min_txid, 1u);
   EXPECT_EQ(r->max_txid, 0xabcu);
+  // Only the canonical (lower-case) form names a file: every listing skips
+  // upper-case names, so nothing lists a file it then cannot open.
   for (const char* bad : {"", "0000000000000001-0000000000000abc.lt",
+                          "0000000000000001-0000000000000ABC.ltx",
                           "0000000000000001_0000000000000abc.ltx",
                           "000000000000001-0000000000000abc.ltx",
                           "000000000000000g-0000000000000abc.ltx",
@@ -612,6 +620,12 @@ TEST(LtxFileNameTest, FormatAndParse) {
                           "0000000000000001-0000000000000abc.ltx.tmp"}) {
     EXPECT_FALSE(ParseFileName(bad).has_value()) << bad;
   }
+  // The shape of a name, whatever its case and TXIDs (the decoder checks a
+  // file named like this against its header).
+  EXPECT_TRUE(HasFileNameShape("0000000000000005-0000000000000003.ltx"));
+  EXPECT_TRUE(HasFileNameShape("0000000000000001-0000000000000ABC.ltx"));
+  EXPECT_FALSE(HasFileNameShape("0000000000000001-0000000000000abc.ltx.tmp"));
+  EXPECT_FALSE(HasFileNameShape("snapshot.ltx"));
   EXPECT_EQ(*ParseTxId("ff"), 0xffu);
   EXPECT_EQ(*ParseTxId("FFFFFFFFFFFFFFFF"), ~uint64_t{0});
   for (const char* bad : {"", "x", "0x10", "11111111111111111", "-1"}) {

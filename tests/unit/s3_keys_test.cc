@@ -20,10 +20,15 @@ TEST(S3Keys, ObjectKeyAndLevelPrefix) {
 }
 
 TEST(S3Keys, ParseObjectName) {
-  auto r = ParseObjectName("db/0000/0000000000000001-00000000000000FF.ltx");
+  auto r = ParseObjectName("db/0000/0000000000000001-00000000000000ff.ltx");
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->min_txid, 1u);
   EXPECT_EQ(r->max_txid, 255u);
+  // The one LTX name rule (ltx::ParseFileName): lower case, 1 <= min <= max.
+  EXPECT_FALSE(ParseObjectName("db/0000/0000000000000001-00000000000000FF.ltx")
+                   .has_value());
+  EXPECT_FALSE(ParseObjectName("db/0000/0000000000000005-0000000000000003.ltx")
+                   .has_value());
   EXPECT_TRUE(
       ParseObjectName("ffffffffffffffff-ffffffffffffffff.ltx").has_value());
   EXPECT_FALSE(ParseObjectName("db/0000/1-2.ltx").has_value());

@@ -1,6 +1,6 @@
 // The WAL reader on WAL files written by SQLite itself: header, checksum
 // chain in both byte orders, commit detection, partial transactions and
-// corruption.
+// corruption; reading a database image's pages (WAL, else database file).
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -11,6 +11,7 @@
 #include "base/coding.h"
 #include "base/io.h"
 #include "sqlite/db_header.h"
+#include "sqlite/db_image.h"
 #include "sqlite/wal.h"
 #include "tests/support/test_util.h"
 
@@ -170,6 +171,46 @@ TEST(WalTest, RejectsBadHeader) {
       {reinterpret_cast<const uint8_t*>(wal.data()), kWalHeaderSize});
   ASSERT_FALSE(h2.ok());
   EXPECT_NE(h2.status().message().find("checksum"), std::string::npos);
+}
+
+// Every page of the image read from the WAL copy (newest frame) or the
+// database file equals the database SQLite checkpointed on close; a frame
+// that no longer matches the scan is kUnavailable naming the WAL.
+TEST(ImagePageReaderTest, ReadsWalFramesElseTheDatabaseFile) {
+  TempDir dir;
+  const std::string copy = dir.Join("copy-wal");
+  MakeWal(dir,
+          {"CREATE TABLE t(x)", "INSERT INTO t VALUES(randomblob(9000))",
+           "UPDATE t SET x = randomblob(9000)"},
+          copy);
+  WalHeader h;
+  auto scan = ScanFile(copy, &h);
+  ASSERT_TRUE(scan.ok()) << scan.status().message();
+  const std::string db_bytes = ReadFile(dir.Join("w.db"));
+  ASSERT_EQ(db_bytes.size(), size_t{scan->commit} * h.page_size);
+  auto db = base::File::Open(dir.Join("w.db"), O_RDONLY);
+  auto wal = base::File::Open(copy, O_RDONLY);
+  ASSERT_TRUE(db.ok() && wal.ok());
+  // Only page 1 from the database file: the image still matches.
+  std::map<Pgno, int64_t> wal_pages = scan->pages;
+  wal_pages.erase(1);
+  ImagePageReader reader(*db, &*wal, &h, wal_pages, h.page_size);
+  for (Pgno pgno = 1; pgno <= scan->commit; ++pgno) {
+    auto page = reader.Read(pgno);
+    ASSERT_TRUE(page.ok()) << page.status().message();
+    EXPECT_EQ(std::string(page->begin(), page->end()),
+              db_bytes.substr(size_t{pgno - 1} * h.page_size, h.page_size))
+        << "page " << pgno;
+  }
+  // A frame whose salt changed (the WAL restarted since the scan).
+  WalHeader other = h;
+  other.salt1 ^= 1;
+  ImagePageReader stale(*db, &*wal, &other, wal_pages, h.page_size);
+  auto page = stale.Read(wal_pages.begin()->first);
+  ASSERT_FALSE(page.ok());
+  EXPECT_EQ(page.status().code(), base::Code::kUnavailable);
+  EXPECT_NE(page.status().message().find(copy), std::string::npos)
+      << page.status().message();
 }
 
 TEST(DbHeaderTest, ReadsPageSizeAndCount) {

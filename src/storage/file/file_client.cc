@@ -167,8 +167,9 @@ base::Status FileReplicaClient::DeleteFiles(
 
 base::Status FileReplicaClient::DeleteAll() {
   std::error_code ec;
-  std::filesystem::remove_all(root_ + "/ltx", ec);
-  if (ec) return base::IoError("delete " + root_ + "/ltx: " + ec.message());
+  const std::string dir = LtxDir(root_);
+  std::filesystem::remove_all(dir, ec);
+  if (ec) return base::IoError("delete " + dir + ": " + ec.message());
   return base::Status::Ok();
 }
 

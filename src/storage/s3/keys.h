@@ -1,8 +1,7 @@
-// S3 object keys and metadata values exactly as Litestream 0.5 writes them:
-// "<path>/<level:04x>/<min:016x>-<max:016x>.ltx" and the RFC 3339 creation
-// time in x-amz-meta-litestream-timestamp (see docs/storage_layout.md).
-// The LTX file-name part is a private copy of ltx::FormatFileName /
-// ltx::ParseFileName until src/ltx/file_name.cc lands on this branch.
+// S3 metadata values exactly as Litestream 0.5 writes them: the RFC 3339
+// creation time in x-amz-meta-litestream-timestamp (see
+// docs/storage_layout.md). The object keys ("<path>/<level:04x>/<min:016x>-
+// <max:016x>.ltx") are built and parsed by storage/layout.h, included here.
 #pragma once
 
 #include <optional>
@@ -10,25 +9,12 @@
 #include <string_view>
 
 #include "base/types.h"
+#include "storage/layout.h"
 
 namespace litekeep::storage::s3 {
 
 // The metadata key (after "x-amz-meta-") holding the creation time.
 inline constexpr std::string_view kTimestampMetadata = "litestream-timestamp";
-
-// "<path>/<level:04x>/" — the listing prefix of one level.
-std::string LevelPrefix(std::string_view path, int level);
-// "<path>/<level:04x>/<min:016x>-<max:016x>.ltx".
-std::string ObjectKey(std::string_view path, int level, TxId min_txid,
-                      TxId max_txid);
-
-struct KeyRange {
-  TxId min_txid = 0;
-  TxId max_txid = 0;
-};
-// Parses the last path component "<16 hex>-<16 hex>.ltx" (either case);
-// nullopt for anything else.
-std::optional<KeyRange> ParseObjectName(std::string_view key);
 
 // Go's time.RFC3339Nano in UTC: "2006-01-02T15:04:05.999999999Z" with
 // trailing zeros of the fraction (and a bare ".") dropped.
