@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <vector>
 
 #include "ltx/encoder.h"
@@ -105,6 +106,33 @@ Status Replicator::Open() {
 
 namespace {
 
+// What litekeep reads of SQLite's WAL index ("<db>-shm"; the file is the
+// shared memory SQLite maps, so pread sees its current contents): the first
+// copy of the index header and the checkpoint's progress.
+struct WalIndexState {
+  bool ok = false;
+  uint8_t header[48] = {};  // WalIndexHdr: mxFrame at 16, salts at 32
+  uint32_t mx_frame = 0;    // last committed frame
+  uint32_t n_backfill = 0;  // frames already copied into the database
+};
+
+WalIndexState ReadWalIndex(const base::File& shm) {
+  WalIndexState st;
+  if (!shm.valid()) return st;
+  uint8_t buf[100];
+  auto n = shm.ReadAt(buf, sizeof(buf), 0);
+  // Both header copies equal (a writer is not between them) and initialised.
+  if (!n.ok() || *n < sizeof(buf) || std::memcmp(buf, buf + 48, 48) != 0 ||
+      buf[12] == 0) {
+    return st;
+  }
+  std::memcpy(st.header, buf, sizeof(st.header));
+  std::memcpy(&st.mx_frame, buf + 16, 4);
+  std::memcpy(&st.n_backfill, buf + 96, 4);
+  st.ok = true;
+  return st;
+}
+
 // Starts a read transaction that holds a WAL read lock.
 Status BeginReadOn(sqlite::Connection& c) {
   LK_RETURN_IF_ERROR(c.Exec("BEGIN"));
@@ -119,9 +147,28 @@ Status BeginReadOn(sqlite::Connection& c) {
 
 }  // namespace
 
+Status Replicator::BeginReadTracked(sqlite::Connection& c) {
+  if (!shm_.valid()) {
+    auto f = base::File::Open(options_.db_path + "-shm", O_RDONLY);
+    if (f.ok()) shm_ = std::move(f).value();
+  }
+  const WalIndexState before = ReadWalIndex(shm_);
+  LK_RETURN_IF_ERROR(BeginReadOn(c));
+  const WalIndexState after = ReadWalIndex(shm_);
+  // SQLite puts a reader on slot 0 only when, as it begins, every WAL frame
+  // is checkpointed (nBackfill == mxFrame). If no commit or restart happened
+  // around our begin (same index header) and a frame is still not
+  // checkpointed, that was not the case; otherwise assume slot 0.
+  maybe_slot0_ =
+      !(before.ok && after.ok &&
+        std::memcmp(before.header, after.header, sizeof(before.header)) == 0 &&
+        after.n_backfill < after.mx_frame);
+  return Status::Ok();
+}
+
 Status Replicator::BeginRead() {
   if (in_read_) return Status::Ok();
-  LK_RETURN_IF_ERROR(BeginReadOn(reader()));
+  LK_RETURN_IF_ERROR(BeginReadTracked(reader()));
   in_read_ = true;
   return Status::Ok();
 }
@@ -136,7 +183,7 @@ Status Replicator::HandOffRead(const sqlite::WalHeader& header,
                                const base::File& wal) {
   if (!in_read_) return BeginRead();
   sqlite::Connection& next = readers_[1 - active_];
-  LK_RETURN_IF_ERROR(BeginReadOn(next));
+  LK_RETURN_IF_ERROR(BeginReadTracked(next));
   reader().Exec("ROLLBACK").IgnoreError();
   active_ = 1 - active_;
   // The new read transaction began exactly at the replicated position if no
@@ -174,7 +221,28 @@ Result<std::optional<base::File>> Replicator::OpenWal() const {
   return std::optional<base::File>(std::move(f).value());
 }
 
-Result<SyncResult> Replicator::Sync() { return SyncLocked(false); }
+Result<SyncResult> Replicator::Sync() {
+  // A tail captured by Checkpoint whose upload failed goes first.
+  if (pending_) LK_RETURN_IF_ERROR(FinishPending().status());
+  if (maybe_slot0_ && in_read_ && pos_) {
+    // The read transaction may sit on slot 0 and block every checkpoint of
+    // the application: move it to a later read mark before shipping (a
+    // hand-off keeps some read transaction held at every instant, so what
+    // it protects stays protected; docs/architecture.md).
+    auto wal = OpenWal();
+    if (wal.ok() && wal->has_value()) {
+      auto h = sqlite::ReadWalHeader(**wal);
+      if (h.ok()) {
+        Status s = HandOffRead(*h, **wal);
+        if (!s.ok()) {
+          spdlog::debug("{}: could not move the read transaction: {}",
+                        options_.db_path, s.message());
+        }
+      }
+    }
+  }
+  return SyncLocked(false);
+}
 
 Result<SyncResult> Replicator::SyncLocked(bool have_write_lock) {
   if (!pos_)
@@ -233,6 +301,32 @@ Result<SyncResult> Replicator::SyncLocked(bool have_write_lock) {
 Result<SyncResult> Replicator::WriteIncremental(const sqlite::WalHeader& header,
                                                 const sqlite::WalScan& scan,
                                                 const base::File& wal) {
+  LK_ASSIGN_OR_RETURN(PendingFile file,
+                      EncodeIncremental(header, scan, wal, /*sync=*/true));
+  LK_ASSIGN_OR_RETURN(SyncResult result,
+                      Upload(file.header, file.tmp_path, file.pages));
+  LK_RETURN_IF_ERROR(CommitPosition(file.next));
+  Status handoff = HandOffRead(header, wal);
+  if (!handoff.ok()) {
+    spdlog::warn("{}: could not renew the read transaction: {}",
+                 options_.db_path, handoff.message());
+  }
+  return result;
+}
+
+Result<SyncResult> Replicator::FinishPending() {
+  LK_ASSIGN_OR_RETURN(
+      SyncResult result,
+      Upload(pending_->header, pending_->tmp_path, pending_->pages,
+             /*keep_tmp=*/true));
+  LK_RETURN_IF_ERROR(CommitPosition(pending_->next));
+  pending_.reset();
+  return result;
+}
+
+Result<Replicator::PendingFile> Replicator::EncodeIncremental(
+    const sqlite::WalHeader& header, const sqlite::WalScan& scan,
+    const base::File& wal, bool sync) {
   const TxId txid = pos_->txid + 1;
   ltx::Header h;
   h.flags = ltx::kHeaderFlagNoChecksum;
@@ -270,9 +364,8 @@ Result<SyncResult> Replicator::WriteIncremental(const sqlite::WalHeader& header,
           {frame.data() + sqlite::kWalFrameHeaderSize, header.page_size}));
     }
     LK_RETURN_IF_ERROR(enc.Close(0));
-    LK_RETURN_IF_ERROR(out.Sync());
+    if (sync) LK_RETURN_IF_ERROR(out.Sync());
   }
-  LK_ASSIGN_OR_RETURN(SyncResult result, Upload(h, tmp, scan.pages.size()));
   Position next;
   next.txid = txid;
   next.page_size = header.page_size;
@@ -281,14 +374,7 @@ Result<SyncResult> Replicator::WriteIncremental(const sqlite::WalHeader& header,
   next.checkpoint_seq = header.checkpoint_seq;
   next.offset = scan.end_offset;
   next.checksum = scan.checksum;
-  LK_RETURN_IF_ERROR(CommitPosition(next));
-  fast_follow_ = false;
-  Status handoff = HandOffRead(header, wal);
-  if (!handoff.ok()) {
-    spdlog::warn("{}: could not renew the read transaction: {}",
-                 options_.db_path, handoff.message());
-  }
-  return result;
+  return PendingFile{h, tmp, scan.pages.size(), next};
 }
 
 Result<SyncResult> Replicator::WriteSnapshot(const std::string& reason,
@@ -409,7 +495,7 @@ Result<SyncResult> Replicator::WriteSnapshot(const std::string& reason,
 
 Result<SyncResult> Replicator::Upload(const ltx::Header& header,
                                       const std::string& tmp_path,
-                                      uint64_t pages) {
+                                      uint64_t pages, bool keep_tmp) {
   LK_ASSIGN_OR_RETURN(base::File f, base::File::Open(tmp_path, O_RDONLY));
   LK_ASSIGN_OR_RETURN(int64_t size, f.Size());
   storage::FileInfo info;
@@ -420,7 +506,7 @@ Result<SyncResult> Replicator::Upload(const ltx::Header& header,
   info.created = TimePoint(std::chrono::milliseconds(header.timestamp_ms));
   base::FileReader reader(std::move(f));
   Status s = replica_->WriteFile(info, reader);
-  ::unlink(tmp_path.c_str());
+  if (s.ok() || !keep_tmp) ::unlink(tmp_path.c_str());
   if (!s.ok()) {
     return s.WithContext("upload " +
                          ltx::FormatFileName(info.min_txid, info.max_txid) +
@@ -460,9 +546,8 @@ Status Replicator::MaybeCheckpoint() {
 }
 
 Status Replicator::Checkpoint(bool truncate) {
-  // Ship what is already committed and let the application's view move on
-  // before taking the write lock, so the locked section only ships the last
-  // few frames and copies them back.
+  // Ship what is already committed and copy it back before taking the write
+  // lock, so the locked section only handles the last few frames.
   // The pre-checkpoint runs on the locker connection while our read
   // transaction stays held: it can copy back only what that transaction has
   // seen, and the WAL cannot restart.
@@ -470,11 +555,42 @@ Status Replicator::Checkpoint(bool truncate) {
   LK_RETURN_IF_ERROR(
       locker_.Checkpoint(sqlite::CheckpointMode::kPassive).status());
   LK_RETURN_IF_ERROR(LockWrites());
-  auto synced = SyncLocked(true);
-  if (!synced.ok()) {
-    UnlockWrites();
-    return synced.status();
+  const auto locked_at = std::chrono::steady_clock::now();
+  // Under the write lock, only local work: read the committed tail into a
+  // local L0 file (uploaded once the lock is released), end our read
+  // transaction, checkpoint, and begin it again at the end of the WAL.
+  // Once the read transaction has ended, the tail exists only in that file;
+  // if litekeep stops before uploading it, the position on disk is the old
+  // one and the next start writes a snapshot, never a gap.
+  std::optional<PendingFile> tail;
+  {
+    Status captured = [&]() -> Status {
+      LK_ASSIGN_OR_RETURN(auto wal, OpenWal());
+      std::optional<sqlite::WalHeader> header;
+      if (wal) {
+        auto h = sqlite::ReadWalHeader(*wal);
+        if (h.ok()) header = *h;
+      }
+      if (!header || !pos_ || !pos_->SameGeneration(*header)) {
+        // Not provably the generation we follow (rare: the pre-sync just
+        // ran): let the full sync path decide, under the lock.
+        return SyncLocked(true).status();
+      }
+      LK_ASSIGN_OR_RETURN(
+          auto scan,
+          sqlite::ScanWal(*wal, *header, pos_->offset, pos_->checksum));
+      if (scan.empty()) return Status::Ok();
+      LK_ASSIGN_OR_RETURN(PendingFile f, EncodeIncremental(*header, scan, *wal,
+                                                           /*sync=*/false));
+      tail = std::move(f);
+      return Status::Ok();
+    }();
+    if (!captured.ok()) {
+      UnlockWrites();
+      return captured;
+    }
   }
+  const std::optional<Position> at = tail ? tail->next : pos_;
   Status s = EndRead();
   sqlite::CheckpointResult cp;
   if (s.ok()) {
@@ -486,16 +602,24 @@ Status Replicator::Checkpoint(bool truncate) {
     }
   }
   Status begin = BeginRead();
-  if (begin.ok()) read_began_at_ = pos_;
+  if (begin.ok()) read_began_at_ = at;
   UnlockWrites();
+  const auto held = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - locked_at);
+  spdlog::debug(
+      "{}: held the write lock for {:.2f} ms (tail of {} pages, checkpoint "
+      "{} of {} frames)",
+      options_.db_path, held.count() / 1000.0, tail ? tail->pages : 0,
+      cp.checkpointed_frames, cp.log_frames);
+  if (tail) {
+    pending_ = std::move(tail);
+    LK_RETURN_IF_ERROR(FinishPending().status());
+  }
   LK_RETURN_IF_ERROR(s);
   LK_RETURN_IF_ERROR(begin);
   last_checkpoint_ = std::chrono::steady_clock::now();
   last_checkpoint_offset_ = pos_ ? pos_->offset : 0;
-  fast_follow_ = cp.complete();
   ++passive_checkpoints_;
-  spdlog::debug("{}: checkpoint PASSIVE: {} of {} frames", options_.db_path,
-                cp.checkpointed_frames, cp.log_frames);
   if (truncate && cp.complete()) {
     // TRUNCATE needs the write lock and no readers; the next generation
     // change is then not provably lossless, so it costs a snapshot.
