@@ -46,6 +46,8 @@ def proc_cpu(pid):
 def write_config(work, db, tool, interval):
     cfg = os.path.join(work, f"{tool}.yml")
     with open(cfg, "w") as f:
+        if tool == "litekeep":  # debug: it logs each hold of the write lock
+            f.write("logging:\n  level: debug\n")
         f.write(f"dbs:\n  - path: {db}\n    replicas:\n      - type: file\n"
                 f"        path: {work}/replica\n        sync-interval: {interval}\n")
     return cfg
@@ -87,6 +89,12 @@ def run_one(build, litestream, variant, commits):
             fig["rep_cpu"] = proc_cpu(rep.pid)
             rep.send_signal(signal.SIGTERM)
             rep.wait(timeout=60)
+            log.close()
+            held = [float(line.split("held the write lock for ")[1].split()[0])
+                    for line in open(os.path.join(work, "replicate.log"))
+                    if "held the write lock for " in line]
+            fig["lock_max_ms"] = max(held, default=0.0)
+            fig["lock_n"] = len(held)
             if tool == "litekeep":
                 restored = os.path.join(work, "restored.db")
                 r = subprocess.run(
@@ -135,7 +143,10 @@ def main():
                 print(f"round {rnd + 1} {v:<14} rate {fig['rate']:>7.0f}/s  "
                       f"p50 {fig['p50_ms'] * 1000:>6.1f} us  p99 {fig['p99_ms'] * 1000:>7.1f} us  "
                       f"max {fig['max_ms']:>7.2f} ms  app cpu {fig['cpu_s']:.2f} s  "
-                      f"replicator cpu {fig['rep_cpu']:.2f} s", flush=True)
+                      f"replicator cpu {fig['rep_cpu']:.2f} s"
+                      + (f"  write lock held {fig['lock_n']}x, max {fig['lock_max_ms']:.1f} ms"
+                         if "lock_n" in fig and v.startswith("litekeep") else ""),
+                      flush=True)
         alone = [f["rate"] for f in results["alone"]]
         if not alone:
             continue
