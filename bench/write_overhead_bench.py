@@ -50,6 +50,8 @@ def write_config(work, db, tool, interval):
             f.write("logging:\n  level: debug\n")
         f.write(f"dbs:\n  - path: {db}\n    replicas:\n      - type: file\n"
                 f"        path: {work}/replica\n        sync-interval: {interval}\n")
+        if tool == "litekeep" and os.environ.get("BENCH_LK_EXTRA"):
+            f.write(os.environ["BENCH_LK_EXTRA"].replace("\\n", "\n") + "\n")
     return cfg
 
 

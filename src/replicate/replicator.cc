@@ -16,6 +16,10 @@
 namespace litekeep::replicate {
 namespace {
 
+// SQLite's default wal_autocheckpoint: past this many WAL frames every
+// commit of the application attempts a checkpoint.
+constexpr int64_t kSqliteAutocheckpointFrames = 1000;
+
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              Clock::now().time_since_epoch())
@@ -306,10 +310,24 @@ Result<SyncResult> Replicator::WriteIncremental(const sqlite::WalHeader& header,
   LK_ASSIGN_OR_RETURN(SyncResult result,
                       Upload(file.header, file.tmp_path, file.pages));
   LK_RETURN_IF_ERROR(CommitPosition(file.next));
+  // Past SQLite's default wal_autocheckpoint, the application checkpoints on
+  // its next commit, as soon as the hand-off lets it copy back what we
+  // shipped: it would fsync all the WAL written since the last checkpoint
+  // and the copied pages inside that commit. Flush the WAL first and try to
+  // run that checkpoint here, so the commit finds the work done (both only
+  // touch frames already shipped; docs/architecture.md, "Checkpoints").
+  const int64_t frame_size = sqlite::kWalFrameHeaderSize + header.page_size;
+  const bool app_checkpoints =
+      (scan.end_offset - static_cast<int64_t>(sqlite::kWalHeaderSize)) /
+          frame_size >=
+      kSqliteAutocheckpointFrames;
+  if (app_checkpoints) ::fdatasync(wal.fd());
   Status handoff = HandOffRead(header, wal);
   if (!handoff.ok()) {
     spdlog::warn("{}: could not renew the read transaction: {}",
                  options_.db_path, handoff.message());
+  } else if (app_checkpoints) {
+    locker_.Checkpoint(sqlite::CheckpointMode::kPassive).status().IgnoreError();
   }
   return result;
 }
@@ -554,6 +572,12 @@ Status Replicator::Checkpoint(bool truncate) {
   LK_RETURN_IF_ERROR(Sync().status());
   LK_RETURN_IF_ERROR(
       locker_.Checkpoint(sqlite::CheckpointMode::kPassive).status());
+  // Flush what the application wrote meanwhile, so that the fsyncs of the
+  // checkpoint under the lock find little left to write.
+  if (auto wal = OpenWal(); wal.ok() && wal->has_value()) {
+    ::fdatasync((*wal)->fd());
+  }
+  ::fdatasync(db_file_.fd());
   LK_RETURN_IF_ERROR(LockWrites());
   const auto locked_at = std::chrono::steady_clock::now();
   // Under the write lock, only local work: read the committed tail into a
