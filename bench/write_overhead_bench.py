@@ -71,10 +71,15 @@ def run_one(build, litestream, variant, commits):
             "litekeep 1s": ("litekeep", "1s"),
             "litekeep wake": ("litekeep", "0s"),
             "litestream 1s": ("litestream", "1s"),
+            "before 1s": ("litekeep", "1s"),
+            "before wake": ("litekeep", "0s"),
         }[variant]
         if tool:
             cfg = write_config(work, db, tool, interval)
-            exe = os.path.join(build, "litekeep") if tool == "litekeep" else litestream
+            exe = {"litekeep": os.path.join(build, "litekeep"),
+                   "litestream": litestream}[tool]
+            if variant.startswith("before"):
+                exe = os.environ["LITEKEEP_BEFORE"]
             log = open(os.path.join(work, "replicate.log"), "w")
             rep = subprocess.Popen([exe, "replicate", "-config", cfg],
                                    stdout=log, stderr=log)
@@ -124,6 +129,8 @@ def main():
         variants.append("litestream 1s")
     else:
         print(f"litestream not found at {litestream}: litekeep only")
+    if os.environ.get("LITEKEEP_BEFORE"):  # an older litekeep binary, to compare
+        variants += ["before 1s", "before wake"]
     rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
     shapes = [("burst", int(os.environ.get("BENCH_BURST", "20000"))),
               ("sustained", int(os.environ.get("BENCH_SUSTAINED", "200000")))]
@@ -147,7 +154,7 @@ def main():
                       f"max {fig['max_ms']:>7.2f} ms  app cpu {fig['cpu_s']:.2f} s  "
                       f"replicator cpu {fig['rep_cpu']:.2f} s"
                       + (f"  write lock held {fig['lock_n']}x, max {fig['lock_max_ms']:.1f} ms"
-                         if "lock_n" in fig and v.startswith("litekeep") else ""),
+                         if fig.get("lock_n") else ""),
                       flush=True)
         alone = [f["rate"] for f in results["alone"]]
         if not alone:
@@ -165,7 +172,7 @@ def main():
                   f"{med('p99_ms') * 1000:>9.1f}{max(f['max_ms'] for f in rs):>9.2f}"
                   f"{med('cpu_s'):>10.2f}{med('rep_cpu'):>11.2f}")
         for v in ("litekeep 1s", "litekeep wake"):
-            rs = results[v]
+            rs = results.get(v)
             if not rs:
                 continue
             ratio = statistics.median(f["rate"] for f in rs) / statistics.median(alone)

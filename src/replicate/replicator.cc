@@ -209,10 +209,14 @@ Status Replicator::LockWrites() {
         "transaction): " +
         s.message());
   }
+  write_locked_ = true;
   return Status::Ok();
 }
 
-void Replicator::UnlockWrites() { locker_.Exec("ROLLBACK").IgnoreError(); }
+void Replicator::UnlockWrites() {
+  locker_.Exec("ROLLBACK").IgnoreError();
+  write_locked_ = false;
+}
 
 Result<std::optional<base::File>> Replicator::OpenWal() const {
   auto f = base::File::Open(options_.db_path + "-wal", O_RDONLY);
@@ -321,12 +325,12 @@ Result<SyncResult> Replicator::WriteIncremental(const sqlite::WalHeader& header,
       (scan.end_offset - static_cast<int64_t>(sqlite::kWalHeaderSize)) /
           frame_size >=
       kSqliteAutocheckpointFrames;
-  if (app_checkpoints) ::fdatasync(wal.fd());
+  if (app_checkpoints && !write_locked_) ::fdatasync(wal.fd());
   Status handoff = HandOffRead(header, wal);
   if (!handoff.ok()) {
     spdlog::warn("{}: could not renew the read transaction: {}",
                  options_.db_path, handoff.message());
-  } else if (app_checkpoints) {
+  } else if (app_checkpoints && !write_locked_) {
     locker_.Checkpoint(sqlite::CheckpointMode::kPassive).status().IgnoreError();
   }
   return result;

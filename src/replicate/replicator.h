@@ -153,6 +153,7 @@ class Replicator {
   base::File shm_;  // "<db>-shm", read-only, opened on first use
   std::optional<PendingFile> pending_;
   sqlite::Connection locker_;  // takes the write lock (BEGIN IMMEDIATE)
+  bool write_locked_ = false;  // locker_ holds it now
   base::File db_file_;
   bool in_read_ = false;
   std::optional<Position> pos_;  // nullopt: next sync writes a snapshot
