@@ -321,9 +321,11 @@ Result<SyncResult> Replicator::WriteIncremental(const sqlite::WalHeader& header,
   // run that checkpoint here, so the commit finds the work done (both only
   // touch frames already shipped; docs/architecture.md, "Checkpoints").
   const int64_t frame_size = sqlite::kWalFrameHeaderSize + header.page_size;
+  // Only after a batch past that size: after a small one (wake-on-change)
+  // the application's checkpoint has little to do, and fsyncs here would
+  // only compete with it.
   const bool app_checkpoints =
-      (scan.end_offset - static_cast<int64_t>(sqlite::kWalHeaderSize)) /
-          frame_size >=
+      (scan.end_offset - scan.start_offset) / frame_size >=
       kSqliteAutocheckpointFrames;
   if (app_checkpoints && !write_locked_) ::fdatasync(wal.fd());
   Status handoff = HandOffRead(header, wal);
