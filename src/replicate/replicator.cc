@@ -167,6 +167,10 @@ Status Replicator::BeginReadTracked(sqlite::Connection& c) {
       !(before.ok && after.ok &&
         std::memcmp(before.header, after.header, sizeof(before.header)) == 0 &&
         after.n_backfill < after.mx_frame);
+  spdlog::debug(
+      "{}: read transaction begun (WAL index: {} frames, {} "
+      "checkpointed; may be on slot 0: {})",
+      options_.db_path, after.mx_frame, after.n_backfill, maybe_slot0_);
   return Status::Ok();
 }
 
