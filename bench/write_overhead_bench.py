@@ -103,6 +103,13 @@ def run_one(build, litestream, variant, commits):
             fig["lock_max_ms"] = max(held, default=0.0)
             fig["lock_n"] = len(held)
             if tool == "litekeep":
+                # Only the initial snapshot: litekeep's own checkpoints must
+                # never cost one (docs/architecture.md).
+                snaps = open(os.path.join(work, "replicate.log")).read().count(
+                    "snapshot written as TXID")
+                if snaps != 1:
+                    raise RuntimeError(f"{variant}: {snaps} snapshots written, expected 1")
+            if tool == "litekeep":
                 restored = os.path.join(work, "restored.db")
                 r = subprocess.run(
                     [os.path.join(build, "litekeep"), "restore", "-o", restored,
