@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <vector>
 
 #include "ltx/file_name.h"
@@ -15,6 +16,10 @@
 
 namespace litekeep::replicate {
 namespace {
+
+// SQLite's default wal_autocheckpoint: past this many WAL frames every
+// commit of the application attempts a checkpoint.
+constexpr int64_t kSqliteAutocheckpointFrames = 1000;
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -104,9 +109,63 @@ Status Replicator::Open() {
   return Status::Ok();
 }
 
+namespace {
+
+// What litekeep reads of SQLite's WAL index ("<db>-shm"; the file is the
+// shared memory SQLite maps, so pread sees its current contents): the first
+// copy of the index header and the checkpoint's progress.
+struct WalIndexState {
+  bool ok = false;
+  uint8_t header[48] = {};  // WalIndexHdr: mxFrame at 16, salts at 32
+  uint32_t mx_frame = 0;    // last committed frame
+  uint32_t n_backfill = 0;  // frames already copied into the database
+};
+
+WalIndexState ReadWalIndex(const base::File& shm) {
+  WalIndexState st;
+  if (!shm.valid()) return st;
+  uint8_t buf[100];
+  auto n = shm.ReadAt(buf, sizeof(buf), 0);
+  // Both header copies equal (a writer is not between them) and initialised.
+  if (!n.ok() || *n < sizeof(buf) || std::memcmp(buf, buf + 48, 48) != 0 ||
+      buf[12] == 0) {
+    return st;
+  }
+  std::memcpy(st.header, buf, sizeof(st.header));
+  std::memcpy(&st.mx_frame, buf + 16, 4);
+  std::memcpy(&st.n_backfill, buf + 96, 4);
+  st.ok = true;
+  return st;
+}
+
+}  // namespace
+
+Status Replicator::BeginReadTracked(sqlite::Connection& c) {
+  if (!shm_.valid()) {
+    auto f = base::File::Open(options_.db_path + "-shm", O_RDONLY);
+    if (f.ok()) shm_ = std::move(f).value();
+  }
+  const WalIndexState before = ReadWalIndex(shm_);
+  LK_RETURN_IF_ERROR(sqlite::BeginPinnedRead(c));
+  const WalIndexState after = ReadWalIndex(shm_);
+  // SQLite puts a reader on slot 0 only when, as it begins, every WAL frame
+  // is checkpointed (nBackfill == mxFrame). If no commit or restart happened
+  // around our begin (same index header) and a frame is still not
+  // checkpointed, that was not the case; otherwise assume slot 0.
+  maybe_slot0_ =
+      !(before.ok && after.ok &&
+        std::memcmp(before.header, after.header, sizeof(before.header)) == 0 &&
+        after.n_backfill < after.mx_frame);
+  spdlog::debug(
+      "{}: read transaction begun (WAL index: {} frames, {} "
+      "checkpointed; may be on slot 0: {})",
+      options_.db_path, after.mx_frame, after.n_backfill, maybe_slot0_);
+  return Status::Ok();
+}
+
 Status Replicator::BeginRead() {
   if (in_read_) return Status::Ok();
-  LK_RETURN_IF_ERROR(sqlite::BeginPinnedRead(reader()));
+  LK_RETURN_IF_ERROR(BeginReadTracked(reader()));
   in_read_ = true;
   return Status::Ok();
 }
@@ -121,7 +180,7 @@ Status Replicator::HandOffRead(const sqlite::WalHeader& header,
                                const base::File& wal) {
   if (!in_read_) return BeginRead();
   sqlite::Connection& next = readers_[1 - active_];
-  LK_RETURN_IF_ERROR(sqlite::BeginPinnedRead(next));
+  LK_RETURN_IF_ERROR(BeginReadTracked(next));
   reader().Exec("ROLLBACK").IgnoreError();
   active_ = 1 - active_;
   // The new read transaction began exactly at the replicated position if no
@@ -143,10 +202,14 @@ Status Replicator::LockWrites() {
         "transaction): " +
         s.message());
   }
+  write_locked_ = true;
   return Status::Ok();
 }
 
-void Replicator::UnlockWrites() { locker_.Exec("ROLLBACK").IgnoreError(); }
+void Replicator::UnlockWrites() {
+  locker_.Exec("ROLLBACK").IgnoreError();
+  write_locked_ = false;
+}
 
 Result<std::optional<base::File>> Replicator::OpenWal() const {
   auto f = base::File::Open(options_.db_path + "-wal", O_RDONLY);
@@ -159,7 +222,28 @@ Result<std::optional<base::File>> Replicator::OpenWal() const {
   return std::optional<base::File>(std::move(f).value());
 }
 
-Result<SyncResult> Replicator::Sync() { return SyncLocked(false); }
+Result<SyncResult> Replicator::Sync() {
+  // A tail captured by Checkpoint whose upload failed goes first.
+  if (pending_) LK_RETURN_IF_ERROR(FinishPending().status());
+  if (maybe_slot0_ && in_read_ && pos_) {
+    // The read transaction may sit on slot 0 and block every checkpoint of
+    // the application: move it to a later read mark before shipping (a
+    // hand-off keeps some read transaction held at every instant, so what
+    // it protects stays protected; docs/architecture.md).
+    auto wal = OpenWal();
+    if (wal.ok() && wal->has_value()) {
+      auto h = sqlite::ReadWalHeader(**wal);
+      if (h.ok()) {
+        Status s = HandOffRead(*h, **wal);
+        if (!s.ok()) {
+          spdlog::debug("{}: could not move the read transaction: {}",
+                        options_.db_path, s.message());
+        }
+      }
+    }
+  }
+  return SyncLocked(false);
+}
 
 Result<SyncResult> Replicator::SyncLocked(bool have_write_lock) {
   if (!pos_)
@@ -218,6 +302,48 @@ Result<SyncResult> Replicator::SyncLocked(bool have_write_lock) {
 Result<SyncResult> Replicator::WriteIncremental(const sqlite::WalHeader& header,
                                                 const sqlite::WalScan& scan,
                                                 const base::File& wal) {
+  LK_ASSIGN_OR_RETURN(PendingFile file,
+                      EncodeIncremental(header, scan, wal, /*sync=*/true));
+  LK_ASSIGN_OR_RETURN(SyncResult result,
+                      Upload(file.header, file.tmp_path, file.pages));
+  LK_RETURN_IF_ERROR(CommitPosition(file.next));
+  // Past SQLite's default wal_autocheckpoint, the application checkpoints on
+  // its next commit, as soon as the hand-off lets it copy back what we
+  // shipped: it would fsync all the WAL written since the last checkpoint
+  // and the copied pages inside that commit. Flush the WAL first and try to
+  // run that checkpoint here, so the commit finds the work done (both only
+  // touch frames already shipped; docs/architecture.md, "Checkpoints").
+  const int64_t frame_size = sqlite::kWalFrameHeaderSize + header.page_size;
+  // Only after a batch past that size: after a small one (wake-on-change)
+  // the application's checkpoint has little to do, and fsyncs here would
+  // only compete with it.
+  const bool app_checkpoints =
+      (scan.end_offset - scan.start_offset) / frame_size >=
+      kSqliteAutocheckpointFrames;
+  if (app_checkpoints && !write_locked_) ::fdatasync(wal.fd());
+  Status handoff = HandOffRead(header, wal);
+  if (!handoff.ok()) {
+    spdlog::warn("{}: could not renew the read transaction: {}",
+                 options_.db_path, handoff.message());
+  } else if (app_checkpoints && !write_locked_) {
+    locker_.Checkpoint(sqlite::CheckpointMode::kPassive).status().IgnoreError();
+  }
+  return result;
+}
+
+Result<SyncResult> Replicator::FinishPending() {
+  LK_ASSIGN_OR_RETURN(
+      SyncResult result,
+      Upload(pending_->header, pending_->tmp_path, pending_->pages,
+             /*keep_tmp=*/true));
+  LK_RETURN_IF_ERROR(CommitPosition(pending_->next));
+  pending_.reset();
+  return result;
+}
+
+Result<Replicator::PendingFile> Replicator::EncodeIncremental(
+    const sqlite::WalHeader& header, const sqlite::WalScan& scan,
+    const base::File& wal, bool sync) {
   const TxId txid = pos_->txid + 1;
   ltx::Header h = ltx::L0Header(txid, header.page_size, scan.commit, NowMs());
   h.wal_offset = scan.start_offset;
@@ -247,9 +373,8 @@ Result<SyncResult> Replicator::WriteIncremental(const sqlite::WalHeader& header,
       LK_RETURN_IF_ERROR(enc.AddPage(pgno, *page));
     }
     LK_RETURN_IF_ERROR(enc.Finish());
-    LK_RETURN_IF_ERROR(out.Sync());
+    if (sync) LK_RETURN_IF_ERROR(out.Sync());
   }
-  LK_ASSIGN_OR_RETURN(SyncResult result, Upload(h, tmp, scan.pages.size()));
   Position next;
   next.txid = txid;
   next.page_size = header.page_size;
@@ -258,14 +383,7 @@ Result<SyncResult> Replicator::WriteIncremental(const sqlite::WalHeader& header,
   next.checkpoint_seq = header.checkpoint_seq;
   next.offset = scan.end_offset;
   next.checksum = scan.checksum;
-  LK_RETURN_IF_ERROR(CommitPosition(next));
-  fast_follow_ = false;
-  Status handoff = HandOffRead(header, wal);
-  if (!handoff.ok()) {
-    spdlog::warn("{}: could not renew the read transaction: {}",
-                 options_.db_path, handoff.message());
-  }
-  return result;
+  return PendingFile{h, tmp, scan.pages.size(), next};
 }
 
 Result<SyncResult> Replicator::WriteSnapshot(const std::string& reason,
@@ -372,7 +490,7 @@ Result<SyncResult> Replicator::WriteSnapshot(const std::string& reason,
 
 Result<SyncResult> Replicator::Upload(const ltx::Header& header,
                                       const std::string& tmp_path,
-                                      uint64_t pages) {
+                                      uint64_t pages, bool keep_tmp) {
   LK_ASSIGN_OR_RETURN(base::File f, base::File::Open(tmp_path, O_RDONLY));
   LK_ASSIGN_OR_RETURN(int64_t size, f.Size());
   storage::FileInfo info;
@@ -383,7 +501,7 @@ Result<SyncResult> Replicator::Upload(const ltx::Header& header,
   info.created = TimePoint(std::chrono::milliseconds(header.timestamp_ms));
   base::FileReader reader(std::move(f));
   Status s = replica_->WriteFile(info, reader);
-  ::unlink(tmp_path.c_str());
+  if (s.ok() || !keep_tmp) ::unlink(tmp_path.c_str());
   if (!s.ok()) {
     return s.WithContext("upload " +
                          ltx::FormatFileName(info.min_txid, info.max_txid) +
@@ -423,21 +541,57 @@ Status Replicator::MaybeCheckpoint() {
 }
 
 Status Replicator::Checkpoint(bool truncate) {
-  // Ship what is already committed and let the application's view move on
-  // before taking the write lock, so the locked section only ships the last
-  // few frames and copies them back.
+  // Ship what is already committed and copy it back before taking the write
+  // lock, so the locked section only handles the last few frames.
   // The pre-checkpoint runs on the locker connection while our read
   // transaction stays held: it can copy back only what that transaction has
   // seen, and the WAL cannot restart.
   LK_RETURN_IF_ERROR(Sync().status());
   LK_RETURN_IF_ERROR(
       locker_.Checkpoint(sqlite::CheckpointMode::kPassive).status());
-  LK_RETURN_IF_ERROR(LockWrites());
-  auto synced = SyncLocked(true);
-  if (!synced.ok()) {
-    UnlockWrites();
-    return synced.status();
+  // Flush what the application wrote meanwhile, so that the fsyncs of the
+  // checkpoint under the lock find little left to write.
+  if (auto wal = OpenWal(); wal.ok() && wal->has_value()) {
+    ::fdatasync((*wal)->fd());
   }
+  ::fdatasync(db_file_.fd());
+  LK_RETURN_IF_ERROR(LockWrites());
+  const auto locked_at = std::chrono::steady_clock::now();
+  // Under the write lock, only local work: read the committed tail into a
+  // local L0 file (uploaded once the lock is released), end our read
+  // transaction, checkpoint, and begin it again at the end of the WAL.
+  // Once the read transaction has ended, the tail exists only in that file;
+  // if litekeep stops before uploading it, the position on disk is the old
+  // one and the next start writes a snapshot, never a gap.
+  std::optional<PendingFile> tail;
+  {
+    Status captured = [&]() -> Status {
+      LK_ASSIGN_OR_RETURN(auto wal, OpenWal());
+      std::optional<sqlite::WalHeader> header;
+      if (wal) {
+        auto h = sqlite::ReadWalHeader(*wal);
+        if (h.ok()) header = *h;
+      }
+      if (!header || !pos_ || !pos_->SameGeneration(*header)) {
+        // Not provably the generation we follow (rare: the pre-sync just
+        // ran): let the full sync path decide, under the lock.
+        return SyncLocked(true).status();
+      }
+      LK_ASSIGN_OR_RETURN(
+          auto scan,
+          sqlite::ScanWal(*wal, *header, pos_->offset, pos_->checksum));
+      if (scan.empty()) return Status::Ok();
+      LK_ASSIGN_OR_RETURN(PendingFile f, EncodeIncremental(*header, scan, *wal,
+                                                           /*sync=*/false));
+      tail = std::move(f);
+      return Status::Ok();
+    }();
+    if (!captured.ok()) {
+      UnlockWrites();
+      return captured;
+    }
+  }
+  const std::optional<Position> at = tail ? tail->next : pos_;
   Status s = EndRead();
   sqlite::CheckpointResult cp;
   if (s.ok()) {
@@ -449,16 +603,24 @@ Status Replicator::Checkpoint(bool truncate) {
     }
   }
   Status begin = BeginRead();
-  if (begin.ok()) read_began_at_ = pos_;
+  if (begin.ok()) read_began_at_ = at;
   UnlockWrites();
+  const auto held = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - locked_at);
+  spdlog::debug(
+      "{}: held the write lock for {:.2f} ms (tail of {} pages, checkpoint "
+      "{} of {} frames)",
+      options_.db_path, held.count() / 1000.0, tail ? tail->pages : 0,
+      cp.checkpointed_frames, cp.log_frames);
+  if (tail) {
+    pending_ = std::move(tail);
+    LK_RETURN_IF_ERROR(FinishPending().status());
+  }
   LK_RETURN_IF_ERROR(s);
   LK_RETURN_IF_ERROR(begin);
   last_checkpoint_ = std::chrono::steady_clock::now();
   last_checkpoint_offset_ = pos_ ? pos_->offset : 0;
-  fast_follow_ = cp.complete();
   ++passive_checkpoints_;
-  spdlog::debug("{}: checkpoint PASSIVE: {} of {} frames", options_.db_path,
-                cp.checkpointed_frames, cp.log_frames);
   if (truncate && cp.complete()) {
     // TRUNCATE needs the write lock and no readers; the next generation
     // change is then not provably lossless, so it costs a snapshot.

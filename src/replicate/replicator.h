@@ -34,11 +34,11 @@ struct ReplicatorOptions {
 
 // What one Sync wrote.
 struct SyncResult {
-  TxId txid = 0;           // TXID written, 0 when nothing was new
-  bool snapshot = false;   // a full image (continuity was lost or first sync)
+  TxId txid = 0;          // TXID written, 0 when nothing was new
+  bool snapshot = false;  // a full image (continuity was lost or first sync)
   uint64_t pages = 0;
-  uint64_t bytes = 0;      // LTX bytes uploaded
-  std::string reason;      // why a snapshot was written
+  uint64_t bytes = 0;  // LTX bytes uploaded
+  std::string reason;  // why a snapshot was written
 };
 
 // The hidden local state directory for a database: "<dir>/.<name>-litekeep".
@@ -74,10 +74,13 @@ class Replicator {
 
   void Close();
 
-  // True when the next sync should come sooner than sync-interval (right
-  // after litekeep's own checkpoint, until the WAL's new generation has been
-  // followed).
-  bool wants_fast_follow() const { return fast_follow_; }
+  // True while the read transaction may sit on WAL read-mark slot 0 (it
+  // began when every WAL frame was already checkpointed, e.g. right after
+  // litekeep's own checkpoint or on a new database). Such a reader blocks
+  // every checkpoint of the application, which then rescans the whole WAL on
+  // each commit; the runner should sync at the next WAL write instead of
+  // waiting for sync-interval (docs/architecture.md, "Checkpoints").
+  bool wants_fast_follow() const { return maybe_slot0_; }
 
   const std::string& db_path() const { return options_.db_path; }
   const std::string& meta_dir() const { return options_.meta_dir; }
@@ -103,11 +106,32 @@ class Replicator {
   Result<SyncResult> WriteIncremental(const sqlite::WalHeader& header,
                                       const sqlite::WalScan& scan,
                                       const base::File& wal);
+  // An L0 file built locally whose upload is still due: the tail captured
+  // under the write lock by Checkpoint, uploaded after the lock is released.
+  struct PendingFile {
+    ltx::Header header;
+    std::string tmp_path;
+    uint64_t pages = 0;
+    Position next;  // the position once it is in the replica
+  };
+  // Encodes the committed frames in scan as the next TXID's L0 file in the
+  // local state directory (no upload).
+  Result<PendingFile> EncodeIncremental(const sqlite::WalHeader& header,
+                                        const sqlite::WalScan& scan,
+                                        const base::File& wal, bool sync);
+  // Uploads pending_ and saves its position; on failure pending_ stays for
+  // the next sync to retry.
+  Result<SyncResult> FinishPending();
+  // keep_tmp: leave tmp_path on failure (the caller retries it).
   Result<SyncResult> Upload(const ltx::Header& header,
-                            const std::string& tmp_path, uint64_t pages);
+                            const std::string& tmp_path, uint64_t pages,
+                            bool keep_tmp = false);
   Status CommitPosition(const Position& pos);
   Status BeginRead();
   Status EndRead();
+  // Begins a read transaction on c and sets maybe_slot0_ from the WAL index
+  // read around it (see wants_fast_follow()).
+  Status BeginReadTracked(sqlite::Connection& c);
   // Moves the read transaction to the other reader connection, then marks
   // read_began_at_ when no commit followed the replicated position.
   Status HandOffRead(const sqlite::WalHeader& header, const base::File& wal);
@@ -124,10 +148,13 @@ class Replicator {
   sqlite::Connection readers_[2];
   int active_ = 0;
   sqlite::Connection& reader() { return readers_[active_]; }
-  // True after litekeep's own checkpoint until a sync ships frames of the
-  // new generation (the runner then syncs sooner; see docs/architecture.md).
-  bool fast_follow_ = false;
+  // See wants_fast_follow(). Conservative: true whenever slot 0 cannot be
+  // ruled out.
+  bool maybe_slot0_ = true;
+  base::File shm_;  // "<db>-shm", read-only, opened on first use
+  std::optional<PendingFile> pending_;
   sqlite::Connection locker_;  // takes the write lock (BEGIN IMMEDIATE)
+  bool write_locked_ = false;  // locker_ holds it now
   base::File db_file_;
   bool in_read_ = false;
   std::optional<Position> pos_;  // nullopt: next sync writes a snapshot

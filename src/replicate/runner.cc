@@ -91,12 +91,21 @@ Status RunReplicator(Replicator& replicator, const RunnerOptions& options,
              !watcher->Wait(std::chrono::milliseconds(100))) {
       }
       if (stop.stopped()) break;
-    } else if (stop.WaitFor(
-                   std::max(replicator.wants_fast_follow() && backoff.count() == 0
-                                ? std::min(options.sync_interval,
-                                           std::chrono::milliseconds(50))
-                                : options.sync_interval,
-                            backoff))) {
+    } else if (replicator.wants_fast_follow() && backoff.count() == 0) {
+      // The read transaction may block the application's checkpoints: sync
+      // at the next WAL write rather than a whole sync-interval later.
+      if (!watcher) {
+        watcher = std::make_unique<WalWatcher>(replicator.db_path());
+      }
+      auto until = std::chrono::steady_clock::now() + options.sync_interval;
+      while (!stop.stopped() && std::chrono::steady_clock::now() < until &&
+             !watcher->Wait(std::min<std::chrono::milliseconds>(
+                 std::chrono::milliseconds(100),
+                 std::chrono::duration_cast<std::chrono::milliseconds>(
+                     until - std::chrono::steady_clock::now())))) {
+      }
+      if (stop.stopped()) break;
+    } else if (stop.WaitFor(std::max(options.sync_interval, backoff))) {
       break;
     }
   }
