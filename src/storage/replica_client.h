@@ -53,6 +53,7 @@ struct ObjectInfo {
   std::string key;  // relative to the replica path, '/'-separated
   int64_t size = 0;
   TimePoint modified{};  // file mtime / S3 LastModified
+  std::string etag;      // S3 ETag as listed ("" where the store has none)
 };
 
 // Request counters by kind (they become metrics).

@@ -203,6 +203,7 @@ struct Listed {
   std::string key;
   int64_t size = 0;
   TimePoint last_modified{};
+  std::string etag;  // as listed, quotes included
 };
 
 // A body reader that resumes with a Range request after transient failures
@@ -579,6 +580,7 @@ Result<std::vector<Listed>> S3Client::ListKeys(const std::string& prefix) {
       l.size = std::strtoll(XmlText(c, "Size").c_str(), nullptr, 10);
       l.last_modified =
           ParseTimestamp(XmlText(c, "LastModified")).value_or(TimePoint{});
+      l.etag = XmlText(c, "ETag");
       out.push_back(std::move(l));
     }
     std::string truncated = XmlText(resp.body, "IsTruncated");
@@ -1091,6 +1093,7 @@ Result<std::vector<ObjectInfo>> S3Client::ListObjects(const std::string& prefix)
     info.key = l.key.substr(base.size());
     info.size = l.size;
     info.modified = l.last_modified;
+    info.etag = l.etag;
     out.push_back(std::move(info));
   }
   std::sort(out.begin(), out.end(),
