@@ -2,6 +2,7 @@
 // any store URL), once or continuously with -watch (docs/sync.md).
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -56,8 +57,10 @@ int ParseInterval(const std::string& flag, const std::string& text,
                   config::Duration* out) {
   auto d = config::ParseDuration(text);
   if (!d.ok() || d->count() <= 0) {
-    std::fprintf(stderr, "error: -%s \"%s\": expected a positive duration "
-                 "such as 500ms, 2s or 1m\n", flag.c_str(), text.c_str());
+    std::fprintf(stderr,
+                 "error: -%s \"%s\": expected a positive duration "
+                 "such as 500ms, 2s or 1m\n",
+                 flag.c_str(), text.c_str());
     return 2;
   }
   *out = *d;
@@ -85,14 +88,14 @@ nlohmann::json Summary(const sync::PassStats& s, const sync::Syncer& syncer,
 
 int RunSync(const std::vector<std::string>& args) {
   CLI::App app{kSyncHelp, "litekeep sync"};
-  std::string src, dest, config_path, state, interval_text = "2s",
-                                              max_interval_text = "30s",
-                                              max_size_text, max_total_text,
-                                              addr;
+  std::string src, dest, config_path, state,
+      interval_text = "2s", max_interval_text = "30s", max_size_text,
+      max_total_text, addr;
   std::vector<std::string> include, exclude;
   bool watch = false, delete_extra = false, json = false, no_expand_env = false;
   int parallelism = 4;
-  app.add_option("src", src, "source URL (s3://bucket/prefix, file:///dir, DIR)")
+  app.add_option("src", src,
+                 "source URL (s3://bucket/prefix, file:///dir, DIR)")
       ->required();
   app.add_option("dest", dest, "local destination directory")->required();
   app.add_flag("--watch", watch, "keep following changes until SIGINT/SIGTERM");
@@ -107,7 +110,8 @@ int RunSync(const std::vector<std::string>& args) {
   app.add_option("--include", include,
                  "copy only keys matching this glob (repeatable; '*.py', "
                  "'static/**')");
-  app.add_option("--exclude", exclude, "skip keys matching this glob (repeatable)");
+  app.add_option("--exclude", exclude,
+                 "skip keys matching this glob (repeatable)");
   app.add_option("--max-size", max_size_text,
                  "refuse objects larger than this (e.g. 10MiB)");
   app.add_option("--max-total-size", max_total_text,
@@ -139,7 +143,8 @@ int RunSync(const std::vector<std::string>& args) {
   }
   s.parallelism = parallelism;
   if (int c = ParseInterval("interval", interval_text, &s.interval)) return c;
-  if (int c = ParseInterval("max-interval", max_interval_text, &s.max_interval)) {
+  if (int c =
+          ParseInterval("max-interval", max_interval_text, &s.max_interval)) {
     return c;
   }
   if (int c = ParseSize("max-size", max_size_text, &s.max_size)) return c;
@@ -169,28 +174,27 @@ int RunSync(const std::vector<std::string>& args) {
   sync::PassStats first;
   {
     ProgressBar bar("sync", !json);
-    auto r = (*syncer)->Pass([&bar](size_t f, size_t ft, int64_t b, int64_t bt) {
-      bar.Update(f, ft, b, bt);
-    });
+    auto r = (*syncer)->Pass([&bar](size_t f, size_t ft, int64_t b,
+                                    int64_t bt) { bar.Update(f, ft, b, bt); });
     if (!r.ok()) return ReportError(r.status());
     first = std::move(*r);
   }
-  const double seconds = std::chrono::duration<double>(
-                             std::chrono::steady_clock::now() - start)
-                             .count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   if (json) {
     std::printf("%s\n", Summary(first, **syncer, seconds).dump(2).c_str());
   } else {
-    for (const auto& m : first.failed) std::fprintf(stderr, "error: %s\n", m.c_str());
-    std::fprintf(stderr,
-                 "sync %s -> %s: %zu objects (%s), %zu downloaded (%s), "
-                 "%zu removed, %zu refused, %zu failed in %.1fs\n",
-                 (*syncer)->Describe().c_str(), s.dest.c_str(), first.objects,
-                 FormatBytes(static_cast<double>(first.bytes)).c_str(),
-                 first.downloaded,
-                 FormatBytes(static_cast<double>(first.downloaded_bytes)).c_str(),
-                 first.deleted, first.refused.size(), first.failed.size(),
-                 seconds);
+    for (const auto& m : first.failed)
+      std::fprintf(stderr, "error: %s\n", m.c_str());
+    std::fprintf(
+        stderr,
+        "sync %s -> %s: %zu objects (%s), %zu downloaded (%s), "
+        "%zu removed, %zu refused, %zu failed in %.1fs\n",
+        (*syncer)->Describe().c_str(), s.dest.c_str(), first.objects,
+        FormatBytes(static_cast<double>(first.bytes)).c_str(), first.downloaded,
+        FormatBytes(static_cast<double>(first.downloaded_bytes)).c_str(),
+        first.deleted, first.refused.size(), first.failed.size(), seconds);
   }
   if (!watch) return first.failed.empty() ? 0 : 1;
 
@@ -203,9 +207,9 @@ int RunSync(const std::vector<std::string>& args) {
   });
   metrics::Registry registry;
   int collector = AddSyncMetrics(registry, **syncer, true);
-  auto server = StartMetricsEndpoint(addr, registry, std::max<config::Duration>(
-                                                         std::chrono::seconds(60),
-                                                         2 * s.max_interval));
+  auto server = StartMetricsEndpoint(
+      addr, registry,
+      std::max<config::Duration>(std::chrono::seconds(60), 2 * s.max_interval));
   if (!server.ok()) {
     ::kill(::getpid(), SIGTERM);  // ends the signal thread
     signal_thread.join();

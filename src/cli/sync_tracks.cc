@@ -42,7 +42,8 @@ int AddSyncMetrics(metrics::Registry& registry, const sync::Syncer& syncer,
                     "Sync passes (one listing each).");
   registry.Describe("litekeep_dirsync_requests_total", Type::kCounter,
                     "Store requests made by sync, by kind.");
-  registry.Describe("litekeep_dirsync_last_success_timestamp_seconds", Type::kGauge,
+  registry.Describe("litekeep_dirsync_last_success_timestamp_seconds",
+                    Type::kGauge,
                     "Unix time of the last sync pass without errors.");
   if (watching) {
     registry.Describe(
@@ -55,7 +56,8 @@ int AddSyncMetrics(metrics::Registry& registry, const sync::Syncer& syncer,
     const metrics::Labels l = {{"dest", dest}};
     r.Set("litekeep_dirsync_objects", l, static_cast<double>(t.objects));
     r.Set("litekeep_dirsync_bytes", l, static_cast<double>(t.bytes));
-    r.Set("litekeep_dirsync_downloads_total", l, static_cast<double>(t.downloads));
+    r.Set("litekeep_dirsync_downloads_total", l,
+          static_cast<double>(t.downloads));
     r.Set("litekeep_dirsync_download_bytes_total", l,
           static_cast<double>(t.download_bytes));
     r.Set("litekeep_dirsync_deletes_total", l, static_cast<double>(t.deletes));
@@ -98,10 +100,9 @@ Status SyncTracks::Start(const std::vector<config::SyncConfig>& syncs) {
                  first->objects, first->bytes, first->downloaded,
                  first->deleted);
     if (!first->failed.empty()) {
-      return base::UnavailableError(name + ": " +
-                                    std::to_string(first->failed.size()) +
-                                    " object(s) failed, first: " +
-                                    first->failed.front());
+      return base::UnavailableError(
+          name + ": " + std::to_string(first->failed.size()) +
+          " object(s) failed, first: " + first->failed.front());
     }
   }
   return Status::Ok();

@@ -15,9 +15,8 @@ namespace internal {
 namespace {
 
 const std::vector<std::string_view> kSyncKeys = {
-    "src",      "dest",           "watch",       "delete",
-    "interval", "max-interval",   "include",     "exclude",
-    "max-size", "max-total-size", "parallelism", "state",
+    "src", "dest", "watch", "delete", "interval", "max-interval", "include",
+    "exclude", "max-size", "max-total-size", "parallelism", "state",
     // Connection settings of the source (as in a replica entry).
     "region", "endpoint", "force-path-style", "skip-verify", "access-key-id",
     "secret-access-key"};
@@ -100,24 +99,28 @@ Result<SyncConfig> ParseSync(const Walker& w, const YAML::Node& node, int line,
       conn_keys.insert(k);
     }
   }
-  if (s.src.empty()) return w.Error(line, "sync: src (the source URL) is required");
+  if (s.src.empty())
+    return w.Error(line, "sync: src (the source URL) is required");
   if (s.dest.empty()) {
     return w.Error(line, "sync: dest (the local directory) is required");
   }
   auto source = ParseReplicaUrl(s.src);
-  if (!source.ok()) return w.Error(line, "sync: src: " + source.status().message());
+  if (!source.ok())
+    return w.Error(line, "sync: src: " + source.status().message());
   s.source = std::move(*source);
   for (const std::string& k : conn_keys) {
     CopyReplicaValue(*FindReplicaKey(k), conn, &s.source);
   }
   ApplyReplicaDefaults(config, &s.source);
   auto dest = ExpandPath(s.dest);
-  if (!dest.ok()) return w.Error(line, "sync: dest: " + dest.status().message());
+  if (!dest.ok())
+    return w.Error(line, "sync: dest: " + dest.status().message());
   s.dest = std::filesystem::path(*dest).lexically_normal().string();
   while (s.dest.size() > 1 && s.dest.back() == '/') s.dest.pop_back();
   if (!s.state.empty()) {
     auto state = ExpandPath(s.state);
-    if (!state.ok()) return w.Error(line, "sync: state: " + state.status().message());
+    if (!state.ok())
+      return w.Error(line, "sync: state: " + state.status().message());
     s.state = *state;
   }
   if (s.max_interval < s.interval) s.max_interval = s.interval;

@@ -18,8 +18,8 @@ class ReplicaObjectStore : public ObjectStore {
 
   std::string Describe() const override { return client_->Describe(); }
 
-  Status List(const std::function<Status(std::vector<StoredObject>&&)>& page)
-      override {
+  Status List(
+      const std::function<Status(std::vector<StoredObject>&&)>& page) override {
     LK_ASSIGN_OR_RETURN(std::vector<ObjectInfo> listed,
                         client_->ListObjects(""));
     std::vector<StoredObject> out;
@@ -61,7 +61,8 @@ Result<std::unique_ptr<ObjectStore>> NewObjectStore(
   }
   LK_ASSIGN_OR_RETURN(std::unique_ptr<ReplicaClient> client,
                       NewReplicaClient(source));
-  return std::unique_ptr<ObjectStore>(new ReplicaObjectStore(std::move(client)));
+  return std::unique_ptr<ObjectStore>(
+      new ReplicaObjectStore(std::move(client)));
 }
 
 }  // namespace litekeep::storage

@@ -111,9 +111,9 @@ Status LocalTree::WriteFile(const std::string& rel, base::Reader& data,
   Fd out;
   for (int attempt = 0; attempt < 16 && out.fd < 0; ++attempt) {
     tmp = std::string(kTempPrefix) + RandomSuffix();
-    out.fd = ::openat(dir.fd, tmp.c_str(),
-                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                      0600);
+    out.fd =
+        ::openat(dir.fd, tmp.c_str(),
+                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (out.fd < 0 && errno != EEXIST) {
       return base::ErrnoError("create temporary file for " + path, errno);
     }
@@ -161,7 +161,8 @@ Status LocalTree::WriteFile(const std::string& rel, base::Reader& data,
   if (ns > 0 && ::futimens(out.fd, times) != 0) {
     return fail(base::ErrnoError("set mtime of " + path, errno));
   }
-  if (::fsync(out.fd) != 0) return fail(base::ErrnoError("fsync " + path, errno));
+  if (::fsync(out.fd) != 0)
+    return fail(base::ErrnoError("fsync " + path, errno));
   int fd = out.fd;
   out.fd = -1;
   if (::close(fd) != 0) return fail(base::ErrnoError("close " + path, errno));
@@ -186,8 +187,8 @@ LocalFile LocalTree::Stat(const std::string& rel) const {
   f.exists = true;
   f.regular = S_ISREG(st.st_mode);
   f.size = st.st_size;
-  f.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 +
-               st.st_mtim.tv_nsec;
+  f.mtime_ns =
+      static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   return f;
 }
 

@@ -36,7 +36,8 @@ double NowSeconds() {
 Status WriteAtomic(const std::string& path, const std::string& text) {
   std::string tmpl = path + ".XXXXXX";
   int fd = ::mkstemp(tmpl.data());
-  if (fd < 0) return base::ErrnoError("create temporary file for " + path, errno);
+  if (fd < 0)
+    return base::ErrnoError("create temporary file for " + path, errno);
   base::File file(fd, tmpl);
   Status s = file.WriteAll(text.data(), text.size());
   if (s.ok()) s = file.Sync();
@@ -137,9 +138,9 @@ std::string Syncer::RefuseReason(const std::string& key) const {
   size_t start = 0;
   for (;;) {
     size_t slash = key.find('/', start);
-    std::string_view part(key.data() + start,
-                          (slash == std::string::npos ? key.size() : slash) -
-                              start);
+    std::string_view part(
+        key.data() + start,
+        (slash == std::string::npos ? key.size() : slash) - start);
     if (part.empty()) return "name has an empty path component ('//')";
     if (part == "..") return "name contains '..'";
     if (part == ".") return "name contains a '.' component";
@@ -221,8 +222,8 @@ Result<PassStats> Syncer::Pass(const ProgressFn& progress) {
     const LocalFile local = tree_.Stat(o->key);
     auto it = state_.find(o->key);
     if (it != state_.end() && it->second.etag == o->etag &&
-        it->second.size == o->size && local.regular &&
-        local.size == o->size && local.mtime_ns == it->second.modified_ns) {
+        it->second.size == o->size && local.regular && local.size == o->size &&
+        local.mtime_ns == it->second.modified_ns) {
       continue;  // unchanged
     }
     // No record yet, but the file is already here with the object's size
@@ -346,9 +347,8 @@ Result<PassStats> Syncer::Pass(const ProgressFn& progress) {
   return stats;
 }
 
-void Syncer::Watch(
-    const std::function<bool(std::chrono::milliseconds)>& wait,
-    const std::function<void(const Result<PassStats>&)>& after) {
+void Syncer::Watch(const std::function<bool(std::chrono::milliseconds)>& wait,
+                   const std::function<void(const Result<PassStats>&)>& after) {
   std::chrono::milliseconds interval = options_.interval;
   while (!wait(interval)) {
     Result<PassStats> r = Pass();

@@ -34,7 +34,7 @@ struct SyncOptions {
   int64_t max_size = 0;        // per object, bytes; 0 = no limit
   int64_t max_total_size = 0;  // the selected tree, bytes; 0 = no limit
   int parallelism = 4;         // concurrent downloads
-  std::chrono::milliseconds interval{2000};      // watch: first interval
+  std::chrono::milliseconds interval{2000};       // watch: first interval
   std::chrono::milliseconds max_interval{30000};  // watch: backoff bound
 };
 
@@ -62,7 +62,7 @@ struct SyncTotals {
   uint64_t downloads = 0;
   uint64_t download_bytes = 0;
   uint64_t deletes = 0;
-  uint64_t errors = 0;  // failed passes + failed objects
+  uint64_t errors = 0;      // failed passes + failed objects
   double last_success = 0;  // unix seconds of the last complete pass; 0 never
   storage::RequestCounts requests;
 };

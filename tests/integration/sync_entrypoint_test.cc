@@ -54,8 +54,9 @@ class SyncEntrypointTest : public ::testing::Test {
     const std::string src = dir_.Join("code-src");
     WriteFile(src + "/app.py", app_py);
     WriteFile(src + "/static/style.css", "body {}\n");
-    auto r = Rclone(server_->port(), {"copy", src, std::string("lk:") + kBucket +
-                                                       "/student-code"});
+    auto r =
+        Rclone(server_->port(),
+               {"copy", src, std::string("lk:") + kBucket + "/student-code"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 
@@ -70,13 +71,15 @@ class SyncEntrypointTest : public ::testing::Test {
         dir_.Join("entrypoint" + std::to_string(++runs_) + ".log"));
   }
 
-  int Rows() { return std::atoi(QueryOne(db_, "SELECT count(*) FROM t").c_str()); }
+  int Rows() {
+    return std::atoi(QueryOne(db_, "SELECT count(*) FROM t").c_str());
+  }
 
   void ExpectExactReplica() {
     const std::string out = dir_.Join("check" + std::to_string(runs_) + ".db");
     auto r = Run({"/usr/bin/env", "AWS_ACCESS_KEY_ID=S3RVER",
-                  "AWS_SECRET_ACCESS_KEY=S3RVER", LitekeepBin(), "restore", "-o",
-                  out, Url("db")});
+                  "AWS_SECRET_ACCESS_KEY=S3RVER", LitekeepBin(), "restore",
+                  "-o", out, Url("db")});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(QueryOne(out, "SELECT count(*) FROM t"),
               QueryOne(db_, "SELECT count(*) FROM t"));
@@ -115,8 +118,9 @@ TEST_F(SyncEntrypointTest, RestoreSyncReplicateApp) {
   fs::remove_all(data_);
   fs::remove_all(code_);
   p = Start();
-  ASSERT_TRUE(WaitUntil([&] { return fs::exists(db_) && Rows() > before + 10; }))
-      << p->Log();
+  ASSERT_TRUE(WaitUntil([&] {
+    return fs::exists(db_) && Rows() > before + 10;
+  })) << p->Log();
   EXPECT_EQ(ReadFile(code_ + ".seen-at-start"),
             "print('version 2, edited in the IDE')\n");
   p->Signal(SIGTERM);

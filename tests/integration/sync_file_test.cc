@@ -45,7 +45,8 @@ TEST(SyncFileTest, FirstCopyEqualsRcloneCopy) {
   EXPECT_EQ(mine, Tree(src));
   // Files are readable by others (0644 less the umask) and keep the
   // object's modification time, like rclone.
-  EXPECT_EQ(fs::last_write_time(a + "/app.py"), fs::last_write_time(src + "/app.py"));
+  EXPECT_EQ(fs::last_write_time(a + "/app.py"),
+            fs::last_write_time(src + "/app.py"));
 }
 
 TEST(SyncFileTest, RestartDownloadsNothingUnchangedAndRepairsLocalDamage) {
@@ -115,8 +116,8 @@ TEST(SyncFileTest, FiltersAndSizeLimits) {
   TempDir dir;
   const std::string src = dir.Join("src"), dest = dir.Join("dest");
   MakeSourceTree(src);
-  auto j = Json(Sync({"-json", "-include", "*.py", "-exclude", "lib/mod1*",
-                      src, dest}));
+  auto j = Json(
+      Sync({"-json", "-include", "*.py", "-exclude", "lib/mod1*", src, dest}));
   // app.py, pages/1_page.py, and lib/mod*.py without mod1 and mod10..19.
   EXPECT_EQ(j["objects"], 2 + 20 - 11);
   EXPECT_FALSE(fs::exists(dest + "/static"));
@@ -138,7 +139,7 @@ TEST(SyncFileTest, FiltersAndSizeLimits) {
   EXPECT_TRUE(Tree(dir.Join("d3")).empty());
 
   r = Sync({"-include", "[abc", src, dir.Join("d4")});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);  // a usage error
   EXPECT_NE(r.err.find("[abc"), std::string::npos) << r.err;
 }
 

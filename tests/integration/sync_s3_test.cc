@@ -27,7 +27,8 @@ S3rver* Server() {
     tried = true;
     std::string error;
     server = S3rver::Start(kBucket, &error);
-    if (!server) std::fprintf(stderr, "s3rver unavailable: %s\n", error.c_str());
+    if (!server)
+      std::fprintf(stderr, "s3rver unavailable: %s\n", error.c_str());
     ::setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
     ::setenv("AWS_SECRET_ACCESS_KEY", "S3RVER", 1);
   }
@@ -119,18 +120,20 @@ TEST_F(SyncS3Test, WatchFollowsChangesAndReadersNeverSeePartialFiles) {
       std::string s((std::istreambuf_iterator<char>(in)),
                     std::istreambuf_iterator<char>());
       ++reads;
-      bool whole = s.size() == kBig &&
-                   s.find_first_not_of(s[0]) == std::string::npos;
+      bool whole =
+          s.size() == kBig && s.find_first_not_of(s[0]) == std::string::npos;
       if (!whole && bad++ == 0) first_bad = std::to_string(s.size()) + " bytes";
     }
   });
   for (char v : {'B', 'C', 'D'}) {
     WriteFile(dir_.Join("big.bin"), std::string(kBig, v));
     Upload(dir_.Join("big.bin"), "watch/big.bin", true);
-    ASSERT_TRUE(WaitUntil([&] {
-      std::ifstream in(dest + "/big.bin", std::ios::binary);
-      return in.get() == v;
-    }, std::chrono::seconds(10)))
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          std::ifstream in(dest + "/big.bin", std::ios::binary);
+          return in.get() == v;
+        },
+        std::chrono::seconds(10)))
         << p.Log();
   }
   stop = true;
@@ -142,9 +145,9 @@ TEST_F(SyncS3Test, WatchFollowsChangesAndReadersNeverSeePartialFiles) {
   WriteFile(src + "/new/added.py", "added");
   WriteFile(src + "/big.bin", std::string(kBig, 'D'));
   Upload(src + "/new/added.py", "watch/new/added.py", true);
-  auto del = Rclone(Server()->port(),
-                    {"deletefile", std::string("lk:") + kBucket +
-                                       "/watch/lib/mod7.py"});
+  auto del = Rclone(
+      Server()->port(),
+      {"deletefile", std::string("lk:") + kBucket + "/watch/lib/mod7.py"});
   ASSERT_EQ(del.exit_code, 0) << del.err;
   fs::remove(src + "/lib/mod7.py");
   ASSERT_TRUE(WaitUntil([&] { return Tree(dest) == Tree(src); },
@@ -157,9 +160,9 @@ TEST_F(SyncS3Test, WatchFollowsChangesAndReadersNeverSeePartialFiles) {
 TEST_F(SyncS3Test, IdleTreeOfThousandObjectsCostsOneListPerPassAndNoGet) {
   const std::string src = dir_.Join("src"), dest = dir_.Join("dest");
   for (int i = 0; i < 1000; ++i) {
-    WriteFile(src + "/d" + std::to_string(i % 10) + "/f" + std::to_string(i) +
-                  ".txt",
-              "object " + std::to_string(i) + "\n");
+    WriteFile(
+        src + "/d" + std::to_string(i % 10) + "/f" + std::to_string(i) + ".txt",
+        "object " + std::to_string(i) + "\n");
   }
   Upload(src, "idle");
   auto first = Sync({"-json", Url("idle"), dest});
@@ -173,14 +176,16 @@ TEST_F(SyncS3Test, IdleTreeOfThousandObjectsCostsOneListPerPassAndNoGet) {
                  dir_.Join("sync.log"));
   std::string m;
   const std::string l = "{dest=\"" + dest + "\"}";
-  ASSERT_TRUE(WaitUntil([&] {
-    m = HttpGet(port, "/metrics").second;
-    return Sample(m, "litekeep_dirsync_passes_total" + l) >= 10;
-  }, std::chrono::seconds(30)))
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        m = HttpGet(port, "/metrics").second;
+        return Sample(m, "litekeep_dirsync_passes_total" + l) >= 10;
+      },
+      std::chrono::seconds(30)))
       << m << p.Log();
   const double passes = Sample(m, "litekeep_dirsync_passes_total" + l);
-  const double lists = Sample(
-      m, "litekeep_dirsync_requests_total{dest=\"" + dest + "\",kind=\"list\"}");
+  const double lists = Sample(m, "litekeep_dirsync_requests_total{dest=\"" +
+                                     dest + "\",kind=\"list\"}");
   const double gets = Sample(
       m, "litekeep_dirsync_requests_total{dest=\"" + dest + "\",kind=\"get\"}");
   std::fprintf(stderr, "idle 1000 objects: %.0f passes, %.0f LIST, %.0f GET\n",

@@ -97,9 +97,8 @@ TEST(SyncConfigTest, ErrorsNameKeyAndLine) {
   c = config::Parse("sync:\n  - src: /a\n", "t.yml", false);
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("dest"), std::string::npos);
-  c = config::Parse(
-      "sync:\n  - {src: /a, dest: /b}\n  - {src: /c, dest: /b}\n", "t.yml",
-      false);
+  c = config::Parse("sync:\n  - {src: /a, dest: /b}\n  - {src: /c, dest: /b}\n",
+                    "t.yml", false);
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("line 2"), std::string::npos)
       << c.status().message();
@@ -113,7 +112,8 @@ class SyncerTest : public ::testing::Test {
   }
   std::unique_ptr<Syncer> Make(SyncOptions o = {}) {
     o.dest = dest_;
-    auto s = Syncer::Create(std::make_unique<storage::FileObjectStore>(src_), o);
+    auto s =
+        Syncer::Create(std::make_unique<storage::FileObjectStore>(src_), o);
     EXPECT_TRUE(s.ok()) << s.status().message();
     return s.ok() ? std::move(*s) : nullptr;
   }
@@ -156,8 +156,10 @@ TEST_F(SyncerTest, RefusesCollidingNamesAndRemovesCrashLeftovers) {
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->downloaded, 1u);
   ASSERT_EQ(p->refused.size(), 2u);
-  EXPECT_NE(p->refused[0].find("state file"), std::string::npos) << p->refused[0];
-  EXPECT_NE(p->refused[1].find("temporary"), std::string::npos) << p->refused[1];
+  EXPECT_NE(p->refused[0].find("state file"), std::string::npos)
+      << p->refused[0];
+  EXPECT_NE(p->refused[1].find("temporary"), std::string::npos)
+      << p->refused[1];
   EXPECT_FALSE(fs::exists(dest_ + "/.litekeep-tmp-0123456789ab"));
 }
 
@@ -176,8 +178,8 @@ TEST_F(SyncerTest, WatchBacksOffWhileIdleAndSnapsBack) {
         return waits.size() > 8;
       },
       nullptr);
-  EXPECT_EQ(waits, (std::vector<int64_t>{100, 200, 400, 800, 800, 800, 100,
-                                         200, 400}));
+  EXPECT_EQ(waits, (std::vector<int64_t>{100, 200, 400, 800, 800, 800, 100, 200,
+                                         400}));
 }
 
 }  // namespace

@@ -86,7 +86,8 @@ Result<std::unique_ptr<base::Reader>> FileObjectStore::Open(
       return base::InvalidArgumentError("object " + path +
                                         " is a symbolic link (refused)");
     }
-    if (err == ENOENT) return base::NotFoundError("object " + path + ": not found");
+    if (err == ENOENT)
+      return base::NotFoundError("object " + path + ": not found");
     return base::ErrnoError("open " + path, err);
   }
   return std::unique_ptr<base::Reader>(

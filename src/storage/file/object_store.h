@@ -16,8 +16,8 @@ class FileObjectStore : public ObjectStore {
   explicit FileObjectStore(std::string root);
 
   std::string Describe() const override { return "file://" + root_; }
-  Status List(const std::function<Status(std::vector<StoredObject>&&)>& page)
-      override;
+  Status List(
+      const std::function<Status(std::vector<StoredObject>&&)>& page) override;
   Result<std::unique_ptr<base::Reader>> Open(const std::string& key) override;
   RequestCounts request_counts() const override;
 
