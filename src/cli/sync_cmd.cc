@@ -207,6 +207,7 @@ int RunSync(const std::vector<std::string>& args) {
   });
   metrics::Registry registry;
   int collector = AddSyncMetrics(registry, **syncer, true);
+  PublishSyncHealth(registry, **syncer);
   auto server = StartMetricsEndpoint(
       addr, registry,
       std::max<config::Duration>(std::chrono::seconds(60), 2 * s.max_interval));
@@ -221,7 +222,8 @@ int RunSync(const std::vector<std::string>& args) {
                config::FormatDuration(s.max_interval));
   (*syncer)->Watch(
       [&stop](std::chrono::milliseconds d) { return stop.WaitFor(d); },
-      [&s](const Result<sync::PassStats>& r) {
+      [&s, &registry, &syncer](const Result<sync::PassStats>& r) {
+        PublishSyncHealth(registry, **syncer);
         if (!r.ok()) {
           spdlog::error("sync -> {}: {}", s.dest, r.status().message());
         } else if (r->changed()) {

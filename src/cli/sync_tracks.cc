@@ -51,7 +51,7 @@ int AddSyncMetrics(metrics::Registry& registry, const sync::Syncer& syncer,
         "Start time of the last successful sync (Unix seconds; 0: none yet).");
   }
   const std::string dest = syncer.options().dest;
-  return registry.AddCollector([&syncer, dest, watching](metrics::Registry& r) {
+  return registry.AddCollector([&syncer, dest](metrics::Registry& r) {
     const sync::SyncTotals t = syncer.totals();
     const metrics::Labels l = {{"dest", dest}};
     r.Set("litekeep_dirsync_objects", l, static_cast<double>(t.objects));
@@ -68,12 +68,13 @@ int AddSyncMetrics(metrics::Registry& registry, const sync::Syncer& syncer,
     r.Set("litekeep_dirsync_requests_total", {{"dest", dest}, {"kind", "get"}},
           static_cast<double>(t.requests.get));
     r.Set("litekeep_dirsync_last_success_timestamp_seconds", l, t.last_success);
-    // /healthz covers tracks that keep following the bucket.
-    if (watching) {
-      r.Set("litekeep_last_sync_timestamp_seconds", {{"sync", dest}},
-            t.last_success);
-    }
   });
+}
+
+void PublishSyncHealth(metrics::Registry& registry,
+                       const sync::Syncer& syncer) {
+  registry.Set("litekeep_last_sync_timestamp_seconds",
+               {{"sync", syncer.options().dest}}, syncer.totals().last_success);
 }
 
 Status SyncTracks::Start(const std::vector<config::SyncConfig>& syncs) {
@@ -92,6 +93,7 @@ Status SyncTracks::Start(const std::vector<config::SyncConfig>& syncs) {
       t.collector = AddSyncMetrics(*metrics_, *t.syncer, s.watch);
     }
     auto first = t.syncer->Pass();
+    if (metrics_ != nullptr && s.watch) PublishSyncHealth(*metrics_, *t.syncer);
     if (!first.ok()) {
       return Status(first.status().code(),
                     name + ": " + first.status().message());
@@ -115,7 +117,8 @@ void SyncTracks::Watch() {
       const std::string dest = t.config.dest;
       t.syncer->Watch(
           [this](std::chrono::milliseconds d) { return stop_.WaitFor(d); },
-          [dest](const Result<sync::PassStats>& r) {
+          [this, &t, dest](const Result<sync::PassStats>& r) {
+            if (metrics_ != nullptr) PublishSyncHealth(*metrics_, *t.syncer);
             if (!r.ok()) {
               spdlog::error("sync -> {}: {}", dest, r.status().message());
             } else if (r->changed()) {

@@ -20,11 +20,15 @@ namespace litekeep::cli {
 // Builds the Syncer of one config entry (store from its URL).
 Result<std::unique_ptr<sync::Syncer>> NewSyncer(const config::SyncConfig& s);
 
-// Publishes a syncer's totals as litekeep_sync_* series labelled dest=...
-// (and, when watching, in litekeep_last_sync_timestamp_seconds for
-// /healthz). Returns the collector id.
+// Publishes a syncer's totals as litekeep_dirsync_* series labelled
+// dest=... at each scrape. Returns the collector id.
 int AddSyncMetrics(metrics::Registry& registry, const sync::Syncer& syncer,
                    bool watching);
+
+// Sets litekeep_last_sync_timestamp_seconds{sync=<dest>} (what /healthz
+// reads) from the syncer's last complete pass; called after each pass of a
+// watched track.
+void PublishSyncHealth(metrics::Registry& registry, const sync::Syncer& syncer);
 
 class SyncTracks {
  public:
