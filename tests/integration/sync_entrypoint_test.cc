@@ -77,9 +77,10 @@ class SyncEntrypointTest : public ::testing::Test {
 
   void ExpectExactReplica() {
     const std::string out = dir_.Join("check" + std::to_string(runs_) + ".db");
-    auto r = Run({"/usr/bin/env", "AWS_ACCESS_KEY_ID=S3RVER",
-                  "AWS_SECRET_ACCESS_KEY=S3RVER", LitekeepBin(), "restore",
-                  "-o", out, Url("db")});
+    auto r =
+        litekeep::testing::Run({"/usr/bin/env", "AWS_ACCESS_KEY_ID=S3RVER",
+                                "AWS_SECRET_ACCESS_KEY=S3RVER", LitekeepBin(),
+                                "restore", "-o", out, Url("db")});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(QueryOne(out, "SELECT count(*) FROM t"),
               QueryOne(db_, "SELECT count(*) FROM t"));

@@ -37,7 +37,8 @@ TEST(SyncFileTest, FirstCopyEqualsRcloneCopy) {
   auto j = Json(r);
   EXPECT_EQ(j["objects"], 26);
   EXPECT_EQ(j["downloaded"], 26);
-  auto rc = Run({"rclone", "--config", "/dev/null", "copy", src, b});
+  auto rc = litekeep::testing::Run(
+      {"/usr/bin/rclone", "--config", "/dev/null", "copy", src, b});
   ASSERT_EQ(rc.exit_code, 0) << rc.err;
   const auto mine = Tree(a), theirs = Tree(b);
   EXPECT_EQ(mine.size(), 26u);
