@@ -22,7 +22,7 @@ namespace litekeep::testing::sync_test {
 namespace fs = std::filesystem;
 
 // Every regular file under root (relative path -> content), skipping
-// litekeep's state file.
+// litekeep's state file and temporary files.
 inline std::map<std::string, std::string> Tree(const std::string& root) {
   std::map<std::string, std::string> out;
   if (!fs::exists(root)) return out;
@@ -30,6 +30,8 @@ inline std::map<std::string, std::string> Tree(const std::string& root) {
     if (!e.is_regular_file() || e.is_symlink()) continue;
     std::string rel = e.path().string().substr(root.size() + 1);
     if (rel == ".litekeep-sync.json") continue;
+    // A download in flight (renamed over its name when complete).
+    if (e.path().filename().string().starts_with(".litekeep-tmp-")) continue;
     out[rel] = ReadFile(e.path().string());
   }
   return out;
@@ -66,17 +68,13 @@ inline CommandResult Rclone(int port, const std::vector<std::string>& args) {
   std::vector<std::string> argv = {
       "/usr/bin/env",
       // A CA bundle meant for real AWS makes rclone refuse plain http.
-      "-u",
-      "AWS_CA_BUNDLE",
-      "RCLONE_CONFIG=/dev/null",
-      "RCLONE_CONFIG_LK_TYPE=s3",
-      "RCLONE_CONFIG_LK_PROVIDER=Other",
+      "-u", "AWS_CA_BUNDLE", "RCLONE_CONFIG=/dev/null",
+      "RCLONE_CONFIG_LK_TYPE=s3", "RCLONE_CONFIG_LK_PROVIDER=Other",
       "RCLONE_CONFIG_LK_ENDPOINT=http://127.0.0.1:" + std::to_string(port),
       "RCLONE_CONFIG_LK_ACCESS_KEY_ID=S3RVER",
       "RCLONE_CONFIG_LK_SECRET_ACCESS_KEY=S3RVER",
       "RCLONE_CONFIG_LK_FORCE_PATH_STYLE=true",
-      "RCLONE_CONFIG_LK_REGION=us-east-1",
-      "rclone"};
+      "RCLONE_CONFIG_LK_REGION=us-east-1", "rclone"};
   argv.insert(argv.end(), args.begin(), args.end());
   return Run(argv);
 }
