@@ -22,9 +22,8 @@
 //    '/'-separated path relative to the replica path ("generations/<id>/wal/
 //    00000000_00000000.wal.lz4"), never starting with '/'. ListObjects(prefix)
 //    returns every complete object whose key starts with prefix, at any
-//    depth, sorted by key, with its size, the store's modification time
-//    (file mtime, S3 LastModified) and, where the store has one, its ETag
-//    as listed; a missing prefix is an empty list.
+//    depth, sorted by key, with its size, modification time (file mtime, S3
+//    LastModified) and S3's ETag as listed; a missing prefix is an empty list.
 //    OpenObject on a missing key returns kNotFound naming the object. Both
 //    default to kUnimplemented for backends that do not offer them.
 #pragma once
