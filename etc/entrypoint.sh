@@ -5,12 +5,21 @@
 # every commit while the app runs and makes a final sync when it stops.
 # SIGTERM to this process reaches the app; litekeep exits with its code.
 #
+# The code track (optional): with LITEKEEP_CODE_URL set, the application's
+# code and static files are copied from that bucket prefix into
+# LITEKEEP_CODE_DIR before the app starts, and `replicate` keeps the
+# directory in step while the app runs (docs/sync.md). This replaces the
+# `rclone copy` + `rclone sync ... --watch` lines of the usual recipe.
+#
 #   entrypoint.sh APP [ARGS...]
 #
 # Environment:
 #   LITEKEEP_DB      the database path (required; must be in the config)
 #   LITEKEEP_CONFIG  config file (default /etc/litekeep.yml)
 #   LITEKEEP_BIN     litekeep binary (default: litekeep on PATH)
+#   LITEKEEP_CODE_URL  bucket URL of the code, e.g. s3://bucket/student-code
+#                      (optional; same URL forms and credentials as replicas)
+#   LITEKEEP_CODE_DIR  where the code goes (required with LITEKEEP_CODE_URL)
 set -eu
 
 if [ "$#" -eq 0 ]; then
@@ -35,6 +44,13 @@ if [ ! -e "$LITEKEEP_DB" ]; then
   : > "$LITEKEEP_DB"
 fi
 
+# The code track: the first copy must be complete before the app starts.
+if [ -n "${LITEKEEP_CODE_URL:-}" ]; then
+  : "${LITEKEEP_CODE_DIR:?set LITEKEEP_CODE_DIR to the code directory}"
+  "$LITEKEEP_BIN" sync -config "$LITEKEEP_CONFIG" "$LITEKEEP_CODE_URL" \
+    "$LITEKEEP_CODE_DIR"
+fi
+
 # Quote every argument for `sh -c`; `exec` makes the app itself the child
 # so that signals reach it directly.
 cmd="exec"
@@ -42,4 +58,8 @@ for arg in "$@"; do
   quoted=$(printf '%s' "$arg" | sed "s/'/'\\\\''/g")
   cmd="$cmd '$quoted'"
 done
+if [ -n "${LITEKEEP_CODE_URL:-}" ]; then
+  exec "$LITEKEEP_BIN" replicate -config "$LITEKEEP_CONFIG" \
+    -sync-src "$LITEKEEP_CODE_URL" -sync-dest "$LITEKEEP_CODE_DIR" -exec "$cmd"
+fi
 exec "$LITEKEEP_BIN" replicate -config "$LITEKEEP_CONFIG" -exec "$cmd"

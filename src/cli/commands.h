@@ -21,4 +21,7 @@ int RunWal(const std::vector<std::string>& args);
 int RunVerify(const std::vector<std::string>& args);
 int RunStatus(const std::vector<std::string>& args);
 
+// Keep a directory in step with a bucket prefix (docs/sync.md).
+int RunSync(const std::vector<std::string>& args);
+
 }  // namespace litekeep::cli

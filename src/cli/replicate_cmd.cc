@@ -16,6 +16,7 @@
 #include "cli/compaction_config.h"
 #include "cli/parse.h"
 #include "cli/replicate_jobs.h"
+#include "cli/sync_tracks.h"
 #include "replicate/discovery.h"
 #include "replicate/runner.h"
 
@@ -60,7 +61,16 @@ int RunReplicate(const std::vector<std::string>& args) {
   std::string addr_flag;  // docs/metrics.md, "The endpoint"
   app.add_option("--addr", addr_flag,
                  "serve /metrics and /healthz here (overrides the config's addr)");
+  std::string sync_src, sync_dest;  // a code track (docs/sync.md)
+  app.add_option("--sync-src", sync_src,
+                 "also keep --sync-dest in step with this bucket URL "
+                 "(a watched `sync:` entry; see 'litekeep sync -h')");
+  app.add_option("--sync-dest", sync_dest, "local directory for --sync-src");
   if (auto code = ParseArgs(app, args)) return *code;
+  if (sync_src.empty() != sync_dest.empty()) {
+    std::fprintf(stderr, "error: give --sync-src and --sync-dest together\n");
+    return 2;
+  }
 
   replicate::StopSignal stop;
   g_stop = &stop;
@@ -128,11 +138,23 @@ int RunReplicate(const std::vector<std::string>& args) {
     if (exec_cmd.empty()) exec_cmd = cfg.exec;
   }
 
+  if (!sync_src.empty()) {
+    config::SyncConfig track;
+    track.src = sync_src;
+    auto source = config::ParseReplicaUrl(sync_src);
+    if (!source.ok()) return ReportError(source.status());
+    track.source = std::move(*source);
+    config::ApplyReplicaDefaults(cfg, &track.source);
+    track.dest = AbsolutePath(sync_dest);
+    track.watch = true;
+    cfg.syncs.push_back(std::move(track));
+  }
+
   auto specs = SpecsFromConfig(cfg);
   if (!specs.ok()) return ReportError(specs.status());
   bool watching = false;
   for (const auto& db : cfg.dbs) watching |= !db.dir.empty() && db.watch;
-  if (specs->empty() && !watching) {
+  if (specs->empty() && !watching && cfg.syncs.empty()) {
     std::fprintf(stderr, "error: no databases to replicate\n");
     return 2;
   }
@@ -142,6 +164,15 @@ int RunReplicate(const std::vector<std::string>& args) {
   auto metrics_server = StartMetricsEndpoint(
       addr_flag.empty() ? cfg.addr : addr_flag, registry, cfg.health_max_sync_age);
   if (!metrics_server.ok()) return ReportError(metrics_server.status());
+
+  // Sync tracks (docs/sync.md): the first copy completes before the
+  // application starts; watched tracks then follow the bucket.
+  SyncTracks sync_tracks(stop, &registry);
+  if (Status s = sync_tracks.Start(cfg.syncs); !s.ok()) {
+    stop.Stop();
+    return ReportError(s);
+  }
+  if (!once) sync_tracks.Watch();
 
   // One database on the command line, no child to wait for: fail at once.
   const bool fail_fast = (!positional.empty() && exec_cmd.empty()) || once;
@@ -193,9 +224,15 @@ int RunReplicate(const std::vector<std::string>& args) {
     spdlog::info("child exited with code {}", exit_code);
     stop.Stop();
   }
+  // Only sync tracks and no child: run until a signal.
+  if (exec_cmd.empty() && !once && specs->empty() && !watching) {
+    while (!stop.WaitFor(std::chrono::seconds(1))) {
+    }
+  }
   jobs.JoinAll();
   stop.Stop();
   if (watcher.joinable()) watcher.join();
+  sync_tracks.JoinAll();
   if (!jobs.Result().ok() && exit_code == 0) exit_code = 1;
   return exit_code;
 }

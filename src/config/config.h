@@ -71,6 +71,25 @@ struct DbConfig {
   int line = 0;
 };
 
+// One `sync:` entry: a bucket prefix kept in step with a local directory
+// (docs/sync.md). `replicate` runs it beside the databases.
+struct SyncConfig {
+  std::string src;        // the source URL as written
+  ReplicaConfig source;   // src parsed, entry keys and top-level defaults in
+  std::string dest;       // absolute local directory
+  bool watch = false;     // keep following changes (else copy once at start)
+  bool delete_extra = false;  // `delete`
+  Duration interval{std::chrono::seconds(2)};
+  Duration max_interval{std::chrono::seconds(30)};
+  std::vector<std::string> include;
+  std::vector<std::string> exclude;
+  int64_t max_size = 0;        // bytes per object; 0 = no limit
+  int64_t max_total_size = 0;  // bytes for the tree; 0 = no limit
+  int64_t parallelism = 4;
+  std::string state;  // state file; "" = <dest>/.litekeep-sync.json
+  int line = 0;
+};
+
 struct LoggingConfig {
   std::string level = "info";  // debug, info, warn, error
   std::string type = "text";   // text, json
@@ -85,6 +104,7 @@ struct LevelConfig {
 
 struct Config {
   std::vector<DbConfig> dbs;
+  std::vector<SyncConfig> syncs;  // `sync:` (docs/sync.md)
   std::string addr;  // metrics listen address, e.g. ":9090"
   // /healthz is 200 only while every database synced within this (litekeep).
   Duration health_max_sync_age{std::chrono::seconds(60)};
@@ -142,6 +162,10 @@ Result<ReplicaConfig> ParseReplicaUrl(std::string_view url);
 // Parses Go-style durations: "1s", "500ms", "5m", "720h", "1h30m", and a bare
 // "0". Errors name the text.
 Result<Duration> ParseDuration(std::string_view text);
+
+// A byte count: "1048576", "5MB" (10^6), "5MiB" (2^20), "1.5GB". Errors
+// quote the text.
+Result<int64_t> ParseByteSize(std::string_view text);
 
 // Replaces $VAR and ${VAR} with environment values (unset -> empty).
 std::string ExpandEnv(std::string_view text);

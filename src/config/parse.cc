@@ -13,6 +13,7 @@
 
 #include "config/config.h"
 #include "config/internal.h"
+#include "config/sync_parse.h"
 #include "config/yaml_walk.h"
 
 namespace litekeep::config {
@@ -41,7 +42,8 @@ const std::vector<std::string_view>& TopLevelKeys() {
                                                 "shutdown-sync-timeout",
                                                 "shutdown-sync-interval",
                                                 "socket",
-                                                "health-max-sync-age"};
+                                                "health-max-sync-age",
+                                                "sync"};
     for (std::string_view name : internal::TopLevelReplicaKeyNames()) {
       if (name != "retention") k->push_back(name);
     }
@@ -389,7 +391,12 @@ Result<Config> ParseRoot(const Walker& w, const YAML::Node& root,
                       w.Entries(root, 1, "top level", TopLevelKeys()));
   ReplicaNode globals;
   const Entry* dbs = nullptr;
+  const Entry* syncs = nullptr;
   for (const Entry& e : entries) {
+    if (e.key == "sync") {
+      syncs = &e;
+      continue;
+    }
     if (e.key.rfind("x-", 0) == 0) continue;  // user extension (anchors)
     if (e.key == "dbs") {
       dbs = &e;
@@ -398,6 +405,9 @@ Result<Config> ParseRoot(const Walker& w, const YAML::Node& root,
     LK_RETURN_IF_ERROR(ParseTopLevelEntry(w, e, &c, &globals));
   }
   c.replica_defaults = globals.config;
+  if (syncs != nullptr) {
+    LK_RETURN_IF_ERROR(internal::ParseSyncList(w, *syncs, &c));
+  }
   if (dbs == nullptr || dbs->value.IsNull()) return c;
   if (!dbs->value.IsSequence()) {
     return w.Error(dbs->line, "dbs: expected a list of databases");

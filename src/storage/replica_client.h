@@ -25,8 +25,8 @@
 //    '/'-separated path relative to the replica path ("generations/<id>/wal/
 //    00000000_00000000.wal.lz4"), never starting with '/'. ListObjects(prefix)
 //    returns every complete object whose key starts with prefix, at any
-//    depth, sorted by key, with its size and the store's modification time
-//    (file mtime, S3 LastModified); a missing prefix is an empty list.
+//    depth, sorted by key, with its size, modification time (file mtime, S3
+//    LastModified) and S3's ETag as listed; a missing prefix is an empty list.
 //    OpenObject on a missing key returns kNotFound naming the object. Both
 //    default to kUnimplemented for backends that do not offer them.
 #pragma once
@@ -56,6 +56,7 @@ struct ObjectInfo {
   std::string key;  // relative to the replica path, '/'-separated
   int64_t size = 0;
   TimePoint modified{};  // file mtime / S3 LastModified
+  std::string etag;      // S3 ETag as listed ("" where the store has none)
 };
 
 // Request counters by kind (they become metrics).

@@ -28,6 +28,7 @@ struct Listed {
   std::string key;
   int64_t size = 0;
   TimePoint last_modified{};
+  std::string etag;  // as listed, quotes included
 };
 
 class S3Client;

@@ -34,6 +34,7 @@ Result<std::vector<Listed>> S3Client::ListKeys(const std::string& prefix) {
       l.size = std::strtoll(XmlText(c, "Size").c_str(), nullptr, 10);
       l.last_modified =
           ParseTimestamp(XmlText(c, "LastModified")).value_or(TimePoint{});
+      l.etag = XmlText(c, "ETag");
       out.push_back(std::move(l));
     }
     std::string truncated = XmlText(resp.body, "IsTruncated");
@@ -147,6 +148,7 @@ Result<std::vector<ObjectInfo>> S3Client::ListObjects(
     info.key = l.key.substr(base.size());
     info.size = l.size;
     info.modified = l.last_modified;
+    info.etag = l.etag;
     out.push_back(std::move(info));
   }
   std::sort(
