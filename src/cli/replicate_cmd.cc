@@ -16,6 +16,7 @@
 #include "cli/compaction_config.h"
 #include "cli/parse.h"
 #include "cli/replicate_jobs.h"
+#include "config/directory.h"
 #include "replicate/discovery.h"
 #include "replicate/runner.h"
 
@@ -166,7 +167,7 @@ int RunReplicate(const std::vector<std::string>& args) {
           for (const auto& path : *found) {
             if (jobs.Has(path)) continue;
             Status s = jobs.Add({path, db,
-                                 replicate::ReplicaForDatabase(db.replicas.front(),
+                                 config::ReplicaForDatabase(db.replicas.front(),
                                                                db.dir, path),
                                  false});
             if (!s.ok()) spdlog::error("{}", s.message());

@@ -7,6 +7,7 @@
 #include "cli/common.h"
 #include "cli/compaction_config.h"
 #include "ltx/file_name.h"
+#include "config/directory.h"
 #include "replicate/discovery.h"
 #include "restore/executor.h"
 #include "restore/planner.h"
@@ -186,7 +187,7 @@ Result<std::vector<JobSpec>> SpecsFromConfig(const config::Config& cfg) {
     for (const auto& path : found) {
       out.push_back(
           {path, db,
-           replicate::ReplicaForDatabase(db.replicas.front(), db.dir, path),
+           config::ReplicaForDatabase(db.replicas.front(), db.dir, path),
            false});
     }
   }

@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "base/byte_size.h"
 #include "base/status.h"
 #include "config/config.h"
 
@@ -39,8 +40,8 @@ Result<bool> ParseBool(std::string_view text);
 Result<int64_t> ParseInt(std::string_view text);
 
 // A byte count like go-humanize: "1048576", "5MB" (10^6), "5MiB" (2^20),
-// "1.5GB", "100B". Errors quote the text.
-Result<int64_t> ParseByteSize(std::string_view text);
+// "1.5GB", "100B" (the one parser, shared with the VFS).
+using base::ParseByteSize;
 
 // Adds http:// to local endpoints (localhost, 127.0.0.1, private networks)
 // and https:// to others when the endpoint has no scheme.

@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "base/coding.h"
-#include "cli/time_format.h"
+#include "base/rfc3339.h"
 #include "config/config.h"
 #include "ltx/decoder.h"
 #include "ltx/encoder.h"
@@ -599,7 +599,7 @@ std::optional<Result<std::string>> Database::Pragma(const std::string& name,
                         : (pinned_ ? pinned_ : live_);
     if (n == "litekeep_txid") return Result<std::string>(ltx::FormatTxId(v->txid));
     if (v->files.empty()) return Result<std::string>(std::string());
-    return Result<std::string>(cli::FormatRfc3339(
+    return Result<std::string>(base::FormatRfc3339(
         TimePoint(std::chrono::milliseconds(v->files.back()->timestamp_ms))));
   }
   if (options_.write_enabled) {

@@ -112,7 +112,9 @@ std::string LtxInspector() {
   std::string path = SharedDir() + "/tools/ltx_inspect.py";
   return std::filesystem::is_regular_file(path) ? path : "";
 }
-std::string BuildDir() { return EnvOr("LITEKEEP_BUILD_DIR", LK_DEFAULT_BUILD_DIR); }
+std::string BuildDir() {
+  return EnvOr("LITEKEEP_BUILD_DIR", LK_DEFAULT_BUILD_DIR);
+}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -67,9 +67,9 @@ std::string QueryOne(const std::string& db_path, const std::string& sql);
 }  // namespace litekeep::testing
 
 // Skips the current test with kNoLtxInspector when the inspector is absent.
-#define LK_SKIP_WITHOUT_LTX_INSPECTOR()                        \
-  do {                                                         \
-    if (::litekeep::testing::LtxInspector().empty()) {         \
-      GTEST_SKIP() << ::litekeep::testing::kNoLtxInspector;    \
-    }                                                          \
+#define LK_SKIP_WITHOUT_LTX_INSPECTOR()                     \
+  do {                                                      \
+    if (::litekeep::testing::LtxInspector().empty()) {      \
+      GTEST_SKIP() << ::litekeep::testing::kNoLtxInspector; \
+    }                                                       \
   } while (0)

@@ -30,11 +30,10 @@ struct KeyRange {
 // nullopt for anything else.
 std::optional<KeyRange> ParseObjectName(std::string_view key);
 
-// Go's time.RFC3339Nano in UTC: "2006-01-02T15:04:05.999999999Z" with
-// trailing zeros of the fraction (and a bare ".") dropped.
+// Go's time.RFC3339Nano in UTC (base::FormatRfc3339Nano), as Litestream
+// writes the metadata value.
 std::string FormatTimestamp(TimePoint t);
-// Parses RFC 3339 with an optional fraction and a "Z" or "±hh:mm" offset
-// (also S3's LastModified form); nullopt when malformed.
+// base::ParseRfc3339 (also S3's LastModified form); nullopt when malformed.
 std::optional<TimePoint> ParseTimestamp(std::string_view text);
 
 }  // namespace litekeep::storage::s3
