@@ -5,12 +5,12 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "base/duration.h"
+#include "base/rfc3339.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/legacy_util.h"
 #include "cli/parse.h"
-#include "base/duration.h"
-#include "base/rfc3339.h"
 #include "restore/legacy/catalog.h"
 
 namespace litekeep::cli {
@@ -69,7 +69,8 @@ int RunGenerations(const std::vector<std::string>& args) {
           TruncateLag(std::chrono::duration_cast<std::chrono::nanoseconds>(
               db_updated - g.updated));
       rows.push_back({r.name, g.name, base::FormatDuration(lag),
-                      base::FormatRfc3339Seconds(g.created), base::FormatRfc3339Seconds(g.updated)});
+                      base::FormatRfc3339Seconds(g.created),
+                      base::FormatRfc3339Seconds(g.updated)});
       out.push_back({{"name", r.name},
                      {"generation", g.name},
                      {"lag", base::FormatDuration(lag)},

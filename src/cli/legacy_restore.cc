@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "base/rfc3339.h"
 #include "cli/common.h"
 #include "cli/legacy_util.h"
-#include "base/rfc3339.h"
 #include "restore/legacy/restorer.h"
 
 namespace litekeep::cli {

@@ -4,10 +4,10 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "base/rfc3339.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/parse.h"
-#include "base/rfc3339.h"
 #include "ltx/file_name.h"
 #include "ltx/format.h"
 #include "restore/legacy/catalog.h"

@@ -12,8 +12,8 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "cli/metrics_endpoint.h"
 #include "cli/compaction_config.h"
+#include "cli/metrics_endpoint.h"
 #include "cli/parse.h"
 #include "cli/replicate_jobs.h"
 #include "config/directory.h"

@@ -5,12 +5,12 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "base/rfc3339.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/legacy_util.h"
 #include "cli/parse.h"
 #include "cli/progress.h"
-#include "base/rfc3339.h"
 #include "ltx/file_name.h"
 #include "restore/executor.h"
 #include "restore/planner.h"

@@ -8,12 +8,12 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "base/rfc3339.h"
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/parse.h"
 #include "cli/progress.h"
-#include "base/rfc3339.h"
 #include "ltx/file_name.h"
 #include "replicate/local_status.h"
 #include "replicate/replicator.h"

@@ -3,11 +3,11 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "base/rfc3339.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/legacy_util.h"
 #include "cli/parse.h"
-#include "base/rfc3339.h"
 #include "restore/legacy/catalog.h"
 
 namespace litekeep::cli {

@@ -56,9 +56,7 @@ std::optional<KeyRange> ParseObjectName(std::string_view key) {
   return KeyRange{*lo, *hi};
 }
 
-std::string FormatTimestamp(TimePoint t) {
-  return base::FormatRfc3339Nano(t);
-}
+std::string FormatTimestamp(TimePoint t) { return base::FormatRfc3339Nano(t); }
 
 std::optional<TimePoint> ParseTimestamp(std::string_view text) {
   auto t = base::ParseRfc3339(text);
