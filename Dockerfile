@@ -7,18 +7,21 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config ccache \
       libsqlite3-dev libcurl4-openssl-dev libssl-dev liblz4-dev libzstd-dev \
       libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev \
-      libssh2-1-dev \
+      nodejs npm \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
+# The SQLite amalgamation the binary compiles in (docs/architecture.md
+# "SQLite"): reused from the build context if fetched there, else fetched.
+RUN scripts/install-deps.sh
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DLITEKEEP_BUILD_TESTS=OFF -DLITEKEEP_BUILD_BENCH=OFF \
     && ninja -C /build litekeep && strip /build/litekeep
 
 FROM debian:12-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      ca-certificates curl libsqlite3-0 libcurl4 libssl3 liblz4-1 libzstd1 \
-      libyaml-cpp0.7 libspdlog1.10 libfmt9 libssh2-1 \
+      ca-certificates curl libcurl4 libssl3 liblz4-1 \
+      libyaml-cpp0.7 libspdlog1.10 libfmt9 \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /build/litekeep /usr/local/bin/litekeep
 COPY etc/entrypoint.sh /usr/local/bin/litekeep-entrypoint

@@ -141,50 +141,6 @@ Result<int64_t> ParseInt(std::string_view text) {
   return static_cast<int64_t>(v);
 }
 
-Result<int64_t> ParseByteSize(std::string_view text) {
-  std::string s(text);
-  size_t i = 0;
-  while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) ++i;
-  std::string number = s.substr(0, i);
-  while (i < s.size() && s[i] == ' ') ++i;
-  std::string unit = Lower(s.substr(i));
-  char* end = nullptr;
-  double value = number.empty() ? 0 : std::strtod(number.c_str(), &end);
-  if (number.empty() || end != number.c_str() + number.size()) {
-    return InvalidArgumentError(
-        "expected a size like \"5MiB\" or \"10MB\", got " + Quoted(text));
-  }
-  double scale = 0;
-  const struct {
-    const char* names[3];
-    double scale;
-  } kUnits[] = {
-      {{"", "b", nullptr}, 1},
-      {{"k", "kb", nullptr}, 1e3},
-      {{"ki", "kib", nullptr}, 1024.0},
-      {{"m", "mb", nullptr}, 1e6},
-      {{"mi", "mib", nullptr}, 1024.0 * 1024},
-      {{"g", "gb", nullptr}, 1e9},
-      {{"gi", "gib", nullptr}, 1024.0 * 1024 * 1024},
-      {{"t", "tb", nullptr}, 1e12},
-      {{"ti", "tib", nullptr}, 1024.0 * 1024 * 1024 * 1024},
-  };
-  for (const auto& u : kUnits) {
-    for (const char* name : u.names) {
-      if (name != nullptr && unit == name) scale = u.scale;
-    }
-  }
-  if (scale == 0) {
-    return InvalidArgumentError("unknown size unit in " + Quoted(text) +
-                                " (use B, KB, KiB, MB, MiB, GB, GiB, TB, TiB)");
-  }
-  double bytes = std::floor(value * scale);
-  if (bytes > 9.2e18) {
-    return InvalidArgumentError("size out of range: " + Quoted(text));
-  }
-  return static_cast<int64_t>(bytes);
-}
-
 Result<std::string> ExpandPath(std::string_view path) {
   std::string p(path);
   if (p == "~" || p.rfind("~/", 0) == 0) {

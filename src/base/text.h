@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/byte_size.h"
 #include "base/status.h"
 
 namespace litekeep::base {
@@ -38,9 +39,7 @@ Result<bool> ParseBool(std::string_view text);
 // A decimal integer, optionally signed. Errors quote the text.
 Result<int64_t> ParseInt(std::string_view text);
 
-// A byte count like go-humanize: "1048576", "5MB" (10^6), "5MiB" (2^20),
-// "1.5GB", "100B". Errors quote the text.
-Result<int64_t> ParseByteSize(std::string_view text);
+
 
 // "~" and "~/x" become the home directory; relative paths become absolute
 // against the current directory (what Litestream does for db paths).

@@ -27,11 +27,4 @@ int RunDatabases(const std::vector<std::string>& args) {
   return 0;
 }
 
-int RunVersion(const std::vector<std::string>& args) {
-  CLI::App app{"Prints the litekeep version.", "litekeep version"};
-  if (auto code = ParseArgs(app, args)) return *code;
-  std::printf("litekeep v%s\n", LITEKEEP_VERSION);
-  return 0;
-}
-
 }  // namespace litekeep::cli

@@ -5,11 +5,12 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "base/duration.h"
+#include "base/rfc3339.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/legacy_util.h"
 #include "cli/parse.h"
-#include "cli/time_format.h"
 #include "restore/legacy/catalog.h"
 
 namespace litekeep::cli {
@@ -67,13 +68,14 @@ int RunGenerations(const std::vector<std::string>& args) {
       auto lag =
           TruncateLag(std::chrono::duration_cast<std::chrono::nanoseconds>(
               db_updated - g.updated));
-      rows.push_back({r.name, g.name, FormatGoDuration(lag),
-                      FormatGoRfc3339(g.created), FormatGoRfc3339(g.updated)});
+      rows.push_back({r.name, g.name, base::FormatDuration(lag),
+                      base::FormatRfc3339Seconds(g.created),
+                      base::FormatRfc3339Seconds(g.updated)});
       out.push_back({{"name", r.name},
                      {"generation", g.name},
-                     {"lag", FormatGoDuration(lag)},
-                     {"start", FormatRfc3339(g.created)},
-                     {"end", FormatRfc3339(g.updated)},
+                     {"lag", base::FormatDuration(lag)},
+                     {"start", base::FormatRfc3339(g.created)},
+                     {"end", base::FormatRfc3339(g.updated)},
                      {"snapshots", g.snapshots.size()},
                      {"wal_segments", g.wal.size()}});
     }

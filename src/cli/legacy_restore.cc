@@ -6,8 +6,9 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "base/rfc3339.h"
 #include "cli/common.h"
-#include "cli/time_format.h"
+#include "cli/legacy_util.h"
 #include "restore/legacy/restorer.h"
 
 namespace litekeep::cli {
@@ -77,21 +78,21 @@ int RunLegacyRestore(storage::ReplicaClient& replica,
       j["objects"].push_back(
           {{"key", plan.snapshot.key},
            {"size", plan.snapshot.size},
-           {"created", FormatRfc3339(plan.snapshot.created)}});
+           {"created", base::FormatRfc3339(plan.snapshot.created)}});
       for (const auto& s : plan.segments) {
         j["objects"].push_back({{"key", s.key},
                                 {"size", s.size},
-                                {"created", FormatRfc3339(s.created)}});
+                                {"created", base::FormatRfc3339(s.created)}});
       }
       std::printf("%s\n", j.dump(2).c_str());
     } else {
       std::printf("%12s  %-24s  %s\n", "size", "created", "object");
       std::printf("%12" PRId64 "  %-24s  %s\n", plan.snapshot.size,
-                  FormatRfc3339(plan.snapshot.created).c_str(),
+                  base::FormatRfc3339(plan.snapshot.created).c_str(),
                   plan.snapshot.key.c_str());
       for (const auto& s : plan.segments) {
         std::printf("%12" PRId64 "  %-24s  %s\n", s.size,
-                    FormatRfc3339(s.created).c_str(), s.key.c_str());
+                    base::FormatRfc3339(s.created).c_str(), s.key.c_str());
       }
       std::printf(
           "restore would write Litestream 0.3 generation %s up to WAL "

@@ -2,7 +2,6 @@
 #include "cli/legacy_util.h"
 
 #include <cstdio>
-#include <ctime>
 
 #include "cli/common.h"
 
@@ -80,51 +79,6 @@ void PrintTable(const std::vector<std::vector<std::string>>& rows) {
     }
     std::printf("%s\n", line.c_str());
   }
-}
-
-std::string FormatGoRfc3339(TimePoint t) {
-  std::time_t secs = std::chrono::system_clock::to_time_t(
-      std::chrono::floor<std::chrono::seconds>(t));
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-namespace {
-
-// "<int>.<frac>" with trailing zeros of frac (digits wide) dropped.
-std::string WithFraction(uint64_t v, uint64_t unit, int digits) {
-  std::string s = std::to_string(v / unit);
-  uint64_t frac = v % unit;
-  if (frac != 0) {
-    std::string f = std::to_string(frac);
-    f.insert(0, static_cast<size_t>(digits) - f.size(), '0');
-    while (!f.empty() && f.back() == '0') f.pop_back();
-    s += "." + f;
-  }
-  return s;
-}
-
-}  // namespace
-
-std::string FormatGoDuration(std::chrono::nanoseconds d) {
-  int64_t ns = d.count();
-  if (ns == 0) return "0s";
-  std::string sign = ns < 0 ? "-" : "";
-  uint64_t u =
-      ns < 0 ? static_cast<uint64_t>(-(ns + 1)) + 1 : static_cast<uint64_t>(ns);
-  if (u < 1000) return sign + std::to_string(u) + "ns";
-  if (u < 1000000) return sign + WithFraction(u, 1000, 3) + "\u00b5s";
-  if (u < 1000000000) return sign + WithFraction(u, 1000000, 6) + "ms";
-  const uint64_t sec = 1000000000ULL;
-  uint64_t h = u / (3600 * sec), m = (u / (60 * sec)) % 60;
-  std::string s = WithFraction(u % (60 * sec), sec, 9) + "s";
-  if (h > 0)
-    return sign + std::to_string(h) + "h" + std::to_string(m) + "m" + s;
-  if (m > 0) return sign + std::to_string(m) + "m" + s;
-  return sign + s;
 }
 
 }  // namespace litekeep::cli

@@ -57,9 +57,4 @@ void PrintListing(const LegacyListFlags& flags,
 // Prints rows like Go's tabwriter (padding 2, spaces; last column unpadded).
 void PrintTable(const std::vector<std::vector<std::string>>& rows);
 
-// Go's time.RFC3339 in UTC, seconds: "2026-11-22T01:06:51Z".
-std::string FormatGoRfc3339(TimePoint t);
-// Go's time.Duration.String() ("1.5s", "250ms", "1h2m3s", "0s").
-std::string FormatGoDuration(std::chrono::nanoseconds d);
-
 }  // namespace litekeep::cli

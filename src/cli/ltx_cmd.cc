@@ -4,10 +4,10 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "base/rfc3339.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/parse.h"
-#include "cli/time_format.h"
 #include "ltx/file_name.h"
 #include "ltx/format.h"
 #include "restore/legacy/catalog.h"
@@ -62,12 +62,12 @@ int RunLtx(const std::vector<std::string>& args) {
                        {"min_txid", ltx::FormatTxId(f.min_txid)},
                        {"max_txid", ltx::FormatTxId(f.max_txid)},
                        {"size", f.size},
-                       {"created", FormatRfc3339(f.created)}});
+                       {"created", base::FormatRfc3339(f.created)}});
       } else {
         std::printf("%-5d  %s  %s  %12" PRId64 "  %s\n", f.level,
                     ltx::FormatTxId(f.min_txid).c_str(),
                     ltx::FormatTxId(f.max_txid).c_str(), f.size,
-                    FormatRfc3339(f.created).c_str());
+                    base::FormatRfc3339(f.created).c_str());
       }
     }
   }

@@ -12,11 +12,12 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "cli/metrics_endpoint.h"
 #include "cli/compaction_config.h"
+#include "cli/metrics_endpoint.h"
 #include "cli/parse.h"
 #include "cli/replicate_jobs.h"
 #include "cli/sync_tracks.h"
+#include "config/directory.h"
 #include "replicate/discovery.h"
 #include "replicate/runner.h"
 
@@ -197,7 +198,7 @@ int RunReplicate(const std::vector<std::string>& args) {
           for (const auto& path : *found) {
             if (jobs.Has(path)) continue;
             Status s = jobs.Add({path, db,
-                                 replicate::ReplicaForDatabase(db.replicas.front(),
+                                 config::ReplicaForDatabase(db.replicas.front(),
                                                                db.dir, path),
                                  false});
             if (!s.ok()) spdlog::error("{}", s.message());

@@ -6,6 +6,7 @@
 #include "base/io.h"
 #include "cli/common.h"
 #include "cli/compaction_config.h"
+#include "config/directory.h"
 #include "ltx/file_name.h"
 #include "replicate/discovery.h"
 #include "restore/executor.h"
@@ -194,7 +195,7 @@ Result<std::vector<JobSpec>> SpecsFromConfig(const config::Config& cfg) {
     for (const auto& path : found) {
       out.push_back(
           {path, db,
-           replicate::ReplicaForDatabase(db.replicas.front(), db.dir, path),
+           config::ReplicaForDatabase(db.replicas.front(), db.dir, path),
            false});
     }
   }

@@ -6,12 +6,12 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "base/rfc3339.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/legacy_restore.h"
 #include "cli/parse.h"
 #include "cli/progress.h"
-#include "cli/time_format.h"
 #include "ltx/file_name.h"
 #include "restore/executor.h"
 #include "restore/planner.h"
@@ -76,7 +76,7 @@ int RunRestore(const std::vector<std::string>& args) {
     target.txid = *t;
   }
   if (!timestamp_text.empty()) {
-    auto t = ParseRfc3339(timestamp_text);
+    auto t = base::ParseRfc3339(timestamp_text);
     if (!t.ok()) return ReportError(t.status());
     target.timestamp = *t;
   }
@@ -171,7 +171,7 @@ int RunRestore(const std::vector<std::string>& args) {
                               {"min_txid", ltx::FormatTxId(f.min_txid)},
                               {"max_txid", ltx::FormatTxId(f.max_txid)},
                               {"size", f.size},
-                              {"created", FormatRfc3339(f.created)}});
+                              {"created", base::FormatRfc3339(f.created)}});
       }
       std::printf("%s\n", j.dump(2).c_str());
     } else {
@@ -181,7 +181,7 @@ int RunRestore(const std::vector<std::string>& args) {
         std::printf("%-5d  %s  %s  %12" PRId64 "  %s\n", f.level,
                     ltx::FormatTxId(f.min_txid).c_str(),
                     ltx::FormatTxId(f.max_txid).c_str(), f.size,
-                    FormatRfc3339(f.created).c_str());
+                    base::FormatRfc3339(f.created).c_str());
       }
       std::printf("restore would write TXID %s to %s: %zu files, %" PRId64
                   " bytes\n",

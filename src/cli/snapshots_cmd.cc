@@ -3,11 +3,11 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "base/rfc3339.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/legacy_util.h"
 #include "cli/parse.h"
-#include "cli/time_format.h"
 #include "restore/legacy/catalog.h"
 
 namespace litekeep::cli {
@@ -32,12 +32,12 @@ int RunSnapshots(const std::vector<std::string>& args) {
     for (const auto& g : cat->generations) {
       for (const auto& s : g.snapshots) {
         rows.push_back({r.name, g.name, std::to_string(s.index),
-                        std::to_string(s.size), FormatGoRfc3339(s.created)});
+                        std::to_string(s.size), base::FormatRfc3339Seconds(s.created)});
         out.push_back({{"replica", r.name},
                        {"generation", g.name},
                        {"index", s.index},
                        {"size", s.size},
-                       {"created", FormatRfc3339(s.created)}});
+                       {"created", base::FormatRfc3339(s.created)}});
       }
     }
   }

@@ -8,12 +8,12 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "base/rfc3339.h"
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/parse.h"
 #include "cli/progress.h"
-#include "cli/time_format.h"
 #include "ltx/file_name.h"
 #include "replicate/local_status.h"
 #include "replicate/replicator.h"
@@ -99,10 +99,10 @@ int RunStatus(const std::vector<std::string>& args) {
           {"replicating", r.running},
           {"last_error", r.record ? r.record->last_error : std::string()}};
       if (r.record && r.record->last_ok != TimePoint{}) {
-        j["last_sync"] = FormatRfc3339(r.record->last_ok);
+        j["last_sync"] = base::FormatRfc3339(r.record->last_ok);
       }
       if (r.record && r.record->last_error_at != TimePoint{}) {
-        j["last_error_at"] = FormatRfc3339(r.record->last_error_at);
+        j["last_error_at"] = base::FormatRfc3339(r.record->last_error_at);
       }
       out["databases"].push_back(j);
     }

@@ -3,11 +3,11 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "base/rfc3339.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/legacy_util.h"
 #include "cli/parse.h"
-#include "cli/time_format.h"
 #include "restore/legacy/catalog.h"
 
 namespace litekeep::cli {
@@ -36,13 +36,13 @@ int RunWal(const std::vector<std::string>& args) {
       for (const auto& w : g.wal) {
         rows.push_back({r.name, g.name, std::to_string(w.index),
                         std::to_string(w.offset), std::to_string(w.size),
-                        FormatGoRfc3339(w.created)});
+                        base::FormatRfc3339Seconds(w.created)});
         out.push_back({{"replica", r.name},
                        {"generation", g.name},
                        {"index", w.index},
                        {"offset", w.offset},
                        {"size", w.size},
-                       {"created", FormatRfc3339(w.created)}});
+                       {"created", base::FormatRfc3339(w.created)}});
       }
     }
   }

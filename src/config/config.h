@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/byte_size.h"
 #include "base/status.h"
 #include "storage/settings.h"
 
@@ -163,9 +164,8 @@ Result<ReplicaConfig> ParseReplicaUrl(std::string_view url);
 // "0". Errors name the text.
 Result<Duration> ParseDuration(std::string_view text);
 
-// A byte count: "1048576", "5MB" (10^6), "5MiB" (2^20), "1.5GB". Errors
-// quote the text.
-Result<int64_t> ParseByteSize(std::string_view text);
+// A byte count (the one parser, base/byte_size.h).
+using base::ParseByteSize;
 
 // Replaces $VAR and ${VAR} with environment values (unset -> empty).
 std::string ExpandEnv(std::string_view text);

@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "base/byte_size.h"
 #include "base/status.h"
 #include "base/text.h"
 #include "config/config.h"

@@ -7,10 +7,6 @@
 
 namespace litekeep::config {
 
-Result<int64_t> ParseByteSize(std::string_view text) {
-  return internal::ParseByteSize(text);
-}
-
 namespace internal {
 namespace {
 

@@ -64,23 +64,11 @@ Result<std::vector<std::string>> FindDatabases(const std::string& dir,
   } else {
     for (const auto& e : fs::directory_iterator(dir, ec)) consider(e);
   }
-  if (ec) return base::IoError("scan database directory " + dir + ": " + ec.message());
+  if (ec)
+    return base::IoError("scan database directory " + dir + ": " +
+                         ec.message());
   std::sort(out.begin(), out.end());
   return out;
-}
-
-config::ReplicaConfig ReplicaForDatabase(const config::ReplicaConfig& base,
-                                         const std::string& dir,
-                                         const std::string& db_path) {
-  config::ReplicaConfig r = base;
-  std::string rel = fs::path(db_path).lexically_relative(fs::absolute(dir)).string();
-  if (rel.empty() || rel.rfind("..", 0) == 0) rel = fs::path(db_path).filename().string();
-  if (r.path.empty()) {
-    r.path = rel;
-  } else {
-    r.path = (r.path.back() == '/' ? r.path : r.path + "/") + rel;
-  }
-  return r;
 }
 
 }  // namespace litekeep::replicate

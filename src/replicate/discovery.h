@@ -1,12 +1,11 @@
 // Finds the SQLite databases of a directory entry (`dir:` + `pattern:`,
-// optionally `recursive:`), and maps each to its own replica location.
+// optionally `recursive:`); config/directory.h maps each to its replica.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "base/status.h"
-#include "config/config.h"
 
 namespace litekeep::replicate {
 
@@ -16,11 +15,5 @@ namespace litekeep::replicate {
 Result<std::vector<std::string>> FindDatabases(const std::string& dir,
                                                const std::string& pattern,
                                                bool recursive);
-
-// The replica for one database found under a directory entry: the entry's
-// replica with the database's path relative to dir appended to its path.
-config::ReplicaConfig ReplicaForDatabase(const config::ReplicaConfig& base,
-                                         const std::string& dir,
-                                         const std::string& db_path);
 
 }  // namespace litekeep::replicate

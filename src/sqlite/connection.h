@@ -1,4 +1,5 @@
-// A thin RAII wrapper over a sqlite3 connection (the system libsqlite3):
+// A thin RAII wrapper over a sqlite3 connection (the program's SQLite: the
+// amalgamation in the binary, the host's in litekeep.so):
 // open, execute, checkpoint, with errors as Status values naming the
 // database.
 #pragma once

@@ -50,7 +50,7 @@ class ReplicaObjectStore : public ObjectStore {
 }  // namespace
 
 Result<std::unique_ptr<ObjectStore>> NewObjectStore(
-    const config::ReplicaConfig& source) {
+    const ReplicaSettings& source) {
   const std::string& type = source.type.empty() ? "file" : source.type;
   if (type == "file") {
     if (source.path.empty()) {

@@ -29,7 +29,7 @@
 #include "base/io.h"
 #include "base/status.h"
 #include "base/types.h"
-#include "config/config.h"
+#include "storage/settings.h"
 #include "storage/replica_client.h"
 
 namespace litekeep::storage {
@@ -62,11 +62,11 @@ class ObjectStore {
   virtual RequestCounts request_counts() const = 0;
 };
 
-// The object store for a parsed URL (config::ParseReplicaUrl): the file
+// The object store for a parsed URL (storage::ParseReplicaUrl): the file
 // backend for directories, else the replica backend's generic object access
 // (ReplicaClient::ListObjects/OpenObject). kUnimplemented for a backend
 // without it.
 Result<std::unique_ptr<ObjectStore>> NewObjectStore(
-    const config::ReplicaConfig& source);
+    const ReplicaSettings& source);
 
 }  // namespace litekeep::storage

@@ -7,8 +7,9 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "cli/time_format.h"
-#include "config/config.h"
+#include "base/byte_size.h"
+#include "base/duration.h"
+#include "base/rfc3339.h"
 
 namespace litekeep::vfs {
 namespace {
@@ -16,7 +17,8 @@ namespace {
 std::atomic<int> g_log_level{static_cast<int>(LogLevel::kWarn)};
 
 std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
@@ -62,9 +64,11 @@ Result<bool> ParseBool(const std::string& where, const std::string& value) {
 
 Result<std::chrono::milliseconds> ParseMillis(const std::string& where,
                                               const std::string& value) {
-  auto d = config::ParseDuration(value);
+  auto d = base::ParseDuration(value);
   if (!d.ok()) return Bad(where, value, "expected a duration like 1s or 500ms");
-  if (d->count() <= 0) return Bad(where, value, "must be positive");
+  if (*d < std::chrono::milliseconds(1)) {
+    return Bad(where, value, "must be at least 1ms");
+  }
   return std::chrono::duration_cast<std::chrono::milliseconds>(*d);
 }
 
@@ -75,31 +79,6 @@ void SetLogLevel(LogLevel level) { g_log_level = static_cast<int>(level); }
 void Log(LogLevel level, const std::string& message) {
   if (static_cast<int>(level) < g_log_level.load()) return;
   std::fprintf(stderr, "litekeep: %s\n", message.c_str());
-}
-
-Result<int64_t> ParseByteSize(const std::string& text) {
-  std::string t = Lower(Trim(text));
-  size_t i = 0;
-  while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
-  if (i == 0 || i > 15) {
-    return base::InvalidArgumentError("bad byte size \"" + text + "\"");
-  }
-  int64_t n = std::stoll(t.substr(0, i));
-  std::string unit = Trim(t.substr(i));
-  int64_t mul = 1;
-  if (unit.empty() || unit == "b") {
-    mul = 1;
-  } else if (unit == "k" || unit == "kb" || unit == "kib") {
-    mul = int64_t{1} << 10;
-  } else if (unit == "m" || unit == "mb" || unit == "mib") {
-    mul = int64_t{1} << 20;
-  } else if (unit == "g" || unit == "gb" || unit == "gib") {
-    mul = int64_t{1} << 30;
-  } else {
-    return base::InvalidArgumentError("bad byte size \"" + text +
-                                      "\" (units: k, m, g)");
-  }
-  return n * mul;
 }
 
 Result<TimePoint> ParseTimeSpec(const std::string& text, TimePoint now) {
@@ -117,10 +96,10 @@ Result<TimePoint> ParseTimeSpec(const std::string& text, TimePoint now) {
     }
     std::string unit = Trim(amount.substr(i));
     static const std::pair<const char*, int64_t> kUnits[] = {
-        {"second", 1},  {"seconds", 1},  {"sec", 1},    {"secs", 1},
-        {"s", 1},       {"minute", 60},  {"minutes", 60}, {"min", 60},
-        {"mins", 60},   {"m", 60},       {"hour", 3600}, {"hours", 3600},
-        {"h", 3600},    {"day", 86400},  {"days", 86400}, {"d", 86400},
+        {"second", 1},    {"seconds", 1},    {"sec", 1},      {"secs", 1},
+        {"s", 1},         {"minute", 60},    {"minutes", 60}, {"min", 60},
+        {"mins", 60},     {"m", 60},         {"hour", 3600},  {"hours", 3600},
+        {"h", 3600},      {"day", 86400},    {"days", 86400}, {"d", 86400},
         {"week", 604800}, {"weeks", 604800}, {"w", 604800}};
     if (i > 0 && i < 16) {
       for (const auto& [name, secs] : kUnits) {
@@ -131,17 +110,19 @@ Result<TimePoint> ParseTimeSpec(const std::string& text, TimePoint now) {
         }
       }
     }
-    auto d = config::ParseDuration(amount);
-    if (d.ok()) return now - *d;
+    auto d = base::ParseDuration(amount);
+    if (d.ok()) {
+      return now - std::chrono::duration_cast<TimePoint::duration>(*d);
+    }
     return base::InvalidArgumentError(
         "litekeep_time: cannot parse \"" + text +
         "\" (use RFC 3339 like 2026-11-20T10:00:00Z or \"5 minutes ago\")");
   }
-  auto tp = cli::ParseRfc3339(Trim(text));
+  auto tp = base::ParseRfc3339(Trim(text));
   if (!tp.ok()) {
     return base::InvalidArgumentError(
-        "litekeep_time: cannot parse \"" + text +
-        "\" (use RFC 3339 like 2026-11-20T10:00:00Z or \"5 minutes ago\")");
+        "litekeep_time: " + tp.status().message() +
+        "; or a relative time like \"5 minutes ago\"");
   }
   return *tp;
 }
@@ -157,7 +138,7 @@ Result<VfsOptions> LoadOptions(
         "LITESTREAM_REPLICA_URL) or the URI parameter replica=");
   }
   if (auto v = l.Get("cache_size", "CACHE_SIZE")) {
-    auto n = ParseByteSize(v->second);
+    auto n = base::ParseByteSize(v->second);
     if (!n.ok()) return Bad(v->first, v->second, n.status().message());
     o.cache_bytes = *n;
   }

@@ -35,9 +35,6 @@ struct VfsOptions {
 Result<VfsOptions> LoadOptions(
     const std::function<std::optional<std::string>(const char*)>& get_uri);
 
-// Parses a byte size: "1048576", "64MB", "64MiB", "512k" (powers of 1024).
-Result<int64_t> ParseByteSize(const std::string& text);
-
 // Parses a point in time for PRAGMA litekeep_time: RFC 3339
 // ("2026-11-20T10:00:00Z", offsets and fractions allowed), "N <unit> ago"
 // (unit: second(s), minute(s), hour(s), day(s), week(s); abbreviations

@@ -3,7 +3,7 @@
 // litekeep_stats is answered by vfs/stats.cc.
 #include <cctype>
 
-#include "cli/time_format.h"
+#include "base/rfc3339.h"
 #include "ltx/file_name.h"
 #include "vfs/database.h"
 
@@ -39,7 +39,7 @@ std::optional<Result<std::string>> Database::Pragma(const std::string& name,
     if (n == "litekeep_txid")
       return Result<std::string>(ltx::FormatTxId(v->txid));
     if (v->files.empty()) return Result<std::string>(std::string());
-    return Result<std::string>(cli::FormatRfc3339(
+    return Result<std::string>(base::FormatRfc3339(
         TimePoint(std::chrono::milliseconds(v->files.back()->timestamp_ms))));
   }
   if (options_.write_enabled) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -62,6 +63,30 @@ TEST(CliTest, VersionAndHelp) {
   auto unknown = Litekeep({"replicat"});
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_TRUE(Contains(unknown.err, "unknown command"));
+}
+
+TEST(CliTest, VersionNamesTheSqliteWithTheWalResetFix) {
+  auto v = Litekeep({"version"});
+  ASSERT_EQ(v.exit_code, 0) << v.err;
+  // "SQLite 3.53.2 (2026-06-03 19:12:13 d6e03d8c…)": the amalgamation.
+  auto at = v.out.find("SQLite 3.");
+  ASSERT_NE(at, std::string::npos) << v.out;
+  int minor = std::atoi(v.out.c_str() + at + 9);
+  int patch = std::atoi(v.out.c_str() + v.out.find('.', at + 9) + 1);
+  EXPECT_TRUE(minor > 51 || (minor == 51 && patch >= 3)) << v.out;
+}
+
+TEST(CliTest, RestoreRefusesBadTimestampsNamingThem) {
+  TempDir dir;
+  for (const std::string bad :
+       {"2026-11-20T10:00:00+ab:cd", "2030-02-30T00:00:00Z", "yesterday"}) {
+    auto r = Litekeep({"restore", "-timestamp", bad, "-o", dir.Join("out.db"),
+                       "file://" + dir.Join("replica")});
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.err;
+    EXPECT_TRUE(Contains(r.err, "invalid timestamp \"" + bad + "\""))
+        << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir.Join("out.db")));
+  }
 }
 
 TEST(CliTest, UnknownFlagIsUsageError) {

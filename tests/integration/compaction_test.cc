@@ -22,7 +22,7 @@
 #include <set>
 #include <thread>
 
-#include "cli/time_format.h"
+#include "base/rfc3339.h"
 #include "ltx/file_name.h"
 #include "restore/executor.h"
 #include "restore/planner.h"
@@ -287,7 +287,7 @@ TEST(CompactionTest, PointInTimeRestoreAcrossCompactedLevels) {
     const std::string what = "TXID " + ltx::FormatTxId(txid);
     auto by_time = litekeep::testing::Run(
         {LitekeepBin(), "restore", "-f", "-json", "-timestamp",
-         cli::FormatRfc3339(point.shipped), "-o", out, replica});
+         base::FormatRfc3339(point.shipped), "-o", out, replica});
     ASSERT_EQ(by_time.exit_code, 0) << what << ": " << by_time.err;
     EXPECT_EQ(JsonTxid(by_time.out), ltx::FormatTxId(txid)) << what;
     EXPECT_EQ(ContentHash(out), point.hash) << what << " by timestamp";

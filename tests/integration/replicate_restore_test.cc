@@ -92,9 +92,8 @@ TEST(ReplicateRestoreTest, WorkloadRestoresIdenticalPageForPage) {
   // Every LTX file must satisfy the independent reader.
   auto files = LtxFiles(replica);
   EXPECT_GT(files.size(), 3u);
-  std::vector<std::string> argv = {"python3",
-                                   SharedDir() + "/tools/ltx_inspect.py",
-                                   "--quiet"};
+  LK_SKIP_WITHOUT_LTX_INSPECTOR();
+  std::vector<std::string> argv = {"python3", LtxInspector(), "--quiet"};
   for (const auto& f : files) {
     auto check = litekeep::testing::Run({argv[0], argv[1], argv[2], f});
     EXPECT_EQ(check.exit_code, 0) << f << ": " << check.out << check.err;

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <thread>
 
-#include "cli/time_format.h"
+#include "base/rfc3339.h"
 #include "tests/support/fault_proxy.h"
 #include "tests/support/process.h"
 #include "tests/support/s3rver.h"
@@ -118,7 +118,7 @@ TEST(S3EndToEndTest, PointInTimeByTxidAndTimestamp) {
     char hex[32];
     std::snprintf(hex, sizeof(hex), "%llx", std::stoll(pos.substr(at + 7)));
     std::this_thread::sleep_for(std::chrono::milliseconds(30));
-    points.push_back({hex, cli::FormatRfc3339(Clock::now()), ContentHash(db)});
+    points.push_back({hex, base::FormatRfc3339(Clock::now()), ContentHash(db)});
     std::this_thread::sleep_for(std::chrono::milliseconds(30));
   }
   sqlite3_close(app);

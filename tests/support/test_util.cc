@@ -107,7 +107,14 @@ std::string SharedDir() {
 std::string SourceDir() {
   return EnvOr("LITEKEEP_SOURCE_DIR", LK_DEFAULT_SOURCE_DIR);
 }
-std::string BuildDir() { return EnvOr("LITEKEEP_BUILD_DIR", LK_DEFAULT_BUILD_DIR); }
+std::string GoldenLtxDir() { return SourceDir() + "/tests/testdata/ltx"; }
+std::string LtxInspector() {
+  std::string path = SharedDir() + "/tools/ltx_inspect.py";
+  return std::filesystem::is_regular_file(path) ? path : "";
+}
+std::string BuildDir() {
+  return EnvOr("LITEKEEP_BUILD_DIR", LK_DEFAULT_BUILD_DIR);
+}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -1,5 +1,6 @@
 // Shared helpers for tests: temporary directories, running the litekeep
-// binary and other commands, locating ../shared test data, SQLite helpers.
+// binary and other commands, locating test data and the optional ../shared
+// tools, SQLite helpers.
 #pragma once
 
 #include <string>
@@ -35,8 +36,18 @@ CommandResult RunShell(const std::string& command);
 
 // The litekeep binary under test ($LITEKEEP_BIN).
 std::string LitekeepBin();
-// ../shared (golden test data and tools).
+// ../shared beside the source tree (tools kept outside the project, such as
+// the independent LTX inspector); it may be absent.
 std::string SharedDir();
+// The golden LTX vectors, tests/testdata/ltx of this repository.
+std::string GoldenLtxDir();
+// The independent LTX inspector <SharedDir()>/tools/ltx_inspect.py, or ""
+// when it is not there (a clone with nothing beside it).
+std::string LtxInspector();
+// The one line a test prints when it skips for lack of the inspector.
+inline constexpr const char* kNoLtxInspector =
+    "independent LTX inspector not found (../shared/tools/ltx_inspect.py is "
+    "outside this repository; set LITEKEEP_SHARED_DIR to run this check)";
 // The source tree root.
 std::string SourceDir();
 // The CMake build directory (holds npm/ with the test servers).
@@ -54,3 +65,11 @@ std::string ExecSql(const std::string& db_path, const std::string& sql);
 std::string QueryOne(const std::string& db_path, const std::string& sql);
 
 }  // namespace litekeep::testing
+
+// Skips the current test with kNoLtxInspector when the inspector is absent.
+#define LK_SKIP_WITHOUT_LTX_INSPECTOR()                     \
+  do {                                                      \
+    if (::litekeep::testing::LtxInspector().empty()) {      \
+      GTEST_SKIP() << ::litekeep::testing::kNoLtxInspector; \
+    }                                                       \
+  } while (0)

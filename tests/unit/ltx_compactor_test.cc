@@ -147,6 +147,7 @@ TEST(LtxCompactorTest, MergedIncrementalsEqualSequentialApplication) {
 TEST(LtxCompactorTest,
      SnapshotInputGivesASnapshotThatTheIndependentReaderAccepts) {
   testing::TempDir dir;
+  const std::string inspector = testing::LtxInspector();
   for (uint64_t seed = 1; seed <= 6; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     History h = MakeHistory(seed, 40, /*shrink=*/true);
@@ -164,18 +165,20 @@ TEST(LtxCompactorTest,
     }
     EXPECT_EQ(ApplyAll({merged}), ApplyAll(h.files));
 
-    const std::string path = dir.Join(FormatFileName(1, 41));
-    std::ofstream(path, std::ios::binary) << merged;
-    auto check = testing::Run({"python3",
-                               testutil::SharedRoot() + "/tools/ltx_inspect.py",
-                               "--quiet", path});
-    EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+    if (!inspector.empty()) {
+      const std::string path = dir.Join(FormatFileName(1, 41));
+      std::ofstream(path, std::ios::binary) << merged;
+      auto check = testing::Run({"python3", inspector, "--quiet", path});
+      EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+    }
 
     // A snapshot folded again with later files (how L9 snapshots grow).
     std::string again = Merge({merged}, &s);
     ASSERT_TRUE(s.ok()) << s.message();
     EXPECT_EQ(ApplyAll({again}), ApplyAll(h.files));
   }
+  // Everything else ran; the independent reader could not.
+  if (inspector.empty()) GTEST_SKIP() << testing::kNoLtxInspector;
 }
 
 TEST(LtxCompactorTest, OverlappingChainIsAllowed) {

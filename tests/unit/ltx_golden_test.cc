@@ -1,4 +1,4 @@
-// The golden LTX vectors of ../shared/testdata/ltx: valid files decode to
+// The golden LTX vectors of tests/testdata/ltx: valid files decode to
 // exactly what their JSON says; invalid files are rejected naming the rule.
 #include <fcntl.h>
 #include <gtest/gtest.h>

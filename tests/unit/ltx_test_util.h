@@ -29,17 +29,8 @@ namespace litekeep::ltx::testutil {
 
 using Page = std::pair<Pgno, std::string>;
 
-// ../shared: $LITEKEEP_SHARED_DIR (SharedDir()), else <source root>/../shared
-// located from this file's path, so the tests also run from any directory.
-inline std::string SharedRoot() {
-  const std::string dir = litekeep::testing::SharedDir();
-  if (std::filesystem::exists(dir + "/testdata/ltx")) return dir;
-  const std::filesystem::path root =  // <root>/tests/unit/ltx_test_util.h
-      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
-  return (root.parent_path() / "shared").string();
-}
-
-inline std::string GoldenDir() { return SharedRoot() + "/testdata/ltx"; }
+// The golden vectors: tests/testdata/ltx of this repository.
+inline std::string GoldenDir() { return litekeep::testing::GoldenLtxDir(); }
 
 inline std::span<const uint8_t> AsBytes(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
