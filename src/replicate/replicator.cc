@@ -10,6 +10,7 @@
 
 #include "ltx/encoder.h"
 #include "ltx/file_name.h"
+#include "replicate/levels.h"
 #include "sqlite/db_header.h"
 
 namespace litekeep::replicate {
@@ -351,7 +352,9 @@ Result<SyncResult> Replicator::WriteSnapshot(const std::string& reason,
   h.flags = ltx::kHeaderFlagNoChecksum;
   h.page_size = page_size;
   h.commit = commit;
-  h.min_txid = next.txid;
+  // A full image is the state at next.txid: it is stored once, as the L9
+  // snapshot 1-<txid> (docs/architecture.md, "Levels: one image, changes").
+  h.min_txid = 1;
   h.max_txid = next.txid;
   h.timestamp_ms = NowMs();
   if (header) {
@@ -413,7 +416,7 @@ Result<SyncResult> Replicator::Upload(const ltx::Header& header,
   LK_ASSIGN_OR_RETURN(base::File f, base::File::Open(tmp_path, O_RDONLY));
   LK_ASSIGN_OR_RETURN(int64_t size, f.Size());
   storage::FileInfo info;
-  info.level = 0;
+  info.level = StoredLevel(header);
   info.min_txid = header.min_txid;
   info.max_txid = header.max_txid;
   info.size = size;

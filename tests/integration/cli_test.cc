@@ -232,7 +232,7 @@ TEST(CliTest, SigtermDoesFinalSyncAndExitsZero) {
   std::string replica = dir.Join("r");
   ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
   ChildProcess rep({LitekeepBin(), "replicate", db, replica}, dir.Join("log"));
-  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/0"); }));
+  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/9"); }));
   ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES('last words')"), "");
   rep.Signal(SIGTERM);  // well before the 1 s sync interval ends
   ASSERT_EQ(rep.Wait(), 0) << rep.Log();

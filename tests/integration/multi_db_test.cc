@@ -162,7 +162,7 @@ TEST(MultiDbTest, WakeOnChangeShipsWithinMilliseconds) {
                      << "    replica:\n      path: " << replica
                      << "\n      sync-interval: 0s\n";
   ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg}, dir.Join("log"));
-  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/0"); }));
+  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/9"); }));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   for (int i = 0; i < 5; ++i) {
     ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES(" + std::to_string(i) + ")"), "");
