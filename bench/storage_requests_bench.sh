@@ -46,14 +46,16 @@ pids+=($!)
 wait_for "$work/proxy.log" "proxy listening"
 endpoint="http://127.0.0.1:$proxyport"
 
-# The database: random (incompressible) rows, then one copy per tool.
+# The database: rows of 600 random and 400 zero bytes (compresses to about
+# 2/3, like the issue's database), then one copy per tool.
 python3 - "$work/base.db" "$db_mb" <<'PY'
 import os, sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
 c.execute("PRAGMA journal_mode=WAL")
 c.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)")
 for _ in range(int(sys.argv[2])):
-    c.executemany("INSERT INTO t(v) VALUES(?)", [(os.urandom(1000),)] * 1000)
+    c.executemany("INSERT INTO t(v) VALUES(?)",
+                  [(os.urandom(600) + bytes(400),) for _ in range(1000)])
     c.commit()
 c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 c.close()

@@ -148,8 +148,10 @@ Result<CompactionReport> Compactor::RunDue(TimePoint now) {
     auto written = Snapshot();
     reschedule(snapshot_, written.ok());
     if (!written.ok()) return written.status().WithContext("snapshot");
-    if (written->has_value()) report.written.push_back(**written);
-    snapshot_ran = true;
+    if (written->has_value()) {
+      report.written.push_back(**written);
+      snapshot_ran = true;  // a new anchor may let retention delete more
+    }
   }
   LK_ASSIGN_OR_RETURN(bool retention_due, Due(retention_, -1, now));
   if (snapshot_ran || retention_due) {

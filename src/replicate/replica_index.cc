@@ -148,13 +148,11 @@ base::Status IndexedReplica::WriteFile(const storage::FileInfo& info,
       ::unlink(tmp.c_str());
     }
   }
-  if (info.level == ltx::kSnapshotLevel) {
-    // Snapshots are built from the newest snapshot onwards: nothing up to
-    // this one is read by compaction again.
-    for (int level = 0; level < ltx::kSnapshotLevel; ++level) {
-      PruneCacheLocked(level, info.max_txid);
-    }
-  } else if (info.level > 0) {
+  // A copy is read by the merge into the next level (and by snapshots);
+  // once a file of the next level covers it, only snapshots could, and they
+  // prefer the coarser file. Copies of the top level go when retention
+  // deletes their files.
+  if (info.level > 0 && info.level < ltx::kSnapshotLevel) {
     PruneCacheLocked(info.level - 1, info.max_txid);
   }
   return base::Status::Ok();

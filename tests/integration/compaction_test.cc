@@ -343,7 +343,7 @@ TEST(CompactionTest, PageSizeChangeStartsFromAFreshImage) {
                     "PRAGMA journal_mode=DELETE; PRAGMA page_size=8192; "
                     "VACUUM; PRAGMA journal_mode=WAL;"),
             "");
-  ASSERT_EQ(ExecSql(db, "PRAGMA page_size;"), "8192\n");
+  ASSERT_EQ(QueryOne(db, "PRAGMA page_size"), "8192");
   ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
                    dir.Join("after.log"));
   const TxId before_max = points.rbegin()->first;
