@@ -53,7 +53,8 @@ void CheckOverlaps(const std::vector<storage::FileInfo>& files,
                         VerifyObjectName(f) + ": invalid TXID range"});
         continue;
       }
-      if (i == 0) continue;
+      // Snapshots (level 9, all 1-<max>) overlap by design.
+      if (i == 0 || level == ltx::kSnapshotLevel) continue;
       const auto& prev = list[i - 1];
       if (f.min_txid <= prev.max_txid) {
         out->push_back(

@@ -169,8 +169,9 @@ TEST(MultiDbTest, WakeOnChangeShipsWithinMilliseconds) {
     // With a 10 s monitor interval only wake-on-change can ship it this fast.
     EXPECT_TRUE(WaitUntil([&] {
       int files = 0;
-      for (auto& e : fs::directory_iterator(replica + "/ltx/0")) files += e.path().extension() == ".ltx";
-      return files >= i + 2;
+      std::error_code ec;
+      for (auto& e : fs::directory_iterator(replica + "/ltx/0", ec)) files += e.path().extension() == ".ltx";
+      return files >= i + 1;  // TXID 1, the image, is in ltx/9
     }, std::chrono::seconds(2))) << "transaction " << i << " not shipped";
   }
   rep.Signal(SIGTERM);
