@@ -9,6 +9,7 @@
 #include "config/directory.h"
 #include "ltx/file_name.h"
 #include "replicate/discovery.h"
+#include "replicate/replica_index.h"
 #include "restore/executor.h"
 #include "restore/planner.h"
 
@@ -58,7 +59,15 @@ Status JobSet::Add(const JobSpec& spec) {
   }
   Job job;
   job.spec = spec;
-  job.replica = *replica;
+  job.store = *replica;
+  // The replicator and compactor share one index of the replica and local
+  // copies of recent change files (docs/architecture.md, "Requests").
+  job.replica = std::make_shared<replicate::IndexedReplica>(
+      *replica,
+      replicate::ReplicaIndexOptions{
+          (spec.db.meta_path.empty() ? replicate::DefaultMetaDir(spec.db_path)
+                                     : spec.db.meta_path) +
+          "/ltx"});
   job.replicator = std::make_unique<replicate::Replicator>(
       ReplicatorOptionsFor(spec), job.replica);
 
@@ -121,7 +130,7 @@ void JobSet::RunJob(Job* job, bool opened) {
       vo.retention = co.retention;
     vo.snapshot_interval = co.snapshot_interval;
     vo.metrics = metrics_;
-    job->verifier = std::make_unique<BackgroundVerifier>(job->replica, vo);
+    job->verifier = std::make_unique<BackgroundVerifier>(job->store, vo);
     job->verifier->Start();
   }
   replicate::RunnerOptions ro;

@@ -55,7 +55,8 @@ class JobSet {
  private:
   struct Job {
     JobSpec spec;
-    std::shared_ptr<storage::ReplicaClient> replica;
+    std::shared_ptr<storage::ReplicaClient> replica;  // indexed, for the job
+    std::shared_ptr<storage::ReplicaClient> store;    // the store itself
     std::unique_ptr<replicate::Replicator> replicator;
     std::unique_ptr<replicate::Compactor>
         compactor;  // levels, snapshots, retention

@@ -17,6 +17,7 @@
 #include "ltx/compactor.h"
 #include "ltx/file_name.h"
 #include "ltx/format.h"
+#include "replicate/replica_index.h"
 #include "storage/file_chain.h"
 
 namespace litekeep::replicate {
@@ -107,6 +108,19 @@ Result<bool> Compactor::Due(Schedule& s, int level, TimePoint now) {
   return true;
 }
 
+TimePoint Compactor::NextDue(TimePoint now) const {
+  TimePoint next = TimePoint::max();
+  auto consider = [&](const Schedule& s) {
+    if (s.interval <= Ms(0)) return;
+    next = std::min(next, s.next ? *s.next : now);
+  };
+  for (const auto& s : levels_) consider(s);
+  consider(snapshot_);
+  consider(retention_);
+  consider(l0_retention_);
+  return next;
+}
+
 Result<CompactionReport> Compactor::RunDue(TimePoint now) {
   CompactionReport report;
   // After a step ran (or failed), when it is next due.
@@ -134,8 +148,10 @@ Result<CompactionReport> Compactor::RunDue(TimePoint now) {
     auto written = Snapshot();
     reschedule(snapshot_, written.ok());
     if (!written.ok()) return written.status().WithContext("snapshot");
-    if (written->has_value()) report.written.push_back(**written);
-    snapshot_ran = true;
+    if (written->has_value()) {
+      report.written.push_back(**written);
+      snapshot_ran = true;  // a new anchor may let retention delete more
+    }
   }
   LK_ASSIGN_OR_RETURN(bool retention_due, Due(retention_, -1, now));
   if (snapshot_ran || retention_due) {
@@ -162,43 +178,62 @@ Result<std::vector<FileInfo>> Compactor::CompactLevel(int level) {
         "compaction level " + std::to_string(level) + " is not in 1..8");
   }
   LK_ASSIGN_OR_RETURN(auto dst, replica_->ListFiles(level));
-  LK_ASSIGN_OR_RETURN(auto src, replica_->ListFiles(level - 1));
+  LK_ASSIGN_OR_RETURN(auto src_all, replica_->ListFiles(level - 1));
+  LK_ASSIGN_OR_RETURN(auto l9, replica_->ListFiles(ltx::kSnapshotLevel));
+  // Full images (min TXID 1) belong to the snapshot level: a change level
+  // never copies one, it starts after it (docs/architecture.md, "Levels:
+  // one image, changes"). Their ends are where a change level may resume.
+  std::vector<FileInfo> src;
+  std::vector<TxId> image_ends;
+  for (const auto& f : src_all) {
+    if (f.min_txid == 1) {
+      image_ends.push_back(f.max_txid);
+    } else {
+      src.push_back(f);
+    }
+  }
+  for (const auto& f : l9) image_ends.push_back(f.max_txid);
   const FileInfo* newest_dst = Newest(dst);
   TxId cur = newest_dst ? newest_dst->max_txid : 0;
   const FileInfo* newest_src = Newest(src);
-  if (newest_src == nullptr || newest_src->max_txid <= cur)
-    return std::vector<FileInfo>();
-  // Normally the source continues right after the destination. If it does
-  // not (its files were removed by retention before this level took them,
-  // or the level is new), start at its first file after cur: that range is
-  // older than every retained snapshot and no restore needs it.
-  const bool continues = std::any_of(
-      src.begin(), src.end(),
-      [cur](const FileInfo& f) { return storage::Continues(f, cur); });
-  if (!continues) {
-    TxId first = std::numeric_limits<TxId>::max();
-    for (const auto& f : src) {
-      if (f.max_txid > cur) first = std::min(first, f.min_txid);
+  std::vector<FileInfo> written;
+  if (newest_src == nullptr || newest_src->max_txid <= cur) return written;
+  const TxId limit = newest_src->max_txid;
+  while (cur < limit) {
+    // Normally the source continues right after the destination. Where it
+    // does not, it resumes after a full image (written after lost
+    // continuity or a page-size change: the chain runs through that
+    // snapshot), or the level is new, or retention removed source files
+    // before this level took them (that range is older than every retained
+    // snapshot and no restore needs it).
+    const bool continues = std::any_of(
+        src.begin(), src.end(),
+        [cur](const FileInfo& f) { return storage::Continues(f, cur); });
+    if (!continues) {
+      TxId first = std::numeric_limits<TxId>::max();
+      for (const auto& f : src) {
+        if (f.max_txid > cur) first = std::min(first, f.min_txid);
+      }
+      const bool after_image = std::find(image_ends.begin(), image_ends.end(),
+                                         first - 1) != image_ends.end();
+      if (!after_image && (newest_dst != nullptr || !written.empty())) {
+        spdlog::warn("{}: level {} has a gap after TXID {}; resuming at {}",
+                     replica_->Describe(), level - 1, ltx::FormatTxId(cur),
+                     ltx::FormatTxId(first));
+      }
+      cur = first - 1;
     }
-    if (newest_dst != nullptr) {
-      spdlog::debug("{}: level {} continues at TXID {} after {}",
-                    replica_->Describe(), level - 1, ltx::FormatTxId(first),
-                    Describe(*newest_dst));
-    }
-    cur = first - 1;
+    TxId reached = cur;
+    auto chain = storage::GreedyChain(src, cur, limit, &reached);
+    if (chain.empty()) break;
+    LK_ASSIGN_OR_RETURN(FileInfo out, MergeAndUpload(chain, level));
+    spdlog::debug("{}: compacted {} file(s) of level {} into {} ({} bytes)",
+                  replica_->Describe(), chain.size(), level - 1, Describe(out),
+                  out.size);
+    written.push_back(out);
+    cur = reached;
   }
-  TxId reached = cur;
-  auto chain = storage::GreedyChain(src, cur, newest_src->max_txid, &reached);
-  if (chain.empty()) return std::vector<FileInfo>();
-  if (reached < newest_src->max_txid) {
-    spdlog::warn("{}: level {} has a gap after TXID {}; compacting up to it",
-                 replica_->Describe(), level - 1, ltx::FormatTxId(reached));
-  }
-  LK_ASSIGN_OR_RETURN(FileInfo written, MergeAndUpload(chain, level));
-  spdlog::debug("{}: compacted {} file(s) of level {} into {} ({} bytes)",
-                replica_->Describe(), chain.size(), level - 1,
-                Describe(written), written.size);
-  return std::vector<FileInfo>{written};
+  return written;
 }
 
 Result<std::optional<FileInfo>> Compactor::Snapshot() {
@@ -354,6 +389,11 @@ Status Compactor::DeleteChecked(const std::vector<FileInfo>& all,
 Result<std::vector<FileInfo>> Compactor::EnforceRetention(TimePoint now) {
   if (!options_.retention_enabled || options_.retention <= Ms(0))
     return std::vector<FileInfo>();
+  // The one place the replica is listed again: files written or deleted by
+  // someone else since the last check enter the index here.
+  if (auto* index = dynamic_cast<IndexedReplica*>(replica_.get())) {
+    LK_RETURN_IF_ERROR(index->Reconcile().WithContext("list the replica"));
+  }
   LK_ASSIGN_OR_RETURN(auto all,
                       storage::ListLevels(*replica_, 0, ltx::kMaxLevel));
   const TimePoint cutoff = now - options_.retention;
@@ -412,7 +452,25 @@ Result<std::vector<FileInfo>> Compactor::EnforceL0Retention(TimePoint now) {
   const FileInfo* newest_l0 = Newest(l0);
   std::vector<FileInfo> doomed;
   for (const auto& f : l0) {
+    // A full image in L0 (written by an older release) goes with snapshot
+    // retention: no L1 file holds it.
+    if (f.min_txid == 1) continue;
     if (f.max_txid <= upto && &f != newest_l0) doomed.push_back(f);
+  }
+  // Deletes are batched: one request once the oldest doomed file has been in
+  // L1 for two l0-retention periods, not one per L1 window (the files kept
+  // meanwhile only make restores finer).
+  if (!doomed.empty()) {
+    const TimePoint batch_cutoff = now - 2 * options_.l0_retention;
+    const TxId oldest = doomed.front().max_txid;
+    bool old_enough = false;
+    for (const auto& f : l1) {
+      if (f.max_txid >= oldest) {
+        old_enough = f.created <= batch_cutoff;
+        break;
+      }
+    }
+    if (!old_enough) doomed.clear();
   }
   LK_RETURN_IF_ERROR(DeleteChecked(all, doomed, "L0 retention"));
   return doomed;

@@ -59,9 +59,14 @@ class Compactor {
   // run (the next call retries) and names the step.
   Result<CompactionReport> RunDue(TimePoint now);
 
-  // Merges the files of level - 1 after the newest file of `level` into
-  // new files of `level` (1..8), at most kMaxInputs per file. Returns the
-  // files written (none when nothing is new).
+  // The earliest time a step is due (TimePoint::max() when none ever is).
+  TimePoint NextDue(TimePoint now) const;
+
+  // Merges the change files of level - 1 after the newest file of `level`
+  // into new files of `level` (1..8). Full images (min TXID 1) are never
+  // inputs: after one the level resumes with the changes that follow it,
+  // so one run may write one file per run of continuous changes. Returns
+  // the files written (none when nothing is new).
   Result<std::vector<storage::FileInfo>> CompactLevel(int level);
 
   // Writes an L9 snapshot 0000000000000001-<max>: the newest snapshot of any
@@ -72,11 +77,13 @@ class Compactor {
   // Deletes every file older than the anchor: the newest snapshot created
   // at or before now - retention (else the oldest snapshot). Keeps the
   // newest file of each level and L0 files not yet compacted into L1.
+  // Reconciles an IndexedReplica's index with the store first.
   Result<std::vector<storage::FileInfo>> EnforceRetention(TimePoint now);
 
   // Deletes L0 files already merged into L1 files created at or before
   // now - l0_retention, whole L1 file at a time (so every L0 file kept
-  // stays usable by a restore). Keeps the newest L0 file.
+  // stays usable by a restore), in one batch once the oldest of them has
+  // been in L1 for 2 x l0_retention. Keeps the newest L0 file.
   Result<std::vector<storage::FileInfo>> EnforceL0Retention(TimePoint now);
 
   // Most input files merged into one output (bounds memory: one page and a

@@ -11,6 +11,7 @@
 
 #include "ltx/file_name.h"
 #include "ltx/l0_builder.h"
+#include "replicate/levels.h"
 #include "sqlite/db_header.h"
 #include "sqlite/db_image.h"
 
@@ -443,6 +444,9 @@ Result<SyncResult> Replicator::WriteSnapshot(const std::string& reason,
   // the WAL come from the database file, which no checkpoint may change past
   // our read mark.
   ltx::Header h = ltx::L0Header(next.txid, page_size, commit, NowMs());
+  // A full image is the state at next.txid: it is stored once, as the L9
+  // snapshot 1-<txid> (docs/architecture.md, "Levels: one image, changes").
+  h.min_txid = 1;
   if (header) {
     h.wal_offset = sqlite::kWalHeaderSize;
     h.wal_size = next.offset - static_cast<int64_t>(sqlite::kWalHeaderSize);
@@ -494,7 +498,7 @@ Result<SyncResult> Replicator::Upload(const ltx::Header& header,
   LK_ASSIGN_OR_RETURN(base::File f, base::File::Open(tmp_path, O_RDONLY));
   LK_ASSIGN_OR_RETURN(int64_t size, f.Size());
   storage::FileInfo info;
-  info.level = 0;
+  info.level = StoredLevel(header);
   info.min_txid = header.min_txid;
   info.max_txid = header.max_txid;
   info.size = size;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <thread>
 
 #include "base/log_context.h"
 #include "ltx/file_name.h"
@@ -36,13 +37,27 @@ void LogSync(const Replicator& r, const SyncResult& s) {
                 s.snapshot ? ", snapshot" : "");
 }
 
-// Compaction is best effort: a failure is logged and retried later, and
-// never stops replication.
-void RunCompaction(const Replicator& r, const RunnerOptions& options) {
-  if (options.compactor == nullptr || options.once) return;
-  auto report = options.compactor->RunDue(Clock::now());
-  if (!report.ok()) {
-    spdlog::warn("{}: compaction: {}", r.db_path(), report.status().message());
+// Runs compaction steps as they fall due until stop. Compaction is best
+// effort: a failure is logged and retried later, and never stops
+// replication. It works only through the replica client (thread-safe), never
+// the Replicator, so it runs beside the syncs.
+void CompactionLoop(const std::string& db_path, const std::string& replica_name,
+                    Compactor& compactor, StopSignal& stop) {
+  base::ScopedLogContext log_context(db_path, replica_name);
+  while (!stop.stopped()) {
+    auto report = compactor.RunDue(Clock::now());
+    if (!report.ok()) {
+      spdlog::warn("{}: compaction: {}", db_path, report.status().message());
+    }
+    const TimePoint now = Clock::now();
+    const TimePoint next = compactor.NextDue(now);
+    auto wait =
+        next == TimePoint::max()
+            ? std::chrono::milliseconds(std::chrono::minutes(1))
+            : std::chrono::duration_cast<std::chrono::milliseconds>(next - now);
+    wait = std::clamp<std::chrono::milliseconds>(
+        wait, std::chrono::milliseconds(50), std::chrono::minutes(1));
+    stop.WaitFor(wait);
   }
 }
 
@@ -53,9 +68,17 @@ Status RunReplicator(Replicator& replicator, const RunnerOptions& options,
   std::chrono::milliseconds backoff{0};
   Status last;
   std::unique_ptr<WalWatcher> watcher;
-  base::ScopedLogContext log_context(replicator.db_path(), options.replica_name);
+  base::ScopedLogContext log_context(replicator.db_path(),
+                                     options.replica_name);
   SyncObserver observer(replicator, options.replica_name, options.metrics);
   observer.OnStart();
+  std::thread compaction;
+  struct Join {
+    std::thread& t;
+    ~Join() {
+      if (t.joinable()) t.join();
+    }
+  } join{compaction};
   for (;;) {
     TimePoint started = Clock::now();
     auto synced = replicator.Sync();
@@ -68,23 +91,31 @@ Status RunReplicator(Replicator& replicator, const RunnerOptions& options,
           spdlog::debug("{}: checkpoint postponed: {}", replicator.db_path(),
                         cp.message());
         } else {
-          spdlog::warn("{}: checkpoint: {}", replicator.db_path(), cp.message());
+          spdlog::warn("{}: checkpoint: {}", replicator.db_path(),
+                       cp.message());
         }
       }
       backoff = std::chrono::milliseconds(0);
       last = Status::Ok();
-      RunCompaction(replicator, options);
+      if (options.compactor != nullptr && !options.once &&
+          !compaction.joinable()) {
+        compaction = std::thread(CompactionLoop, replicator.db_path(),
+                                 options.replica_name,
+                                 std::ref(*options.compactor), std::ref(stop));
+      }
     } else {
       last = synced.status();
       backoff = std::min<std::chrono::milliseconds>(
-          std::max(backoff * 2, options.sync_interval), std::chrono::seconds(30));
+          std::max(backoff * 2, options.sync_interval),
+          std::chrono::seconds(30));
       spdlog::error("{}: sync failed (retrying in {} ms): {}",
                     replicator.db_path(), backoff.count(),
                     synced.status().message());
     }
     if (options.once) return last;
     if (options.sync_interval.count() == 0 && backoff.count() == 0) {
-      if (!watcher) watcher = std::make_unique<WalWatcher>(replicator.db_path());
+      if (!watcher)
+        watcher = std::make_unique<WalWatcher>(replicator.db_path());
       // Wake on a WAL write, or after monitor_interval; check stop often.
       auto until = std::chrono::steady_clock::now() + options.monitor_interval;
       while (!stop.stopped() && std::chrono::steady_clock::now() < until &&

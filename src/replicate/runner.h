@@ -1,6 +1,7 @@
 // Drives one Replicator: sync every sync interval (and at start), run the
 // checkpoint policy, retry with backoff after errors, and do a final sync on
-// stop. Several runners run side by side, one thread each, independently.
+// stop; compaction runs beside it in a second thread. Several runners run
+// side by side, independently.
 #pragma once
 
 #include <atomic>
@@ -39,8 +40,9 @@ struct RunnerOptions {
   // printable name for labels. status.json is written either way.
   metrics::Registry* metrics = nullptr;
   std::string replica_name;
-  // Compaction and retention, run after each successful sync when set
-  // (not owned; the same thread, so it never races the replicator).
+  // Compaction and retention when set (not owned): run in a thread of
+  // their own, started after the first successful sync, so a long merge
+  // or snapshot never delays a sync.
   Compactor* compactor = nullptr;
 };
 

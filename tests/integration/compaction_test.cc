@@ -305,5 +305,77 @@ TEST(CompactionTest, PointInTimeRestoreAcrossCompactedLevels) {
   EXPECT_EQ(too_early.exit_code, 1);
 }
 
+// Newest max TXID among a level's files (0 when none).
+TxId LevelMaxTxId(const std::string& replica, int level) {
+  const std::string dir = replica + "/ltx/" + std::to_string(level);
+  TxId max = 0;
+  if (!fs::exists(dir)) return 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    auto range = ltx::ParseFileName(e.path().filename().string());
+    if (range) max = std::max(max, range->max_txid);
+  }
+  return max;
+}
+
+// A database VACUUMed to another page size while litekeep was stopped: the
+// restart stores a fresh full image, snapshots keep being taken, and every
+// state before and after the change restores exactly.
+TEST(CompactionTest, PageSizeChangeStartsFromAFreshImage) {
+  TempDir dir;
+  const std::string db = dir.Join("app.db");
+  const std::string replica = dir.Join("replica");
+  PrepareDb(db);
+  const std::string cfg = Config(
+      dir, db, replica, Compaction({"1s", "2s"}, "2s", "1h", "1h"));
+  std::map<TxId, Point> points;
+  {
+    ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
+                     dir.Join("before.log"));
+    Recorder rec(db, replica);
+    ASSERT_NO_FATAL_FAILURE(rec.Start()) << rep.Log();
+    for (int i = 0; i < 5; ++i) ASSERT_NO_FATAL_FAILURE(rec.Step());
+    std::this_thread::sleep_for(Ms(2500));  // a snapshot at 4096
+    rep.Signal(SIGTERM);
+    ASSERT_EQ(rep.Wait(), 0) << rep.Log();
+    points = rec.points();
+  }
+  ASSERT_EQ(ExecSql(db,
+                    "PRAGMA journal_mode=DELETE; PRAGMA page_size=8192; "
+                    "VACUUM; PRAGMA journal_mode=WAL;"),
+            "");
+  ASSERT_EQ(QueryOne(db, "PRAGMA page_size"), "8192");
+  ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
+                   dir.Join("after.log"));
+  const TxId before_max = points.rbegin()->first;
+  ASSERT_TRUE(
+      WaitUntil([&] { return ReplicaMaxTxId(replica) > before_max; }))
+      << rep.Log();
+  // The fresh image is the snapshot 1-<txid>, in L9 only.
+  const TxId image = ReplicaMaxTxId(replica);
+  EXPECT_EQ(LevelMaxTxId(replica, 9), image);
+  Recorder rec(db, replica);
+  ASSERT_NO_FATAL_FAILURE(rec.Start());
+  for (int i = 0; i < 5; ++i) ASSERT_NO_FATAL_FAILURE(rec.Step());
+  const TxId last = rec.points().rbegin()->first;
+  // A later snapshot is taken from the new image.
+  EXPECT_TRUE(WaitUntil([&] { return LevelMaxTxId(replica, 9) == last; },
+                        std::chrono::seconds(8)))
+      << rep.Log();
+  rep.Signal(SIGTERM);
+  ASSERT_EQ(rep.Wait(), 0) << rep.Log();
+  const std::string log = rep.Log();
+  EXPECT_EQ(log.find("page size"), std::string::npos) << log;
+  EXPECT_EQ(log.find("compaction:"), std::string::npos) << log;
+  for (const auto& [txid, point] : rec.points()) points[txid] = point;
+  const std::string out = dir.Join("out.db");
+  for (const auto& [txid, point] : points) {
+    auto r = litekeep::testing::Run({LitekeepBin(), "restore", "-f", "-txid",
+                                     ltx::FormatTxId(txid), "-o", out,
+                                     replica});
+    ASSERT_EQ(r.exit_code, 0) << "TXID " << txid << ": " << r.err;
+    EXPECT_EQ(ContentHash(out), point.hash) << "TXID " << txid;
+  }
+}
+
 }  // namespace
 }  // namespace litekeep::testing

@@ -187,7 +187,7 @@ TEST(CrashTest, KillNineApplicationMidTransactionShipsNoPartialTransaction) {
   std::string cfg = Config(dir, db, replica);
   ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
                    dir.Join("replicate.log"));
-  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/0"); }));
+  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/9"); }));
   for (int round = 0; round < 3; ++round) {
     // A tiny page cache makes SQLite spill uncommitted pages into the WAL.
     std::string script = dir.Join("app.sql");
@@ -232,7 +232,7 @@ TEST(CrashTest, ForeignTruncateCheckpointAndVacuum) {
   ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
   ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
                    dir.Join("replicate.log"));
-  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/0"); }));
+  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/9"); }));
   for (int round = 0; round < 4; ++round) {
     WorkloadOptions w;
     w.transactions = 300;

@@ -4,6 +4,7 @@
 // a truncated file, an overlap, and a snapshot older than retention needs.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <utime.h>
 
@@ -27,16 +28,26 @@ class VerifyTest : public ::testing::Test {
     std::ofstream(config_) << "dbs:\n  - path: " << db_ << "\n    replica:\n"
                            << "      path: " << replica_ << "\n";
     ASSERT_EQ(ExecSql(db_, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
+    // An open connection keeps the WAL between the runs (and until the test
+    // ends), so each run after the first ships an L0 change file (TXID 1 is
+    // the L9 image).
+    ASSERT_EQ(sqlite3_open(db_.c_str(), &keep_), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(keep_, "SELECT count(*) FROM t", nullptr, nullptr,
+                           nullptr),
+              SQLITE_OK);
     for (int i = 0; i < 5; ++i) {
       ASSERT_EQ(ExecSql(db_, "INSERT INTO t VALUES (randomblob(3000))"), "");
       auto r = litekeep::testing::Run({LitekeepBin(), "replicate", "-once", "-config", config_});
       ASSERT_EQ(r.exit_code, 0) << r.err;
     }
   }
+  void TearDown() override { sqlite3_close(keep_); }
+  // The file holding TXID txid: the L9 image for 1, else an L0 file.
   std::string File(int txid) const {
     char name[64];
-    std::snprintf(name, sizeof(name), "%016x-%016x.ltx", txid, txid);
-    return replica_ + "/ltx/0/" + name;
+    std::snprintf(name, sizeof(name), "%016x-%016x.ltx", txid == 1 ? 1 : txid,
+                  txid);
+    return replica_ + (txid == 1 ? "/ltx/9/" : "/ltx/0/") + name;
   }
   CommandResult Verify(std::vector<std::string> flags) {
     std::vector<std::string> argv = {LitekeepBin(), "verify"};
@@ -47,6 +58,7 @@ class VerifyTest : public ::testing::Test {
 
   TempDir dir_;
   std::string db_, replica_, config_;
+  sqlite3* keep_ = nullptr;
 };
 
 TEST_F(VerifyTest, GoodReplicaPassesAtEveryDepth) {

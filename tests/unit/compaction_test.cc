@@ -18,6 +18,8 @@
 #include "ltx/encoder.h"
 #include "ltx/file_name.h"
 #include "replicate/compactor.h"
+#include "replicate/levels.h"
+#include "replicate/replica_index.h"
 #include "restore/executor.h"
 #include "restore/planner.h"
 #include "storage/file/file_client.h"
@@ -35,8 +37,11 @@ class FakeDatabase {
   FakeDatabase(storage::ReplicaClient* replica, uint64_t seed)
       : replica_(replica), rng_(seed) {}
 
-  // Ships TXID next as an L0 file created at `now`; the first is a snapshot.
-  void Ship(TimePoint now) {
+  // Ships TXID next as an L0 file created at `now`; the first is a snapshot,
+  // stored in L9 as the replicator stores it. image: ship the whole database
+  // as the snapshot 1-<txid> (what the replicator does after lost
+  // continuity).
+  void Ship(TimePoint now, bool image = false) {
     const TxId txid = ++txid_;
     const uint32_t old_commit = commit_;
     if (txid == 1) {
@@ -50,7 +55,7 @@ class FakeDatabase {
     std::vector<Pgno> changed;
     for (Pgno p = 1; p <= commit_; ++p) {
       // A database grows only by pages its transaction writes.
-      if (txid == 1 || p == 1 || p > old_commit || rng_() % 4 == 0) {
+      if (txid == 1 || image || p == 1 || p > old_commit || rng_() % 4 == 0) {
         changed.push_back(p);
       }
     }
@@ -58,7 +63,7 @@ class FakeDatabase {
     h.flags = ltx::kHeaderFlagNoChecksum;
     h.page_size = kPageSize;
     h.commit = commit_;
-    h.min_txid = txid;
+    h.min_txid = image ? 1 : txid;
     h.max_txid = txid;
     h.timestamp_ms =
         std::chrono::duration_cast<Ms>(now.time_since_epoch()).count();
@@ -77,8 +82,9 @@ class FakeDatabase {
     }
     ASSERT_TRUE(enc.Close(0).ok());
     storage::FileInfo info;
-    info.level = 0;
-    info.min_txid = info.max_txid = txid;
+    info.level = StoredLevel(h);
+    info.min_txid = h.min_txid;
+    info.max_txid = txid;
     info.size = static_cast<int64_t>(out.size());
     info.created = TimePoint(Ms(h.timestamp_ms));
     base::SpanReader reader(
@@ -229,17 +235,19 @@ TEST_F(CompactionTest, FirstRunCompactsEverythingAndSnapshotsOnce) {
   Compactor compactor(replica_, ShortOptions());
   auto report = compactor.RunDue(kStart + Ms(1500));
   ASSERT_TRUE(report.ok()) << report.status().message();
-  // L1, L2, L3 each take everything below, then the L9 snapshot.
-  ASSERT_EQ(report->written.size(), 4u);
+  // L1, L2, L3 each take the changes after the initial image (which is
+  // stored once, in L9, and is this window's snapshot).
+  ASSERT_EQ(report->written.size(), 3u);
+  auto image = replica_->ListFiles(9);
+  ASSERT_TRUE(image.ok());
+  ASSERT_EQ(image->size(), 1u);
   for (int level = 1; level <= 3; ++level) {
     EXPECT_EQ(report->written[level - 1].level, level);
-    EXPECT_EQ(report->written[level - 1].min_txid, 1u);
+    EXPECT_EQ(report->written[level - 1].min_txid, 2u);
     EXPECT_EQ(report->written[level - 1].max_txid, 10u);
   }
-  EXPECT_EQ(report->written[3].level, 9);
-  EXPECT_EQ(report->written[3].max_txid, 10u);
   // Created = the newest input's time.
-  EXPECT_EQ(report->written[3].created, kStart + Ms(900));
+  EXPECT_EQ(report->written[2].created, kStart + Ms(900));
   // Nothing new: nothing due and nothing written until the next windows.
   auto again = compactor.RunDue(kStart + Ms(1600));
   ASSERT_TRUE(again.ok());
@@ -253,6 +261,12 @@ TEST_F(CompactionTest, FirstRunCompactsEverythingAndSnapshotsOnce) {
   int coarser = 0;
   CheckInvariant(kStart + Ms(1800), Ms(8000), Ms(2000), &coarser);
   EXPECT_EQ(coarser, 0);
+  // The next snapshot window writes the snapshot 1-11.
+  auto snap = restarted.RunDue(kStart + Ms(5000));
+  ASSERT_TRUE(snap.ok()) << snap.status().message();
+  ASSERT_FALSE(snap->written.empty());
+  EXPECT_EQ(snap->written.back().level, 9);
+  EXPECT_EQ(snap->written.back().max_txid, 11u);
 }
 
 TEST_F(CompactionTest, StaleMergeFilesOfAKilledProcessAreRemoved) {
@@ -321,6 +335,99 @@ TEST_F(CompactionTest, RetentionKeepsTheAnchorSnapshotAndWhatFollows) {
   }
   int coarser = 0;
   CheckInvariant(now, o.retention, o.l0_retention, &coarser);
+}
+
+TEST_F(CompactionTest, ImageAfterLostContinuityIsStoredOnlyInL9) {
+  CompactionOptions o = ShortOptions();
+  Compactor compactor(replica_, o);
+  int coarser = 0;
+  int64_t image_size = 0;
+  for (int i = 0; i < 80; ++i) {
+    const TimePoint now = kStart + Ms(250) * i;
+    // TXID 31 is a full image (continuity lost): the snapshot 1-31.
+    db_.Ship(now, /*image=*/i == 30);
+    if (i == 30) {
+      auto l9 = replica_->ListFiles(9);
+      ASSERT_TRUE(l9.ok());
+      for (const auto& f : *l9) {
+        if (f.max_txid == 31) image_size = f.size;
+      }
+      ASSERT_GT(image_size, 0);
+    }
+    auto report = compactor.RunDue(now);
+    ASSERT_TRUE(report.ok()) << report.status().message();
+    if (i % 4 == 0) {
+      CheckInvariant(now, o.retention, o.l0_retention, &coarser);
+      if (HasFailure()) FAIL() << "at step " << i;
+    }
+    // No change level holds TXID 31 (the image): they stop at 30 and
+    // resume at 32.
+    for (int level = 1; level <= 3 && i >= 30; ++level) {
+      auto files = replica_->ListFiles(level);
+      ASSERT_TRUE(files.ok());
+      for (const auto& f : *files) {
+        EXPECT_FALSE(f.min_txid <= 31 && f.max_txid >= 31)
+            << "L" << level << " "
+            << ltx::FormatFileName(f.min_txid, f.max_txid);
+        EXPECT_NE(f.min_txid, 1u);
+      }
+    }
+  }
+}
+
+// Counts the requests that reach the store.
+class CountingClient : public storage::FileReplicaClient {
+ public:
+  using FileReplicaClient::FileReplicaClient;
+  Result<std::vector<storage::FileInfo>> ListFiles(int level) override {
+    ++lists;
+    return FileReplicaClient::ListFiles(level);
+  }
+  Result<std::unique_ptr<base::Reader>> OpenFile(int level, TxId min_txid,
+                                                 TxId max_txid, int64_t offset,
+                                                 int64_t length) override {
+    if (level < ltx::kSnapshotLevel) ++gets;
+    return FileReplicaClient::OpenFile(level, min_txid, max_txid, offset,
+                                       length);
+  }
+  base::Status WriteFile(const storage::FileInfo& info,
+                         base::Reader& data) override {
+    ++puts;
+    return FileReplicaClient::WriteFile(info, data);
+  }
+  int lists = 0, gets = 0 /* of change files */, puts = 0;
+};
+
+TEST_F(CompactionTest, IdleReplicaCostsNoRequestsAndChangesAreNotReadBack) {
+  auto store = std::make_shared<CountingClient>(dir_.Join("counted"));
+  auto indexed = std::make_shared<IndexedReplica>(
+      store, ReplicaIndexOptions{dir_.Join("state/ltx")});
+  FakeDatabase db(indexed.get(), 7);
+  CompactionOptions o = ShortOptions();
+  o.retention_check_interval = Ms(60000);
+  Compactor compactor(indexed, o);
+  // Busy: every change file written once, none read back from the store.
+  for (int i = 0; i < 40; ++i) {
+    const TimePoint now = kStart + Ms(250) * i;
+    db.Ship(now);
+    ASSERT_TRUE(compactor.RunDue(now).ok());
+  }
+  EXPECT_EQ(store->gets, 0) << "compaction read back files it wrote";
+  // Only the first listing and the reconciles of the first retention check
+  // and of the check after the snapshot (5 s).
+  EXPECT_EQ(store->lists, 3 * (ltx::kMaxLevel + 1));
+  EXPECT_GT(indexed->cached_files(), 0u);
+  // Idle for 45 s (until the next retention check): every schedule runs,
+  // nothing is listed, read or written once the levels caught up.
+  ASSERT_TRUE(compactor.RunDue(kStart + Ms(12000)).ok());
+  const int lists = store->lists;
+  const int puts = store->puts;
+  for (int i = 0; i < 180; ++i) {
+    ASSERT_TRUE(compactor.RunDue(kStart + Ms(12000) + Ms(250) * i).ok());
+  }
+  EXPECT_EQ(store->lists, lists);
+  EXPECT_EQ(store->puts, puts);
+  EXPECT_EQ(store->gets, 0);
 }
 
 }  // namespace
