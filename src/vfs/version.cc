@@ -3,8 +3,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <thread>
 
+#include "base/parallel.h"
 #include "ltx/decoder.h"
 #include "ltx/file_name.h"
 #include "storage/file_chain.h"
@@ -106,27 +106,15 @@ Result<std::vector<std::shared_ptr<const FileIndex>>> IndexCache::Get(
     }
   }
   std::vector<Status> errors(files.size());
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t k; (k = next.fetch_add(1)) < todo.size();) {
-      size_t i = todo[k];
-      auto r = Fetch(files[i]);
-      if (r.ok()) {
-        out[i] = std::move(*r);
-      } else {
-        errors[i] = r.status();
-      }
+  base::ParallelFor(todo.size(), parallelism_, [&](size_t k) {
+    const size_t i = todo[k];
+    auto r = Fetch(files[i]);
+    if (r.ok()) {
+      out[i] = std::move(*r);
+    } else {
+      errors[i] = r.status();
     }
-  };
-  size_t threads = std::min<size_t>(
-      todo.size(), static_cast<size_t>(std::max(1, parallelism_)));
-  if (threads <= 1) {
-    work();
-  } else {
-    std::vector<std::thread> pool;
-    for (size_t t = 0; t < threads; ++t) pool.emplace_back(work);
-    for (auto& t : pool) t.join();
-  }
+  });
   for (const auto& e : errors) {
     if (!e.ok()) return e;
   }
