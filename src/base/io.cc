@@ -76,6 +76,11 @@ Result<File> File::Open(const std::string& path, int flags, int mode) {
   return File(fd, path);
 }
 
+Result<File> File::CreatePrivate(const std::string& path) {
+  ::unlink(path.c_str());
+  return Open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+}
+
 Result<size_t> File::ReadAt(void* buf, size_t n, int64_t offset) const {
   size_t done = 0;
   auto* p = static_cast<uint8_t*>(buf);

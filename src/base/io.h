@@ -83,6 +83,12 @@ class File {
   static Result<File> Open(const std::string& path, int flags,
                            int mode = 0644);
 
+  // A new private file for writing at path, in a directory litekeep owns:
+  // a leftover entry there is removed first (never followed), then the file
+  // is created 0600 with O_EXCL|O_NOFOLLOW, so a symlink planted between
+  // the two steps makes it fail instead of writing through the link.
+  static Result<File> CreatePrivate(const std::string& path);
+
   int fd() const { return fd_; }
   bool valid() const { return fd_ >= 0; }
   const std::string& path() const { return path_; }

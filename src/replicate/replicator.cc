@@ -355,10 +355,7 @@ Result<Replicator::PendingFile> Replicator::EncodeIncremental(
   std::string tmp =
       options_.meta_dir + "/" + ltx::FormatFileName(txid, txid) + ".tmp";
   {
-    ::unlink(tmp.c_str());  // a leftover; never follow a planted symlink
-    LK_ASSIGN_OR_RETURN(
-        base::File out,
-        base::File::Open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600));
+    LK_ASSIGN_OR_RETURN(base::File out, base::File::CreatePrivate(tmp));
     base::FileWriter writer(&out);
     ltx::L0Builder enc(&writer);
     LK_RETURN_IF_ERROR(enc.Begin(h));
@@ -457,10 +454,7 @@ Result<SyncResult> Replicator::WriteSnapshot(const std::string& reason,
                     ltx::FormatFileName(next.txid, next.txid) + ".tmp";
   uint64_t pages = 0;
   {
-    ::unlink(tmp.c_str());  // a leftover; never follow a planted symlink
-    LK_ASSIGN_OR_RETURN(
-        base::File out,
-        base::File::Open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600));
+    LK_ASSIGN_OR_RETURN(base::File out, base::File::CreatePrivate(tmp));
     base::FileWriter writer(&out);
     ltx::L0Builder enc(&writer);
     LK_RETURN_IF_ERROR(enc.Begin(h));
