@@ -182,7 +182,7 @@ TEST(CliTest, RestoreRefusesToOverwriteWithoutForce) {
   auto skip = Litekeep({"restore", "-if-db-not-exists", "-o", out, rep.replica});
   EXPECT_EQ(skip.exit_code, 0);
   EXPECT_EQ(ReadFile(out), "precious");
-  auto forced = Litekeep({"restore", "-f", "-o", out, rep.replica});
+  auto forced = Litekeep({"restore", "-force", "-o", out, rep.replica});
   ASSERT_EQ(forced.exit_code, 0) << forced.err;
   EXPECT_EQ(ContentHash(out), ContentHash(rep.db));
 }
