@@ -21,7 +21,7 @@ int RunFollowMode(storage::ReplicaClient& replica,
                   restore::FollowOptions options, bool json,
                   const std::string& exec_cmd) {
   std::atomic<pid_t> child{0};
-  std::atomic<bool> started{false};
+  std::atomic<bool> started{false}, done{false};
   std::promise<void> ready;
   bool ready_set = false;
   options.on_progress = [&](const restore::FollowProgress& p) {
@@ -75,9 +75,11 @@ int RunFollowMode(storage::ReplicaClient& replica,
       ready_set = true;
       ready.set_value();
     }
-    // Wake the child, if any, so that the command ends with the error.
+    // The follower stopped (an error, or a signal before the child ran):
+    // stop the child too, so that the command ends.
+    done = true;
     pid_t pid = child.load();
-    if (!result.ok() && pid > 0) ::kill(pid, SIGTERM);
+    if (pid > 0) ::kill(pid, SIGTERM);
   });
 
   int exit_code = 0;
@@ -93,6 +95,7 @@ int RunFollowMode(storage::ReplicaClient& replica,
       ::_exit(127);
     }
     child = pid;
+    if (done.load()) ::kill(pid, SIGTERM);
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }

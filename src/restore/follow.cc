@@ -397,8 +397,14 @@ Status Follower::Apply(const std::vector<FileInfo>& chain, TxId newest) {
   p.files = chain.size();
   p.pages = pages_;
   p.lag = LagOf(chain.back());
-  spdlog::info("follow: applied TXID {} ({} files, lag {:.1f}s)",
-               ltx::FormatTxId(applied_), chain.size(), p.lag.count());
+  std::string levels;
+  for (const auto& f : chain) {
+    const std::string l = std::to_string(f.level);
+    if (levels.find(l) == std::string::npos)
+      levels += (levels.empty() ? "" : ",") + l;
+  }
+  spdlog::info("follow: applied TXID {} ({} files of level {}, lag {:.1f}s)",
+               ltx::FormatTxId(applied_), chain.size(), levels, p.lag.count());
   if (options_.on_progress) options_.on_progress(p);
   return Status::Ok();
 }

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <thread>
 
 #include "tests/support/process.h"
@@ -146,6 +147,11 @@ TEST(FollowTest, FollowsThroughCompactionRetentionAndRestart) {
   follower = std::make_unique<ChildProcess>(FollowArgs(replica, out),
                                             dir.Join("follow.log"));
   ASSERT_TRUE(Converges(db, out)) << follower->Log();
+  const std::string tail =
+      follower->Log().substr(follower->Log().rfind("resuming"));
+  EXPECT_TRUE(
+      std::regex_search(tail, std::regex("files of level [0-9,]*[1-9]")))
+      << "expected a step through a compacted level: " << tail;
   follower->Signal(SIGTERM);
   ASSERT_EQ(follower->Wait(), 0) << follower->Log();
 }
@@ -242,7 +248,7 @@ TEST(FollowTest, RefusesANewHistoryWithoutForce) {
   ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/0"); }))
       << rep.Log();
   const std::string before = QueryOne(out, kContent);
-  auto r = Run(FollowArgs(replica, out));
+  auto r = litekeep::testing::Run(FollowArgs(replica, out));
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("new history"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("-force"), std::string::npos) << r.err;
@@ -256,19 +262,20 @@ TEST(FollowTest, RefusesANewHistoryWithoutForce) {
               {"-exec", "test \"$(sqlite3 " + out +
                             " 'SELECT count(*) FROM t')\" = 2 "
                             "&& exit 7"});
-  auto forced = Run(args);
+  auto forced = litekeep::testing::Run(args);
   EXPECT_EQ(forced.exit_code, 7) << forced.err;
   EXPECT_EQ(QueryOne(out, kContent), QueryOne(db, kContent));
 }
 
 TEST(FollowTest, FlagsThatCannotFollowAreUsageErrors) {
   TempDir dir;
-  auto r = Run({LitekeepBin(), "restore", "-f", "-txid", "5", "-o",
-                dir.Join("x.db"), dir.Join("replica")});
+  auto r =
+      litekeep::testing::Run({LitekeepBin(), "restore", "-f", "-txid", "5",
+                              "-o", dir.Join("x.db"), dir.Join("replica")});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("-txid"), std::string::npos) << r.err;
-  r = Run({LitekeepBin(), "restore", "-exec", "true", "-o", dir.Join("x.db"),
-           dir.Join("replica")});
+  r = litekeep::testing::Run({LitekeepBin(), "restore", "-exec", "true", "-o",
+                              dir.Join("x.db"), dir.Join("replica")});
   EXPECT_EQ(r.exit_code, 2) << r.err;
 }
 
