@@ -127,6 +127,31 @@ Result<std::optional<State>> ReadState(const std::string& path) {
   return std::optional<State>(s);
 }
 
+// Copies a remote replica file into an unlinked private temporary file
+// beside the database, so that the exclusive lock is held for local reads
+// only, never for a download.
+Result<std::unique_ptr<base::Reader>> Download(storage::ReplicaClient& replica,
+                                               const FileInfo& f,
+                                               const std::string& dir_prefix) {
+  const std::string name = ObjectName(f) + " in " + replica.Describe();
+  auto opened = replica.OpenFile(f.level, f.min_txid, f.max_txid, 0, -1);
+  if (!opened.ok()) return opened.status().WithContext("open " + name);
+  std::string tmpl = dir_prefix + "-litekeep-dl.XXXXXX";
+  int fd = ::mkstemp(tmpl.data());
+  if (fd < 0)
+    return base::ErrnoError("create a temporary file for " + name, errno);
+  ::unlink(tmpl.c_str());
+  base::File out(fd, tmpl);
+  std::vector<uint8_t> buf(1 << 20);
+  for (;;) {
+    auto n = (*opened)->Read(buf);
+    if (!n.ok()) return n.status().WithContext("download " + name);
+    if (*n == 0) break;
+    LK_RETURN_IF_ERROR(out.WriteAll(buf.data(), *n));
+  }
+  return std::unique_ptr<base::Reader>(new base::FileReader(std::move(out)));
+}
+
 std::chrono::duration<double> LagOf(const FileInfo& f) {
   if (f.created == TimePoint{}) return std::chrono::duration<double>(0);
   return std::chrono::system_clock::now() - f.created;
@@ -334,6 +359,14 @@ Status Follower::Poll(bool* changed) {
 Status Follower::Apply(const std::vector<FileInfo>& chain, TxId newest) {
   const std::string& out = options_.output;
   const TxId target = chain.back().max_txid;
+  // Remote files are downloaded before the lock is taken; the file backend
+  // is read in place.
+  std::vector<std::unique_ptr<base::Reader>> local(chain.size());
+  if (replica_.Type() != "file") {
+    for (size_t i = 0; i < chain.size(); ++i) {
+      LK_ASSIGN_OR_RETURN(local[i], Download(replica_, chain[i], out));
+    }
+  }
   LK_RETURN_IF_ERROR(WriteState(true, target));
   // The follower's own descriptor stays open until the lock connection is
   // closed: closing any descriptor of a file drops the process's POSIX
@@ -348,11 +381,15 @@ Status Follower::Apply(const std::vector<FileInfo>& chain, TxId newest) {
     }));
     storage::PageSupply supply(pages_, page_size_);
     std::vector<uint8_t> page;
-    for (const auto& f : chain) {
+    for (size_t i = 0; i < chain.size(); ++i) {
+      const FileInfo& f = chain[i];
       const std::string name = ObjectName(f) + " in " + replica_.Describe();
-      auto opened = replica_.OpenFile(f.level, f.min_txid, f.max_txid, 0, -1);
-      if (!opened.ok()) return opened.status().WithContext("open " + name);
-      std::unique_ptr<base::Reader> source = std::move(opened).value();
+      std::unique_ptr<base::Reader> source = std::move(local[i]);
+      if (!source) {
+        auto opened = replica_.OpenFile(f.level, f.min_txid, f.max_txid, 0, -1);
+        if (!opened.ok()) return opened.status().WithContext("open " + name);
+        source = std::move(opened).value();
+      }
       ltx::Decoder dec(source.get(), name);
       LK_RETURN_IF_ERROR(dec.DecodeHeader());
       const ltx::Header& h = dec.header();

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "tests/support/process.h"
+#include "tests/support/s3rver.h"
 #include "tests/support/test_util.h"
 
 namespace litekeep::testing {
@@ -282,6 +283,37 @@ TEST(FollowTest, RefusesANewHistoryWithoutForce) {
   auto forced = litekeep::testing::Run(args);
   EXPECT_EQ(forced.exit_code, 7) << forced.err;
   EXPECT_EQ(QueryOne(out, kContent), QueryOne(db, kContent));
+}
+
+// A remote replica: files are downloaded before the lock is taken.
+TEST(FollowTest, FollowsAnS3Replica) {
+  std::string error;
+  auto server = S3rver::Start("follow", &error);
+  if (!server) GTEST_SKIP() << "s3rver unavailable: " << error;
+  ::setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "S3RVER", 1);
+  const std::string url = "s3://follow/app?endpoint=" + server->endpoint() +
+                          "&forcePathStyle=true&region=us-east-1";
+  TempDir dir;
+  const std::string db = dir.Join("app.db");
+  const std::string out = dir.Join("follower.db");
+  ASSERT_NO_FATAL_FAILURE(PrepareDb(db));
+  ChildProcess rep({LitekeepBin(), "replicate", db, url},
+                   dir.Join("replicate.log"));
+  ASSERT_TRUE(WaitUntil([&] {
+    return litekeep::testing::Run({LitekeepBin(), "ltx", url})
+               .out.find("0000000000000001") != std::string::npos;
+  })) << rep.Log();
+  ChildProcess follower(FollowArgs(url, out), dir.Join("follow.log"));
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_NO_FATAL_FAILURE(Step(db));
+      std::this_thread::sleep_for(Ms(100));
+    }
+    ASSERT_TRUE(Converges(db, out)) << follower.Log() << rep.Log();
+  }
+  follower.Signal(SIGTERM);
+  EXPECT_EQ(follower.Wait(), 0) << follower.Log();
 }
 
 TEST(FollowTest, FlagsThatCannotFollowAreUsageErrors) {
