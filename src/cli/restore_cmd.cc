@@ -9,14 +9,51 @@
 #include "base/rfc3339.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/follow_cmd.h"
 #include "cli/legacy_restore.h"
 #include "cli/parse.h"
 #include "cli/progress.h"
+#include "config/config.h"
 #include "ltx/file_name.h"
 #include "restore/executor.h"
 #include "restore/planner.h"
 
 namespace litekeep::cli {
+namespace {
+
+// Checks the follow-mode flags against the others; the error is a usage
+// message.
+Result<restore::FollowOptions> FollowFlags(bool follow,
+                                           const std::string& interval,
+                                           const std::string& exec_cmd,
+                                           const restore::Target& target,
+                                           bool dry_run, bool if_db_not_exists,
+                                           const std::string& layout) {
+  restore::FollowOptions o;
+  if (!follow) {
+    if (!exec_cmd.empty()) {
+      return base::InvalidArgumentError("-exec needs follow mode (-f)");
+    }
+    return o;
+  }
+  if (target.txid || target.timestamp || dry_run || if_db_not_exists ||
+      layout == "generations") {
+    return base::InvalidArgumentError(
+        "follow mode (-f) follows the newest state of an LTX replica: it "
+        "cannot be combined with -txid, -timestamp, -dry-run, "
+        "-if-db-not-exists or -layout generations (to overwrite, use -force)");
+  }
+  auto d = config::ParseDuration(interval);
+  if (!d.ok() || *d <= std::chrono::milliseconds(0)) {
+    return base::InvalidArgumentError("invalid -follow-interval \"" + interval +
+                                      "\": use a positive duration such as 1s");
+  }
+  o.interval = *d;
+  o.max_interval = std::max(*d, std::chrono::milliseconds(10000));
+  return o;
+}
+
+}  // namespace
 
 int RunRestore(const std::vector<std::string>& args) {
   CLI::App app{
@@ -53,7 +90,17 @@ int RunRestore(const std::vector<std::string>& args) {
       ->check(CLI::IsMember({"none", "quick", "full"}));
   app.add_flag("--dry-run", dry_run, "print the restore plan and exit");
   app.add_flag("--json", json, "print the result as one JSON object");
-  app.add_flag("-f,--force", force, "replace an existing output database");
+  app.add_flag("--force", force, "replace an existing output database");
+  // Follow mode (docs/follow.md): -f is follow, as in Litestream 0.5.
+  bool follow = false;
+  std::string follow_interval = "1s", exec_cmd;
+  app.add_flag(
+      "-f,--follow", follow,
+      "follow mode: keep OUTPUT current with the replica (read replica)");
+  app.add_option("--follow-interval", follow_interval,
+                 "follow mode: poll interval (default 1s)");
+  app.add_option("--exec", exec_cmd,
+                 "follow mode: run this command and stop when it exits");
   // Litestream 0.3 replicas (generations/): docs/migrating.md.
   std::string generation, index_text, layout = "auto";
   app.add_option("--generation", generation,
@@ -99,6 +146,13 @@ int RunRestore(const std::vector<std::string>& args) {
   }
   auto integrity_mode = restore::ParseIntegrityCheck(integrity);
   if (!integrity_mode.ok()) return ReportError(integrity_mode.status());
+  auto follow_options = FollowFlags(follow, follow_interval, exec_cmd, target,
+                                    dry_run, if_db_not_exists, layout);
+  if (!follow_options.ok()) {
+    std::fprintf(stderr, "error: %s\n",
+                 follow_options.status().message().c_str());
+    return 2;
+  }
 
   auto cfg = LoadConfig(config_path, !no_expand_env, false);
   if (!cfg.ok()) return ReportError(cfg.status());
@@ -121,6 +175,15 @@ int RunRestore(const std::vector<std::string>& args) {
   }
   auto replica = OpenReplica(resolved->replica);
   if (!replica.ok()) return ReportError(replica.status());
+  if (follow) {
+    // Log lines go to stderr; stdout carries the -json lines.
+    if (!cfg->has_value()) InitLogging(config::LoggingConfig{});
+    follow_options->output = output;
+    follow_options->force = force;
+    follow_options->integrity = *integrity_mode;
+    follow_options->parallelism = parallelism;
+    return RunFollowMode(**replica, *follow_options, json, exec_cmd);
+  }
   auto files = restore::ListAllFiles(**replica);
   if (!files.ok()) return ReportError(files.status());
   auto catalog = restore::legacy::ReadCatalog(**replica);

@@ -336,7 +336,7 @@ Result<ExecuteResult> Execute(storage::ReplicaClient& replica, const Plan& plan,
   if (base::PathExists(out_path) && !options.force) {
     return base::AlreadyExistsError(
         "output " + out_path +
-        " already exists; use -f to replace it, or -if-db-not-exists to skip "
+        " already exists; use -force to replace it, or -if-db-not-exists to skip "
         "the restore when it exists");
   }
   // Every temporary lives in a private directory beside the output (same

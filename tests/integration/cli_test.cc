@@ -211,12 +211,12 @@ TEST(CliTest, RestoreRefusesToOverwriteWithoutForce) {
   auto r = Litekeep({"restore", "-o", out, rep.replica});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(Contains(r.err, "already exists")) << r.err;
-  EXPECT_TRUE(Contains(r.err, "-f")) << r.err;
+  EXPECT_TRUE(Contains(r.err, "-force")) << r.err;
   EXPECT_EQ(ReadFile(out), "precious");
   auto skip = Litekeep({"restore", "-if-db-not-exists", "-o", out, rep.replica});
   EXPECT_EQ(skip.exit_code, 0);
   EXPECT_EQ(ReadFile(out), "precious");
-  auto forced = Litekeep({"restore", "-f", "-o", out, rep.replica});
+  auto forced = Litekeep({"restore", "-force", "-o", out, rep.replica});
   ASSERT_EQ(forced.exit_code, 0) << forced.err;
   EXPECT_EQ(ContentHash(out), ContentHash(rep.db));
 }

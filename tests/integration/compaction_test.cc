@@ -286,13 +286,13 @@ TEST(CompactionTest, PointInTimeRestoreAcrossCompactedLevels) {
     if (++n % 2 == 0 && txid != rec.points().rbegin()->first) continue;
     const std::string what = "TXID " + ltx::FormatTxId(txid);
     auto by_time = litekeep::testing::Run(
-        {LitekeepBin(), "restore", "-f", "-json", "-timestamp",
+        {LitekeepBin(), "restore", "-force", "-json", "-timestamp",
          base::FormatRfc3339(point.shipped), "-o", out, replica});
     ASSERT_EQ(by_time.exit_code, 0) << what << ": " << by_time.err;
     EXPECT_EQ(JsonTxid(by_time.out), ltx::FormatTxId(txid)) << what;
     EXPECT_EQ(ContentHash(out), point.hash) << what << " by timestamp";
     auto by_txid = litekeep::testing::Run(
-        {LitekeepBin(), "restore", "-f", "-json", "-txid",
+        {LitekeepBin(), "restore", "-force", "-json", "-txid",
          ltx::FormatTxId(txid), "-o", out, replica});
     ASSERT_EQ(by_txid.exit_code, 0) << what << ": " << by_txid.err;
     EXPECT_EQ(JsonTxid(by_txid.out), ltx::FormatTxId(txid)) << what;
@@ -300,7 +300,7 @@ TEST(CompactionTest, PointInTimeRestoreAcrossCompactedLevels) {
   }
   // A moment before the first transaction has nothing to restore.
   auto too_early =
-      litekeep::testing::Run({LitekeepBin(), "restore", "-f", "-timestamp",
+      litekeep::testing::Run({LitekeepBin(), "restore", "-force", "-timestamp",
                               "2001-01-01T00:00:00Z", "-o", out, replica});
   EXPECT_EQ(too_early.exit_code, 1);
 }
@@ -369,7 +369,7 @@ TEST(CompactionTest, PageSizeChangeStartsFromAFreshImage) {
   for (const auto& [txid, point] : rec.points()) points[txid] = point;
   const std::string out = dir.Join("out.db");
   for (const auto& [txid, point] : points) {
-    auto r = litekeep::testing::Run({LitekeepBin(), "restore", "-f", "-txid",
+    auto r = litekeep::testing::Run({LitekeepBin(), "restore", "-force", "-txid",
                                      ltx::FormatTxId(txid), "-o", out,
                                      replica});
     ASSERT_EQ(r.exit_code, 0) << "TXID " << txid << ": " << r.err;

@@ -208,7 +208,7 @@ TEST(CrashTest, KillNineApplicationMidTransactionShipsNoPartialTransaction) {
     app.Wait();
     ASSERT_EQ(ExecSql(db, "INSERT INTO t(v) VALUES(" + std::to_string(round + 2) + ")"), "");
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    auto r = litekeep::testing::Run({LitekeepBin(), "restore", "-f", "-o",
+    auto r = litekeep::testing::Run({LitekeepBin(), "restore", "-force", "-o",
                                      dir.Join("out.db"), replica});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(QueryOne(dir.Join("out.db"), "SELECT count(*) FROM t WHERE length(v) = 3000"),
@@ -216,7 +216,7 @@ TEST(CrashTest, KillNineApplicationMidTransactionShipsNoPartialTransaction) {
   }
   rep.Signal(SIGTERM);
   ASSERT_EQ(rep.Wait(), 0) << rep.Log();
-  auto r = litekeep::testing::Run({LitekeepBin(), "restore", "-f", "-o",
+  auto r = litekeep::testing::Run({LitekeepBin(), "restore", "-force", "-o",
                                    dir.Join("out.db"), replica});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(QueryOne(dir.Join("out.db"), "SELECT count(*) FROM t"), "4");

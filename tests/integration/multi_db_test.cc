@@ -19,7 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 
 CommandResult Restore(const std::string& replica, const std::string& out) {
-  return litekeep::testing::Run({LitekeepBin(), "restore", "-f", "-o", out, replica});
+  return litekeep::testing::Run({LitekeepBin(), "restore", "-force", "-o", out, replica});
 }
 
 TEST(MultiDbTest, SeveralDatabasesAndOneBrokenDoesNotStopOthers) {

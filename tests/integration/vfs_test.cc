@@ -353,7 +353,7 @@ TEST(VfsWriteTest, WriteRoundTripThenRestore) {
     ASSERT_TRUE(w.ok()) << w.error();
     ASSERT_EQ(w.Query("INSERT INTO kv VALUES('extra', x'01', -1)"), "");
   }
-  auto r2 = litekeep::testing::Run({LitekeepBin(), "restore", "-f", "-o", out, url});
+  auto r2 = litekeep::testing::Run({LitekeepBin(), "restore", "-force", "-o", out, url});
   ASSERT_EQ(r2.exit_code, 0) << r2.err;
   EXPECT_EQ(QueryOne(out, "SELECT n FROM kv WHERE k = 'extra'"), "-1");
 }

@@ -97,7 +97,7 @@ Result<RestoreResult> Restore(storage::ReplicaClient& replica, const Plan& plan,
   if (base::PathExists(out_path) && !options.force) {
     return base::AlreadyExistsError(
         "output " + out_path +
-        " already exists; use -f to replace it, or -if-db-not-exists to skip "
+        " already exists; use -force to replace it, or -if-db-not-exists to skip "
         "the restore when it exists");
   }
   // Temporaries live in a private directory beside the output (removed

@@ -1,0 +1,332 @@
+// Follow mode (`restore -f`, docs/follow.md) end to end with the real
+// binary: a writer replicates to a file replica while a follower in another
+// directory keeps its copy current through compaction, snapshots, retention
+// and a restart, and equals the source at every checkpoint; readers (Python's
+// sqlite3) reading in a loop see only committed states; a replica whose
+// history no longer continues the follower is refused without -force;
+// -exec and -json.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "tests/support/process.h"
+#include "tests/support/s3rver.h"
+#include "tests/support/test_util.h"
+
+namespace litekeep::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using Ms = std::chrono::milliseconds;
+
+std::string Config(const TempDir& dir, const std::string& db,
+                   const std::string& replica) {
+  std::string path = dir.Join("litekeep.yml");
+  std::ofstream(path) << "levels:\n  - interval: 1s\n  - interval: 3s\n"
+                      << "snapshot:\n  interval: 4s\n  retention: 6s\n"
+                      << "l0-retention: 2s\nl0-retention-check-interval: 1s\n"
+                      << "dbs:\n"
+                      << "  - path: " << db << "\n"
+                      << "    replica:\n"
+                      << "      type: file\n"
+                      << "      path: " << replica << "\n"
+                      << "      sync-interval: 100ms\n"
+                      << "      retention-check-interval: 1s\n";
+  return path;
+}
+
+// Every row, in order: equal strings mean equal tables.
+const char* kContent =
+    "SELECT count(*) || ':' || group_concat(id || '=' || x || '/' || "
+    "length(pad), ',') FROM (SELECT * FROM t ORDER BY id)";
+
+void PrepareDb(const std::string& db) {
+  ASSERT_EQ(
+      ExecSql(db,
+              "PRAGMA journal_mode=WAL; CREATE TABLE t(id INTEGER PRIMARY "
+              "KEY, x INTEGER, pad BLOB); INSERT INTO t(x, pad) VALUES "
+              "(1, randomblob(700)), (1, randomblob(700));"),
+      "");
+}
+
+// One transaction that keeps the readers' invariant (every x equal, so
+// sum(x) = count(*) * x) and grows the database by about one page.
+void Step(const std::string& db) {
+  ASSERT_EQ(ExecSql(db,
+                    "BEGIN; UPDATE t SET x = x + 1; INSERT INTO t(x, pad) "
+                    "SELECT max(x), randomblob(900) FROM t; DELETE FROM t "
+                    "WHERE id IN (SELECT id FROM t ORDER BY random() LIMIT "
+                    "(SELECT count(*) / 10 FROM t)); COMMIT;"),
+            "");
+}
+
+// Waits until the follower's rows equal the source's.
+::testing::AssertionResult Converges(const std::string& source,
+                                     const std::string& follower,
+                                     Ms timeout = Ms(20000)) {
+  const std::string want = QueryOne(source, kContent);
+  std::string got;
+  bool ok = WaitUntil(
+      [&] {
+        got = QueryOne(follower, kContent);
+        return got == want;
+      },
+      timeout);
+  if (ok) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << "follower differs from the source: want " << want.substr(0, 200)
+         << "... got " << got.substr(0, 200) << "...";
+}
+
+std::vector<std::string> FollowArgs(const std::string& replica,
+                                    const std::string& out) {
+  return {LitekeepBin(), "restore", "-f", "-follow-interval",
+          "100ms",       "-json",   "-o", out,
+          replica};
+}
+
+TEST(FollowTest, FollowsThroughCompactionRetentionAndRestart) {
+  TempDir dir;
+  const std::string db = dir.Join("app.db");
+  const std::string replica = dir.Join("replica");
+  const std::string out_dir = dir.Join("follower");
+  fs::create_directories(out_dir);
+  const std::string out = out_dir + "/app.db";
+  ASSERT_NO_FATAL_FAILURE(PrepareDb(db));
+  ChildProcess rep(
+      {LitekeepBin(), "replicate", "-config", Config(dir, db, replica)},
+      dir.Join("replicate.log"));
+  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/0"); }))
+      << rep.Log();
+
+  auto follower = std::make_unique<ChildProcess>(FollowArgs(replica, out),
+                                                 dir.Join("follow.log"));
+  int checkpoints = 0;
+  const auto start = std::chrono::steady_clock::now();
+  bool restarted = false;
+  while (std::chrono::steady_clock::now() - start < Ms(16000)) {
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_NO_FATAL_FAILURE(Step(db));
+      std::this_thread::sleep_for(Ms(60));
+    }
+    ASSERT_TRUE(Converges(db, out)) << follower->Log() << rep.Log();
+    ++checkpoints;
+    ASSERT_EQ(QueryOne(out, "PRAGMA journal_mode"), "delete");
+    if (!restarted && std::chrono::steady_clock::now() - start > Ms(7000)) {
+      // A restart resumes from the recorded TXID (no fresh restore).
+      follower->Signal(SIGTERM);
+      ASSERT_EQ(follower->Wait(), 0) << follower->Log();
+      for (int i = 0; i < 5; ++i) ASSERT_NO_FATAL_FAILURE(Step(db));
+      follower = std::make_unique<ChildProcess>(FollowArgs(replica, out),
+                                                dir.Join("follow.log"));
+      restarted = true;
+    }
+  }
+  EXPECT_GE(checkpoints, 5);
+  ASSERT_TRUE(restarted);
+  const std::string log = follower->Log();
+  EXPECT_NE(log.find("resuming"), std::string::npos) << log;
+  EXPECT_NE(log.find("\"txid\""), std::string::npos) << log;  // -json lines
+  // Compaction and retention ran: level-0 files were removed behind the
+  // follower and higher levels exist.
+  EXPECT_TRUE(fs::exists(replica + "/ltx/9")) << rep.Log();
+  EXPECT_EQ(QueryOne(out, "PRAGMA integrity_check"), "ok");
+
+  // The follower stopped for long enough that L0 retention removed files
+  // after its TXID: it continues through the compacted levels.
+  follower->Signal(SIGTERM);
+  ASSERT_EQ(follower->Wait(), 0) << follower->Log();
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_NO_FATAL_FAILURE(Step(db));
+    std::this_thread::sleep_for(Ms(200));
+  }
+  std::this_thread::sleep_for(Ms(5000));
+  follower = std::make_unique<ChildProcess>(FollowArgs(replica, out),
+                                            dir.Join("follow.log"));
+  ASSERT_TRUE(Converges(db, out)) << follower->Log();
+  // The log line follows the step the readers already see: wait for it.
+  std::string tail;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        const std::string log = follower->Log();
+        tail = log.substr(log.rfind("resuming"));
+        return std::regex_search(tail,
+                                 std::regex("files of level [0-9,]*[1-9]"));
+      },
+      Ms(5000)))
+      << "expected a step through a compacted level: " << tail;
+  follower->Signal(SIGTERM);
+  ASSERT_EQ(follower->Wait(), 0) << follower->Log();
+}
+
+TEST(FollowTest, ReadersSeeOnlyCommittedStates) {
+  TempDir dir;
+  const std::string db = dir.Join("app.db");
+  const std::string replica = dir.Join("replica");
+  const std::string out = dir.Join("follower.db");
+  ASSERT_NO_FATAL_FAILURE(PrepareDb(db));
+  ChildProcess rep(
+      {LitekeepBin(), "replicate", "-config", Config(dir, db, replica)},
+      dir.Join("replicate.log"));
+  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/0"); }))
+      << rep.Log();
+  ChildProcess follower(FollowArgs(replica, out), dir.Join("follow.log"));
+  ASSERT_TRUE(WaitUntil([&] { return fs::exists(out); })) << follower.Log();
+
+  // Two readers: one keeps its connection (and page cache) across reads,
+  // one opens a new connection each time. Both open read-only.
+  const std::string script = dir.Join("reader.py");
+  std::ofstream(script) << R"PY(
+import sqlite3, sys, time
+path, keep, seconds = sys.argv[1], sys.argv[2] == "keep", float(sys.argv[3])
+uri = "file:" + path + "?mode=ro"
+conn = sqlite3.connect(uri, uri=True, timeout=30) if keep else None
+reads = errors = changes = 0
+last = None
+end = time.time() + seconds
+while time.time() < end:
+    c = conn or sqlite3.connect(uri, uri=True, timeout=30)
+    try:
+        n, lo, hi, s = c.execute("SELECT count(*), min(x), max(x), sum(x) FROM t").fetchone()
+        if lo != hi or s != n * lo:
+            print("torn state:", n, lo, hi, s); errors += 1
+        if last is not None and lo < last:
+            print("went back:", last, lo); errors += 1
+        if last is not None and lo != last:
+            changes += 1
+        last = lo
+        reads += 1
+    except Exception as e:
+        print("error:", e); errors += 1
+    finally:
+        if conn is None: c.close()
+print("reads", reads, "changes", changes, "errors", errors, "final", last)
+sys.exit(1 if errors or changes == 0 else 0)
+)PY";
+  ChildProcess keep({"python3", script, out, "keep", "10"},
+                    dir.Join("keep.log"));
+  ChildProcess fresh({"python3", script, out, "fresh", "10"},
+                     dir.Join("fresh.log"));
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < Ms(6000)) {
+    ASSERT_NO_FATAL_FAILURE(Step(db));
+    std::this_thread::sleep_for(Ms(50));
+  }
+  // Transactions that leave page 1 alone (a WAL-mode writer does not touch
+  // the change counter) must reach a reader that keeps its page cache too.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(ExecSql(db, "UPDATE t SET x = x + 1"), "");
+    std::this_thread::sleep_for(Ms(300));
+  }
+  // The writer stops well before the readers do: their last reads must see
+  // the final state (a reader keeping a stale page cache would not).
+  EXPECT_TRUE(Converges(db, out)) << follower.Log();
+  EXPECT_EQ(keep.Wait(), 0) << keep.Log();
+  EXPECT_EQ(fresh.Wait(), 0) << fresh.Log();
+  const std::string final_x = "final " + QueryOne(db, "SELECT min(x) FROM t");
+  EXPECT_NE(keep.Log().find(final_x), std::string::npos) << keep.Log();
+  EXPECT_NE(fresh.Log().find(final_x), std::string::npos) << fresh.Log();
+  std::cerr << "kept connection: " << keep.Log()
+            << "new connections: " << fresh.Log();
+}
+
+TEST(FollowTest, RefusesANewHistoryWithoutForce) {
+  TempDir dir;
+  const std::string db = dir.Join("app.db");
+  const std::string replica = dir.Join("replica");
+  const std::string out = dir.Join("follower.db");
+  ASSERT_NO_FATAL_FAILURE(PrepareDb(db));
+  {
+    ChildProcess rep(
+        {LitekeepBin(), "replicate", "-config", Config(dir, db, replica)},
+        dir.Join("replicate.log"));
+    for (int i = 0; i < 10; ++i) {
+      ASSERT_NO_FATAL_FAILURE(Step(db));
+      std::this_thread::sleep_for(Ms(150));
+    }
+    ChildProcess follower(FollowArgs(replica, out), dir.Join("follow.log"));
+    ASSERT_TRUE(Converges(db, out)) << follower.Log();
+    follower.Signal(SIGTERM);
+    ASSERT_EQ(follower.Wait(), 0) << follower.Log();
+    rep.Signal(SIGTERM);
+    rep.Wait();
+  }
+  // A new history: the replica and the database start over.
+  fs::remove_all(replica);
+  for (const char* s : {"", "-wal", "-shm"}) fs::remove(db + s);
+  fs::remove_all(dir.Join(".app.db-litekeep"));
+  ASSERT_NO_FATAL_FAILURE(PrepareDb(db));
+  ChildProcess rep(
+      {LitekeepBin(), "replicate", "-config", Config(dir, db, replica)},
+      dir.Join("replicate2.log"));
+  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/0"); }))
+      << rep.Log();
+  const std::string before = QueryOne(out, kContent);
+  auto r = litekeep::testing::Run(FollowArgs(replica, out));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("new history"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("-force"), std::string::npos) << r.err;
+  EXPECT_EQ(QueryOne(out, kContent), before);  // left alone
+
+  // -force restores fresh and follows the new history; -exec runs an app
+  // once the database is current and its exit code is the command's.
+  auto args = FollowArgs(replica, out);
+  args.insert(args.begin() + 2, "-force");
+  args.insert(args.begin() + 2,
+              {"-exec", "test \"$(sqlite3 " + out +
+                            " 'SELECT count(*) FROM t')\" = 2 "
+                            "&& exit 7"});
+  auto forced = litekeep::testing::Run(args);
+  EXPECT_EQ(forced.exit_code, 7) << forced.err;
+  EXPECT_EQ(QueryOne(out, kContent), QueryOne(db, kContent));
+}
+
+// A remote replica: files are downloaded before the lock is taken.
+TEST(FollowTest, FollowsAnS3Replica) {
+  std::string error;
+  auto server = S3rver::Start("follow", &error);
+  if (!server) GTEST_SKIP() << "s3rver unavailable: " << error;
+  ::setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "S3RVER", 1);
+  const std::string url = "s3://follow/app?endpoint=" + server->endpoint() +
+                          "&forcePathStyle=true&region=us-east-1";
+  TempDir dir;
+  const std::string db = dir.Join("app.db");
+  const std::string out = dir.Join("follower.db");
+  ASSERT_NO_FATAL_FAILURE(PrepareDb(db));
+  ChildProcess rep({LitekeepBin(), "replicate", db, url},
+                   dir.Join("replicate.log"));
+  ASSERT_TRUE(WaitUntil([&] {
+    return litekeep::testing::Run({LitekeepBin(), "ltx", url})
+               .out.find("0000000000000001") != std::string::npos;
+  })) << rep.Log();
+  ChildProcess follower(FollowArgs(url, out), dir.Join("follow.log"));
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_NO_FATAL_FAILURE(Step(db));
+      std::this_thread::sleep_for(Ms(100));
+    }
+    ASSERT_TRUE(Converges(db, out)) << follower.Log() << rep.Log();
+  }
+  follower.Signal(SIGTERM);
+  EXPECT_EQ(follower.Wait(), 0) << follower.Log();
+}
+
+TEST(FollowTest, FlagsThatCannotFollowAreUsageErrors) {
+  TempDir dir;
+  auto r =
+      litekeep::testing::Run({LitekeepBin(), "restore", "-f", "-txid", "5",
+                              "-o", dir.Join("x.db"), dir.Join("replica")});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("-txid"), std::string::npos) << r.err;
+  r = litekeep::testing::Run({LitekeepBin(), "restore", "-exec", "true", "-o",
+                              dir.Join("x.db"), dir.Join("replica")});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+}
+
+}  // namespace
+}  // namespace litekeep::testing
