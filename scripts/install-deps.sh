@@ -21,7 +21,7 @@ pkgs=(build-essential cmake ninja-build pkg-config ccache libsqlite3-dev sqlite3
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libssh2-1-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev python3)
 if [[ $want_test == 1 ]]; then
-  pkgs+=(openssh-server openssh-client nodejs npm rclone)
+  pkgs+=(openssh-server openssh-client nodejs npm rclone clang-14 libclang-rt-14-dev)
 fi
 
 missing=()
