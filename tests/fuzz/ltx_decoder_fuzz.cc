@@ -22,7 +22,7 @@ void DecodeStreaming(std::span<const uint8_t> data) {
   if (page_size == 0 || page_size > 65536) return;
   std::vector<uint8_t> page(page_size);
   for (int i = 0; i < 100000; ++i) {
-    ltx::Pgno pgno = 0;
+    Pgno pgno = 0;
     auto more = dec.DecodePage(&pgno, page);
     if (!more.ok() || !*more) break;
   }
@@ -42,8 +42,7 @@ void DecodeTail(std::span<const uint8_t> data) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::span<const uint8_t> in(data, size);
   DecodeStreaming(in);
-  (void)ltx::DecodeAll(in, "fuzz.ltx",
-                       [](ltx::Pgno, std::span<const uint8_t>) {});
+  (void)ltx::DecodeAll(in, "fuzz.ltx", [](Pgno, std::span<const uint8_t>) {});
   DecodeTail(in);
   return 0;
 }
