@@ -36,8 +36,11 @@ case "$mode" in
     regress="$here/regressions/$target"
     if compgen -G "$regress/*" >/dev/null; then
       echo "fuzz: replaying $(ls "$regress" | wc -l) regression input(s) for $target"
-      "$bin" "${opts[@]}" "$regress"/* 2>&1 | tail -n 40
-      [[ ${PIPESTATUS[0]} == 0 ]] || { echo "fuzz: $target regression failed" >&2; exit 1; }
+      if ! "$bin" "${opts[@]}" "$regress"/* >"$dir/replay-$target.log" 2>&1; then
+        tail -n 60 "$dir/replay-$target.log"
+        echo "fuzz: $target fails on a regression input (log: $dir/replay-$target.log)" >&2
+        exit 1
+      fi
     fi
     ((seconds > 0)) || exit 0
 
