@@ -34,6 +34,9 @@ std::string XmlUnescape(std::string_view s) {
           ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X')
               ? std::strtoul(std::string(ent.substr(2)).c_str(), nullptr, 16)
               : std::strtoul(std::string(ent.substr(1)).c_str(), nullptr, 10);
+      // A reference to no character (a surrogate, past U+10FFFF, or
+      // unparsable) becomes U+FFFD rather than invalid UTF-8.
+      if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
       if (cp < 0x80) {
         out += static_cast<char>(cp);
       } else if (cp < 0x800) {
@@ -91,7 +94,8 @@ std::vector<std::string_view> XmlBlocks(std::string_view xml,
   size_t pos = 0;
   while ((pos = xml.find(open, pos)) != std::string_view::npos) {
     size_t after = pos + open.size();
-    if (after >= xml.size() || (xml[after] != '>' && xml[after] != ' ')) {
+    if (after >= xml.size() ||
+        (xml[after] != '>' && xml[after] != ' ' && xml[after] != '/')) {
       pos = after;
       continue;
     }
