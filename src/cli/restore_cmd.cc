@@ -13,6 +13,8 @@
 #include "cli/progress.h"
 #include "cli/time_format.h"
 #include "ltx/file_name.h"
+#include "replicate/lineage.h"
+#include "replicate/replicator.h"
 #include "restore/executor.h"
 #include "restore/planner.h"
 
@@ -208,6 +210,22 @@ int RunRestore(const std::vector<std::string>& args) {
   auto result = restore::Execute(**replica, *plan, opts);
   opts.progress = nullptr;  // ends the progress line before the summary
   if (!result.ok()) return ReportError(result.status());
+  {
+    // Lineage guard: a replicate started on this file continues the
+    // replica's history (docs/architecture.md).
+    const std::string meta =
+        resolved->db && !resolved->db->meta_path.empty() &&
+                AbsolutePath(resolved->db->path) == output
+            ? resolved->db->meta_path
+            : replicate::DefaultMetaDir(output);
+    Status rec = replicate::RecordRestoredLineage(
+        output, meta, (*replica)->Describe(), result->txid);
+    if (!rec.ok()) {
+      spdlog::warn("could not record the restored state for the lineage "
+                   "guard: {}",
+                   rec.message());
+    }
+  }
   if (json) {
     nlohmann::json j = {{"output", output},
                         {"txid", ltx::FormatTxId(result->txid)},
