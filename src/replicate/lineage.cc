@@ -22,8 +22,8 @@ FileIdentity FromStatx(const struct statx& st) {
   id.dev = (uint64_t{st.stx_dev_major} << 32) | st.stx_dev_minor;
   id.ino = st.stx_ino;
   if (st.stx_mask & STATX_BTIME) {
-    id.btime_ns = int64_t{st.stx_btime.tv_sec} * 1000000000 +
-                  st.stx_btime.tv_nsec;
+    id.btime_ns =
+        int64_t{st.stx_btime.tv_sec} * 1000000000 + st.stx_btime.tv_nsec;
   }
   return id;
 }
@@ -114,9 +114,9 @@ Result<ReplicaTip> ReadReplicaTip(storage::ReplicaClient& replica) {
   const storage::FileInfo& f = tip.file;
   std::vector<uint8_t> buf(ltx::kHeaderSize);
   {
-    LK_ASSIGN_OR_RETURN(auto r, replica.OpenFile(f.level, f.min_txid,
-                                                 f.max_txid, 0,
-                                                 ltx::kHeaderSize));
+    LK_ASSIGN_OR_RETURN(
+        auto r,
+        replica.OpenFile(f.level, f.min_txid, f.max_txid, 0, ltx::kHeaderSize));
     LK_RETURN_IF_ERROR(r->ReadFull(buf));
   }
   LK_ASSIGN_OR_RETURN(ltx::Header h, ltx::Header::Decode(buf));
@@ -126,9 +126,10 @@ Result<ReplicaTip> ReadReplicaTip(storage::ReplicaClient& replica) {
       f.size >= static_cast<int64_t>(ltx::kHeaderSize + ltx::kTrailerSize)) {
     std::vector<uint8_t> trailer(ltx::kTrailerSize);
     LK_ASSIGN_OR_RETURN(
-        auto r, replica.OpenFile(f.level, f.min_txid, f.max_txid,
-                                 f.size - static_cast<int64_t>(ltx::kTrailerSize),
-                                 ltx::kTrailerSize));
+        auto r,
+        replica.OpenFile(f.level, f.min_txid, f.max_txid,
+                         f.size - static_cast<int64_t>(ltx::kTrailerSize),
+                         ltx::kTrailerSize));
     LK_RETURN_IF_ERROR(r->ReadFull(trailer));
     uint64_t v = 0;
     for (int i = 0; i < 8; ++i) v = (v << 8) | trailer[i];
@@ -149,8 +150,8 @@ Result<uint64_t> LocalImageChecksum(const base::File& db,
   if (w.ok()) {
     auto h = sqlite::ReadWalHeader(*w);
     if (h.ok()) {
-      LK_ASSIGN_OR_RETURN(scan, sqlite::ScanWal(*w, *h, sqlite::kWalHeaderSize,
-                                                h->checksum));
+      LK_ASSIGN_OR_RETURN(
+          scan, sqlite::ScanWal(*w, *h, sqlite::kWalHeaderSize, h->checksum));
       if (!scan.empty()) {
         wal_header = *h;
         page_size = h->page_size;
@@ -173,7 +174,8 @@ Result<uint64_t> LocalImageChecksum(const base::File& db,
     if (pgno == lock) continue;
     auto it = wal_header ? scan.pages.find(pgno) : scan.pages.end();
     if (wal_header && it != scan.pages.end()) {
-      LK_RETURN_IF_ERROR(wal->ReadFullAt(frame.data(), frame.size(), it->second));
+      LK_RETURN_IF_ERROR(
+          wal->ReadFullAt(frame.data(), frame.size(), it->second));
     } else {
       LK_RETURN_IF_ERROR(db.ReadFullAt(
           page, page_size, static_cast<int64_t>(pgno - 1) * page_size));

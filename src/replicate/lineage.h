@@ -34,10 +34,10 @@ Result<FileIdentity> IdentifyFd(int fd);
 
 // What <meta>/lineage.json says about the database file beside it.
 struct LineageRecord {
-  std::string replica;   // ReplicaClient::Describe() of the replica
-  TxId txid = 0;         // the replica state the file held when recorded
-  FileIdentity file;     // the database file it was recorded for
-  std::string source;    // "restore" or "replicate"
+  std::string replica;  // ReplicaClient::Describe() of the replica
+  TxId txid = 0;        // the replica state the file held when recorded
+  FileIdentity file;    // the database file it was recorded for
+  std::string source;   // "restore" or "replicate"
   int64_t recorded_ms = 0;
 };
 

@@ -15,9 +15,9 @@ namespace litekeep::replicate {
 namespace {
 
 std::string FormatTime(TimePoint t) {
-  const std::time_t secs = std::chrono::duration_cast<std::chrono::seconds>(
-                               t.time_since_epoch())
-                               .count();
+  const std::time_t secs =
+      std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch())
+          .count();
   std::tm tm{};
   ::gmtime_r(&secs, &tm);
   char buf[32];
@@ -70,9 +70,8 @@ Status Replicator::CheckLineage(const ReplicaTip& tip) {
     if (local.ok() && !remote && options_.replica_state_checksum) {
       auto r = options_.replica_state_checksum(*replica_, tip.txid);
       if (!r.ok()) {
-        return r.status().WithContext(
-            "lineage guard: compare " + db + " with the newest state of " +
-            desc);
+        return r.status().WithContext("lineage guard: compare " + db +
+                                      " with the newest state of " + desc);
       }
       remote = *r;
     }
@@ -95,13 +94,12 @@ Status Replicator::CheckLineage(const ReplicaTip& tip) {
           "lineage guard: database " + db +
           " does not descend from the newest state of replica " + desc +
           " (TXID " + ltx::FormatTxId(tip.txid) + ", written " +
-          FormatTime(tip.file.created) + ", " +
-          std::to_string(tip.db_size()) + " bytes); the local database (" +
-          std::to_string(local_size) +
+          FormatTime(tip.file.created) + ", " + std::to_string(tip.db_size()) +
+          " bytes); the local database (" + std::to_string(local_size) +
           " bytes) is a different or older database, and replicating it "
           "would bury the backup. Nothing was uploaded. To keep the backup, "
-          "stop the application and run `litekeep restore -f -o " + db +
-          " " + desc +
+          "stop the application and run `litekeep restore -f -o " +
+          db + " " + desc +
           "`, then start again; to start a new history on purpose, run "
           "replicate with -new-history (config key new-history: true)");
     }

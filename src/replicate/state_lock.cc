@@ -13,8 +13,8 @@ namespace litekeep::replicate {
 Result<StateLock> StateLock::Acquire(const std::string& meta_dir,
                                      const std::string& db_path) {
   const std::string path = meta_dir + "/lock";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-                  0600);
+  int fd =
+      ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return base::ErrnoError("open lock file " + path, errno);
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
@@ -34,9 +34,8 @@ Result<StateLock> StateLock::Acquire(const std::string& meta_dir,
         "other one first");
   }
   const std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) != 0 ||
-      ::pwrite(fd, pid.data(), pid.size(), 0) !=
-          static_cast<ssize_t>(pid.size())) {
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) !=
+                                     static_cast<ssize_t>(pid.size())) {
     const int err = errno;
     ::close(fd);
     return base::ErrnoError("write lock file " + path, err);

@@ -27,11 +27,11 @@ namespace fs = std::filesystem;
 
 // A WAL database with table t holding rows 1..n.
 void MakeDb(const std::string& db, int n) {
-  ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x); "
-                        "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT "
-                        "i+1 FROM c WHERE i<" +
-                            std::to_string(n) +
-                            ") INSERT INTO t SELECT i FROM c;"),
+  ASSERT_EQ(ExecSql(db,
+                    "PRAGMA journal_mode=WAL; CREATE TABLE t(x); "
+                    "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT "
+                    "i+1 FROM c WHERE i<" +
+                        std::to_string(n) + ") INSERT INTO t SELECT i FROM c;"),
             "");
 }
 
@@ -109,12 +109,14 @@ TEST(LineageTest, SidecarFailedRestoreNewDatabaseIsRefused) {
   // The restore container fails (a typo in the replica path); the local
   // state directory survives on the volume.
   RemoveDb(db);
-  auto restore = litekeep::testing::Run({LitekeepBin(), "restore", "-if-db-not-exists", "-o", db,
-                      dir.Join("replica-typo")});
+  auto restore =
+      litekeep::testing::Run({LitekeepBin(), "restore", "-if-db-not-exists",
+                              "-o", db, dir.Join("replica-typo")});
   ASSERT_NE(restore.exit_code, 0) << restore.err;
   // The application creates a new database.
-  ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x); "
-                        "INSERT INTO t VALUES(-1);"),
+  ASSERT_EQ(ExecSql(db,
+                    "PRAGMA journal_mode=WAL; CREATE TABLE t(x); "
+                    "INSERT INTO t VALUES(-1);"),
             "");
   auto refused = ReplicateOnce(db, replica);
   EXPECT_EQ(refused.exit_code, 1) << refused.err;
@@ -123,8 +125,7 @@ TEST(LineageTest, SidecarFailedRestoreNewDatabaseIsRefused) {
   EXPECT_NE(refused.err.find(db), std::string::npos) << refused.err;
   EXPECT_NE(refused.err.find("TXID 0000000000000001"), std::string::npos)
       << refused.err;
-  EXPECT_NE(refused.err.find("-new-history"), std::string::npos)
-      << refused.err;
+  EXPECT_NE(refused.err.find("-new-history"), std::string::npos) << refused.err;
   EXPECT_NE(refused.err.find("litekeep restore"), std::string::npos)
       << refused.err;
   EXPECT_EQ(RestoredCount(dir, replica), "500");
@@ -137,8 +138,9 @@ TEST(LineageTest, RefusalFailsHealthzAndDoesNotStartTheApp) {
   MakeDb(db, 500);
   ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
   RemoveDb(db);
-  ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x); "
-                        "INSERT INTO t VALUES(-1);"),
+  ASSERT_EQ(ExecSql(db,
+                    "PRAGMA journal_mode=WAL; CREATE TABLE t(x); "
+                    "INSERT INTO t VALUES(-1);"),
             "");
   const int port = FreePort();
   const std::string cfg = dir.Join("litekeep.yml");
@@ -151,12 +153,13 @@ TEST(LineageTest, RefusalFailsHealthzAndDoesNotStartTheApp) {
                      << "      sync-interval: 100ms\n";
   ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
                    dir.Join("replicate.log"));
-  ASSERT_TRUE(WaitUntil([&] { return Get(port, "/healthz").first == 503; }))
-      << rep.Log();
-  EXPECT_NE(Get(port, "/healthz").second.find("reason=lineage"),
-            std::string::npos);
-  EXPECT_NE(Get(port, "/metrics").second.find(
-                "litekeep_replication_blocked{db=\"" + db + "\""),
+  ASSERT_TRUE(WaitUntil([&] {
+    auto h = Get(port, "/healthz");
+    return h.first == 503 &&
+           h.second.find("reason=lineage") != std::string::npos;
+  })) << rep.Log();
+  EXPECT_NE(Get(port, "/metrics")
+                .second.find("litekeep_replication_blocked{db=\"" + db + "\""),
             std::string::npos);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_FALSE(fs::exists(marker)) << "the application was started";
@@ -173,9 +176,10 @@ TEST(LineageTest, RestartAfterStopContinues) {
   MakeDb(db, 500);
   ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
   // The application writes and checkpoints while litekeep is stopped.
-  ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES(501); "
-                        "PRAGMA wal_checkpoint(TRUNCATE); "
-                        "INSERT INTO t VALUES(502);"),
+  ASSERT_EQ(ExecSql(db,
+                    "INSERT INTO t VALUES(501); "
+                    "PRAGMA wal_checkpoint(TRUNCATE); "
+                    "INSERT INTO t VALUES(502);"),
             "");
   auto again = ReplicateOnce(db, replica);
   ASSERT_EQ(again.exit_code, 0) << again.err;
@@ -190,8 +194,9 @@ TEST(LineageTest, RestoreThenApplicationWritesThenReplicateContinues) {
   ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
   RemoveDb(db);
   fs::remove_all(dir.Join(".a.db-litekeep"));
-  auto r = litekeep::testing::Run({LitekeepBin(), "restore", "-if-db-not-exists",
-                "-if-replica-exists", "-o", db, replica});
+  auto r =
+      litekeep::testing::Run({LitekeepBin(), "restore", "-if-db-not-exists",
+                              "-if-replica-exists", "-o", db, replica});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; INSERT INTO t VALUES(501);"),
             "");
@@ -220,8 +225,9 @@ TEST(LineageTest, NewHistoryOnPurposeKeepsThePreviousState) {
   MakeDb(db, 500);
   ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
   RemoveDb(db);
-  ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x); "
-                        "INSERT INTO t VALUES(-1);"),
+  ASSERT_EQ(ExecSql(db,
+                    "PRAGMA journal_mode=WAL; CREATE TABLE t(x); "
+                    "INSERT INTO t VALUES(-1);"),
             "");
   auto fresh = ReplicateOnce(db, replica, {"-new-history"});
   ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
@@ -243,8 +249,8 @@ TEST(LineageTest, OlderBackupRestoredByHandIsRefused) {
   ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
   ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES(501);"), "");
   ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
-  auto r = litekeep::testing::Run({LitekeepBin(), "restore", "-f", "-txid", "0000000000000001",
-                "-o", db, replica});
+  auto r = litekeep::testing::Run({LitekeepBin(), "restore", "-f", "-txid",
+                                   "0000000000000001", "-o", db, replica});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto refused = ReplicateOnce(db, replica);
   EXPECT_EQ(refused.exit_code, 1) << refused.err;
@@ -260,10 +266,11 @@ TEST(LineageTest, SecondReplicatorOnOneHostIsRefused) {
   MakeDb(db, 10);
   ChildProcess rep({LitekeepBin(), "replicate", db, replica},
                    dir.Join("replicate.log"));
-  ASSERT_TRUE(WaitUntil(
-      [&] { return rep.Log().find("replicating") != std::string::npos; }))
-      << rep.Log();
-  auto second = litekeep::testing::Run({LitekeepBin(), "replicate", db, dir.Join("replica2")});
+  ASSERT_TRUE(WaitUntil([&] {
+    return rep.Log().find("replicating") != std::string::npos;
+  })) << rep.Log();
+  auto second = litekeep::testing::Run(
+      {LitekeepBin(), "replicate", db, dir.Join("replica2")});
   EXPECT_EQ(second.exit_code, 1) << second.err;
   EXPECT_NE(second.err.find("already being replicated by process pid " +
                             std::to_string(rep.pid())),
@@ -294,8 +301,9 @@ TEST(LineageTest, DatabaseReplacedWhileReplicatingIsNotMixed) {
       [&] { return rep.Log().find("replicating") != std::string::npos; }));
   ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/0"); }));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  ASSERT_EQ(ExecSql(other, "PRAGMA journal_mode=WAL; CREATE TABLE u(y); "
-                           "INSERT INTO u VALUES(1);"),
+  ASSERT_EQ(ExecSql(other,
+                    "PRAGMA journal_mode=WAL; CREATE TABLE u(y); "
+                    "INSERT INTO u VALUES(1);"),
             "");
   fs::rename(other, db);
   fs::remove(db + "-wal");
@@ -307,8 +315,9 @@ TEST(LineageTest, DatabaseReplacedWhileReplicatingIsNotMixed) {
   rep.Signal(SIGTERM);
   rep.Wait();
   const std::string out = dir.Join("restored.db");
-  auto r = litekeep::testing::Run({LitekeepBin(), "restore", "-f", "-integrity-check", "full",
-                "-o", out, replica});
+  auto r =
+      litekeep::testing::Run({LitekeepBin(), "restore", "-f",
+                              "-integrity-check", "full", "-o", out, replica});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(QueryOne(out, "SELECT count(*) FROM t"), "2000");
 }
