@@ -1,17 +1,16 @@
 // Replication jobs: one thread per database.
 #include "cli/replicate_jobs.h"
 
-#include <spdlog/spdlog.h>
-
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 
 #include <vector>
 
 #include "base/io.h"
-#include "ltx/format.h"
 #include "cli/common.h"
 #include "cli/compaction_config.h"
 #include "ltx/file_name.h"
+#include "ltx/format.h"
 #include "replicate/discovery.h"
 #include "replicate/lineage.h"
 #include "restore/executor.h"
@@ -61,9 +60,9 @@ Result<uint64_t> RestoredStateChecksum(storage::ReplicaClient& replica,
   ltx::DatabaseChecksum sum(result.page_size);
   std::vector<uint8_t> page(result.page_size);
   for (Pgno pgno = 1; pgno <= result.pages; ++pgno) {
-    LK_RETURN_IF_ERROR(f.ReadFullAt(
-        page.data(), page.size(),
-        static_cast<int64_t>(pgno - 1) * result.page_size));
+    LK_RETURN_IF_ERROR(
+        f.ReadFullAt(page.data(), page.size(),
+                     static_cast<int64_t>(pgno - 1) * result.page_size));
     sum.AddPage(pgno, page);
   }
   return sum.Value();
@@ -120,9 +119,10 @@ Status JobSet::Add(const JobSpec& spec) {
     if (!r.ok()) {
       Status s = r.status().WithContext("restore " + spec.db_path);
       if (fail_fast_) return s;
-      spdlog::error("{} (retrying; nothing is replicated and no application "
-                    "is started until the restore succeeds)",
-                    s.message());
+      spdlog::error(
+          "{} (retrying; nothing is replicated and no application "
+          "is started until the restore succeeds)",
+          s.message());
       SetBlocked(job, "restore_failed");
       restored = false;
     }
@@ -158,8 +158,8 @@ Status JobSet::Add(const JobSpec& spec) {
 void JobSet::RunJob(Job* job, bool opened, bool restored) {
   std::chrono::milliseconds wait = job->spec.db.monitor_interval;
   const auto next_wait = [&wait] {
-    wait = std::min<std::chrono::milliseconds>(wait * 2,
-                                               std::chrono::seconds(30));
+    wait =
+        std::min<std::chrono::milliseconds>(wait * 2, std::chrono::seconds(30));
   };
   // A failed restore-if-db-not-exists is retried with backoff; nothing is
   // opened (so nothing the application creates meanwhile is replicated)
@@ -218,10 +218,10 @@ void JobSet::RunJob(Job* job, bool opened, bool restored) {
     // A deliberate new history keeps the previous one's newest state
     // restorable until the operator removes the hold (docs/architecture.md).
     co.retention_enabled = false;
-    spdlog::warn("{}: retention is off: {}/history-hold.json keeps the "
-                 "previous history (ending at TXID {}) restorable",
-                 job->spec.db_path, job->replicator->meta_dir(),
-                 ltx::FormatTxId(*hold));
+    spdlog::warn(
+        "{}: retention is off: {}/history-hold.json keeps the "
+        "previous history (ending at TXID {}) restorable",
+        job->spec.db_path, job->replicator->meta_dir(), ltx::FormatTxId(*hold));
   }
   job->compactor = std::make_unique<replicate::Compactor>(job->replica, co);
   const auto& vi = job->spec.replica.validation_interval;

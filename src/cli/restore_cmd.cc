@@ -1,10 +1,11 @@
 // `litekeep restore`: rebuild a database from a replica (newest state, or a
 // TXID / timestamp), with -dry-run to print the plan.
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -213,17 +214,17 @@ int RunRestore(const std::vector<std::string>& args) {
   {
     // Lineage guard: a replicate started on this file continues the
     // replica's history (docs/architecture.md).
-    const std::string meta =
-        resolved->db && !resolved->db->meta_path.empty() &&
-                AbsolutePath(resolved->db->path) == output
-            ? resolved->db->meta_path
-            : replicate::DefaultMetaDir(output);
+    const std::string meta = resolved->db && !resolved->db->meta_path.empty() &&
+                                     AbsolutePath(resolved->db->path) == output
+                                 ? resolved->db->meta_path
+                                 : replicate::DefaultMetaDir(output);
     Status rec = replicate::RecordRestoredLineage(
         output, meta, (*replica)->Describe(), result->txid);
     if (!rec.ok()) {
-      spdlog::warn("could not record the restored state for the lineage "
-                   "guard: {}",
-                   rec.message());
+      spdlog::warn(
+          "could not record the restored state for the lineage "
+          "guard: {}",
+          rec.message());
     }
   }
   if (json) {

@@ -140,8 +140,8 @@ class Replicator {
 
   ReplicatorOptions options_;
   std::shared_ptr<storage::ReplicaClient> replica_;
-  StateLock lock_;            // held from Open to Close
-  FileIdentity identity_;     // the database file Open opened
+  StateLock lock_;         // held from Open to Close
+  FileIdentity identity_;  // the database file Open opened
   mutable std::mutex blocked_mu_;
   std::string blocked_;
   // The read transaction lives on readers_[active_]; after each sync it is
