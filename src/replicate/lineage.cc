@@ -117,9 +117,15 @@ Result<ReplicaTip> ReadReplicaTip(storage::ReplicaClient& replica) {
     LK_ASSIGN_OR_RETURN(
         auto r,
         replica.OpenFile(f.level, f.min_txid, f.max_txid, 0, ltx::kHeaderSize));
-    LK_RETURN_IF_ERROR(r->ReadFull(buf));
+    Status read = r->ReadFull(buf);
+    // A damaged newest file only leaves its size unknown here (restore and
+    // verify report it); an unreachable store is an error to retry.
+    if (read.code() == base::Code::kCorrupt) return tip;
+    LK_RETURN_IF_ERROR(read);
   }
-  LK_ASSIGN_OR_RETURN(ltx::Header h, ltx::Header::Decode(buf));
+  auto decoded = ltx::Header::Decode(buf);
+  if (!decoded.ok()) return tip;
+  const ltx::Header& h = *decoded;
   tip.page_size = h.page_size;
   tip.commit = h.commit;
   if (!h.NoChecksum() &&

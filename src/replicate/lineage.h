@@ -62,7 +62,8 @@ struct ReplicaTip {
   int64_t db_size() const { return int64_t{page_size} * commit; }
 };
 
-// Lists every level and reads the newest file's header and trailer.
+// Lists every level and reads the newest file's header and trailer (a
+// damaged header leaves page_size, commit and checksum unset).
 Result<ReplicaTip> ReadReplicaTip(storage::ReplicaClient& replica);
 
 // Database checksum (docs/format.md §6) of the committed image of db_path:

@@ -341,5 +341,55 @@ TEST(LineageTest, DatabaseDeletedWhileReplicatingIsReported) {
   EXPECT_EQ(RestoredCount(dir, replica), "100");
 }
 
+TEST(LineageTest, FailedRestoreIfDbNotExistsRetriesAndHoldsTheApp) {
+  TempDir dir;
+  const std::string db = dir.Join("a.db");
+  const std::string replica = dir.Join("replica");
+  MakeDb(db, 500);
+  ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
+  RemoveDb(db);
+  fs::remove_all(dir.Join(".a.db-litekeep"));
+  // The replica's only file is unreadable for now (damaged in transit).
+  std::string ltx;
+  for (const auto& e : fs::recursive_directory_iterator(replica)) {
+    if (e.is_regular_file()) ltx = e.path();
+  }
+  ASSERT_FALSE(ltx.empty());
+  const std::string good = ReadFile(ltx);
+  std::ofstream(ltx, std::ios::trunc) << good.substr(0, 50);
+  const int port = FreePort();
+  const std::string cfg = dir.Join("litekeep.yml");
+  const std::string marker = dir.Join("app-started");
+  std::ofstream(cfg) << "addr: 127.0.0.1:" << port << "\n"
+                     << "exec: touch " << marker << "\n"
+                     << "dbs:\n  - path: " << db << "\n"
+                     << "    restore-if-db-not-exists: true\n"
+                     << "    monitor-interval: 100ms\n"
+                     << "    replica:\n      path: " << replica << "\n"
+                     << "      sync-interval: 100ms\n";
+  ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
+                   dir.Join("replicate.log"));
+  ASSERT_TRUE(WaitUntil([&] {
+    auto h = Get(port, "/healthz");
+    return h.first == 503 &&
+           h.second.find("reason=restore_failed") != std::string::npos;
+  })) << rep.Log();
+  // The application (which would create a new database) is not started.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_FALSE(fs::exists(marker));
+  EXPECT_FALSE(fs::exists(db));
+  // The replica heals: the retried restore succeeds, then the app starts.
+  {
+    std::ofstream out(ltx, std::ios::trunc | std::ios::binary);
+    out << good;
+  }
+  ASSERT_TRUE(
+      WaitUntil([&] { return fs::exists(marker); }, std::chrono::seconds(60)))
+      << rep.Log();
+  EXPECT_EQ(rep.Wait(), 0) << rep.Log();
+  EXPECT_EQ(QueryOne(db, "SELECT count(*) FROM t"), "500");
+  EXPECT_EQ(RestoredCount(dir, replica), "500");
+}
+
 }  // namespace
 }  // namespace litekeep::testing
