@@ -35,7 +35,19 @@ metrics::HttpResponse HealthResponse(metrics::Registry& registry,
     body += std::string(t > 0 && now - t <= bound ? "ok" : "unhealthy") + who +
             ": " + line + "\n";
   }
-  if (series.empty()) body = "no databases\n";
+  // Databases held back by a failed restore, the lineage guard, the local
+  // lock, or a database replaced/deleted while replicating.
+  bool blocked_any = false;
+  for (const auto& [labels, v] :
+       registry.Series("litekeep_replication_blocked")) {
+    if (v <= 0) continue;
+    std::string who;
+    for (const auto& [k, val] : labels) who += " " + k + "=" + val;
+    body += "unhealthy" + who + ": not replicating\n";
+    healthy = false;
+    blocked_any = true;
+  }
+  if (series.empty() && !blocked_any) body = "no databases\n";
   return {healthy ? 200 : 503, "text/plain; charset=utf-8", body};
 }
 

@@ -59,6 +59,11 @@ int RunReplicate(const std::vector<std::string>& args) {
   app.add_flag("--restore-if-db-not-exists", restore_if_missing,
                "restore a missing database from its replica before "
                "replicating (the serverless start-up pattern)");
+  bool new_history = false;
+  app.add_flag("--new-history", new_history,
+               "lineage guard: start a new history in the replica for a "
+               "database that does not descend from its newest state, instead "
+               "of refusing it (docs/architecture.md)");
   std::string addr_flag;  // docs/metrics.md, "The endpoint"
   app.add_option("--addr", addr_flag,
                  "serve /metrics and /healthz here (overrides the config's addr)");
@@ -180,6 +185,7 @@ int RunReplicate(const std::vector<std::string>& args) {
   JobSet jobs(stop, once, fail_fast, &cfg, &registry);
   for (auto& spec : *specs) {
     spec.restore_if_missing |= restore_if_missing;
+    spec.new_history |= new_history;
     Status s = jobs.Add(spec);
     if (!s.ok()) {
       stop.Stop();
@@ -210,6 +216,14 @@ int RunReplicate(const std::vector<std::string>& args) {
 
   int exit_code = 0;
   if (!exec_cmd.empty() && !once) {
+    // The application starts only once no database is held back by a failed
+    // restore or the lineage guard (docs/architecture.md).
+    if (!jobs.WaitReady()) {
+      spdlog::error("stopped before the application could be started");
+      jobs.JoinAll();
+      if (watcher.joinable()) watcher.join();
+      return 1;
+    }
     pid_t pid = ::fork();
     if (pid == 0) {
       ::execl("/bin/sh", "sh", "-c", exec_cmd.c_str(), static_cast<char*>(nullptr));

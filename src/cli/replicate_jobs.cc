@@ -1,15 +1,20 @@
 // Replication jobs: one thread per database.
 #include "cli/replicate_jobs.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+
+#include <vector>
 
 #include "base/io.h"
 #include "cli/common.h"
 #include "cli/compaction_config.h"
 #include "config/directory.h"
 #include "ltx/file_name.h"
+#include "ltx/format.h"
 #include "replicate/discovery.h"
 #include "replicate/replica_index.h"
+#include "replicate/lineage.h"
 #include "restore/executor.h"
 #include "restore/planner.h"
 
@@ -18,22 +23,11 @@ namespace {
 
 // The replicator's options for a job: the database's settings where the
 // config gives them, ReplicatorOptions' own defaults for the rest.
-replicate::ReplicatorOptions ReplicatorOptionsFor(const JobSpec& spec) {
-  const config::DbConfig& db = spec.db;
-  replicate::ReplicatorOptions o{.db_path = spec.db_path,
-                                 .meta_dir = db.meta_path};
-  if (db.busy_timeout) o.busy_timeout = *db.busy_timeout;
-  if (db.min_checkpoint_page_count) {
-    o.min_checkpoint_page_count = *db.min_checkpoint_page_count;
-  }
-  if (db.truncate_page_n) o.truncate_page_n = *db.truncate_page_n;
-  if (db.checkpoint_interval) o.checkpoint_interval = *db.checkpoint_interval;
-  return o;
-}
 
 }  // namespace
 
 Result<bool> RestoreIfMissing(const std::string& db_path,
+                              const std::string& meta_dir,
                               storage::ReplicaClient& replica) {
   if (base::PathExists(db_path)) return false;
   LK_ASSIGN_OR_RETURN(auto files, restore::ListAllFiles(replica));
@@ -47,9 +41,76 @@ Result<bool> RestoreIfMissing(const std::string& db_path,
   restore::ExecuteOptions opts;
   opts.output = db_path;
   LK_ASSIGN_OR_RETURN(auto result, restore::Execute(replica, plan, opts));
+  LK_RETURN_IF_ERROR(
+      replicate::RecordRestoredLineage(db_path, meta_dir, replica.Describe(),
+                                       result.txid)
+          .WithContext("record the restored state of " + db_path));
   spdlog::info("{}: restored from {} at TXID {}", db_path, replica.Describe(),
                ltx::FormatTxId(result.txid));
   return true;
+}
+
+Result<uint64_t> RestoredStateChecksum(storage::ReplicaClient& replica,
+                                       TxId txid,
+                                       const std::string& scratch_parent) {
+  LK_ASSIGN_OR_RETURN(auto files, restore::ListAllFiles(replica));
+  restore::Target target;
+  target.txid = txid;
+  LK_ASSIGN_OR_RETURN(auto plan,
+                      restore::MakePlan(files, target, replica.Describe()));
+  LK_ASSIGN_OR_RETURN(auto scratch,
+                      restore::ScratchDir::Create(scratch_parent, "lineage"));
+  restore::ExecuteOptions opts;
+  opts.output = scratch.path() + "/state.db";
+  opts.integrity = restore::IntegrityCheck::kNone;
+  LK_ASSIGN_OR_RETURN(auto result, restore::Execute(replica, plan, opts));
+  LK_ASSIGN_OR_RETURN(base::File f, base::File::Open(opts.output, O_RDONLY));
+  ltx::DatabaseChecksum sum(result.page_size);
+  std::vector<uint8_t> page(result.page_size);
+  for (Pgno pgno = 1; pgno <= result.pages; ++pgno) {
+    LK_RETURN_IF_ERROR(
+        f.ReadFullAt(page.data(), page.size(),
+                     static_cast<int64_t>(pgno - 1) * result.page_size));
+    sum.AddPage(pgno, page);
+  }
+  return sum.Value();
+}
+
+replicate::ReplicatorOptions JobSet::OptionsFor(const JobSpec& spec) const {
+  const config::DbConfig& db = spec.db;
+  // Built here only, by field name; settings the config leaves unset keep
+  // ReplicatorOptions' defaults.
+  replicate::ReplicatorOptions o{
+      .db_path = spec.db_path,
+      .meta_dir = db.meta_path.empty() ? replicate::DefaultMetaDir(spec.db_path)
+                                       : db.meta_path};
+  if (db.busy_timeout) o.busy_timeout = *db.busy_timeout;
+  if (db.min_checkpoint_page_count) {
+    o.min_checkpoint_page_count = *db.min_checkpoint_page_count;
+  }
+  if (db.truncate_page_n) o.truncate_page_n = *db.truncate_page_n;
+  if (db.checkpoint_interval) o.checkpoint_interval = *db.checkpoint_interval;
+  o.new_history = spec.new_history;
+  o.replica_state_checksum = [meta = o.meta_dir](storage::ReplicaClient& r,
+                                                 TxId txid) {
+    return RestoredStateChecksum(r, txid, meta);
+  };
+  return o;
+}
+
+void JobSet::SetBlocked(const Job& job, const std::string& reason) {
+  if (metrics_ == nullptr) return;
+  metrics_->Describe("litekeep_replication_blocked", metrics::Type::kGauge,
+                     "1 while a database is not replicated, by reason "
+                     "(restore_failed, lineage, locked, db_replaced, "
+                     "db_deleted); /healthz fails while any is 1.");
+  for (const char* r : {"restore_failed", "lineage", "locked"}) {
+    metrics_->Set("litekeep_replication_blocked",
+                  {{"db", job.spec.db_path},
+                   {"replica", config::Redacted(job.spec.replica)},
+                   {"reason", r}},
+                  reason == r ? 1 : 0);
+  }
 }
 
 Status JobSet::Add(const JobSpec& spec) {
@@ -60,65 +121,124 @@ Status JobSet::Add(const JobSpec& spec) {
   Job job;
   job.spec = spec;
   job.store = *replica;
+  const replicate::ReplicatorOptions opts = OptionsFor(spec);
   // The replicator and compactor share one index of the replica and local
   // copies of recent change files (docs/architecture.md, "Requests").
   job.replica = std::make_shared<replicate::IndexedReplica>(
-      *replica,
-      replicate::ReplicaIndexOptions{
-          (spec.db.meta_path.empty() ? replicate::DefaultMetaDir(spec.db_path)
-                                     : spec.db.meta_path) +
-          "/ltx"});
-  job.replicator = std::make_unique<replicate::Replicator>(
-      ReplicatorOptionsFor(spec), job.replica);
+      *replica, replicate::ReplicaIndexOptions{opts.meta_dir + "/ltx"});
+  job.replicator = std::make_unique<replicate::Replicator>(opts, job.replica);
+  SetBlocked(job, "");
 
-  bool opened = false;
+  bool restored = true;
   if (spec.restore_if_missing) {
-    auto restored = RestoreIfMissing(spec.db_path, *job.replica);
-    if (!restored.ok()) {
-      Status s = restored.status().WithContext("restore " + spec.db_path);
+    auto r = RestoreIfMissing(spec.db_path, opts.meta_dir, *job.replica);
+    if (!r.ok()) {
+      Status s = r.status().WithContext("restore " + spec.db_path);
       if (fail_fast_) return s;
-      spdlog::error("{}", s.message());
+      spdlog::error(
+          "{} (retrying; nothing is replicated and no application "
+          "is started until the restore succeeds)",
+          s.message());
+      SetBlocked(job, "restore_failed");
+      restored = false;
     }
   }
-  Status s = job.replicator->Open();
-  if (s.ok()) {
-    opened = true;
-    spdlog::info("replicating {} to {}", spec.db_path,
-                 config::Redacted(spec.replica));
-  } else if (fail_fast_) {
-    return s;
-  } else {
-    spdlog::warn("{} (will retry)", s.message());
+  bool opened = false;
+  if (restored) {
+    Status s = job.replicator->Open();
+    if (s.ok()) {
+      opened = true;
+      job.gate->ready = true;
+      spdlog::info("replicating {} to {}", spec.db_path,
+                   config::Redacted(spec.replica));
+    } else if (fail_fast_) {
+      return s;
+    } else if (job.replicator->Close(), !job.replicator->blocked().empty()) {
+      SetBlocked(job, job.replicator->blocked());
+      spdlog::error("{} (will retry)", s.message());
+    } else {
+      // Not there yet (the application creates it) or the replica is
+      // unreachable: retried below; the application may start.
+      job.gate->ready = s.code() == base::Code::kNotFound;
+      spdlog::warn("{} (will retry)", s.message());
+    }
   }
   std::lock_guard<std::mutex> lock(mu_);
   jobs_.push_back(std::move(job));
   Job* j = &jobs_.back();
-  j->thread = std::thread([this, j, opened] { RunJob(j, opened); });
+  j->thread =
+      std::thread([this, j, opened, restored] { RunJob(j, opened, restored); });
   return Status::Ok();
 }
 
-void JobSet::RunJob(Job* job, bool opened) {
-  // Keep trying to open a database that is not there yet (the application
-  // may create it later), with a capped backoff.
+void JobSet::RunJob(Job* job, bool opened, bool restored) {
   std::chrono::milliseconds wait = job->spec.db.monitor_interval;
-  while (!opened) {
+  const auto next_wait = [&wait] {
+    wait =
+        std::min<std::chrono::milliseconds>(wait * 2, std::chrono::seconds(30));
+  };
+  // A failed restore-if-db-not-exists is retried with backoff; nothing is
+  // opened (so nothing the application creates meanwhile is replicated)
+  // until it succeeds or the replica is proven empty.
+  const bool restore_pending = !restored;
+  while (!restored) {
     if (stop_.WaitFor(wait)) return;
+    const std::string meta = OptionsFor(job->spec).meta_dir;
+    auto r = RestoreIfMissing(job->spec.db_path, meta, *job->replica);
+    if (r.ok()) {
+      restored = true;
+      SetBlocked(*job, "");
+    } else {
+      next_wait();
+      spdlog::error("restore {} failed (retrying in {} ms): {}",
+                    job->spec.db_path, wait.count(), r.status().message());
+    }
+  }
+  // Keep trying to open a database that is not there yet (the application
+  // may create it later), or that the lineage guard refused (an operator may
+  // restore it), with a capped backoff.
+  bool first = restore_pending;
+  std::string last_error;
+  while (!opened) {
+    if (!first && stop_.WaitFor(wait)) return;
+    if (first && stop_.stopped()) return;
+    first = false;
     job->replicator = std::make_unique<replicate::Replicator>(
-        ReplicatorOptionsFor(job->spec), job->replica);
+        OptionsFor(job->spec), job->replica);
     Status s = job->replicator->Open();
     if (s.ok()) {
       opened = true;
+      SetBlocked(*job, "");
+      job->gate->ready = true;
       spdlog::info("replicating {} to {}", job->spec.db_path,
                    config::Redacted(job->spec.replica));
     } else {
-      wait = std::min<std::chrono::milliseconds>(wait * 2,
-                                                 std::chrono::seconds(30));
-      if (wait >= std::chrono::seconds(30))
+      const std::string blocked = job->replicator->blocked();
+      SetBlocked(*job, blocked);
+      if (blocked.empty() && s.code() == base::Code::kNotFound) {
+        job->gate->ready = true;
+      }
+      job->replicator->Close();  // drops the local lock between attempts
+      next_wait();
+      if (s.message() != last_error && !blocked.empty()) {
+        spdlog::error("{} (will retry)", s.message());
+      } else if (wait >= std::chrono::seconds(30)) {
         spdlog::warn("{} (will retry)", s.message());
+      }
+      last_error = s.message();
     }
   }
-  const replicate::CompactionOptions co = CompactionOptionsFor(
+  replicate::CompactionOptions co = CompactionOptionsFor(
       *cfg_, job->spec.db, job->spec.replica, job->replicator->meta_dir());
+  if (auto hold = replicate::LoadHistoryHold(job->replicator->meta_dir())) {
+    // A deliberate new history keeps the previous one's newest state
+    // restorable until the operator removes the hold (docs/architecture.md).
+    co.retention_enabled = false;
+    spdlog::warn(
+        "{}: retention is off: {}/history-hold.json keeps the "
+        "previous history (ending at TXID {}) restorable",
+        job->spec.db_path, job->replicator->meta_dir(), ltx::FormatTxId(*hold));
+  }
   job->compactor = std::make_unique<replicate::Compactor>(job->replica, co);
   const auto& vi = job->spec.replica.validation_interval;
   if (!once_ && vi && vi->count() > 0) {
@@ -176,6 +296,18 @@ void JobSet::JoinAll() {
   }
 }
 
+bool JobSet::WaitReady() {
+  for (;;) {
+    bool ready = true;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& j : jobs_) ready &= j.gate->ready.load();
+    }
+    if (ready) return true;
+    if (stop_.WaitFor(std::chrono::milliseconds(100))) return false;
+  }
+}
+
 Status JobSet::Result() {
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& j : jobs_) {
@@ -195,8 +327,8 @@ Result<std::vector<JobSpec>> SpecsFromConfig(const config::Config& cfg) {
           "replica (as Litestream 0.5)");
     }
     if (!db.path.empty()) {
-      out.push_back(
-          {db.path, db, db.replicas.front(), db.restore_if_db_not_exists});
+      out.push_back({db.path, db, db.replicas.front(),
+                     db.restore_if_db_not_exists, db.new_history});
       continue;
     }
     LK_ASSIGN_OR_RETURN(
@@ -205,7 +337,7 @@ Result<std::vector<JobSpec>> SpecsFromConfig(const config::Config& cfg) {
       out.push_back(
           {path, db,
            config::ReplicaForDatabase(db.replicas.front(), db.dir, path),
-           false});
+           false, db.new_history});
     }
   }
   return out;

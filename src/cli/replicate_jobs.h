@@ -5,6 +5,7 @@
 // `watch: true` add jobs for databases created later.
 #pragma once
 
+#include <atomic>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -25,6 +26,9 @@ struct JobSpec {
   config::DbConfig db;            // per-database settings
   config::ReplicaConfig replica;  // where it goes
   bool restore_if_missing = false;
+  // Lineage guard: start a new history instead of refusing a database that
+  // does not descend from the replica's newest state.
+  bool new_history = false;
 };
 
 class JobSet {
@@ -51,10 +55,18 @@ class JobSet {
   void JoinAll();
   // The first failed job's final status (Ok when all succeeded).
   Status Result();
+  // Waits until no job is held back by a failed restore-if-db-not-exists or
+  // the lineage guard (the application may start); false when stopped first.
+  bool WaitReady();
 
  private:
+  // Why a job is not replicating yet, shared with the metrics.
+  struct Gate {
+    std::atomic<bool> ready{false};
+  };
   struct Job {
     JobSpec spec;
+    std::shared_ptr<Gate> gate = std::make_shared<Gate>();
     std::shared_ptr<storage::ReplicaClient> replica;  // indexed, for the job
     std::shared_ptr<storage::ReplicaClient> store;    // the store itself
     std::unique_ptr<replicate::Replicator> replicator;
@@ -64,7 +76,10 @@ class JobSet {
     std::thread thread;
     Status result;
   };
-  void RunJob(Job* job, bool opened);
+  void RunJob(Job* job, bool opened, bool restored);
+  replicate::ReplicatorOptions OptionsFor(const JobSpec& spec) const;
+  // Sets litekeep_replication_blocked{reason} for a job (empty: none).
+  void SetBlocked(const Job& job, const std::string& reason);
 
   replicate::StopSignal& stop_;
   bool once_;
@@ -80,8 +95,16 @@ class JobSet {
 Result<std::vector<JobSpec>> SpecsFromConfig(const config::Config& cfg);
 
 // Restores db_path from its replica when the file is missing and the replica
-// has a backup. Returns whether it restored.
+// has a backup, and records in meta_dir which replica state it produced
+// (docs/architecture.md, "Lineage guard"). Returns whether it restored.
 Result<bool> RestoreIfMissing(const std::string& db_path,
+                              const std::string& meta_dir,
                               storage::ReplicaClient& replica);
+
+// The database checksum of the replica's state at txid, computed by
+// restoring it into a private directory under scratch_parent.
+Result<uint64_t> RestoredStateChecksum(storage::ReplicaClient& replica,
+                                       TxId txid,
+                                       const std::string& scratch_parent);
 
 }  // namespace litekeep::cli

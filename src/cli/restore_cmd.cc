@@ -1,10 +1,11 @@
 // `litekeep restore`: rebuild a database from a replica (newest state, or a
 // TXID / timestamp), with -dry-run to print the plan.
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "base/rfc3339.h"
 #include "cli/commands.h"
@@ -15,6 +16,8 @@
 #include "cli/progress.h"
 #include "config/config.h"
 #include "ltx/file_name.h"
+#include "replicate/lineage.h"
+#include "replicate/replicator.h"
 #include "restore/executor.h"
 #include "restore/planner.h"
 
@@ -271,6 +274,22 @@ int RunRestore(const std::vector<std::string>& args) {
   auto result = restore::Execute(**replica, *plan, opts);
   opts.progress = nullptr;  // ends the progress line before the summary
   if (!result.ok()) return ReportError(result.status());
+  {
+    // Lineage guard: a replicate started on this file continues the
+    // replica's history (docs/architecture.md).
+    const std::string meta = resolved->db && !resolved->db->meta_path.empty() &&
+                                     AbsolutePath(resolved->db->path) == output
+                                 ? resolved->db->meta_path
+                                 : replicate::DefaultMetaDir(output);
+    Status rec = replicate::RecordRestoredLineage(
+        output, meta, (*replica)->Describe(), result->txid);
+    if (!rec.ok()) {
+      spdlog::warn(
+          "could not record the restored state for the lineage "
+          "guard: {}",
+          rec.message());
+    }
+  }
   if (json) {
     nlohmann::json j = {{"output", output},
                         {"txid", ltx::FormatTxId(result->txid)},

@@ -65,6 +65,9 @@ struct DbConfig {
   std::string meta_dir;  // dir entries: per-database state under this dir
   std::optional<int64_t> max_sync_wal_bytes;
   bool restore_if_db_not_exists = false;
+  // litekeep: lineage guard, start a new history instead of refusing a
+  // database that does not descend from the replica (docs/config.md).
+  bool new_history = false;
   std::optional<Duration> snapshot_interval;   // per-db `snapshot.interval`
   std::optional<Duration> snapshot_retention;  // per-db `snapshot.retention`
 

@@ -67,6 +67,7 @@ const std::vector<std::string_view> kDbKeys = {"path",
                                                "truncate-page-n",
                                                "max-sync-wal-bytes",
                                                "restore-if-db-not-exists",
+                                               "new-history",
                                                "snapshot",
                                                "replica",
                                                "replicas"};
@@ -316,6 +317,8 @@ Result<DbConfig> ParseDb(const Walker& w, const YAML::Node& node, int line,
       }
     } else if (k == "restore-if-db-not-exists") {
       s = w.ReadBool(e, &db.restore_if_db_not_exists);
+    } else if (k == "new-history") {
+      s = w.ReadBool(e, &db.new_history);
     } else if (k == "snapshot") {
       s = ParseSnapshot(w, e, &db.snapshot_interval, &db.snapshot_retention);
     } else if (k == "replica") {

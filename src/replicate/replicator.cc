@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <ctime>
 #include <vector>
 
 #include "ltx/file_name.h"
@@ -50,6 +51,17 @@ void Replicator::Close() {
   readers_[1].Close();
   locker_.Close();
   db_file_.Close().IgnoreError();
+  lock_.Release();
+}
+
+std::string Replicator::blocked() const {
+  std::lock_guard<std::mutex> lock(blocked_mu_);
+  return blocked_;
+}
+
+void Replicator::SetBlocked(const std::string& reason) {
+  std::lock_guard<std::mutex> lock(blocked_mu_);
+  blocked_ = reason;
 }
 
 Status Replicator::Open() {
@@ -68,6 +80,14 @@ Status Replicator::Open() {
   }
   LK_RETURN_IF_ERROR(base::MakeDirs(options_.meta_dir)
                          .WithContext("create local state directory"));
+  {
+    auto lock = StateLock::Acquire(options_.meta_dir, db);
+    if (!lock.ok()) {
+      SetBlocked("locked");
+      return lock.status();
+    }
+    lock_ = std::move(lock).value();
+  }
   LK_ASSIGN_OR_RETURN(readers_[0],
                       sqlite::Connection::Open(db, options_.busy_timeout));
   LK_ASSIGN_OR_RETURN(std::string mode,
@@ -94,8 +114,10 @@ Status Replicator::Open() {
   LK_ASSIGN_OR_RETURN(db_file_, base::File::Open(db, O_RDONLY));
   LK_RETURN_IF_ERROR(BeginRead());
 
-  LK_ASSIGN_OR_RETURN(replica_max_, storage::MaxTxId(*replica_));
+  LK_ASSIGN_OR_RETURN(ReplicaTip tip, ReadReplicaTip(*replica_));
+  replica_max_ = tip.txid;
   pos_ = LoadPosition(options_.meta_dir + "/position.json");
+  LK_RETURN_IF_ERROR(CheckLineage(tip));
   if (pos_ && pos_->txid != replica_max_) {
     spdlog::warn(
         "{}: local state says TXID {} but the replica {} holds TXID {}; the "
@@ -247,6 +269,7 @@ Result<SyncResult> Replicator::Sync() {
 }
 
 Result<SyncResult> Replicator::SyncLocked(bool have_write_lock) {
+  LK_RETURN_IF_ERROR(CheckSameFile());
   if (!pos_)
     return WriteSnapshot("no replicated position yet", have_write_lock);
   LK_ASSIGN_OR_RETURN(auto wal, OpenWal());

@@ -10,13 +10,16 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
 #include "base/io.h"
 #include "base/status.h"
 #include "ltx/format.h"
+#include "replicate/lineage.h"
 #include "replicate/position.h"
+#include "replicate/state_lock.h"
 #include "sqlite/connection.h"
 #include "sqlite/wal.h"
 #include "storage/replica_client.h"
@@ -30,6 +33,14 @@ struct ReplicatorOptions {
   int64_t min_checkpoint_page_count = 1000;
   int64_t truncate_page_n = 121359;
   std::chrono::milliseconds checkpoint_interval{std::chrono::minutes(1)};
+  // Lineage guard (docs/architecture.md): start a new history when the
+  // database does not descend from the replica's newest state, instead of
+  // refusing it.
+  bool new_history = false;
+  // Checksum of a replica state computed by restoring it (optional; without
+  // it only newest files that carry a post-apply checksum can prove that the
+  // database is byte-for-byte the replica's state).
+  ReplicaStateChecksum replica_state_checksum;
 };
 
 // What one Sync wrote.
@@ -52,9 +63,12 @@ class Replicator {
   Replicator(const Replicator&) = delete;
   Replicator& operator=(const Replicator&) = delete;
 
-  // Opens the database (switching it to WAL mode if needed), starts the read
-  // transaction and loads the local position, checking it against the
-  // replica. Errors name the database and what to do.
+  // Takes the local lock, opens the database (switching it to WAL mode if
+  // needed), starts the read transaction, loads the local position and
+  // applies the lineage guard: kFailedPrecondition, uploading nothing, when
+  // the database does not descend from the replica's newest state (unless
+  // new_history) or another process replicates it. Errors name the database
+  // and what to do.
   Status Open();
 
   // Ships every transaction committed since the last sync as one L0 file,
@@ -73,6 +87,10 @@ class Replicator {
   Status Checkpoint(bool truncate);
 
   void Close();
+
+  // Why this database is not being replicated ("lineage", "db_replaced",
+  // "db_deleted", "locked"); empty while it is. Safe from any thread.
+  std::string blocked() const;
 
   // True while the read transaction may sit on WAL read-mark slot 0 (it
   // began when every WAL frame was already checkpointed, e.g. right after
@@ -138,9 +156,19 @@ class Replicator {
   Status LockWrites();
   void UnlockWrites();
   Result<std::optional<base::File>> OpenWal() const;
+  // The lineage decision of Open (docs/architecture.md, "Lineage guard").
+  Status CheckLineage(const ReplicaTip& tip);
+  // Errors (and sets blocked) when the database path no longer names the
+  // file opened by Open: replaced or deleted while replicating.
+  Status CheckSameFile();
+  void SetBlocked(const std::string& reason);
 
   ReplicatorOptions options_;
   std::shared_ptr<storage::ReplicaClient> replica_;
+  StateLock lock_;         // held from Open to Close
+  FileIdentity identity_;  // the database file Open opened
+  mutable std::mutex blocked_mu_;
+  std::string blocked_;
   // The read transaction lives on readers_[active_]; after each sync it is
   // handed to the other connection (begin there first, then end here), so
   // the application's checkpoints can follow what was replicated and the

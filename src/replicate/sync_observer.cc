@@ -20,6 +20,10 @@ void DescribeReplicationMetrics(metrics::Registry& r) {
   r.Describe("litekeep_replica_lag_seconds", Type::kGauge,
              "Seconds since the replica last held every committed transaction "
              "(0 when it holds them all).");
+  r.Describe("litekeep_replication_blocked", Type::kGauge,
+             "1 while a database is not replicated, by reason "
+             "(restore_failed, lineage, locked, db_replaced, db_deleted); "
+             "/healthz fails while any is 1.");
   r.Describe("litekeep_replica_lag_txids", Type::kGauge,
              "Local TXID minus replicated TXID.");
   r.Describe("litekeep_local_txid", Type::kGauge,
@@ -96,6 +100,14 @@ void SyncObserver::OnSync(const Result<SyncResult>& result, TimePoint started) {
   std::lock_guard<std::mutex> lock(mu_);
   if (registry_ != nullptr) {
     registry_->Set("litekeep_last_sync_duration_seconds", labels_, took);
+    // The database replaced or deleted under the replicator (lineage guard).
+    const std::string blocked = replicator_.blocked();
+    for (const char* reason : {"db_replaced", "db_deleted"}) {
+      metrics::Labels l = labels_;
+      l.emplace_back("reason", reason);
+      registry_->Set("litekeep_replication_blocked", l,
+                     blocked == reason ? 1 : 0);
+    }
   }
   if (!result.ok()) {
     if (registry_ != nullptr) {

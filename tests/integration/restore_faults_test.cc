@@ -173,8 +173,10 @@ TEST(RestoreFaultsTest, SymlinkWhereDownloadsWentIsNotFollowed) {
   EXPECT_TRUE(ReadFile(dir.Join("victim")) == "precious")
       << "the symlink's target was overwritten";
   EXPECT_TRUE(ReadFile(out) == db) << "restored bytes differ";
+  // .app.db-litekeep holds the lineage record of the restored file.
   EXPECT_TRUE(Leftovers(dir.path(), {"app.db", "victim", "app.db.tmp",
-                                     "app.db.tmp-dl-0", "restore.log"})
+                                     "app.db.tmp-dl-0", "restore.log",
+                                     ".app.db-litekeep"})
                   .empty());
 }
 

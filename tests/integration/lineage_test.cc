@@ -1,0 +1,395 @@
+// The lineage guard and the local lock, end to end with the real binary:
+// the Docker-sidecar failure (restore fails, the application creates a new
+// database, replicate refuses it and the backup survives), a restart after
+// a stop that continues the history, a restore followed by application
+// writes that continues it, a deliberate new history, an older backup
+// restored by hand, two replicators of one database on one host, and a
+// database replaced or deleted while replicating (docs/architecture.md,
+// "Lineage guard").
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "tests/support/process.h"
+#include "tests/support/test_util.h"
+
+namespace litekeep::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A WAL database with table t holding rows 1..n.
+void MakeDb(const std::string& db, int n) {
+  ASSERT_EQ(ExecSql(db,
+                    "PRAGMA journal_mode=WAL; CREATE TABLE t(x); "
+                    "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT "
+                    "i+1 FROM c WHERE i<" +
+                        std::to_string(n) + ") INSERT INTO t SELECT i FROM c;"),
+            "");
+}
+
+void RemoveDb(const std::string& db) {
+  fs::remove(db);
+  fs::remove(db + "-wal");
+  fs::remove(db + "-shm");
+}
+
+CommandResult ReplicateOnce(const std::string& db, const std::string& replica,
+                            std::vector<std::string> extra = {}) {
+  std::vector<std::string> argv = {LitekeepBin(), "replicate", "-once"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.push_back(db);
+  argv.push_back(replica);
+  return litekeep::testing::Run(argv);
+}
+
+// Restores the replica's newest state (or txid) and returns count(*) of t.
+std::string RestoredCount(const TempDir& dir, const std::string& replica,
+                          const std::string& txid = "") {
+  const std::string out = dir.Join("restored.db");
+  std::vector<std::string> argv = {LitekeepBin(), "restore", "-f", "-o", out};
+  if (!txid.empty()) {
+    argv.push_back("-txid");
+    argv.push_back(txid);
+  }
+  argv.push_back(replica);
+  auto r = litekeep::testing::Run(argv);
+  if (r.exit_code != 0) return "restore failed: " + r.err;
+  return QueryOne(out, "SELECT count(*) FROM t");
+}
+
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+std::pair<int, std::string> Get(int port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+    ::close(fd);
+    return {0, ""};
+  }
+  std::string req = "GET " + path + " HTTP/1.0\r\nHost: x\r\n\r\n";
+  [[maybe_unused]] ssize_t w = ::write(fd, req.data(), req.size());
+  std::string resp;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof(buf))) > 0;) resp.append(buf, n);
+  ::close(fd);
+  if (resp.size() < 12) return {0, ""};
+  auto body = resp.find("\r\n\r\n");
+  return {std::stoi(resp.substr(9, 3)),
+          body == std::string::npos ? "" : resp.substr(body + 4)};
+}
+
+TEST(LineageTest, SidecarFailedRestoreNewDatabaseIsRefused) {
+  TempDir dir;
+  const std::string db = dir.Join("a.db");
+  const std::string replica = dir.Join("replica");
+  MakeDb(db, 500);
+  auto first = ReplicateOnce(db, replica);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  // The restore container fails (a typo in the replica path); the local
+  // state directory survives on the volume.
+  RemoveDb(db);
+  auto restore =
+      litekeep::testing::Run({LitekeepBin(), "restore", "-if-db-not-exists",
+                              "-o", db, dir.Join("replica-typo")});
+  ASSERT_NE(restore.exit_code, 0) << restore.err;
+  // The application creates a new database.
+  ASSERT_EQ(ExecSql(db,
+                    "PRAGMA journal_mode=WAL; CREATE TABLE t(x); "
+                    "INSERT INTO t VALUES(-1);"),
+            "");
+  auto refused = ReplicateOnce(db, replica);
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_NE(refused.err.find("lineage guard"), std::string::npos)
+      << refused.err;
+  EXPECT_NE(refused.err.find(db), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("TXID 0000000000000001"), std::string::npos)
+      << refused.err;
+  EXPECT_NE(refused.err.find("-new-history"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("litekeep restore"), std::string::npos)
+      << refused.err;
+  EXPECT_EQ(RestoredCount(dir, replica), "500");
+}
+
+TEST(LineageTest, RefusalFailsHealthzAndDoesNotStartTheApp) {
+  TempDir dir;
+  const std::string db = dir.Join("a.db");
+  const std::string replica = dir.Join("replica");
+  MakeDb(db, 500);
+  ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
+  RemoveDb(db);
+  ASSERT_EQ(ExecSql(db,
+                    "PRAGMA journal_mode=WAL; CREATE TABLE t(x); "
+                    "INSERT INTO t VALUES(-1);"),
+            "");
+  const int port = FreePort();
+  const std::string cfg = dir.Join("litekeep.yml");
+  const std::string marker = dir.Join("app-started");
+  std::ofstream(cfg) << "addr: 127.0.0.1:" << port << "\n"
+                     << "exec: touch " << marker << "\n"
+                     << "dbs:\n  - path: " << db << "\n"
+                     << "    monitor-interval: 100ms\n"
+                     << "    replica:\n      path: " << replica << "\n"
+                     << "      sync-interval: 100ms\n";
+  ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
+                   dir.Join("replicate.log"));
+  ASSERT_TRUE(WaitUntil([&] {
+    auto h = Get(port, "/healthz");
+    return h.first == 503 &&
+           h.second.find("reason=lineage") != std::string::npos;
+  })) << rep.Log();
+  EXPECT_NE(Get(port, "/metrics")
+                .second.find("litekeep_replication_blocked{db=\"" + db + "\""),
+            std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_FALSE(fs::exists(marker)) << "the application was started";
+  rep.Signal(SIGTERM);
+  rep.Wait();
+  EXPECT_NE(rep.Log().find("lineage guard"), std::string::npos) << rep.Log();
+  EXPECT_EQ(RestoredCount(dir, replica), "500");
+}
+
+TEST(LineageTest, RestartAfterStopContinues) {
+  TempDir dir;
+  const std::string db = dir.Join("a.db");
+  const std::string replica = dir.Join("replica");
+  MakeDb(db, 500);
+  ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
+  // The application writes and checkpoints while litekeep is stopped.
+  ASSERT_EQ(ExecSql(db,
+                    "INSERT INTO t VALUES(501); "
+                    "PRAGMA wal_checkpoint(TRUNCATE); "
+                    "INSERT INTO t VALUES(502);"),
+            "");
+  auto again = ReplicateOnce(db, replica);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(RestoredCount(dir, replica), "502");
+}
+
+TEST(LineageTest, RestoreThenApplicationWritesThenReplicateContinues) {
+  TempDir dir;
+  const std::string db = dir.Join("a.db");
+  const std::string replica = dir.Join("replica");
+  MakeDb(db, 500);
+  ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
+  RemoveDb(db);
+  fs::remove_all(dir.Join(".a.db-litekeep"));
+  auto r =
+      litekeep::testing::Run({LitekeepBin(), "restore", "-if-db-not-exists",
+                              "-if-replica-exists", "-o", db, replica});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; INSERT INTO t VALUES(501);"),
+            "");
+  auto again = ReplicateOnce(db, replica);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(RestoredCount(dir, replica), "501");
+}
+
+TEST(LineageTest, DeletedLocalStateUnchangedDatabaseContinues) {
+  TempDir dir;
+  const std::string db = dir.Join("a.db");
+  const std::string replica = dir.Join("replica");
+  MakeDb(db, 500);
+  ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
+  fs::remove_all(dir.Join(".a.db-litekeep"));
+  // Byte-for-byte the replica's newest state: proven by restoring it.
+  auto again = ReplicateOnce(db, replica);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(RestoredCount(dir, replica), "500");
+}
+
+TEST(LineageTest, NewHistoryOnPurposeKeepsThePreviousState) {
+  TempDir dir;
+  const std::string db = dir.Join("a.db");
+  const std::string replica = dir.Join("replica");
+  MakeDb(db, 500);
+  ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
+  RemoveDb(db);
+  ASSERT_EQ(ExecSql(db,
+                    "PRAGMA journal_mode=WAL; CREATE TABLE t(x); "
+                    "INSERT INTO t VALUES(-1);"),
+            "");
+  auto fresh = ReplicateOnce(db, replica, {"-new-history"});
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
+  EXPECT_EQ(RestoredCount(dir, replica), "1");
+  EXPECT_EQ(RestoredCount(dir, replica, "0000000000000001"), "500");
+  EXPECT_TRUE(fs::exists(dir.Join(".a.db-litekeep/history-hold.json")));
+  // Later starts continue the new history without the flag.
+  ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES(-2);"), "");
+  auto next = ReplicateOnce(db, replica);
+  ASSERT_EQ(next.exit_code, 0) << next.err;
+  EXPECT_EQ(RestoredCount(dir, replica), "2");
+}
+
+TEST(LineageTest, OlderBackupRestoredByHandIsRefused) {
+  TempDir dir;
+  const std::string db = dir.Join("a.db");
+  const std::string replica = dir.Join("replica");
+  MakeDb(db, 500);
+  ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
+  ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES(501);"), "");
+  ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
+  auto r = litekeep::testing::Run({LitekeepBin(), "restore", "-f", "-txid",
+                                   "0000000000000001", "-o", db, replica});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto refused = ReplicateOnce(db, replica);
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_NE(refused.err.find("TXID 0000000000000002"), std::string::npos)
+      << refused.err;
+  EXPECT_EQ(RestoredCount(dir, replica), "501");
+}
+
+TEST(LineageTest, SecondReplicatorOnOneHostIsRefused) {
+  TempDir dir;
+  const std::string db = dir.Join("a.db");
+  const std::string replica = dir.Join("replica");
+  MakeDb(db, 10);
+  ChildProcess rep({LitekeepBin(), "replicate", db, replica},
+                   dir.Join("replicate.log"));
+  ASSERT_TRUE(WaitUntil([&] {
+    return rep.Log().find("replicating") != std::string::npos;
+  })) << rep.Log();
+  auto second = litekeep::testing::Run(
+      {LitekeepBin(), "replicate", db, dir.Join("replica2")});
+  EXPECT_EQ(second.exit_code, 1) << second.err;
+  EXPECT_NE(second.err.find("already being replicated by process pid " +
+                            std::to_string(rep.pid())),
+            std::string::npos)
+      << second.err;
+  EXPECT_FALSE(fs::exists(dir.Join("replica2/ltx/0")));
+  rep.Signal(SIGTERM);
+  EXPECT_EQ(rep.Wait(), 0) << rep.Log();
+  // Once the first one stopped, the lock is free.
+  auto after = ReplicateOnce(db, replica);
+  EXPECT_EQ(after.exit_code, 0) << after.err;
+}
+
+TEST(LineageTest, DatabaseReplacedWhileReplicatingIsNotMixed) {
+  TempDir dir;
+  const std::string db = dir.Join("a.db");
+  const std::string other = dir.Join("b.db");
+  const std::string replica = dir.Join("replica");
+  MakeDb(db, 2000);
+  const std::string cfg = dir.Join("litekeep.yml");
+  std::ofstream(cfg) << "dbs:\n  - path: " << db << "\n"
+                     << "    monitor-interval: 100ms\n"
+                     << "    replica:\n      path: " << replica << "\n"
+                     << "      sync-interval: 100ms\n";
+  ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
+                   dir.Join("replicate.log"));
+  ASSERT_TRUE(WaitUntil(
+      [&] { return rep.Log().find("replicating") != std::string::npos; }));
+  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/0"); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(ExecSql(other,
+                    "PRAGMA journal_mode=WAL; CREATE TABLE u(y); "
+                    "INSERT INTO u VALUES(1);"),
+            "");
+  fs::rename(other, db);
+  fs::remove(db + "-wal");
+  fs::remove(db + "-shm");
+  ASSERT_EQ(ExecSql(db, "INSERT INTO u VALUES(2);"), "");
+  ASSERT_TRUE(WaitUntil([&] {
+    return rep.Log().find("was replaced") != std::string::npos;
+  })) << rep.Log();
+  rep.Signal(SIGTERM);
+  rep.Wait();
+  const std::string out = dir.Join("restored.db");
+  auto r =
+      litekeep::testing::Run({LitekeepBin(), "restore", "-f",
+                              "-integrity-check", "full", "-o", out, replica});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(QueryOne(out, "SELECT count(*) FROM t"), "2000");
+}
+
+TEST(LineageTest, DatabaseDeletedWhileReplicatingIsReported) {
+  TempDir dir;
+  const std::string db = dir.Join("a.db");
+  const std::string replica = dir.Join("replica");
+  MakeDb(db, 100);
+  ChildProcess rep({LitekeepBin(), "replicate", db, replica},
+                   dir.Join("replicate.log"));
+  ASSERT_TRUE(WaitUntil(
+      [&] { return rep.Log().find("replicating") != std::string::npos; }));
+  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/0"); }));
+  RemoveDb(db);
+  ASSERT_TRUE(WaitUntil([&] {
+    return rep.Log().find("was deleted while litekeep") != std::string::npos;
+  })) << rep.Log();
+  rep.Signal(SIGTERM);
+  EXPECT_EQ(rep.Wait(), 1) << rep.Log();
+  EXPECT_EQ(RestoredCount(dir, replica), "100");
+}
+
+TEST(LineageTest, FailedRestoreIfDbNotExistsRetriesAndHoldsTheApp) {
+  TempDir dir;
+  const std::string db = dir.Join("a.db");
+  const std::string replica = dir.Join("replica");
+  MakeDb(db, 500);
+  ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
+  RemoveDb(db);
+  fs::remove_all(dir.Join(".a.db-litekeep"));
+  // The replica's only file is unreadable for now (damaged in transit).
+  std::string ltx;
+  for (const auto& e : fs::recursive_directory_iterator(replica)) {
+    if (e.is_regular_file()) ltx = e.path();
+  }
+  ASSERT_FALSE(ltx.empty());
+  const std::string good = ReadFile(ltx);
+  std::ofstream(ltx, std::ios::trunc) << good.substr(0, 50);
+  const int port = FreePort();
+  const std::string cfg = dir.Join("litekeep.yml");
+  const std::string marker = dir.Join("app-started");
+  std::ofstream(cfg) << "addr: 127.0.0.1:" << port << "\n"
+                     << "exec: touch " << marker << "\n"
+                     << "dbs:\n  - path: " << db << "\n"
+                     << "    restore-if-db-not-exists: true\n"
+                     << "    monitor-interval: 100ms\n"
+                     << "    replica:\n      path: " << replica << "\n"
+                     << "      sync-interval: 100ms\n";
+  ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
+                   dir.Join("replicate.log"));
+  ASSERT_TRUE(WaitUntil([&] {
+    auto h = Get(port, "/healthz");
+    return h.first == 503 &&
+           h.second.find("reason=restore_failed") != std::string::npos;
+  })) << rep.Log();
+  // The application (which would create a new database) is not started.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_FALSE(fs::exists(marker));
+  EXPECT_FALSE(fs::exists(db));
+  // The replica heals: the retried restore succeeds, then the app starts.
+  {
+    std::ofstream out(ltx, std::ios::trunc | std::ios::binary);
+    out << good;
+  }
+  ASSERT_TRUE(
+      WaitUntil([&] { return fs::exists(marker); }, std::chrono::seconds(60)))
+      << rep.Log();
+  EXPECT_EQ(rep.Wait(), 0) << rep.Log();
+  EXPECT_EQ(QueryOne(db, "SELECT count(*) FROM t"), "500");
+  EXPECT_EQ(RestoredCount(dir, replica), "500");
+}
+
+}  // namespace
+}  // namespace litekeep::testing
