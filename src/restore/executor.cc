@@ -420,13 +420,28 @@ Result<ExecuteResult> Execute(storage::ReplicaClient& replica, const Plan& plan,
     // supply every page up to commit: checked before a page is written and
     // before the file is sized to commit.
     supply.StartFile(h.IsSnapshot(), h.page_size, h.commit, name);
+    const Pgno lock = ltx::LockPgno(h.page_size);
+    const uint64_t full = h.commit - (lock <= h.commit ? 1 : 0);
     Pgno pgno = 0;
     uint64_t pages_in_file = 0;
+    auto mixed_page_sizes = [&] {
+      return base::CorruptError(
+          name + ": page size " + std::to_string(h.page_size) +
+          " differs from the page size " + std::to_string(old_page_size) +
+          " of the database it applies to (" + prev_name +
+          "), and it is not a full image of the database (" +
+          std::to_string(pages_in_file) + " of " + std::to_string(full) +
+          " pages); refusing to mix page sizes");
+    };
     for (;;) {
       LK_ASSIGN_OR_RETURN(std::span<uint8_t> slot, writer.Slot(h.page_size));
       LK_ASSIGN_OR_RETURN(bool more, dec.DecodePage(&pgno, slot));
       if (!more) break;
-      LK_RETURN_IF_ERROR(supply.AddPage(pgno));
+      // After a page-size change only a full image (pages 1, 2, ... in
+      // order) may follow: say so rather than which page is missing.
+      if (Status added = supply.AddPage(pgno); !added.ok()) {
+        return page_size_changed ? mixed_page_sizes() : added;
+      }
       LK_RETURN_IF_ERROR(writer.Commit(pgno));
       ++pages_in_file;
     }
@@ -434,19 +449,7 @@ Result<ExecuteResult> Execute(storage::ReplicaClient& replica, const Plan& plan,
     // Flush reuses it.
     writer.Abandon();
     LK_RETURN_IF_ERROR(dec.Close());
-    if (page_size_changed) {
-      const Pgno lock = ltx::LockPgno(h.page_size);
-      const uint64_t full = h.commit - (lock <= h.commit ? 1 : 0);
-      if (pages_in_file != full) {
-        return base::CorruptError(
-            name + ": page size " + std::to_string(h.page_size) +
-            " differs from the page size " + std::to_string(old_page_size) +
-            " of the database it applies to (" + prev_name +
-            "), and it is not a full image of the database (" +
-            std::to_string(pages_in_file) + " of " + std::to_string(full) +
-            " pages); refusing to mix page sizes");
-      }
-    }
+    if (page_size_changed && pages_in_file != full) return mixed_page_sizes();
     LK_RETURN_IF_ERROR(supply.FinishFile());
     LK_RETURN_IF_ERROR(writer.Flush());
     LK_RETURN_IF_ERROR(
