@@ -35,8 +35,10 @@ std::vector<ReplicaKey> BuildTable() {
       {"retention-check-interval", K::kOptDuration,
        &R::retention_check_interval, kTop},
       {"snapshot-interval", K::kOptDuration, &R::snapshot_interval, kTop},
-      {"max-sync-ltx-files", K::kOptCount, &R::max_sync_ltx_files, kTop},
-      {"auto-recover", K::kOptBool, &R::auto_recover, kTop},
+      // Litestream 0.5 keys litekeep refuses (docs/migrating.md, "Refused
+      // keys"): accepting them would change nothing.
+      {"max-sync-ltx-files", K::kRejected, {}, kTop},
+      {"auto-recover", K::kRejected, {}, kTop},
       // Client-side encryption (0.3; refused by 0.5 and by litekeep).
       {"age", K::kRejected, {}, kTop},
   };
@@ -111,6 +113,16 @@ Status SetReplicaValue(const ReplicaKey& key, std::string_view text,
       return Status::Ok();
     }
     case K::kRejected:
+      if (key.name == "max-sync-ltx-files") {
+        return base::UnimplementedError(
+            "not implemented in litekeep (each sync uploads one L0 file); "
+            "remove it; see docs/migrating.md");
+      }
+      if (key.name == "auto-recover") {
+        return base::UnimplementedError(
+            "not implemented in litekeep yet (run `litekeep reset DB` to drop "
+            "bad local state); see docs/migrating.md");
+      }
       return base::UnimplementedError(
           "age encryption is not supported by litekeep (nor by Litestream "
           "0.5); remove it or use storage-side encryption");
