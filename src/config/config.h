@@ -31,6 +31,9 @@ struct ReplicaConfig : storage::ReplicaSettings {
   std::optional<Duration> retention_check_interval;
   std::optional<Duration> snapshot_interval;
   std::optional<Duration> validation_interval;
+  // 0.5 `auto-recover`: only `true` loads, which is what litekeep always
+  // does (docs/config.md, "Replica keys").
+  std::optional<bool> auto_recover;
 
   int line = 0;  // YAML line where this replica was defined (0: CLI)
 };

@@ -95,6 +95,12 @@ Status Replicator::Open() {
 
   LK_ASSIGN_OR_RETURN(replica_max_, storage::MaxTxId(*replica_));
   pos_ = LoadPosition(options_.meta_dir + "/position.json");
+  if (!pos_ && ::access((options_.meta_dir + "/position.json").c_str(),
+                        F_OK) == 0) {
+    spdlog::warn("{}: local state {}/position.json is damaged; starting "
+                 "over (auto-recover): the next sync writes a snapshot",
+                 db, options_.meta_dir);
+  }
   if (pos_ && pos_->txid != replica_max_) {
     spdlog::warn(
         "{}: local state says TXID {} but the replica {} holds TXID {}; the "

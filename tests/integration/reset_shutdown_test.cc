@@ -77,6 +77,18 @@ TEST(ResetTest, DropsLocalStateAndNextSyncRestoresExactly) {
   ASSERT_EQ(restored.exit_code, 0) << restored.err;
   EXPECT_EQ(QueryOne(dir.Join("out.db"), "SELECT group_concat(x) FROM t"),
             "before,after");
+
+  // Damaged local state: recovered automatically (auto-recover), said so.
+  std::ofstream(meta + "/position.json", std::ios::trunc) << "{garbage";
+  ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES('damaged')"), "");
+  r = Litekeep({"replicate", "-once", db, "file://" + replica});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.err, "damaged; starting over (auto-recover)"))
+      << r.err;
+  restored = Litekeep({"restore", "-o", dir.Join("out2.db"), replica});
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_EQ(QueryOne(dir.Join("out2.db"), "SELECT group_concat(x) FROM t"),
+            "before,after,damaged");
 }
 
 // A replicate run whose replica directory is replaced by a plain file, so

@@ -189,5 +189,31 @@ TEST(ConfigTableTest, EveryDocumentedKeyIsUsedOrRefused) {
   EXPECT_GT(refused, 10);
 }
 
+TEST(ConfigTableTest, AutoRecoverFalseIsRefused) {
+  auto c = Parse(
+      "dbs:\n  - path: /data/a.db\n    replica:\n      path: /r\n"
+      "      auto-recover: false\n",
+      "litekeep.yml", false);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("litekeep.yml:5:"), std::string::npos)
+      << c.status().message();
+  EXPECT_NE(c.status().message().find("auto-recover"), std::string::npos)
+      << c.status().message();
+  EXPECT_NE(c.status().message().find("always"), std::string::npos)
+      << c.status().message();
+}
+
+TEST(ConfigTableTest, MaxCheckpointPageCountSetsTruncatePageN) {
+  auto c = Parse(
+      "dbs:\n  - path: /data/a.db\n    max-checkpoint-page-count: "
+      "5000\n  - path: /data/b.db\n    max-checkpoint-page-count: "
+      "5000\n    truncate-page-n: 9000\n  - path: /data/c.db\n",
+      "litekeep.yml", false);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->dbs[0].truncate_page_n, 5000);
+  EXPECT_EQ(c->dbs[1].truncate_page_n, 9000);
+  EXPECT_FALSE(c->dbs[2].truncate_page_n.has_value());
+}
+
 }  // namespace
 }  // namespace litekeep::config
