@@ -87,6 +87,7 @@ std::string SampleValue(const std::string& key, const std::string& type) {
       {"url", "s3://b/p"},
       {"endpoint", "http://localhost:9000"},
       {"part-size", "8MiB"},
+      {"storage-class", "STANDARD_IA"},
       {"concurrency", "4"},
       {"sse", "AES256"},
       {"sse-customer-algorithm", "AES256"},
@@ -132,7 +133,9 @@ std::string ConfigWith(const Row& row, const std::string& key, int* line) {
     indent = "      ";
     if (key != "type" && key != "url" && key != "path") {
       prefix += indent + "type: s3\n";
-      if (key != "bucket") prefix += indent + "bucket: b\n";
+    }
+    if (key != "bucket" && key != "url" && key != "path") {
+      prefix += indent + "bucket: b\n";
     }
     if (key == "sse-customer-algorithm") {
       prefix += indent + "sse-customer-key: 0123456789abcdef0123456789abcdef\n";
@@ -177,7 +180,7 @@ TEST(ConfigTableTest, EveryDocumentedKeyIsUsedOrRefused) {
       ASSERT_FALSE(c.ok()) << "docs/config.md:" << row.doc_line << " says `"
                            << key << "` is refused, but\n"
                            << yaml << "loads";
-      const std::string& m = c.status().message();
+      const std::string m = c.status().message();
       std::string named = key.substr(0, key.find('.'));
       if (row.section == "top" && key.find('.') != std::string::npos &&
           key.rfind("socket.", 0) != 0) {
