@@ -27,6 +27,7 @@ constexpr const char* kUsage =
     "  version     print the version\n"
     "  verify      check that a replica restores (listing, checksums, full)\n"
     "  status      per database: local and replicated TXID, lag, WAL size\n"
+    "  reset       drop a database's local state; the next sync snapshots\n"
     "  sync        keep a directory in step with a bucket prefix (-watch)\n"
     "\n"
     "Flags may be written -flag or --flag. Run 'litekeep <command> -h' for a\n"
@@ -57,6 +58,7 @@ int Main(int argc, char** argv) {
   // Operations (docs/metrics.md).
   if (cmd == "verify") return RunVerify(sub);
   if (cmd == "status") return RunStatus(sub);
+  if (cmd == "reset") return RunReset(sub);
   if (cmd == "sync") return RunSync(sub);
   std::fprintf(stderr, "error: unknown command \"%s\"\n\n%s", cmd.c_str(), kUsage);
   return kExitUsage;

@@ -20,6 +20,8 @@ int RunWal(const std::vector<std::string>& args);
 // Operations (docs/metrics.md).
 int RunVerify(const std::vector<std::string>& args);
 int RunStatus(const std::vector<std::string>& args);
+// Drop a database's local state (docs/migrating.md, "Refused keys").
+int RunReset(const std::vector<std::string>& args);
 
 // Keep a directory in step with a bucket prefix (docs/sync.md).
 int RunSync(const std::vector<std::string>& args);

@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/compaction_config.h"
+#include "cli/heartbeat.h"
 #include "cli/metrics_endpoint.h"
 #include "cli/parse.h"
 #include "cli/replicate_jobs.h"
@@ -99,8 +100,9 @@ int RunReplicate(const std::vector<std::string>& args) {
       thread.join();
     }
   } signal_thread{std::thread([&stop]() {
+    unsigned char c = 0;
     for (;;) {
-      unsigned char c = 0;
+      c = 0;
       while (::read(g_signal_pipe[0], &c, 1) < 0 && errno == EINTR) {
       }
       // With -exec, the signal went to the child: keep replicating until it
@@ -114,6 +116,17 @@ int RunReplicate(const std::vector<std::string>& args) {
       break;
     }
     stop.Stop();
+    // A second signal stops the final sync's retries
+    // (docs/config.md, `shutdown-sync-timeout`).
+    while (c != 0) {
+      unsigned char again = 0;
+      ssize_t n = ::read(g_signal_pipe[0], &again, 1);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0 || again == 0) break;
+      spdlog::warn("signal {} received again: stopping without retrying",
+                   int{again});
+      stop.Force();
+    }
   })};
 
   config::Config cfg;
@@ -192,6 +205,9 @@ int RunReplicate(const std::vector<std::string>& args) {
       return ReportError(s);
     }
   }
+  // Heartbeat pings (docs/config.md, `heartbeat-url`).
+  Heartbeat heartbeat(once ? "" : cfg.heartbeat_url, cfg.heartbeat_interval,
+                      registry, stop);
   // Directory entries with watch: pick up databases created later.
   std::thread watcher;
   if (watching && !once) {

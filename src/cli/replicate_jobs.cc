@@ -260,6 +260,10 @@ void JobSet::RunJob(Job* job, bool opened, bool restored) {
   ro.once = once_;
   ro.metrics = metrics_;
   ro.replica_name = config::Redacted(job->spec.replica);
+  if (cfg_ != nullptr) {  // docs/config.md, `shutdown-sync-timeout`
+    ro.shutdown_sync_timeout = cfg_->shutdown_sync_timeout;
+    ro.shutdown_sync_interval = cfg_->shutdown_sync_interval;
+  }
   job->result = replicate::RunReplicator(*job->replicator, ro, stop_);
   if (job->verifier) job->verifier->Stop();
   job->replicator->Close();

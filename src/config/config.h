@@ -32,9 +32,8 @@ struct ReplicaConfig : storage::ReplicaSettings {
   std::optional<Duration> retention_check_interval;
   std::optional<Duration> snapshot_interval;
   std::optional<Duration> validation_interval;
-
-  // Replica behaviour (Litestream 0.5).
-  std::optional<int64_t> max_sync_ltx_files;
+  // 0.5 `auto-recover`: only `true` loads, which is what litekeep always
+  // does (docs/config.md, "Replica keys").
   std::optional<bool> auto_recover;
 
   int line = 0;  // YAML line where this replica was defined (0: CLI)
@@ -59,11 +58,11 @@ struct DbConfig {
   std::optional<Duration> busy_timeout;
   std::optional<int64_t> min_checkpoint_page_count;
   std::optional<int64_t> truncate_page_n;
-  int64_t max_checkpoint_page_count = 10000;  // 0.3 key
+  // 0.3 key; when written and truncate-page-n is not, it sets
+  // truncate_page_n (docs/config.md, "dbs entries").
+  int64_t max_checkpoint_page_count = 10000;
 
   // Litestream 0.5 extras.
-  std::string meta_dir;  // dir entries: per-database state under this dir
-  std::optional<int64_t> max_sync_wal_bytes;
   bool restore_if_db_not_exists = false;
   // litekeep: lineage guard, start a new history instead of refusing a
   // database that does not descend from the replica (docs/config.md).
@@ -78,10 +77,10 @@ struct DbConfig {
 // One `sync:` entry: a bucket prefix kept in step with a local directory
 // (docs/sync.md). `replicate` runs it beside the databases.
 struct SyncConfig {
-  std::string src;        // the source URL as written
-  ReplicaConfig source;   // src parsed, entry keys and top-level defaults in
-  std::string dest;       // absolute local directory
-  bool watch = false;     // keep following changes (else copy once at start)
+  std::string src;       // the source URL as written
+  ReplicaConfig source;  // src parsed, entry keys and top-level defaults in
+  std::string dest;      // absolute local directory
+  bool watch = false;    // keep following changes (else copy once at start)
   bool delete_extra = false;  // `delete`
   Duration interval{std::chrono::seconds(2)};
   Duration max_interval{std::chrono::seconds(30)};
@@ -98,7 +97,6 @@ struct LoggingConfig {
   std::string level = "info";  // debug, info, warn, error
   std::string type = "text";   // text, json
   bool to_stderr = true;
-  bool source = false;  // 0.5 `logging.source`: add source file:line
 };
 
 // Compaction level schedule: levels[i] is level i+1.
@@ -109,7 +107,7 @@ struct LevelConfig {
 struct Config {
   std::vector<DbConfig> dbs;
   std::vector<SyncConfig> syncs;  // `sync:` (docs/sync.md)
-  std::string addr;  // metrics listen address, e.g. ":9090"
+  std::string addr;               // metrics listen address, e.g. ":9090"
   // /healthz is 200 only while every database synced within this (litekeep).
   Duration health_max_sync_age{std::chrono::seconds(60)};
   std::string exec;  // command run by `replicate` as a child
@@ -123,14 +121,16 @@ struct Config {
   std::string source;  // file the config came from, for messages
 
   // Litestream 0.5 top-level keys.
-  std::string mcp_addr;           // `mcp-addr`
   bool retention_enabled = true;  // `retention: {enabled: ...}`
   Duration l0_retention{std::chrono::minutes(5)};
   Duration l0_retention_check_interval{std::chrono::seconds(15)};
-  bool verify_compaction = false;
   std::optional<Duration> validation_interval;  // `validation.interval`
+  // GET heartbeat_url at most every heartbeat_interval while every database
+  // synced within it (docs/config.md, `heartbeat-url`).
   std::string heartbeat_url;
   Duration heartbeat_interval{std::chrono::minutes(5)};
+  // On stop, the final sync is retried every shutdown_sync_interval until
+  // shutdown_sync_timeout (0: one attempt); a second signal stops retrying.
   Duration shutdown_sync_timeout{std::chrono::seconds(30)};
   Duration shutdown_sync_interval{std::chrono::milliseconds(500)};
 
@@ -139,10 +139,6 @@ struct Config {
   // every replica in dbs; kept so that a replica URL given on the command
   // line can be completed with ApplyReplicaDefaults.
   ReplicaConfig replica_defaults;
-
-  // Keys Litestream knows that litekeep accepts but does not act on yet
-  // (e.g. `socket`): dotted key path -> value as written.
-  std::map<std::string, std::string> unused;
 };
 
 // Parses YAML text. source names the file in errors ("litekeep.yml:12: ...").

@@ -72,6 +72,45 @@ const std::vector<std::string_view> kDbKeys = {"path",
                                                "replica",
                                                "replicas"};
 
+// Keys Litestream 0.5 knows that litekeep refuses, with the reason
+// (docs/config.md, "Status"; docs/migrating.md, "Refused keys"). They stay
+// known keys so the error says why rather than "unknown key".
+struct RefusedKey {
+  std::string_view key;  // dotted path below its map, e.g. "logging.source"
+  std::string_view reason;
+};
+constexpr RefusedKey kRefusedKeys[] = {
+    {"mcp-addr",
+     "Litestream's MCP server is not implemented in litekeep yet; remove "
+     "the key (see docs/migrating.md)"},
+    {"socket",
+     "Litestream's control socket is not implemented in litekeep yet; "
+     "remove the key (see docs/migrating.md)"},
+    {"verify-compaction",
+     "not implemented in litekeep yet; `validation-interval` and "
+     "`litekeep verify` check the TXID chain of the replica instead (see "
+     "docs/migrating.md)"},
+    {"logging.source",
+     "not implemented in litekeep (log lines carry no source location); "
+     "remove the key (see docs/migrating.md)"},
+    {"meta-dir",
+     "not implemented in litekeep yet; each database keeps its state in "
+     "`.<db>-litekeep` beside it (see docs/migrating.md)"},
+    {"max-sync-wal-bytes",
+     "not implemented in litekeep yet; each sync reads the whole new part "
+     "of the WAL (see docs/migrating.md)"},
+};
+
+// The refusal error for key (one of kRefusedKeys), naming its line.
+Status Refuse(const Walker& w, int line, std::string_view key) {
+  for (const RefusedKey& r : kRefusedKeys) {
+    if (r.key == key) {
+      return w.Error(line, std::string(key) + ": " + std::string(r.reason));
+    }
+  }
+  return w.Error(line, std::string(key) + ": not supported by litekeep");
+}
+
 }  // namespace
 
 namespace internal {
@@ -107,7 +146,7 @@ Status ParseLogging(const Walker& w, const Entry& entry, LoggingConfig* out) {
     } else if (e.key == "stderr") {
       LK_RETURN_IF_ERROR(w.ReadBool(e, &out->to_stderr));
     } else if (e.key == "source") {
-      LK_RETURN_IF_ERROR(w.ReadBool(e, &out->source));
+      return Refuse(w, e.line, "logging.source");
     }
   }
   return Status::Ok();
@@ -159,31 +198,19 @@ Status ParseSnapshot(const Walker& w, const Entry& entry,
   return Status::Ok();
 }
 
-// Records a map of scalars (e.g. `socket:`) under prefix in unused.
-Status RecordUnusedMap(const Walker& w, const Entry& entry,
-                       const std::vector<std::string_view>& known,
-                       std::map<std::string, std::string>* unused) {
-  LK_ASSIGN_OR_RETURN(auto entries,
-                      w.Entries(entry.value, entry.line, entry.key, known));
-  for (const Entry& e : entries) {
-    LK_ASSIGN_OR_RETURN(auto text, w.Scalar(e));
-    if (text) (*unused)[entry.key + "." + e.key] = *text;
-  }
-  return Status::Ok();
-}
-
 Status ParseTopLevelEntry(const Walker& w, const Entry& e, Config* c,
                           ReplicaNode* globals) {
   const std::string& k = e.key;
   if (k == "addr") return w.ReadString(e, &c->addr);
   if (k == "exec") return w.ReadString(e, &c->exec);
-  if (k == "mcp-addr") return w.ReadString(e, &c->mcp_addr);
+  if (k == "mcp-addr" || k == "socket" || k == "verify-compaction") {
+    return Refuse(w, e.line, k);
+  }
   if (k == "health-max-sync-age") {
     return w.ReadDuration(e, false, &c->health_max_sync_age);
   }
   if (k == "logging") return ParseLogging(w, e, &c->logging);
   if (k == "levels") return ParseLevels(w, e, &c->levels);
-  if (k == "verify-compaction") return w.ReadBool(e, &c->verify_compaction);
   if (k == "l0-retention") return w.ReadDuration(e, true, &c->l0_retention);
   if (k == "l0-retention-check-interval") {
     return w.ReadDuration(e, false, &c->l0_retention_check_interval);
@@ -240,10 +267,6 @@ Status ParseTopLevelEntry(const Walker& w, const Entry& e, Config* c,
     }
     return w.ReadDuration(e, false, &c->retention);
   }
-  if (k == "socket") {
-    return RecordUnusedMap(w, e, {"enabled", "path", "permissions"},
-                           &c->unused);
-  }
   // Everything else at the top level is a replica default.
   return internal::ReadReplicaEntry(w, e, globals);
 }
@@ -255,7 +278,7 @@ Status CheckDbPaths(const Walker& w, DbConfig* db, int path_line) {
     if (!p.ok()) return w.Error(path_line, "path: " + p.status().message());
     db->path = *p;
   }
-  for (std::string* dir : {&db->dir, &db->meta_path, &db->meta_dir}) {
+  for (std::string* dir : {&db->dir, &db->meta_path}) {
     if (dir->empty()) continue;
     auto p = ExpandPath(*dir);
     if (!p.ok()) return w.Error(db->line, p.status().message());
@@ -276,7 +299,7 @@ Result<DbConfig> ParseDb(const Walker& w, const YAML::Node& node, int line,
   int path_line = line;
   const Entry* replica = nullptr;
   const Entry* replicas = nullptr;
-  bool has_meta_path = false;
+  int max_checkpoint_line = 0;  // 0: max-checkpoint-page-count not written
   for (const Entry& e : entries) {
     const std::string& k = e.key;
     Status s;
@@ -293,9 +316,8 @@ Result<DbConfig> ParseDb(const Walker& w, const YAML::Node& node, int line,
       s = w.ReadBool(e, &db.watch);
     } else if (k == "meta-path") {
       s = w.ReadString(e, &db.meta_path);
-      has_meta_path = !db.meta_path.empty();
-    } else if (k == "meta-dir") {
-      s = w.ReadString(e, &db.meta_dir);
+    } else if (k == "meta-dir" || k == "max-sync-wal-bytes") {
+      s = Refuse(w, e.line, k);
     } else if (k == "monitor-interval") {
       s = w.ReadDuration(e, false, &db.monitor_interval);
     } else if (k == "checkpoint-interval") {
@@ -306,15 +328,9 @@ Result<DbConfig> ParseDb(const Walker& w, const YAML::Node& node, int line,
       s = ReadOptCount(w, e, &db.min_checkpoint_page_count);
     } else if (k == "max-checkpoint-page-count") {
       s = w.ReadCount(e, &db.max_checkpoint_page_count);
+      max_checkpoint_line = e.line;
     } else if (k == "truncate-page-n") {
       s = ReadOptCount(w, e, &db.truncate_page_n);
-    } else if (k == "max-sync-wal-bytes") {
-      LK_ASSIGN_OR_RETURN(auto text, w.Scalar(e));
-      if (text) {
-        auto v = internal::ParseByteSize(*text);
-        if (!v.ok()) return w.KeyError(e, v.status());
-        db.max_sync_wal_bytes = *v;
-      }
     } else if (k == "restore-if-db-not-exists") {
       s = w.ReadBool(e, &db.restore_if_db_not_exists);
     } else if (k == "new-history") {
@@ -345,11 +361,11 @@ Result<DbConfig> ParseDb(const Walker& w, const YAML::Node& node, int line,
   if (db.watch && db.dir.empty()) {
     return w.Error(line, "db: `watch:` needs `dir:`");
   }
-  if (!db.meta_dir.empty() && db.dir.empty()) {
-    return w.Error(line, "db: `meta-dir:` needs `dir:`");
-  }
-  if (has_meta_path && !db.meta_dir.empty()) {
-    return w.Error(line, "db: set `meta-path:` or `meta-dir:`, not both");
+  // 0.3's forced-checkpoint threshold is litekeep's forced (TRUNCATE)
+  // checkpoint threshold unless that is written too.
+  if (max_checkpoint_line != 0 && db.max_checkpoint_page_count > 0 &&
+      !db.truncate_page_n) {
+    db.truncate_page_n = db.max_checkpoint_page_count;
   }
   if (replica != nullptr && replicas != nullptr) {
     return w.Error(replicas->line,

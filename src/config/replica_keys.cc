@@ -35,7 +35,11 @@ std::vector<ReplicaKey> BuildTable() {
       {"retention-check-interval", K::kOptDuration,
        &R::retention_check_interval, kTop},
       {"snapshot-interval", K::kOptDuration, &R::snapshot_interval, kTop},
-      {"max-sync-ltx-files", K::kOptCount, &R::max_sync_ltx_files, kTop},
+      // Litestream 0.5 keys litekeep refuses (docs/migrating.md, "Refused
+      // keys"): accepting them would change nothing.
+      {"max-sync-ltx-files", K::kRejected, {}, kTop},
+      // litekeep always recovers from missing or damaged local state;
+      // `auto-recover: false` is refused (docs/config.md, "Replica keys").
       {"auto-recover", K::kOptBool, &R::auto_recover, kTop},
       // Client-side encryption (0.3; refused by 0.5 and by litekeep).
       {"age", K::kRejected, {}, kTop},
@@ -79,6 +83,13 @@ Status SetReplicaValue(const ReplicaKey& key, std::string_view text,
                                  replica);
     case K::kOptBool: {
       LK_ASSIGN_OR_RETURN(bool v, ParseBool(text));
+      if (key.name == "auto-recover" && !v) {
+        return base::UnimplementedError(
+            "false is not supported: litekeep always starts over (the next "
+            "sync writes a snapshot) when the local state is missing, "
+            "damaged or behind the replica; remove the key or set it to "
+            "true (see docs/migrating.md)");
+      }
       Member<std::optional<bool>>(replica, key.field) = v;
       return Status::Ok();
     }
@@ -111,6 +122,11 @@ Status SetReplicaValue(const ReplicaKey& key, std::string_view text,
       return Status::Ok();
     }
     case K::kRejected:
+      if (key.name == "max-sync-ltx-files") {
+        return base::UnimplementedError(
+            "not implemented in litekeep (each sync uploads one L0 file); "
+            "remove it; see docs/migrating.md");
+      }
       return base::UnimplementedError(
           "age encryption is not supported by litekeep (nor by Litestream "
           "0.5); remove it or use storage-side encryption");

@@ -22,6 +22,21 @@ void StopSignal::Stop() {
   cv_.notify_all();
 }
 
+void StopSignal::Force() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+    forced_ = true;
+  }
+  cv_.notify_all();
+}
+
+bool StopSignal::WaitForForce(std::chrono::milliseconds d) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, d, [this] { return forced_.load(); });
+  return forced_.load();
+}
+
 bool StopSignal::WaitFor(std::chrono::milliseconds d) {
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait_for(lock, d, [this] { return stopped_.load(); });
@@ -140,10 +155,30 @@ Status RunReplicator(Replicator& replicator, const RunnerOptions& options,
       break;
     }
   }
-  // Final sync: ship whatever was committed before the stop.
-  TimePoint final_started = Clock::now();
-  auto final_sync = replicator.Sync();
-  observer.OnSync(final_sync, final_started);
+  // Final sync: ship whatever was committed before the stop, retrying
+  // until shutdown_sync_timeout unless a second signal forces the stop.
+  const auto deadline =
+      std::chrono::steady_clock::now() + options.shutdown_sync_timeout;
+  Result<SyncResult> final_sync = base::InternalError("final sync not run");
+  for (int attempt = 1;; ++attempt) {
+    TimePoint final_started = Clock::now();
+    final_sync = replicator.Sync();
+    observer.OnSync(final_sync, final_started);
+    if (final_sync.ok() || options.once || stop.forced() ||
+        std::chrono::steady_clock::now() + options.shutdown_sync_interval >
+            deadline) {
+      break;
+    }
+    spdlog::warn("{}: final sync attempt {} failed (retrying in {} ms): {}",
+                 replicator.db_path(), attempt,
+                 options.shutdown_sync_interval.count(),
+                 final_sync.status().message());
+    if (stop.WaitForForce(options.shutdown_sync_interval)) {
+      spdlog::warn("{}: second signal: final sync retries stopped",
+                   replicator.db_path());
+      break;
+    }
+  }
   observer.OnStop();
   if (!final_sync.ok()) {
     spdlog::error("{}: final sync failed: {}", replicator.db_path(),

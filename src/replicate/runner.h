@@ -16,16 +16,22 @@
 
 namespace litekeep::replicate {
 
-// A stop flag that sleeping loops can wait on.
+// A stop flag that sleeping loops can wait on. Force() (a second signal)
+// also stops the retries of the final sync.
 class StopSignal {
  public:
   void Stop();
+  void Force();
   bool stopped() const { return stopped_.load(); }
+  bool forced() const { return forced_.load(); }
   // Sleeps up to d; returns true if stopped.
   bool WaitFor(std::chrono::milliseconds d);
+  // Sleeps up to d; returns true if forced.
+  bool WaitForForce(std::chrono::milliseconds d);
 
  private:
   std::atomic<bool> stopped_{false};
+  std::atomic<bool> forced_{false};
   std::mutex mu_;
   std::condition_variable cv_;
 };
@@ -44,6 +50,11 @@ struct RunnerOptions {
   // their own, started after the first successful sync, so a long merge
   // or snapshot never delays a sync.
   Compactor* compactor = nullptr;
+  // A failed final sync is retried every shutdown_sync_interval until
+  // shutdown_sync_timeout has passed or the stop is forced (docs/config.md,
+  // `shutdown-sync-timeout`). 0: one attempt.
+  std::chrono::milliseconds shutdown_sync_timeout{0};
+  std::chrono::milliseconds shutdown_sync_interval{500};
 };
 
 // Runs until stop; returns the status of the final sync.

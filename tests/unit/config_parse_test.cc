@@ -187,7 +187,6 @@ TEST(ConfigParseTest, KeyTheBackendDoesNotUseIsAnError) {
 // A 0.5 config with the single `replica:` map and the 0.5 top-level keys.
 TEST(ConfigParseTest, Litestream05Example) {
   Config c = MustParse(R"(addr: ":9090"
-mcp-addr: ":3001"
 levels:
   - interval: 1m
   - interval: 10m
@@ -200,23 +199,16 @@ retention:
   enabled: false
 validation:
   interval: 6h
-verify-compaction: true
 shutdown-sync-timeout: 10s
 shutdown-sync-interval: 250ms
 heartbeat-url: https://hc.example.com/ping/abc
 heartbeat-interval: 10m
-socket:
-  enabled: true
-  path: /var/run/litestream.sock
-  permissions: 0600
 logging:
   level: warn
-  source: true
 dbs:
   - path: /var/lib/app.db
     busy-timeout: 5s
     truncate-page-n: 50000
-    max-sync-wal-bytes: 64MiB
     restore-if-db-not-exists: true
     replica:
       url: s3://my-tigris-bucket/db.sqlite?endpoint=fly.storage.tigris.dev&region=auto
@@ -224,7 +216,6 @@ dbs:
     pattern: "*.db"
     recursive: true
     watch: true
-    meta-dir: /var/lib/litestream-meta
     snapshot:
       interval: 1h
     replica:
@@ -232,7 +223,6 @@ dbs:
       bucket: tenants
       path: backups
 )");
-  EXPECT_EQ(c.mcp_addr, ":3001");
   ASSERT_TRUE(c.levels.has_value());
   ASSERT_EQ(c.levels->size(), 2u);
   EXPECT_EQ((*c.levels)[0].interval, minutes(1));
@@ -243,20 +233,15 @@ dbs:
   EXPECT_EQ(c.l0_retention_check_interval, seconds(30));
   EXPECT_FALSE(c.retention_enabled);
   EXPECT_EQ(c.validation_interval, hours(6));
-  EXPECT_TRUE(c.verify_compaction);
   EXPECT_EQ(c.shutdown_sync_timeout, seconds(10));
   EXPECT_EQ(c.shutdown_sync_interval, std::chrono::milliseconds(250));
   EXPECT_EQ(c.heartbeat_url, "https://hc.example.com/ping/abc");
   EXPECT_EQ(c.heartbeat_interval, minutes(10));
-  EXPECT_EQ(c.unused.at("socket.enabled"), "true");
-  EXPECT_EQ(c.unused.at("socket.path"), "/var/run/litestream.sock");
   EXPECT_EQ(c.logging.level, "warn");
-  EXPECT_TRUE(c.logging.source);
   ASSERT_EQ(c.dbs.size(), 2u);
   const DbConfig& app = c.dbs[0];
   EXPECT_EQ(app.busy_timeout, seconds(5));
   EXPECT_EQ(app.truncate_page_n, 50000);
-  EXPECT_EQ(app.max_sync_wal_bytes, 64 * 1024 * 1024);
   EXPECT_TRUE(app.restore_if_db_not_exists);
   ASSERT_EQ(app.replicas.size(), 1u);
   const ReplicaConfig& r = app.replicas[0];
@@ -276,7 +261,6 @@ dbs:
   EXPECT_EQ(dir.pattern, "*.db");
   EXPECT_TRUE(dir.recursive);
   EXPECT_TRUE(dir.watch);
-  EXPECT_EQ(dir.meta_dir, "/var/lib/litestream-meta");
   ASSERT_EQ(dir.replicas.size(), 1u);
   EXPECT_EQ(dir.replicas[0].snapshot_interval, hours(1));  // per-db snapshot
   EXPECT_EQ(dir.replicas[0].bucket, "tenants");
@@ -446,8 +430,6 @@ TEST(ConfigParseTest, LitestreamS3SettingsAreKept) {
       part-size: 10MB
       concurrency: 8
       sse-kms-key-id: arn:aws:kms:x
-      auto-recover: true
-      max-sync-ltx-files: 100
       session-token: tok
       profile: prod
       ca-bundle: /etc/ssl/ca.pem
@@ -457,8 +439,6 @@ TEST(ConfigParseTest, LitestreamS3SettingsAreKept) {
   EXPECT_EQ(r.part_size, 10000000);
   EXPECT_EQ(r.concurrency, 8);
   EXPECT_EQ(r.sse_kms_key_id, "arn:aws:kms:x");
-  EXPECT_EQ(r.auto_recover, true);
-  EXPECT_EQ(r.max_sync_ltx_files, 100);
   EXPECT_EQ(r.session_token, "tok");
   EXPECT_EQ(r.profile, "prod");
   EXPECT_EQ(r.ca_bundle, "/etc/ssl/ca.pem");
@@ -482,7 +462,6 @@ dbs:
   EXPECT_EQ(a.bucket, "own");  // written in the map: wins over the merge
   EXPECT_EQ(a.path, "a");
   EXPECT_EQ(c.dbs[1].replicas[0].bucket, "shared");
-  EXPECT_TRUE(c.unused.empty());
 
   std::string e = ErrorOf(R"(x-common: &common
   type: s3

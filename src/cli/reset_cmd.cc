@@ -1,0 +1,117 @@
+// `litekeep reset DB [-dry-run]`: drops the database's local state
+// directory (.<db>-litekeep/, or the config's meta-path) so that the next
+// sync starts over and writes a snapshot (Litestream 0.5's `reset`). Refused
+// while a replicator holds the directory's lock file.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "base/io.h"
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/parse.h"
+#include "replicate/replicator.h"
+
+namespace litekeep::cli {
+namespace {
+
+// The state directory of db_path: the config entry's meta-path when the
+// config lists the database, else the default beside the database.
+std::string MetaDirFor(const std::string& db_path,
+                       const std::optional<config::Config>& cfg) {
+  if (cfg) {
+    for (const auto& db : cfg->dbs) {
+      if (db.path == db_path && !db.meta_path.empty()) return db.meta_path;
+    }
+  }
+  return replicate::DefaultMetaDir(db_path);
+}
+
+// Holds a flock on <meta>/lock while the state is removed; refuses when a
+// replicator holds it. No lock file: nothing holds the state.
+class ResetLock {
+ public:
+  ~ResetLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Status Take(const std::string& meta, const std::string& db_path) {
+    const std::string path = meta + "/lock";
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd_ < 0) {
+      if (errno == ENOENT) return Status::Ok();
+      return base::ErrnoError("open " + path, errno);
+    }
+    if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return Status::Ok();
+    int err = errno;
+    if (err != EWOULDBLOCK) return base::ErrnoError("lock " + path, err);
+    std::string holder;
+    auto text = base::ReadFileToString(path);
+    if (text.ok()) {
+      holder = *text;
+      while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' '))
+        holder.pop_back();
+    }
+    return base::FailedPreconditionError(
+        "a replicator" + (holder.empty() ? "" : " (pid " + holder + ")") +
+        " is running for " + db_path + " (it holds " + path +
+        "); stop it before `reset`");
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace
+
+int RunReset(const std::vector<std::string>& args) {
+  CLI::App app{
+      "Drops a database's local state (.<db>-litekeep/) so that the next\n"
+      "sync starts over and writes a snapshot. The database and the replica\n"
+      "are not touched. Refused while a replicator runs for the database.",
+      "litekeep reset"};
+  std::string db_arg, config_path;
+  bool dry_run = false, no_expand_env = false;
+  app.add_option("db", db_arg, "database path")->required();
+  app.add_option("--config", config_path,
+                 "config file (its meta-path for the database, if any)");
+  app.add_flag("--no-expand-env", no_expand_env,
+               "do not expand $VAR in the config");
+  app.add_flag("--dry-run", dry_run, "print what would be removed");
+  if (auto code = ParseArgs(app, args)) return *code;
+
+  auto cfg = LoadConfig(config_path, !no_expand_env, !config_path.empty());
+  if (!cfg.ok()) return ReportError(cfg.status());
+  const std::string db_path = AbsolutePath(db_arg);
+  const std::string meta = MetaDirFor(db_path, *cfg);
+
+  std::error_code ec;
+  if (!std::filesystem::exists(meta, ec)) {
+    std::printf("%s: no local state (%s does not exist); nothing to reset\n",
+                db_path.c_str(), meta.c_str());
+    return 0;
+  }
+  ResetLock lock;
+  if (Status s = lock.Take(meta, db_path); !s.ok()) return ReportError(s);
+  if (dry_run) {
+    std::printf("would remove %s:\n", meta.c_str());
+    for (const auto& entry : std::filesystem::directory_iterator(meta, ec)) {
+      std::printf("  %s\n", entry.path().filename().c_str());
+    }
+    return 0;
+  }
+  std::filesystem::remove_all(meta, ec);
+  if (ec) {
+    return ReportError(base::IoError("remove " + meta + ": " + ec.message()));
+  }
+  std::printf("%s: local state %s removed; the next sync writes a snapshot\n",
+              db_path.c_str(), meta.c_str());
+  return 0;
+}
+
+}  // namespace litekeep::cli
