@@ -78,7 +78,7 @@ std::string CompareFiles(const std::string& a, const std::string& b) {
 }
 
 // One transaction of `rows` rows of 1 MiB (random head, zero tail): about
-// 17 pages each.
+// 16.1 pages each.
 std::string InsertRows(int rows, int tag) {
   return "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s "
          "WHERE n < " +
@@ -105,7 +105,7 @@ TEST(LockPageTest, DatabasePastOneGiBReplicatesCompactsRestoresAndReads) {
       "PRAGMA page_size=65536; PRAGMA journal_mode=OFF; PRAGMA "
       "synchronous=OFF; CREATE TABLE big(id INTEGER PRIMARY KEY, tag TEXT, v "
       "BLOB); CREATE INDEX big_tag ON big(tag);";
-  sql += InsertRows(930, 0);
+  sql += InsertRows(995, 0);
   ASSERT_EQ(ExecSql(db, sql), "");
   ASSERT_EQ(QueryOne(db, "PRAGMA journal_mode=WAL"), "wal");
   const int64_t initial_pages = PageCount(db);
@@ -114,7 +114,7 @@ TEST(LockPageTest, DatabasePastOneGiBReplicatesCompactsRestoresAndReads) {
 
   const std::string cfg = dir.Join("litekeep.yml");
   std::ofstream(cfg) << "levels:\n  - interval: 1s\n  - interval: 3s\n"
-                     << "snapshot:\n  interval: 4s\n  retention: 1h\n"
+                     << "snapshot:\n  interval: 10s\n  retention: 1h\n"
                      << "l0-retention: 1h\n"
                      << "dbs:\n  - path: " << db << "\n    replica:\n"
                      << "      type: file\n      path: " << replica << "\n"
@@ -128,10 +128,11 @@ TEST(LockPageTest, DatabasePastOneGiBReplicatesCompactsRestoresAndReads) {
   // one's pages span it (page 1 and pages on both sides).
   TxId last = LevelMaxTxId(replica, 0);
   for (int tx = 1; tx <= 4; ++tx) {
-    ASSERT_EQ(ExecSql(db, "PRAGMA synchronous=OFF; BEGIN;" + InsertRows(8, tx) +
-                              "UPDATE big SET tag = tag || '+' WHERE id % 97 "
-                              "= 0; COMMIT;"),
-              "");
+    ASSERT_EQ(
+        ExecSql(db, "PRAGMA synchronous=OFF; BEGIN;" + InsertRows(30, tx) +
+                        "UPDATE big SET tag = tag || '+' WHERE id % 97 "
+                        "= 0; COMMIT;"),
+        "");
     ASSERT_TRUE(WaitUntil([&] { return LevelMaxTxId(replica, 0) > last; }, 60s))
         << rep.Log();
     last = LevelMaxTxId(replica, 0);
@@ -173,7 +174,7 @@ TEST(LockPageTest, DatabasePastOneGiBReplicatesCompactsRestoresAndReads) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(QueryOne(mid, "PRAGMA integrity_check"), "ok");
   EXPECT_EQ(QueryOne(mid, "SELECT count(*) FROM big WHERE tag LIKE 'tx2-%'"),
-            "8");
+            "30");
   EXPECT_EQ(QueryOne(mid, "SELECT count(*) FROM big WHERE tag LIKE 'tx3-%'"),
             "0");
   fs::remove(mid);
@@ -186,7 +187,7 @@ TEST(LockPageTest, DatabasePastOneGiBReplicatesCompactsRestoresAndReads) {
   // The VFS reads rows written after the lock page.
   const std::string q =
       "SELECT count(*), sum(length(v)) FROM big;"
-      "SELECT id, tag, hex(substr(v, 1, 16)) FROM big WHERE id > 930 ORDER BY "
+      "SELECT id, tag, hex(substr(v, 1, 16)) FROM big WHERE id > 995 ORDER BY "
       "id;";
   Db src("file:" + db + "?mode=ro");
   ASSERT_TRUE(src.ok()) << src.error();
