@@ -107,7 +107,8 @@ TEST(LockPageTest, DatabasePastOneGiBReplicatesCompactsRestoresAndReads) {
       "BLOB); CREATE INDEX big_tag ON big(tag);";
   sql += InsertRows(995, 0);
   ASSERT_EQ(ExecSql(db, sql), "");
-  ASSERT_EQ(QueryOne(db, "PRAGMA journal_mode=WAL"), "wal");
+  ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL;"), "");
+  ASSERT_EQ(QueryOne(db, "PRAGMA journal_mode"), "wal");
   const int64_t initial_pages = PageCount(db);
   ASSERT_LT(initial_pages, kLockPgno - 100) << "start below the lock page";
   ASSERT_GT(initial_pages, kLockPgno - 1000);
