@@ -14,6 +14,7 @@
 #include <sys/statvfs.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -63,10 +64,12 @@ std::string CompareFiles(const std::string& a, const std::string& b) {
     fb.read(bb.data(), kChunk);
     const auto na = fa.gcount(), nb = fb.gcount();
     const size_t n = static_cast<size_t>(std::min(na, nb));
-    for (size_t i = 0; i < n; ++i) {
-      if (ba[i] != bb[i]) {
-        return "first difference at byte " + std::to_string(offset + i) +
-               " (page " + std::to_string((offset + i) / kPageSize + 1) + ")";
+    if (std::memcmp(ba.data(), bb.data(), n) != 0) {
+      for (size_t i = 0; i < n; ++i) {
+        if (ba[i] != bb[i]) {
+          return "first difference at byte " + std::to_string(offset + i) +
+                 " (page " + std::to_string((offset + i) / kPageSize + 1) + ")";
+        }
       }
     }
     if (na != nb) {
