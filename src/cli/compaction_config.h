@@ -7,7 +7,7 @@
 #include <string>
 
 #include "config/config.h"
-#include "replicate/compactor.h"
+#include "replicate/compaction_scheduler.h"
 
 namespace litekeep::cli {
 

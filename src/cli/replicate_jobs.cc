@@ -78,12 +78,12 @@ Result<uint64_t> RestoredStateChecksum(storage::ReplicaClient& replica,
 
 replicate::ReplicatorOptions JobSet::OptionsFor(const JobSpec& spec) const {
   const config::DbConfig& db = spec.db;
-  // Built here only, by field name; settings the config leaves unset keep
+  // Built here only, field by field; settings the config leaves unset keep
   // ReplicatorOptions' defaults.
-  replicate::ReplicatorOptions o{
-      .db_path = spec.db_path,
-      .meta_dir = db.meta_path.empty() ? replicate::DefaultMetaDir(spec.db_path)
-                                       : db.meta_path};
+  replicate::ReplicatorOptions o;
+  o.db_path = spec.db_path;
+  o.meta_dir = db.meta_path.empty() ? replicate::DefaultMetaDir(spec.db_path)
+                                    : db.meta_path;
   if (db.busy_timeout) o.busy_timeout = *db.busy_timeout;
   if (db.min_checkpoint_page_count) {
     o.min_checkpoint_page_count = *db.min_checkpoint_page_count;
@@ -239,7 +239,7 @@ void JobSet::RunJob(Job* job, bool opened, bool restored) {
         "previous history (ending at TXID {}) restorable",
         job->spec.db_path, job->replicator->meta_dir(), ltx::FormatTxId(*hold));
   }
-  job->compactor = std::make_unique<replicate::Compactor>(job->replica, co);
+  job->compactor = std::make_unique<replicate::CompactionScheduler>(job->replica, co);
   const auto& vi = job->spec.replica.validation_interval;
   if (!once_ && vi && vi->count() > 0) {
     BackgroundVerifyOptions vo;

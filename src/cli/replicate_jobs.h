@@ -15,7 +15,7 @@
 
 #include "cli/background_verify.h"
 #include "config/config.h"
-#include "replicate/compactor.h"
+#include "replicate/compaction_scheduler.h"
 #include "replicate/replicator.h"
 #include "replicate/runner.h"
 
@@ -70,7 +70,7 @@ class JobSet {
     std::shared_ptr<storage::ReplicaClient> replica;  // indexed, for the job
     std::shared_ptr<storage::ReplicaClient> store;    // the store itself
     std::unique_ptr<replicate::Replicator> replicator;
-    std::unique_ptr<replicate::Compactor>
+    std::unique_ptr<replicate::CompactionScheduler>
         compactor;  // levels, snapshots, retention
     std::unique_ptr<BackgroundVerifier> verifier;  // validation-interval
     std::thread thread;

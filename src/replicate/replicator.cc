@@ -271,10 +271,11 @@ Result<SyncResult> Replicator::Sync() {
       }
     }
   }
-  return SyncLocked(false);
+  return DoSync(WriteLock::kNotHeld);
 }
 
-Result<SyncResult> Replicator::SyncLocked(bool have_write_lock) {
+Result<SyncResult> Replicator::DoSync(WriteLock lock) {
+  const bool have_write_lock = lock == WriteLock::kHeld;
   LK_RETURN_IF_ERROR(CheckSameFile());
   if (!pos_)
     return WriteSnapshot("no replicated position yet", have_write_lock);
@@ -602,7 +603,7 @@ Status Replicator::Checkpoint(bool truncate) {
       if (!header || !pos_ || !pos_->SameGeneration(*header)) {
         // Not provably the generation we follow (rare: the pre-sync just
         // ran): let the full sync path decide, under the lock.
-        return SyncLocked(true).status();
+        return DoSync(WriteLock::kHeld).status();
       }
       LK_ASSIGN_OR_RETURN(
           auto scan,

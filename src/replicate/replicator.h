@@ -118,7 +118,11 @@ class Replicator {
 
  private:
   struct WalState;
-  Result<SyncResult> SyncLocked(bool have_write_lock);
+  // Whether the caller already holds the database's write lock (W's
+  // BEGIN IMMEDIATE): only litekeep's own checkpoint does.
+  enum class WriteLock { kNotHeld, kHeld };
+  // One sync (see Sync()); with kHeld it runs inside the caller's write lock.
+  Result<SyncResult> DoSync(WriteLock lock);
   Result<SyncResult> WriteSnapshot(const std::string& reason,
                                    bool have_write_lock);
   Result<SyncResult> WriteIncremental(const sqlite::WalHeader& header,

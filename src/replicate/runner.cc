@@ -57,7 +57,7 @@ void LogSync(const Replicator& r, const SyncResult& s) {
 // replication. It works only through the replica client (thread-safe), never
 // the Replicator, so it runs beside the syncs.
 void CompactionLoop(const std::string& db_path, const std::string& replica_name,
-                    Compactor& compactor, StopSignal& stop) {
+                    CompactionScheduler& compactor, StopSignal& stop) {
   base::ScopedLogContext log_context(db_path, replica_name);
   while (!stop.stopped()) {
     auto report = compactor.RunDue(Clock::now());

@@ -11,7 +11,7 @@
 #include <mutex>
 
 #include "metrics/registry.h"
-#include "replicate/compactor.h"
+#include "replicate/compaction_scheduler.h"
 #include "replicate/replicator.h"
 
 namespace litekeep::replicate {
@@ -49,7 +49,7 @@ struct RunnerOptions {
   // Compaction and retention when set (not owned): run in a thread of
   // their own, started after the first successful sync, so a long merge
   // or snapshot never delays a sync.
-  Compactor* compactor = nullptr;
+  CompactionScheduler* compactor = nullptr;
   // A failed final sync is retried every shutdown_sync_interval until
   // shutdown_sync_timeout has passed or the stop is forced (docs/config.md,
   // `shutdown-sync-timeout`). 0: one attempt.

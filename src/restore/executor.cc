@@ -329,22 +329,24 @@ Status FinalizeOutput(const std::string& tmp_path, const std::string& out_path,
   return base::SyncDir(base::DirName(out_path));
 }
 
+Result<ScratchDir> PrepareOutput(const std::string& out_path, bool force) {
+  if (base::PathExists(out_path) && !force) {
+    return base::AlreadyExistsError(
+        "output " + out_path +
+        " already exists; use -force to replace it, or -if-db-not-exists to "
+        "skip the restore when it exists");
+  }
+  return ScratchDir::Create(base::DirName(out_path), base::BaseName(out_path));
+}
+
 Result<ExecuteResult> Execute(storage::ReplicaClient& replica, const Plan& plan,
                               const ExecuteOptions& options) {
   const std::string& out_path = options.output;
   if (plan.empty()) return base::InvalidArgumentError("empty restore plan");
-  if (base::PathExists(out_path) && !options.force) {
-    return base::AlreadyExistsError(
-        "output " + out_path +
-        " already exists; use -force to replace it, or -if-db-not-exists to skip "
-        "the restore when it exists");
-  }
-  // Every temporary lives in a private directory beside the output (same
-  // file system, so the final rename is atomic); it goes away with
+  // Every temporary lives in the scratch directory; it goes away with
   // `scratch` on every path out of this function.
-  LK_ASSIGN_OR_RETURN(
-      ScratchDir scratch,
-      ScratchDir::Create(base::DirName(out_path), base::BaseName(out_path)));
+  LK_ASSIGN_OR_RETURN(ScratchDir scratch,
+                      PrepareOutput(out_path, options.force));
   const std::string tmp_path = scratch.path() + "/db";
   LK_ASSIGN_OR_RETURN(base::File out, scratch.CreateFile("db", O_RDWR));
   if (options.mode != 0600 &&

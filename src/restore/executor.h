@@ -54,6 +54,12 @@ class ScratchDir {
   int slot_ = -1;  // signal-cleanup slot, -1 if none
 };
 
+// The scratch directory for restoring into out_path: refuses an existing
+// output unless force (the error names it and the flags to use), then
+// creates a private ScratchDir beside it (same file system, so the final
+// rename is atomic).
+Result<ScratchDir> PrepareOutput(const std::string& out_path, bool force);
+
 // Installs SIGINT/SIGTERM/SIGHUP handlers that remove every live
 // ScratchDir's files, then die of the signal (non-zero exit). For the CLI
 // only; a library host (the VFS) keeps its own handlers.

@@ -100,7 +100,7 @@ TEST(FollowTest, FollowsThroughCompactionRetentionAndRestart) {
   ChildProcess rep(
       {LitekeepBin(), "replicate", "-config", Config(dir, db, replica)},
       dir.Join("replicate.log"));
-  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/0"); }))
+  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/9"); }))
       << rep.Log();
 
   auto follower = std::make_unique<ChildProcess>(FollowArgs(replica, out),
@@ -172,7 +172,7 @@ TEST(FollowTest, ReadersSeeOnlyCommittedStates) {
   ChildProcess rep(
       {LitekeepBin(), "replicate", "-config", Config(dir, db, replica)},
       dir.Join("replicate.log"));
-  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/0"); }))
+  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/9"); }))
       << rep.Log();
   ChildProcess follower(FollowArgs(replica, out), dir.Join("follow.log"));
   ASSERT_TRUE(WaitUntil([&] { return fs::exists(out); })) << follower.Log();
@@ -263,7 +263,7 @@ TEST(FollowTest, RefusesANewHistoryWithoutForce) {
   ChildProcess rep(
       {LitekeepBin(), "replicate", "-config", Config(dir, db, replica)},
       dir.Join("replicate2.log"));
-  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/0"); }))
+  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/9"); }))
       << rep.Log();
   const std::string before = QueryOne(out, kContent);
   auto r = litekeep::testing::Run(FollowArgs(replica, out));

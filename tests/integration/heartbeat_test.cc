@@ -118,7 +118,9 @@ TEST(HeartbeatTest, NoPingWhileADatabaseFailsToSync) {
                     WriteConfig(dir, db, dir.Join("r"), server.port())},
                    dir.Join("log"));
   ASSERT_TRUE(WaitUntil([&] {
-    return rep.Log().find("fail") != std::string::npos;
+    const std::string log = rep.Log();
+    return log.find("fail") != std::string::npos ||
+           log.find("will retry") != std::string::npos;
   })) << rep.Log();
   std::this_thread::sleep_for(std::chrono::seconds(3));
   EXPECT_EQ(server.pings(), 0) << rep.Log();

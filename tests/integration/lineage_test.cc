@@ -276,7 +276,7 @@ TEST(LineageTest, SecondReplicatorOnOneHostIsRefused) {
                             std::to_string(rep.pid())),
             std::string::npos)
       << second.err;
-  EXPECT_FALSE(fs::exists(dir.Join("replica2/ltx/0")));
+  EXPECT_FALSE(fs::exists(dir.Join("replica2/ltx")));
   rep.Signal(SIGTERM);
   EXPECT_EQ(rep.Wait(), 0) << rep.Log();
   // Once the first one stopped, the lock is free.
@@ -299,7 +299,7 @@ TEST(LineageTest, DatabaseReplacedWhileReplicatingIsNotMixed) {
                    dir.Join("replicate.log"));
   ASSERT_TRUE(WaitUntil(
       [&] { return rep.Log().find("replicating") != std::string::npos; }));
-  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/0"); }));
+  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/9"); }));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   ASSERT_EQ(ExecSql(other,
                     "PRAGMA journal_mode=WAL; CREATE TABLE u(y); "
@@ -331,7 +331,7 @@ TEST(LineageTest, DatabaseDeletedWhileReplicatingIsReported) {
                    dir.Join("replicate.log"));
   ASSERT_TRUE(WaitUntil(
       [&] { return rep.Log().find("replicating") != std::string::npos; }));
-  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/0"); }));
+  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/9"); }));
   RemoveDb(db);
   ASSERT_TRUE(WaitUntil([&] {
     return rep.Log().find("was deleted while litekeep") != std::string::npos;

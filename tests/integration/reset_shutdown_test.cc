@@ -110,7 +110,7 @@ struct BrokenReplica {
     rep = std::make_unique<ChildProcess>(
         std::vector<std::string>{LitekeepBin(), "replicate", "-config", config},
         dir.Join("log"));
-    ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/0"); }))
+    ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/9"); }))
         << rep->Log();
     fs::rename(replica, replica + ".away");
     std::ofstream(replica) << "not a directory";

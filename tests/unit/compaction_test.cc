@@ -1,4 +1,4 @@
-// replicate::Compactor on a real file replica with a simulated clock: a
+// replicate::CompactionScheduler on a real file replica with a simulated clock: a
 // steady stream of L0 files, compaction levels, L9 snapshots, L0 and
 // snapshot retention. After every step the invariant of
 // docs/architecture.md ("Compaction and retention") is checked by planning
@@ -17,7 +17,7 @@
 
 #include "ltx/encoder.h"
 #include "ltx/file_name.h"
-#include "replicate/compactor.h"
+#include "replicate/compaction_scheduler.h"
 #include "replicate/levels.h"
 #include "replicate/replica_index.h"
 #include "restore/executor.h"
@@ -197,7 +197,7 @@ const TimePoint kStart(Ms(int64_t{472223} * 3600 * 1000));
 
 TEST_F(CompactionTest, InvariantHoldsAtEveryStepOfASteadyWorkload) {
   CompactionOptions o = ShortOptions();
-  Compactor compactor(replica_, o);
+  CompactionScheduler compactor(replica_, o);
   int coarser = 0;
   size_t max_files = 0;
   const Ms step(250);
@@ -232,7 +232,7 @@ TEST_F(CompactionTest, InvariantHoldsAtEveryStepOfASteadyWorkload) {
 
 TEST_F(CompactionTest, FirstRunCompactsEverythingAndSnapshotsOnce) {
   for (int i = 0; i < 10; ++i) db_.Ship(kStart + Ms(100) * i);
-  Compactor compactor(replica_, ShortOptions());
+  CompactionScheduler compactor(replica_, ShortOptions());
   auto report = compactor.RunDue(kStart + Ms(1500));
   ASSERT_TRUE(report.ok()) << report.status().message();
   // L1, L2, L3 each take the changes after the initial image (which is
@@ -254,7 +254,7 @@ TEST_F(CompactionTest, FirstRunCompactsEverythingAndSnapshotsOnce) {
   EXPECT_TRUE(again->written.empty());
   // A new compactor (a restart) in the same window does not redo L9.
   db_.Ship(kStart + Ms(1700));
-  Compactor restarted(replica_, ShortOptions());
+  CompactionScheduler restarted(replica_, ShortOptions());
   auto after = restarted.RunDue(kStart + Ms(1800));
   ASSERT_TRUE(after.ok());
   for (const auto& f : after->written) EXPECT_NE(f.level, 9);
@@ -275,7 +275,7 @@ TEST_F(CompactionTest, StaleMergeFilesOfAKilledProcessAreRemoved) {
   const std::string other = dir_.Join("tmp/position.json");
   std::ofstream(stale) << "partial";
   std::ofstream(other) << "{}";
-  Compactor compactor(replica_, ShortOptions());
+  CompactionScheduler compactor(replica_, ShortOptions());
   EXPECT_FALSE(std::filesystem::exists(stale));
   EXPECT_TRUE(std::filesystem::exists(other));
 }
@@ -284,7 +284,7 @@ TEST_F(CompactionTest, ManyInputsAreMergedInPasses) {
   for (int i = 0; i < 150; ++i) db_.Ship(kStart + Ms(10) * i);
   CompactionOptions o = ShortOptions();
   o.level_intervals.clear();  // the snapshot takes all 150 L0 files
-  Compactor compactor(replica_, o);
+  CompactionScheduler compactor(replica_, o);
   auto snap = compactor.Snapshot();
   ASSERT_TRUE(snap.ok()) << snap.status().message();
   ASSERT_TRUE(snap->has_value());
@@ -304,7 +304,7 @@ TEST_F(CompactionTest, ManyInputsAreMergedInPasses) {
 
 TEST_F(CompactionTest, RetentionKeepsTheAnchorSnapshotAndWhatFollows) {
   CompactionOptions o = ShortOptions();
-  Compactor compactor(replica_, o);
+  CompactionScheduler compactor(replica_, o);
   for (int i = 0; i < 120; ++i) {
     const TimePoint now = kStart + Ms(250) * i;
     db_.Ship(now);
@@ -339,7 +339,7 @@ TEST_F(CompactionTest, RetentionKeepsTheAnchorSnapshotAndWhatFollows) {
 
 TEST_F(CompactionTest, ImageAfterLostContinuityIsStoredOnlyInL9) {
   CompactionOptions o = ShortOptions();
-  Compactor compactor(replica_, o);
+  CompactionScheduler compactor(replica_, o);
   int coarser = 0;
   int64_t image_size = 0;
   for (int i = 0; i < 80; ++i) {
@@ -405,7 +405,7 @@ TEST_F(CompactionTest, IdleReplicaCostsNoRequestsAndChangesAreNotReadBack) {
   FakeDatabase db(indexed.get(), 7);
   CompactionOptions o = ShortOptions();
   o.retention_check_interval = Ms(60000);
-  Compactor compactor(indexed, o);
+  CompactionScheduler compactor(indexed, o);
   // Busy: every change file written once, none read back from the store.
   for (int i = 0; i < 40; ++i) {
     const TimePoint now = kStart + Ms(250) * i;

@@ -13,11 +13,11 @@ TimePoint At(int seconds) {
 }
 
 storage::ObjectInfo Snap(const std::string& gen, uint32_t index, int t) {
-  return {SnapshotKey(gen, index), 100, At(t)};
+  return {SnapshotKey(gen, index), 100, At(t), ""};
 }
 storage::ObjectInfo Wal(const std::string& gen, uint32_t index, int64_t off,
                         int t) {
-  return {WalSegmentKey(gen, index, off), 10, At(t)};
+  return {WalSegmentKey(gen, index, off), 10, At(t), ""};
 }
 
 constexpr char kA[] = "aaaaaaaaaaaaaaaa";
@@ -48,9 +48,9 @@ TEST(LegacyCatalogTest, IgnoresStrangersAndComputesBounds) {
       Snap(kA, 0, 1),
       Wal(kA, 0, 0, 2),
       {"generations/aaaaaaaaaaaaaaaa/wal/00000000_00000000.wal.lz4.tmp", 1,
-       At(99)},
-      {"generations/NOTAGEN/snapshots/00000000.snapshot.lz4", 1, At(99)},
-      {"ltx/0/0000000000000001-0000000000000001.ltx", 1, At(99)},
+       At(99), ""},
+      {"generations/NOTAGEN/snapshots/00000000.snapshot.lz4", 1, At(99), ""},
+      {"ltx/0/0000000000000001-0000000000000001.ltx", 1, At(99), ""},
   });
   ASSERT_EQ(c.generations.size(), 1u);
   const Generation& g = c.generations[0];

@@ -94,17 +94,9 @@ Result<RestoreResult> Restore(storage::ReplicaClient& replica, const Plan& plan,
                               const RestoreOptions& options) {
   const std::string& out_path = options.output;
   const std::string where = replica.Describe();
-  if (base::PathExists(out_path) && !options.force) {
-    return base::AlreadyExistsError(
-        "output " + out_path +
-        " already exists; use -force to replace it, or -if-db-not-exists to skip "
-        "the restore when it exists");
-  }
   // Temporaries live in a private directory beside the output (removed
   // with everything in it on every path out).
-  LK_ASSIGN_OR_RETURN(
-      ScratchDir dir,
-      ScratchDir::Create(base::DirName(out_path), base::BaseName(out_path)));
+  LK_ASSIGN_OR_RETURN(ScratchDir dir, PrepareOutput(out_path, options.force));
   const std::string tmp_path = dir.path() + "/db";
 
   RestoreResult result;

@@ -46,9 +46,9 @@ struct CompactionReport {
   std::vector<storage::FileInfo> deleted;  // files removed by retention
 };
 
-class Compactor {
+class CompactionScheduler {
  public:
-  Compactor(std::shared_ptr<storage::ReplicaClient> replica,
+  CompactionScheduler(std::shared_ptr<storage::ReplicaClient> replica,
             CompactionOptions options);
 
   // Runs everything due at `now`, in order: level 1, 2, … compactions, the

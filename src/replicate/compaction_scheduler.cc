@@ -1,5 +1,5 @@
 // Compaction schedule and retention over a ReplicaClient.
-#include "replicate/compactor.h"
+#include "replicate/compaction_scheduler.h"
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
@@ -74,7 +74,7 @@ void RemoveStaleTempFiles(const std::string& dir) {
 
 }  // namespace
 
-Compactor::Compactor(std::shared_ptr<storage::ReplicaClient> replica,
+CompactionScheduler::CompactionScheduler(std::shared_ptr<storage::ReplicaClient> replica,
                      CompactionOptions options)
     : replica_(std::move(replica)), options_(std::move(options)) {
   if (options_.level_intervals.size() > ltx::kSnapshotLevel - 1) {
@@ -93,7 +93,7 @@ Compactor::Compactor(std::shared_ptr<storage::ReplicaClient> replica,
   l0_retention_.interval = options_.l0_retention_check_interval;
 }
 
-Result<bool> Compactor::Due(Schedule& s, int level, TimePoint now) {
+Result<bool> CompactionScheduler::Due(Schedule& s, int level, TimePoint now) {
   if (s.interval <= Ms(0)) return false;
   if (s.next) return now >= *s.next;
   if (level < 0) return true;
@@ -108,7 +108,7 @@ Result<bool> Compactor::Due(Schedule& s, int level, TimePoint now) {
   return true;
 }
 
-TimePoint Compactor::NextDue(TimePoint now) const {
+TimePoint CompactionScheduler::NextDue(TimePoint now) const {
   TimePoint next = TimePoint::max();
   auto consider = [&](const Schedule& s) {
     if (s.interval <= Ms(0)) return;
@@ -121,7 +121,7 @@ TimePoint Compactor::NextDue(TimePoint now) const {
   return next;
 }
 
-Result<CompactionReport> Compactor::RunDue(TimePoint now) {
+Result<CompactionReport> CompactionScheduler::RunDue(TimePoint now) {
   CompactionReport report;
   // After a step ran (or failed), when it is next due.
   auto reschedule = [now](Schedule& s, bool ok) {
@@ -172,7 +172,7 @@ Result<CompactionReport> Compactor::RunDue(TimePoint now) {
   return report;
 }
 
-Result<std::vector<FileInfo>> Compactor::CompactLevel(int level) {
+Result<std::vector<FileInfo>> CompactionScheduler::CompactLevel(int level) {
   if (level < 1 || level >= ltx::kSnapshotLevel) {
     return base::InvalidArgumentError(
         "compaction level " + std::to_string(level) + " is not in 1..8");
@@ -236,7 +236,7 @@ Result<std::vector<FileInfo>> Compactor::CompactLevel(int level) {
   return written;
 }
 
-Result<std::optional<FileInfo>> Compactor::Snapshot() {
+Result<std::optional<FileInfo>> CompactionScheduler::Snapshot() {
   LK_ASSIGN_OR_RETURN(auto all,
                       storage::ListLevels(*replica_, 0, ltx::kMaxLevel));
   const FileInfo* newest = Newest(all);
@@ -269,7 +269,7 @@ Result<std::optional<FileInfo>> Compactor::Snapshot() {
   return std::optional<FileInfo>(written);
 }
 
-Result<std::string> Compactor::MergeToLocal(const std::vector<FileInfo>& inputs,
+Result<std::string> CompactionScheduler::MergeToLocal(const std::vector<FileInfo>& inputs,
                                             const std::string& local_first,
                                             const std::string& path) {
   std::vector<std::unique_ptr<base::Reader>> readers;
@@ -303,7 +303,7 @@ Result<std::string> Compactor::MergeToLocal(const std::vector<FileInfo>& inputs,
   return path;
 }
 
-Result<FileInfo> Compactor::MergeAndUpload(const std::vector<FileInfo>& inputs,
+Result<FileInfo> CompactionScheduler::MergeAndUpload(const std::vector<FileInfo>& inputs,
                                            int level) {
   LK_RETURN_IF_ERROR(base::MakeDirs(options_.temp_dir)
                          .WithContext("create compaction directory"));
@@ -357,7 +357,7 @@ Result<FileInfo> Compactor::MergeAndUpload(const std::vector<FileInfo>& inputs,
   return info;
 }
 
-Status Compactor::DeleteChecked(const std::vector<FileInfo>& all,
+Status CompactionScheduler::DeleteChecked(const std::vector<FileInfo>& all,
                                 const std::vector<FileInfo>& doomed,
                                 const std::string& what) {
   if (doomed.empty()) return Status::Ok();
@@ -386,7 +386,7 @@ Status Compactor::DeleteChecked(const std::vector<FileInfo>& all,
   return Status::Ok();
 }
 
-Result<std::vector<FileInfo>> Compactor::EnforceRetention(TimePoint now) {
+Result<std::vector<FileInfo>> CompactionScheduler::EnforceRetention(TimePoint now) {
   if (!options_.retention_enabled || options_.retention <= Ms(0))
     return std::vector<FileInfo>();
   // The one place the replica is listed again: files written or deleted by
@@ -426,7 +426,7 @@ Result<std::vector<FileInfo>> Compactor::EnforceRetention(TimePoint now) {
   return doomed;
 }
 
-Result<std::vector<FileInfo>> Compactor::EnforceL0Retention(TimePoint now) {
+Result<std::vector<FileInfo>> CompactionScheduler::EnforceL0Retention(TimePoint now) {
   if (options_.l0_retention <= Ms(0) || options_.level_intervals.empty()) {
     return std::vector<FileInfo>();
   }
