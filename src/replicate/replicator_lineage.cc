@@ -98,7 +98,7 @@ Status Replicator::CheckLineage(const ReplicaTip& tip) {
           " bytes); the local database (" + std::to_string(local_size) +
           " bytes) is a different or older database, and replicating it "
           "would bury the backup. Nothing was uploaded. To keep the backup, "
-          "stop the application and run `litekeep restore -f -o " +
+          "stop the application and run `litekeep restore -force -o " +
           db + " " + desc +
           "`, then start again; to start a new history on purpose, run "
           "replicate with -new-history (config key new-history: true)");

@@ -54,7 +54,7 @@ CommandResult ReplicateOnce(const std::string& db, const std::string& replica,
 std::string RestoredCount(const TempDir& dir, const std::string& replica,
                           const std::string& txid = "") {
   const std::string out = dir.Join("restored.db");
-  std::vector<std::string> argv = {LitekeepBin(), "restore", "-f", "-o", out};
+  std::vector<std::string> argv = {LitekeepBin(), "restore", "-force", "-o", out};
   if (!txid.empty()) {
     argv.push_back("-txid");
     argv.push_back(txid);
@@ -249,7 +249,7 @@ TEST(LineageTest, OlderBackupRestoredByHandIsRefused) {
   ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
   ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES(501);"), "");
   ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
-  auto r = litekeep::testing::Run({LitekeepBin(), "restore", "-f", "-txid",
+  auto r = litekeep::testing::Run({LitekeepBin(), "restore", "-force", "-txid",
                                    "0000000000000001", "-o", db, replica});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto refused = ReplicateOnce(db, replica);
@@ -316,7 +316,7 @@ TEST(LineageTest, DatabaseReplacedWhileReplicatingIsNotMixed) {
   rep.Wait();
   const std::string out = dir.Join("restored.db");
   auto r =
-      litekeep::testing::Run({LitekeepBin(), "restore", "-f",
+      litekeep::testing::Run({LitekeepBin(), "restore", "-force",
                               "-integrity-check", "full", "-o", out, replica});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(QueryOne(out, "SELECT count(*) FROM t"), "2000");
