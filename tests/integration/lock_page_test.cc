@@ -125,7 +125,7 @@ TEST(LockPageTest, DatabasePastOneGiBReplicatesCompactsRestoresAndReads) {
                      << "      sync-interval: 100ms\n";
   ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
                    dir.Join("replicate.log"));
-  ASSERT_TRUE(WaitUntil([&] { return LevelMaxTxId(replica, 0) >= 1; }, 60s))
+  ASSERT_TRUE(WaitUntil([&] { return LevelMaxTxId(replica, 9) >= 1; }, 60s))
       << rep.Log();
 
   // Transactions that grow the database across the lock page; the first
