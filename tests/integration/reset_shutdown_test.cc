@@ -71,7 +71,13 @@ TEST(ResetTest, DropsLocalStateAndNextSyncRestoresExactly) {
   EXPECT_TRUE(Contains(again.out, "nothing to reset")) << again.out;
 
   ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES('after')"), "");
+  // Without local state, a database that changed since its last sync cannot
+  // be proven to descend from the replica (lineage guard): refused, unless a
+  // new history is asked for.
   r = Litekeep({"replicate", "-once", db, "file://" + replica});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(Contains(r.err, "-new-history")) << r.err;
+  r = Litekeep({"replicate", "-once", "-new-history", db, "file://" + replica});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto restored = Litekeep({"restore", "-o", dir.Join("out.db"), replica});
   ASSERT_EQ(restored.exit_code, 0) << restored.err;
