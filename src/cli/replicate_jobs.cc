@@ -13,8 +13,8 @@
 #include "ltx/file_name.h"
 #include "ltx/format.h"
 #include "replicate/discovery.h"
-#include "replicate/replica_index.h"
 #include "replicate/lineage.h"
+#include "replicate/replica_index.h"
 #include "restore/executor.h"
 #include "restore/planner.h"
 
@@ -239,7 +239,8 @@ void JobSet::RunJob(Job* job, bool opened, bool restored) {
         "previous history (ending at TXID {}) restorable",
         job->spec.db_path, job->replicator->meta_dir(), ltx::FormatTxId(*hold));
   }
-  job->compactor = std::make_unique<replicate::CompactionScheduler>(job->replica, co);
+  job->compactor =
+      std::make_unique<replicate::CompactionScheduler>(job->replica, co);
   const auto& vi = job->spec.replica.validation_interval;
   if (!once_ && vi && vi->count() > 0) {
     BackgroundVerifyOptions vo;
@@ -340,8 +341,8 @@ Result<std::vector<JobSpec>> SpecsFromConfig(const config::Config& cfg) {
     for (const auto& path : found) {
       out.push_back(
           {path, db,
-           config::ReplicaForDatabase(db.replicas.front(), db.dir, path),
-           false, db.new_history});
+           config::ReplicaForDatabase(db.replicas.front(), db.dir, path), false,
+           db.new_history});
     }
   }
   return out;

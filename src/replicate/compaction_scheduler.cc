@@ -74,8 +74,8 @@ void RemoveStaleTempFiles(const std::string& dir) {
 
 }  // namespace
 
-CompactionScheduler::CompactionScheduler(std::shared_ptr<storage::ReplicaClient> replica,
-                     CompactionOptions options)
+CompactionScheduler::CompactionScheduler(
+    std::shared_ptr<storage::ReplicaClient> replica, CompactionOptions options)
     : replica_(std::move(replica)), options_(std::move(options)) {
   if (options_.level_intervals.size() > ltx::kSnapshotLevel - 1) {
     spdlog::warn(
@@ -269,9 +269,9 @@ Result<std::optional<FileInfo>> CompactionScheduler::Snapshot() {
   return std::optional<FileInfo>(written);
 }
 
-Result<std::string> CompactionScheduler::MergeToLocal(const std::vector<FileInfo>& inputs,
-                                            const std::string& local_first,
-                                            const std::string& path) {
+Result<std::string> CompactionScheduler::MergeToLocal(
+    const std::vector<FileInfo>& inputs, const std::string& local_first,
+    const std::string& path) {
   std::vector<std::unique_ptr<base::Reader>> readers;
   std::vector<ltx::CompactInput> compact_inputs;
   for (const auto& f : inputs) {
@@ -303,8 +303,8 @@ Result<std::string> CompactionScheduler::MergeToLocal(const std::vector<FileInfo
   return path;
 }
 
-Result<FileInfo> CompactionScheduler::MergeAndUpload(const std::vector<FileInfo>& inputs,
-                                           int level) {
+Result<FileInfo> CompactionScheduler::MergeAndUpload(
+    const std::vector<FileInfo>& inputs, int level) {
   LK_RETURN_IF_ERROR(base::MakeDirs(options_.temp_dir)
                          .WithContext("create compaction directory"));
   const std::string prefix = options_.temp_dir + "/" +
@@ -358,8 +358,8 @@ Result<FileInfo> CompactionScheduler::MergeAndUpload(const std::vector<FileInfo>
 }
 
 Status CompactionScheduler::DeleteChecked(const std::vector<FileInfo>& all,
-                                const std::vector<FileInfo>& doomed,
-                                const std::string& what) {
+                                          const std::vector<FileInfo>& doomed,
+                                          const std::string& what) {
   if (doomed.empty()) return Status::Ok();
   std::vector<decltype(Key(doomed.front()))> doomed_keys;
   for (const auto& f : doomed) doomed_keys.push_back(Key(f));
@@ -386,7 +386,8 @@ Status CompactionScheduler::DeleteChecked(const std::vector<FileInfo>& all,
   return Status::Ok();
 }
 
-Result<std::vector<FileInfo>> CompactionScheduler::EnforceRetention(TimePoint now) {
+Result<std::vector<FileInfo>> CompactionScheduler::EnforceRetention(
+    TimePoint now) {
   if (!options_.retention_enabled || options_.retention <= Ms(0))
     return std::vector<FileInfo>();
   // The one place the replica is listed again: files written or deleted by
@@ -426,7 +427,8 @@ Result<std::vector<FileInfo>> CompactionScheduler::EnforceRetention(TimePoint no
   return doomed;
 }
 
-Result<std::vector<FileInfo>> CompactionScheduler::EnforceL0Retention(TimePoint now) {
+Result<std::vector<FileInfo>> CompactionScheduler::EnforceL0Retention(
+    TimePoint now) {
   if (options_.l0_retention <= Ms(0) || options_.level_intervals.empty()) {
     return std::vector<FileInfo>();
   }

@@ -49,7 +49,7 @@ struct CompactionReport {
 class CompactionScheduler {
  public:
   CompactionScheduler(std::shared_ptr<storage::ReplicaClient> replica,
-            CompactionOptions options);
+                      CompactionOptions options);
 
   // Runs everything due at `now`, in order: level 1, 2, … compactions, the
   // snapshot, then retention. Intervals are aligned to the Unix epoch (a 5m

@@ -117,11 +117,12 @@ Status Replicator::Open() {
   LK_ASSIGN_OR_RETURN(ReplicaTip tip, ReadReplicaTip(*replica_));
   replica_max_ = tip.txid;
   pos_ = LoadPosition(options_.meta_dir + "/position.json");
-  if (!pos_ && ::access((options_.meta_dir + "/position.json").c_str(),
-                        F_OK) == 0) {
-    spdlog::warn("{}: local state {}/position.json is damaged; starting "
-                 "over (auto-recover): the next sync writes a snapshot",
-                 db, options_.meta_dir);
+  if (!pos_ &&
+      ::access((options_.meta_dir + "/position.json").c_str(), F_OK) == 0) {
+    spdlog::warn(
+        "{}: local state {}/position.json is damaged; starting "
+        "over (auto-recover): the next sync writes a snapshot",
+        db, options_.meta_dir);
   }
   LK_RETURN_IF_ERROR(CheckLineage(tip));
   if (pos_ && pos_->txid != replica_max_) {

@@ -54,7 +54,8 @@ CommandResult ReplicateOnce(const std::string& db, const std::string& replica,
 std::string RestoredCount(const TempDir& dir, const std::string& replica,
                           const std::string& txid = "") {
   const std::string out = dir.Join("restored.db");
-  std::vector<std::string> argv = {LitekeepBin(), "restore", "-force", "-o", out};
+  std::vector<std::string> argv = {LitekeepBin(), "restore", "-force", "-o",
+                                   out};
   if (!txid.empty()) {
     argv.push_back("-txid");
     argv.push_back(txid);

@@ -1,11 +1,10 @@
-// replicate::CompactionScheduler on a real file replica with a simulated clock: a
-// steady stream of L0 files, compaction levels, L9 snapshots, L0 and
-// snapshot retention. After every step the invariant of
-// docs/architecture.md ("Compaction and retention") is checked by planning
-// and executing restores: every timestamp and TXID inside the retention
-// window restores exactly the database state it names (or, inside a
-// compacted file, the newest state before it), and the newest state always
-// restores.
+// replicate::CompactionScheduler on a real file replica with a simulated clock:
+// a steady stream of L0 files, compaction levels, L9 snapshots, L0 and snapshot
+// retention. After every step the invariant of docs/architecture.md
+// ("Compaction and retention") is checked by planning and executing restores:
+// every timestamp and TXID inside the retention window restores exactly the
+// database state it names (or, inside a compacted file, the newest state before
+// it), and the newest state always restores.
 #include <gtest/gtest.h>
 
 #include <filesystem>
