@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "tests/support/process.h"
+#include "tests/support/s3rver.h"
 #include "tests/support/test_util.h"
 
 namespace litekeep::testing {
@@ -64,40 +65,6 @@ std::string RestoredCount(const TempDir& dir, const std::string& replica,
   auto r = litekeep::testing::Run(argv);
   if (r.exit_code != 0) return "restore failed: " + r.err;
   return QueryOne(out, "SELECT count(*) FROM t");
-}
-
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-std::pair<int, std::string> Get(int port, const std::string& path) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-    ::close(fd);
-    return {0, ""};
-  }
-  std::string req = "GET " + path + " HTTP/1.0\r\nHost: x\r\n\r\n";
-  [[maybe_unused]] ssize_t w = ::write(fd, req.data(), req.size());
-  std::string resp;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof(buf))) > 0;) resp.append(buf, n);
-  ::close(fd);
-  if (resp.size() < 12) return {0, ""};
-  auto body = resp.find("\r\n\r\n");
-  return {std::stoi(resp.substr(9, 3)),
-          body == std::string::npos ? "" : resp.substr(body + 4)};
 }
 
 TEST(LineageTest, SidecarFailedRestoreNewDatabaseIsRefused) {
@@ -155,11 +122,11 @@ TEST(LineageTest, RefusalFailsHealthzAndDoesNotStartTheApp) {
   ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
                    dir.Join("replicate.log"));
   ASSERT_TRUE(WaitUntil([&] {
-    auto h = Get(port, "/healthz");
+    auto h = HttpGet(port, "/healthz");
     return h.first == 503 &&
            h.second.find("reason=lineage") != std::string::npos;
   })) << rep.Log();
-  EXPECT_NE(Get(port, "/metrics")
+  EXPECT_NE(HttpGet(port, "/metrics")
                 .second.find("litekeep_replication_blocked{db=\"" + db + "\""),
             std::string::npos);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -371,7 +338,7 @@ TEST(LineageTest, FailedRestoreIfDbNotExistsRetriesAndHoldsTheApp) {
   ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
                    dir.Join("replicate.log"));
   ASSERT_TRUE(WaitUntil([&] {
-    auto h = Get(port, "/healthz");
+    auto h = HttpGet(port, "/healthz");
     return h.first == 503 &&
            h.second.find("reason=restore_failed") != std::string::npos;
   })) << rep.Log();

@@ -18,47 +18,13 @@
 #include <vector>
 
 #include "tests/support/process.h"
+#include "tests/support/s3rver.h"
 #include "tests/support/test_util.h"
 
 namespace litekeep::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-// GET http://127.0.0.1:port/path; returns {status, body} ({0, ""} on error).
-std::pair<int, std::string> Get(int port, const std::string& path) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-    ::close(fd);
-    return {0, ""};
-  }
-  std::string req = "GET " + path + " HTTP/1.0\r\nHost: x\r\n\r\n";
-  [[maybe_unused]] ssize_t w = ::write(fd, req.data(), req.size());
-  std::string resp;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof(buf))) > 0;) resp.append(buf, n);
-  ::close(fd);
-  if (resp.size() < 12) return {0, ""};
-  auto body = resp.find("\r\n\r\n");
-  return {std::stoi(resp.substr(9, 3)),
-          body == std::string::npos ? "" : resp.substr(body + 4)};
-}
 
 // The value of the first sample of `name` (any labels); -1 when absent.
 double Metric(const std::string& text, const std::string& name) {
@@ -82,10 +48,10 @@ TEST(MetricsTest, MetricsMoveWithWritesAndHealthFollowsTheReplica) {
   ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
   ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
                    dir.Join("replicate.log"));
-  ASSERT_TRUE(WaitUntil([&] { return Get(port, "/healthz").first == 200; }))
+  ASSERT_TRUE(WaitUntil([&] { return HttpGet(port, "/healthz").first == 200; }))
       << rep.Log();
 
-  std::string m0 = Get(port, "/metrics").second;
+  std::string m0 = HttpGet(port, "/metrics").second;
   const double txid0 = Metric(m0, "litekeep_replicated_txid");
   const double bytes0 = Metric(m0, "litekeep_uploaded_bytes_total");
   ASSERT_GE(txid0, 1) << m0;
@@ -93,7 +59,8 @@ TEST(MetricsTest, MetricsMoveWithWritesAndHealthFollowsTheReplica) {
   EXPECT_GE(Metric(m0, "litekeep_process_cpu_seconds_total"), 0) << m0;
   EXPECT_NE(m0.find("# TYPE litekeep_uploaded_bytes_total counter"),
             std::string::npos);
-  EXPECT_NE(m0.find("litekeep_replica_requests_total{db=\"" + db), std::string::npos)
+  EXPECT_NE(m0.find("litekeep_replica_requests_total{db=\"" + db),
+            std::string::npos)
       << m0;
 
   // Writes for two seconds while scraping.
@@ -107,9 +74,10 @@ TEST(MetricsTest, MetricsMoveWithWritesAndHealthFollowsTheReplica) {
   double max_lag = 0, max_lag_txids = 0, max_wal = 0;
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
   while (std::chrono::steady_clock::now() < until) {
-    std::string m = Get(port, "/metrics").second;
+    std::string m = HttpGet(port, "/metrics").second;
     max_lag = std::max(max_lag, Metric(m, "litekeep_replica_lag_seconds"));
-    max_lag_txids = std::max(max_lag_txids, Metric(m, "litekeep_replica_lag_txids"));
+    max_lag_txids =
+        std::max(max_lag_txids, Metric(m, "litekeep_replica_lag_txids"));
     max_wal = std::max(max_wal, Metric(m, "litekeep_wal_size_bytes"));
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -119,14 +87,17 @@ TEST(MetricsTest, MetricsMoveWithWritesAndHealthFollowsTheReplica) {
   EXPECT_GT(max_lag_txids, 0);
   EXPECT_GT(max_wal, 0);
   std::string m1;
-  ASSERT_TRUE(WaitUntil([&] {
-    m1 = Get(port, "/metrics").second;
-    return Metric(m1, "litekeep_replica_lag_seconds") == 0 &&
-           Metric(m1, "litekeep_replica_lag_txids") == 0;
-  }, std::chrono::seconds(10)))
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        m1 = HttpGet(port, "/metrics").second;
+        return Metric(m1, "litekeep_replica_lag_seconds") == 0 &&
+               Metric(m1, "litekeep_replica_lag_txids") == 0;
+      },
+      std::chrono::seconds(10)))
       << m1;
   EXPECT_GT(Metric(m1, "litekeep_replicated_txid"), txid0 + 3) << m1;
-  EXPECT_EQ(Metric(m1, "litekeep_replicated_txid"), Metric(m1, "litekeep_local_txid"));
+  EXPECT_EQ(Metric(m1, "litekeep_replicated_txid"),
+            Metric(m1, "litekeep_local_txid"));
   EXPECT_GT(Metric(m1, "litekeep_uploaded_bytes_total"), bytes0) << m1;
   EXPECT_GT(Metric(m1, "litekeep_uploaded_files_total"), 3) << m1;
 
@@ -140,13 +111,14 @@ TEST(MetricsTest, MetricsMoveWithWritesAndHealthFollowsTheReplica) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   });
-  EXPECT_TRUE(WaitUntil([&] { return Get(port, "/healthz").first == 503; },
+  EXPECT_TRUE(WaitUntil([&] { return HttpGet(port, "/healthz").first == 503; },
                         std::chrono::seconds(10)))
-      << Get(port, "/healthz").second;
-  const std::string m2 = Get(port, "/metrics").second;
+      << HttpGet(port, "/healthz").second;
+  const std::string m2 = HttpGet(port, "/metrics").second;
   EXPECT_GT(Metric(m2, "litekeep_sync_errors_total"), 0) << m2;
   EXPECT_GT(Metric(m2, "litekeep_replica_lag_seconds"), 0.5) << m2;
-  auto st = litekeep::testing::Run({LitekeepBin(), "status", "-json", "-config", cfg});
+  auto st = litekeep::testing::Run(
+      {LitekeepBin(), "status", "-json", "-config", cfg});
   EXPECT_EQ(st.exit_code, 0) << st.err;
   EXPECT_NE(st.out.find("\"replicating\":true"), std::string::npos) << st.out;
   EXPECT_EQ(st.out.find("\"last_error\":\"\""), std::string::npos) << st.out;
@@ -154,25 +126,28 @@ TEST(MetricsTest, MetricsMoveWithWritesAndHealthFollowsTheReplica) {
   // Fix it.
   fs::remove(replica);
   fs::rename(replica + ".bak", replica);
-  EXPECT_TRUE(WaitUntil([&] { return Get(port, "/healthz").first == 200; },
+  EXPECT_TRUE(WaitUntil([&] { return HttpGet(port, "/healthz").first == 200; },
                         std::chrono::seconds(40)))
-      << Get(port, "/healthz").second << rep.Log();
+      << HttpGet(port, "/healthz").second << rep.Log();
   trickle = false;
   writer2.join();
   ASSERT_TRUE(WaitUntil([&] {
-    return Metric(Get(port, "/metrics").second, "litekeep_replica_lag_txids") == 0;
+    return Metric(HttpGet(port, "/metrics").second,
+                  "litekeep_replica_lag_txids") == 0;
   }));
-  st = litekeep::testing::Run({LitekeepBin(), "status", "-json", "-config", cfg});
+  st = litekeep::testing::Run(
+      {LitekeepBin(), "status", "-json", "-config", cfg});
   EXPECT_NE(st.out.find("\"last_error\":\"\""), std::string::npos) << st.out;
   EXPECT_NE(st.out.find("\"lag_seconds\":0.0"), std::string::npos) << st.out;
 
-  EXPECT_EQ(Get(port, "/nothing").first, 404);
+  EXPECT_EQ(HttpGet(port, "/nothing").first, 404);
   rep.Signal(SIGTERM);
   ASSERT_EQ(rep.Wait(), 0) << rep.Log();
   // Every log line of the replication thread names the database and replica.
   const std::string log = rep.Log();
   EXPECT_NE(log.find("db=" + db + " replica="), std::string::npos) << log;
-  auto verify = litekeep::testing::Run({LitekeepBin(), "verify", "-checksums", "file://" + replica});
+  auto verify = litekeep::testing::Run(
+      {LitekeepBin(), "verify", "-checksums", "file://" + replica});
   EXPECT_EQ(verify.exit_code, 0) << verify.out;
 }
 
@@ -214,11 +189,13 @@ TEST(MetricsTest, BackgroundVerifyFeedsMetricsAndCatchesAFlippedByte) {
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   std::string m;
-  ASSERT_TRUE(WaitUntil([&] {
-    m = Get(port, "/metrics").second;
-    return Metric(m, "litekeep_verify_last_success") == 1 &&
-           Metric(m, "litekeep_replicated_txid") >= 3;
-  }, std::chrono::seconds(20)))
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        m = HttpGet(port, "/metrics").second;
+        return Metric(m, "litekeep_verify_last_success") == 1 &&
+               Metric(m, "litekeep_replicated_txid") >= 3;
+      },
+      std::chrono::seconds(20)))
       << m << rep.Log();
   EXPECT_EQ(Metric(m, "litekeep_verify_failures_total"), 0) << m;
   EXPECT_GT(Metric(m, "litekeep_verify_last_timestamp_seconds"), 1.6e9) << m;
@@ -252,18 +229,19 @@ TEST(MetricsTest, BackgroundVerifyFeedsMetricsAndCatchesAFlippedByte) {
     f.seekp(mid);
     f.put(static_cast<char>(c ^ 0x5a));
   }
-  ASSERT_TRUE(WaitUntil([&] {
-    m = Get(port, "/metrics").second;
-    return Metric(m, "litekeep_verify_last_success") == 0;
-  }, std::chrono::seconds(20)))
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        m = HttpGet(port, "/metrics").second;
+        return Metric(m, "litekeep_verify_last_success") == 0;
+      },
+      std::chrono::seconds(20)))
       << m << rep.Log();
   EXPECT_GE(Metric(m, "litekeep_verify_failures_total"), 1) << m;
   const std::string name = fs::path(victim).filename().string();
   EXPECT_TRUE(WaitUntil([&] {
     return rep.Log().find("background verify") != std::string::npos &&
            rep.Log().find("level 0 file " + name) != std::string::npos;
-  }))
-      << rep.Log();
+  })) << rep.Log();
   rep.Signal(SIGTERM);
   ASSERT_EQ(rep.Wait(), 0) << rep.Log();
 }

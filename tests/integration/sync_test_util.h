@@ -81,32 +81,6 @@ inline CommandResult Rclone(int port, const std::vector<std::string>& args) {
 
 inline bool HaveRclone() { return fs::exists("/usr/bin/rclone"); }
 
-// GET http://127.0.0.1:port/path; returns {status, body} ({0, ""} on error).
-inline std::pair<int, std::string> HttpGet(int port, const std::string& path) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-    ::close(fd);
-    return {0, ""};
-  }
-  std::string req = "GET " + path + " HTTP/1.0\r\nHost: x\r\n\r\n";
-  if (::write(fd, req.data(), req.size()) < 0) {
-    ::close(fd);
-    return {0, ""};
-  }
-  std::string resp;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof(buf))) > 0;) resp.append(buf, n);
-  ::close(fd);
-  if (resp.size() < 12) return {0, ""};
-  auto body = resp.find("\r\n\r\n");
-  return {std::stoi(resp.substr(9, 3)),
-          body == std::string::npos ? "" : resp.substr(body + 4)};
-}
-
 // The value of the first sample line starting with `series` in a
 // Prometheus text body (-1 when absent).
 inline double Sample(const std::string& body, const std::string& series) {

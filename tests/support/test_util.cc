@@ -1,11 +1,14 @@
 // Implementation of the shared test helpers.
 #include "tests/support/test_util.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <openssl/sha.h>
 #include <poll.h>
 #include <sqlite3.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -175,6 +178,31 @@ std::string QueryOne(const std::string& db_path, const std::string& sql) {
   sqlite3_finalize(stmt);
   sqlite3_close(db);
   return result;
+}
+
+std::pair<int, std::string> HttpGet(int port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+    ::close(fd);
+    return {0, ""};
+  }
+  const std::string req = "GET " + path + " HTTP/1.0\r\nHost: x\r\n\r\n";
+  if (::write(fd, req.data(), req.size()) < 0) {
+    ::close(fd);
+    return {0, ""};
+  }
+  std::string resp;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof(buf))) > 0;) resp.append(buf, n);
+  ::close(fd);
+  if (resp.size() < 12) return {0, ""};
+  const auto body = resp.find("\r\n\r\n");
+  return {std::stoi(resp.substr(9, 3)),
+          body == std::string::npos ? "" : resp.substr(body + 4)};
 }
 
 }  // namespace litekeep::testing

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace litekeep::testing {
@@ -63,6 +64,10 @@ std::string Sha256Hex(const std::string& data);
 std::string ExecSql(const std::string& db_path, const std::string& sql);
 // Returns the first column of the first row as text ("" if none).
 std::string QueryOne(const std::string& db_path, const std::string& sql);
+
+// GET http://127.0.0.1:port/path (HTTP/1.0); returns {status, body}, or
+// {0, ""} when nothing answers.
+std::pair<int, std::string> HttpGet(int port, const std::string& path);
 
 }  // namespace litekeep::testing
 
