@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "ltx/timings.h"
 #include "metrics/registry.h"
 #include "replicate/runner.h"
 #include "restore/verify.h"
@@ -30,7 +31,7 @@ struct BackgroundVerifyOptions {
   // Listing policy inputs (now is filled at each pass); nullopt retention
   // skips the snapshot-age check.
   std::optional<std::chrono::milliseconds> retention;
-  std::chrono::milliseconds snapshot_interval{std::chrono::hours(24)};
+  std::chrono::milliseconds snapshot_interval{ltx::kDefaultSnapshotInterval};
   metrics::Registry* metrics = nullptr;  // optional
 };
 

@@ -13,6 +13,7 @@
 #include "cli/parse.h"
 #include "cli/progress.h"
 #include "ltx/file_name.h"
+#include "ltx/timings.h"
 #include "replicate/position.h"
 #include "replicate/replicator.h"
 #include "restore/executor.h"
@@ -45,7 +46,8 @@ void PrintJson(const restore::VerifyReport& r, const std::string& replica,
                       {"compared_live", r.compared_live},
                       {"problems", nlohmann::json::array()},
                       {"notes", r.notes}};
-  if (r.restored_txid != 0) j["restored_txid"] = ltx::FormatTxId(r.restored_txid);
+  if (r.restored_txid != 0)
+    j["restored_txid"] = ltx::FormatTxId(r.restored_txid);
   for (const auto& p : r.problems) {
     j["problems"].push_back(
         {{"check", p.check}, {"object", p.object}, {"message", p.message}});
@@ -84,8 +86,10 @@ int RunVerify(const std::vector<std::string>& args) {
       "              age against the retention window\n"
       "  -checksums  also downloads and strictly decodes every file\n"
       "              (LTX checksums, TXID chain)\n"
-      "  -full       also restores into a temporary file, runs integrity_check,\n"
-      "              and for a local database from the config compares it page\n"
+      "  -full       also restores into a temporary file, runs "
+      "integrity_check,\n"
+      "              and for a local database from the config compares it "
+      "page\n"
       "              by page with the live database at the same TXID\n\n"
       "Exit code 0 when every check passed, 1 when one failed.",
       "litekeep verify"};
@@ -94,10 +98,12 @@ int RunVerify(const std::vector<std::string>& args) {
   bool no_expand_env = false, listing = false, checksums = false, full = false,
        json = false;
   int parallelism = 8;
-  app.add_option("target", target_arg, "database path (from the config) or replica URL")
+  app.add_option("target", target_arg,
+                 "database path (from the config) or replica URL")
       ->required();
   app.add_option("--config", config_path, "config file");
-  app.add_flag("--no-expand-env", no_expand_env, "do not expand $VAR in the config");
+  app.add_flag("--no-expand-env", no_expand_env,
+               "do not expand $VAR in the config");
   app.add_flag("--listing", listing, "check the listing only (default)");
   app.add_flag("--checksums", checksums, "also decode every file");
   app.add_flag("--full", full, "also restore, integrity_check and compare");
@@ -126,8 +132,8 @@ int RunVerify(const std::vector<std::string>& args) {
   opts.depth = depth;
   opts.parallelism = parallelism;
   opts.policy.now = Clock::now();
-  config::Duration retention = std::chrono::hours(24);
-  config::Duration snapshot_interval = std::chrono::hours(24);
+  config::Duration retention = ltx::kDefaultRetention;
+  config::Duration snapshot_interval = ltx::kDefaultSnapshotInterval;
   if (cfg->has_value()) {
     retention = (*cfg)->retention;
     snapshot_interval = (*cfg)->snapshot_interval;

@@ -13,6 +13,7 @@
 
 #include "base/byte_size.h"
 #include "base/status.h"
+#include "ltx/timings.h"
 #include "storage/settings.h"
 
 namespace litekeep::config {
@@ -27,7 +28,7 @@ struct ReplicaConfig : storage::ReplicaSettings {
 
   // Replica timing (defaults applied by Load: sync 1s, retention 24h,
   // retention-check-interval 1h, snapshot-interval from top level or 24h).
-  Duration sync_interval{std::chrono::seconds(1)};
+  Duration sync_interval{ltx::kDefaultSyncInterval};
   std::optional<Duration> retention;
   std::optional<Duration> retention_check_interval;
   std::optional<Duration> snapshot_interval;
@@ -115,15 +116,15 @@ struct Config {
   // `levels:` as written; unset: the compactor's default levels
   // (replicate::CompactionOptions, listed in docs/config.md).
   std::optional<std::vector<LevelConfig>> levels;
-  Duration snapshot_interval{std::chrono::hours(24)};
-  Duration retention{std::chrono::hours(24)};
-  Duration retention_check_interval{std::chrono::hours(1)};
+  Duration snapshot_interval{ltx::kDefaultSnapshotInterval};
+  Duration retention{ltx::kDefaultRetention};
+  Duration retention_check_interval{ltx::kDefaultRetentionCheckInterval};
   std::string source;  // file the config came from, for messages
 
   // Litestream 0.5 top-level keys.
   bool retention_enabled = true;  // `retention: {enabled: ...}`
-  Duration l0_retention{std::chrono::minutes(5)};
-  Duration l0_retention_check_interval{std::chrono::seconds(15)};
+  Duration l0_retention{ltx::kDefaultL0Retention};
+  Duration l0_retention_check_interval{ltx::kDefaultL0RetentionCheckInterval};
   std::optional<Duration> validation_interval;  // `validation.interval`
   // GET heartbeat_url at most every heartbeat_interval while every database
   // synced within it (docs/config.md, `heartbeat-url`).

@@ -14,6 +14,7 @@
 
 #include "base/status.h"
 #include "base/types.h"
+#include "ltx/timings.h"
 #include "storage/replica_client.h"
 
 namespace litekeep::replicate {
@@ -21,21 +22,22 @@ namespace litekeep::replicate {
 struct CompactionOptions {
   // Compaction interval of level 1, 2, … (at most 8 levels). Empty: no
   // compaction levels (L0 files then stay until snapshot retention).
-  std::vector<std::chrono::milliseconds> level_intervals = {
-      std::chrono::seconds(30), std::chrono::minutes(5), std::chrono::hours(1)};
+  std::vector<std::chrono::milliseconds> level_intervals =
+      ltx::DefaultLevelIntervals();
   // L9 snapshot interval; 0 disables snapshots.
-  std::chrono::milliseconds snapshot_interval{std::chrono::hours(24)};
+  std::chrono::milliseconds snapshot_interval{ltx::kDefaultSnapshotInterval};
   // How long restorable history is kept; 0 keeps everything.
-  std::chrono::milliseconds retention{std::chrono::hours(24)};
+  std::chrono::milliseconds retention{ltx::kDefaultRetention};
   // How often retention runs (also after every snapshot); 0: only after
   // snapshots.
-  std::chrono::milliseconds retention_check_interval{std::chrono::hours(1)};
+  std::chrono::milliseconds retention_check_interval{
+      ltx::kDefaultRetentionCheckInterval};
   bool retention_enabled = true;
   // L0 files stay this long after they were compacted into L1; 0 disables
   // L0 retention (they then go with snapshot retention).
-  std::chrono::milliseconds l0_retention{std::chrono::minutes(5)};
+  std::chrono::milliseconds l0_retention{ltx::kDefaultL0Retention};
   std::chrono::milliseconds l0_retention_check_interval{
-      std::chrono::seconds(15)};
+      ltx::kDefaultL0RetentionCheckInterval};
   // Where merged files are built before the upload (the local state dir).
   std::string temp_dir;
 };

@@ -15,6 +15,7 @@
 
 #include "base/status.h"
 #include "base/types.h"
+#include "ltx/timings.h"
 #include "storage/replica_client.h"
 
 namespace litekeep::restore {
@@ -28,7 +29,7 @@ struct ListingPolicy {
   std::optional<std::chrono::milliseconds> retention;
   // The snapshot interval; the newest snapshot may be this old even when
   // retention is shorter.
-  std::chrono::milliseconds snapshot_interval{std::chrono::hours(24)};
+  std::chrono::milliseconds snapshot_interval{ltx::kDefaultSnapshotInterval};
 };
 
 // One failed check.
