@@ -391,7 +391,14 @@ cmp -s "${src}" "${out}" || die "a first restore is not byte-identical to the so
 echo "first restore is byte-identical to the source database (cmp)"
 [[ -n ${compare} ]] && echo "compare: ${compare} (rows \"compare: ...\")"
 if [[ -n ${litestream} ]]; then
-  echo "litestream: ${litestream} ($("${litestream}" version 2>/dev/null | head -1))"
+  ls_version=$("${litestream}" version 2>/dev/null | head -1)
+  if [[ ${ls_version} == v0.3.* ]]; then
+    # 0.3 reads only its own generations/ layout, not this LTX replica.
+    echo "litestream: ${litestream} (${ls_version}) reads only 0.3 replicas, not LTX; skipped (needs Litestream 0.5)"
+    litestream=""
+  else
+    echo "litestream: ${litestream} (${ls_version})"
+  fi
 else
   echo "litestream: not found (set LITESTREAM=path to include it); skipped"
 fi

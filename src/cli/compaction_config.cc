@@ -22,6 +22,7 @@ replicate::CompactionOptions CompactionOptionsFor(
   o.l0_retention = cfg.l0_retention;
   o.l0_retention_check_interval = cfg.l0_retention_check_interval;
   o.temp_dir = temp_dir;
+  o.page_encoding = replica.page_encoding.value_or(ltx::PageEncoding::kBlock);
   return o;
 }
 

@@ -91,6 +91,8 @@ replicate::ReplicatorOptions JobSet::OptionsFor(const JobSpec& spec) const {
   if (db.truncate_page_n) o.truncate_page_n = *db.truncate_page_n;
   if (db.checkpoint_interval) o.checkpoint_interval = *db.checkpoint_interval;
   o.new_history = spec.new_history;
+  o.page_encoding =
+      spec.replica.page_encoding.value_or(ltx::PageEncoding::kBlock);
   o.replica_state_checksum = [meta = o.meta_dir](storage::ReplicaClient& r,
                                                  TxId txid) {
     return RestoredStateChecksum(r, txid, meta);

@@ -13,6 +13,7 @@
 
 #include "base/byte_size.h"
 #include "base/status.h"
+#include "ltx/format.h"
 #include "ltx/timings.h"
 #include "storage/settings.h"
 
@@ -36,6 +37,9 @@ struct ReplicaConfig : storage::ReplicaSettings {
   // 0.5 `auto-recover`: only `true` loads, which is what litekeep always
   // does (docs/config.md, "Replica keys").
   std::optional<bool> auto_recover;
+  // How LTX pages are stored (`page-encoding`, docs/config.md); unset:
+  // ltx::PageEncoding::kBlock.
+  std::optional<ltx::PageEncoding> page_encoding;
 
   int line = 0;  // YAML line where this replica was defined (0: CLI)
 };

@@ -34,11 +34,12 @@ using storage::RedactUrlText;
 enum class KeyKind {
   kString,
   kOptBool,
-  kDuration,     // must be > 0
-  kOptDuration,  // must be >= 0
-  kOptCount,     // non-negative integer
-  kStorage,      // a storage setting: storage/settings.h parses it
-  kRejected,     // known, and refused with a reason (e.g. `age`)
+  kDuration,      // must be > 0
+  kOptDuration,   // must be >= 0
+  kOptCount,      // non-negative integer
+  kPageEncoding,  // ltx::ParsePageEncoding
+  kStorage,       // a storage setting: storage/settings.h parses it
+  kRejected,      // known, and refused with a reason (e.g. `age`)
 };
 
 // The ReplicaConfig member a key sets (monostate: kStorage, kRejected).
@@ -47,7 +48,8 @@ using ReplicaField =
                  bool ReplicaConfig::*, std::optional<bool> ReplicaConfig::*,
                  Duration ReplicaConfig::*,
                  std::optional<Duration> ReplicaConfig::*,
-                 std::optional<int64_t> ReplicaConfig::*>;
+                 std::optional<int64_t> ReplicaConfig::*,
+                 std::optional<ltx::PageEncoding> ReplicaConfig::*>;
 
 struct ReplicaKey {
   std::string_view name;  // canonical kebab-case spelling

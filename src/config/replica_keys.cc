@@ -41,6 +41,9 @@ std::vector<ReplicaKey> BuildTable() {
       // litekeep always recovers from missing or damaged local state;
       // `auto-recover: false` is refused (docs/config.md, "Replica keys").
       {"auto-recover", K::kOptBool, &R::auto_recover, kTop},
+      // litekeep: LTX page encoding for readers older than Litestream
+      // 0.5.16 (docs/config.md, "Replica keys").
+      {"page-encoding", K::kPageEncoding, &R::page_encoding, kTop},
       // Client-side encryption (0.3; refused by 0.5 and by litekeep).
       {"age", K::kRejected, {}, kTop},
   };
@@ -119,6 +122,11 @@ Status SetReplicaValue(const ReplicaKey& key, std::string_view text,
                                           std::to_string(v));
       }
       Member<std::optional<int64_t>>(replica, key.field) = v;
+      return Status::Ok();
+    }
+    case K::kPageEncoding: {
+      LK_ASSIGN_OR_RETURN(ltx::PageEncoding e, ltx::ParsePageEncoding(text));
+      Member<std::optional<ltx::PageEncoding>>(replica, key.field) = e;
       return Status::Ok();
     }
     case K::kRejected:

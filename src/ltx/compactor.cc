@@ -114,7 +114,7 @@ Result<CompactResult> Compact(std::span<const CompactInput> inputs,
   h.node_id = last.node_id;
 
   CountingWriter counted(out);
-  Encoder enc(&counted);
+  Encoder enc(&counted, options.encoding);
   LK_RETURN_IF_ERROR(enc.EncodeHeader(h));
   for (Cursor& c : cursors) {
     c.page.resize(first.page_size);

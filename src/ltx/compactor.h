@@ -28,6 +28,8 @@ struct CompactOptions {
   // (so a compacted file holds no transaction shipped after its created
   // time, see docs/architecture.md).
   std::optional<int64_t> timestamp_ms;
+  // How the output stores its pages.
+  PageEncoding encoding = PageEncoding::kBlock;
 };
 
 // What the merge produced.

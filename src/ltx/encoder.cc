@@ -1,9 +1,11 @@
-// Streaming LTX encoder: writes the current v3 block encoding (flag 0x0001,
-// u32 size, LZ4 block per page) and refuses anything docs/format.md forbids.
+// Streaming LTX encoder: writes the current block encoding (flag 0x0001, u32
+// size, LZ4 block per page) or the LZ4-frame encoding (flag 0x0000, one LZ4
+// frame per page) and refuses anything docs/format.md forbids.
 #include "ltx/encoder.h"
 
 #include <fmt/format.h>
 #include <lz4.h>
+#include <lz4frame.h>
 
 #include <cstring>
 #include <string>
@@ -13,7 +15,19 @@
 namespace litekeep::ltx {
 namespace {
 
-constexpr size_t kFramePrefixSize = kPageHeaderSize + 4;  // + size field
+constexpr size_t kBlockPrefixSize = kPageHeaderSize + 4;  // + size field
+
+// The LZ4 frame of one page as ltx v0.5.0/v0.5.1 wrote it (pierrec/lz4's
+// defaults there): 64 KiB blocks, independent, content checksum, no
+// content size, no block checksums.
+LZ4F_preferences_t FramePreferences() {
+  LZ4F_preferences_t prefs;
+  std::memset(&prefs, 0, sizeof(prefs));
+  prefs.frameInfo.blockSizeID = LZ4F_max64KB;
+  prefs.frameInfo.blockMode = LZ4F_blockIndependent;
+  prefs.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;
+  return prefs;
+}
 // Frames are gathered up to this many bytes per Writer::Write.
 constexpr size_t kFlushSize = 64 * 1024;
 
@@ -24,7 +38,8 @@ base::Status EncoderError(std::string_view rule, std::string_view details) {
 
 }  // namespace
 
-Encoder::Encoder(base::Writer* out) : out_(out) {}
+Encoder::Encoder(base::Writer* out, PageEncoding encoding)
+    : out_(out), encoding_(encoding) {}
 
 base::Status Encoder::WriteRaw(std::span<const uint8_t> data, bool checksum) {
   if (checksum) crc_.Update(data);
@@ -52,9 +67,15 @@ base::Status Encoder::EncodeHeader(const Header& header) {
   if (header_.IsSnapshot() && !header_.NoChecksum()) {
     db_checksum_.emplace(header_.page_size);
   }
-  compress_buf_.resize(kFramePrefixSize +
-                       static_cast<size_t>(LZ4_compressBound(
-                           static_cast<int>(header_.page_size))));
+  if (encoding_ == PageEncoding::kLz4Frame) {
+    const LZ4F_preferences_t prefs = FramePreferences();
+    compress_buf_.resize(kPageHeaderSize +
+                         LZ4F_compressFrameBound(header_.page_size, &prefs));
+  } else {
+    compress_buf_.resize(kBlockPrefixSize +
+                         static_cast<size_t>(LZ4_compressBound(
+                             static_cast<int>(header_.page_size))));
+  }
   uint8_t buf[kHeaderSize];
   header_.Encode(buf);
   return WriteRaw(buf, /*checksum=*/true);
@@ -76,28 +97,44 @@ base::Status Encoder::CheckPage(Pgno pgno, size_t size) const {
   return base::Status::Ok();
 }
 
+Result<size_t> Encoder::Compress(Pgno pgno, std::span<const uint8_t> data,
+                                 size_t prefix_size) {
+  char* dst = compress_buf_.data() + prefix_size;
+  const size_t capacity = compress_buf_.size() - prefix_size;
+  if (encoding_ == PageEncoding::kLz4Frame) {
+    const LZ4F_preferences_t prefs = FramePreferences();
+    size_t n =
+        LZ4F_compressFrame(dst, capacity, data.data(), data.size(), &prefs);
+    if (!LZ4F_isError(n)) return n;
+    return base::InternalError(
+        fmt::format("ltx encoder: LZ4 frame compression of page {} failed: {}",
+                    pgno, LZ4F_getErrorName(n)));
+  }
+  int n = LZ4_compress_default(reinterpret_cast<const char*>(data.data()), dst,
+                               static_cast<int>(data.size()),
+                               static_cast<int>(capacity));
+  if (n > 0) return static_cast<size_t>(n);
+  return base::InternalError(
+      fmt::format("ltx encoder: LZ4 compression of page {} failed", pgno));
+}
+
 base::Status Encoder::EncodePage(Pgno pgno, std::span<const uint8_t> data) {
   LK_RETURN_IF_ERROR(CheckPage(pgno, data.size()));
-  char* frame = compress_buf_.data();
-  int n = LZ4_compress_default(
-      reinterpret_cast<const char*>(data.data()), frame + kFramePrefixSize,
-      static_cast<int>(data.size()),
-      static_cast<int>(compress_buf_.size() - kFramePrefixSize));
-  if (n <= 0) {
-    return base::InternalError(
-        fmt::format("ltx encoder: LZ4 compression of page {} failed", pgno));
-  }
-  auto* prefix = reinterpret_cast<uint8_t*>(frame);
+  const bool block = encoding_ == PageEncoding::kBlock;
+  const size_t prefix_size = block ? kBlockPrefixSize : kPageHeaderSize;
+  LK_ASSIGN_OR_RETURN(size_t n, Compress(pgno, data, prefix_size));
+  auto* prefix = reinterpret_cast<uint8_t*>(compress_buf_.data());
   base::PutBE32(prefix, pgno);
-  base::PutBE16(prefix + 4, kPageFlagSize);
-  base::PutBE32(prefix + kPageHeaderSize, static_cast<uint32_t>(n));
-  // The checksum stream takes the page header, the size field and the
-  // decompressed page; the file takes the compressed block.
-  crc_.Update(prefix, kFramePrefixSize);
+  base::PutBE16(prefix + 4, block ? kPageFlagSize : 0);
+  if (block) base::PutBE32(prefix + kPageHeaderSize, static_cast<uint32_t>(n));
+  // The checksum stream takes the page header, the size field (block
+  // encoding) and the decompressed page; the file takes the compressed
+  // payload.
+  crc_.Update(prefix, prefix_size);
   crc_.Update(data);
   if (db_checksum_) db_checksum_->AddPage(pgno, data);
   const uint64_t frame_offset = offset_;
-  const size_t frame_size = kFramePrefixSize + static_cast<size_t>(n);
+  const size_t frame_size = prefix_size + n;
   LK_RETURN_IF_ERROR(WriteRaw({prefix, frame_size}, /*checksum=*/false));
   index_.push_back({pgno, frame_offset, frame_size});
   prev_pgno_ = pgno;

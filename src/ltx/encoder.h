@@ -1,4 +1,5 @@
-// Streaming LTX encoder (current v3 block encoding). Memory: one page, a
+// Streaming LTX encoder (the current block encoding, or one LZ4 frame per
+// page for older readers: ltx::PageEncoding). Memory: one page, a
 // 64 KiB write buffer and the page index, whatever the file size. Bytes
 // reach the Writer in chunks of about 64 KiB; all of them by Close. It refuses
 // to write anything docs/format.md forbids: kInvalidArgument "ltx encoder:
@@ -21,8 +22,10 @@ namespace litekeep::ltx {
 
 class Encoder {
  public:
-  // Writes to out, which must outlive the encoder.
-  explicit Encoder(base::Writer* out);
+  // Writes to out, which must outlive the encoder, storing each page with
+  // `encoding`.
+  explicit Encoder(base::Writer* out,
+                   PageEncoding encoding = PageEncoding::kBlock);
 
   // Validates and writes the header. Must be called first, once.
   base::Status EncodeHeader(const Header& header);
@@ -48,8 +51,14 @@ class Encoder {
   base::Status Flush();
   // The rules of docs/format.md §3 for the next page.
   base::Status CheckPage(Pgno pgno, size_t size) const;
+  // Compresses data into compress_buf_ after the frame prefix; returns the
+  // payload size and the bytes of the prefix (page header, and the size
+  // field for the block encoding).
+  Result<size_t> Compress(Pgno pgno, std::span<const uint8_t> data,
+                          size_t prefix_size);
 
   base::Writer* out_;
+  PageEncoding encoding_;
   Header header_;
   Trailer trailer_;
   base::Crc64 crc_;
@@ -59,7 +68,7 @@ class Encoder {
   bool closed_ = false;
   std::vector<PageIndexEntry> index_;
   std::vector<uint8_t> out_buf_;
-  std::vector<char> compress_buf_;  // page header + size field + block
+  std::vector<char> compress_buf_;  // frame prefix + compressed page
   // Database checksum of a checksummed snapshot's pages, checked by Close.
   std::optional<DatabaseChecksum> db_checksum_;
 };

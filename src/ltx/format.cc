@@ -264,4 +264,17 @@ void DatabaseChecksum::AddPage(Pgno pgno, std::span<const uint8_t> page) {
   value_ = kChecksumFlag | (value_ ^ ChecksumPage(pgno, page));
 }
 
+std::string_view PageEncodingName(PageEncoding encoding) {
+  return encoding == PageEncoding::kLz4Frame ? "lz4-frame" : "block";
+}
+
+Result<PageEncoding> ParsePageEncoding(std::string_view text) {
+  if (text == "block") return PageEncoding::kBlock;
+  if (text == "lz4-frame") return PageEncoding::kLz4Frame;
+  return base::InvalidArgumentError(fmt::format(
+      "page encoding \"{}\" is not one of block (default; Litestream 0.5.16+ "
+      "reads it), lz4-frame (every Litestream 0.5 release reads it)",
+      text));
+}
+
 }  // namespace litekeep::ltx

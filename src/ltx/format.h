@@ -29,6 +29,21 @@ inline constexpr uint64_t kPendingByte = 0x40000000;
 inline constexpr int kMaxLevel = 9;
 inline constexpr int kSnapshotLevel = 9;
 
+// How an encoder stores each page (docs/format.md §3). Readers accept both.
+enum class PageEncoding {
+  // flags 0x0001: u32 size + one LZ4 block. Read by ltx v0.5.2+ (Litestream
+  // 0.5.16+). The default.
+  kBlock,
+  // flags 0x0000: one LZ4 frame per page. Read by every ltx v0.5 release
+  // (Litestream 0.5.0 and later).
+  kLz4Frame,
+};
+
+// "block" / "lz4-frame" (the `page-encoding` replica key, docs/config.md).
+std::string_view PageEncodingName(PageEncoding encoding);
+// The encoding a name gives; kInvalidArgument naming the text otherwise.
+Result<PageEncoding> ParsePageEncoding(std::string_view text);
+
 static_assert(kHeaderSize ==
               4 + 4 + 4 + 4 + 8 + 8 + 8 + 8 + 8 + 8 + 4 + 4 + 8 + 20);
 
@@ -72,8 +87,7 @@ struct PageIndexEntry {
 // The lock page (holding byte 0x40000000) for a page size; never stored.
 // 0 (no page) for page size 0, so an unvalidated header cannot divide by 0.
 constexpr Pgno LockPgno(uint32_t page_size) {
-  return page_size == 0 ? 0
-                        : static_cast<Pgno>(kPendingByte / page_size + 1);
+  return page_size == 0 ? 0 : static_cast<Pgno>(kPendingByte / page_size + 1);
 }
 
 // True for a power of two in [512, 65536].

@@ -24,8 +24,11 @@ Header L0Header(TxId txid, uint32_t page_size, Pgno commit,
 
 class L0Builder {
  public:
-  // Writes to out, which must outlive the builder.
-  explicit L0Builder(base::Writer* out) : enc_(out) {}
+  // Writes to out, which must outlive the builder, storing pages with
+  // `encoding`.
+  explicit L0Builder(base::Writer* out,
+                     PageEncoding encoding = PageEncoding::kBlock)
+      : enc_(out, encoding) {}
 
   // Validates and writes the header (from L0Header). Must be called first.
   Status Begin(const Header& header);

@@ -294,7 +294,9 @@ Result<std::string> CompactionScheduler::MergeToLocal(
       base::File out,
       base::File::Open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600));
   base::FileWriter writer(&out);
-  auto merged = ltx::Compact(compact_inputs, &writer);
+  ltx::CompactOptions compact_options;
+  compact_options.encoding = options_.page_encoding;
+  auto merged = ltx::Compact(compact_inputs, &writer, compact_options);
   Status closed = out.Close();
   if (!merged.ok() || !closed.ok()) {
     ::unlink(path.c_str());

@@ -14,6 +14,7 @@
 
 #include "base/status.h"
 #include "base/types.h"
+#include "ltx/format.h"
 #include "ltx/timings.h"
 #include "storage/replica_client.h"
 
@@ -38,6 +39,8 @@ struct CompactionOptions {
   std::chrono::milliseconds l0_retention{ltx::kDefaultL0Retention};
   std::chrono::milliseconds l0_retention_check_interval{
       ltx::kDefaultL0RetentionCheckInterval};
+  // How merged files store their pages (docs/config.md, `page-encoding`).
+  ltx::PageEncoding page_encoding = ltx::PageEncoding::kBlock;
   // Where merged files are built before the upload (the local state dir).
   std::string temp_dir;
 };

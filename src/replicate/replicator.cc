@@ -388,7 +388,7 @@ Result<Replicator::PendingFile> Replicator::EncodeIncremental(
   {
     LK_ASSIGN_OR_RETURN(base::File out, base::File::CreatePrivate(tmp));
     base::FileWriter writer(&out);
-    ltx::L0Builder enc(&writer);
+    ltx::L0Builder enc(&writer, options_.page_encoding);
     LK_RETURN_IF_ERROR(enc.Begin(h));
     sqlite::ImagePageReader pages(db_file_, &wal, &header, scan.pages,
                                   header.page_size);
@@ -487,7 +487,7 @@ Result<SyncResult> Replicator::WriteSnapshot(const std::string& reason,
   {
     LK_ASSIGN_OR_RETURN(base::File out, base::File::CreatePrivate(tmp));
     base::FileWriter writer(&out);
-    ltx::L0Builder enc(&writer);
+    ltx::L0Builder enc(&writer, options_.page_encoding);
     LK_RETURN_IF_ERROR(enc.Begin(h));
     sqlite::ImagePageReader image(db_file_, wal ? &*wal : nullptr,
                                   header ? &*header : nullptr, scan.pages,

@@ -41,6 +41,9 @@ struct ReplicatorOptions {
   // it only newest files that carry a post-apply checksum can prove that the
   // database is byte-for-byte the replica's state).
   ReplicaStateChecksum replica_state_checksum;
+  // How the LTX files it writes store their pages (docs/config.md,
+  // `page-encoding`).
+  ltx::PageEncoding page_encoding = ltx::PageEncoding::kBlock;
 };
 
 // What one Sync wrote.

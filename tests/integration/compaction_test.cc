@@ -22,7 +22,9 @@
 #include <set>
 #include <thread>
 
+#include "base/coding.h"
 #include "base/rfc3339.h"
+#include "ltx/decoder.h"
 #include "ltx/file_name.h"
 #include "restore/executor.h"
 #include "restore/planner.h"
@@ -325,8 +327,8 @@ TEST(CompactionTest, PageSizeChangeStartsFromAFreshImage) {
   const std::string db = dir.Join("app.db");
   const std::string replica = dir.Join("replica");
   PrepareDb(db);
-  const std::string cfg = Config(
-      dir, db, replica, Compaction({"1s", "2s"}, "2s", "1h", "1h"));
+  const std::string cfg =
+      Config(dir, db, replica, Compaction({"1s", "2s"}, "2s", "1h", "1h"));
   std::map<TxId, Point> points;
   {
     ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
@@ -347,8 +349,7 @@ TEST(CompactionTest, PageSizeChangeStartsFromAFreshImage) {
   ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
                    dir.Join("after.log"));
   const TxId before_max = points.rbegin()->first;
-  ASSERT_TRUE(
-      WaitUntil([&] { return ReplicaMaxTxId(replica) > before_max; }))
+  ASSERT_TRUE(WaitUntil([&] { return ReplicaMaxTxId(replica) > before_max; }))
       << rep.Log();
   // The fresh image is the snapshot 1-<txid>, in L9 only.
   const TxId image = ReplicaMaxTxId(replica);
@@ -369,13 +370,78 @@ TEST(CompactionTest, PageSizeChangeStartsFromAFreshImage) {
   for (const auto& [txid, point] : rec.points()) points[txid] = point;
   const std::string out = dir.Join("out.db");
   for (const auto& [txid, point] : points) {
-    auto r = litekeep::testing::Run({LitekeepBin(), "restore", "-force", "-txid",
-                                     ltx::FormatTxId(txid), "-o", out,
-                                     replica});
+    auto r =
+        litekeep::testing::Run({LitekeepBin(), "restore", "-force", "-txid",
+                                ltx::FormatTxId(txid), "-o", out, replica});
     ASSERT_EQ(r.exit_code, 0) << "TXID " << txid << ": " << r.err;
     EXPECT_EQ(ContentHash(out), point.hash) << "TXID " << txid;
   }
 }
 
 }  // namespace
+// `page-encoding: lz4-frame` (set at the top level): every file the
+// replicator and the compactor write, at every level, stores each page as
+// one LZ4 frame (page flags 0, what Litestream 0.5.0-0.5.15 read), and the
+// replica restores exactly.
+TEST(CompactionTest, Lz4FramePageEncodingAtEveryLevel) {
+  TempDir dir;
+  const std::string db = dir.Join("app.db");
+  const std::string replica = dir.Join("replica");
+  PrepareDb(db);
+  const std::string cfg =
+      Config(dir, db, replica,
+             "page-encoding: lz4-frame\n" +
+                 Compaction({"1s", "2s", "3s"}, "3s", "1h", "1h"));
+  ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
+                   dir.Join("replicate.log"));
+  Recorder rec(db, replica);
+  ASSERT_NO_FATAL_FAILURE(rec.Start()) << rep.Log();
+  const auto start = Clock::now();
+  while (Clock::now() - start < Ms(6000)) {
+    ASSERT_NO_FATAL_FAILURE(rec.Step()) << rep.Log();
+  }
+  std::this_thread::sleep_for(Ms(1500));
+  rep.Signal(SIGTERM);
+  ASSERT_EQ(rep.Wait(), 0) << rep.Log();
+
+  std::set<int> levels;
+  size_t frames = 0;
+  std::vector<std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(replica + "/ltx")) {
+    if (!ltx::ParseFileName(e.path().filename().string())) continue;
+    const std::string path = e.path().string();
+    files.push_back(path);
+    levels.insert(std::stoi(e.path().parent_path().filename().string()));
+    const std::string bytes = ReadFile(path);
+    std::span<const uint8_t> all(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                 bytes.size());
+    auto index = ltx::DecodePageIndexFromTail(all.subspan(ltx::kHeaderSize),
+                                              bytes.size(), path);
+    ASSERT_TRUE(index.ok()) << index.status().message();
+    for (const ltx::PageIndexEntry& f : *index) {
+      EXPECT_EQ(base::GetBE16(all.data() + f.offset + 4), 0) << path;
+      EXPECT_EQ(base::GetLE32(all.data() + f.offset + ltx::kPageHeaderSize),
+                0x184D2204u)
+          << path << ": page " << f.pgno << " is not an LZ4 frame";
+      ++frames;
+    }
+  }
+  for (int level : {0, 1, 9}) EXPECT_TRUE(levels.count(level)) << level;
+  EXPECT_GT(frames, 10u);
+
+  const std::string out = dir.Join("out.db");
+  auto r =
+      litekeep::testing::Run({LitekeepBin(), "restore", "-o", out, replica});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ContentHash(out), rec.points().rbegin()->second.hash);
+  EXPECT_EQ(QueryOne(out, "PRAGMA integrity_check"), "ok");
+
+  LK_SKIP_WITHOUT_LTX_INSPECTOR();
+  for (const auto& f : files) {
+    auto check =
+        litekeep::testing::Run({"python3", LtxInspector(), "--quiet", f});
+    EXPECT_EQ(check.exit_code, 0) << f << ": " << check.out << check.err;
+  }
+}
+
 }  // namespace litekeep::testing

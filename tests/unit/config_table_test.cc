@@ -94,6 +94,7 @@ std::string SampleValue(const std::string& key, const std::string& type) {
       {"sse-customer-key", "0123456789abcdef0123456789abcdef"},
       {"age", "{recipients: [x]}"},
       {"max-sync-wal-bytes", "1MiB"},
+      {"page-encoding", "lz4-frame"},
   };
   auto it = kValues.find(key);
   if (it != kValues.end()) return it->second;

@@ -59,11 +59,13 @@ struct RoundTripCase {
   uint32_t page_size;
   bool snapshot;
   bool no_checksum;
+  PageEncoding encoding = PageEncoding::kBlock;
 };
 
 void PrintTo(const RoundTripCase& c, std::ostream* os) {
   *os << c.page_size << (c.snapshot ? " snapshot" : " incremental")
-      << (c.no_checksum ? " nochecksum" : " checksum");
+      << (c.no_checksum ? " nochecksum" : " checksum") << " "
+      << PageEncodingName(c.encoding);
 }
 
 class RoundTripTest : public ::testing::TestWithParam<RoundTripCase> {};
@@ -84,7 +86,7 @@ TEST_P(RoundTripTest, EncodeDecode) {
                   : c.snapshot  ? testutil::DbChecksum(c.page_size, pages)
                                 : 0x80000000deadbeefULL;
   base::Status s;
-  std::string file = EncodeFile(h, pages, post, &s);
+  std::string file = EncodeFile(h, pages, post, &s, c.encoding);
   ASSERT_TRUE(s.ok()) << s.message();
   Decoded d = DecodeBytes(file, FormatFileName(h.min_txid, h.max_txid));
   ASSERT_TRUE(d.status.ok()) << d.status.message();
@@ -103,6 +105,18 @@ TEST_P(RoundTripTest, EncodeDecode) {
   ExpectSamePages(d.pages, pages);
   // The incompressible page is stored longer than the page.
   EXPECT_GT(d.index[0].size, c.page_size);
+  // Every frame carries the encoding's page flags (0: an LZ4 frame, whose
+  // magic follows the page header).
+  for (const PageIndexEntry& e : d.index) {
+    const auto* frame =
+        reinterpret_cast<const uint8_t*>(file.data()) + e.offset;
+    if (c.encoding == PageEncoding::kBlock) {
+      EXPECT_EQ(base::GetBE16(frame + 4), kPageFlagSize);
+    } else {
+      EXPECT_EQ(base::GetBE16(frame + 4), 0);
+      EXPECT_EQ(base::GetLE32(frame + kPageHeaderSize), 0x184D2204u);
+    }
+  }
 
   auto tail = DecodePageIndexFromTail(AsBytes(file), file.size(), "x");
   ASSERT_TRUE(tail.ok()) << tail.status().message();
@@ -129,12 +143,30 @@ INSTANTIATE_TEST_SUITE_P(
         RoundTripCase{512, true, true}, RoundTripCase{512, false, false},
         RoundTripCase{4096, true, false}, RoundTripCase{4096, false, true},
         RoundTripCase{4096, true, true}, RoundTripCase{4096, false, false},
-        RoundTripCase{65536, true, false}, RoundTripCase{65536, false, true}),
+        RoundTripCase{65536, true, false}, RoundTripCase{65536, false, true},
+        RoundTripCase{512, true, true, PageEncoding::kLz4Frame},
+        RoundTripCase{4096, true, false, PageEncoding::kLz4Frame},
+        RoundTripCase{4096, false, false, PageEncoding::kLz4Frame},
+        RoundTripCase{65536, false, true, PageEncoding::kLz4Frame}),
     [](const auto& info) {
       return std::to_string(info.param.page_size) +
              (info.param.snapshot ? "_snapshot" : "_incremental") +
-             (info.param.no_checksum ? "_nochecksum" : "_checksum");
+             (info.param.no_checksum ? "_nochecksum" : "_checksum") +
+             (info.param.encoding == PageEncoding::kLz4Frame ? "_lz4frame"
+                                                             : "");
     });
+
+TEST(LtxCodecTest, PageEncodingNames) {
+  for (PageEncoding e : {PageEncoding::kBlock, PageEncoding::kLz4Frame}) {
+    auto parsed = ParsePageEncoding(PageEncodingName(e));
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_EQ(*parsed, e);
+  }
+  auto bad = ParsePageEncoding("lz4");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("\"lz4\""), std::string::npos)
+      << bad.status().message();
+}
 
 TEST(LtxCodecTest, SnapshotSkipsLockPage) {
   const uint32_t ps = 65536;

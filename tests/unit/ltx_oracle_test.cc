@@ -67,7 +67,12 @@ TEST(LtxOracleTest, EncodedFilesAreValid) {
   int checked = 0;
   for (uint32_t ps : {512u, 4096u, 65536u}) {
     for (bool no_checksum : {true, false}) {
-      SCOPED_TRACE(std::to_string(ps) + (no_checksum ? " nochecksum" : ""));
+      // Each case once per page encoding: the current block encoding, and
+      // the LZ4 frames Litestream 0.5.0-0.5.15 read (flag 0).
+      const PageEncoding encoding =
+          no_checksum ? PageEncoding::kBlock : PageEncoding::kLz4Frame;
+      SCOPED_TRACE(std::to_string(ps) + (no_checksum ? " nochecksum" : "") +
+                   " " + std::string(PageEncodingName(encoding)));
       std::mt19937_64 rng(ps + no_checksum);
       const uint32_t commit = 6;
       std::vector<Page> snap;
@@ -77,7 +82,8 @@ TEST(LtxOracleTest, EncodedFilesAreValid) {
       Header sh = MakeHeader(ps, commit, 1, 1, no_checksum);
       const uint64_t snap_sum = testutil::DbChecksum(ps, snap);
       base::Status s;
-      std::string sfile = EncodeFile(sh, snap, no_checksum ? 0 : snap_sum, &s);
+      std::string sfile =
+          EncodeFile(sh, snap, no_checksum ? 0 : snap_sum, &s, encoding);
       ASSERT_TRUE(s.ok()) << s.message();
       std::string spath = CheckWithOracle(
           dir, sh, sfile,
@@ -97,7 +103,7 @@ TEST(LtxOracleTest, EncodedFilesAreValid) {
             p, want_db.substr(static_cast<size_t>(p - 1) * ps, ps));
       }
       const uint64_t post = no_checksum ? 0 : testutil::DbChecksum(ps, result);
-      std::string ifile = EncodeFile(ih, inc, post, &s);
+      std::string ifile = EncodeFile(ih, inc, post, &s, encoding);
       ASSERT_TRUE(s.ok()) << s.message();
       std::string ipath = CheckWithOracle(
           dir, ih, ifile,

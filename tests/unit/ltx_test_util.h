@@ -74,14 +74,16 @@ inline Decoded DecodeBytes(const std::string& file, const std::string& name) {
   return DecodeFrom(&reader, name);
 }
 
-// Encodes pages with our Encoder; the status of the first failing call is
-// stored in *status (ok when the file was written).
+// Encodes pages with our Encoder (pages stored with `encoding`); the status
+// of the first failing call is stored in *status (ok when the file was
+// written).
 inline std::string EncodeFile(const Header& header,
                               const std::vector<Page>& pages, uint64_t post,
-                              base::Status* status) {
+                              base::Status* status,
+                              PageEncoding encoding = PageEncoding::kBlock) {
   std::string out;
   base::StringWriter writer(&out);
-  Encoder enc(&writer);
+  Encoder enc(&writer, encoding);
   *status = enc.EncodeHeader(header);
   for (const Page& p : pages) {
     if (!status->ok()) return out;
