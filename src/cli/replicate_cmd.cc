@@ -180,6 +180,7 @@ int RunReplicate(const std::vector<std::string>& args) {
 
   // Metrics and health endpoint on `addr` (docs/metrics.md, "The endpoint").
   metrics::Registry registry;
+  if (!cfg.litestream_metrics) registry.DropPrefix("litestream_");
   auto metrics_server = StartMetricsEndpoint(
       addr_flag.empty() ? cfg.addr : addr_flag, registry, cfg.health_max_sync_age);
   if (!metrics_server.ok()) return ReportError(metrics_server.status());

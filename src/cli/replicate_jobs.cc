@@ -14,6 +14,7 @@
 #include "ltx/format.h"
 #include "replicate/discovery.h"
 #include "replicate/lineage.h"
+#include "replicate/metered_replica.h"
 #include "replicate/replica_index.h"
 #include "restore/executor.h"
 #include "restore/planner.h"
@@ -122,6 +123,10 @@ Status JobSet::Add(const JobSpec& spec) {
   }
   Job job;
   job.spec = spec;
+  // Litestream's replica operation series (docs/metrics.md).
+  if (metrics_ != nullptr) {
+    *replica = std::make_shared<replicate::MeteredReplica>(*replica, metrics_);
+  }
   job.store = *replica;
   const replicate::ReplicatorOptions opts = OptionsFor(spec);
   // The replicator and compactor share one index of the replica and local

@@ -115,6 +115,9 @@ struct Config {
   std::string addr;               // metrics listen address, e.g. ":9090"
   // /healthz is 200 only while every database synced within this (litekeep).
   Duration health_max_sync_age{std::chrono::seconds(60)};
+  // Export Litestream 0.5's series beside litekeep's (docs/metrics.md,
+  // "Litestream's series").
+  bool litestream_metrics = true;
   std::string exec;  // command run by `replicate` as a child
   LoggingConfig logging;
   // `levels:` as written; unset: the compactor's default levels

@@ -43,6 +43,7 @@ const std::vector<std::string_view>& TopLevelKeys() {
                                                 "shutdown-sync-interval",
                                                 "socket",
                                                 "health-max-sync-age",
+                                                "litestream-metrics",
                                                 "sync"};
     for (std::string_view name : internal::TopLevelReplicaKeyNames()) {
       if (name != "retention") k->push_back(name);
@@ -205,6 +206,9 @@ Status ParseTopLevelEntry(const Walker& w, const Entry& e, Config* c,
   if (k == "exec") return w.ReadString(e, &c->exec);
   if (k == "mcp-addr" || k == "socket" || k == "verify-compaction") {
     return Refuse(w, e.line, k);
+  }
+  if (k == "litestream-metrics") {
+    return w.ReadBool(e, &c->litestream_metrics);
   }
   if (k == "health-max-sync-age") {
     return w.ReadDuration(e, false, &c->health_max_sync_age);

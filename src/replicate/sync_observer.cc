@@ -4,13 +4,54 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <tuple>
+
+#include "sqlite/wal.h"
 
 namespace litekeep::replicate {
 namespace {
 
 double Seconds(TimePoint t) {
   return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+// WAL bytes a sync consumed between two positions (Litestream's
+// litestream_total_wal_bytes): the offset moved within one WAL generation,
+// or the new generation's frames from its header on.
+double WalBytesShipped(const std::optional<Position>& before,
+                       const std::optional<Position>& after) {
+  if (!after || after->offset == 0) return 0;
+  const int64_t start = before && before->offset != 0 &&
+                                before->salt1 == after->salt1 &&
+                                before->salt2 == after->salt2
+                            ? before->offset
+                            : static_cast<int64_t>(sqlite::kWalHeaderSize);
+  return after->offset > start ? static_cast<double>(after->offset - start) : 0;
+}
+
+// Litestream 0.5's per-database series (docs/metrics.md, "Litestream's
+// series"); `litestream-metrics: false` drops them.
+void DescribeLitestreamDbMetrics(metrics::Registry& r) {
+  using metrics::Type;
+  r.Describe("litestream_db_size", Type::kGauge,
+             "The current size of the real DB");
+  r.Describe("litestream_wal_size", Type::kGauge,
+             "The current size of the real WAL");
+  r.Describe("litestream_total_wal_bytes", Type::kCounter,
+             "Total number of WAL bytes shipped (litekeep: read from the WAL "
+             "into LTX files)");
+  r.Describe("litestream_txid", Type::kGauge,
+             "The current transaction ID (litekeep: the newest TXID in the "
+             "replica)");
+  r.Describe("litestream_sync_count", Type::kCounter,
+             "Number of sync operations performed");
+  r.Describe("litestream_sync_error_count", Type::kCounter,
+             "Number of sync errors that have occurred");
+  r.Describe("litestream_sync_seconds", Type::kCounter,
+             "Time spent syncing, in seconds");
+  r.Describe("litestream_checkpoint_count", Type::kCounter,
+             "Number of checkpoint operations performed");
 }
 
 }  // namespace
@@ -57,6 +98,7 @@ void DescribeReplicationMetrics(metrics::Registry& r) {
   r.Describe("litekeep_storage_requests_total", Type::kCounter,
              "Requests to the replica's storage by kind (list, get, put, "
              "delete, head) and outcome (ok, error).");
+  DescribeLitestreamDbMetrics(r);
 }
 
 SyncObserver::SyncObserver(Replicator& replicator, std::string replica_name,
@@ -75,6 +117,11 @@ SyncObserver::SyncObserver(Replicator& replicator, std::string replica_name,
          {"litekeep_uploaded_bytes_total", "litekeep_uploaded_files_total",
           "litekeep_syncs_total", "litekeep_snapshots_total"}) {
       registry_->Add(n, labels_, 0);
+    }
+    for (const char* n :
+         {"litestream_total_wal_bytes", "litestream_sync_count",
+          "litestream_sync_error_count", "litestream_sync_seconds"}) {
+      registry_->Add(n, db_labels_, 0);
     }
     collector_id_ =
         registry_->AddCollector([this](metrics::Registry& r) { Collect(r); });
@@ -100,6 +147,10 @@ void SyncObserver::OnSync(const Result<SyncResult>& result, TimePoint started) {
   std::lock_guard<std::mutex> lock(mu_);
   if (registry_ != nullptr) {
     registry_->Set("litekeep_last_sync_duration_seconds", labels_, took);
+    registry_->Add("litestream_sync_seconds", db_labels_, took);
+    registry_->Add(
+        result.ok() ? "litestream_sync_count" : "litestream_sync_error_count",
+        db_labels_, 1);
     // The database replaced or deleted under the replicator (lineage guard).
     const std::string blocked = replicator_.blocked();
     for (const char* reason : {"db_replaced", "db_deleted"}) {
@@ -127,8 +178,11 @@ void SyncObserver::OnSync(const Result<SyncResult>& result, TimePoint started) {
     return;
   }
   last_ok_ = started;
+  const std::optional<Position> before = position_;
   position_ = replicator_.position();
   if (registry_ != nullptr) {
+    registry_->Add("litestream_total_wal_bytes", db_labels_,
+                   WalBytesShipped(before, position_));
     registry_->Add("litekeep_syncs_total", labels_, 1);
     registry_->Set("litekeep_last_sync_timestamp_seconds", labels_,
                    Seconds(started));
@@ -189,12 +243,24 @@ void SyncObserver::Collect(metrics::Registry& r) {
         static_cast<double>(local.replicated_txid));
   r.Set("litekeep_wal_size_bytes", db_labels_,
         static_cast<double>(local.wal_size));
+  r.Set("litestream_wal_size", db_labels_, static_cast<double>(local.wal_size));
+  r.Set("litestream_txid", db_labels_,
+        static_cast<double>(local.replicated_txid));
+  std::error_code ec;
+  const auto db_size = std::filesystem::file_size(db_, ec);
+  if (!ec)
+    r.Set("litestream_db_size", db_labels_, static_cast<double>(db_size));
   const auto cp = replicator_.checkpoint_counts();
   for (auto [mode, n] :
        {std::pair{"passive", cp.passive}, std::pair{"truncate", cp.truncate}}) {
     metrics::Labels l = db_labels_;
     l.emplace_back("mode", mode);
     r.Set("litekeep_checkpoints_total", l, static_cast<double>(n));
+    // Litestream names the mode as the PRAGMA takes it.
+    metrics::Labels ls = db_labels_;
+    ls.emplace_back("mode",
+                    std::string(mode) == "passive" ? "PASSIVE" : "TRUNCATE");
+    r.Set("litestream_checkpoint_count", ls, static_cast<double>(n));
   }
   const auto rc = replicator_.replica().request_counts();
   for (auto [kind, n] : {std::pair{"list", rc.list}, std::pair{"get", rc.get},

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -149,6 +150,112 @@ TEST(MetricsTest, MetricsMoveWithWritesAndHealthFollowsTheReplica) {
   auto verify = litekeep::testing::Run(
       {LitekeepBin(), "verify", "-checksums", "file://" + replica});
   EXPECT_EQ(verify.exit_code, 0) << verify.out;
+}
+
+double MetricWith(const std::string& text, const std::string& name,
+                  const std::string& fragment);
+
+// Every litekeep_/litestream_ series name in a file (a rule or dashboard).
+std::set<std::string> NamedMetrics(const std::string& path) {
+  const std::string text = ReadFile(path);
+  std::set<std::string> names;
+  static const std::regex re("\\b(litekeep|litestream)_[a-z0-9_]+");
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), re);
+       it != std::sregex_iterator(); ++it) {
+    names.insert(it->str());
+  }
+  return names;
+}
+
+// The shipped alert rules and Grafana dashboard (etc/) name only series a
+// running `replicate` exports — through a sync error and a background
+// verify, so every family has appeared at least once — and
+// `litestream-metrics: false` turns Litestream's series off.
+TEST(MetricsTest, DashboardAndAlertsNameExportedMetrics) {
+  std::set<std::string> wanted;
+  for (const char* f : {"etc/prometheus/litekeep-alerts.yml",
+                        "etc/grafana/litekeep-dashboard.json"}) {
+    auto names = NamedMetrics(SourceDir() + "/" + f);
+    EXPECT_GT(names.size(), 5u) << f;
+    wanted.insert(names.begin(), names.end());
+  }
+  for (const char* n : {"litestream_sync_count", "litestream_txid",
+                        "litestream_replica_operation_total"}) {
+    wanted.insert(n);  // what Litestream users' dashboards query most
+  }
+  for (bool litestream : {true, false}) {
+    SCOPED_TRACE(litestream ? "litestream-metrics: true"
+                            : "litestream-metrics: false");
+    TempDir dir;
+    const std::string db = dir.Join("app.db");
+    const std::string replica = dir.Join("replica");
+    const int port = FreePort();
+    const std::string cfg = dir.Join("litekeep.yml");
+    std::ofstream(cfg) << "addr: 127.0.0.1:" << port << "\n"
+                       << "litestream-metrics: "
+                       << (litestream ? "true" : "false") << "\n"
+                       << "dbs:\n  - path: " << db << "\n    replica:\n"
+                       << "      path: " << replica << "\n"
+                       << "      sync-interval: 100ms\n"
+                       << "      validation-interval: 1s\n";
+    ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
+    ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
+                     dir.Join("replicate.log"));
+    ASSERT_TRUE(WaitUntil([&] {
+      return HttpGet(port, "/healthz").first == 200;
+    })) << rep.Log();
+    std::string seen = HttpGet(port, "/metrics").second;
+    std::string last;  // the final scrape
+    // A sync error: the replica directory replaced by a file.
+    fs::rename(replica, replica + ".bak");
+    std::ofstream(replica) << "not a directory";
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          ExecSql(db, "INSERT INTO t VALUES (1)");
+          const std::string m = HttpGet(port, "/metrics").second;
+          seen += m;
+          return Metric(m, "litekeep_sync_errors_total") > 0;
+        },
+        std::chrono::seconds(20)))
+        << rep.Log();
+    fs::remove(replica);
+    fs::rename(replica + ".bak", replica);
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          last = HttpGet(port, "/metrics").second;
+          seen += last;
+          return HttpGet(port, "/healthz").first == 200 &&
+                 Metric(last, "litekeep_verify_last_success") == 1 &&
+                 Metric(last, "litekeep_replica_lag_txids") == 0;
+        },
+        std::chrono::seconds(40)))
+        << rep.Log();
+    rep.Signal(SIGTERM);
+    ASSERT_EQ(rep.Wait(), 0) << rep.Log();
+    for (const std::string& name : wanted) {
+      const bool exported =
+          std::regex_search(seen, std::regex("(^|\n)" + name + "[{ ]"));
+      if (litestream || name.rfind("litekeep_", 0) == 0) {
+        EXPECT_TRUE(exported) << name << " is not exported";
+      } else {
+        EXPECT_FALSE(exported) << name << " is exported although turned off";
+      }
+    }
+    if (litestream) {
+      EXPECT_NE(
+          seen.find("# TYPE litestream_replica_operation_duration_seconds "
+                    "histogram"),
+          std::string::npos);
+      EXPECT_GT(MetricWith(last, "litestream_replica_operation_total",
+                           "operation=\"PUT\""),
+                0)
+          << last;
+      EXPECT_GT(Metric(last, "litestream_total_wal_bytes"), 0) << last;
+      EXPECT_EQ(Metric(last, "litestream_txid"),
+                Metric(last, "litekeep_replicated_txid"))
+          << last;
+    }
+  }
 }
 
 // The sample of `name` whose labels contain `fragment`; -1 when absent.
