@@ -12,6 +12,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "base/rfc3339.h"
@@ -283,6 +284,28 @@ TEST_F(AbsEndToEndTest, CredentialsNeverPrinted) {
   // And the key's prefix is not there in any other form either.
   EXPECT_EQ(texts.find("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6"),
             std::string::npos);
+}
+
+// `litekeep sync` from a container prefix (generic object access): the
+// directory gets every blob under the prefix, byte for byte.
+TEST_F(AbsEndToEndTest, SyncCopiesAContainerPrefix) {
+  TempDir dir;
+  const std::map<std::string, std::string> blobs = {
+      {"code/app.py", "print('hi')\n"},
+      {"code/lib/util.py", std::string(300000, 'u')},
+      {"code/empty", ""}};
+  for (const auto& [name, bytes] : blobs) {
+    ASSERT_EQ(Server()->RawRequest("PUT", name, bytes,
+                                   {{"x-ms-blob-type", "BlockBlob"}}),
+              201)
+        << name;
+  }
+  const std::string dest = dir.Join("out");
+  auto r = Litekeep({"sync", Url("code"), dest});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const auto& [name, bytes] : blobs) {
+    EXPECT_EQ(ReadFile(dest + "/" + name.substr(5)), bytes) << name;
+  }
 }
 
 }  // namespace
