@@ -10,7 +10,7 @@
 
 #include "storage/abs/client.h"
 #include "storage/abs/shared_key.h"
-#include "storage/s3/http.h"
+#include "storage/http.h"
 #include "storage/s3/sigv4.h"
 #include "tests/support/process.h"
 #include "tests/support/s3rver.h"
@@ -121,7 +121,7 @@ long Azurite::RawRequest(
   sk.headers = {{"x-ms-date", storage::abs::Rfc1123Date(Clock::now())},
                 {"x-ms-version", "2021-08-06"}};
   for (const auto& h : headers) sk.headers.push_back(h);
-  storage::s3::HttpRequest req;
+  storage::HttpRequest req;
   req.method = method;
   req.url = "http://127.0.0.1:" + std::to_string(port_) + sk.path;
   req.headers = sk.headers;
@@ -132,7 +132,7 @@ long Azurite::RawRequest(
           kAzuriteAccount, *storage::abs::Base64Decode(kAzuriteKey),
           storage::abs::StringToSign(sk)));
   req.body = content;
-  storage::s3::HttpClient http(storage::s3::HttpOptions{});
+  storage::HttpClient http(storage::HttpOptions{});
   auto resp = http.Do(req);
   if (!resp.ok()) return 0;
   if (body != nullptr) *body = resp->body;

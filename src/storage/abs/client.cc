@@ -5,8 +5,9 @@
 #include "storage/abs/client.h"
 
 #include "storage/abs/client_impl.h"
-#include "storage/s3/xml.h"
+#include "storage/s3/sigv4.h"
 #include "storage/url.h"
+#include "storage/xml.h"
 
 namespace litekeep::storage::abs {
 namespace {
@@ -23,7 +24,7 @@ bool RetryableAnswer(long status, std::string_view code) {
 }
 
 std::string ErrorCode(const HttpResponse& r) {
-  std::string code = s3::XmlText(r.body, "Code");
+  std::string code = XmlText(r.body, "Code");
   if (code.empty()) code = r.Header("x-ms-error-code").value_or("");
   return code;
 }
@@ -32,10 +33,10 @@ std::string ErrorCode(const HttpResponse& r) {
 
 AbsClient::AbsClient(AbsOptions opts)
     : opts_(std::move(opts)),
-      http_(s3::HttpOptions{.connect_timeout = opts_.connect_timeout,
-                            .stall_timeout = opts_.stall_timeout,
-                            .skip_verify = opts_.skip_verify,
-                            .ca_bundle = opts_.ca_bundle}) {
+      http_(HttpOptions{.connect_timeout = opts_.connect_timeout,
+                        .stall_timeout = opts_.stall_timeout,
+                        .skip_verify = opts_.skip_verify,
+                        .ca_bundle = opts_.ca_bundle}) {
   std::string ep = opts_.endpoint.empty()
                        ? "https://" + opts_.account + ".blob.core.windows.net"
                        : opts_.endpoint;
@@ -76,7 +77,7 @@ RequestCounts AbsClient::request_counts() const {
   return c;
 }
 
-s3::HttpRequest AbsClient::Build(const Request& r) const {
+HttpRequest AbsClient::Build(const Request& r) const {
   std::string path = base_path_ + "/" + opts_.container;
   if (!r.blob.empty()) path += "/" + r.blob;
   const std::string encoded_path = s3::UriEncode(path, false);
@@ -104,7 +105,7 @@ s3::HttpRequest AbsClient::Build(const Request& r) const {
                                               opts_.account, opts_.account_key,
                                               StringToSign(sk)));
   }
-  s3::HttpRequest h;
+  HttpRequest h;
   h.method = r.method;
   h.url = scheme_ + "://" + authority_ + encoded_path + q;
   h.headers = std::move(headers);
@@ -193,7 +194,7 @@ Status AbsClient::ResponseError(const HttpResponse& r, std::string_view op,
     return base::AlreadyExistsError(where + ": condition not met (" + detail +
                                     ")");
   }
-  std::string msg = s3::XmlText(r.body, "Message");
+  std::string msg = XmlText(r.body, "Message");
   if (size_t nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
   return base::FailedPreconditionError(where + ": " + detail +
                                        (msg.empty() ? "" : ": " + msg));

@@ -11,17 +11,13 @@
 
 #include "storage/abs/options.h"
 #include "storage/abs/shared_key.h"
+#include "storage/http.h"
 #include "storage/replica_client.h"
-#include "storage/s3/http.h"
-#include "storage/s3/retry.h"
+#include "storage/retry.h"
 
 namespace litekeep::storage::abs {
 
 using base::Status;
-using s3::HttpResponse;
-using s3::HttpStream;
-using s3::RetryBudget;
-using s3::RetryPolicy;
 
 // The metadata name (after "x-ms-meta-") holding the LTX creation time,
 // as Litestream's Azure client writes it.
@@ -109,7 +105,7 @@ class AbsClient : public ReplicaClient {
   Status CreateContainer();
 
  private:
-  s3::HttpRequest Build(const Request& r) const;
+  HttpRequest Build(const Request& r) const;
   // Every blob whose name starts with prefix (List Blobs, all pages, with
   // metadata). A store that repeats a marker or pages past max_list_pages
   // is an error naming the container and the prefix.
@@ -129,7 +125,7 @@ class AbsClient : public ReplicaClient {
   std::string BlobName(int level, TxId min_txid, TxId max_txid) const;
 
   AbsOptions opts_;
-  s3::HttpClient http_;
+  HttpClient http_;
   std::string scheme_;     // "https"
   std::string authority_;  // host[:port]
   std::string base_path_;  // endpoint path ("/devstoreaccount1" or "")

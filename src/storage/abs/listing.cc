@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <set>
 
+#include "base/rfc3339.h"
 #include "storage/abs/client_impl.h"
 #include "storage/layout.h"
-#include "storage/s3/keys.h"
-#include "storage/s3/xml.h"
+#include "storage/xml.h"
 
 namespace litekeep::storage::abs {
 
@@ -33,19 +33,18 @@ Result<std::vector<Listed>> AbsClient::ListBlobs(const std::string& prefix) {
     }
     LK_ASSIGN_OR_RETURN(HttpResponse resp, Execute(r, "list"));
     if (resp.status != 200) return ResponseError(resp, "list", prefix);
-    for (std::string_view b : s3::XmlBlocks(resp.body, "Blob")) {
+    for (std::string_view b : XmlBlocks(resp.body, "Blob")) {
       Listed l;
-      l.name = s3::XmlText(b, "Name");
-      l.size =
-          std::strtoll(s3::XmlText(b, "Content-Length").c_str(), nullptr, 10);
+      l.name = XmlText(b, "Name");
+      l.size = std::strtoll(XmlText(b, "Content-Length").c_str(), nullptr, 10);
       l.last_modified =
-          ParseRfc1123(s3::XmlText(b, "Last-Modified")).value_or(TimePoint{});
-      l.etag = s3::XmlText(b, "Etag");
-      std::string meta = s3::XmlText(b, std::string(kTimestampMetadata));
-      if (!meta.empty()) l.created = s3::ParseTimestamp(meta);
+          ParseRfc1123(XmlText(b, "Last-Modified")).value_or(TimePoint{});
+      l.etag = XmlText(b, "Etag");
+      std::string meta = XmlText(b, std::string(kTimestampMetadata));
+      if (auto t = base::ParseRfc3339(meta); t.ok()) l.created = *t;
       out.push_back(std::move(l));
     }
-    marker = s3::XmlText(resp.body, "NextMarker");
+    marker = XmlText(resp.body, "NextMarker");
     if (marker.empty()) break;
     if (!seen_markers.insert(marker).second) {
       return base::UnavailableError(

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "base/status.h"
-#include "storage/s3/retry.h"
+#include "storage/retry.h"
 #include "storage/settings.h"
 
 namespace litekeep::storage::abs {
@@ -46,7 +46,7 @@ struct AbsOptions {
   int max_list_pages = 100000;  // a listing longer than this is an error
   int list_page_size = 0;       // maxresults per List Blobs; 0 = store's
 
-  s3::RetryPolicy retry;
+  RetryPolicy retry;
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds stall_timeout{30000};
 };

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/text.h"
+#include "storage/s3/sigv4.h"
 
 namespace litekeep::storage::abs {
 namespace {

@@ -11,11 +11,9 @@
 
 #include "base/status.h"
 #include "base/types.h"
-#include "storage/s3/sigv4.h"
+#include "storage/http.h"
 
 namespace litekeep::storage::abs {
-
-using s3::KeyValues;
 
 // What is signed.
 struct SharedKeyRequest {

@@ -9,10 +9,10 @@
 #include <map>
 #include <thread>
 
+#include "base/rfc3339.h"
 #include "storage/abs/client_impl.h"
-#include "storage/s3/keys.h"
 #include "storage/s3/sigv4.h"
-#include "storage/s3/xml.h"
+#include "storage/xml.h"
 
 namespace litekeep::storage::abs {
 namespace {
@@ -46,7 +46,7 @@ class BlockIds {
 
 KeyValues AbsClient::WriteHeaders(const FileInfo& info) const {
   return {{"x-ms-meta-" + std::string(kTimestampMetadata),
-           s3::FormatTimestamp(info.created)}};
+           base::FormatRfc3339Nano(info.created)}};
 }
 
 Status AbsClient::CheckExisting(const std::string& blob, int64_t size,
@@ -160,7 +160,7 @@ Status AbsClient::PutBlocks(const std::string& blob, const FileInfo& info,
 
   std::string xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>";
   for (int i = 0; i < blocks; ++i) {
-    xml += "<Latest>" + s3::XmlEscape(ids.Id(i)) + "</Latest>";
+    xml += "<Latest>" + XmlEscape(ids.Id(i)) + "</Latest>";
   }
   xml += "</BlockList>";
   Request r;
