@@ -136,7 +136,7 @@ Result<HttpResponse> AbsClient::Execute(const Request& r, std::string_view op) {
             !RetryableAnswer(resp.status, ErrorCode(resp))) {
           return resp;
         }
-        failure = ResponseError(resp, op, r.blob);
+        failure = ResponseError(resp, op, r.blob.empty() ? r.prefix : r.blob);
       } else {
         failure = body.status();
       }
@@ -145,7 +145,8 @@ Result<HttpResponse> AbsClient::Execute(const Request& r, std::string_view op) {
     }
     if (!RetryPolicy::Retryable(failure)) return failure;
     if (!budget.RetryAfterFailure(failure)) {
-      return budget.GiveUp(std::string(op) + " " + Where(r.blob));
+      return budget.GiveUp(std::string(op) + " " +
+                           Where(r.blob.empty() ? r.prefix : r.blob));
     }
   }
 }

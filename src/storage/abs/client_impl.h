@@ -89,6 +89,7 @@ class AbsClient : public ReplicaClient {
     KeyValues headers;
     std::string_view body;
     Kind kind = Kind::kGet;
+    std::string prefix;  // a listing's prefix, for messages
   };
   // One attempt (counted); the response may be any status.
   Result<std::unique_ptr<HttpStream>> OpenOnce(const Request& r);

@@ -26,6 +26,7 @@ Result<std::vector<Listed>> AbsClient::ListBlobs(const std::string& prefix) {
     r.kind = Kind::kList;
     r.query = {
         {"restype", "container"}, {"comp", "list"}, {"include", "metadata"}};
+    r.prefix = prefix;
     if (!prefix.empty()) r.query.emplace_back("prefix", prefix);
     if (!marker.empty()) r.query.emplace_back("marker", marker);
     if (opts_.list_page_size > 0) {
