@@ -88,18 +88,21 @@ ReplicaBackend SharedKeyBackend() {
 
 ReplicaBackend SasBackend() {
   const std::string path = UniquePath("sas");
-  return ReplicaBackend{"azurite_sas", [path]() {
-                          if (SharedServer() == nullptr) {
-                            return std::unique_ptr<storage::ReplicaClient>();
-                          }
-                          AbsOptions o = SmallBlocks(path);
-                          o.auth = storage::abs::Auth::kSas;
-                          o.account_key.clear();
-                          o.sas_token =
-                              AccountSas(kAzuriteAccount, kAzuriteKey, "rwdlac",
-                                         "2099-01-01T00:00:00Z");
-                          return MustOpen(o);
-                        }};
+  ReplicaBackend b{"azurite_sas", [path]() {
+                     if (SharedServer() == nullptr) {
+                       return std::unique_ptr<storage::ReplicaClient>();
+                     }
+                     AbsOptions o = SmallBlocks(path);
+                     o.auth = storage::abs::Auth::kSas;
+                     o.account_key.clear();
+                     o.sas_token = AccountSas(kAzuriteAccount, kAzuriteKey,
+                                              "rwdlac", "2099-01-01T00:00:00Z");
+                     return MustOpen(o);
+                   }};
+  b.put_named = [path](int level, const auto& objs) {
+    PutNamed(path, level, objs);
+  };
+  return b;
 }
 
 INSTANTIATE_TEST_SUITE_P(Abs, ReplicaConformanceTest,
