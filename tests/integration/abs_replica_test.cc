@@ -293,20 +293,25 @@ TEST_F(AbsReplicaTest, UnreachableEndpointIsUnavailableAfterRetries) {
       << files.status().ToString();
 }
 
-// Every request through a proxy that answers 503/500, resets connections
-// and truncates bodies: writes, listings and reads still come out exact,
-// every write carried Content-MD5, and no request head carries the key.
+// Every request through a proxy that answers 503/500, resets connections,
+// truncates bodies, answers slowly or stalls mid-body: writes, listings and
+// reads still come out exact, every write carried Content-MD5, and no
+// request head carries the key.
 TEST_F(AbsReplicaTest, FaultsAreRetriedAndNothingIsLost) {
   FaultRates rates;
   rates.slow_down_503 = 0.15;
   rates.internal_500 = 0.05;
   rates.reset = 0.1;
   rates.truncate = 0.1;
+  rates.delay = 0.1;     // slow answers
+  rates.dribble = 0.03;  // a few bytes, then silence until the stall timeout
+  rates.stall_time = std::chrono::milliseconds(2500);
   FaultProxy proxy(SharedServer()->port(), rates, 11);
   AbsOptions o = SharedServer()->Options(UniquePath("faults"));
   o.endpoint = proxy.endpoint() + "/" + kAzuriteAccount;
   o.block_size = 64 << 10;
   o.retry.max_attempts = 20;
+  o.stall_timeout = std::chrono::milliseconds(1000);
   auto c = MustOpen(o);
   std::vector<std::string> bodies;
   for (TxId t = 1; t <= 12; ++t) {
