@@ -4,6 +4,8 @@
 #include <algorithm>
 
 #include "base/text.h"
+#include "storage/abs/client.h"
+#include "storage/abs/options.h"
 #include "storage/file/file_client.h"
 #include "storage/s3/client.h"
 #include "storage/s3/options.h"
@@ -26,6 +28,11 @@ Result<std::unique_ptr<ReplicaClient>> OpenFile(const ReplicaSettings& s) {
 Result<std::unique_ptr<ReplicaClient>> OpenS3(const ReplicaSettings& s) {
   LK_ASSIGN_OR_RETURN(s3::S3Options o, s3::OptionsFromSettings(s));
   return s3::NewS3ReplicaClient(o);
+}
+
+Result<std::unique_ptr<ReplicaClient>> OpenAbs(const ReplicaSettings& s) {
+  LK_ASSIGN_OR_RETURN(abs::AbsOptions o, abs::OptionsFromSettings(s));
+  return abs::NewAbsReplicaClient(o);
 }
 
 std::vector<Backend> BuildTable() {
@@ -56,9 +63,14 @@ std::vector<Backend> BuildTable() {
         "sse-customer-key-path"},
        &s3::CheckSettings,
        &OpenS3},
+      {"abs",
+       {"abs"},
+       {"path", "bucket", "endpoint", "account-name", "account-key",
+        "sas-token", "skip-verify", "ca-bundle", "part-size", "concurrency"},
+       &abs::CheckSettings,
+       &OpenAbs},
       // Known to Litestream, not built here: refused with a message.
       {"gcs", {"gcs", "gs"}, {}},
-      {"abs", {"abs"}, {}},
       {"sftp", {"sftp"}, {}},
       {"webdav", {"webdav", "webdavs"}, {}},
       {"nats", {"nats"}, {}},

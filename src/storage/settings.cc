@@ -37,10 +37,11 @@ std::vector<SettingKey> BuildTable() {
       {"sse-customer-algorithm", K::kString, &S::sse_customer_algorithm},
       {"sse-customer-key", K::kSecret, &S::sse_customer_key},
       {"sse-customer-key-path", K::kString, &S::sse_customer_key_path},
+      // Azure Blob.
+      {"account-name", K::kString, &S::account_name},
+      {"account-key", K::kSecret, &S::account_key},
+      {"sas-token", K::kSecret, &S::sas_token},
       // Settings of backends Litestream has and this build does not.
-      {"account-name", K::kForeign, {}, "abs"},
-      {"account-key", K::kForeign, {}, "abs"},
-      {"sas-token", K::kForeign, {}, "abs"},
       {"host", K::kForeign, {}, "sftp"},
       {"user", K::kForeign, {}, "sftp"},
       {"password", K::kForeign, {}, "sftp"},

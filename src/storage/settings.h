@@ -46,6 +46,11 @@ struct ReplicaSettings {
   std::string sse_customer_algorithm;  // "AES256"
   std::string sse_customer_key;        // secret
   std::string sse_customer_key_path;
+
+  // Azure Blob (abs): the container is `bucket`, the service URL `endpoint`.
+  std::string account_name;
+  std::string account_key;  // secret: base64 shared key
+  std::string sas_token;    // secret
 };
 
 // What a setting key holds, and so how its text is parsed.

@@ -296,6 +296,13 @@ const std::vector<std::string_view>& S3QueryKeys() {
   return keys;
 }
 
+// Query parameters an abs:// URL takes, canonical spelling.
+const std::vector<std::string_view>& AbsQueryKeys() {
+  static const std::vector<std::string_view> keys = {
+      "endpoint", "skip-verify", "part-size", "concurrency"};
+  return keys;
+}
+
 // Where a credential given as a query parameter belongs instead.
 std::string CredentialHome(const std::string& name) {
   if (name == "access-key-id") {
@@ -310,6 +317,14 @@ std::string CredentialHome(const std::string& name) {
   if (name == "session-token" || name == "x-amz-security-token") {
     return "set session-token in the config file, or AWS_SESSION_TOKEN in "
            "the environment";
+  }
+  if (name == "account-key") {
+    return "set account-key in the config file, or "
+           "LITESTREAM_AZURE_ACCOUNT_KEY in the environment";
+  }
+  if (name == "sas-token" || name == "sig") {
+    return "set sas-token in the config file, or LITESTREAM_AZURE_SAS_TOKEN "
+           "in the environment";
   }
   if (name == "sse-customer-key") {
     return "set sse-customer-key or sse-customer-key-path in the config file";
@@ -504,6 +519,24 @@ Result<ReplicaSettings> ParseReplicaUrl(std::string_view url,
     return r;
   }
 
+  if (r.type == "abs") {
+    // abs://[ACCOUNT@]CONTAINER/PATH (Litestream's form).
+    if (parts.host.empty()) {
+      return UrlError(
+          url, "abs URL has no container (abs://ACCOUNT@CONTAINER/path)");
+    }
+    r.bucket = parts.host;
+    keys->insert("bucket");
+    if (!parts.user.empty()) {
+      r.account_name = parts.user;
+      keys->insert("account-name");
+    }
+    r.path = CleanPath(parts.path, false);
+    keys->insert("path");
+    LK_RETURN_IF_ERROR(ApplyQuery(url, parts, AbsQueryKeys(), &r, keys));
+    return r;
+  }
+
   // s3
   r.path = CleanPath(parts.path, false);
   keys->insert("path");
@@ -559,7 +592,10 @@ Result<ReplicaSettings> ParseReplicaUrl(std::string_view url,
 
 std::string Describe(const ReplicaSettings& r) {
   if (r.type == "file" || r.type.empty()) return r.path;
-  std::string out = r.type + "://" + r.bucket;
+  std::string out =
+      r.type + "://" +
+      (r.type == "abs" && !r.account_name.empty() ? r.account_name + "@" : "") +
+      r.bucket;
   if (!r.path.empty()) out += "/" + r.path;
   std::string query;
   auto add = [&](std::string_view name, const std::string& value) {

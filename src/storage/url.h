@@ -1,7 +1,7 @@
-// Replica URLs: s3://, file:// and plain paths parsed into ReplicaSettings
-// (S3 host shortcuts for the common S3-compatible providers included), and
-// printing URLs and settings without their secrets. URL schemes of backends
-// that are not built are refused (storage/registry.h).
+// Replica URLs: s3://, abs://, file:// and plain paths parsed into
+// ReplicaSettings (S3 host shortcuts for the common S3-compatible providers
+// included), and printing URLs and settings without their secrets. URL
+// schemes of backends that are not built are refused (storage/registry.h).
 #pragma once
 
 #include <set>

@@ -1,4 +1,4 @@
-// libFuzzer target: the S3 XML helpers (src/storage/s3/xml.h) over arbitrary
+// libFuzzer target: the S3 XML helpers (src/storage/xml.h) over arbitrary
 // response bodies, with the tags the S3 client looks for. Also checks that
 // escaping round-trips.
 #include <cstddef>
@@ -6,9 +6,9 @@
 #include <string>
 #include <string_view>
 
-#include "storage/s3/xml.h"
+#include "storage/xml.h"
 
-using namespace litekeep::storage::s3;
+using namespace litekeep::storage;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view xml(reinterpret_cast<const char*>(data), size);

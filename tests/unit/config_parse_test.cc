@@ -144,9 +144,8 @@ dbs:
 // by type, by URL scheme and by their keys, naming what is supported.
 TEST(ConfigParseTest, BackendsNotBuiltAreRefused) {
   for (const char* replica :
-       {"type: sftp\n      host: h\n", "type: abs\n      bucket: c\n",
-        "type: gcs\n      bucket: b\n", "url: gs://b/p\n",
-        "url: abs://acct@c/p\n", "url: sftp://u@h/p\n", "type: webdav\n",
+       {"type: sftp\n      host: h\n", "type: gcs\n      bucket: b\n",
+        "url: gs://b/p\n", "url: sftp://u@h/p\n", "type: webdav\n",
         "url: nats://h/p\n"}) {
     std::string e = ErrorOf(std::string("dbs:\n  - path: /a.db\n    replica:\n"
                                         "      ") +
@@ -157,9 +156,9 @@ TEST(ConfigParseTest, BackendsNotBuiltAreRefused) {
   }
   std::string e = ErrorOf(
       "dbs:\n  - path: /a.db\n    replica:\n      url: s3://b/p\n"
-      "      account-name: acct\n");
-  EXPECT_NE(e.find("account-name"), std::string::npos) << e;
-  EXPECT_NE(e.find("abs replicas, which are not built"), std::string::npos)
+      "      webdav-url: http://h/\n");
+  EXPECT_NE(e.find("webdav-url"), std::string::npos) << e;
+  EXPECT_NE(e.find("webdav replicas, which are not built"), std::string::npos)
       << e;
 }
 

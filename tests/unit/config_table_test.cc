@@ -132,11 +132,16 @@ std::string ConfigWith(const Row& row, const std::string& key, int* line) {
   } else if (row.section == "replica") {
     prefix = "dbs:\n  - path: /data/a.db\n    replica:\n";
     indent = "      ";
+    const bool abs_key =
+        key == "account-name" || key == "account-key" || key == "sas-token";
     if (key != "type" && key != "url" && key != "path") {
-      prefix += indent + "type: s3\n";
+      prefix += indent + (abs_key ? "type: abs\n" : "type: s3\n");
     }
     if (key != "bucket" && key != "url" && key != "path") {
       prefix += indent + "bucket: b\n";
+    }
+    if (abs_key && key != "account-name") {
+      prefix += indent + "account-name: a\n";
     }
     if (key == "sse-customer-algorithm") {
       prefix += indent + "sse-customer-key: 0123456789abcdef0123456789abcdef\n";

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <thread>
 
-#include "storage/s3/retry.h"
+#include "storage/retry.h"
 
 namespace litekeep::storage::s3 {
 namespace {

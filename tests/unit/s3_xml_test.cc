@@ -1,8 +1,8 @@
-// Unit tests of the S3 XML helpers (src/storage/s3/xml.h): empty elements,
+// Unit tests of the S3 XML helpers (src/storage/xml.h): empty elements,
 // character references, escaping round trips.
 #include <gtest/gtest.h>
 
-#include "storage/s3/xml.h"
+#include "storage/xml.h"
 
 namespace litekeep::storage::s3 {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "storage/s3/client_impl.h"
 #include "storage/s3/credentials.h"
-#include "storage/s3/xml.h"
+#include "storage/xml.h"
 
 namespace litekeep::storage::s3 {
 namespace {

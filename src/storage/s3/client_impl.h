@@ -11,10 +11,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "storage/http.h"
 #include "storage/replica_client.h"
-#include "storage/s3/http.h"
+#include "storage/retry.h"
 #include "storage/s3/options.h"
-#include "storage/s3/retry.h"
 #include "storage/s3/sigv4.h"
 #include "storage/url.h"
 

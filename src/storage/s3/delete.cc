@@ -1,7 +1,7 @@
 // Deleting S3 objects: DeleteObjects in batches of 1000, and DeleteAll.
 #include "storage/s3/client_impl.h"
 #include "storage/s3/keys.h"
-#include "storage/s3/xml.h"
+#include "storage/xml.h"
 
 namespace litekeep::storage::s3 {
 

@@ -1,7 +1,7 @@
 // Translation of S3 error answers into Status values that say what to check
 // (clock skew, wrong region, unknown key id, missing bucket, ...).
 #include "storage/s3/client_impl.h"
-#include "storage/s3/xml.h"
+#include "storage/xml.h"
 
 namespace litekeep::storage::s3 {
 

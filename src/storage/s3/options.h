@@ -10,7 +10,7 @@
 #include <string>
 
 #include "base/status.h"
-#include "storage/s3/retry.h"
+#include "storage/retry.h"
 #include "storage/s3/sigv4.h"
 #include "storage/settings.h"
 

@@ -12,11 +12,11 @@
 #include <vector>
 
 #include "base/types.h"
+#include "storage/http.h"
 
 namespace litekeep::storage::s3 {
 
-// An ordered list of (name, value) pairs: HTTP headers or query parameters.
-using KeyValues = std::vector<std::pair<std::string, std::string>>;
+using storage::KeyValues;
 
 // Credentials used to sign. The secret never leaves this struct except as
 // input to HMAC; nothing prints it.

@@ -7,7 +7,7 @@
 
 #include "storage/s3/client_impl.h"
 #include "storage/s3/keys.h"
-#include "storage/s3/xml.h"
+#include "storage/xml.h"
 
 namespace litekeep::storage::s3 {
 

@@ -1,9 +1,9 @@
-// Minimal XML for S3 responses.
-#include "storage/s3/xml.h"
+// Minimal XML for S3 and Azure Blob responses.
+#include "storage/xml.h"
 
 #include <cstdlib>
 
-namespace litekeep::storage::s3 {
+namespace litekeep::storage {
 
 std::string XmlUnescape(std::string_view s) {
   std::string out;
@@ -119,4 +119,4 @@ std::string XmlText(std::string_view xml, std::string_view tag) {
   return blocks.empty() ? std::string() : XmlUnescape(blocks.front());
 }
 
-}  // namespace litekeep::storage::s3
+}  // namespace litekeep::storage

@@ -1,7 +1,8 @@
-// RetryPolicy: the one retry rule of the S3 backend (docs/s3.md "Retries"):
-// how many attempts, the backoff between them (exponential with jitter),
-// which failures are worth retrying, and an overall deadline per request.
-// RetryBudget is one request's (or one object reader's) share of it.
+// RetryPolicy: the one retry rule of the HTTP backends, S3 and Azure Blob
+// (docs/s3.md "Retries"): how many attempts, the backoff between them
+// (exponential with jitter), which failures are worth retrying, and an overall
+// deadline per request. RetryBudget is one request's (or one object reader's)
+// share of it.
 #pragma once
 
 #include <chrono>
@@ -10,7 +11,7 @@
 
 #include "base/status.h"
 
-namespace litekeep::storage::s3 {
+namespace litekeep::storage {
 
 struct RetryPolicy {
   int max_attempts = 8;  // per request, first try included
@@ -63,4 +64,4 @@ class RetryBudget {
   bool deadline_hit_ = false;
 };
 
-}  // namespace litekeep::storage::s3
+}  // namespace litekeep::storage

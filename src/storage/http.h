@@ -1,7 +1,7 @@
-// A small HTTP client on libcurl for the S3 backend: one request at a time
-// per call, easy handles pooled so connections (and TLS sessions) are
-// reused, TLS verification on by default, timeouts that catch stalled
-// transfers, and a streaming response reader with bounded memory.
+// A small HTTP client on libcurl for the HTTP backends (S3, Azure Blob): one
+// request at a time per call, easy handles pooled so connections (and TLS
+// sessions) are reused, TLS verification on by default, timeouts that catch
+// stalled transfers, and a streaming response reader with bounded memory.
 // Transport failures are kUnavailable (the caller decides about retries);
 // HTTP status codes are returned as they are, never turned into errors here.
 #pragma once
@@ -13,13 +13,16 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/io.h"
 #include "base/status.h"
-#include "storage/s3/sigv4.h"
 
-namespace litekeep::storage::s3 {
+namespace litekeep::storage {
+
+// An ordered list of (name, value) pairs: HTTP headers or query parameters.
+using KeyValues = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpOptions {
   std::chrono::milliseconds connect_timeout{10000};
@@ -91,4 +94,4 @@ class HttpClient {
   std::shared_ptr<Pool> pool_;
 };
 
-}  // namespace litekeep::storage::s3
+}  // namespace litekeep::storage

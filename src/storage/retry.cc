@@ -1,11 +1,12 @@
-// The S3 retry policy: retryable answers, backoff with jitter, budgets.
-#include "storage/s3/retry.h"
+// The HTTP backends' retry policy: retryable answers, backoff with jitter,
+// budgets.
+#include "storage/retry.h"
 
 #include <algorithm>
 #include <random>
 #include <thread>
 
-namespace litekeep::storage::s3 {
+namespace litekeep::storage {
 
 bool RetryPolicy::RetryableStatus(long http_status, std::string_view code) {
   if (http_status >= 500 || http_status == 429) return true;
@@ -64,4 +65,4 @@ base::Status RetryBudget::GiveUp(std::string_view what) const {
       ": " + last_.message());
 }
 
-}  // namespace litekeep::storage::s3
+}  // namespace litekeep::storage

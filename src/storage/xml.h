@@ -1,12 +1,13 @@
-// The little XML the S3 API speaks: flat, well-formed responses without
-// CDATA (listings, errors, multipart ids), and escaping for request bodies.
+// The little XML the S3 and Azure Blob APIs speak: flat, well-formed
+// responses without CDATA (listings, errors, multipart ids), and escaping
+// for request bodies.
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace litekeep::storage::s3 {
+namespace litekeep::storage {
 
 // Text with the five named entities and numeric references decoded.
 std::string XmlUnescape(std::string_view s);
@@ -18,4 +19,4 @@ std::vector<std::string_view> XmlBlocks(std::string_view xml,
 // The unescaped text of the first <tag>, or "".
 std::string XmlText(std::string_view xml, std::string_view tag);
 
-}  // namespace litekeep::storage::s3
+}  // namespace litekeep::storage

@@ -1,7 +1,7 @@
 // libcurl implementation of HttpClient: a pool of easy handles (each keeps
 // its live connections between requests), one worker thread per request in
 // flight feeding a bounded buffer that the caller reads.
-#include "storage/s3/http.h"
+#include "storage/http.h"
 
 #include <curl/curl.h>
 
@@ -13,7 +13,7 @@
 
 #include "storage/url.h"
 
-namespace litekeep::storage::s3 {
+namespace litekeep::storage {
 
 namespace {
 
@@ -375,4 +375,4 @@ Result<HttpResponse> HttpClient::Do(const HttpRequest& request) {
   return out;
 }
 
-}  // namespace litekeep::storage::s3
+}  // namespace litekeep::storage

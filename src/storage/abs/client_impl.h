@@ -1,0 +1,138 @@
+// The Azure Blob client's parts, shared by the files that implement it
+// (client.cc: request building, signing, retries, errors; listing.cc;
+// reader.cc; upload.cc; delete.cc). Not used outside storage/abs/.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/abs/options.h"
+#include "storage/abs/shared_key.h"
+#include "storage/http.h"
+#include "storage/replica_client.h"
+#include "storage/retry.h"
+
+namespace litekeep::storage::abs {
+
+using base::Status;
+
+// The metadata name (after "x-ms-meta-") holding the LTX creation time,
+// as Litestream's Azure client writes it.
+inline constexpr std::string_view kTimestampMetadata = "litestreamtimestamp";
+
+// Request kinds, for the request counters.
+enum class Kind { kList, kGet, kPut, kDel, kHead };
+
+// One blob of a listing.
+struct Listed {
+  std::string name;  // full blob name
+  int64_t size = 0;
+  TimePoint last_modified{};
+  std::string etag;
+  std::optional<TimePoint> created;  // the litestreamtimestamp metadata
+};
+
+class AbsClient;
+
+// A body reader that resumes with a ranged GET (If-Match on the first
+// answer's ETag) after transient failures, under one retry budget, and
+// checks that every announced byte arrived.
+class BlobReader : public base::Reader {
+ public:
+  BlobReader(AbsClient* client, std::string blob, int64_t offset,
+             int64_t length);
+  // Sends the first request (errors such as kNotFound surface here).
+  Status Start();
+  Result<size_t> Read(std::span<uint8_t> buf) override;
+
+ private:
+  Status OpenStream();
+  AbsClient* client_;
+  std::string blob_;
+  int64_t offset_;     // next absolute byte
+  int64_t remaining_;  // bytes still wanted; -1 = to the end
+  std::string etag_;
+  std::unique_ptr<HttpStream> stream_;
+  int64_t stream_expected_ = -1;
+  int64_t stream_got_ = 0;
+  bool eof_ = false;
+  RetryBudget budget_;
+};
+
+class AbsClient : public ReplicaClient {
+ public:
+  explicit AbsClient(AbsOptions opts);
+
+  std::string Type() const override { return "abs"; }
+  std::string Describe() const override;
+  RequestCounts request_counts() const override;
+
+  Result<std::vector<FileInfo>> ListFiles(int level) override;
+  Result<std::unique_ptr<base::Reader>> OpenFile(int level, TxId min_txid,
+                                                 TxId max_txid, int64_t offset,
+                                                 int64_t length) override;
+  Status WriteFile(const FileInfo& info, base::Reader& data) override;
+  Status DeleteFiles(const std::vector<FileInfo>& files) override;
+  Status DeleteAll() override;
+  Result<std::vector<ObjectInfo>> ListObjects(
+      const std::string& prefix) override;
+  Result<std::unique_ptr<base::Reader>> OpenObject(
+      const std::string& key) override;
+
+  struct Request {
+    std::string method = "GET";
+    std::string blob;  // "" = the container itself
+    KeyValues query;
+    KeyValues headers;
+    std::string_view body;
+    Kind kind = Kind::kGet;
+    std::string prefix;  // a listing's prefix, for messages
+  };
+  // One attempt (counted); the response may be any status.
+  Result<std::unique_ptr<HttpStream>> OpenOnce(const Request& r);
+  // Sends with retries (one RetryBudget) on transient failures; returns the
+  // last response (any status) or kUnavailable naming the request.
+  Result<HttpResponse> Execute(const Request& r, std::string_view op);
+  // The Status for an error answer: names the operation and blob, says what
+  // to check, never contains a credential.
+  Status ResponseError(const HttpResponse& r, std::string_view op,
+                       const std::string& blob) const;
+  const RetryPolicy& retry() const { return opts_.retry; }
+  // "abs://account@container/blob", for messages.
+  std::string Where(const std::string& blob) const;
+  Status CreateContainer();
+
+ private:
+  HttpRequest Build(const Request& r) const;
+  // Every blob whose name starts with prefix (List Blobs, all pages, with
+  // metadata). A store that repeats a marker or pages past max_list_pages
+  // is an error naming the container and the prefix.
+  Result<std::vector<Listed>> ListBlobs(const std::string& prefix);
+  Status DeleteBlobs(const std::vector<std::string>& blobs);
+  Status PutSingle(const std::string& blob, const FileInfo& info,
+                   const std::string& body);
+  Status PutBlocks(const std::string& blob, const FileInfo& info,
+                   base::Reader& data, std::string first_block);
+  Status PutBlock(const std::string& blob, const std::string& id,
+                  const std::string& body);
+  // After a refused conditional write: Ok when the stored blob has this
+  // size (and MD5, when given), else kAlreadyExists.
+  Status CheckExisting(const std::string& blob, int64_t size,
+                       const std::string& md5_base64);
+  KeyValues WriteHeaders(const FileInfo& info) const;
+  std::string BlobName(int level, TxId min_txid, TxId max_txid) const;
+
+  AbsOptions opts_;
+  HttpClient http_;
+  std::string scheme_;     // "https"
+  std::string authority_;  // host[:port]
+  std::string base_path_;  // endpoint path ("/devstoreaccount1" or "")
+
+  mutable std::atomic<uint64_t> counts_[5] = {};
+  mutable std::atomic<uint64_t> errors_[5] = {};
+};
+
+}  // namespace litekeep::storage::abs
