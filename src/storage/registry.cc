@@ -7,6 +7,8 @@
 #include "storage/file/file_client.h"
 #include "storage/s3/client.h"
 #include "storage/s3/options.h"
+#include "storage/sftp/client.h"
+#include "storage/sftp/options.h"
 
 namespace litekeep::storage {
 namespace {
@@ -26,6 +28,11 @@ Result<std::unique_ptr<ReplicaClient>> OpenFile(const ReplicaSettings& s) {
 Result<std::unique_ptr<ReplicaClient>> OpenS3(const ReplicaSettings& s) {
   LK_ASSIGN_OR_RETURN(s3::S3Options o, s3::OptionsFromSettings(s));
   return s3::NewS3ReplicaClient(o);
+}
+
+Result<std::unique_ptr<ReplicaClient>> OpenSftp(const ReplicaSettings& s) {
+  LK_ASSIGN_OR_RETURN(sftp::SftpOptions o, sftp::OptionsFromSettings(s));
+  return sftp::NewSftpReplicaClient(o);
 }
 
 std::vector<Backend> BuildTable() {
@@ -56,10 +63,16 @@ std::vector<Backend> BuildTable() {
         "sse-customer-key-path"},
        &s3::CheckSettings,
        &OpenS3},
+      {"sftp",
+       {"sftp"},
+       {"path", "host", "user", "password", "key-path", "key-passphrase",
+        "host-key", "known-hosts", "insecure-ignore-host-key",
+        "concurrent-writes"},
+       &sftp::CheckSettings,
+       &OpenSftp},
       // Known to Litestream, not built here: refused with a message.
       {"gcs", {"gcs", "gs"}, {}},
       {"abs", {"abs"}, {}},
-      {"sftp", {"sftp"}, {}},
       {"webdav", {"webdav", "webdavs"}, {}},
       {"nats", {"nats"}, {}},
       {"oss", {"oss"}, {}},
