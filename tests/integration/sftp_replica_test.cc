@@ -324,6 +324,25 @@ TEST_F(SftpReplicaTest, ReconnectsAfterServerRestart) {
   EXPECT_EQ(files->size(), 2u);
 }
 
+// SFTP requests one small upload and one listing cost once connected
+// (docs/benchmarks.md "SFTP"): open, write, fsync, set mtime, close,
+// posix-rename; opendir, readdir until empty, close.
+TEST_F(SftpReplicaTest, RequestsPerUploadAndListing) {
+  TempDir dir;
+  auto c = MakeClient(BaseOptions(dir.Join("r")));
+  ASSERT_TRUE(Write(*c, Info(0, 1, 1, 1), "a").ok());  // connects, mkdirs
+  const uint64_t before = storage::sftp::SftpRequestCount(*c);
+  ASSERT_TRUE(Write(*c, Info(0, 2, 2, 4096), std::string(4096, 'x')).ok());
+  const uint64_t upload = storage::sftp::SftpRequestCount(*c) - before;
+  ASSERT_TRUE(c->ListFiles(0).ok());
+  const uint64_t list = storage::sftp::SftpRequestCount(*c) - before - upload;
+  std::printf("sftp requests: small upload %llu, listing of 2 files %llu\n",
+              static_cast<unsigned long long>(upload),
+              static_cast<unsigned long long>(list));
+  EXPECT_EQ(upload, 6u);
+  EXPECT_LE(list, 4u);
+}
+
 // A server that accepts the connection and then says nothing fails the
 // request within the deadline instead of hanging.
 TEST_F(SftpReplicaTest, StalledServerDoesNotHang) {

@@ -39,25 +39,25 @@ TEST(SftpOptionsTest, HostAndPort) {
 TEST(SftpOptionsTest, RequiredKeysAndConflicts) {
   ReplicaSettings s;
   s.type = "sftp";
-  Status st = CheckSettings(&s);
+  Status st = storage::CheckSettings(&s);
   EXPECT_NE(st.message().find("no host"), std::string::npos) << st.message();
   s.host = "h";
-  st = CheckSettings(&s);
+  st = storage::CheckSettings(&s);
   EXPECT_NE(st.message().find("no user"), std::string::npos) << st.message();
   s.user = "u";
-  EXPECT_TRUE(CheckSettings(&s).ok());
+  EXPECT_TRUE(storage::CheckSettings(&s).ok());
   s.key_passphrase = "TopSecretPass";
-  st = CheckSettings(&s);
+  st = storage::CheckSettings(&s);
   EXPECT_NE(st.message().find("key-path"), std::string::npos) << st.message();
   EXPECT_EQ(st.message().find("TopSecretPass"), std::string::npos);
   s.key_passphrase.clear();
   s.host_key = kKeyLine;
   s.insecure_ignore_host_key = true;
-  EXPECT_FALSE(CheckSettings(&s).ok());
+  EXPECT_FALSE(storage::CheckSettings(&s).ok());
   s.insecure_ignore_host_key = false;
-  EXPECT_TRUE(CheckSettings(&s).ok());
+  EXPECT_TRUE(storage::CheckSettings(&s).ok());
   s.host_key = "not a key";
-  st = CheckSettings(&s);
+  st = storage::CheckSettings(&s);
   EXPECT_NE(st.message().find("host-key"), std::string::npos) << st.message();
   // Through the registry, as the config loader does.
   s.host_key.clear();

@@ -109,11 +109,17 @@ Result<std::vector<Entry>> SftpClient::ReadDir(Connection& conn,
   std::vector<Entry> out;
   char name[1024];
   Status failed;
+  uint64_t seen = 0;
   for (;;) {
     LIBSSH2_SFTP_ATTRIBUTES attrs{};
-    conn.CountRequest();
+    // One READDIR answers up to 100 names on OpenSSH: count one request per
+    // 100 entries and one for the final, empty answer.
+    if (seen++ % 100 == 0) conn.CountRequest();
     int n = libssh2_sftp_readdir_ex(h, name, sizeof name, nullptr, 0, &attrs);
-    if (n == 0) break;
+    if (n == 0) {
+      conn.CountRequest();  // the answer that says "no more"
+      break;
+    }
     if (n < 0) {
       failed = conn.Error("list " + dir, n);
       break;

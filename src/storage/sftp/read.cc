@@ -60,9 +60,11 @@ class SftpReader : public base::Reader {
           if (last.ok()) last = OpenOn(conn);
         }
         if (last.ok()) {
-          conn.CountRequest();
           n = libssh2_sftp_read(handle_, reinterpret_cast<char*>(buf.data()),
                                 want);
+          // libssh2 reads at most 30000 bytes per request.
+          conn.CountRequest(n > 0 ? (static_cast<uint64_t>(n) + 29999) / 30000
+                                  : 1);
           if (n < 0) {
             last = conn.Error("read " + path_, static_cast<int>(n));
             if (!conn.connected()) handle_ = nullptr;
