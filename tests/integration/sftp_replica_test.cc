@@ -177,8 +177,8 @@ TEST_F(SftpReplicaTest, FromUrlAndSettings) {
 
 TEST_F(SftpReplicaTest, HostKeyMismatchIsRefused) {
   TempDir dir;
-  ASSERT_EQ(Run({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
-                 dir.Join("other")})
+  ASSERT_EQ(litekeep::testing::Run({"ssh-keygen", "-q", "-t", "ed25519", "-N",
+                                    "", "-f", dir.Join("other")})
                 .exit_code,
             0);
   SftpOptions o = BaseOptions(dir.Join("r"));
@@ -227,7 +227,7 @@ TEST_F(SftpReplicaTest, KnownHostsUnknownChangedAndKnown) {
   EXPECT_EQ(unknown.status().code(), base::Code::kPermissionDenied);
   const std::string fp =
       storage::sftp::ParseHostKey(Server()->host_key_line())->fingerprint;
-  const std::string& m = unknown.status().message();
+  const std::string m = unknown.status().message();
   EXPECT_NE(m.find("is unknown"), std::string::npos) << m;
   EXPECT_NE(m.find(fp), std::string::npos) << m;
   EXPECT_NE(m.find("ssh-keyscan -p " + std::to_string(Server()->port()) +
@@ -245,8 +245,8 @@ TEST_F(SftpReplicaTest, KnownHostsUnknownChangedAndKnown) {
   EXPECT_TRUE(known.ok()) << known.status().ToString();
 
   // A changed key: refused.
-  ASSERT_EQ(Run({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
-                 dir.Join("other")})
+  ASSERT_EQ(litekeep::testing::Run({"ssh-keygen", "-q", "-t", "ed25519", "-N",
+                                    "", "-f", dir.Join("other")})
                 .exit_code,
             0);
   std::string other = ReadFile(dir.Join("other.pub"));
