@@ -185,6 +185,9 @@ TEST_F(SftpEndToEndTest, ServerKilledAndRestartedNothingLost) {
   w.after_commit = [&](int i) {
     std::this_thread::sleep_for(std::chrono::microseconds(1500));
     if (i == 800) Server()->Kill();
+    // Down longer than one sync's retries (6 attempts, ~6 s of backoff):
+    // syncs fail and the replicator retries them.
+    if (i == 801) std::this_thread::sleep_for(std::chrono::seconds(8));
     if (i == 1600) restarted = Server()->Restart(&restart_error);
   };
   ASSERT_EQ(RunWorkload(db, w), "");
@@ -192,6 +195,9 @@ TEST_F(SftpEndToEndTest, ServerKilledAndRestartedNothingLost) {
   std::this_thread::sleep_for(std::chrono::seconds(3));
   rep.Signal(SIGTERM);
   ASSERT_EQ(rep.Wait(std::chrono::seconds(60)), 0) << rep.Log();
+  EXPECT_NE(rep.Log().find("sync failed"), std::string::npos)
+      << "the outage was not noticed: " << rep.Log();
+  EXPECT_NE(rep.Log().find("gave up after"), std::string::npos) << rep.Log();
   auto r = Litekeep({"restore", "-config", cfg, "-o", dir.Join("out.db"), db});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ContentHash(dir.Join("out.db")), ContentHash(db));
