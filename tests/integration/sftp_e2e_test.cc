@@ -1,9 +1,10 @@
 // End to end over SFTP with the real binary against OpenSSH's sshd on
 // 127.0.0.1: replicate a workload and restore it byte for byte (from the
 // config and from a URL with the default known_hosts and identity),
-// `verify -full`, point-in-time restores by TXID and timestamp, the server
-// killed and restarted during replication with nothing lost, secrets never
-// printed, and a Litestream 0.3.13 SFTP replica restored by litekeep.
+// `verify -full`, SQLite reading it through the litekeep VFS, point-in-time
+// restores by TXID and timestamp, the server killed and restarted during
+// replication with nothing lost, secrets never printed, and a Litestream 0.3.13
+// SFTP replica restored by litekeep.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -17,6 +18,7 @@
 #include "tests/support/process.h"
 #include "tests/support/sshd.h"
 #include "tests/support/test_util.h"
+#include "tests/support/vfs_util.h"
 #include "tests/support/workload.h"
 
 namespace litekeep::testing {
@@ -117,6 +119,18 @@ TEST_F(SftpEndToEndTest, WorkloadRestoresByteForByteAndVerifies) {
   auto byurl = RunShell(restore_by_url);
   ASSERT_EQ(byurl.exit_code, 0) << byurl.err;
   EXPECT_EQ(Sha256Hex(ReadFile(dir.Join("url.db"))), Sha256Hex(ReadFile(db)));
+
+  // SQLite reads the replica over SFTP through the litekeep VFS.
+  std::ofstream(dir.Join("vfs.sql"))
+      << ".load " << VfsLibPath() << "\n.open file:replica.db?vfs=litekeep\n"
+      << ".dump\n";
+  auto got = RunShell("HOME=" + home.path() + " LITEKEEP_REPLICA_URL='" +
+                      Url(remote) + "' sqlite3 -bail < " + dir.Join("vfs.sql"));
+  auto want = RunShell("sqlite3 -readonly " + db + " .dump");
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  ASSERT_EQ(want.exit_code, 0) << want.err;
+  EXPECT_GT(got.out.size(), 10000u);
+  EXPECT_TRUE(got.out == want.out) << got.out.substr(0, 400) << got.err;
 }
 
 TEST_F(SftpEndToEndTest, PointInTimeByTxidAndTimestamp) {
