@@ -5,7 +5,8 @@
 # putting and getting the database file (the baseline: the same bytes over
 # the same server, no LTX work), then litekeep writing its snapshot
 # (`replicate -once`: read, LTX encode, upload) and restoring it (download,
-# apply, check). Prints seconds and MB/s for each, and the ratio to sftp.
+# apply, check), and the same two against a local directory (the work that is
+# not transport). Prints seconds and MB/s for each, and the ratio to sftp.
 # Env: BENCH_DB_MB (100), BENCH_RUNS (3, the best run counts).
 set -euo pipefail
 build_dir=$(realpath "${1:?usage: sftp_bench.sh BUILD_DIR}")
@@ -72,9 +73,10 @@ best() { sort -n | head -1; }
 now() { date +%s.%N; }
 elapsed() { python3 -c "print(f'{$2-$1:.3f}')"; }
 
-sftp_put=() sftp_get=() lk_put=() lk_get=()
+sftp_put=() sftp_get=() lk_put=() lk_get=() file_put=() file_get=()
 for run in $(seq "$runs"); do
-  rm -rf "$work/remote" "$work/got.db" "$work/out.db" "$work/.app.db-litekeep"
+  rm -rf "$work/remote" "$work/got.db" "$work/out.db" "$work/.app.db-litekeep" \
+    "$work/filerep" "$work/fout.db"
   mkdir -p "$work/remote"
   printf 'put %s %s\n' "$work/app.db" "$work/remote/copy.db" >"$work/put.batch"
   printf 'get %s %s\n' "$work/remote/copy.db" "$work/got.db" >"$work/get.batch"
@@ -97,6 +99,14 @@ CFG
   t0=$(now); "$litekeep" restore -config "$work/litekeep.yml" -o "$work/out.db" "$work/app.db" >/dev/null 2>&1; t1=$(now)
   lk_get+=("$(elapsed "$t0" "$t1")")
   cmp -s "$work/app.db" "$work/out.db" || { echo "restore differs" >&2; exit 1; }
+
+  # The same work against a local directory: what is not transport.
+  rm -rf "$work/.app.db-litekeep"
+  t0=$(now); "$litekeep" replicate -once "$work/app.db" "file://$work/filerep" >/dev/null 2>&1; t1=$(now)
+  file_put+=("$(elapsed "$t0" "$t1")")
+  t0=$(now); "$litekeep" restore -o "$work/fout.db" "file://$work/filerep" >/dev/null 2>&1; t1=$(now)
+  file_get+=("$(elapsed "$t0" "$t1")")
+  cmp -s "$work/app.db" "$work/fout.db" || { echo "file restore differs" >&2; exit 1; }
 done
 ltx=$(find "$work/remote/lk/ltx" -name '*.ltx' -printf '%s\n' | awk '{s+=$1} END {print s}')
 report() {  # name, best seconds, baseline seconds
@@ -109,5 +119,7 @@ p=$(printf '%s\n' "${sftp_put[@]}" | best)
 g=$(printf '%s\n' "${sftp_get[@]}" | best)
 report "OpenSSH sftp put (baseline)" "$p" "$p"
 report "litekeep replicate -once (snapshot upload)" "$(printf '%s\n' "${lk_put[@]}" | best)" "$p"
+report "litekeep replicate -once to file:// (no net)" "$(printf '%s\n' "${file_put[@]}" | best)" "$p"
 report "OpenSSH sftp get (baseline)" "$g" "$g"
 report "litekeep restore" "$(printf '%s\n' "${lk_get[@]}" | best)" "$g"
+report "litekeep restore from file:// (no net)" "$(printf '%s\n' "${file_get[@]}" | best)" "$g"
