@@ -75,7 +75,12 @@ std::unique_ptr<Sshd> Sshd::Start(std::string* error) {
                 "litekeep-test", "-f", d + "/" + name})
                .exit_code == 0;
   };
-  if (!keygen("host_key", "") || !keygen("client_key", "") ||
+  // Two host keys, as a stock OpenSSH install has: the client must ask for
+  // the type its known_hosts holds.
+  const bool ecdsa = Run({"ssh-keygen", "-q", "-t", "ecdsa", "-N", "", "-f",
+                          d + "/host_key_ecdsa"})
+                         .exit_code == 0;
+  if (!ecdsa || !keygen("host_key", "") || !keygen("client_key", "") ||
       !keygen("client_key_pw", kKeyPassphrase)) {
     *error = "ssh-keygen failed";
     return nullptr;
@@ -95,6 +100,7 @@ bool Sshd::Launch(std::string* error) {
   std::ofstream(d + "/sshd_config", std::ios::trunc)
       << "Port " << port_ << "\n"
       << "ListenAddress 127.0.0.1\n"
+      << "HostKey " << d << "/host_key_ecdsa\n"
       << "HostKey " << d << "/host_key\n"
       << "PidFile " << d << "/sshd.pid\n"
       << "AuthorizedKeysFile " << d << "/authorized_keys\n"

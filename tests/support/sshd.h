@@ -1,7 +1,7 @@
 // Test harness for SFTP: starts OpenSSH's sshd (/usr/sbin/sshd) on
-// 127.0.0.1 with a free port, a temporary ed25519 host key and authorized
-// ed25519 client keys (one without and one with a passphrase), SFTP served
-// by internal-sftp; waits for its ready line and stops it, and every
+// 127.0.0.1 with a free port, temporary ECDSA and ed25519 host keys and
+// authorized ed25519 client keys (one without and one with a passphrase), SFTP
+// served by internal-sftp; waits for its ready line and stops it, and every
 // session process it forked, by PID.
 #pragma once
 
@@ -34,7 +34,7 @@ class Sshd {
   std::string client_key_with_passphrase() const {
     return dir_.Join("client_key_pw");
   }
-  // The host's public key line "ssh-ed25519 AAAA… comment".
+  // The host's ed25519 public key line "ssh-ed25519 AAAA… comment".
   std::string host_key_line() const;
   // A known_hosts line for this server ("[127.0.0.1]:PORT ssh-ed25519 …").
   std::string known_hosts_line() const;

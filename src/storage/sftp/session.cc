@@ -22,6 +22,11 @@ namespace litekeep::storage::sftp {
 namespace {
 
 constexpr char kPosixRename[] = "posix-rename@openssh.com";
+// Host-key algorithms in OpenSSH's default order (libssh2 ignores those it
+// does not know).
+constexpr char kOpenSshHostKeyOrder[] =
+    "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"
+    "rsa-sha2-512,rsa-sha2-256,ssh-rsa";
 
 void InitLibrary() {
   static const int rc = libssh2_init(0);
@@ -174,14 +179,16 @@ base::Status Connection::ConnectOnce() {
   libssh2_session_set_blocking(session_, 1);
   libssh2_session_set_timeout(session_,
                               static_cast<long>(options_->io_timeout.count()));
+  // Ask for the host-key type we can check: the pinned key's, else
+  // OpenSSH's own order (ed25519 first), so that a known_hosts file written
+  // by `ssh` holds the key the server shows us (libssh2 prefers ECDSA).
+  std::string key_types = kOpenSshHostKeyOrder;
   if (!options_->host_key.empty()) {
     auto want = ParseHostKey(options_->host_key);
-    if (want.ok() && !want->type.empty()) {
-      // Ask for the key type we can check.
-      libssh2_session_method_pref(session_, LIBSSH2_METHOD_HOSTKEY,
-                                  want->type.c_str());
-    }
+    if (want.ok() && !want->type.empty()) key_types = want->type;
   }
+  libssh2_session_method_pref(session_, LIBSSH2_METHOD_HOSTKEY,
+                              key_types.c_str());
   int rc = libssh2_session_handshake(session_, fd_);
   if (rc != 0) return SessionError("SSH handshake", rc);
 
