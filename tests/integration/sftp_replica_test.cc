@@ -140,6 +140,25 @@ TEST_F(SftpReplicaTest, LayoutAndMtime) {
                                dir.Join("replica"));
 }
 
+// Uploads of many write requests, pipelined or one at a time
+// (concurrent-writes), and data longer than declared is refused.
+TEST_F(SftpReplicaTest, WritesWithAndWithoutPipelining) {
+  TempDir dir;
+  std::string data(300000, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7);
+  for (bool concurrent : {true, false}) {
+    SftpOptions o = BaseOptions(dir.Join(concurrent ? "pipelined" : "single"));
+    o.concurrent_writes = concurrent;
+    auto c = MakeClient(o);
+    ASSERT_TRUE(Write(*c, Info(0, 1, 1, data.size()), data).ok());
+    auto r = c->OpenFile(0, 1, 1, 0, -1);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_TRUE(ReadAllOrFail(**r) == data) << "concurrent " << concurrent;
+    Status longer = Write(*c, Info(0, 2, 2, 10), "eleven byte");
+    EXPECT_EQ(longer.code(), base::Code::kInvalidArgument) << longer.ToString();
+  }
+}
+
 // The registry builds the client from a URL and config keys.
 TEST_F(SftpReplicaTest, FromUrlAndSettings) {
   TempDir dir;

@@ -5,6 +5,7 @@
 #include <libssh2.h>
 #include <libssh2_sftp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
@@ -18,7 +19,7 @@ using base::Status;
 
 // Data up to this size is held in memory so a failed upload can be sent
 // again; a larger file streams once (the caller retries the whole upload).
-constexpr size_t kRetryableSize = 8 << 20;
+constexpr int64_t kRetryableSize = 8 << 20;
 // Bytes handed to libssh2 per write call: with concurrent writes it keeps
 // many write requests of up to 30000 bytes in flight; without, one.
 constexpr size_t kPipelinedChunk = 1 << 20;
@@ -169,8 +170,10 @@ Status SftpClient::WriteOnce(Connection& conn, const FileInfo& info,
 Status SftpClient::WriteFile(const FileInfo& info, base::Reader& data) {
   ++puts_;
   // Read up to kRetryableSize first: a file that fits can be sent again.
+  // One byte more than declared shows data longer than its size.
   std::string head;
-  head.resize(kRetryableSize);
+  head.resize(static_cast<size_t>(
+      std::clamp<int64_t>(info.size + 1, 1, kRetryableSize)));
   size_t got = 0;
   bool ended = false;
   while (got < head.size()) {
