@@ -41,11 +41,10 @@ Connection& SftpClient::PickConnection() {
   for (int pass = 0; pass < 2; ++pass) {
     for (size_t i = 0; i < n; ++i) {
       Connection& c = *conns_[(start + i) % n];
-      if (pass == 0 && !c.connected()) continue;
-      if (c.mu().try_lock()) {
-        c.mu().unlock();
-        return c;
-      }
+      if (!c.mu().try_lock()) continue;
+      const bool take = pass == 1 || c.connected();
+      c.mu().unlock();
+      if (take) return c;
     }
   }
   return *conns_[start % n];
