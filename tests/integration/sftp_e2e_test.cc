@@ -3,8 +3,8 @@
 // config and from a URL with the default known_hosts and identity),
 // `verify -full`, SQLite reading it through the litekeep VFS, point-in-time
 // restores by TXID and timestamp, the server killed and restarted during
-// replication with nothing lost, secrets never printed, and a Litestream 0.3.13
-// SFTP replica restored by litekeep.
+// replication with nothing lost, secrets never printed, `litekeep sync` from
+// SFTP, and a Litestream 0.3.13 SFTP replica restored by litekeep.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -250,6 +250,25 @@ TEST_F(SftpEndToEndTest, SecretsNeverPrinted) {
   all += log.out + log.err;
   EXPECT_NE(all.find("cannot use this private key"), std::string::npos) << all;
   EXPECT_EQ(all.find(secret), std::string::npos) << all;
+}
+
+// `litekeep sync` keeps a directory in step with a remote SFTP directory.
+TEST_F(SftpEndToEndTest, SyncFromSftp) {
+  TempDir dir;
+  const std::string remote = dir.Join("site");
+  fs::create_directories(remote + "/a/b");
+  std::ofstream(remote + "/index.html") << "<h1>hi</h1>";
+  std::ofstream(remote + "/a/b/app.py") << "print('x')";
+  TempDir home;
+  fs::create_directories(home.Join(".ssh"));
+  fs::copy_file(Server()->client_key(), home.Join(".ssh/id_ed25519"));
+  std::ofstream(home.Join(".ssh/known_hosts"))
+      << Server()->known_hosts_line() << "\n";
+  auto r = RunShell("HOME=" + home.path() + " " + LitekeepBin() + " sync " +
+                    Url(remote) + " " + dir.Join("dest"));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(ReadFile(dir.Join("dest/index.html")), "<h1>hi</h1>");
+  EXPECT_EQ(ReadFile(dir.Join("dest/a/b/app.py")), "print('x')");
 }
 
 // Litestream 0.3.13 replicates over SFTP; litekeep restores that replica

@@ -52,6 +52,9 @@ Result<std::vector<ObjectInfo>> SftpClient::ListObjects(
             ObjectInfo info;
             info.key = key;
             info.size = e.size;
+            // The change tag: SFTP v3 offers nothing better than the
+            // mtime (with the size, compared by the caller).
+            info.etag = "mtime:" + std::to_string(e.mtime);
             info.modified =
                 TimePoint(std::chrono::duration_cast<TimePoint::duration>(
                     std::chrono::seconds(e.mtime)));
