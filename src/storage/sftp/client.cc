@@ -74,7 +74,8 @@ Status SftpClient::Run(const std::string& what,
       last = conn.Connect();
       if (last.ok()) last = fn(conn);
     }
-    if (last.ok() || !last.retryable()) return last;
+    if (last.ok()) return last;
+    if (!last.retryable()) return last.WithContext(what);
     if (no_retry != nullptr && *no_retry) {
       return last.WithContext(what + " (streamed data cannot be resent)");
     }

@@ -54,7 +54,7 @@ class SftpClient : public ReplicaClient {
   // Runs fn on a connected connection (its mutex held), retrying
   // kUnavailable failures with backoff and a fresh connection until the
   // attempts or the deadline are spent, or *no_retry turns true. `what`
-  // names the operation.
+  // names the operation (and the replica); errors start with it.
   base::Status Run(const std::string& what,
                    const std::function<base::Status(Connection&)>& fn,
                    const bool* no_retry = nullptr);

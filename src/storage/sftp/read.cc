@@ -81,7 +81,9 @@ class SftpReader : public base::Reader {
         if (remaining_ > 0) remaining_ -= n;
         return static_cast<size_t>(n);
       }
-      if (!last.retryable()) return last;
+      if (!last.retryable()) {
+        return last.WithContext("read " + path_ + " in " + client_->Describe());
+      }
       conn_ = nullptr;  // reconnect on whichever connection is free
       const bool out_of_time =
           o.deadline.count() > 0 && Clock::now() - start >= o.deadline;
@@ -106,8 +108,7 @@ class SftpReader : public base::Reader {
       Status s = conn.Error("open " + path_,
                             libssh2_session_last_errno(conn.session()));
       if (s.code() == base::Code::kNotFound) {
-        return base::NotFoundError(client_->Describe() + ": " + path_ +
-                                   " not found");
+        return base::NotFoundError("no such file");
       }
       return s;
     }
@@ -123,8 +124,7 @@ class SftpReader : public base::Reader {
     if ((attrs.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) &&
         !LIBSSH2_SFTP_S_ISREG(attrs.permissions)) {
       libssh2_sftp_close_handle(h);
-      return base::CorruptError(client_->Describe() + ": " + path_ +
-                                " is not a regular file");
+      return base::CorruptError("not a regular file");
     }
     libssh2_sftp_seek64(h, static_cast<libssh2_uint64_t>(offset_));
     handle_ = h;

@@ -122,7 +122,6 @@ base::Status Connection::Connect() {
 base::Status Connection::ConnectOnce() {
   InitLibrary();
   Reset();
-  const std::string where = options_->Describe();
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -130,8 +129,8 @@ base::Status Connection::ConnectOnce() {
   const std::string port = std::to_string(options_->port);
   int gai = ::getaddrinfo(options_->host.c_str(), port.c_str(), &hints, &addrs);
   if (gai != 0) {
-    return base::UnavailableError(where + ": cannot resolve host \"" +
-                                  options_->host + "\": " + gai_strerror(gai));
+    return base::UnavailableError("cannot resolve host \"" + options_->host +
+                                  "\": " + gai_strerror(gai));
   }
   std::string last = "no address";
   for (addrinfo* a = addrs; a != nullptr && fd_ < 0; a = a->ai_next) {
@@ -168,13 +167,14 @@ base::Status Connection::ConnectOnce() {
   }
   ::freeaddrinfo(addrs);
   if (fd_ < 0) {
-    return base::UnavailableError(where + ": cannot connect: " + last);
+    return base::UnavailableError("cannot connect to " + options_->host +
+                                  " port " + port + ": " + last);
   }
 
   session_ = libssh2_session_init_ex(
       nullptr, nullptr, nullptr, const_cast<std::string*>(&options_->password));
   if (session_ == nullptr) {
-    return base::InternalError(where + ": libssh2_session_init failed");
+    return base::InternalError("libssh2_session_init failed");
   }
   libssh2_session_set_blocking(session_, 1);
   libssh2_session_set_timeout(session_,
@@ -196,7 +196,7 @@ base::Status Connection::ConnectOnce() {
   int key_type = 0;
   const char* key = libssh2_session_hostkey(session_, &key_len, &key_type);
   if (key == nullptr) {
-    return base::UnavailableError(where + ": the server sent no host key");
+    return base::UnavailableError("the server sent no host key");
   }
   LK_RETURN_IF_ERROR(VerifyHostKey(*options_, session_,
                                    std::string_view(key, key_len), key_type));
@@ -291,8 +291,8 @@ base::Status Connection::Authenticate() {
   }
   if (tried_text.empty()) tried_text = "nothing the server accepts";
   return base::PermissionDeniedError(
-      options_->Describe() + ": authentication failed for user \"" + user +
-      "\" (tried: " + tried_text + "; the server accepts: " + methods +
+      "authentication failed for user \"" + user + "\" (tried: " + tried_text +
+      "; the server accepts: " + methods +
       "). Set key-path (a private key whose public key is in the user's "
       "authorized_keys) or password");
 }
@@ -304,8 +304,7 @@ base::Status Connection::SessionError(std::string_view what, int rc) {
     libssh2_session_last_error(session_, &text, nullptr, 0);
     if (text != nullptr && *text != '\0') msg = text;
   }
-  std::string full =
-      options_->Describe() + ": " + std::string(what) + ": " + msg;
+  std::string full = std::string(what) + ": " + msg;
   if (rc == LIBSSH2_ERROR_AUTHENTICATION_FAILED ||
       rc == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED) {
     return base::PermissionDeniedError(full);
@@ -370,8 +369,7 @@ base::Status Connection::RawRead(std::string* packet) {
       if (n < 0) return SessionError("posix-rename", static_cast<int>(n));
       if (n == 0) {
         Reset();
-        return base::UnavailableError(options_->Describe() +
-                                      ": the SFTP channel closed");
+        return base::UnavailableError("the SFTP channel closed");
       }
       done += static_cast<size_t>(n);
     }
@@ -384,8 +382,7 @@ base::Status Connection::RawRead(std::string* packet) {
                  (uint32_t{p[2]} << 8) | uint32_t{p[3]};
   if (len == 0 || len > (1u << 18)) {
     Reset();
-    return base::UnavailableError(options_->Describe() +
-                                  ": malformed SFTP packet");
+    return base::UnavailableError("malformed SFTP packet");
   }
   packet->assign(len, '\0');
   return read_exact(packet->data(), len);
@@ -450,8 +447,7 @@ base::Status Connection::PosixRename(const std::string& from,
       !GetU32(reply, &pos, &got_id) || got_id != id ||
       !GetU32(reply, &pos, &code)) {
     Reset();
-    return base::UnavailableError(options_->Describe() + ": " + what +
-                                  ": unexpected answer");
+    return base::UnavailableError(what + ": unexpected answer");
   }
   if (code == 0) return base::Status::Ok();
   last_sftp_status_ = code;
