@@ -6,7 +6,7 @@ FROM debian:12-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config ccache \
       libsqlite3-dev libcurl4-openssl-dev libssl-dev liblz4-dev libzstd-dev \
-      libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev \
+      libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libssh2-1-dev \
       nodejs npm \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -20,7 +20,7 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
 
 FROM debian:12-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      ca-certificates curl libcurl4 libssl3 liblz4-1 \
+      ca-certificates curl libcurl4 libssl3 liblz4-1 libssh2-1 \
       libyaml-cpp0.7 libspdlog1.10 libfmt9 \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /build/litekeep /usr/local/bin/litekeep

@@ -19,7 +19,7 @@ done
 root="$(cd "$(dirname "$0")/.." && pwd)"
 pkgs=(build-essential cmake ninja-build pkg-config ccache libsqlite3-dev sqlite3
   libcurl4-openssl-dev libssl-dev liblz4-dev libzstd-dev libyaml-cpp-dev
-  libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libssh2-1-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev python3
   nodejs npm)
 if [[ $want_test == 1 ]]; then

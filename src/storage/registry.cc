@@ -9,6 +9,8 @@
 #include "storage/file/file_client.h"
 #include "storage/s3/client.h"
 #include "storage/s3/options.h"
+#include "storage/sftp/client.h"
+#include "storage/sftp/options.h"
 
 namespace litekeep::storage {
 namespace {
@@ -33,6 +35,11 @@ Result<std::unique_ptr<ReplicaClient>> OpenS3(const ReplicaSettings& s) {
 Result<std::unique_ptr<ReplicaClient>> OpenAbs(const ReplicaSettings& s) {
   LK_ASSIGN_OR_RETURN(abs::AbsOptions o, abs::OptionsFromSettings(s));
   return abs::NewAbsReplicaClient(o);
+}
+
+Result<std::unique_ptr<ReplicaClient>> OpenSftp(const ReplicaSettings& s) {
+  LK_ASSIGN_OR_RETURN(sftp::SftpOptions o, sftp::OptionsFromSettings(s));
+  return sftp::NewSftpReplicaClient(o);
 }
 
 std::vector<Backend> BuildTable() {
@@ -69,9 +76,15 @@ std::vector<Backend> BuildTable() {
         "sas-token", "skip-verify", "ca-bundle", "part-size", "concurrency"},
        &abs::CheckSettings,
        &OpenAbs},
+      {"sftp",
+       {"sftp"},
+       {"path", "host", "user", "password", "key-path", "key-passphrase",
+        "host-key", "known-hosts", "insecure-ignore-host-key",
+        "concurrent-writes"},
+       &sftp::CheckSettings,
+       &OpenSftp},
       // Known to Litestream, not built here: refused with a message.
       {"gcs", {"gcs", "gs"}, {}},
-      {"sftp", {"sftp"}, {}},
       {"webdav", {"webdav", "webdavs"}, {}},
       {"nats", {"nats"}, {}},
       {"oss", {"oss"}, {}},

@@ -35,11 +35,11 @@ const std::vector<Backend>& Backends();
 
 // The built backend a type name or URL scheme names (any case). Errors:
 // kUnimplemented for a known backend that is not built ("… not built in this
-// litekeep; supported: file, s3"), kInvalidArgument for an unknown name
+// litekeep; supported: file, s3, abs, sftp"), kInvalidArgument for an unknown name
 // (with a suggestion). Messages do not name the context (the caller does).
 Result<const Backend*> FindBuiltBackend(std::string_view name);
 
-// "file, s3": the built backends, for messages.
+// "file, s3, abs, sftp": the built backends, for messages.
 std::string SupportedBackendsText();
 
 // Checks settings with their backend's check (settings->type names it; empty

@@ -51,6 +51,17 @@ struct ReplicaSettings {
   std::string account_name;
   std::string account_key;  // secret: base64 shared key
   std::string sas_token;    // secret
+
+  // SFTP (docs/config.md "SFTP").
+  std::string host;  // "host" or "host:port" ("[::1]:22")
+  std::string user;
+  std::string password;        // secret
+  std::string key_path;        // private key file
+  std::string key_passphrase;  // secret: the private key's passphrase
+  std::string host_key;     // expected key ("ssh-ed25519 AAAA…" or SHA256:)
+  std::string known_hosts;  // known_hosts file ("" = ~/.ssh/known_hosts)
+  bool insecure_ignore_host_key = false;
+  std::optional<bool> concurrent_writes;
 };
 
 // What a setting key holds, and so how its text is parsed.

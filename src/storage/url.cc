@@ -498,6 +498,25 @@ Result<ReplicaSettings> ParseReplicaUrl(std::string_view url,
   r.type = std::string((*backend)->type);
   keys->insert("type");
 
+  if (r.type == "sftp") {
+    // sftp://USER[:PASSWORD]@HOST[:PORT]/PATH, as Litestream.
+    if (parts.host.empty()) {
+      return UrlError(url, "sftp URL has no host (sftp://USER@HOST:PORT/PATH)");
+    }
+    if (parts.user.empty()) {
+      return UrlError(url, "sftp URL has no user (sftp://USER@HOST:PORT/PATH)");
+    }
+    LK_RETURN_IF_ERROR(ApplyQuery(url, parts, {}, &r, keys));
+    r.host = parts.host;
+    r.user = parts.user;
+    keys->insert({"host", "user", "path"});
+    if (parts.has_password) {
+      r.password = parts.password;
+      keys->insert("password");
+    }
+    r.path = CleanPath(parts.path, true);
+    return r;
+  }
   if (parts.has_password) {
     return UrlError(url, scheme +
                              " URLs carry no password; put credentials in "
@@ -592,6 +611,11 @@ Result<ReplicaSettings> ParseReplicaUrl(std::string_view url,
 
 std::string Describe(const ReplicaSettings& r) {
   if (r.type == "file" || r.type.empty()) return r.path;
+  if (r.type == "sftp") {
+    std::string out = "sftp://" + r.user + "@" + r.host;
+    if (!r.path.empty() && r.path.front() != '/') out += "/";
+    return out + r.path;
+  }
   std::string out =
       r.type + "://" +
       (r.type == "abs" && !r.account_name.empty() ? r.account_name + "@" : "") +

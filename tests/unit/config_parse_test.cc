@@ -144,8 +144,7 @@ dbs:
 // by type, by URL scheme and by their keys, naming what is supported.
 TEST(ConfigParseTest, BackendsNotBuiltAreRefused) {
   for (const char* replica :
-       {"type: sftp\n      host: h\n", "type: gcs\n      bucket: b\n",
-        "url: gs://b/p\n", "url: sftp://u@h/p\n", "type: webdav\n",
+       {"type: gcs\n      bucket: b\n", "url: gs://b/p\n", "type: webdav\n",
         "url: nats://h/p\n"}) {
     std::string e = ErrorOf(std::string("dbs:\n  - path: /a.db\n    replica:\n"
                                         "      ") +

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -65,6 +66,17 @@ std::vector<Row> ReadRows() {
   return rows;
 }
 
+// Keys of sftp replicas (tried on an sftp replica, not an s3 one).
+const std::set<std::string> kSftpKeys = {"host",
+                                         "user",
+                                         "password",
+                                         "key-path",
+                                         "key-passphrase",
+                                         "host-key",
+                                         "known-hosts",
+                                         "insecure-ignore-host-key",
+                                         "concurrent-writes"};
+
 // A file holding a 32-byte SSE-C key, for `sse-customer-key-path`.
 std::string g_key_file;
 
@@ -95,6 +107,7 @@ std::string SampleValue(const std::string& key, const std::string& type) {
       {"age", "{recipients: [x]}"},
       {"max-sync-wal-bytes", "1MiB"},
       {"page-encoding", "lz4-frame"},
+      {"host-key", "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"},
   };
   auto it = kValues.find(key);
   if (it != kValues.end()) return it->second;
@@ -134,10 +147,17 @@ std::string ConfigWith(const Row& row, const std::string& key, int* line) {
     indent = "      ";
     const bool abs_key =
         key == "account-name" || key == "account-key" || key == "sas-token";
+    const bool sftp = kSftpKeys.count(key) > 0;
     if (key != "type" && key != "url" && key != "path") {
-      prefix += indent + (abs_key ? "type: abs\n" : "type: s3\n");
+      prefix += indent + (abs_key ? "type: abs\n"
+                          : sftp  ? "type: sftp\n"
+                                  : "type: s3\n");
     }
-    if (key != "bucket" && key != "url" && key != "path") {
+    if (sftp) {
+      if (key != "host") prefix += indent + "host: h\n";
+      if (key != "user") prefix += indent + "user: u\n";
+      if (key == "key-passphrase") prefix += indent + "key-path: /k\n";
+    } else if (key != "bucket" && key != "url" && key != "path") {
       prefix += indent + "bucket: b\n";
     }
     if (abs_key && key != "account-name") {

@@ -139,14 +139,35 @@ TEST(ConfigUrlTest, S3AccessPointArn) {
 // Schemes of backends that are not built are refused naming what is.
 TEST(ConfigUrlTest, SchemesNotBuiltAreRefused) {
   for (const char* url :
-       {"sftp://bob@host/db", "gs://bkt/db/app", "gcs://bkt/db/app",
-        "GS://bkt/db/app", "webdav://host/path", "webdavs://host/path",
-        "nats://host/p", "oss://bkt/p"}) {
+       {"gs://bkt/db/app", "gcs://bkt/db/app", "GS://bkt/db/app",
+        "webdav://host/path", "webdavs://host/path", "nats://host/p",
+        "oss://bkt/p"}) {
     std::string e = ErrorOf(url);
     EXPECT_NE(e.find("not built in this litekeep; supported: file, s3"),
               std::string::npos)
         << url << ": " << e;
   }
+}
+
+// sftp://USER[:PASSWORD]@HOST[:PORT]/PATH, as Litestream writes them.
+TEST(ConfigUrlTest, Sftp) {
+  ReplicaConfig r = MustParse("sftp://bob@backup.example.com:2222/srv/db/");
+  EXPECT_EQ(r.type, "sftp");
+  EXPECT_EQ(r.user, "bob");
+  EXPECT_EQ(r.host, "backup.example.com:2222");
+  EXPECT_EQ(r.path, "/srv/db");
+  EXPECT_EQ(Redacted(r), "sftp://bob@backup.example.com:2222/srv/db");
+  r = MustParse("sftp://bob:Hunter2Secret@host/db");
+  EXPECT_EQ(r.password, "Hunter2Secret");
+  EXPECT_EQ(r.host, "host");
+  EXPECT_EQ(Redacted(r).find("Hunter2Secret"), std::string::npos);
+  r = MustParse("sftp://bob@host");
+  EXPECT_EQ(r.path, "") << "the login directory";
+  EXPECT_NE(ErrorOf("sftp://host/db").find("no user"), std::string::npos);
+  EXPECT_NE(ErrorOf("sftp://bob@/db").find("no host"), std::string::npos);
+  std::string e = ErrorOf("sftp://bob:Hunter2Secret@host/db?x=1");
+  EXPECT_NE(e.find("\"x\""), std::string::npos) << e;
+  EXPECT_EQ(e.find("Hunter2Secret"), std::string::npos) << e;
 }
 
 TEST(ConfigUrlTest, FileAndPlainPaths) {
