@@ -129,8 +129,18 @@ void ReplicationPool::ScheduleLocked(size_t id, Task task, SteadyTime at) {
   if (earliest) Wake();
 }
 
+void ReplicationPool::ClosedOneLocked() {
+  --open_;
+  if (!waiting_open_.empty() && !stop_seen_) {
+    const size_t id = waiting_open_.front();
+    waiting_open_.pop_front();
+    DispatchLocked(id, Task::kSync);
+  }
+}
+
 void ReplicationPool::DispatchLocked(size_t id, Task task) {
   Entry& e = *entries_[id];
+  if (e.phase == Phase::kDone) return;
   if (task == Task::kSync) {
     e.sync_at = SteadyTime::max();
     if (e.syncing) {
@@ -197,6 +207,7 @@ void ReplicationPool::WatcherLoop() {
         // Stop: every database makes its final sync (an idle one only if
         // its WAL was written since it went idle).
         stop_seen_ = true;
+        waiting_open_.clear();
         for (size_t id : compact_ready_) entries_[id]->compacting = false;
         compact_ready_.clear();
         for (size_t id = 0; id < entries_.size(); ++id) {
@@ -325,10 +336,14 @@ void ReplicationPool::RunSync(size_t id) {
     e = entries_[id].get();
     phase = e->phase;
     stopping = stop_seen_;
-    if (!stopping && phase != Phase::kActive && open_ >= options_.max_open) {
-      // No file descriptors to spare: wait for another database to go idle.
+    if (phase == Phase::kDone) {
       e->syncing = false;
-      ScheduleLocked(id, Task::kSync, SteadyClock::now() + Ms(200));
+      return;
+    }
+    if (!stopping && phase != Phase::kActive && open_ >= options_.max_open) {
+      // No file descriptors to spare: wait until another database goes idle.
+      e->syncing = false;
+      waiting_open_.push_back(id);
       return;
     }
     e->dirty = false;
@@ -439,7 +454,7 @@ void ReplicationPool::RunSync(size_t id) {
   }
   if (suspended) {
     e->phase = Phase::kIdle;
-    --open_;
+    ClosedOneLocked();
     e->wake_on_change = true;
     if (e->dirty) ScheduleLocked(id, Task::kSync, now);
   } else if (!synced.ok()) {
@@ -519,7 +534,7 @@ void ReplicationPool::FinalSync(Entry& e) {
   }
   job.Finished(final_status);
   std::lock_guard<std::mutex> lock(mu_);
-  if (e.phase == Phase::kActive) --open_;
+  if (e.phase == Phase::kActive) ClosedOneLocked();
   e.phase = Phase::kDone;
   e.syncing = false;
   ++finished_;

@@ -90,6 +90,8 @@ class ReplicationPool {
                       std::chrono::steady_clock::time_point at);
   void WatchLocked(size_t id);
   void DispatchLocked(size_t id, Task task);
+  // A database closed (idle or done): lets the next waiting one open.
+  void ClosedOneLocked();
   void MarkAllDirtyLocked();
   void OnWalEventLocked(size_t id);
   void Wake();
@@ -103,6 +105,7 @@ class ReplicationPool {
   std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
   std::deque<size_t> sync_ready_;
   std::deque<size_t> compact_ready_;
+  std::deque<size_t> waiting_open_;  // to open once one closes (max_open)
   size_t compacting_ = 0;
   size_t open_ = 0;
   size_t finished_ = 0;

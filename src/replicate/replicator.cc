@@ -96,6 +96,9 @@ Status Replicator::OpenConnections() {
   LK_ASSIGN_OR_RETURN(locker_,
                       sqlite::Connection::Open(db, options_.busy_timeout));
   locker_.SetPollingBusyHandler(options_.busy_timeout);
+  // A connection opens the WAL at its first read; until then SQLite makes
+  // its checkpoints no-ops (log and checkpointed frames -1).
+  LK_RETURN_IF_ERROR(locker_.QueryText("PRAGMA schema_version").status());
   LK_ASSIGN_OR_RETURN(db_file_, base::File::Open(db, O_RDONLY));
   return Status::Ok();
 }
@@ -286,9 +289,14 @@ Result<bool> Replicator::Suspend() {
       // Our read transaction sits at the replicated end: this copies back
       // only replicated frames.
       auto cp = locker_.Checkpoint(sqlite::CheckpointMode::kPassive);
-      if (!cp.ok()) return false;
       index = ReadWalIndex(shm_);
-      if (!index.ok || index.n_backfill < frames) return false;
+      if (!cp.ok() || !index.ok || index.n_backfill < frames) {
+        spdlog::debug(
+            "{}: not idle yet: checkpoint copied {} of {} frames ({})",
+            options_.db_path, index.n_backfill, frames,
+            cp.ok() ? (cp->busy ? "busy" : "ok") : cp.status().message());
+        return false;
+      }
     }
   } else if (pos_->offset != 0) {
     return false;  // the sync path decides what a missing WAL means

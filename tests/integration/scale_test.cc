@@ -142,7 +142,8 @@ TEST(ScaleTest, ManyDatabasesRandomWritesKillRestoreEach) {
       const std::string out = dir.Join("out" + std::to_string(i) + ".db");
       const std::string replica =
           dir.Join("replica/db" + std::to_string(i) + ".db");
-      auto r = Run({LitekeepBin(), "restore", "-force", "-o", out, replica});
+      auto r = litekeep::testing::Run(
+          {LitekeepBin(), "restore", "-force", "-o", out, replica});
       std::string why;
       if (r.exit_code != 0) {
         why = "restore failed: " + r.err;
