@@ -13,13 +13,10 @@ namespace litekeep::replicate {
 namespace {
 
 int64_t ToMs(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             t.time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch())
       .count();
 }
-TimePoint FromMs(int64_t ms) {
-  return TimePoint(std::chrono::milliseconds(ms));
-}
+TimePoint FromMs(int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
 
 TimePoint MTime(const struct stat& st) {
   return TimePoint(std::chrono::duration_cast<TimePoint::duration>(
@@ -30,8 +27,7 @@ TimePoint MTime(const struct stat& st) {
 // True when the WAL holds committed frames the position does not cover.
 bool HasPending(const std::string& db_path, const Position& pos) {
   auto wal = base::File::Open(db_path + "-wal", O_RDONLY);
-  if (!wal.ok())
-    return pos.offset > static_cast<int64_t>(sqlite::kWalHeaderSize);
+  if (!wal.ok()) return pos.offset > static_cast<int64_t>(sqlite::kWalHeaderSize);
   auto header = sqlite::ReadWalHeader(*wal);
   if (!header.ok()) {
     return pos.offset > static_cast<int64_t>(sqlite::kWalHeaderSize);
@@ -41,8 +37,8 @@ bool HasPending(const std::string& db_path, const Position& pos) {
     auto scan = sqlite::ScanWal(*wal, *header, pos.offset, pos.checksum);
     return !scan.ok() || !scan->empty();
   }
-  auto scan =
-      sqlite::ScanWal(*wal, *header, sqlite::kWalHeaderSize, header->checksum);
+  auto scan = sqlite::ScanWal(*wal, *header, sqlite::kWalHeaderSize,
+                              header->checksum);
   return !scan.ok() || !scan->empty();
 }
 

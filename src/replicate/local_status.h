@@ -20,10 +20,10 @@ namespace litekeep::replicate {
 struct RunRecord {
   int64_t pid = 0;
   TimePoint started{};
-  TimePoint last_ok{};  // last successful sync when the record was written
+  TimePoint last_ok{};       // last successful sync when the record was written
   TimePoint last_error_at{};
-  std::string last_error;  // empty: the last sync succeeded
-  TimePoint stopped{};     // set by a clean stop
+  std::string last_error;    // empty: the last sync succeeded
+  TimePoint stopped{};       // set by a clean stop
   bool operator==(const RunRecord&) const = default;
 };
 

@@ -15,12 +15,12 @@
 namespace litekeep::replicate {
 
 struct Position {
-  TxId txid = 0;  // last TXID durably in the replica
+  TxId txid = 0;              // last TXID durably in the replica
   uint32_t page_size = 0;
-  uint32_t salt1 = 0;  // WAL generation (0,0 when the WAL was empty)
+  uint32_t salt1 = 0;         // WAL generation (0,0 when the WAL was empty)
   uint32_t salt2 = 0;
   uint32_t checkpoint_seq = 0;
-  int64_t offset = 0;            // WAL byte offset replicated up to (0: none)
+  int64_t offset = 0;         // WAL byte offset replicated up to (0: none)
   sqlite::WalChecksum checksum;  // running WAL checksum at offset
 
   bool SameGeneration(const sqlite::WalHeader& h) const {

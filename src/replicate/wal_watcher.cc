@@ -32,8 +32,7 @@ WalWatcher::~WalWatcher() {
 
 void WalWatcher::Interrupt() {
   uint64_t one = 1;
-  if (wake_fd_ >= 0) [[maybe_unused]]
-    ssize_t n = ::write(wake_fd_, &one, sizeof(one));
+  if (wake_fd_ >= 0) [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof(one));
 }
 
 bool WalWatcher::Wait(std::chrono::milliseconds timeout) {
