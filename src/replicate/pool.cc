@@ -1,6 +1,7 @@
 // The replication pool: workers, the inotify watcher and the timer heap.
 #include "replicate/pool.h"
 
+#include <malloc.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
@@ -239,6 +240,7 @@ void ReplicationPool::WatcherLoop() {
             std::clamp<int64_t>(left.count() + 1, 0, timeout_ms));
       }
     }
+    TrimIfDue();
     pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
     const int rc = ::poll(fds, 2, timeout_ms);
     if (rc <= 0) continue;
@@ -268,6 +270,20 @@ void ReplicationPool::WatcherLoop() {
       }
     }
   }
+}
+
+void ReplicationPool::TrimIfDue() {
+  // Closed connections free their caches, but glibc keeps the freed heap:
+  // after many databases went idle, give it back (at most every 10 s).
+  const auto now = SteadyClock::now();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_since_trim_ == 0 || now - last_trim_ < std::chrono::seconds(10))
+      return;
+    closed_since_trim_ = 0;
+    last_trim_ = now;
+  }
+  ::malloc_trim(0);
 }
 
 void ReplicationPool::WorkerLoop() {
@@ -454,6 +470,7 @@ void ReplicationPool::RunSync(size_t id) {
   }
   if (suspended) {
     e->phase = Phase::kIdle;
+    ++closed_since_trim_;
     ClosedOneLocked();
     e->wake_on_change = true;
     if (e->dirty) ScheduleLocked(id, Task::kSync, now);

@@ -95,6 +95,8 @@ class ReplicationPool {
   void MarkAllDirtyLocked();
   void OnWalEventLocked(size_t id);
   void Wake();
+  // Returns freed heap to the system after databases went idle.
+  void TrimIfDue();
 
   PoolOptions options_;
   StopSignal& stop_;
@@ -109,6 +111,8 @@ class ReplicationPool {
   size_t compacting_ = 0;
   size_t open_ = 0;
   size_t finished_ = 0;
+  size_t closed_since_trim_ = 0;
+  std::chrono::steady_clock::time_point last_trim_{};
   bool stop_seen_ = false;
   bool shutdown_ = false;
   int inotify_fd_ = -1;
