@@ -197,10 +197,38 @@ void ReplicationPool::MarkAllDirtyLocked() {
   for (size_t id = 0; id < entries_.size(); ++id) OnWalEventLocked(id);
 }
 
-void ReplicationPool::WatcherLoop() {
+void ReplicationPool::ReadEvents() {
+  if (inotify_fd_ < 0) return;
   alignas(inotify_event) char buf[16384];
   for (;;) {
+    const ssize_t n = ::read(inotify_fd_, buf, sizeof(buf));
+    if (n <= 0) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    for (ssize_t off = 0; off < n;) {
+      const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
+      off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
+      if (ev->mask & IN_Q_OVERFLOW) {
+        spdlog::debug("inotify queue overflowed: checking every database");
+        MarkAllDirtyLocked();
+        continue;
+      }
+      if (ev->len == 0) continue;
+      auto dir = watches_.find(ev->wd);
+      if (dir == watches_.end()) continue;
+      auto file = dir->second.find(ev->name);
+      if (file == dir->second.end()) continue;
+      for (size_t id : file->second) OnWalEventLocked(id);
+    }
+  }
+}
+
+void ReplicationPool::WatcherLoop() {
+  for (;;) {
     int timeout_ms = 200;  // also how soon a stop is noticed
+    // Writes made before the stop are in the inotify queue already: read
+    // them first, so an idle database written just before the stop gets its
+    // final sync.
+    if (stop_.stopped()) ReadEvents();
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (shutdown_) return;
@@ -248,27 +276,7 @@ void ReplicationPool::WatcherLoop() {
       uint64_t v;
       [[maybe_unused]] ssize_t n = ::read(wake_fd_, &v, sizeof(v));
     }
-    if (inotify_fd_ < 0 || !(fds[0].revents & POLLIN)) continue;
-    for (;;) {
-      const ssize_t n = ::read(inotify_fd_, buf, sizeof(buf));
-      if (n <= 0) break;
-      std::lock_guard<std::mutex> lock(mu_);
-      for (ssize_t off = 0; off < n;) {
-        const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
-        off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
-        if (ev->mask & IN_Q_OVERFLOW) {
-          spdlog::debug("inotify queue overflowed: checking every database");
-          MarkAllDirtyLocked();
-          continue;
-        }
-        if (ev->len == 0) continue;
-        auto dir = watches_.find(ev->wd);
-        if (dir == watches_.end()) continue;
-        auto file = dir->second.find(ev->name);
-        if (file == dir->second.end()) continue;
-        for (size_t id : file->second) OnWalEventLocked(id);
-      }
-    }
+    if (fds[0].revents & POLLIN) ReadEvents();
   }
 }
 
@@ -407,6 +415,7 @@ void ReplicationPool::RunSync(size_t id) {
     if (!resumed.ok()) {
       synced = resumed;
     } else {
+      e->observer->OnIdle(false);
       std::lock_guard<std::mutex> lock(mu_);
       e->phase = phase = Phase::kActive;
       ++open_;
@@ -469,6 +478,7 @@ void ReplicationPool::RunSync(size_t id) {
     return;
   }
   if (suspended) {
+    e->observer->OnIdle(true);
     e->phase = Phase::kIdle;
     ++closed_since_trim_;
     ClosedOneLocked();

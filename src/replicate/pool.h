@@ -80,6 +80,8 @@ class ReplicationPool {
   };
 
   void WatcherLoop();
+  // Reads every queued inotify event and marks the databases written.
+  void ReadEvents();
   void WorkerLoop();
   void RunSync(size_t id);
   void RunCompaction(size_t id);
