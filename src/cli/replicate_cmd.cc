@@ -3,10 +3,13 @@
 // the child exits); then a final sync.
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <thread>
 
@@ -36,12 +39,60 @@ void OnSignal(int sig) {
   [[maybe_unused]] ssize_t n = ::write(g_signal_pipe[1], &c, 1);
 }
 
+// File descriptors a database costs: its state lock always, and while it is
+// open (not idle) its SQLite connections, WAL, WAL index and database file.
+constexpr size_t kFdsPerDatabase = 1;
+constexpr size_t kFdsPerOpenDatabase = 12;
+constexpr size_t kFdsReserved = 64;  // logs, sockets, the replicas' clients
+
+// Raises the soft open-file limit to the hard one and sizes the pool's
+// open databases to it; an error naming the limit and the number needed when
+// even one database per worker cannot be open.
+Status FitFileLimit(size_t databases, replicate::PoolOptions* pool) {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    return base::IoError(std::string("getrlimit: ") + std::strerror(errno));
+  }
+  if (rl.rlim_cur < rl.rlim_max) {
+    rlimit raised = rl;
+    raised.rlim_cur = rl.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+  }
+  const size_t limit = rl.rlim_cur == RLIM_INFINITY
+                           ? size_t{1} << 30
+                           : static_cast<size_t>(rl.rlim_cur);
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  const size_t workers = static_cast<size_t>(std::clamp(2 * cores, 2, 8));
+  const size_t needed = databases * kFdsPerDatabase +
+                        std::min(databases, workers) * kFdsPerOpenDatabase +
+                        kFdsReserved;
+  if (needed > limit) {
+    return base::FailedPreconditionError(
+        "replicating " + std::to_string(databases) +
+        " databases needs at "
+        "least " +
+        std::to_string(needed) + " open files (" +
+        std::to_string(kFdsPerDatabase) + " per database, " +
+        std::to_string(kFdsPerOpenDatabase) +
+        " per database being synced), "
+        "but the open-file limit (RLIMIT_NOFILE) is " +
+        std::to_string(limit) +
+        "; raise it (ulimit -n, or LimitNOFILE= in the systemd unit)");
+  }
+  pool->max_open = (limit - databases * kFdsPerDatabase - kFdsReserved) /
+                   kFdsPerOpenDatabase;
+  spdlog::debug("open-file limit {}: at most {} of {} databases open at once",
+                limit, pool->max_open, databases);
+  return Status::Ok();
+}
+
 }  // namespace
 
 int RunReplicate(const std::vector<std::string>& args) {
   CLI::App app{
       "Replicates databases to their replicas until stopped.\n\n"
-      "  litekeep replicate [-config FILE]         every database in the config\n"
+      "  litekeep replicate [-config FILE]         every database in the "
+      "config\n"
       "  litekeep replicate DB_PATH REPLICA_URL    one database, no config\n\n"
       "Each committed transaction is shipped as an LTX file within the sync\n"
       "interval (default 1s). SIGINT/SIGTERM make a final sync and exit 0.",
@@ -50,9 +101,11 @@ int RunReplicate(const std::vector<std::string>& args) {
   std::string config_path, exec_cmd;
   bool no_expand_env = false, once = false, restore_if_missing = false;
   app.add_option("args", positional, "DB_PATH REPLICA_URL");
-  app.add_option("--config", config_path, "config file (default $LITEKEEP_CONFIG, "
-                                          "/etc/litekeep.yml, /etc/litestream.yml)");
-  app.add_flag("--no-expand-env", no_expand_env, "do not expand $VAR in the config");
+  app.add_option("--config", config_path,
+                 "config file (default $LITEKEEP_CONFIG, "
+                 "/etc/litekeep.yml, /etc/litestream.yml)");
+  app.add_flag("--no-expand-env", no_expand_env,
+               "do not expand $VAR in the config");
   app.add_option("--exec", exec_cmd,
                  "run this command as a child; stop replicating when it exits "
                  "and exit with its code");
@@ -66,8 +119,9 @@ int RunReplicate(const std::vector<std::string>& args) {
                "database that does not descend from its newest state, instead "
                "of refusing it (docs/architecture.md)");
   std::string addr_flag;  // docs/metrics.md, "The endpoint"
-  app.add_option("--addr", addr_flag,
-                 "serve /metrics and /healthz here (overrides the config's addr)");
+  app.add_option(
+      "--addr", addr_flag,
+      "serve /metrics and /healthz here (overrides the config's addr)");
   std::string sync_src, sync_dest;  // a code track (docs/sync.md)
   app.add_option("--sync-src", sync_src,
                  "also keep --sync-dest in step with this bucket URL "
@@ -138,8 +192,9 @@ int RunReplicate(const std::vector<std::string>& args) {
       return 2;
     }
     if (!config_path.empty()) {
-      std::fprintf(stderr,
-                   "error: give either -config or DB_PATH REPLICA_URL, not both\n");
+      std::fprintf(
+          stderr,
+          "error: give either -config or DB_PATH REPLICA_URL, not both\n");
       return 2;
     }
     config::DbConfig db;
@@ -181,8 +236,9 @@ int RunReplicate(const std::vector<std::string>& args) {
   // Metrics and health endpoint on `addr` (docs/metrics.md, "The endpoint").
   metrics::Registry registry;
   if (!cfg.litestream_metrics) registry.DropPrefix("litestream_");
-  auto metrics_server = StartMetricsEndpoint(
-      addr_flag.empty() ? cfg.addr : addr_flag, registry, cfg.health_max_sync_age);
+  auto metrics_server =
+      StartMetricsEndpoint(addr_flag.empty() ? cfg.addr : addr_flag, registry,
+                           cfg.health_max_sync_age);
   if (!metrics_server.ok()) return ReportError(metrics_server.status());
 
   // Sync tracks (docs/sync.md): the first copy completes before the
@@ -197,6 +253,15 @@ int RunReplicate(const std::vector<std::string>& args) {
   // One database on the command line, no child to wait for: fail at once.
   const bool fail_fast = (!positional.empty() && exec_cmd.empty()) || once;
   JobSet jobs(stop, once, fail_fast, &cfg, &registry);
+  if (!once) {
+    // docs/architecture.md, "Idle databases": the open-file limit.
+    replicate::PoolOptions pool_options;
+    if (Status s = FitFileLimit(specs->size(), &pool_options); !s.ok()) {
+      stop.Stop();
+      return ReportError(s);
+    }
+    jobs.SetPoolOptions(pool_options);
+  }
   for (auto& spec : *specs) {
     spec.restore_if_missing |= restore_if_missing;
     spec.new_history |= new_history;
@@ -213,21 +278,29 @@ int RunReplicate(const std::vector<std::string>& args) {
   std::thread watcher;
   if (watching && !once) {
     watcher = std::thread([&]() {
-      while (!stop.WaitFor(std::chrono::seconds(1))) {
-        for (const auto& db : cfg.dbs) {
-          if (db.dir.empty() || !db.watch) continue;
-          auto found = replicate::FindDatabases(db.dir, db.pattern, db.recursive);
+      std::vector<std::pair<const config::DbConfig*,
+                            std::unique_ptr<replicate::DirectoryScanner>>>
+          scanners;
+      for (const auto& db : cfg.dbs) {
+        if (db.dir.empty() || !db.watch) continue;
+        scanners.emplace_back(&db,
+                              std::make_unique<replicate::DirectoryScanner>(
+                                  db.dir, db.pattern, db.recursive));
+      }
+      do {
+        for (auto& [db, scanner] : scanners) {
+          auto found = scanner->Poll();
           if (!found.ok()) continue;
           for (const auto& path : *found) {
             if (jobs.Has(path)) continue;
-            Status s = jobs.Add({path, db,
-                                 config::ReplicaForDatabase(db.replicas.front(),
-                                                               db.dir, path),
-                                 false});
+            Status s = jobs.Add({path, *db,
+                                 config::ReplicaForDatabase(
+                                     db->replicas.front(), db->dir, path),
+                                 false, db->new_history});
             if (!s.ok()) spdlog::error("{}", s.message());
           }
         }
-      }
+      } while (!stop.WaitFor(std::chrono::seconds(1)));
     });
   }
 
@@ -243,7 +316,8 @@ int RunReplicate(const std::vector<std::string>& args) {
     }
     pid_t pid = ::fork();
     if (pid == 0) {
-      ::execl("/bin/sh", "sh", "-c", exec_cmd.c_str(), static_cast<char*>(nullptr));
+      ::execl("/bin/sh", "sh", "-c", exec_cmd.c_str(),
+              static_cast<char*>(nullptr));
       std::perror("exec");
       ::_exit(127);
     }
@@ -252,7 +326,8 @@ int RunReplicate(const std::vector<std::string>& args) {
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     g_child_pid = 0;
-    exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    exit_code =
+        WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     spdlog::info("child exited with code {}", exit_code);
     stop.Stop();
   }

@@ -1,4 +1,4 @@
-// Replication jobs: one thread per database.
+// Replication jobs on the replication pool.
 #include "cli/replicate_jobs.h"
 
 #include <fcntl.h>
@@ -20,13 +20,6 @@
 #include "restore/planner.h"
 
 namespace litekeep::cli {
-namespace {
-
-// The replicator's options for a job: the database's settings where the
-// config gives them, ReplicatorOptions' own defaults for the rest.
-
-}  // namespace
-
 Result<bool> RestoreIfMissing(const std::string& db_path,
                               const std::string& meta_dir,
                               storage::ReplicaClient& replica) {
@@ -122,6 +115,7 @@ Status JobSet::Add(const JobSpec& spec) {
     return replica.status().WithContext("replica for " + spec.db_path);
   }
   Job job;
+  job.owner = this;
   job.spec = spec;
   // Litestream's replica operation series (docs/metrics.md).
   if (metrics_ != nullptr) {
@@ -133,118 +127,148 @@ Status JobSet::Add(const JobSpec& spec) {
   // copies of recent change files (docs/architecture.md, "Requests").
   job.replica = std::make_shared<replicate::IndexedReplica>(
       *replica, replicate::ReplicaIndexOptions{opts.meta_dir + "/ltx"});
-  job.replicator = std::make_unique<replicate::Replicator>(opts, job.replica);
+  job.restored = !spec.restore_if_missing;
   SetBlocked(job, "");
-
-  bool restored = true;
-  if (spec.restore_if_missing) {
-    auto r = RestoreIfMissing(spec.db_path, opts.meta_dir, *job.replica);
-    if (!r.ok()) {
-      Status s = r.status().WithContext("restore " + spec.db_path);
-      if (fail_fast_) return s;
-      spdlog::error(
-          "{} (retrying; nothing is replicated and no application "
-          "is started until the restore succeeds)",
-          s.message());
-      SetBlocked(job, "restore_failed");
-      restored = false;
+  if (fail_fast_) {
+    // One database on the command line: a failure is the command's error.
+    if (!job.restored) {
+      auto r = RestoreIfMissing(spec.db_path, opts.meta_dir, *job.replica);
+      if (!r.ok()) return r.status().WithContext("restore " + spec.db_path);
+      job.restored = true;
     }
+    job.replicator_ =
+        std::make_unique<replicate::Replicator>(opts, job.replica);
+    LK_RETURN_IF_ERROR(job.replicator_->Open());
+    job.opened = true;
+    job.gate->ready = true;
+    spdlog::info("replicating {} to {}", spec.db_path,
+                 config::Redacted(spec.replica));
   }
-  bool opened = false;
-  if (restored) {
-    Status s = job.replicator->Open();
-    if (s.ok()) {
-      opened = true;
-      job.gate->ready = true;
-      spdlog::info("replicating {} to {}", spec.db_path,
-                   config::Redacted(spec.replica));
-    } else if (fail_fast_) {
-      return s;
-    } else if (job.replicator->Close(), !job.replicator->blocked().empty()) {
-      SetBlocked(job, job.replicator->blocked());
-      spdlog::error("{} (will retry)", s.message());
-    } else {
-      // Not there yet (the application creates it) or the replica is
-      // unreachable: retried below; the application may start.
-      job.gate->ready = s.code() == base::Code::kNotFound;
-      spdlog::warn("{} (will retry)", s.message());
-    }
-  }
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   jobs_.push_back(std::move(job));
+  paths_.insert(spec.db_path);
   Job* j = &jobs_.back();
-  j->thread =
-      std::thread([this, j, opened, restored] { RunJob(j, opened, restored); });
+  if (once_) {
+    j->thread = std::thread([this, j] {
+      std::chrono::milliseconds retry{0};
+      while (!j->Prepare(&retry)) {
+        if (stop_.WaitFor(retry)) return;
+      }
+      j->Finished(replicate::RunReplicator(*j->replicator_, j->ro, stop_));
+    });
+    return Status::Ok();
+  }
+  replicate::ReplicationPool* pool = Pool();
+  lock.unlock();
+  pool->Add(j);
   return Status::Ok();
 }
 
-void JobSet::RunJob(Job* job, bool opened, bool restored) {
-  std::chrono::milliseconds wait = job->spec.db.monitor_interval;
-  const auto next_wait = [&wait] {
-    wait =
-        std::min<std::chrono::milliseconds>(wait * 2, std::chrono::seconds(30));
-  };
+replicate::ReplicationPool* JobSet::Pool() {
+  if (!pool_) {
+    pool_ = std::make_unique<replicate::ReplicationPool>(pool_options_, stop_);
+  }
+  return pool_.get();
+}
+
+bool JobSet::TryRestore(Job* job) {
   // A failed restore-if-db-not-exists is retried with backoff; nothing is
   // opened (so nothing the application creates meanwhile is replicated)
   // until it succeeds or the replica is proven empty.
-  const bool restore_pending = !restored;
-  while (!restored) {
-    if (stop_.WaitFor(wait)) return;
-    const std::string meta = OptionsFor(job->spec).meta_dir;
-    auto r = RestoreIfMissing(job->spec.db_path, meta, *job->replica);
-    if (r.ok()) {
-      restored = true;
-      SetBlocked(*job, "");
-    } else {
-      next_wait();
-      spdlog::error("restore {} failed (retrying in {} ms): {}",
-                    job->spec.db_path, wait.count(), r.status().message());
-    }
+  const std::string meta = OptionsFor(job->spec).meta_dir;
+  auto r = RestoreIfMissing(job->spec.db_path, meta, *job->replica);
+  if (r.ok()) {
+    job->restored = true;
+    SetBlocked(*job, "");
+    return true;
   }
+  SetBlocked(*job, "restore_failed");
+  if (job->attempts == 0) {
+    spdlog::error(
+        "restore {}: {} (retrying; nothing is replicated and no application "
+        "is started until the restore succeeds)",
+        job->spec.db_path, r.status().message());
+  } else {
+    spdlog::error("restore {} failed (retrying in {} ms): {}",
+                  job->spec.db_path, job->wait.count(), r.status().message());
+  }
+  return false;
+}
+
+bool JobSet::TryOpen(Job* job) {
   // Keep trying to open a database that is not there yet (the application
   // may create it later), or that the lineage guard refused (an operator may
   // restore it), with a capped backoff.
-  bool first = restore_pending;
-  std::string last_error;
-  while (!opened) {
-    if (!first && stop_.WaitFor(wait)) return;
-    if (first && stop_.stopped()) return;
-    first = false;
-    job->replicator = std::make_unique<replicate::Replicator>(
-        OptionsFor(job->spec), job->replica);
-    Status s = job->replicator->Open();
-    if (s.ok()) {
-      opened = true;
-      SetBlocked(*job, "");
-      job->gate->ready = true;
-      spdlog::info("replicating {} to {}", job->spec.db_path,
-                   config::Redacted(job->spec.replica));
-    } else {
-      const std::string blocked = job->replicator->blocked();
-      SetBlocked(*job, blocked);
-      if (blocked.empty() && s.code() == base::Code::kNotFound) {
-        job->gate->ready = true;
-      }
-      job->replicator->Close();  // drops the local lock between attempts
-      next_wait();
-      if (s.message() != last_error && !blocked.empty()) {
-        spdlog::error("{} (will retry)", s.message());
-      } else if (wait >= std::chrono::seconds(30)) {
-        spdlog::warn("{} (will retry)", s.message());
-      }
-      last_error = s.message();
-    }
+  job->replicator_ = std::make_unique<replicate::Replicator>(
+      OptionsFor(job->spec), job->replica);
+  Status s = job->replicator_->Open();
+  if (s.ok()) {
+    job->opened = true;
+    SetBlocked(*job, "");
+    job->gate->ready = true;
+    spdlog::info("replicating {} to {}", job->spec.db_path,
+                 config::Redacted(job->spec.replica));
+    return true;
   }
+  const std::string blocked = job->replicator_->blocked();
+  SetBlocked(*job, blocked);
+  // Not there yet (the application creates it) or the replica is
+  // unreachable: the application may start.
+  if (blocked.empty() && s.code() == base::Code::kNotFound) {
+    job->gate->ready = true;
+  }
+  job->replicator_->Close();  // drops the local lock between attempts
+  if (job->attempts == 0) {
+    if (!blocked.empty()) {
+      spdlog::error("{} (will retry)", s.message());
+    } else {
+      spdlog::warn("{} (will retry)", s.message());
+    }
+  } else if (s.message() != job->last_error && !blocked.empty()) {
+    spdlog::error("{} (will retry)", s.message());
+  } else if (job->wait >= std::chrono::seconds(30)) {
+    spdlog::warn("{} (will retry)", s.message());
+  }
+  job->last_error = s.message();
+  return false;
+}
+
+bool JobSet::Job::Prepare(std::chrono::milliseconds* retry) {
+  if (prepared) return true;
+  if (wait.count() == 0) wait = spec.db.monitor_interval;
+  const bool ok =
+      (restored || owner->TryRestore(this)) && (opened || owner->TryOpen(this));
+  if (!ok) {
+    ++attempts;
+    *retry = wait;
+    wait =
+        std::min<std::chrono::milliseconds>(wait * 2, std::chrono::seconds(30));
+    return false;
+  }
+  owner->StartJob(this);
+  prepared = true;
+  return true;
+}
+
+void JobSet::Job::Finished(Status final_status) {
+  if (verifier) verifier->Stop();
+  if (replicator_) replicator_->Close();
+  std::lock_guard<std::mutex> lock(owner->mu_);
+  result = std::move(final_status);
+}
+
+void JobSet::StartJob(Job* job) {
   replicate::CompactionOptions co = CompactionOptionsFor(
-      *cfg_, job->spec.db, job->spec.replica, job->replicator->meta_dir());
-  if (auto hold = replicate::LoadHistoryHold(job->replicator->meta_dir())) {
+      *cfg_, job->spec.db, job->spec.replica, job->replicator_->meta_dir());
+  if (auto hold = replicate::LoadHistoryHold(job->replicator_->meta_dir())) {
     // A deliberate new history keeps the previous one's newest state
     // restorable until the operator removes the hold (docs/architecture.md).
     co.retention_enabled = false;
     spdlog::warn(
         "{}: retention is off: {}/history-hold.json keeps the "
         "previous history (ending at TXID {}) restorable",
-        job->spec.db_path, job->replicator->meta_dir(), ltx::FormatTxId(*hold));
+        job->spec.db_path, job->replicator_->meta_dir(),
+        ltx::FormatTxId(*hold));
   }
   job->compactor =
       std::make_unique<replicate::CompactionScheduler>(job->replica, co);
@@ -261,7 +285,7 @@ void JobSet::RunJob(Job* job, bool opened, bool restored) {
     job->verifier = std::make_unique<BackgroundVerifier>(job->store, vo);
     job->verifier->Start();
   }
-  replicate::RunnerOptions ro;
+  replicate::RunnerOptions& ro = job->ro;
   ro.compactor = job->compactor.get();
   ro.sync_interval = job->spec.replica.sync_interval;
   ro.monitor_interval = job->spec.db.monitor_interval;
@@ -272,17 +296,11 @@ void JobSet::RunJob(Job* job, bool opened, bool restored) {
     ro.shutdown_sync_timeout = cfg_->shutdown_sync_timeout;
     ro.shutdown_sync_interval = cfg_->shutdown_sync_interval;
   }
-  job->result = replicate::RunReplicator(*job->replicator, ro, stop_);
-  if (job->verifier) job->verifier->Stop();
-  job->replicator->Close();
 }
 
 bool JobSet::Has(const std::string& db_path) {
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& j : jobs_) {
-    if (j.spec.db_path == db_path) return true;
-  }
-  return false;
+  return paths_.count(db_path) != 0;
 }
 
 size_t JobSet::size() {
@@ -291,6 +309,14 @@ size_t JobSet::size() {
 }
 
 void JobSet::JoinAll() {
+  if (!once_) {
+    replicate::ReplicationPool* pool;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      pool = Pool();
+    }
+    pool->Wait();
+  }
   // Join without holding the lock: the directory watcher may still add jobs.
   for (;;) {
     std::thread* next = nullptr;

@@ -1,8 +1,10 @@
-// The running set of `replicate` jobs: one thread per database, each opening
-// its database (retrying until it exists, unless fail-fast), optionally
-// restoring it first, then running the replication loop until stop. Jobs are
-// independent: one failing does not stop the others. Directory entries with
-// `watch: true` add jobs for databases created later.
+// The running set of `replicate` jobs: each opens its database (retrying
+// until it exists, unless fail-fast), optionally restoring it first, then
+// replicates it until stop. The jobs run on one replicate::ReplicationPool
+// (a bounded set of threads; idle databases cost nothing); with -once each
+// job runs one sync in a thread of its own. Jobs are independent: one
+// failing does not stop the others. Directory entries with `watch: true`
+// add jobs for databases created later.
 #pragma once
 
 #include <atomic>
@@ -11,11 +13,13 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "cli/background_verify.h"
 #include "config/config.h"
 #include "replicate/compaction_scheduler.h"
+#include "replicate/pool.h"
 #include "replicate/replicator.h"
 #include "replicate/runner.h"
 
@@ -44,7 +48,15 @@ class JobSet {
         fail_fast_(fail_fast),
         cfg_(cfg),
         metrics_(metrics) {}
-  ~JobSet() { JoinAll(); }
+  ~JobSet() {
+    JoinAll();
+    pool_.reset();
+  }
+
+  // How the pool runs (before the first Add).
+  void SetPoolOptions(const replicate::PoolOptions& options) {
+    pool_options_ = options;
+  }
 
   // Starts a job. Errors: a replica that cannot be built (bad config), or
   // with fail_fast a database that cannot be opened.
@@ -64,19 +76,40 @@ class JobSet {
   struct Gate {
     std::atomic<bool> ready{false};
   };
-  struct Job {
+  struct Job : replicate::PoolJob {
+    JobSet* owner = nullptr;
     JobSpec spec;
     std::shared_ptr<Gate> gate = std::make_shared<Gate>();
     std::shared_ptr<storage::ReplicaClient> replica;  // indexed, for the job
     std::shared_ptr<storage::ReplicaClient> store;    // the store itself
-    std::unique_ptr<replicate::Replicator> replicator;
+    std::unique_ptr<replicate::Replicator> replicator_;
     std::unique_ptr<replicate::CompactionScheduler>
         compactor;  // levels, snapshots, retention
     std::unique_ptr<BackgroundVerifier> verifier;  // validation-interval
-    std::thread thread;
+    replicate::RunnerOptions ro;
+    std::thread thread;  // -once only
     Status result;
+    // Preparation state (Prepare).
+    bool restored = false;
+    bool opened = false;
+    bool prepared = false;
+    int attempts = 0;
+    std::chrono::milliseconds wait{0};
+    std::string last_error;
+
+    bool Prepare(std::chrono::milliseconds* retry) override;
+    replicate::Replicator& replicator() override { return *replicator_; }
+    const replicate::RunnerOptions& runner_options() override { return ro; }
+    void Finished(Status final_status) override;
   };
-  void RunJob(Job* job, bool opened, bool restored);
+  // One attempt to restore (if asked) and open; logs and sets the blocked
+  // metric on failure.
+  bool TryRestore(Job* job);
+  bool TryOpen(Job* job);
+  // The pool, created at first use (under mu_).
+  replicate::ReplicationPool* Pool();
+  // After Open: compactor, verifier, runner options.
+  void StartJob(Job* job);
   replicate::ReplicatorOptions OptionsFor(const JobSpec& spec) const;
   // Sets litekeep_replication_blocked{reason} for a job (empty: none).
   void SetBlocked(const Job& job, const std::string& reason);
@@ -88,6 +121,10 @@ class JobSet {
   metrics::Registry* metrics_;
   std::mutex mu_;
   std::list<Job> jobs_;
+  std::unordered_set<std::string> paths_;
+  replicate::PoolOptions pool_options_;
+  std::unique_ptr<replicate::ReplicationPool>
+      pool_;  // after jobs_: first to go
 };
 
 // Expands config entries into job specs: path entries as they are, directory

@@ -121,6 +121,41 @@ TimePoint CompactionScheduler::NextDue(TimePoint now) const {
   return next;
 }
 
+TimePoint CompactionScheduler::NextUsefulDue(TimePoint now) {
+  TimePoint next = TimePoint::max();
+  auto consider = [&](const Schedule& s) {
+    if (s.interval <= Ms(0)) return;
+    next = std::min(next, s.next ? *s.next : now);
+  };
+  // Newest max TXID of each level's change files and of all its files;
+  // unknown (a failed listing) counts as useful work.
+  std::vector<TxId> newest_change(ltx::kSnapshotLevel + 1, 0);
+  std::vector<TxId> newest_any(ltx::kSnapshotLevel + 1, 0);
+  size_t l0_files = 0;
+  for (int level = 0; level <= ltx::kSnapshotLevel; ++level) {
+    auto files = replica_->ListFiles(level);
+    if (!files.ok()) return std::min(NextDue(now), now + Ms(1000));
+    if (level == 0) l0_files = files->size();
+    for (const auto& f : *files) {
+      newest_any[level] = std::max(newest_any[level], f.max_txid);
+      if (f.min_txid != 1) {
+        newest_change[level] = std::max(newest_change[level], f.max_txid);
+      }
+    }
+  }
+  TxId newest = 0;
+  for (int level = 0; level < ltx::kSnapshotLevel; ++level) {
+    newest = std::max(newest, newest_any[level]);
+  }
+  for (size_t i = 0; i < levels_.size(); ++i) {
+    if (newest_change[i] > newest_any[i + 1]) consider(levels_[i]);
+  }
+  if (newest > newest_any[ltx::kSnapshotLevel]) consider(snapshot_);
+  if (l0_files > 1) consider(l0_retention_);
+  consider(retention_);
+  return next;
+}
+
 Result<CompactionReport> CompactionScheduler::RunDue(TimePoint now) {
   CompactionReport report;
   // After a step ran (or failed), when it is next due.

@@ -66,6 +66,13 @@ class CompactionScheduler {
 
   // The earliest time a step is due (TimePoint::max() when none ever is).
   TimePoint NextDue(TimePoint now) const;
+  // The earliest time a step that has something to do is due: a level
+  // with new changes below it, L0 retention with more than one L0 file, a
+  // snapshot behind the newest TXID, and the retention check. Planned from
+  // the index (no request behind an IndexedReplica), so a replica with
+  // nothing to do wakes only for the retention check
+  // (docs/architecture.md, "Idle databases").
+  TimePoint NextUsefulDue(TimePoint now);
 
   // Merges the change files of level - 1 after the newest file of `level`
   // into new files of `level` (1..8). Full images (min TXID 1) are never

@@ -45,12 +45,19 @@ Replicator::Replicator(ReplicatorOptions options,
 
 Replicator::~Replicator() { Close(); }
 
-void Replicator::Close() {
+void Replicator::CloseConnections() {
   if (in_read_) EndRead().IgnoreError();
   readers_[0].Close();
   readers_[1].Close();
+  active_ = 0;
   locker_.Close();
   db_file_.Close().IgnoreError();
+  shm_.Close().IgnoreError();
+}
+
+void Replicator::Close() {
+  CloseConnections();
+  suspended_ = false;
   lock_.Release();
 }
 
@@ -62,6 +69,38 @@ std::string Replicator::blocked() const {
 void Replicator::SetBlocked(const std::string& reason) {
   std::lock_guard<std::mutex> lock(blocked_mu_);
   blocked_ = reason;
+}
+
+Status Replicator::OpenConnections() {
+  const std::string& db = options_.db_path;
+  LK_ASSIGN_OR_RETURN(readers_[0],
+                      sqlite::Connection::Open(db, options_.busy_timeout));
+  LK_ASSIGN_OR_RETURN(std::string mode,
+                      readers_[0].QueryText("PRAGMA journal_mode"));
+  if (mode != "wal") {
+    spdlog::info("{}: database is in {} journal mode; switching it to WAL", db,
+                 mode);
+    auto switched = readers_[0].QueryText("PRAGMA journal_mode=wal");
+    if (!switched.ok() || *switched != "wal") {
+      return base::FailedPreconditionError(
+          "database " + db + " is in " + mode +
+          " journal mode and could not be switched to WAL (" +
+          (switched.ok() ? "SQLite kept " + *switched
+                         : switched.status().message()) +
+          "); stop the application, run `sqlite3 " + db +
+          " 'PRAGMA journal_mode=wal'`, and start again");
+    }
+  }
+  LK_ASSIGN_OR_RETURN(readers_[1],
+                      sqlite::Connection::Open(db, options_.busy_timeout));
+  LK_ASSIGN_OR_RETURN(locker_,
+                      sqlite::Connection::Open(db, options_.busy_timeout));
+  locker_.SetPollingBusyHandler(options_.busy_timeout);
+  // A connection opens the WAL at its first read; until then SQLite makes
+  // its checkpoints no-ops (log and checkpointed frames -1).
+  LK_RETURN_IF_ERROR(locker_.QueryText("PRAGMA schema_version").status());
+  LK_ASSIGN_OR_RETURN(db_file_, base::File::Open(db, O_RDONLY));
+  return Status::Ok();
 }
 
 Status Replicator::Open() {
@@ -88,30 +127,7 @@ Status Replicator::Open() {
     }
     lock_ = std::move(lock).value();
   }
-  LK_ASSIGN_OR_RETURN(readers_[0],
-                      sqlite::Connection::Open(db, options_.busy_timeout));
-  LK_ASSIGN_OR_RETURN(std::string mode,
-                      readers_[0].QueryText("PRAGMA journal_mode"));
-  if (mode != "wal") {
-    spdlog::info("{}: database is in {} journal mode; switching it to WAL", db,
-                 mode);
-    auto switched = readers_[0].QueryText("PRAGMA journal_mode=wal");
-    if (!switched.ok() || *switched != "wal") {
-      return base::FailedPreconditionError(
-          "database " + db + " is in " + mode +
-          " journal mode and could not be switched to WAL (" +
-          (switched.ok() ? "SQLite kept " + *switched
-                         : switched.status().message()) +
-          "); stop the application, run `sqlite3 " + db +
-          " 'PRAGMA journal_mode=wal'`, and start again");
-    }
-  }
-  LK_ASSIGN_OR_RETURN(readers_[1],
-                      sqlite::Connection::Open(db, options_.busy_timeout));
-  LK_ASSIGN_OR_RETURN(locker_,
-                      sqlite::Connection::Open(db, options_.busy_timeout));
-  locker_.SetPollingBusyHandler(options_.busy_timeout);
-  LK_ASSIGN_OR_RETURN(db_file_, base::File::Open(db, O_RDONLY));
+  LK_RETURN_IF_ERROR(OpenConnections());
   LK_RETURN_IF_ERROR(BeginRead());
 
   LK_ASSIGN_OR_RETURN(ReplicaTip tip, ReadReplicaTip(*replica_));
@@ -203,6 +219,7 @@ Status Replicator::BeginRead() {
 Status Replicator::EndRead() {
   if (!in_read_) return Status::Ok();
   in_read_ = false;
+  idle_proof_ = false;  // it holds only while the read transaction does
   return reader().Exec("ROLLBACK");
 }
 
@@ -220,6 +237,122 @@ Status Replicator::HandOffRead(const sqlite::WalHeader& header,
   if (after.ok() && after->empty() && h.ok() && pos_->SameGeneration(*h)) {
     read_began_at_ = pos_;
   }
+  return Status::Ok();
+}
+
+Result<Replicator::FileStamp> Replicator::StampOf(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    return base::IoError(std::string("fstat: ") + std::strerror(errno));
+  }
+  FileStamp s;
+  s.dev = st.st_dev;
+  s.ino = st.st_ino;
+  s.size = st.st_size;
+  s.mtime_ns = st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+  s.ctime_ns = st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
+  return s;
+}
+
+Result<bool> Replicator::Suspend() {
+  if (suspended_) return true;
+  if (!pos_ || pending_ || !in_read_ || write_locked_) return false;
+  LK_ASSIGN_OR_RETURN(auto wal, OpenWal());
+  std::optional<sqlite::WalHeader> header;
+  if (wal) {
+    auto h = sqlite::ReadWalHeader(*wal);
+    if (h.ok()) {
+      header = *h;
+    } else if (h.status().code() != base::Code::kNotFound) {
+      return h.status();
+    }
+  }
+  if (header) {
+    // Every committed frame replicated, in the generation we follow.
+    if (!pos_->SameGeneration(*header)) return false;
+    LK_ASSIGN_OR_RETURN(auto scan, sqlite::ScanWal(*wal, *header, pos_->offset,
+                                                   pos_->checksum));
+    if (!scan.empty()) return false;
+    // ... and copied back into the database file, so that no later
+    // checkpoint writes to it unless it copies a frame written after now.
+    const int64_t frame_size = sqlite::kWalFrameHeaderSize + header->page_size;
+    const auto frames = static_cast<uint32_t>(
+        (pos_->offset - static_cast<int64_t>(sqlite::kWalHeaderSize)) /
+        frame_size);
+    if (!shm_.valid()) {
+      auto f = base::File::Open(options_.db_path + "-shm", O_RDONLY);
+      if (f.ok()) shm_ = std::move(f).value();
+    }
+    WalIndexState index = ReadWalIndex(shm_);
+    if (!index.ok || index.mx_frame != frames) return false;
+    if (index.n_backfill < index.mx_frame) {
+      // Our read transaction sits at the replicated end: this copies back
+      // only replicated frames.
+      auto cp = locker_.Checkpoint(sqlite::CheckpointMode::kPassive);
+      index = ReadWalIndex(shm_);
+      if (!cp.ok() || !index.ok || index.n_backfill < frames) {
+        spdlog::debug(
+            "{}: not idle yet: checkpoint copied {} of {} frames ({})",
+            options_.db_path, index.n_backfill, frames,
+            cp.ok() ? (cp->busy ? "busy" : "ok") : cp.status().message());
+        return false;
+      }
+    }
+  } else if (pos_->offset != 0) {
+    return false;  // the sync path decides what a missing WAL means
+  }
+  // The change time must be old enough that any later write gives the file
+  // a different one, whatever the file system's timestamp granularity.
+  LK_ASSIGN_OR_RETURN(FileStamp stamp, StampOf(db_file_.fd()));
+  const int64_t now_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  constexpr int64_t kStampMarginNs = 2'000'000'000;
+  if (now_ns - stamp.ctime_ns < kStampMarginNs ||
+      now_ns - stamp.mtime_ns < kStampMarginNs) {
+    return false;
+  }
+  idle_stamp_ = stamp;
+  CloseConnections();
+  read_began_at_.reset();
+  maybe_slot0_ = true;
+  suspended_ = true;
+  spdlog::debug("{}: idle: read transaction ended, connections closed",
+                options_.db_path);
+  return true;
+}
+
+Status Replicator::Resume() {
+  if (!suspended_) return Status::Ok();
+  Status s = [&]() -> Status {
+    LK_RETURN_IF_ERROR(CheckSameFile());
+    LK_RETURN_IF_ERROR(OpenConnections());
+    LK_RETURN_IF_ERROR(BeginRead());
+    // Under the read transaction: no restart can drop a frame from now on,
+    // so what the WAL and the database file show now decides.
+    LK_ASSIGN_OR_RETURN(FileStamp stamp, StampOf(db_file_.fd()));
+    resume_salts_.reset();
+    LK_ASSIGN_OR_RETURN(auto wal, OpenWal());
+    if (wal) {
+      auto h = sqlite::ReadWalHeader(*wal);
+      if (h.ok()) {
+        resume_salts_ = std::make_pair(h->salt1, h->salt2);
+      } else if (h.status().code() != base::Code::kNotFound) {
+        return h.status();
+      }
+    }
+    idle_proof_ = stamp == idle_stamp_;
+    return Status::Ok();
+  }();
+  if (!s.ok()) {
+    CloseConnections();
+    return s;
+  }
+  suspended_ = false;
+  last_checkpoint_ = std::chrono::steady_clock::now();
+  spdlog::debug("{}: resumed (database file {} since idle)", options_.db_path,
+                idle_proof_ ? "unchanged" : "changed");
   return Status::Ok();
 }
 
@@ -293,9 +426,10 @@ Result<SyncResult> Replicator::DoSync(WriteLock lock) {
   const bool restart_ok = read_began_at_ && *read_began_at_ == *pos_;
   if (!header) {
     // No WAL frames at all. Only while our read transaction has been held
-    // since the replicated position do we know the database did not change
+    // since the replicated position (or since a Resume that found the
+    // database file unchanged) do we know the database did not change
     // (e.g. a write, checkpoint and truncation while litekeep was stopped).
-    if (restart_ok) return SyncResult{};
+    if (restart_ok || idle_proof_) return SyncResult{};
     return WriteSnapshot(pos_->offset == 0
                              ? "the database may have changed while litekeep "
                                "was not running (no WAL to follow)"
@@ -318,7 +452,14 @@ Result<SyncResult> Replicator::DoSync(WriteLock lock) {
   // header is per connection and cannot be used to count restarts).
   const bool one_restart =
       pos_->offset == 0 || header->salt1 == pos_->salt1 + 1;
-  if (restart_ok && one_restart) {
+  // After a Resume that found the database file unchanged, the generation
+  // it found (or, with no WAL then, the first one since) holds only frames
+  // written since Suspend (docs/architecture.md, "Idle databases").
+  const bool resumed_generation =
+      idle_proof_ &&
+      (!resume_salts_ ||
+       *resume_salts_ == std::make_pair(header->salt1, header->salt2));
+  if ((restart_ok && one_restart) || resumed_generation) {
     LK_ASSIGN_OR_RETURN(auto scan,
                         sqlite::ScanWal(*wal, *header, sqlite::kWalHeaderSize,
                                         header->checksum));
@@ -546,6 +687,7 @@ Result<SyncResult> Replicator::Upload(const ltx::Header& header,
 
 Status Replicator::CommitPosition(const Position& pos) {
   pos_ = pos;
+  idle_proof_ = false;  // used up: the position left the idle state
   return SavePosition(options_.meta_dir + "/position.json", pos);
 }
 

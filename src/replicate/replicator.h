@@ -91,6 +91,23 @@ class Replicator {
 
   void Close();
 
+  // Idle databases (docs/architecture.md, "Idle databases"): when every
+  // committed frame is replicated and the WAL is fully checkpointed, ends
+  // the read transaction and closes every SQLite connection and file but
+  // the state lock, remembering the database file's identity and change
+  // time. Returns false (doing nothing) when the database is not in that
+  // state yet or changed too recently to rely on its change time; the
+  // caller tries again later. May run a PASSIVE checkpoint of frames
+  // already replicated.
+  Result<bool> Suspend();
+  bool suspended() const { return suspended_; }
+  // Reopens a suspended replicator and begins the read transaction. If the
+  // database file was not written since Suspend, the next sync accepts any
+  // new WAL generation from its first frame (no checkpoint copied a frame
+  // litekeep had not seen, so no restart could have dropped one); otherwise
+  // the usual rules apply (a restart costs a snapshot, never a gap).
+  Status Resume();
+
   // Why this database is not being replicated ("lineage", "db_replaced",
   // "db_deleted", "locked"); empty while it is. Safe from any thread.
   std::string blocked() const;
@@ -165,6 +182,9 @@ class Replicator {
   Result<std::optional<base::File>> OpenWal() const;
   // The lineage decision of Open (docs/architecture.md, "Lineage guard").
   Status CheckLineage(const ReplicaTip& tip);
+  // Opens both readers, the locker and db_file_ (switching the database to
+  // WAL mode if needed).
+  Status OpenConnections();
   // Errors (and sets blocked) when the database path no longer names the
   // file opened by Open: replaced or deleted while replicating.
   Status CheckSameFile();
@@ -199,6 +219,21 @@ class Replicator {
   TxId replica_max_ = 0;
   int64_t last_checkpoint_offset_ = 0;
   std::chrono::steady_clock::time_point last_checkpoint_;
+  // Suspend/Resume state: the database file as Suspend left it, and whether
+  // Resume found it unchanged (valid until the read transaction ends).
+  struct FileStamp {
+    uint64_t dev = 0, ino = 0;
+    int64_t size = 0, mtime_ns = 0, ctime_ns = 0;
+    bool operator==(const FileStamp&) const = default;
+  };
+  static Result<FileStamp> StampOf(int fd);
+  bool suspended_ = false;
+  FileStamp idle_stamp_;
+  bool idle_proof_ = false;
+  // The WAL generation Resume found (nullopt: no WAL frames then).
+  std::optional<std::pair<uint32_t, uint32_t>> resume_salts_;
+  // Closes every SQLite connection and file Open opened (not the lock).
+  void CloseConnections();
   std::atomic<uint64_t> passive_checkpoints_{0};
   std::atomic<uint64_t> truncate_checkpoints_{0};
 };

@@ -1,7 +1,9 @@
-// Drives one Replicator: sync every sync interval (and at start), run the
-// checkpoint policy, retry with backoff after errors, and do a final sync on
-// stop; compaction runs beside it in a second thread. Several runners run
-// side by side, independently.
+// Drives one Replicator in a thread of its own: sync every sync interval
+// (and at start), run the checkpoint policy, retry with backoff after errors,
+// and do a final sync on stop; compaction runs beside it in a second thread.
+// `replicate -once` uses it; otherwise replicate::ReplicationPool (pool.h)
+// drives every database on shared threads with the same rules. Also the
+// StopSignal and RunnerOptions both use.
 #pragma once
 
 #include <atomic>

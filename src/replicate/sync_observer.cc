@@ -65,6 +65,10 @@ void DescribeReplicationMetrics(metrics::Registry& r) {
              "1 while a database is not replicated, by reason "
              "(restore_failed, lineage, locked, db_replaced, db_deleted); "
              "/healthz fails while any is 1.");
+  r.Describe("litekeep_replica_idle", Type::kGauge,
+             "1 while the database is idle: every committed transaction is in "
+             "the replica and the replicator holds nothing open until the "
+             "next write (/healthz counts it as synced).");
   r.Describe("litekeep_replica_lag_txids", Type::kGauge,
              "Local TXID minus replicated TXID.");
   r.Describe("litekeep_local_txid", Type::kGauge,
@@ -113,6 +117,7 @@ SyncObserver::SyncObserver(Replicator& replicator, std::string replica_name,
   if (registry_ != nullptr) {
     DescribeReplicationMetrics(*registry_);
     registry_->Set("litekeep_last_sync_timestamp_seconds", labels_, 0);
+    registry_->Set("litekeep_replica_idle", labels_, 0);
     for (const char* n :
          {"litekeep_uploaded_bytes_total", "litekeep_uploaded_files_total",
           "litekeep_syncs_total", "litekeep_snapshots_total"}) {
@@ -201,6 +206,12 @@ void SyncObserver::OnSync(const Result<SyncResult>& result, TimePoint started) {
     record_.last_error.clear();
     record_.last_ok = started;
     SaveRecord();
+  }
+}
+
+void SyncObserver::OnIdle(bool idle) {
+  if (registry_ != nullptr) {
+    registry_->Set("litekeep_replica_idle", labels_, idle ? 1 : 0);
   }
 }
 

@@ -32,6 +32,9 @@ class SyncObserver {
   // replica once it succeeds).
   void OnSync(const Result<SyncResult>& result, TimePoint started);
   void OnStop();
+  // The database went idle (everything committed is in the replica and the
+  // replicator is suspended until the next write) or woke up.
+  void OnIdle(bool idle);
 
  private:
   void Collect(metrics::Registry& r);

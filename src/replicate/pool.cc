@@ -1,0 +1,571 @@
+// The replication pool: workers, the inotify watcher and the timer heap.
+#include "replicate/pool.h"
+
+#include <malloc.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "base/io.h"
+#include "base/log_context.h"
+#include "ltx/file_name.h"
+#include "replicate/sync_observer.h"
+
+namespace litekeep::replicate {
+
+using SteadyClock = std::chrono::steady_clock;
+using SteadyTime = SteadyClock::time_point;
+using Ms = std::chrono::milliseconds;
+
+struct ReplicationPool::Entry {
+  PoolJob* job = nullptr;
+  Phase phase = Phase::kPreparing;
+  bool syncing = false;         // a sync task is queued or running
+  bool compacting = false;      // a compaction task is queued or running
+  bool dirty = false;           // the WAL was written since the last sync began
+  bool wake_on_change = false;  // sync at the next WAL write
+  bool watched = false;         // its directory is watched
+  bool finishing = false;       // the final sync is queued or running
+  SteadyTime sync_at = SteadyTime::max();
+  SteadyTime compact_at = SteadyTime::max();
+  SteadyTime last_change{};
+  Ms backoff{0};
+  std::unique_ptr<SyncObserver> observer;
+};
+
+namespace {
+
+SteadyTime ToSteady(TimePoint t) {
+  if (t == TimePoint::max()) return SteadyTime::max();
+  const auto now = Clock::now();
+  const auto left = std::chrono::duration_cast<Ms>(t - now);
+  return SteadyClock::now() + std::max(left, Ms(0));
+}
+
+}  // namespace
+
+ReplicationPool::ReplicationPool(PoolOptions options, StopSignal& stop)
+    : options_(options), stop_(stop) {
+  if (options_.workers <= 0) {
+    const int cores = static_cast<int>(std::thread::hardware_concurrency());
+    options_.workers = std::clamp(2 * cores, 2, 8);
+  }
+  if (options_.max_open == 0) options_.max_open = 1;
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  inotify_fd_ = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  if (inotify_fd_ < 0) {
+    spdlog::warn(
+        "inotify is unavailable ({}); databases are polled every "
+        "sync-interval and never go idle",
+        std::strerror(errno));
+  }
+  watcher_ = std::thread([this] { WatcherLoop(); });
+  for (int i = 0; i < options_.workers; ++i) {
+    workers_.emplace_back([this] { WorkerLoop(); });
+  }
+}
+
+ReplicationPool::~ReplicationPool() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shutdown_ = true;
+  }
+  work_cv_.notify_all();
+  Wake();
+  for (auto& t : workers_) t.join();
+  if (watcher_.joinable()) watcher_.join();
+  if (inotify_fd_ >= 0) ::close(inotify_fd_);
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+void ReplicationPool::Wake() {
+  uint64_t one = 1;
+  if (wake_fd_ >= 0) {
+    [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof(one));
+  }
+}
+
+void ReplicationPool::Add(PoolJob* job) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto e = std::make_unique<Entry>();
+    e->job = job;
+    entries_.push_back(std::move(e));
+    const size_t id = entries_.size() - 1;
+    if (!stop_seen_) {
+      DispatchLocked(id, Task::kSync);
+      return;
+    }
+    entries_[id]->phase = Phase::kDone;
+  }
+  job->Finished(Status::Ok());
+  std::lock_guard<std::mutex> lock(mu_);
+  ++finished_;
+  done_cv_.notify_all();
+}
+
+size_t ReplicationPool::open_count() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return open_;
+}
+
+void ReplicationPool::Wait() {
+  std::unique_lock<std::mutex> lock(mu_);
+  done_cv_.wait(lock,
+                [this] { return stop_seen_ && finished_ == entries_.size(); });
+}
+
+void ReplicationPool::ScheduleLocked(size_t id, Task task, SteadyTime at) {
+  Entry& e = *entries_[id];
+  SteadyTime& slot = task == Task::kSync ? e.sync_at : e.compact_at;
+  if (at >= slot) return;
+  slot = at;
+  const bool earliest = timers_.empty() || at < timers_.top().at;
+  timers_.push(Timer{at, id, task});
+  if (earliest) Wake();
+}
+
+void ReplicationPool::ClosedOneLocked() {
+  --open_;
+  if (!waiting_open_.empty() && !stop_seen_) {
+    const size_t id = waiting_open_.front();
+    waiting_open_.pop_front();
+    DispatchLocked(id, Task::kSync);
+  }
+}
+
+void ReplicationPool::DispatchLocked(size_t id, Task task) {
+  Entry& e = *entries_[id];
+  if (e.phase == Phase::kDone) return;
+  if (task == Task::kSync) {
+    e.sync_at = SteadyTime::max();
+    if (e.syncing) {
+      // Runs again as soon as the current one is done.
+      e.dirty = true;
+      return;
+    }
+    e.syncing = true;
+    sync_ready_.push_back(id);
+  } else {
+    e.compact_at = SteadyTime::max();
+    if (e.compacting) return;
+    e.compacting = true;
+    compact_ready_.push_back(id);
+  }
+  work_cv_.notify_one();
+}
+
+void ReplicationPool::WatchLocked(size_t id) {
+  Entry& e = *entries_[id];
+  if (e.watched || inotify_fd_ < 0) return;
+  const std::string& db = e.job->replicator().db_path();
+  const std::string dir = base::DirName(db);
+  int wd;
+  if (auto it = dir_watch_.find(dir); it != dir_watch_.end()) {
+    wd = it->second;
+  } else {
+    wd = ::inotify_add_watch(inotify_fd_, dir.c_str(),
+                             IN_MODIFY | IN_CREATE | IN_MOVED_TO);
+    if (wd < 0) {
+      spdlog::warn(
+          "{}: cannot watch {} ({}); it is polled every sync-interval and "
+          "never goes idle (raise fs.inotify.max_user_watches?)",
+          db, dir, std::strerror(errno));
+      return;
+    }
+    dir_watch_[dir] = wd;
+  }
+  watches_[wd][base::BaseName(db) + "-wal"].push_back(id);
+  e.watched = true;
+}
+
+void ReplicationPool::OnWalEventLocked(size_t id) {
+  Entry& e = *entries_[id];
+  if (e.phase == Phase::kPreparing || e.phase == Phase::kDone) return;
+  e.dirty = true;
+  if ((e.phase == Phase::kIdle || e.wake_on_change) && !stop_seen_) {
+    ScheduleLocked(id, Task::kSync, SteadyClock::now());
+  }
+}
+
+void ReplicationPool::MarkAllDirtyLocked() {
+  for (size_t id = 0; id < entries_.size(); ++id) OnWalEventLocked(id);
+}
+
+void ReplicationPool::ReadEvents() {
+  if (inotify_fd_ < 0) return;
+  alignas(inotify_event) char buf[16384];
+  for (;;) {
+    const ssize_t n = ::read(inotify_fd_, buf, sizeof(buf));
+    if (n <= 0) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    for (ssize_t off = 0; off < n;) {
+      const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
+      off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
+      if (ev->mask & IN_Q_OVERFLOW) {
+        spdlog::debug("inotify queue overflowed: checking every database");
+        MarkAllDirtyLocked();
+        continue;
+      }
+      if (ev->len == 0) continue;
+      auto dir = watches_.find(ev->wd);
+      if (dir == watches_.end()) continue;
+      auto file = dir->second.find(ev->name);
+      if (file == dir->second.end()) continue;
+      for (size_t id : file->second) OnWalEventLocked(id);
+    }
+  }
+}
+
+void ReplicationPool::WatcherLoop() {
+  for (;;) {
+    int timeout_ms = 200;  // also how soon a stop is noticed
+    // Writes made before the stop are in the inotify queue already: read
+    // them first, so an idle database written just before the stop gets its
+    // final sync.
+    if (stop_.stopped()) ReadEvents();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (shutdown_) return;
+      if (stop_.stopped() && !stop_seen_) {
+        // Stop: every database makes its final sync (an idle one only if
+        // its WAL was written since it went idle).
+        stop_seen_ = true;
+        waiting_open_.clear();
+        for (size_t id : compact_ready_) entries_[id]->compacting = false;
+        compact_ready_.clear();
+        for (size_t id = 0; id < entries_.size(); ++id) {
+          Entry& e = *entries_[id];
+          if (e.phase == Phase::kDone) continue;
+          e.sync_at = SteadyTime::max();
+          if (!e.syncing) {
+            e.syncing = true;
+            sync_ready_.push_back(id);
+          }
+        }
+        work_cv_.notify_all();
+        done_cv_.notify_all();
+      }
+      const auto now = SteadyClock::now();
+      while (!timers_.empty() && timers_.top().at <= now) {
+        const Timer t = timers_.top();
+        timers_.pop();
+        Entry& e = *entries_[t.id];
+        const SteadyTime want =
+            t.task == Task::kSync ? e.sync_at : e.compact_at;
+        if (want != t.at || stop_seen_) continue;  // superseded
+        DispatchLocked(t.id, t.task);
+      }
+      if (!timers_.empty()) {
+        const auto left = std::chrono::duration_cast<Ms>(timers_.top().at -
+                                                         SteadyClock::now());
+        timeout_ms = static_cast<int>(
+            std::clamp<int64_t>(left.count() + 1, 0, timeout_ms));
+      }
+    }
+    TrimIfDue();
+    pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    const int rc = ::poll(fds, 2, timeout_ms);
+    if (rc <= 0) continue;
+    if (fds[1].revents & POLLIN) {
+      uint64_t v;
+      [[maybe_unused]] ssize_t n = ::read(wake_fd_, &v, sizeof(v));
+    }
+    if (fds[0].revents & POLLIN) ReadEvents();
+  }
+}
+
+void ReplicationPool::TrimIfDue() {
+  // Closed connections free their caches, but glibc keeps the freed heap:
+  // after many databases went idle, give it back (at most every 10 s).
+  const auto now = SteadyClock::now();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_since_trim_ == 0 || now - last_trim_ < std::chrono::seconds(10))
+      return;
+    closed_since_trim_ = 0;
+    last_trim_ = now;
+  }
+  ::malloc_trim(0);
+}
+
+void ReplicationPool::WorkerLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  const size_t compaction_cap =
+      std::max<size_t>(1, static_cast<size_t>(options_.workers) / 2);
+  for (;;) {
+    work_cv_.wait(lock, [&] {
+      return shutdown_ || !sync_ready_.empty() ||
+             (!compact_ready_.empty() && compacting_ < compaction_cap);
+    });
+    if (shutdown_) return;
+    if (!sync_ready_.empty()) {
+      const size_t id = sync_ready_.front();
+      sync_ready_.pop_front();
+      lock.unlock();
+      RunSync(id);
+      lock.lock();
+    } else {
+      const size_t id = compact_ready_.front();
+      compact_ready_.pop_front();
+      ++compacting_;
+      lock.unlock();
+      RunCompaction(id);
+      lock.lock();
+      --compacting_;
+      if (!compact_ready_.empty()) work_cv_.notify_one();
+    }
+  }
+}
+
+void ReplicationPool::RunCompaction(size_t id) {
+  Entry* e;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    e = entries_[id].get();
+  }
+  const RunnerOptions& ro = e->job->runner_options();
+  CompactionScheduler& compactor = *ro.compactor;
+  TimePoint next = TimePoint::max();
+  if (!stop_.stopped()) {
+    base::ScopedLogContext log_context(e->job->replicator().db_path(),
+                                       ro.replica_name);
+    auto report = compactor.RunDue(Clock::now());
+    if (!report.ok()) {
+      spdlog::warn("{}: compaction: {}", e->job->replicator().db_path(),
+                   report.status().message());
+    }
+    next = compactor.NextUsefulDue(Clock::now());
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  e->compacting = false;
+  done_cv_.notify_all();
+  if (next != TimePoint::max() && !stop_seen_) {
+    ScheduleLocked(id, Task::kCompact,
+                   std::max(ToSteady(next), SteadyClock::now() + Ms(50)));
+  }
+}
+
+void ReplicationPool::RunSync(size_t id) {
+  Entry* e;
+  Phase phase;
+  bool stopping;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    e = entries_[id].get();
+    phase = e->phase;
+    stopping = stop_seen_;
+    if (phase == Phase::kDone) {
+      e->syncing = false;
+      return;
+    }
+    if (!stopping && phase != Phase::kActive && open_ >= options_.max_open) {
+      // No file descriptors to spare: wait until another database goes idle.
+      e->syncing = false;
+      waiting_open_.push_back(id);
+      return;
+    }
+    e->dirty = false;
+  }
+  PoolJob& job = *e->job;
+  if (stopping) {
+    FinalSync(*e);
+    return;
+  }
+  if (phase == Phase::kPreparing) {
+    Ms retry{1000};
+    const bool ready = job.Prepare(&retry);
+    std::lock_guard<std::mutex> lock(mu_);
+    e->syncing = false;
+    if (!ready) {
+      if (!stop_seen_) {
+        ScheduleLocked(id, Task::kSync, SteadyClock::now() + retry);
+      } else {
+        e->syncing = true;
+        sync_ready_.push_back(id);
+        work_cv_.notify_one();
+      }
+      return;
+    }
+    e->phase = Phase::kActive;
+    ++open_;
+    e->observer = std::make_unique<SyncObserver>(
+        job.replicator(), job.runner_options().replica_name,
+        job.runner_options().metrics);
+    e->observer->OnStart();
+    e->last_change = SteadyClock::now();
+    WatchLocked(id);
+    e->syncing = true;
+    sync_ready_.push_front(id);  // its first sync before other preparations
+    work_cv_.notify_one();
+    return;
+  }
+  Replicator& r = job.replicator();
+  const RunnerOptions& ro = job.runner_options();
+  base::ScopedLogContext log_context(r.db_path(), ro.replica_name);
+  const TimePoint started = Clock::now();
+  Result<SyncResult> synced = base::InternalError("not run");
+  if (phase == Phase::kIdle) {
+    Status resumed = r.Resume();
+    if (!resumed.ok()) {
+      synced = resumed;
+    } else {
+      e->observer->OnIdle(false);
+      std::lock_guard<std::mutex> lock(mu_);
+      e->phase = phase = Phase::kActive;
+      ++open_;
+    }
+  }
+  if (phase == Phase::kActive) synced = r.Sync();
+  e->observer->OnSync(synced, started);
+  bool shipped = false;
+  if (synced.ok()) {
+    shipped = synced->txid != 0;
+    if (shipped) {
+      spdlog::debug("{}: wrote TXID {} ({} pages, {} bytes{})", r.db_path(),
+                    ltx::FormatTxId(synced->txid), synced->pages, synced->bytes,
+                    synced->snapshot ? ", snapshot" : "");
+    }
+    Status cp = r.MaybeCheckpoint();
+    if (!cp.ok()) {
+      if (cp.retryable()) {
+        spdlog::debug("{}: checkpoint postponed: {}", r.db_path(),
+                      cp.message());
+      } else {
+        spdlog::warn("{}: checkpoint: {}", r.db_path(), cp.message());
+      }
+    }
+    e->backoff = Ms(0);
+  } else {
+    e->backoff = std::min<Ms>(std::max(e->backoff * 2, ro.sync_interval),
+                              std::chrono::seconds(30));
+    spdlog::error("{}: sync failed (retrying in {} ms): {}", r.db_path(),
+                  e->backoff.count(), synced.status().message());
+  }
+  const auto now = SteadyClock::now();
+  bool dirty;
+  size_t open_now;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    dirty = e->dirty;
+    if (shipped || dirty) e->last_change = now;
+    open_now = open_;
+  }
+  // Idle: nothing new for idle_after (sooner when descriptors run short).
+  bool suspended = false;
+  const Ms idle_after =
+      open_now * 10 >= options_.max_open * 9 ? Ms(0) : options_.idle_after;
+  if (synced.ok() && !shipped && !dirty && e->watched &&
+      now - e->last_change >= idle_after) {
+    auto s = r.Suspend();
+    suspended = s.ok() && *s;
+    if (!s.ok()) {
+      spdlog::debug("{}: cannot go idle: {}", r.db_path(),
+                    s.status().message());
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  e->syncing = false;
+  if (stop_seen_) {
+    e->syncing = true;
+    sync_ready_.push_back(id);
+    work_cv_.notify_one();
+    return;
+  }
+  if (suspended) {
+    e->observer->OnIdle(true);
+    e->phase = Phase::kIdle;
+    ++closed_since_trim_;
+    ClosedOneLocked();
+    e->wake_on_change = true;
+    if (e->dirty) ScheduleLocked(id, Task::kSync, now);
+  } else if (!synced.ok()) {
+    e->wake_on_change = false;
+    ScheduleLocked(id, Task::kSync, now + e->backoff);
+  } else if (ro.sync_interval.count() == 0) {
+    e->wake_on_change = true;
+    ScheduleLocked(id, Task::kSync, e->dirty ? now : now + ro.monitor_interval);
+  } else {
+    // The read transaction may block the application's checkpoints: sync
+    // at the next WAL write rather than a whole sync-interval later.
+    e->wake_on_change = r.wants_fast_follow();
+    ScheduleLocked(
+        id, Task::kSync,
+        e->wake_on_change && e->dirty ? now : now + ro.sync_interval);
+  }
+  if (synced.ok() && ro.compactor != nullptr &&
+      (shipped || e->compact_at == SteadyTime::max()) && !e->compacting) {
+    // New files make compaction steps useful; NextUsefulDue decides when.
+    ScheduleLocked(id, Task::kCompact, now);
+  }
+}
+
+void ReplicationPool::FinalSync(Entry& e) {
+  PoolJob& job = *e.job;
+  Phase phase;
+  bool dirty;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    phase = e.phase;
+    dirty = e.dirty;
+  }
+  Status final_status = Status::Ok();
+  if (phase == Phase::kActive ||
+      (phase == Phase::kIdle && (dirty || !e.watched))) {
+    Replicator& r = job.replicator();
+    const RunnerOptions& ro = job.runner_options();
+    base::ScopedLogContext log_context(r.db_path(), ro.replica_name);
+    const auto deadline = SteadyClock::now() + ro.shutdown_sync_timeout;
+    Result<SyncResult> final_sync = base::InternalError("final sync not run");
+    for (int attempt = 1;; ++attempt) {
+      const TimePoint started = Clock::now();
+      Status resumed = r.Resume();
+      final_sync = resumed.ok() ? r.Sync() : Result<SyncResult>(resumed);
+      e.observer->OnSync(final_sync, started);
+      if (final_sync.ok() || stop_.forced() ||
+          SteadyClock::now() + ro.shutdown_sync_interval > deadline) {
+        break;
+      }
+      spdlog::warn("{}: final sync attempt {} failed (retrying in {} ms): {}",
+                   r.db_path(), attempt, ro.shutdown_sync_interval.count(),
+                   final_sync.status().message());
+      if (stop_.WaitForForce(ro.shutdown_sync_interval)) {
+        spdlog::warn("{}: second signal: final sync retries stopped",
+                     r.db_path());
+        break;
+      }
+    }
+    e.observer->OnStop();
+    if (!final_sync.ok()) {
+      spdlog::error("{}: final sync failed: {}", r.db_path(),
+                    final_sync.status().message());
+      final_status = final_sync.status();
+    } else {
+      spdlog::info("{}: stopped at TXID {}", r.db_path(),
+                   ltx::FormatTxId(r.replicated_txid()));
+    }
+  } else if (phase == Phase::kIdle) {
+    e.observer->OnStop();
+    spdlog::info("{}: stopped at TXID {}", job.replicator().db_path(),
+                 ltx::FormatTxId(job.replicator().replicated_txid()));
+  }
+  {
+    // Compaction of this database may still run: wait for it.
+    std::unique_lock<std::mutex> lock(mu_);
+    done_cv_.wait(lock, [&] { return !e.compacting; });
+  }
+  job.Finished(final_status);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (e.phase == Phase::kActive) ClosedOneLocked();
+  e.phase = Phase::kDone;
+  e.syncing = false;
+  ++finished_;
+  done_cv_.notify_all();
+}
+
+}  // namespace litekeep::replicate
