@@ -5,7 +5,8 @@ JOBS ?= $(shell nproc)
 WERROR ?= $(if $(CI),ON,OFF)
 CMAKE_ARGS ?=
 
-.PHONY: all deps test-deps configure build test demo bench format clean install
+.PHONY: all deps test-deps configure build test test-asan test-tsan demo bench \
+	format clean install
 
 all: build
 
@@ -25,6 +26,57 @@ build: deps configure
 test: test-deps configure
 	@cmake --build $(BUILD) -j $(JOBS)
 	ctest --test-dir $(BUILD) --output-on-failure -j 2 --timeout 900
+
+# Sanitizer runs (docs/reliability.md "Sanitizers"): a separate build tree
+# each. Reports of every process (test binaries and the litekeep binaries
+# they start) go to <tree>/sanitizer/; any report fails the target.
+# test-asan: every unit and integration test under ASan+UBSan (the fuzz
+# targets have their own ASan+UBSan build, the layering probes compile
+# nothing). test-tsan: the replicator's concurrency tests under TSan.
+ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
+# The tests where the replicator runs its threads (one per database, the
+# compaction scheduler, the WAL watcher, the metrics server, shutdown).
+TSAN_SUITES = MultiDbTest ReplicateRestoreTest CrashTest CompactionTest \
+  MetricsTest MetricsServerTest HeartbeatTest ResetTest ShutdownSyncTest \
+  LineageTest S3ReplicaTest SyncS3Test StormTest
+empty :=
+space := $(empty) $(empty)
+TSAN_TESTS ?= ^($(subst $(space),|,$(strip $(TSAN_SUITES))))\.
+# -O1 -g1: sanitizer builds compile much quicker than at -O2 -g, and
+# reports still carry function names and line numbers.
+SAN_FLAGS = -O1 -g1 -DNDEBUG
+SAN_CONFIGURE = cmake -S . -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=$(SAN_FLAGS)" \
+  "-DCMAKE_C_FLAGS_RELWITHDEBINFO=$(SAN_FLAGS)" \
+  -DLITEKEEP_WERROR=OFF -DLITEKEEP_BUILD_BENCH=OFF $(CMAKE_ARGS)
+SAN_TARGETS = litekeep litekeep_vfs_ext unit_tests integration_tests
+san_env = LITEKEEP_SOURCE_DIR=$(CURDIR) LITEKEEP_BUILD_DIR=$(CURDIR)/$(1) \
+  LITEKEEP_BIN=$(CURDIR)/$(1)/litekeep LITEKEEP_NPM_DIR=$(CURDIR)/$(BUILD)/npm
+san_check = if ls $(1)/sanitizer/* >/dev/null 2>&1; then \
+  cat $(1)/sanitizer/*; echo "sanitizer reports: $(1)/sanitizer/" >&2; exit 1; \
+  else echo "no sanitizer reports"; fi
+
+test-asan: test-deps
+	@$(SAN_CONFIGURE) -B $(ASAN_BUILD) -DLITEKEEP_SANITIZE=address,undefined >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS) --target $(SAN_TARGETS)
+	@rm -rf $(ASAN_BUILD)/sanitizer && mkdir -p $(ASAN_BUILD)/sanitizer
+	$(call san_env,$(ASAN_BUILD)) \
+	  ASAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/sanitizer/asan:detect_leaks=1:check_initialization_order=1 \
+	  UBSAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/sanitizer/ubsan:print_stacktrace=1 \
+	  ctest --test-dir $(ASAN_BUILD) -E '^(fuzz_|layering\.)' \
+	  --output-on-failure -j 2 --timeout 1800
+	@$(call san_check,$(ASAN_BUILD))
+
+test-tsan: test-deps
+	@$(SAN_CONFIGURE) -B $(TSAN_BUILD) -DLITEKEEP_SANITIZE=thread >/dev/null
+	@cmake --build $(TSAN_BUILD) -j $(JOBS) --target $(SAN_TARGETS)
+	@rm -rf $(TSAN_BUILD)/sanitizer && mkdir -p $(TSAN_BUILD)/sanitizer
+	$(call san_env,$(TSAN_BUILD)) \
+	  TSAN_OPTIONS=log_path=$(CURDIR)/$(TSAN_BUILD)/sanitizer/tsan:second_deadlock_stack=1 \
+	  ctest --test-dir $(TSAN_BUILD) -R '$(TSAN_TESTS)' \
+	  --output-on-failure -j 2 --timeout 1800
+	@$(call san_check,$(TSAN_BUILD))
 
 demo: deps configure
 	@cmake --build $(BUILD) -j $(JOBS) --target litekeep

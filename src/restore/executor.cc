@@ -119,6 +119,10 @@ Result<base::File> Download(storage::ReplicaClient& replica,
   LK_ASSIGN_OR_RETURN(base::File out,
                       scratch->CreateAnonymous("dl-" + std::to_string(index)));
   const int64_t want = f.size;
+  if (want < 0) {
+    return base::CorruptError("listed size " + std::to_string(want) +
+                              " is not a byte count");
+  }
   int64_t got = 0;
   std::string head;  // the first kHeaderSize bytes, for the size bound
   bool bounded = false;

@@ -3,9 +3,10 @@
 // database, replicate refuses it and the backup survives), a restart after
 // a stop that continues the history, a restore followed by application
 // writes that continues it, a deliberate new history, an older backup
-// restored by hand, two replicators of one database on one host, and a
-// database replaced or deleted while replicating (docs/architecture.md,
-// "Lineage guard").
+// restored by hand, two replicators of one database on one host, a
+// database replaced or deleted while replicating or while stopped, and a
+// page-size VACUUM attempted while replicating (docs/architecture.md,
+// "Lineage guard"; docs/reliability.md).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -20,6 +21,7 @@
 #include "tests/support/process.h"
 #include "tests/support/s3rver.h"
 #include "tests/support/test_util.h"
+#include "tests/support/workload.h"
 
 namespace litekeep::testing {
 namespace {
@@ -307,6 +309,85 @@ TEST(LineageTest, DatabaseDeletedWhileReplicatingIsReported) {
   rep.Signal(SIGTERM);
   EXPECT_EQ(rep.Wait(), 1) << rep.Log();
   EXPECT_EQ(RestoredCount(dir, replica), "100");
+}
+
+// Replaced while stopped: another database moved over the path. The next
+// start refuses it (it does not descend from the replica's newest state)
+// and uploads nothing; replicated on purpose it is a new history.
+TEST(LineageTest, DatabaseReplacedWhileStoppedIsRefused) {
+  TempDir dir;
+  const std::string db = dir.Join("a.db");
+  const std::string other = dir.Join("b.db");
+  const std::string replica = dir.Join("replica");
+  MakeDb(db, 700);
+  ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
+  ASSERT_EQ(ExecSql(other,
+                    "PRAGMA journal_mode=WAL; CREATE TABLE t(x); "
+                    "INSERT INTO t VALUES(1); INSERT INTO t VALUES(2);"),
+            "");
+  RemoveDb(db);
+  fs::rename(other, db);
+  ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES(3);"), "");
+  auto again = ReplicateOnce(db, replica);
+  EXPECT_NE(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.err.find(db), std::string::npos) << again.err;
+  EXPECT_NE(again.err.find("-new-history"), std::string::npos) << again.err;
+  EXPECT_EQ(RestoredCount(dir, replica), "700");
+  auto fresh = ReplicateOnce(db, replica, {"-new-history"});
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
+  EXPECT_EQ(RestoredCount(dir, replica), "3");
+  EXPECT_EQ(ContentHash(dir.Join("restored.db")), ContentHash(db));
+}
+
+// Deleted while stopped: the next start finds no database and says so,
+// without creating one; an empty database the application then creates is
+// refused like any other.
+TEST(LineageTest, DatabaseDeletedWhileStoppedIsNotReplicatedOver) {
+  TempDir dir;
+  const std::string db = dir.Join("a.db");
+  const std::string replica = dir.Join("replica");
+  MakeDb(db, 300);
+  ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
+  RemoveDb(db);
+  auto missing = ReplicateOnce(db, replica);
+  EXPECT_NE(missing.exit_code, 0) << missing.err;
+  EXPECT_NE(missing.err.find(db), std::string::npos) << missing.err;
+  EXPECT_FALSE(fs::exists(db)) << "replicate created the database";
+  ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
+  auto empty = ReplicateOnce(db, replica);
+  EXPECT_NE(empty.exit_code, 0) << empty.err;
+  EXPECT_NE(empty.err.find("-new-history"), std::string::npos) << empty.err;
+  EXPECT_EQ(RestoredCount(dir, replica), "300");
+}
+
+// VACUUM to another page size while replicating: SQLite changes the page
+// size of a WAL database only outside WAL mode, and leaving WAL mode needs
+// every other connection gone; the replicator's read transaction holds it
+// off ("database is locked"), so the database and its replica stay as they
+// were and replication goes on. Stopped, changed, restarted is
+// CompactionTest.PageSizeChangeStartsFromAFreshImage.
+TEST(LineageTest, VacuumToAnotherPageSizeWhileReplicatingIsHeldOff) {
+  TempDir dir;
+  const std::string db = dir.Join("a.db");
+  const std::string replica = dir.Join("replica");
+  MakeDb(db, 2000);
+  ChildProcess rep({LitekeepBin(), "replicate", db, replica},
+                   dir.Join("replicate.log"));
+  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/9"); }))
+      << rep.Log();
+  EXPECT_EQ(ExecSql(db,
+                    "PRAGMA journal_mode=DELETE; PRAGMA page_size=8192; "
+                    "VACUUM; PRAGMA journal_mode=WAL;"),
+            "database is locked");
+  EXPECT_EQ(QueryOne(db, "PRAGMA page_size"), "4096");
+  EXPECT_EQ(QueryOne(db, "PRAGMA journal_mode"), "wal");
+  ASSERT_EQ(ExecSql(db, "INSERT INTO t SELECT x + 2000 FROM t;"), "");
+  ASSERT_TRUE(rep.running()) << rep.Log();
+  rep.Signal(SIGTERM);
+  ASSERT_EQ(rep.Wait(), 0) << rep.Log();
+  EXPECT_EQ(RestoredCount(dir, replica), "4000");
+  ASSERT_EQ(ExecSql(db, "PRAGMA wal_checkpoint(TRUNCATE)"), "");
+  EXPECT_TRUE(ReadFile(dir.Join("restored.db")) == ReadFile(db));
 }
 
 TEST(LineageTest, FailedRestoreIfDbNotExistsRetriesAndHoldsTheApp) {

@@ -1,9 +1,10 @@
 // `litekeep restore` against a hostile S3 server (the fault proxy in front
 // of s3rver) and a hostile local directory: a body longer than the listed
-// size (endless or announced), SIGTERM in the middle of a slow restore, a
-// symlink planted where downloads used to go, and -txid past the newest
-// TXID. Every case ends in a clear error naming the object or a correct
-// restore, and leaves no temporary file behind (docs/reliability.md).
+// size (endless or announced) or shorter, a slow drip, SIGTERM in the
+// middle of a slow restore, a symlink planted where downloads used to go,
+// and -txid past the newest TXID. Every case ends in a clear error naming the
+// object or a correct restore, and leaves no temporary file behind
+// (docs/reliability.md).
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -174,9 +175,9 @@ TEST(RestoreFaultsTest, SymlinkWhereDownloadsWentIsNotFollowed) {
       << "the symlink's target was overwritten";
   EXPECT_TRUE(ReadFile(out) == db) << "restored bytes differ";
   // .app.db-litekeep holds the lineage record of the restored file.
-  EXPECT_TRUE(Leftovers(dir.path(), {"app.db", "victim", "app.db.tmp",
-                                     "app.db.tmp-dl-0", "restore.log",
-                                     ".app.db-litekeep"})
+  EXPECT_TRUE(Leftovers(dir.path(),
+                        {"app.db", "victim", "app.db.tmp", "app.db.tmp-dl-0",
+                         "restore.log", ".app.db-litekeep"})
                   .empty());
 }
 
@@ -216,6 +217,43 @@ TEST(RestoreFaultsTest, TxidPastTheNewestNamesTheNewest) {
             std::string::npos)
       << r.err;
   EXPECT_EQ(r.err.find("gap"), std::string::npos) << r.err;
+}
+
+// An object shorter than its listing (Content-Length agrees with the short
+// body, so the HTTP layer sees nothing wrong): restore refuses it naming
+// the object and the two sizes, and leaves nothing behind.
+TEST(RestoreFaultsTest, ObjectShorterThanListedIsRefused) {
+  if (Server() == nullptr) GTEST_SKIP() << "s3rver not installed";
+  PutSnapshot(*S3("short"), 16);
+  FaultProxy proxy(Server()->port(), FaultRates{});
+  proxy.set_body_fault(BodyFault::kShort);
+  TempDir dir;
+  fs::create_directories(dir.Join("out"));
+  ChildProcess p({LitekeepBin(), "restore", "-integrity-check", "none", "-o",
+                  dir.Join("out/app.db"), Url(proxy.endpoint(), "short")},
+                 dir.Join("restore.log"));
+  const int code = p.Wait(std::chrono::seconds(60));
+  const std::string log = p.Log();
+  EXPECT_NE(code, 0) << log;
+  EXPECT_NE(code, -1) << "restore hung";
+  EXPECT_NE(log.find(kSnapshotName), std::string::npos) << log;
+  EXPECT_NE(log.find("of the listed"), std::string::npos) << log;
+  EXPECT_TRUE(Leftovers(dir.Join("out"), {}).empty());
+}
+
+// A store that sends every object slowly (but steadily): the restore takes
+// its time and is exact.
+TEST(RestoreFaultsTest, SlowDripRestoresExactly) {
+  if (Server() == nullptr) GTEST_SKIP() << "s3rver not installed";
+  const std::string db = PutSnapshot(*S3("drip"), 24);
+  FaultProxy proxy(Server()->port(), FaultRates{});
+  proxy.set_body_fault(BodyFault::kDrip, 64 << 10);  // ~1.5 s for 96 KiB
+  TempDir dir;
+  ChildProcess p({LitekeepBin(), "restore", "-integrity-check", "none", "-o",
+                  dir.Join("app.db"), Url(proxy.endpoint(), "drip")},
+                 dir.Join("restore.log"));
+  ASSERT_EQ(p.Wait(std::chrono::seconds(60)), 0) << p.Log();
+  EXPECT_TRUE(ReadFile(dir.Join("app.db")) == db) << "restored bytes differ";
 }
 
 }  // namespace

@@ -2,7 +2,8 @@
 // through the fault proxy in front of s3rver: storage class and server-side
 // encryption headers (s3rver ignores them, so the recorded requests are the
 // proof), the SSE-C key never in a message, a listing whose continuation
-// token repeats, and a server that sends a few bytes and then stalls.
+// token repeats, listings with junk and `../` keys or sizes that are not
+// byte counts, and a server that sends a few bytes and then stalls.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -76,6 +77,24 @@ bool HasHeader(const std::string& lower_head, const std::string& name,
   return lower_head.find("\r\n" + Lower(name) + ": " + Lower(value) + "\r\n") !=
              std::string::npos ||
          lower_head.ends_with("\r\n" + Lower(name) + ": " + Lower(value));
+}
+
+// A ListObjectsV2 answer for prefix db/0000/ holding `contents`.
+std::string Listing(const std::string& contents) {
+  const std::string body =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult>"
+      "<Name>headers</Name><Prefix>db/0000/</Prefix>"
+      "<IsTruncated>false</IsTruncated>" +
+      contents + "</ListBucketResult>";
+  return "HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\n"
+         "Content-Length: " +
+         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+}
+
+std::string Entry(const std::string& key, const std::string& size = "100") {
+  return "<Contents><Key>" + key + "</Key><Size>" + size +
+         "</Size><LastModified>2026-01-01T00:00:00.000Z</LastModified>"
+         "</Contents>";
 }
 
 class S3HeadersTest : public ::testing::Test {
@@ -310,6 +329,58 @@ TEST_F(S3HeadersTest, FewBytesThenStallEndsTheReader) {
   EXPECT_LT(elapsed, std::chrono::seconds(15));
   EXPECT_GE(proxy_->counts().dribble, 3u);
   proxy_->set_rates(FaultRates{});
+}
+
+// Keys that are not a canonical LTX name directly under the level prefix
+// (parent references, other prefixes, sub-"directories", upper case, other
+// suffixes, junk) are never listed as files; only the one good key is.
+TEST_F(S3HeadersTest, JunkAndDotDotKeysInAListingAreSkipped) {
+  proxy_->set_canned_response(Listing(
+      Entry("db/0000/0000000000000001-0000000000000001.ltx") +
+      Entry("db/0000/../0000000000000002-0000000000000002.ltx") +
+      Entry("db/0000/../../../etc/0000000000000003-0000000000000003.ltx") +
+      Entry("other/0000/0000000000000004-0000000000000004.ltx") +
+      Entry("xx/0000/0000000000000012-0000000000000012.ltx") +
+      Entry("db/0000/0000000000000005-0000000000000005.LTX") +
+      Entry("db/0000/0000000000000006-000000000000000A.ltx") +
+      Entry("db/0000/sub/0000000000000007-0000000000000007.ltx") +
+      Entry("db/0000/0000000000000008-0000000000000008.ltx.tmp") +
+      Entry("db/0000/%2e%2e%2f0000000000000009-0000000000000009.ltx") +
+      Entry("db/0000/0000000000000011-0000000000000010.ltx") +
+      Entry("db/0000/") + Entry("") + Entry("db/0000/junk") +
+      Entry("db/0000/\x01\x02\xff") + Entry(std::string(5000, 'k')) +
+      "<Contents><Size>7</Size></Contents><Contents/>"));
+  auto client =
+      storage::s3::NewS3ReplicaClient(FastOptions(proxy_->endpoint()));
+  ASSERT_TRUE(client.ok());
+  auto files = (*client)->ListFiles(0);
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  ASSERT_EQ(files->size(), 1u);
+  EXPECT_EQ((*files)[0].min_txid, 1u);
+  EXPECT_EQ((*files)[0].max_txid, 1u);
+  EXPECT_EQ((*files)[0].size, 100);
+}
+
+// A listed size that is not a byte count (negative, junk, past int64) is
+// refused naming the key: a restore would otherwise read with a bound that
+// is not one.
+TEST_F(S3HeadersTest, ListedSizeThatIsNotAByteCountIsRefused) {
+  const std::string key = "db/0000/0000000000000001-0000000000000001.ltx";
+  for (const char* size : {"-5", "", "12abc", "0x10", "99999999999999999999"}) {
+    SCOPED_TRACE(size);
+    proxy_->set_canned_response(Listing(Entry(key, size)));
+    auto client =
+        storage::s3::NewS3ReplicaClient(FastOptions(proxy_->endpoint()));
+    ASSERT_TRUE(client.ok());
+    auto files = (*client)->ListFiles(0);
+    ASSERT_FALSE(files.ok());
+    EXPECT_EQ(files.status().code(), base::Code::kCorrupt);
+    EXPECT_NE(files.status().message().find(key), std::string::npos)
+        << files.status().message();
+    EXPECT_NE(files.status().message().find("without a valid size"),
+              std::string::npos)
+        << files.status().message();
+  }
 }
 
 }  // namespace

@@ -350,6 +350,14 @@ struct FaultProxy::Impl {
         }
         break;
       }
+      case BodyFault::kShort: {
+        const std::string half = body.substr(0, body.size() / 2);
+        std::string out = head +
+                          "Content-Length: " + std::to_string(half.size()) +
+                          "\r\n\r\n" + half;
+        SendAll(fd, out.data(), out.size());
+        break;
+      }
       case BodyFault::kNone:
         SendAll(fd, resp.data(), resp.size());
         break;

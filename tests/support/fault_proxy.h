@@ -46,6 +46,8 @@ enum class BodyFault {
               // hangs up (at most 1 GiB)
   kOverlong,  // Content-Length and body 64 KiB longer than the object
   kDrip,      // the object at `drip_bytes_per_sec`
+  kShort,     // Content-Length and body: the first half of the object (a
+              // store whose object is shorter than its listing says)
 };
 
 class FaultProxy {

@@ -2,6 +2,7 @@
 // LTX files of a level (with their stored creation times), and generic
 // objects under the replica path.
 #include <algorithm>
+#include <charconv>
 #include <set>
 
 #include "base/parallel.h"
@@ -10,6 +11,18 @@
 #include "storage/xml.h"
 
 namespace litekeep::storage::s3 {
+namespace {
+
+// A listed <Size>: a decimal byte count, or -1 for anything else (empty,
+// negative, junk, past int64).
+int64_t ParseSize(const std::string& text) {
+  int64_t v = -1;
+  const char* end = text.data() + text.size();
+  auto [p, ec] = std::from_chars(text.data(), end, v);
+  return ec == std::errc() && p == end && v >= 0 ? v : -1;
+}
+
+}  // namespace
 
 Result<std::vector<Listed>> S3Client::ListKeys(const std::string& prefix) {
   std::vector<Listed> out;
@@ -31,7 +44,7 @@ Result<std::vector<Listed>> S3Client::ListKeys(const std::string& prefix) {
     for (std::string_view c : XmlBlocks(resp.body, "Contents")) {
       Listed l;
       l.key = XmlText(c, "Key");
-      l.size = std::strtoll(XmlText(c, "Size").c_str(), nullptr, 10);
+      l.size = ParseSize(XmlText(c, "Size"));
       l.last_modified =
           ParseTimestamp(XmlText(c, "LastModified")).value_or(TimePoint{});
       l.etag = XmlText(c, "ETag");
@@ -60,11 +73,17 @@ Result<std::vector<FileInfo>> S3Client::ListFiles(int level) {
   std::vector<std::string> keys;
   for (const auto& l : listed) {
     if (l.key.size() <= prefix.size() ||
+        l.key.compare(0, prefix.size(), prefix) != 0 ||
         l.key.find('/', prefix.size()) != std::string::npos) {
       continue;
     }
     auto range = ParseObjectName(l.key);
     if (!range) continue;
+    if (l.size < 0) {
+      return base::CorruptError("list s3://" + opts_.bucket + "/" + prefix +
+                                ": the store listed " + l.key +
+                                " without a valid size");
+    }
     FileInfo f;
     f.level = level;
     f.min_txid = range->min_txid;
