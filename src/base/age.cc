@@ -424,8 +424,14 @@ Result<AgeIdentity> ParseAgeIdentity(std::string_view text) {
   return id;
 }
 
-Result<std::vector<AgeIdentity>> ParseAgeIdentities(std::string_view text) {
-  std::vector<AgeIdentity> out;
+namespace {
+
+// Parses each key line of text (blank lines and '#' comments skipped).
+template <typename T>
+Result<std::vector<T>> ParseKeyLines(std::string_view text,
+                                     Result<T> (*parse)(std::string_view),
+                                     std::string_view what) {
+  std::vector<T> out;
   int line_no = 0;
   while (!text.empty()) {
     size_t nl = text.find('\n');
@@ -434,21 +440,33 @@ Result<std::vector<AgeIdentity>> ParseAgeIdentities(std::string_view text) {
         nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
     ++line_no;
     while (!line.empty() &&
-           (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+           std::isspace(static_cast<unsigned char>(line.back()))) {
       line.remove_suffix(1);
     }
-    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
+    while (!line.empty() &&
+           std::isspace(static_cast<unsigned char>(line.front()))) {
       line.remove_prefix(1);
     }
     if (line.empty() || line.front() == '#') continue;
-    Result<AgeIdentity> id = ParseAgeIdentity(line);
-    if (!id.ok()) {
-      return id.status().WithContext("line " + std::to_string(line_no));
+    Result<T> key = parse(line);
+    if (!key.ok()) {
+      return key.status().WithContext("line " + std::to_string(line_no));
     }
-    out.push_back(*id);
+    out.push_back(*key);
   }
-  if (out.empty()) return InvalidArgumentError("no age identity found");
+  if (out.empty())
+    return InvalidArgumentError("no age " + std::string(what) + " found");
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<AgeIdentity>> ParseAgeIdentities(std::string_view text) {
+  return ParseKeyLines<AgeIdentity>(text, ParseAgeIdentity, "identity");
+}
+
+Result<std::vector<AgeRecipient>> ParseAgeRecipients(std::string_view text) {
+  return ParseKeyLines<AgeRecipient>(text, ParseAgeRecipient, "recipient");
 }
 
 Result<AgeIdentity> GenerateAgeIdentity() {

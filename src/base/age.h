@@ -41,6 +41,8 @@ Result<AgeIdentity> ParseAgeIdentity(std::string_view text);
 // Parses an identity file as age-keygen writes it: one key per line, blank
 // lines and lines starting with '#' ignored. At least one key is required.
 Result<std::vector<AgeIdentity>> ParseAgeIdentities(std::string_view text);
+// Parses recipients the same way (one "age1..." a line).
+Result<std::vector<AgeRecipient>> ParseAgeRecipients(std::string_view text);
 // A fresh random identity.
 Result<AgeIdentity> GenerateAgeIdentity();
 

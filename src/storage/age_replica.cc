@@ -121,13 +121,12 @@ Result<std::unique_ptr<base::Reader>> AgeReplica::Decrypt(
     int64_t length) {
   if (identities_.empty()) {
     return base::FailedPreconditionError(
-        name + " in " + inner_->Describe() +
+        name +
         ": the replica is age-encrypted but no identity is configured "
         "(age: identities)");
   }
-  LK_ASSIGN_OR_RETURN(
-      auto age, base::AgeReader::Open(in.get(), identities_,
-                                      name + " in " + inner_->Describe()));
+  LK_ASSIGN_OR_RETURN(auto age,
+                      base::AgeReader::Open(in.get(), identities_, name));
   // Ranged reads decrypt from the start and skip (64 KiB chunks at a time).
   std::array<uint8_t, 16384> skip;
   while (offset > 0) {

@@ -12,6 +12,7 @@
 #include <variant>
 #include <vector>
 
+#include "base/age.h"
 #include "base/status.h"
 
 namespace litekeep::storage {
@@ -46,6 +47,11 @@ struct ReplicaSettings {
   std::string sse_customer_algorithm;  // "AES256"
   std::string sse_customer_key;        // secret
   std::string sse_customer_key_path;
+  // Client-side age encryption (`age:`, docs/encryption.md): when set, the
+  // client encrypts to the recipients and decrypts with the identities.
+  bool age = false;
+  std::vector<base::AgeRecipient> age_recipients;
+  std::vector<base::AgeIdentity> age_identities;  // secrets: never print
 };
 
 // What a setting key holds, and so how its text is parsed.
