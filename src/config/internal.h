@@ -39,7 +39,8 @@ enum class KeyKind {
   kOptCount,      // non-negative integer
   kPageEncoding,  // ltx::ParsePageEncoding
   kStorage,       // a storage setting: storage/settings.h parses it
-  kRejected,      // known, and refused with a reason (e.g. `age`)
+  kRejected,      // known, and refused with a reason
+  kAge,           // the `age:` map (ReadAgeEntry)
 };
 
 // The ReplicaConfig member a key sets (monostate: kStorage, kRejected).

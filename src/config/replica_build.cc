@@ -37,6 +37,11 @@ Status ReadReplicaEntry(const Walker& w, const Entry& e, ReplicaNode* node) {
   const ReplicaKey* key = FindReplicaKey(e.key);
   if (key == nullptr) return w.Error(e.line, "internal: not a replica key");
   std::string text;
+  if (key->kind == KeyKind::kAge) {
+    LK_RETURN_IF_ERROR(ReadAgeEntry(w, e, &node->config));
+    node->keys.insert(e.key);
+    return Status::Ok();
+  }
   if (key->kind == KeyKind::kRejected) {
     // Refused whatever its value.
   } else if (e.value.IsSequence() && key->kind == KeyKind::kStorage &&

@@ -7,6 +7,7 @@
 
 #include "config/config.h"
 #include "config/internal.h"
+#include "config/yaml_walk.h"
 #include "storage/settings.h"
 
 namespace litekeep::config {
@@ -44,8 +45,9 @@ std::vector<ReplicaKey> BuildTable() {
       // litekeep: LTX page encoding for readers older than Litestream
       // 0.5.16 (docs/config.md, "Replica keys").
       {"page-encoding", K::kPageEncoding, &R::page_encoding, kTop},
-      // Client-side encryption (0.3; refused by 0.5 and by litekeep).
-      {"age", K::kRejected, {}, kTop},
+      // Client-side age encryption (0.3; refused by 0.5): a map of
+      // recipients and identities (docs/encryption.md).
+      {"age", K::kAge, {}, kTop},
   };
   // Where the replica lives: the storage settings (storage/settings.h),
   // also allowed at the top level as defaults, except the path.
@@ -130,14 +132,12 @@ Status SetReplicaValue(const ReplicaKey& key, std::string_view text,
       return Status::Ok();
     }
     case K::kRejected:
-      if (key.name == "max-sync-ltx-files") {
-        return base::UnimplementedError(
-            "not implemented in litekeep (each sync uploads one L0 file); "
-            "remove it; see docs/migrating.md");
-      }
       return base::UnimplementedError(
-          "age encryption is not supported by litekeep (nor by Litestream "
-          "0.5); remove it or use storage-side encryption");
+          "not implemented in litekeep (each sync uploads one L0 file); "
+          "remove it; see docs/migrating.md");
+    case K::kAge:
+      return base::InvalidArgumentError(
+          "expected a map with recipients and/or identities");
   }
   return base::InternalError("unhandled key kind");
 }
@@ -148,6 +148,12 @@ void CopyReplicaValue(const ReplicaKey& key, const ReplicaConfig& from,
     storage::CopySetting(*storage::FindSetting(key.name), from, to);
     return;
   }
+  if (key.kind == K::kAge) {
+    to->age = from.age;
+    to->age_recipients = from.age_recipients;
+    to->age_identities = from.age_identities;
+    return;
+  }
   std::visit(
       [&](auto member) {
         if constexpr (!std::is_same_v<decltype(member), std::monostate>) {
@@ -155,6 +161,65 @@ void CopyReplicaValue(const ReplicaKey& key, const ReplicaConfig& from,
         }
       },
       key.field);
+}
+
+// Each list item may hold several keys, one a line, with '#' comments (as
+// Litestream 0.3 reads them); environment variables are expanded before.
+Status ReadAgeEntry(const Walker& w, const Entry& e, ReplicaConfig* replica) {
+  if (e.value.IsNull()) return Status::Ok();
+  if (!e.value.IsMap()) {
+    return w.Error(e.line, e.written +
+                               ": expected a map with recipients and/or "
+                               "identities (docs/encryption.md)");
+  }
+  LK_ASSIGN_OR_RETURN(auto entries, w.Entries(e.value, e.line, "age",
+                                              {"recipients", "identities"}));
+  replica->age = true;
+  for (const Entry& sub : entries) {
+    std::vector<std::string> items;
+    if (sub.value.IsSequence()) {
+      for (const YAML::Node& item : sub.value) {
+        if (!item.IsScalar()) {
+          return w.Error(sub.line, e.written + "." + sub.written +
+                                       ": expected a list of keys");
+        }
+        items.push_back(item.Scalar());
+      }
+    } else if (sub.value.IsScalar()) {
+      items.push_back(sub.value.Scalar());
+    } else if (!sub.value.IsNull()) {
+      return w.Error(sub.line, e.written + "." + sub.written +
+                                   ": expected a list of keys");
+    }
+    for (const std::string& item : items) {
+      Status st;
+      if (sub.key == "identities") {
+        auto ids = base::ParseAgeIdentities(item);
+        st = ids.status();
+        if (ids.ok()) {
+          replica->age_identities.insert(replica->age_identities.end(),
+                                         ids->begin(), ids->end());
+        }
+      } else {
+        auto rs = base::ParseAgeRecipients(item);
+        st = rs.status();
+        if (rs.ok()) {
+          replica->age_recipients.insert(replica->age_recipients.end(),
+                                         rs->begin(), rs->end());
+        }
+      }
+      if (!st.ok()) {
+        return w.Error(sub.line,
+                       e.written + "." + sub.written + ": " + st.message());
+      }
+    }
+  }
+  if (replica->age_recipients.empty() && replica->age_identities.empty()) {
+    return w.Error(e.line, e.written +
+                               ": needs recipients (to write) and/or "
+                               "identities (to read); see docs/encryption.md");
+  }
+  return Status::Ok();
 }
 
 }  // namespace internal

@@ -82,6 +82,8 @@ struct ReplicaNode {
 
 // Reads one replica key (an entry whose key is in ReplicaKeys()) into node.
 Status ReadReplicaEntry(const Walker& w, const Entry& e, ReplicaNode* node);
+// Reads the `age:` map (recipients, identities) into replica.
+Status ReadAgeEntry(const Walker& w, const Entry& e, ReplicaConfig* replica);
 
 // The replica keys allowed in a replica map, and those allowed at the top
 // level.

@@ -6,6 +6,7 @@
 #include "base/text.h"
 #include "storage/abs/client.h"
 #include "storage/abs/options.h"
+#include "storage/age_replica.h"
 #include "storage/file/file_client.h"
 #include "storage/s3/client.h"
 #include "storage/s3/options.h"
@@ -142,7 +143,10 @@ Result<std::unique_ptr<ReplicaClient>> NewReplicaClient(
     ReplicaSettings settings) {
   LK_RETURN_IF_ERROR(CheckSettings(&settings));
   LK_ASSIGN_OR_RETURN(const Backend* b, FindBuiltBackend(settings.type));
-  return b->open(settings);
+  if (!settings.age) return b->open(settings);
+  LK_ASSIGN_OR_RETURN(std::unique_ptr<ReplicaClient> inner, b->open(settings));
+  return std::unique_ptr<ReplicaClient>(new AgeReplica(
+      std::move(inner), settings.age_recipients, settings.age_identities));
 }
 
 }  // namespace litekeep::storage

@@ -12,6 +12,7 @@
 #include <variant>
 #include <vector>
 
+#include "base/age.h"
 #include "base/status.h"
 
 namespace litekeep::storage {
@@ -62,6 +63,12 @@ struct ReplicaSettings {
   std::string known_hosts;  // known_hosts file ("" = ~/.ssh/known_hosts)
   bool insecure_ignore_host_key = false;
   std::optional<bool> concurrent_writes;
+
+  // Client-side age encryption (`age:`, docs/encryption.md): when set, the
+  // client encrypts to the recipients and decrypts with the identities.
+  bool age = false;
+  std::vector<base::AgeRecipient> age_recipients;
+  std::vector<base::AgeIdentity> age_identities;  // secrets: never print
 };
 
 // What a setting key holds, and so how its text is parsed.

@@ -647,7 +647,17 @@ TEST(ConfigParseTest, Validation) {
        "type \"ftp\""},
       {"dbs:\n  - path: /a.db\n    replica:\n      url: s3://b/p\n"
        "      age:\n        recipients: [x]\n",
-       "age encryption is not supported"},
+       "litekeep.yml:6: age.recipients: line 1: age recipient (1 "
+       "characters, not starting with age1) is invalid"},
+      {"dbs:\n  - path: /a.db\n    replica:\n      url: s3://b/p\n"
+       "      age:\n        identities: [AGE-SECRET-KEY-1QQQQ]\n",
+       "age identity AGE-SECRET-KEY-... (20 characters) is invalid"},
+      {"dbs:\n  - path: /a.db\n    replica:\n      url: s3://b/p\n"
+       "      age: {}\n",
+       "needs recipients (to write) and/or identities"},
+      {"dbs:\n  - path: /a.db\n    replica:\n      url: s3://b/p\n"
+       "      age:\n        passphrase: x\n",
+       "passphrase"},
       {"heartbeat-url: ftp://x\n", "http:// or https://"},
   };
   for (const auto& c : cases) {
