@@ -89,6 +89,14 @@ Result<Header> Header::Decode(std::span<const uint8_t> in) {
                                  kHeaderSize, in.size()));
   }
   if (!std::equal(kMagic.begin(), kMagic.end(), in.begin())) {
+    constexpr std::string_view kAge = "age-encryption.org/v1";
+    if (std::equal(kAge.begin(), kAge.end(), in.begin())) {
+      return CorruptAt(0, "magic",
+                       "the file is age-encrypted (\"age-encryption.org/v1\"), "
+                       "not LTX: give the replica's `age: identities` in the "
+                       "config (docs/encryption.md); the VFS cannot read "
+                       "encrypted replicas");
+    }
     return CorruptAt(0, "magic",
                      fmt::format("found \"{}\", expected \"LTX1\"",
                                  PrintableMagic(in.first(4))));

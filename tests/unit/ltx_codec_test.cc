@@ -156,6 +156,16 @@ INSTANTIATE_TEST_SUITE_P(
                                                              : "");
     });
 
+TEST(LtxCodecTest, AgeEncryptedFileIsNamedAsSuch) {
+  std::string file = "age-encryption.org/v1\n-> X25519 abc\n";
+  file.resize(200, 'x');
+  Decoded d = DecodeBytes(file, "0000000000000001-0000000000000001.ltx");
+  ASSERT_FALSE(d.status.ok());
+  EXPECT_NE(d.status.message().find("age-encrypted"), std::string::npos)
+      << d.status.message();
+  EXPECT_NE(d.status.message().find("identities"), std::string::npos);
+}
+
 TEST(LtxCodecTest, PageEncodingNames) {
   for (PageEncoding e : {PageEncoding::kBlock, PageEncoding::kLz4Frame}) {
     auto parsed = ParsePageEncoding(PageEncodingName(e));
