@@ -23,6 +23,14 @@ namespace {
 // commit of the application attempts a checkpoint.
 constexpr int64_t kSqliteAutocheckpointFrames = 1000;
 
+// Microseconds since `start` on the steady clock.
+uint64_t ElapsedMicros(std::chrono::steady_clock::time_point start) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::steady_clock::now() - start)
+          .count());
+}
+
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              Clock::now().time_since_epoch())
@@ -766,10 +774,13 @@ Status Replicator::Checkpoint(bool truncate) {
   Status s = EndRead();
   sqlite::CheckpointResult cp;
   if (s.ok()) {
+    const auto started = std::chrono::steady_clock::now();
     auto r = reader().Checkpoint(sqlite::CheckpointMode::kPassive);
+    passive_checkpoint_us_ += ElapsedMicros(started);
     if (r.ok()) {
       cp = *r;
     } else {
+      ++passive_checkpoint_errors_;
       s = r.status();
     }
   }
@@ -796,7 +807,10 @@ Status Replicator::Checkpoint(bool truncate) {
     // TRUNCATE needs the write lock and no readers; the next generation
     // change is then not provably lossless, so it costs a snapshot.
     LK_RETURN_IF_ERROR(EndRead());
+    const auto started = std::chrono::steady_clock::now();
     auto r = reader().Checkpoint(sqlite::CheckpointMode::kTruncate);
+    truncate_checkpoint_us_ += ElapsedMicros(started);
+    if (!r.ok()) ++truncate_checkpoint_errors_;
     read_began_at_.reset();
     LK_RETURN_IF_ERROR(BeginRead());
     if (!r.ok()) return r.status();

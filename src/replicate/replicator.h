@@ -128,12 +128,23 @@ class Replicator {
   storage::ReplicaClient& replica() { return *replica_; }
 
   // Checkpoints run so far by mode; safe from any thread (for metrics).
+  // Checkpoints run by litekeep, per mode: completed, failed, and the time
+  // spent in them (both).
   struct CheckpointCounts {
     uint64_t passive = 0;
     uint64_t truncate = 0;
+    uint64_t passive_errors = 0;
+    uint64_t truncate_errors = 0;
+    double passive_seconds = 0;
+    double truncate_seconds = 0;
   };
   CheckpointCounts checkpoint_counts() const {
-    return {passive_checkpoints_.load(), truncate_checkpoints_.load()};
+    return {passive_checkpoints_.load(),
+            truncate_checkpoints_.load(),
+            passive_checkpoint_errors_.load(),
+            truncate_checkpoint_errors_.load(),
+            static_cast<double>(passive_checkpoint_us_.load()) / 1e6,
+            static_cast<double>(truncate_checkpoint_us_.load()) / 1e6};
   }
 
  private:
@@ -236,6 +247,10 @@ class Replicator {
   void CloseConnections();
   std::atomic<uint64_t> passive_checkpoints_{0};
   std::atomic<uint64_t> truncate_checkpoints_{0};
+  std::atomic<uint64_t> passive_checkpoint_errors_{0};
+  std::atomic<uint64_t> truncate_checkpoint_errors_{0};
+  std::atomic<uint64_t> passive_checkpoint_us_{0};  // microseconds
+  std::atomic<uint64_t> truncate_checkpoint_us_{0};
 };
 
 }  // namespace litekeep::replicate

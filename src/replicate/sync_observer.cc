@@ -52,6 +52,10 @@ void DescribeLitestreamDbMetrics(metrics::Registry& r) {
              "Time spent syncing, in seconds");
   r.Describe("litestream_checkpoint_count", Type::kCounter,
              "Number of checkpoint operations performed");
+  r.Describe("litestream_checkpoint_error_count", Type::kCounter,
+             "Number of checkpoint errors that have occurred");
+  r.Describe("litestream_checkpoint_seconds", Type::kCounter,
+             "Time spent checkpointing WAL, in seconds");
 }
 
 }  // namespace
@@ -262,8 +266,11 @@ void SyncObserver::Collect(metrics::Registry& r) {
   if (!ec)
     r.Set("litestream_db_size", db_labels_, static_cast<double>(db_size));
   const auto cp = replicator_.checkpoint_counts();
-  for (auto [mode, n] :
-       {std::pair{"passive", cp.passive}, std::pair{"truncate", cp.truncate}}) {
+  for (auto [mode, n, errors, seconds] :
+       {std::tuple{"passive", cp.passive, cp.passive_errors,
+                   cp.passive_seconds},
+        std::tuple{"truncate", cp.truncate, cp.truncate_errors,
+                   cp.truncate_seconds}}) {
     metrics::Labels l = db_labels_;
     l.emplace_back("mode", mode);
     r.Set("litekeep_checkpoints_total", l, static_cast<double>(n));
@@ -272,6 +279,8 @@ void SyncObserver::Collect(metrics::Registry& r) {
     ls.emplace_back("mode",
                     std::string(mode) == "passive" ? "PASSIVE" : "TRUNCATE");
     r.Set("litestream_checkpoint_count", ls, static_cast<double>(n));
+    r.Set("litestream_checkpoint_error_count", ls, static_cast<double>(errors));
+    r.Set("litestream_checkpoint_seconds", ls, seconds);
   }
   const auto rc = replicator_.replica().request_counts();
   for (auto [kind, n] : {std::pair{"list", rc.list}, std::pair{"get", rc.get},

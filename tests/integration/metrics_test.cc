@@ -179,8 +179,10 @@ TEST(MetricsTest, DashboardAndAlertsNameExportedMetrics) {
     EXPECT_GT(names.size(), 5u) << f;
     wanted.insert(names.begin(), names.end());
   }
-  for (const char* n : {"litestream_sync_count", "litestream_txid",
-                        "litestream_replica_operation_total"}) {
+  for (const char* n :
+       {"litestream_sync_count", "litestream_txid",
+        "litestream_replica_operation_total", "litestream_checkpoint_seconds",
+        "litestream_checkpoint_error_count"}) {
     wanted.insert(n);  // what Litestream users' dashboards query most
   }
   for (bool litestream : {true, false}) {
