@@ -99,14 +99,30 @@ TEST_F(Legacy03CorruptTest, TruncatedLz4Frame) {
   ExpectFailure(victim, "truncated LZ4 frame");
 }
 
+// Every snapshot is truncated (under load Litestream may have started more
+// than one generation, and restore reads only the newest one's): restore
+// fails naming one of them.
 TEST_F(Legacy03CorruptTest, TruncatedSnapshot) {
-  std::string snap;
+  std::vector<std::string> snaps;
   for (const auto& f : FilesUnder(copy_)) {
-    if (f.ends_with(".snapshot.lz4")) snap = f;
+    if (f.ends_with(".snapshot.lz4")) snaps.push_back(f);
   }
-  ASSERT_FALSE(snap.empty());
-  fs::resize_file(snap, fs::file_size(snap) - 7);
-  ExpectFailure(snap, "LZ4");
+  ASSERT_FALSE(snaps.empty());
+  for (const auto& snap : snaps) {
+    fs::resize_file(snap, fs::file_size(snap) - 7);
+  }
+  const std::string out = work_.Join("out.db");
+  auto r = litekeep::testing::Run(
+      {LitekeepBin(), "restore", "-o", out, "file://" + copy_});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("LZ4"), std::string::npos) << r.err;
+  bool named = false;
+  for (const auto& snap : snaps) {
+    named |= r.err.find(snap.substr(copy_.size() + 1)) != std::string::npos;
+  }
+  EXPECT_TRUE(named) << r.err;
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_FALSE(fs::exists(out + ".tmp"));
 }
 
 TEST_F(Legacy03CorruptTest, MissingSegmentInTheMiddle) {
