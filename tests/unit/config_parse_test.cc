@@ -143,9 +143,8 @@ dbs:
 // Backends Litestream has and this build does not are refused at load,
 // by type, by URL scheme and by their keys, naming what is supported.
 TEST(ConfigParseTest, BackendsNotBuiltAreRefused) {
-  for (const char* replica :
-       {"type: gcs\n      bucket: b\n", "url: gs://b/p\n", "type: webdav\n",
-        "url: nats://h/p\n"}) {
+  for (const char* replica : {"type: gcs\n      bucket: b\n", "url: gs://b/p\n",
+                              "type: webdav\n", "url: nats://h/p\n"}) {
     std::string e = ErrorOf(std::string("dbs:\n  - path: /a.db\n    replica:\n"
                                         "      ") +
                             replica);

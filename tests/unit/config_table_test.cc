@@ -105,7 +105,8 @@ std::string SampleValue(const std::string& key, const std::string& type) {
       {"sse-customer-algorithm", "AES256"},
       {"sse-customer-key", "0123456789abcdef0123456789abcdef"},
       {"age",
-       "{recipients: [age13fhuul47urfeg7g7nlxwqh8xp308s2ngq0hcf76s4x3mvlzu5axqw22p7n]}"},
+       "{recipients: "
+       "[age13fhuul47urfeg7g7nlxwqh8xp308s2ngq0hcf76s4x3mvlzu5axqw22p7n]}"},
       {"max-sync-wal-bytes", "1MiB"},
       {"page-encoding", "lz4-frame"},
       {"host-key", "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"},
