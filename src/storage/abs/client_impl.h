@@ -35,33 +35,6 @@ struct Listed {
   std::optional<TimePoint> created;  // the litestreamtimestamp metadata
 };
 
-class AbsClient;
-
-// A body reader that resumes with a ranged GET (If-Match on the first
-// answer's ETag) after transient failures, under one retry budget, and
-// checks that every announced byte arrived.
-class BlobReader : public base::Reader {
- public:
-  BlobReader(AbsClient* client, std::string blob, int64_t offset,
-             int64_t length);
-  // Sends the first request (errors such as kNotFound surface here).
-  Status Start();
-  Result<size_t> Read(std::span<uint8_t> buf) override;
-
- private:
-  Status OpenStream();
-  AbsClient* client_;
-  std::string blob_;
-  int64_t offset_;     // next absolute byte
-  int64_t remaining_;  // bytes still wanted; -1 = to the end
-  std::string etag_;
-  std::unique_ptr<HttpStream> stream_;
-  int64_t stream_expected_ = -1;
-  int64_t stream_got_ = 0;
-  bool eof_ = false;
-  RetryBudget budget_;
-};
-
 class AbsClient : public ReplicaClient {
  public:
   explicit AbsClient(AbsOptions opts);
@@ -100,13 +73,16 @@ class AbsClient : public ReplicaClient {
   // to check, never contains a credential.
   Status ResponseError(const HttpResponse& r, std::string_view op,
                        const std::string& blob) const;
-  const RetryPolicy& retry() const { return opts_.retry; }
   // "abs://account@container/blob", for messages.
   std::string Where(const std::string& blob) const;
   Status CreateContainer();
 
  private:
   HttpRequest Build(const Request& r) const;
+  // A RangedReader over one blob (full name).
+  Result<std::unique_ptr<base::Reader>> OpenBlob(std::string blob,
+                                                 int64_t offset,
+                                                 int64_t length);
   // Every blob whose name starts with prefix (List Blobs, all pages, with
   // metadata). A store that repeats a marker or pages past max_list_pages
   // is an error naming the container and the prefix.
