@@ -8,6 +8,8 @@
 #include "storage/abs/options.h"
 #include "storage/age_replica.h"
 #include "storage/file/file_client.h"
+#include "storage/gcs/client.h"
+#include "storage/gcs/options.h"
 #include "storage/s3/client.h"
 #include "storage/s3/options.h"
 #include "storage/sftp/client.h"
@@ -36,6 +38,11 @@ Result<std::unique_ptr<ReplicaClient>> OpenS3(const ReplicaSettings& s) {
 Result<std::unique_ptr<ReplicaClient>> OpenAbs(const ReplicaSettings& s) {
   LK_ASSIGN_OR_RETURN(abs::AbsOptions o, abs::OptionsFromSettings(s));
   return abs::NewAbsReplicaClient(o);
+}
+
+Result<std::unique_ptr<ReplicaClient>> OpenGcs(const ReplicaSettings& s) {
+  LK_ASSIGN_OR_RETURN(gcs::GcsOptions o, gcs::OptionsFromSettings(s));
+  return gcs::NewGcsReplicaClient(o);
 }
 
 Result<std::unique_ptr<ReplicaClient>> OpenSftp(const ReplicaSettings& s) {
@@ -84,8 +91,12 @@ std::vector<Backend> BuildTable() {
         "concurrent-writes"},
        &sftp::CheckSettings,
        &OpenSftp},
+      {"gcs",
+       {"gcs", "gs"},
+       {"path", "bucket", "endpoint", "skip-verify", "ca-bundle", "part-size"},
+       &gcs::CheckSettings,
+       &OpenGcs},
       // Known to Litestream, not built here: refused with a message.
-      {"gcs", {"gcs", "gs"}, {}},
       {"webdav", {"webdav", "webdavs"}, {}},
       {"nats", {"nats"}, {}},
       {"oss", {"oss"}, {}},

@@ -303,6 +303,13 @@ const std::vector<std::string_view>& AbsQueryKeys() {
   return keys;
 }
 
+// Query parameters a gs:// URL takes, canonical spelling.
+const std::vector<std::string_view>& GcsQueryKeys() {
+  static const std::vector<std::string_view> keys = {"endpoint", "skip-verify",
+                                                     "part-size"};
+  return keys;
+}
+
 // Where a credential given as a query parameter belongs instead.
 std::string CredentialHome(const std::string& name) {
   if (name == "access-key-id") {
@@ -538,6 +545,23 @@ Result<ReplicaSettings> ParseReplicaUrl(std::string_view url,
     return r;
   }
 
+  if (r.type == "gcs") {
+    // gs://BUCKET/PATH (Litestream's form; gcs:// as 0.3 spelled the type).
+    if (parts.host.empty()) {
+      return UrlError(url, "gs URL has no bucket (gs://BUCKET/path)");
+    }
+    if (!parts.user.empty()) {
+      return UrlError(url,
+                      "gs URLs carry no user name; credentials come from "
+                      "GOOGLE_APPLICATION_CREDENTIALS or the metadata server");
+    }
+    r.bucket = parts.host;
+    r.path = CleanPath(parts.path, false);
+    keys->insert({"bucket", "path"});
+    LK_RETURN_IF_ERROR(ApplyQuery(url, parts, GcsQueryKeys(), &r, keys));
+    return r;
+  }
+
   if (r.type == "abs") {
     // abs://[ACCOUNT@]CONTAINER/PATH (Litestream's form).
     if (parts.host.empty()) {
@@ -617,7 +641,7 @@ std::string Describe(const ReplicaSettings& r) {
     return out + r.path;
   }
   std::string out =
-      r.type + "://" +
+      (r.type == "gcs" ? std::string("gs") : r.type) + "://" +
       (r.type == "abs" && !r.account_name.empty() ? r.account_name + "@" : "") +
       r.bucket;
   if (!r.path.empty()) out += "/" + r.path;
