@@ -12,6 +12,7 @@
 #include "storage/abs/options.h"
 #include "storage/abs/shared_key.h"
 #include "storage/http.h"
+#include "storage/listing.h"
 #include "storage/replica_client.h"
 #include "storage/retry.h"
 
@@ -26,14 +27,8 @@ inline constexpr std::string_view kTimestampMetadata = "litestreamtimestamp";
 // Request kinds, for the request counters.
 enum class Kind { kList, kGet, kPut, kDel, kHead };
 
-// One blob of a listing.
-struct Listed {
-  std::string name;  // full blob name
-  int64_t size = 0;
-  TimePoint last_modified{};
-  std::string etag;
-  std::optional<TimePoint> created;  // the litestreamtimestamp metadata
-};
+// One blob of a listing (its metadata's litestreamtimestamp as `created`).
+using Listed = ListedObject;
 
 class AbsClient : public ReplicaClient {
  public:

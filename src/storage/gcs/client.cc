@@ -214,7 +214,7 @@ Listed ParseObjectResource(const json& o) {
   Listed l;
   l.name = str("name");
   l.size = std::strtoll(str("size").c_str(), nullptr, 10);
-  if (auto t = base::ParseRfc3339(str("updated")); t.ok()) l.updated = *t;
+  if (auto t = base::ParseRfc3339(str("updated")); t.ok()) l.modified = *t;
   l.etag = str("etag");
   l.generation = str("generation");
   l.md5_base64 = str("md5Hash");

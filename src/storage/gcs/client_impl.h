@@ -13,6 +13,7 @@
 #include "storage/gcs/auth.h"
 #include "storage/gcs/options.h"
 #include "storage/http.h"
+#include "storage/listing.h"
 #include "storage/replica_client.h"
 #include "storage/retry.h"
 
@@ -27,15 +28,10 @@ inline constexpr char kTimestampMetadata[] = "litestream-timestamp";
 // Request kinds, for the request counters.
 enum class Kind { kList, kGet, kPut, kDel, kHead };
 
-// One object of a listing (or an object resource).
-struct Listed {
-  std::string name;  // full object name
-  int64_t size = 0;
-  TimePoint updated{};
-  std::string etag;
+// An object resource: what a listing shows, plus its generation and MD5.
+struct Listed : ListedObject {
   std::string generation;
   std::string md5_base64;
-  std::optional<TimePoint> created;  // the litestream-timestamp metadata
 };
 
 class GcsClient : public ReplicaClient {
@@ -96,7 +92,7 @@ class GcsClient : public ReplicaClient {
   // Every object whose name starts with prefix (all pages). A store that
   // repeats a page token or pages past max_list_pages is an error naming
   // the bucket and the prefix.
-  Result<std::vector<Listed>> ListNames(const std::string& prefix);
+  Result<std::vector<ListedObject>> ListNames(const std::string& prefix);
   Status DeleteNames(const std::vector<std::string>& names);
   Status PutMultipart(const std::string& name, const FileInfo& info,
                       const std::string& body);

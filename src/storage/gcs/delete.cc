@@ -38,7 +38,7 @@ Status GcsClient::DeleteFiles(const std::vector<FileInfo>& files) {
 }
 
 Status GcsClient::DeleteAll() {
-  LK_ASSIGN_OR_RETURN(std::vector<Listed> listed,
+  LK_ASSIGN_OR_RETURN(std::vector<ListedObject> listed,
                       ListNames(opts_.path.empty() ? "" : opts_.path + "/"));
   std::vector<std::string> names;
   for (auto& l : listed) names.push_back(std::move(l.name));

@@ -10,8 +10,9 @@
 
 namespace litekeep::storage::gcs {
 
-Result<std::vector<Listed>> GcsClient::ListNames(const std::string& prefix) {
-  std::vector<Listed> out;
+Result<std::vector<ListedObject>> GcsClient::ListNames(
+    const std::string& prefix) {
+  std::vector<ListedObject> out;
   std::string token;
   std::set<std::string> seen_tokens;
   for (int page = 0;; ++page) {
@@ -58,53 +59,17 @@ Result<std::vector<Listed>> GcsClient::ListNames(const std::string& prefix) {
 
 Result<std::vector<FileInfo>> GcsClient::ListFiles(int level) {
   const std::string prefix = LtxLevelDir(opts_.path, level) + "/";
-  LK_ASSIGN_OR_RETURN(std::vector<Listed> listed, ListNames(prefix));
-  std::vector<FileInfo> files;
-  for (const auto& l : listed) {
-    if (l.name.size() <= prefix.size() ||
-        l.name.compare(0, prefix.size(), prefix) != 0 ||
-        l.name.find('/', prefix.size()) != std::string::npos) {
-      continue;
-    }
-    auto range =
-        ltx::ParseFileName(std::string_view(l.name).substr(prefix.size()));
-    if (!range) continue;
-    FileInfo f;
-    f.level = level;
-    f.min_txid = range->min_txid;
-    f.max_txid = range->max_txid;
-    f.size = l.size;
-    f.created = l.created.value_or(l.updated);
-    files.push_back(f);
-  }
-  std::sort(files.begin(), files.end(),
-            [](const FileInfo& a, const FileInfo& b) {
-              return a.min_txid != b.min_txid ? a.min_txid < b.min_txid
-                                              : a.max_txid < b.max_txid;
-            });
-  return files;
+  LK_ASSIGN_OR_RETURN(std::vector<ListedObject> listed, ListNames(prefix));
+  return LevelFiles(listed, prefix, level);
 }
 
 // Generic objects: names relative to the replica path ("" = bucket).
 Result<std::vector<ObjectInfo>> GcsClient::ListObjects(
     const std::string& prefix) {
   const std::string base = opts_.path.empty() ? "" : opts_.path + "/";
-  LK_ASSIGN_OR_RETURN(std::vector<Listed> listed, ListNames(base + prefix));
-  std::vector<ObjectInfo> out;
-  out.reserve(listed.size());
-  for (auto& l : listed) {
-    if (l.name.compare(0, base.size(), base) != 0) continue;
-    ObjectInfo info;
-    info.key = l.name.substr(base.size());
-    info.size = l.size;
-    info.modified = l.updated;
-    info.etag = l.etag;
-    out.push_back(std::move(info));
-  }
-  std::sort(
-      out.begin(), out.end(),
-      [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
-  return out;
+  LK_ASSIGN_OR_RETURN(std::vector<ListedObject> listed,
+                      ListNames(base + prefix));
+  return RelativeObjects(listed, base);
 }
 
 }  // namespace litekeep::storage::gcs
