@@ -439,6 +439,55 @@ TEST_F(GcsReplicaTest, ServiceAccountJwtIsVerifiedAndExchanged) {
       << a.ToString();
 }
 
+// gcloud's authorized_user file (`gcloud auth application-default login`),
+// found at its well-known place under CLOUDSDK_CONFIG when
+// GOOGLE_APPLICATION_CREDENTIALS is not set: its refresh token is exchanged
+// at token_uri, and the metadata server is never asked.
+TEST_F(GcsReplicaTest, GcloudAuthorizedUserFileIsFoundAndRefreshed) {
+  std::string error;
+  GcsServer::Config cfg;
+  cfg.require_token = true;
+  cfg.refresh_token = "1//refresh-SECRET-value";
+  auto server = GcsServer::Start(cfg, &error);
+  ASSERT_TRUE(server) << error;
+  TempDir gcloud;
+  std::ofstream(gcloud.Join("application_default_credentials.json")) << json{
+      {"type", "authorized_user"},
+      {"client_id", "cid.apps.googleusercontent.com"},
+      {"client_secret", "client-SECRET"},
+      {"refresh_token", cfg.refresh_token},
+      {"token_uri", server->endpoint() + "/token"}}.dump();
+  ScopedEnv env;
+  env.Unset("GOOGLE_APPLICATION_CREDENTIALS")
+      .Unset("STORAGE_EMULATOR_HOST")
+      .Set("CLOUDSDK_CONFIG", gcloud.path())
+      .Set("GCE_METADATA_HOST", server->host());
+  GcsOptions o = server->Options(UniquePath("adc"));
+  o.anonymous = false;
+  auto c = MustOpen(o);
+  ASSERT_TRUE(Write(*c, 0, 1, 1, "hello").ok());
+  EXPECT_EQ(ReadBytes(*c, 0, 1, 1), "hello");
+  const json stats = server->Stats();
+  EXPECT_EQ(stats.value("refresh_grants", 0), 1);
+  EXPECT_EQ(stats["metadata_tokens"].get<int>(), 0);
+
+  // A wrong refresh token: refused, and the secrets stay out of the error.
+  std::ofstream(gcloud.Join("application_default_credentials.json"),
+                std::ios::trunc)
+      << json{{"type", "authorized_user"},
+              {"client_id", "cid"},
+              {"client_secret", "client-SECRET"},
+              {"refresh_token", "wrong-SECRET"},
+              {"token_uri", server->endpoint() + "/token"}}
+             .dump();
+  auto bad = MustOpen(o);
+  Status s = Write(*bad, 0, 2, 2, "x");
+  EXPECT_EQ(s.code(), base::Code::kPermissionDenied) << s.ToString();
+  EXPECT_NE(s.message().find("authorized user"), std::string::npos)
+      << s.ToString();
+  EXPECT_EQ(s.message().find("SECRET"), std::string::npos) << s.ToString();
+}
+
 // No key file anywhere: tokens come from the metadata server
 // (GCE_METADATA_HOST, Metadata-Flavor: Google), as on Cloud Run.
 TEST_F(GcsReplicaTest, MetadataServerTokens) {
@@ -577,6 +626,10 @@ TEST_F(GcsReplicaTest, UrlsSettingsAndTheEmulatorSwitch) {
     ASSERT_TRUE(o.ok());
     EXPECT_TRUE(o->anonymous);
     EXPECT_EQ(o->endpoint, Shared()->endpoint());
+    env.Set("STORAGE_EMULATOR_HOST", Shared()->endpoint() + "/storage/v1/");
+    EXPECT_EQ(storage::gcs::OptionsFromSettings(*s)->endpoint,
+              Shared()->endpoint());
+    env.Set("STORAGE_EMULATOR_HOST", Shared()->host());
     // Through the registry, as the CLI opens it: the emulator answers.
     storage::ReplicaSettings rs = *s;
     rs.bucket = Shared()->bucket();

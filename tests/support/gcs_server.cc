@@ -106,6 +106,9 @@ bool GcsServer::Launch() {
       "--bucket",         config_.bucket,
       "--token-lifetime", std::to_string(config_.token_lifetime_seconds)};
   if (config_.require_token) argv.push_back("--require-token");
+  if (!config_.refresh_token.empty()) {
+    argv.insert(argv.end(), {"--refresh-token", config_.refresh_token});
+  }
   if (config_.service_account) {
     argv.insert(argv.end(), {"--public-key", sa_.public_pem_path,
                              "--client-email", sa_.client_email});

@@ -43,6 +43,9 @@ class GcsServer {
     int token_lifetime_seconds = 3600;
     // Make a service account whose JWTs the token endpoint accepts.
     bool service_account = false;
+    // The refresh token the token endpoint accepts (authorized_user
+    // credentials); "" = none.
+    std::string refresh_token;
   };
   // Starts the server; returns nullptr and sets *error when it cannot.
   static std::unique_ptr<GcsServer> Start(const Config& config,

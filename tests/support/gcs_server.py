@@ -333,6 +333,17 @@ class Handler(BaseHTTPRequestHandler):
     def token(self, body):
         state = self.server.state
         form = dict(urllib.parse.parse_qsl(body.decode()))
+        if form.get("grant_type") == "refresh_token":
+            # gcloud's authorized_user credentials.
+            ok = (state.args.refresh_token and
+                  form.get("refresh_token") == state.args.refresh_token and
+                  form.get("client_id") and form.get("client_secret"))
+            with state.lock:
+                state.stats["refresh_grants" if ok else "jwt_rejected"] = (
+                    state.stats.get("refresh_grants" if ok else "jwt_rejected", 0) + 1)
+            if not ok:
+                return self.send(400, {"error": "invalid_grant"})
+            return self.send(200, state.issue_token())
         if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
             return self.send(400, {"error": "unsupported_grant_type"})
         try:
@@ -614,6 +625,7 @@ def main():
     p.add_argument("--public-key", default="")
     p.add_argument("--client-email", default="")
     p.add_argument("--token-lifetime", type=int, default=3600)
+    p.add_argument("--refresh-token", default="")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)

@@ -51,6 +51,10 @@ Result<GcsOptions> OptionsFromSettings(const ReplicaSettings& s) {
       emu != nullptr && *emu != '\0') {
     std::string host = emu;
     if (host.find("://") == std::string::npos) host = "http://" + host;
+    // Only scheme and authority count (Google's Go client replaces the
+    // path with /storage/v1/).
+    const size_t path = host.find('/', host.find("://") + 3);
+    if (path != std::string::npos) host.resize(path);
     o.endpoint = host;
     o.anonymous = true;
   }
