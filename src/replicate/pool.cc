@@ -22,6 +22,15 @@ using SteadyClock = std::chrono::steady_clock;
 using SteadyTime = SteadyClock::time_point;
 using Ms = std::chrono::milliseconds;
 
+// After reading a batch of inotify events, the watcher lets new ones gather
+// in the kernel for this long before it reads again. The kernel merges an
+// event identical to the last one queued and wakes no reader for it, so an
+// application committing thousands of times a second costs one wake-up per
+// window instead of one per WAL write (each wake-up also preempts the
+// application on a small machine: docs/architecture.md, "Checkpoints").
+// Wake-on-change syncs start at most this much later.
+constexpr int kEventCoalesceMs = 5;
+
 struct ReplicationPool::Entry {
   PoolJob* job = nullptr;
   Phase phase = Phase::kPreparing;
@@ -276,7 +285,12 @@ void ReplicationPool::WatcherLoop() {
       uint64_t v;
       [[maybe_unused]] ssize_t n = ::read(wake_fd_, &v, sizeof(v));
     }
-    if (fds[0].revents & POLLIN) ReadEvents();
+    if (fds[0].revents & POLLIN) {
+      ReadEvents();
+      // Let further writes merge in the kernel's queue (see
+      // kEventCoalesceMs); a stop or a new database still wakes us.
+      ::poll(&fds[1], 1, kEventCoalesceMs);
+    }
   }
 }
 
