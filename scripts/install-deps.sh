@@ -4,7 +4,8 @@
 #   scripts/install-deps.sh          build dependencies (apt-get) and the
 #                                    SQLite amalgamation (third_party/sqlite)
 #   scripts/install-deps.sh --test   also test-only tools (apt-get + npm into
-#                                    build/npm: s3rver, Azurite, Litestream)
+#                                    build/npm: s3rver, Azurite, Litestream,
+#                                    Google's @google-cloud/storage client)
 set -euo pipefail
 
 want_test=0
@@ -80,14 +81,15 @@ if [[ $want_test == 1 ]]; then
   npm_dir="$root/build/npm"
   mkdir -p "$npm_dir"
   need_npm=0
-  for m in s3rver azurite @aws-sdk/client-s3 @smithy/signature-v4 @flydotio/litestream-linux-x64; do
+  for m in s3rver azurite @aws-sdk/client-s3 @smithy/signature-v4 @flydotio/litestream-linux-x64 @google-cloud/storage; do
     [[ -d "$npm_dir/node_modules/$m" ]] || need_npm=1
   done
   if [[ $need_npm == 1 ]]; then
     echo "install-deps: installing test servers into $npm_dir (npm)"
     [[ -f "$npm_dir/package.json" ]] || echo '{"name":"litekeep-test-tools","private":true}' >"$npm_dir/package.json"
     (cd "$npm_dir" && npm install --no-audit --no-fund --loglevel=error \
-      s3rver azurite @aws-sdk/client-s3 @smithy/signature-v4 @flydotio/litestream-linux-x64 2>&1 \
+      s3rver azurite @aws-sdk/client-s3 @smithy/signature-v4 @flydotio/litestream-linux-x64 \
+      @google-cloud/storage 2>&1 \
       | grep -v 'Unknown user config' || true)
   fi
 fi

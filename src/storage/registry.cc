@@ -2,12 +2,15 @@
 #include "storage/registry.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "base/text.h"
 #include "storage/abs/client.h"
 #include "storage/abs/options.h"
 #include "storage/age_replica.h"
 #include "storage/file/file_client.h"
+#include "storage/gcs/client.h"
+#include "storage/gcs/options.h"
 #include "storage/s3/client.h"
 #include "storage/s3/options.h"
 #include "storage/sftp/client.h"
@@ -33,9 +36,45 @@ Result<std::unique_ptr<ReplicaClient>> OpenS3(const ReplicaSettings& s) {
   return s3::NewS3ReplicaClient(o);
 }
 
+// Alibaba OSS through its S3-compatible API (docs/config.md "Alibaba OSS"):
+// region cn-hangzhou unless given (Litestream's default), endpoint
+// https://oss-<region>.aliyuncs.com, virtual-hosted bucket names.
+base::Status CheckOss(ReplicaSettings* s) {
+  if (s->bucket.empty()) {
+    return base::InvalidArgumentError(
+        "oss replica has no bucket (set `bucket:` or use oss://BUCKET/path)");
+  }
+  if (s->region.empty()) s->region = "cn-hangzhou";
+  if (s->endpoint.empty()) {
+    s->endpoint = "https://oss-" + s->region + ".aliyuncs.com";
+  }
+  return s3::CheckSettings(s);
+}
+
+Result<std::unique_ptr<ReplicaClient>> OpenOss(const ReplicaSettings& in) {
+  ReplicaSettings s = in;
+  // OSS's own variables (as Litestream's OSS client reads them), before the
+  // S3 credential chain.
+  const char* id = std::getenv("OSS_ACCESS_KEY_ID");
+  const char* secret = std::getenv("OSS_ACCESS_KEY_SECRET");
+  if (s.access_key_id.empty() && s.secret_access_key.empty() && id != nullptr &&
+      secret != nullptr && *id != '\0' && *secret != '\0') {
+    s.access_key_id = id;
+    s.secret_access_key = secret;
+  }
+  LK_ASSIGN_OR_RETURN(s3::S3Options o, s3::OptionsFromSettings(s));
+  o.force_path_style = s.force_path_style;  // virtual-hosted unless asked
+  return s3::NewS3ReplicaClient(o);
+}
+
 Result<std::unique_ptr<ReplicaClient>> OpenAbs(const ReplicaSettings& s) {
   LK_ASSIGN_OR_RETURN(abs::AbsOptions o, abs::OptionsFromSettings(s));
   return abs::NewAbsReplicaClient(o);
+}
+
+Result<std::unique_ptr<ReplicaClient>> OpenGcs(const ReplicaSettings& s) {
+  LK_ASSIGN_OR_RETURN(gcs::GcsOptions o, gcs::OptionsFromSettings(s));
+  return gcs::NewGcsReplicaClient(o);
 }
 
 Result<std::unique_ptr<ReplicaClient>> OpenSftp(const ReplicaSettings& s) {
@@ -84,11 +123,22 @@ std::vector<Backend> BuildTable() {
         "concurrent-writes"},
        &sftp::CheckSettings,
        &OpenSftp},
+      {"gcs",
+       {"gcs", "gs"},
+       {"path", "bucket", "endpoint", "skip-verify", "ca-bundle", "part-size"},
+       &gcs::CheckSettings,
+       &OpenGcs},
+      {"oss",
+       {"oss"},
+       {"path", "bucket", "region", "endpoint", "force-path-style",
+        "skip-verify", "ca-bundle", "access-key-id", "secret-access-key",
+        "part-size", "concurrency"},
+       &CheckOss,
+       &OpenOss},
       // Known to Litestream, not built here: refused with a message.
-      {"gcs", {"gcs", "gs"}, {}},
       {"webdav", {"webdav", "webdavs"}, {}},
       {"nats", {"nats"}, {}},
-      {"oss", {"oss"}, {}},
+
   };
 }
 

@@ -303,6 +303,21 @@ const std::vector<std::string_view>& AbsQueryKeys() {
   return keys;
 }
 
+// Query parameters a gs:// URL takes, canonical spelling.
+const std::vector<std::string_view>& GcsQueryKeys() {
+  static const std::vector<std::string_view> keys = {"endpoint", "skip-verify",
+                                                     "part-size"};
+  return keys;
+}
+
+// Query parameters an oss:// URL takes, canonical spelling.
+const std::vector<std::string_view>& OssQueryKeys() {
+  static const std::vector<std::string_view> keys = {
+      "endpoint",    "region",    "force-path-style",
+      "skip-verify", "part-size", "concurrency"};
+  return keys;
+}
+
 // Where a credential given as a query parameter belongs instead.
 std::string CredentialHome(const std::string& name) {
   if (name == "access-key-id") {
@@ -538,6 +553,56 @@ Result<ReplicaSettings> ParseReplicaUrl(std::string_view url,
     return r;
   }
 
+  if (r.type == "gcs") {
+    // gs://BUCKET/PATH (Litestream's form; gcs:// as 0.3 spelled the type).
+    if (parts.host.empty()) {
+      return UrlError(url, "gs URL has no bucket (gs://BUCKET/path)");
+    }
+    if (!parts.user.empty()) {
+      return UrlError(url,
+                      "gs URLs carry no user name; credentials come from "
+                      "GOOGLE_APPLICATION_CREDENTIALS or the metadata server");
+    }
+    r.bucket = parts.host;
+    r.path = CleanPath(parts.path, false);
+    keys->insert({"bucket", "path"});
+    LK_RETURN_IF_ERROR(ApplyQuery(url, parts, GcsQueryKeys(), &r, keys));
+    return r;
+  }
+
+  if (r.type == "oss") {
+    // oss://BUCKET[.oss-REGION[-internal].aliyuncs.com]/PATH (Litestream's).
+    if (!parts.user.empty()) {
+      return UrlError(url,
+                      "oss URLs carry no user name; put credentials in the "
+                      "config file or the environment");
+    }
+    std::string host = Lower(parts.host);
+    const std::string suffix = ".aliyuncs.com";
+    size_t oss = host.find(".oss-");
+    if (oss != std::string::npos && host.size() > suffix.size() &&
+        host.compare(host.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      std::string region =
+          host.substr(oss + 5, host.size() - suffix.size() - oss - 5);
+      if (region.size() > 9 &&
+          region.compare(region.size() - 9, 9, "-internal") == 0) {
+        region.resize(region.size() - 9);
+      }
+      r.bucket = parts.host.substr(0, oss);
+      r.region = region;
+      keys->insert("region");
+    } else {
+      r.bucket = parts.host;
+    }
+    if (r.bucket.empty()) {
+      return UrlError(url, "oss URL has no bucket (oss://BUCKET/path)");
+    }
+    r.path = CleanPath(parts.path, false);
+    keys->insert({"bucket", "path"});
+    LK_RETURN_IF_ERROR(ApplyQuery(url, parts, OssQueryKeys(), &r, keys));
+    return r;
+  }
+
   if (r.type == "abs") {
     // abs://[ACCOUNT@]CONTAINER/PATH (Litestream's form).
     if (parts.host.empty()) {
@@ -617,7 +682,7 @@ std::string Describe(const ReplicaSettings& r) {
     return out + r.path;
   }
   std::string out =
-      r.type + "://" +
+      (r.type == "gcs" ? std::string("gs") : r.type) + "://" +
       (r.type == "abs" && !r.account_name.empty() ? r.account_name + "@" : "") +
       r.bucket;
   if (!r.path.empty()) out += "/" + r.path;
@@ -628,7 +693,9 @@ std::string Describe(const ReplicaSettings& r) {
   };
   add("endpoint", RedactUrlText(r.endpoint));
   add("region", r.region);
-  if (r.type == "s3" && r.force_path_style) add("forcePathStyle", "true");
+  if ((r.type == "s3" || r.type == "oss") && r.force_path_style) {
+    add("forcePathStyle", "true");
+  }
   if (r.skip_verify) add("skipVerify", "true");
   return out + query;
 }

@@ -143,8 +143,8 @@ dbs:
 // Backends Litestream has and this build does not are refused at load,
 // by type, by URL scheme and by their keys, naming what is supported.
 TEST(ConfigParseTest, BackendsNotBuiltAreRefused) {
-  for (const char* replica : {"type: gcs\n      bucket: b\n", "url: gs://b/p\n",
-                              "type: webdav\n", "url: nats://h/p\n"}) {
+  for (const char* replica :
+       {"type: webdav\n", "url: nats://h/p\n", "url: oss://b/p\n"}) {
     std::string e = ErrorOf(std::string("dbs:\n  - path: /a.db\n    replica:\n"
                                         "      ") +
                             replica);
@@ -157,6 +157,26 @@ TEST(ConfigParseTest, BackendsNotBuiltAreRefused) {
       "      webdav-url: http://h/\n");
   EXPECT_NE(e.find("webdav-url"), std::string::npos) << e;
   EXPECT_NE(e.find("webdav replicas, which are not built"), std::string::npos)
+      << e;
+}
+
+// GCS as Litestream 0.3 (`type: gcs`) and 0.5 (`gs://`) write it; keys it
+// does not use are refused.
+TEST(ConfigParseTest, GcsReplicas) {
+  for (const char* replica :
+       {"type: gcs\n      bucket: b\n      path: p\n",
+        "type: gs\n      bucket: b\n      path: p\n", "url: gs://b/p\n"}) {
+    auto c =
+        P(std::string("dbs:\n  - path: /a.db\n    replica:\n      ") + replica,
+          true);
+    ASSERT_TRUE(c.ok()) << replica << ": " << c.status().message();
+    EXPECT_EQ(c->dbs[0].replicas[0].type, "gcs") << replica;
+    EXPECT_EQ(c->dbs[0].replicas[0].bucket, "b") << replica;
+  }
+  std::string e = ErrorOf(
+      "dbs:\n  - path: /a.db\n    replica:\n      url: gs://b/p\n"
+      "      account-key: x\n");
+  EXPECT_NE(e.find("account-key: not used by gcs replicas"), std::string::npos)
       << e;
 }
 

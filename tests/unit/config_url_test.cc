@@ -138,15 +138,29 @@ TEST(ConfigUrlTest, S3AccessPointArn) {
 
 // Schemes of backends that are not built are refused naming what is.
 TEST(ConfigUrlTest, SchemesNotBuiltAreRefused) {
-  for (const char* url :
-       {"gs://bkt/db/app", "gcs://bkt/db/app", "GS://bkt/db/app",
-        "webdav://host/path", "webdavs://host/path", "nats://host/p",
-        "oss://bkt/p"}) {
+  for (const char* url : {"webdav://host/path", "webdavs://host/path",
+                          "nats://host/p", "oss://bkt/p"}) {
     std::string e = ErrorOf(url);
     EXPECT_NE(e.find("not built in this litekeep; supported: file, s3"),
               std::string::npos)
         << url << ": " << e;
   }
+}
+
+// gs://BUCKET/PATH (and gcs://, any case), as Litestream writes them.
+TEST(ConfigUrlTest, Gcs) {
+  for (const char* url :
+       {"gs://bkt/db/app", "gcs://bkt/db/app/", "GS://bkt/db//app"}) {
+    ReplicaConfig r = MustParse(url);
+    EXPECT_EQ(r.type, "gcs") << url;
+    EXPECT_EQ(r.bucket, "bkt") << url;
+    EXPECT_EQ(r.path, "db/app") << url;
+    EXPECT_EQ(Redacted(r), "gs://bkt/db/app") << url;
+  }
+  ReplicaConfig r = MustParse("gs://bkt/p?endpoint=http://127.0.0.1:9000");
+  EXPECT_EQ(r.endpoint, "http://127.0.0.1:9000");
+  EXPECT_NE(ErrorOf("gs:///p").find("no bucket"), std::string::npos);
+  EXPECT_NE(ErrorOf("gs://me@bkt/p").find("no user name"), std::string::npos);
 }
 
 // sftp://USER[:PASSWORD]@HOST[:PORT]/PATH, as Litestream writes them.

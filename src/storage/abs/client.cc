@@ -5,7 +5,7 @@
 #include "storage/abs/client.h"
 
 #include "storage/abs/client_impl.h"
-#include "storage/s3/sigv4.h"
+#include "storage/hash.h"
 #include "storage/url.h"
 #include "storage/xml.h"
 
@@ -80,7 +80,7 @@ RequestCounts AbsClient::request_counts() const {
 HttpRequest AbsClient::Build(const Request& r) const {
   std::string path = base_path_ + "/" + opts_.container;
   if (!r.blob.empty()) path += "/" + r.blob;
-  const std::string encoded_path = s3::UriEncode(path, false);
+  const std::string encoded_path = UriEncode(path, false);
 
   KeyValues headers = {{"x-ms-date", Rfc1123Date(Clock::now())},
                        {"x-ms-version", kApiVersion}};
@@ -89,7 +89,7 @@ HttpRequest AbsClient::Build(const Request& r) const {
   std::string q;
   for (const auto& [k, v] : r.query) {
     q += q.empty() ? "?" : "&";
-    q += s3::UriEncode(k, true) + "=" + s3::UriEncode(v, true);
+    q += UriEncode(k, true) + "=" + UriEncode(v, true);
   }
   if (opts_.auth == Auth::kSas) {
     q += (q.empty() ? "?" : "&") + opts_.sas_token;

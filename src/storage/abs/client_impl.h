@@ -12,6 +12,7 @@
 #include "storage/abs/options.h"
 #include "storage/abs/shared_key.h"
 #include "storage/http.h"
+#include "storage/listing.h"
 #include "storage/replica_client.h"
 #include "storage/retry.h"
 
@@ -26,41 +27,8 @@ inline constexpr std::string_view kTimestampMetadata = "litestreamtimestamp";
 // Request kinds, for the request counters.
 enum class Kind { kList, kGet, kPut, kDel, kHead };
 
-// One blob of a listing.
-struct Listed {
-  std::string name;  // full blob name
-  int64_t size = 0;
-  TimePoint last_modified{};
-  std::string etag;
-  std::optional<TimePoint> created;  // the litestreamtimestamp metadata
-};
-
-class AbsClient;
-
-// A body reader that resumes with a ranged GET (If-Match on the first
-// answer's ETag) after transient failures, under one retry budget, and
-// checks that every announced byte arrived.
-class BlobReader : public base::Reader {
- public:
-  BlobReader(AbsClient* client, std::string blob, int64_t offset,
-             int64_t length);
-  // Sends the first request (errors such as kNotFound surface here).
-  Status Start();
-  Result<size_t> Read(std::span<uint8_t> buf) override;
-
- private:
-  Status OpenStream();
-  AbsClient* client_;
-  std::string blob_;
-  int64_t offset_;     // next absolute byte
-  int64_t remaining_;  // bytes still wanted; -1 = to the end
-  std::string etag_;
-  std::unique_ptr<HttpStream> stream_;
-  int64_t stream_expected_ = -1;
-  int64_t stream_got_ = 0;
-  bool eof_ = false;
-  RetryBudget budget_;
-};
+// One blob of a listing (its metadata's litestreamtimestamp as `created`).
+using Listed = ListedObject;
 
 class AbsClient : public ReplicaClient {
  public:
@@ -100,13 +68,16 @@ class AbsClient : public ReplicaClient {
   // to check, never contains a credential.
   Status ResponseError(const HttpResponse& r, std::string_view op,
                        const std::string& blob) const;
-  const RetryPolicy& retry() const { return opts_.retry; }
   // "abs://account@container/blob", for messages.
   std::string Where(const std::string& blob) const;
   Status CreateContainer();
 
  private:
   HttpRequest Build(const Request& r) const;
+  // A RangedReader over one blob (full name).
+  Result<std::unique_ptr<base::Reader>> OpenBlob(std::string blob,
+                                                 int64_t offset,
+                                                 int64_t length);
   // Every blob whose name starts with prefix (List Blobs, all pages, with
   // metadata). A store that repeats a marker or pages past max_list_pages
   // is an error naming the container and the prefix.

@@ -38,7 +38,7 @@ Result<std::vector<Listed>> AbsClient::ListBlobs(const std::string& prefix) {
       Listed l;
       l.name = XmlText(b, "Name");
       l.size = std::strtoll(XmlText(b, "Content-Length").c_str(), nullptr, 10);
-      l.last_modified =
+      l.modified =
           ParseRfc1123(XmlText(b, "Last-Modified")).value_or(TimePoint{});
       l.etag = XmlText(b, "Etag");
       std::string meta = XmlText(b, std::string(kTimestampMetadata));
@@ -64,30 +64,7 @@ std::string AbsClient::BlobName(int level, TxId min_txid, TxId max_txid) const {
 Result<std::vector<FileInfo>> AbsClient::ListFiles(int level) {
   const std::string prefix = LtxLevelDir(opts_.path, level) + "/";
   LK_ASSIGN_OR_RETURN(std::vector<Listed> listed, ListBlobs(prefix));
-  std::vector<FileInfo> files;
-  for (const auto& l : listed) {
-    if (l.name.size() <= prefix.size() ||
-        l.name.compare(0, prefix.size(), prefix) != 0 ||
-        l.name.find('/', prefix.size()) != std::string::npos) {
-      continue;
-    }
-    auto range =
-        ltx::ParseFileName(std::string_view(l.name).substr(prefix.size()));
-    if (!range) continue;
-    FileInfo f;
-    f.level = level;
-    f.min_txid = range->min_txid;
-    f.max_txid = range->max_txid;
-    f.size = l.size;
-    f.created = l.created.value_or(l.last_modified);
-    files.push_back(f);
-  }
-  std::sort(files.begin(), files.end(),
-            [](const FileInfo& a, const FileInfo& b) {
-              return a.min_txid != b.min_txid ? a.min_txid < b.min_txid
-                                              : a.max_txid < b.max_txid;
-            });
-  return files;
+  return LevelFiles(listed, prefix, level);
 }
 
 // Generic objects: names relative to the replica path ("" = container).
@@ -95,21 +72,7 @@ Result<std::vector<ObjectInfo>> AbsClient::ListObjects(
     const std::string& prefix) {
   const std::string base = opts_.path.empty() ? "" : opts_.path + "/";
   LK_ASSIGN_OR_RETURN(std::vector<Listed> listed, ListBlobs(base + prefix));
-  std::vector<ObjectInfo> out;
-  out.reserve(listed.size());
-  for (auto& l : listed) {
-    if (l.name.compare(0, base.size(), base) != 0) continue;
-    ObjectInfo info;
-    info.key = l.name.substr(base.size());
-    info.size = l.size;
-    info.modified = l.last_modified;
-    info.etag = l.etag;
-    out.push_back(std::move(info));
-  }
-  std::sort(
-      out.begin(), out.end(),
-      [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
-  return out;
+  return RelativeObjects(listed, base);
 }
 
 }  // namespace litekeep::storage::abs

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "base/text.h"
-#include "storage/s3/sigv4.h"
+#include "storage/hash.h"
 
 namespace litekeep::storage::abs {
 namespace {
@@ -79,8 +79,8 @@ std::string StringToSign(const SharedKeyRequest& r) {
 
 std::string SharedKeySignature(std::string_view key_bytes,
                                std::string_view string_to_sign) {
-  std::string mac = s3::HmacSha256(key_bytes, string_to_sign);
-  return s3::Base64Encode(
+  std::string mac = HmacSha256(key_bytes, string_to_sign);
+  return Base64Encode(
       {reinterpret_cast<const uint8_t*>(mac.data()), mac.size()});
 }
 
@@ -133,27 +133,6 @@ std::optional<TimePoint> ParseRfc1123(std::string_view text) {
   tm.tm_min = mm;
   tm.tm_sec = ss;
   return std::chrono::system_clock::from_time_t(timegm(&tm));
-}
-
-Result<std::string> Base64Decode(std::string_view text) {
-  if (text.empty() || text.size() % 4 != 0) {
-    return base::InvalidArgumentError(
-        "not Base64 (length " + std::to_string(text.size()) +
-        " is not a multiple of 4; value not shown)");
-  }
-  std::string out(text.size() / 4 * 3 + 1, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()),
-                          static_cast<int>(text.size()));
-  if (n < 0) {
-    return base::InvalidArgumentError("not Base64 (value not shown)");
-  }
-  // EVP_DecodeBlock counts padding as zero bytes.
-  size_t len = static_cast<size_t>(n);
-  if (text.back() == '=') --len;
-  if (text.size() >= 2 && text[text.size() - 2] == '=') --len;
-  out.resize(len);
-  return out;
 }
 
 }  // namespace litekeep::storage::abs

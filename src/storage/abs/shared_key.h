@@ -1,8 +1,8 @@
 // Azure Storage Shared Key authorization, written from Microsoft's public
 // description ("Authorize with Shared Key", 2009-09-19 and later): the
 // canonicalized headers and resource, the string-to-sign, and the
-// "SharedKey <account>:<signature>" header value; plus the small encodings
-// the Azure Blob backend needs (RFC 1123 dates, Base64 decoding of the key).
+// "SharedKey <account>:<signature>" header value; plus the RFC 1123 dates
+// the Azure Blob backend needs.
 #pragma once
 
 #include <optional>
@@ -11,6 +11,7 @@
 
 #include "base/status.h"
 #include "base/types.h"
+#include "storage/hash.h"
 #include "storage/http.h"
 
 namespace litekeep::storage::abs {
@@ -44,8 +45,7 @@ std::string Rfc1123Date(TimePoint t);
 // Parses the RFC 1123 form Azure uses in listings; nullopt when malformed.
 std::optional<TimePoint> ParseRfc1123(std::string_view text);
 
-// Standard Base64 decoding (padding required, no whitespace). The error
-// never contains the input (it is a secret).
-Result<std::string> Base64Decode(std::string_view text);
+// Base64Decode for the account key (storage/hash.h).
+using storage::Base64Decode;
 
 }  // namespace litekeep::storage::abs

@@ -11,7 +11,7 @@
 
 #include "base/rfc3339.h"
 #include "storage/abs/client_impl.h"
-#include "storage/s3/sigv4.h"
+#include "storage/hash.h"
 #include "storage/xml.h"
 
 namespace litekeep::storage::abs {
@@ -34,8 +34,7 @@ class BlockIds {
     char raw[40];
     std::snprintf(raw, sizeof(raw), "lk-%s-%06d", tag_, n);
     std::string_view v(raw);
-    return s3::Base64Encode(
-        {reinterpret_cast<const uint8_t*>(v.data()), v.size()});
+    return Base64Encode({reinterpret_cast<const uint8_t*>(v.data()), v.size()});
   }
 
  private:
@@ -72,7 +71,7 @@ Status AbsClient::CheckExisting(const std::string& blob, int64_t size,
 
 Status AbsClient::PutSingle(const std::string& blob, const FileInfo& info,
                             const std::string& body) {
-  const std::string md5 = s3::Md5Base64(body);
+  const std::string md5 = Md5Base64(body);
   Request r;
   r.method = "PUT";
   r.kind = Kind::kPut;
@@ -98,7 +97,7 @@ Status AbsClient::PutBlock(const std::string& blob, const std::string& id,
   r.kind = Kind::kPut;
   r.blob = blob;
   r.query = {{"comp", "block"}, {"blockid", id}};
-  r.headers = {{"Content-MD5", s3::Md5Base64(body)}};
+  r.headers = {{"Content-MD5", Md5Base64(body)}};
   r.body = body;
   LK_ASSIGN_OR_RETURN(HttpResponse resp, Execute(r, "put block"));
   if (resp.status != 201) return ResponseError(resp, "put block", blob);
@@ -108,7 +107,7 @@ Status AbsClient::PutBlock(const std::string& blob, const std::string& id,
 Status AbsClient::PutBlocks(const std::string& blob, const FileInfo& info,
                             base::Reader& data, std::string first_block) {
   const BlockIds ids;
-  s3::StreamHash hash;  // MD5 of the whole blob, stored with the block list
+  StreamHash hash;  // MD5 of the whole blob, stored with the block list
   std::mutex mu;
   std::condition_variable cv;
   int in_flight = 0;
@@ -172,7 +171,7 @@ Status AbsClient::PutBlocks(const std::string& blob, const FileInfo& info,
   r.headers.emplace_back("x-ms-blob-content-type", "application/octet-stream");
   r.headers.emplace_back("x-ms-blob-content-md5", md5);
   r.headers.emplace_back("Content-Type", "application/xml");
-  r.headers.emplace_back("Content-MD5", s3::Md5Base64(xml));
+  r.headers.emplace_back("Content-MD5", Md5Base64(xml));
   if (opts_.if_none_match) r.headers.emplace_back("If-None-Match", "*");
   r.body = xml;
   LK_ASSIGN_OR_RETURN(HttpResponse resp, Execute(r, "put block list"));

@@ -31,34 +31,6 @@ struct Listed {
   std::string etag;  // as listed, quotes included
 };
 
-class S3Client;
-
-// A body reader that resumes with a Range request after transient failures
-// and checks that it received every byte the store announced.
-class ObjectReader : public base::Reader {
- public:
-  ObjectReader(S3Client* client, std::string key, int64_t offset,
-               int64_t length);
-  // Sends the first request (errors such as kNotFound surface here).
-  Status Start();
-  Result<size_t> Read(std::span<uint8_t> buf) override;
-
- private:
-  Status OpenStream();
-  S3Client* client_;
-  std::string key_;
-  int64_t offset_;     // next absolute byte
-  int64_t remaining_;  // bytes still wanted; -1 = to the end
-  std::string etag_;
-  std::unique_ptr<HttpStream> stream_;
-  int64_t stream_expected_ = -1;  // Content-Length of the current response
-  int64_t stream_got_ = 0;
-  int64_t skip_ = 0;  // bytes to drop (store ignored the Range header)
-  bool eof_ = false;
-  // Shared by Start and every Read: progress does not renew it.
-  RetryBudget budget_;
-};
-
 class S3Client : public ReplicaClient {
  public:
   S3Client(S3Options opts, Credentials creds)
@@ -126,7 +98,6 @@ class S3Client : public ReplicaClient {
   Result<std::unique_ptr<base::Reader>> OpenObject(
       const std::string& key) override;
 
-  // ---- Used by ObjectReader ----
   struct Request {
     std::string method = "GET";
     std::string key;  // "" = the bucket itself
@@ -138,7 +109,6 @@ class S3Client : public ReplicaClient {
   Result<std::unique_ptr<HttpStream>> OpenOnce(const Request& r);
   Status ResponseError(const HttpResponse& r, std::string_view op,
                        const std::string& key) const;
-  const RetryPolicy& retry() const { return opts_.retry; }
   const S3Options& options() const { return opts_; }
   std::string Where(const std::string& key) const {
     return "s3://" + opts_.bucket + "/" + key;
@@ -146,6 +116,9 @@ class S3Client : public ReplicaClient {
 
  private:
   Status EnsureRegion();
+  // A RangedReader over one object (full key).
+  Result<std::unique_ptr<base::Reader>> OpenKey(std::string key, int64_t offset,
+                                                int64_t length);
   std::string Region() {
     std::lock_guard<std::mutex> lock(mu_);
     return region_;

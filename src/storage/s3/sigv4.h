@@ -1,7 +1,6 @@
 // AWS Signature Version 4 for S3 requests, written from the public
 // specification: canonical request, string to sign, signing key and the
-// Authorization header; plus the hashing helpers the S3 client needs
-// (SHA-256, HMAC-SHA256, MD5, Base64) on top of OpenSSL.
+// Authorization header. The hashing helpers it uses live in storage/hash.h.
 #pragma once
 
 #include <cstdint>
@@ -12,11 +11,22 @@
 #include <vector>
 
 #include "base/types.h"
+#include "storage/hash.h"
 #include "storage/http.h"
 
 namespace litekeep::storage::s3 {
 
 using storage::KeyValues;
+// The shared helpers (storage/hash.h), named here as the S3 code uses them.
+using storage::Base64Encode;
+using storage::HexEncode;
+using storage::HmacSha256;
+using storage::Md5Base64;
+using storage::Md5Hex;
+using storage::Sha256Hex;
+using storage::StreamHash;
+using storage::UriDecode;
+using storage::UriEncode;
 
 // Credentials used to sign. The secret never leaves this struct except as
 // input to HMAC; nothing prints it.
@@ -67,42 +77,7 @@ SignedRequest SignV4(const SigningRequest& request,
                      const Credentials& credentials, std::string_view region,
                      std::string_view service, TimePoint now);
 
-// AWS URI encoding: every byte except A-Z a-z 0-9 - _ . ~ becomes %XX
-// (upper-case hex); '/' is kept when encode_slash is false.
-std::string UriEncode(std::string_view text, bool encode_slash);
-// Reverses %XX escapes (a malformed escape is kept literally).
-std::string UriDecode(std::string_view text);
-
 // "YYYYMMDDTHHMMSSZ" in UTC.
 std::string AmzDate(TimePoint t);
-
-// Lower-case hex of bytes.
-std::string HexEncode(std::span<const uint8_t> bytes);
-// SHA-256 of data as lower-case hex.
-std::string Sha256Hex(std::string_view data);
-// Raw 32-byte HMAC-SHA256(key, data).
-std::string HmacSha256(std::string_view key, std::string_view data);
-// Standard Base64 (with padding).
-std::string Base64Encode(std::span<const uint8_t> bytes);
-// Base64 of the raw MD5 of data (the Content-MD5 header value).
-std::string Md5Base64(std::string_view data);
-// MD5 of data as lower-case hex (S3's ETag of a single-part object).
-std::string Md5Hex(std::string_view data);
-
-// Incremental SHA-256 and MD5 over a stream of chunks.
-class StreamHash {
- public:
-  StreamHash();
-  ~StreamHash();
-  StreamHash(const StreamHash&) = delete;
-  StreamHash& operator=(const StreamHash&) = delete;
-  void Update(std::span<const uint8_t> data);
-  // Finishes both digests; call once.
-  void Finish(std::string* sha256_hex, std::string* md5_base64);
-
- private:
-  void* sha_ = nullptr;  // EVP_MD_CTX*
-  void* md5_ = nullptr;  // EVP_MD_CTX*
-};
 
 }  // namespace litekeep::storage::s3
