@@ -73,6 +73,10 @@ int main(int argc, char** argv) {
   std::string row(200, 'x');
   std::vector<double> lat;
   lat.reserve(commits);
+  // OVERHEAD_STALLS=MS: print each commit slower than MS milliseconds with
+  // its wall-clock time, to match stalls against the replicator's log.
+  const char* stalls_env = std::getenv("OVERHEAD_STALLS");
+  const double stall_ms = stalls_env ? std::atof(stalls_env) : 0;
   const double cpu0 = CpuSeconds();
   const auto t0 = std::chrono::steady_clock::now();
   for (long i = 0; i < commits; ++i) {
@@ -92,6 +96,15 @@ int main(int argc, char** argv) {
     lat.push_back(std::chrono::duration<double, std::milli>(
                       std::chrono::steady_clock::now() - c0)
                       .count());
+    if (stall_ms > 0 && lat.back() > stall_ms) {
+      const auto now = std::chrono::system_clock::now();
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          now.time_since_epoch())
+                          .count();
+      std::fprintf(stderr, "stall %.1f ms ending at %lld.%03lld (commit %ld)\n",
+                   lat.back(), static_cast<long long>(ms / 1000),
+                   static_cast<long long>(ms % 1000), i);
+    }
   }
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)

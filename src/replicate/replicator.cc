@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <ctime>
+#include <thread>
 #include <vector>
 
 #include "ltx/file_name.h"
@@ -210,6 +211,7 @@ Status Replicator::BeginReadTracked(sqlite::Connection& c) {
       !(before.ok && after.ok &&
         std::memcmp(before.header, after.header, sizeof(before.header)) == 0 &&
         after.n_backfill < after.mx_frame);
+  read_mark_max_ = after.ok ? after.mx_frame : 0;
   spdlog::debug(
       "{}: read transaction begun (WAL index: {} frames, {} "
       "checkpointed; may be on slot 0: {})",
@@ -245,6 +247,34 @@ Status Replicator::HandOffRead(const sqlite::WalHeader& header,
   if (after.ok() && after->empty() && h.ok() && pos_->SameGeneration(*h)) {
     read_began_at_ = pos_;
   }
+  return Status::Ok();
+}
+
+Status Replicator::Follow() {
+  if (!in_read_ || maybe_slot0_ || suspended_ || write_locked_ || !pos_) {
+    return Status::Ok();
+  }
+  const WalIndexState now = ReadWalIndex(shm_);
+  if (!now.ok || now.mx_frame < read_mark_max_ ||
+      now.mx_frame - read_mark_max_ <
+          static_cast<uint64_t>(options_.min_checkpoint_page_count)) {
+    return Status::Ok();
+  }
+  LK_ASSIGN_OR_RETURN(auto wal, OpenWal());
+  if (!wal) return Status::Ok();
+  auto header = sqlite::ReadWalHeader(*wal);
+  if (!header.ok() || !pos_->SameGeneration(*header)) return Status::Ok();
+  sqlite::Connection& next = readers_[1 - active_];
+  LK_RETURN_IF_ERROR(BeginReadTracked(next));
+  reader().Exec("ROLLBACK").IgnoreError();
+  active_ = 1 - active_;
+  // The old transaction sat on a slot >= 1 with a read mark below the
+  // mxFrame read above, so no checkpoint could pass it and the new one
+  // began with frames still to checkpoint: it is on a slot >= 1 too, and
+  // the WAL cannot restart while it is held. It did not begin at the
+  // replicated position.
+  maybe_slot0_ = false;
+  read_began_at_.reset();
   return Status::Ok();
 }
 
@@ -711,13 +741,35 @@ Status Replicator::MaybeCheckpoint() {
   }
   const int64_t grown = (pos_->offset - last_checkpoint_offset_) / frame_size;
   if (frames >= options_.truncate_page_n) return Checkpoint(true);
+  const auto since = std::chrono::steady_clock::now() - last_checkpoint_;
+  if (since < options_.min_checkpoint_spacing) return Status::Ok();
   if (grown >= options_.min_checkpoint_page_count) return Checkpoint(false);
-  if (grown > 0 && std::chrono::steady_clock::now() - last_checkpoint_ >=
-                       options_.checkpoint_interval) {
+  if (grown > 0 && since >= options_.checkpoint_interval) {
     return Checkpoint(false);
   }
   return Status::Ok();
 }
+
+namespace {
+
+// A PASSIVE checkpoint that, while another connection (the application's
+// automatic checkpoint) holds SQLite's checkpoint lock, tries again every
+// 100 µs for up to `budget`. PASSIVE reports SQLITE_BUSY only for that lock:
+// giving up at once would leave the frames to the next attempt and the WAL
+// unable to restart.
+Result<sqlite::CheckpointResult> PassiveCheckpoint(
+    sqlite::Connection& c, std::chrono::microseconds budget) {
+  const auto deadline = std::chrono::steady_clock::now() + budget;
+  for (;;) {
+    auto r = c.Checkpoint(sqlite::CheckpointMode::kPassive);
+    if (!r.ok() || !r->busy || std::chrono::steady_clock::now() >= deadline) {
+      return r;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+}
+
+}  // namespace
 
 Status Replicator::Checkpoint(bool truncate) {
   // Ship what is already committed and copy it back before taking the write
@@ -727,7 +779,7 @@ Status Replicator::Checkpoint(bool truncate) {
   // seen, and the WAL cannot restart.
   LK_RETURN_IF_ERROR(Sync().status());
   LK_RETURN_IF_ERROR(
-      locker_.Checkpoint(sqlite::CheckpointMode::kPassive).status());
+      PassiveCheckpoint(locker_, std::chrono::milliseconds(200)).status());
   // Flush what the application wrote meanwhile, so that the fsyncs of the
   // checkpoint under the lock find little left to write.
   if (auto wal = OpenWal(); wal.ok() && wal->has_value()) {
@@ -775,7 +827,9 @@ Status Replicator::Checkpoint(bool truncate) {
   sqlite::CheckpointResult cp;
   if (s.ok()) {
     const auto started = std::chrono::steady_clock::now();
-    auto r = reader().Checkpoint(sqlite::CheckpointMode::kPassive);
+    // Under the write lock the application cannot commit; its automatic
+    // checkpoint may still be finishing: wait a little for it.
+    auto r = PassiveCheckpoint(reader(), std::chrono::milliseconds(10));
     passive_checkpoint_us_ += ElapsedMicros(started);
     if (r.ok()) {
       cp = *r;

@@ -43,12 +43,12 @@ std::vector<std::string> LtxFiles(const std::string& replica) {
 }
 
 std::string WriteConfig(const TempDir& dir, const std::string& db,
-                        const std::string& replica, const std::string& extra_db = "") {
+                        const std::string& replica,
+                        const std::string& extra_db = "") {
   std::string path = dir.Join("litekeep.yml");
   std::ofstream(path) << "dbs:\n"
                       << "  - path: " << db << "\n"
-                      << extra_db
-                      << "    replica:\n"
+                      << extra_db << "    replica:\n"
                       << "      type: file\n"
                       << "      path: " << replica << "\n"
                       << "      sync-interval: 200ms\n";
@@ -77,13 +77,22 @@ TEST(ReplicateRestoreTest, WorkloadRestoresIdenticalPageForPage) {
   // The source, fully checkpointed, is the reference image.
   ASSERT_EQ(ExecSql(db, "PRAGMA wal_checkpoint(TRUNCATE)"), "");
   const std::string out = dir.Join("restored.db");
-  auto r = litekeep::testing::Run({LitekeepBin(), "restore", "-o", out, "file://" + replica});
+  auto r = litekeep::testing::Run(
+      {LitekeepBin(), "restore", "-o", out, "file://" + replica});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(Sha256Hex(ReadFile(out)), Sha256Hex(ReadFile(db)))
       << "restored database differs from the source";
   EXPECT_EQ(QueryOne(out, "PRAGMA integrity_check"), "ok");
   EXPECT_EQ(ContentHash(out), ContentHash(db));
   EXPECT_FALSE(fs::exists(out + ".tmp"));
+  // The restored database and every replica file are owner-only.
+  EXPECT_EQ(fs::status(out).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  for (const auto& f : LtxFiles(replica)) {
+    EXPECT_EQ(fs::status(f).permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write)
+        << f;
+  }
 
   // Our own checkpoints must never cost a snapshot: exactly the initial one.
   std::string log = rep.Log();
@@ -125,7 +134,8 @@ TEST(ReplicateRestoreTest, RestartContinuesWithoutSnapshot) {
   std::string log = ReadFile(dir.Join("replicate.log"));
   EXPECT_EQ(CountOccurrences(log, "snapshot written"), 1) << log;
   const std::string out = dir.Join("restored.db");
-  auto r = litekeep::testing::Run({LitekeepBin(), "restore", "-o", out, replica});
+  auto r =
+      litekeep::testing::Run({LitekeepBin(), "restore", "-o", out, replica});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ContentHash(out), ContentHash(db));
 }
@@ -154,7 +164,8 @@ TEST(ReplicateRestoreTest, DeletedLocalStateWritesSnapshotAndStaysExact) {
   std::string log = ReadFile(dir.Join("replicate.log"));
   EXPECT_EQ(CountOccurrences(log, "snapshot written"), 2) << log;
   const std::string out = dir.Join("restored.db");
-  auto r = litekeep::testing::Run({LitekeepBin(), "restore", "-o", out, replica});
+  auto r =
+      litekeep::testing::Run({LitekeepBin(), "restore", "-o", out, replica});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ContentHash(out), ContentHash(db));
   EXPECT_EQ(QueryOne(out, "PRAGMA integrity_check"), "ok");
@@ -181,7 +192,8 @@ TEST(ReplicateRestoreTest, ProcessPerTransactionWritersAcrossCheckpoints) {
                      << "\n      sync-interval: 100ms\n";
   ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
                    dir.Join("replicate.log"));
-  ASSERT_TRUE(WaitUntil([&] { return CountOccurrences(rep.Log(), "replicating") == 1; }));
+  ASSERT_TRUE(WaitUntil(
+      [&] { return CountOccurrences(rep.Log(), "replicating") == 1; }));
   for (int i = 0; i < 40; ++i) {
     // Like any app sharing a WAL database, the writer sets a busy timeout.
     auto r = RunShell("sqlite3 -cmd \".timeout 5000\" " + db +
@@ -194,7 +206,8 @@ TEST(ReplicateRestoreTest, ProcessPerTransactionWritersAcrossCheckpoints) {
   std::string log = rep.Log();
   EXPECT_EQ(CountOccurrences(log, "snapshot written"), 1) << log;
   const std::string out = dir.Join("restored.db");
-  auto r = litekeep::testing::Run({LitekeepBin(), "restore", "-o", out, replica});
+  auto r =
+      litekeep::testing::Run({LitekeepBin(), "restore", "-o", out, replica});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ContentHash(out), ContentHash(db));
   EXPECT_EQ(QueryOne(out, "SELECT count(*) FROM t"), "40");

@@ -104,7 +104,9 @@ base::Status FileReplicaClient::WriteFile(const FileInfo& info,
   auto write = [&]() -> base::Status {
     LK_ASSIGN_OR_RETURN(
         base::File f,
-        base::File::Open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW));
+        // Replica files hold the database's pages: owner-only, like the
+        // restored database (docs/storage_layout.md).
+        base::File::Open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600));
     std::vector<uint8_t> buf(1 << 20);
     int64_t written = 0;
     for (;;) {
