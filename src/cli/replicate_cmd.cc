@@ -1,6 +1,7 @@
 // `litekeep replicate`: replicate one database given on the command line, or
 // every database in the config, until SIGINT/SIGTERM (or, with -exec, until
 // the child exits); then a final sync.
+#include <pthread.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -28,16 +30,8 @@
 namespace litekeep::cli {
 namespace {
 
-replicate::StopSignal* g_stop = nullptr;
-volatile sig_atomic_t g_child_pid = 0;
-int g_signal_pipe[2] = {-1, -1};
-
-void OnSignal(int sig) {
-  // Async-signal-safe: forward to the child and wake the signal thread.
-  if (g_child_pid > 0) ::kill(g_child_pid, sig);
-  unsigned char c = static_cast<unsigned char>(sig);
-  [[maybe_unused]] ssize_t n = ::write(g_signal_pipe[1], &c, 1);
-}
+// The -exec child while it runs (0 otherwise); read by the signal thread.
+std::atomic<pid_t> g_child_pid{0};
 
 // File descriptors a database costs: its state lock always, and while it is
 // open (not idle) its SQLite connections, WAL, WAL index and database file.
@@ -134,51 +128,51 @@ int RunReplicate(const std::vector<std::string>& args) {
   }
 
   replicate::StopSignal stop;
-  g_stop = &stop;
-  if (::pipe(g_signal_pipe) != 0) {
-    std::perror("pipe");
-    return 1;
-  }
-  struct sigaction sa {};
-  sa.sa_handler = OnSignal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  // Turns a signal (or the zero byte written at exit) into stop.Stop().
+  // Signals are taken by one thread (sigwait): every other thread, and the
+  // -exec child until it execs, has them blocked. (With a handler, the
+  // kernel may pick any thread; a sanitizer runtime defers the handler
+  // until that thread next calls into it, which a worker parked on a
+  // condition variable may not do for a long time.)
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGUSR2);  // internal: the command is returning
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Turns a signal into stop.Stop(); with -exec, forwards it to the child
+  // first.
   struct SignalThread {
     std::thread thread;
     ~SignalThread() {
-      unsigned char zero = 0;
-      [[maybe_unused]] ssize_t n = ::write(g_signal_pipe[1], &zero, 1);
+      ::pthread_kill(thread.native_handle(), SIGUSR2);
       thread.join();
     }
-  } signal_thread{std::thread([&stop]() {
-    unsigned char c = 0;
+  } signal_thread{std::thread([&stop, signals]() {
+    int sig = 0;
     for (;;) {
-      c = 0;
-      while (::read(g_signal_pipe[0], &c, 1) < 0 && errno == EINTR) {
+      if (sigwait(&signals, &sig) != 0 || sig == SIGUSR2) {
+        sig = 0;
+        break;
       }
-      // With -exec, the signal went to the child: keep replicating until it
+      // With -exec, the signal goes to the child: keep replicating until it
       // has exited (its last commits must make the final sync).
-      if (c != 0 && g_child_pid > 0) {
+      if (const pid_t child = g_child_pid.load(); child > 0) {
+        ::kill(child, sig);
         spdlog::info("signal {} forwarded to the child; stopping when it exits",
-                     int{c});
+                     sig);
         continue;
       }
-      if (c != 0) spdlog::info("signal {} received, stopping", int{c});
+      spdlog::info("signal {} received, stopping", sig);
       break;
     }
     stop.Stop();
     // A second signal stops the final sync's retries
     // (docs/config.md, `shutdown-sync-timeout`).
-    while (c != 0) {
-      unsigned char again = 0;
-      ssize_t n = ::read(g_signal_pipe[0], &again, 1);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0 || again == 0) break;
+    while (sig != 0) {
+      int again = 0;
+      if (sigwait(&signals, &again) != 0 || again == SIGUSR2) break;
       spdlog::warn("signal {} received again: stopping without retrying",
-                   int{again});
+                   again);
       stop.Force();
     }
   })};
@@ -316,16 +310,18 @@ int RunReplicate(const std::vector<std::string>& args) {
     }
     pid_t pid = ::fork();
     if (pid == 0) {
+      // The application gets the signals litekeep's threads block.
+      sigprocmask(SIG_UNBLOCK, &signals, nullptr);
       ::execl("/bin/sh", "sh", "-c", exec_cmd.c_str(),
               static_cast<char*>(nullptr));
       std::perror("exec");
       ::_exit(127);
     }
-    g_child_pid = pid;
+    g_child_pid.store(pid);
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    g_child_pid = 0;
+    g_child_pid.store(0);
     exit_code =
         WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     spdlog::info("child exited with code {}", exit_code);
