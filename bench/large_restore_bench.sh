@@ -56,7 +56,11 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/litekeep-large-bench.XXXXXX")
 pids=()
 failed=0
+replicator=
 cleanup() {
+  # A replicator interrupted mid-run may retry its final sync forever once
+  # s3rver is gone: it is killed first.
+  [[ -n ${replicator} ]] && kill -KILL "${replicator}" 2>/dev/null
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   if [[ ${keep} == 1 ]]; then echo "kept ${work}"; else rm -rf -- "${work}"; fi
@@ -113,6 +117,7 @@ replicate_until() {  # log, ready-command, command...
   shift 2
   "$@" >"${log}" 2>&1 &
   local pid=$! waited=0
+  replicator=${pid}
   until eval "${ready}" >/dev/null 2>&1; do
     kill -0 "${pid}" 2>/dev/null || { cat "${log}" >&2; die "$1 exited early"; }
     ((waited++ < 36000)) || die "no snapshot after 3600 s ($*)"
@@ -121,6 +126,7 @@ replicate_until() {  # log, ready-command, command...
   sleep 1
   kill -TERM "${pid}"
   wait "${pid}" || true
+  replicator=
 }
 
 # ----------------------------------------------------------------- timing --

@@ -357,6 +357,7 @@ Result<ExecuteResult> Execute(storage::ReplicaClient& replica, const Plan& plan,
     // The decoder reads in large chunks itself; no second buffer (and copy)
     // in between.
     ltx::Decoder dec(&counted, name);
+    dec.set_keep_page_index(false);  // memory flat at any database size
     if (Status s = dec.DecodeHeader(); !s.ok()) return failed(s);
     const ltx::Header& h = dec.header();
     LK_RETURN_IF_ERROR(ltx::CheckHeaderRange({h.min_txid, h.max_txid},
