@@ -143,7 +143,8 @@ void Fetcher::Release(size_t i) {
 }
 
 void Fetcher::Work() {
-  std::vector<uint8_t> buf(1 << 20);
+  // The HTTP stream already buffers up to 1 MiB ahead of this copy.
+  std::vector<uint8_t> buf(256 << 10);
   std::unique_lock<std::mutex> l(mu_);
   for (;;) {
     if (stop_) return;

@@ -4,7 +4,8 @@
 // across the next few files, into unnamed files in the restore's scratch
 // directory. A file is read back in plan order while its later ranges are
 // still arriving, so downloading and applying overlap. Memory stays flat
-// whatever the size: one buffer per download thread; the bytes wait on disk.
+// whatever the size: a 256 KiB buffer per download thread (and the HTTP
+// stream's own); the bytes wait on disk.
 #pragma once
 
 #include <atomic>
