@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -73,23 +74,30 @@ int RunRestore(const std::vector<std::string>& args) {
   bool no_expand_env = false, if_db_not_exists = false,
        if_replica_exists = false, dry_run = false, json = false, force = false;
   int parallelism = 8;
-  app.add_option("target", target_arg, "database path or replica URL")->required();
-  app.add_option("-o,--o,--output", output,
-                 "output database path (default: the database path from the config)");
-  app.add_option("--config", config_path, "config file (default $LITEKEEP_CONFIG, "
-                                          "/etc/litekeep.yml, /etc/litestream.yml)");
-  app.add_flag("--no-expand-env", no_expand_env, "do not expand $VAR in the config");
+  app.add_option("target", target_arg, "database path or replica URL")
+      ->required();
+  app.add_option(
+      "-o,--o,--output", output,
+      "output database path (default: the database path from the config)");
+  app.add_option("--config", config_path,
+                 "config file (default $LITEKEEP_CONFIG, "
+                 "/etc/litekeep.yml, /etc/litestream.yml)");
+  app.add_flag("--no-expand-env", no_expand_env,
+               "do not expand $VAR in the config");
   app.add_option("--txid", txid_text, "restore up to this TXID (hex)");
-  app.add_option("--timestamp", timestamp_text,
-                 "restore the newest state created at or before this RFC 3339 time");
-  app.add_option("--parallelism", parallelism, "files downloaded ahead (default 8)")
+  app.add_option(
+      "--timestamp", timestamp_text,
+      "restore the newest state created at or before this RFC 3339 time");
+  app.add_option("--parallelism", parallelism,
+                 "ranged downloads in flight from a remote replica (default 8)")
       ->check(CLI::Range(1, 1024));
   app.add_flag("--if-db-not-exists", if_db_not_exists,
                "do nothing (exit 0) when the output database already exists");
   app.add_flag("--if-replica-exists", if_replica_exists,
                "do nothing (exit 0) when the replica holds no backup");
-  app.add_option("--integrity-check", integrity,
-                 "check the result before renaming it: none, quick (default), full")
+  app.add_option(
+         "--integrity-check", integrity,
+         "check the result before renaming it: none, quick (default), full")
       ->check(CLI::IsMember({"none", "quick", "full"}));
   app.add_flag("--dry-run", dry_run, "print the restore plan and exit");
   app.add_flag("--json", json, "print the result as one JSON object");
@@ -108,15 +116,17 @@ int RunRestore(const std::vector<std::string>& args) {
   std::string generation, index_text, layout = "auto";
   app.add_option("--generation", generation,
                  "Litestream 0.3: restore from this generation");
-  app.add_option("--index", index_text,
-                 "Litestream 0.3: restore up to this WAL index (hex, inclusive)");
+  app.add_option(
+      "--index", index_text,
+      "Litestream 0.3: restore up to this WAL index (hex, inclusive)");
   app.add_option("--layout", layout,
                  "replica layout to read: auto (default), ltx, generations")
       ->check(CLI::IsMember({"auto", "ltx", "generations"}));
   if (auto code = ParseArgs(app, args)) return *code;
 
   if (!txid_text.empty() && !timestamp_text.empty()) {
-    std::fprintf(stderr, "error: -txid and -timestamp cannot be used together\n");
+    std::fprintf(stderr,
+                 "error: -txid and -timestamp cannot be used together\n");
     return 2;
   }
   restore::Target target;
@@ -137,12 +147,14 @@ int RunRestore(const std::vector<std::string>& args) {
     char* end = nullptr;
     unsigned long long v = std::strtoull(index_text.c_str(), &end, 16);
     if (end == index_text.c_str() || *end != '\0' || v > 0xffffffffULL) {
-      std::fprintf(stderr, "error: invalid -index \"%s\": use a hex WAL index\n",
+      std::fprintf(stderr,
+                   "error: invalid -index \"%s\": use a hex WAL index\n",
                    index_text.c_str());
       return 2;
     }
     if (target.timestamp) {
-      std::fprintf(stderr, "error: -index and -timestamp cannot be used together\n");
+      std::fprintf(stderr,
+                   "error: -index and -timestamp cannot be used together\n");
       return 2;
     }
     legacy_options.index = static_cast<uint32_t>(v);
@@ -224,7 +236,8 @@ int RunRestore(const std::vector<std::string>& args) {
   }
   auto plan = restore::MakePlan(*files, target, resolved->display);
   if (!plan.ok()) return ReportError(plan.status());
-  if (!plan->note.empty()) std::fprintf(stderr, "note: %s\n", plan->note.c_str());
+  if (!plan->note.empty())
+    std::fprintf(stderr, "note: %s\n", plan->note.c_str());
 
   if (dry_run) {
     if (json) {
@@ -262,7 +275,7 @@ int RunRestore(const std::vector<std::string>& args) {
   opts.force = force;
   opts.integrity = *integrity_mode;
   opts.parallelism = parallelism;
-  {  // Progress bar on a terminal only (docs/metrics.md, "litekeep verify").
+  {  // Progress bar on a terminal only (docs/cli/restore.md).
     auto bar = std::make_shared<ProgressBar>("restore", !json);
     if (bar->active()) {
       opts.progress = [bar, n = plan->files.size(), total = plan->total_bytes](
@@ -271,7 +284,11 @@ int RunRestore(const std::vector<std::string>& args) {
       };
     }
   }
+  const auto started = std::chrono::steady_clock::now();
   auto result = restore::Execute(**replica, *plan, opts);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+          .count();
   opts.progress = nullptr;  // ends the progress line before the summary
   if (!result.ok()) return ReportError(result.status());
   {
@@ -291,20 +308,27 @@ int RunRestore(const std::vector<std::string>& args) {
     }
   }
   if (json) {
-    nlohmann::json j = {{"output", output},
-                        {"txid", ltx::FormatTxId(result->txid)},
-                        {"pages", result->pages},
-                        {"page_size", result->page_size},
-                        {"files", plan->files.size()},
-                        {"bytes_read", result->bytes_read},
-                        {"integrity_check", integrity}};
+    nlohmann::json j = {
+        {"output", output},
+        {"txid", ltx::FormatTxId(result->txid)},
+        {"pages", result->pages},
+        {"page_size", result->page_size},
+        {"files", plan->files.size()},
+        {"bytes_read", result->bytes_read},
+        {"bytes_written", int64_t{result->pages} * result->page_size},
+        {"seconds", seconds},
+        {"bytes_per_second",
+         seconds > 0 ? static_cast<double>(result->bytes_read) / seconds : 0.0},
+        {"integrity_check", integrity}};
     std::printf("%s\n", j.dump().c_str());
   } else {
     std::fprintf(stderr,
-                 "restored %s to TXID %s (%u pages, %zu files, integrity "
-                 "check: %s)\n",
+                 "restored %s to TXID %s (%u pages, %zu files, %s in %.1f "
+                 "s, integrity check: %s)\n",
                  output.c_str(), ltx::FormatTxId(result->txid).c_str(),
-                 result->pages, plan->files.size(), integrity.c_str());
+                 result->pages, plan->files.size(),
+                 FormatBytes(static_cast<double>(result->bytes_read)).c_str(),
+                 seconds, integrity.c_str());
   }
   return 0;
 }

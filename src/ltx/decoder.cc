@@ -210,7 +210,14 @@ Result<bool> Decoder::DecodePageImpl(Pgno* pgno, std::span<uint8_t> page) {
   }
   crc_.Update(page);
   if (db_checksum_) db_checksum_->AddPage(p, page);
-  frames_.push_back({p, frame_offset, offset_ - frame_offset});
+  if (offset_ - frame_offset > UINT32_MAX) {
+    return corrupt(frame_offset, "page frame",
+                   fmt::format("page {} frame of {} bytes is larger than any "
+                               "page encoding allows",
+                               p, offset_ - frame_offset));
+  }
+  if (frames_.empty()) first_frame_offset_ = frame_offset;
+  frames_.push_back({p, static_cast<uint32_t>(offset_ - frame_offset)});
   prev_pgno_ = p;
   *pgno = p;
   return true;
@@ -239,51 +246,21 @@ base::Status Decoder::Close() {
   return Fail(CloseImpl());
 }
 
-base::Status Decoder::CheckIndexAgainstFrames(
-    const std::vector<uint64_t>& entry_offsets) const {
+base::Status Decoder::CloseImpl() {
+  const uint64_t index_offset = offset_;
   auto corrupt = [&](uint64_t at, const std::string& details) {
     return CorruptAt(at, "page index", details).WithContext(name_);
   };
-  for (size_t i = 1; i < index_.size(); ++i) {
-    if (index_[i].pgno <= index_[i - 1].pgno) {
-      return corrupt(entry_offsets[i],
-                     fmt::format("not sorted by pgno without duplicates: page "
-                                 "{} follows page {}",
-                                 index_[i].pgno, index_[i - 1].pgno));
-    }
-  }
-  // Frames are in strictly increasing pgno order too, so both lists must
-  // agree element by element.
-  const size_t n = std::min(index_.size(), frames_.size());
-  for (size_t i = 0; i <= n; ++i) {
-    const PageIndexEntry* e = i < index_.size() ? &index_[i] : nullptr;
-    const PageIndexEntry* f = i < frames_.size() ? &frames_[i] : nullptr;
-    if (e == nullptr && f == nullptr) break;
-    if (f == nullptr || (e != nullptr && e->pgno < f->pgno)) {
-      return corrupt(entry_offsets[i],
-                     fmt::format("entry for page {} but the file has no such "
-                                 "page",
-                                 e->pgno));
-    }
-    if (e == nullptr || f->pgno < e->pgno) {
-      return corrupt(f->offset,
-                     fmt::format("page {} has no page index entry", f->pgno));
-    }
-    if (e->offset != f->offset || e->size != f->size) {
-      return corrupt(
-          entry_offsets[i],
-          fmt::format("entry for page {} says offset {} size {}, but "
-                      "the frame is at offset {} with size {}",
-                      e->pgno, e->offset, e->size, f->offset, f->size));
-    }
-  }
-  return base::Status::Ok();
-}
-
-base::Status Decoder::CloseImpl() {
-  const uint64_t index_offset = offset_;
-  std::vector<uint64_t> entry_offsets;
+  // Each entry is checked against the frame at the same position as it is
+  // read (frames and entries are both in strictly increasing pgno order, so
+  // they must agree one by one). Reported once the index is read: the first
+  // ordering problem, else the first disagreement.
+  base::Status unsorted, mismatch;
+  auto frame = frames_.begin();
+  uint64_t frame_offset = first_frame_offset_;
+  Pgno prev = 0;
   index_.clear();
+  index_entries_ = 0;
   for (;;) {
     const uint64_t entry_offset = offset_;
     LK_ASSIGN_OR_RETURN(uint64_t pgno, ReadUvarint());
@@ -295,11 +272,48 @@ base::Status Decoder::CloseImpl() {
                        fmt::format("page number {} does not fit 32 bits", pgno))
           .WithContext(name_);
     }
-    index_.push_back({static_cast<Pgno>(pgno), offset, size});
-    entry_offsets.push_back(entry_offset);
+    const PageIndexEntry e{static_cast<Pgno>(pgno), offset, size};
+    if (index_entries_ > 0 && e.pgno <= prev && unsorted.ok()) {
+      unsorted = corrupt(entry_offset,
+                         fmt::format("not sorted by pgno without duplicates: "
+                                     "page {} follows page {}",
+                                     e.pgno, prev));
+    }
+    prev = e.pgno;
+    if (mismatch.ok()) {
+      if (frame == frames_.end() || e.pgno < frame->pgno) {
+        mismatch = corrupt(entry_offset,
+                           fmt::format("entry for page {} but the file has no "
+                                       "such page",
+                                       e.pgno));
+      } else if (frame->pgno < e.pgno) {
+        mismatch = corrupt(
+            frame_offset,
+            fmt::format("page {} has no page index entry", frame->pgno));
+      } else if (e.offset != frame_offset || e.size != frame->size) {
+        mismatch = corrupt(
+            entry_offset,
+            fmt::format("entry for page {} says offset {} size {}, but "
+                        "the frame is at offset {} with size {}",
+                        e.pgno, e.offset, e.size, frame_offset, frame->size));
+      }
+    }
+    if (frame != frames_.end()) {
+      frame_offset += frame->size;
+      ++frame;
+    }
+    if (keep_index_) index_.push_back(e);
+    ++index_entries_;
   }
+  if (mismatch.ok() && frame != frames_.end()) {
+    mismatch = corrupt(frame_offset, fmt::format("page {} has no page index "
+                                                 "entry",
+                                                 frame->pgno));
+  }
+  frames_.clear();
+  if (!unsorted.ok()) return unsorted;
+  if (!mismatch.ok()) return mismatch;
   const uint64_t index_length = offset_ - index_offset;
-  LK_RETURN_IF_ERROR(CheckIndexAgainstFrames(entry_offsets));
 
   const uint64_t size_offset = offset_;
   LK_ASSIGN_OR_RETURN(std::span<const uint8_t> size_field,

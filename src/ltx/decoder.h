@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -48,7 +49,13 @@ class Decoder {
   base::Status Close();
 
   const Trailer& trailer() const { return trailer_; }
+  // Whether Close keeps the page index for page_index() (default true).
+  // Without it a file costs 8 bytes of memory per page (its frames, until
+  // Close checked them against the index) instead of about 40.
+  void set_keep_page_index(bool keep) { keep_index_ = keep; }
   const std::vector<PageIndexEntry>& page_index() const { return index_; }
+  // Entries of the page index Close read, kept or not.
+  size_t page_index_entries() const { return index_entries_; }
 
  private:
   // The first error is sticky: later calls return it again.
@@ -64,8 +71,6 @@ class Decoder {
   Result<bool> DecodePageImpl(Pgno* pgno, std::span<uint8_t> page);
   base::Status DecodeLegacyFrame(Pgno pgno, std::span<uint8_t> page);
   base::Status CloseImpl();
-  base::Status CheckIndexAgainstFrames(
-      const std::vector<uint64_t>& entry_offsets) const;
 
   base::Reader* in_;
   std::string name_;
@@ -78,7 +83,16 @@ class Decoder {
   bool pages_done_ = false;
   bool closed_ = false;
   base::Status error_;
-  std::vector<PageIndexEntry> frames_;
+  // The frames read, in file order: each starts where the previous ended,
+  // so offsets follow from the sizes. A deque: no reallocation peaks.
+  struct Frame {
+    Pgno pgno;
+    uint32_t size;
+  };
+  std::deque<Frame> frames_;
+  uint64_t first_frame_offset_ = 0;
+  bool keep_index_ = true;
+  size_t index_entries_ = 0;
   std::vector<PageIndexEntry> index_;
   std::vector<uint8_t> buf_;  // read buffer: unread bytes are [rpos_, rend_)
   size_t rpos_ = 0;

@@ -17,19 +17,23 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
-#include <deque>
-#include <future>
+#include <limits>
 #include <optional>
 #include <vector>
 
 #include "ltx/decoder.h"
 #include "ltx/file_name.h"
 #include "ltx/format.h"
+#include "restore/fetcher.h"
 #include "restore/page_writer.h"
+#include "storage/age_replica.h"
 #include "storage/file_chain.h"
 
 namespace litekeep::restore {
 namespace {
+
+// Bytes of a file taken between progress reports within it.
+constexpr int64_t kProgressEvery = 4 << 20;
 
 // ---- signal cleanup --------------------------------------------------------
 //
@@ -96,77 +100,21 @@ std::string ObjectName(const storage::FileInfo& f) {
          ltx::FormatFileName(f.min_txid, f.max_txid);
 }
 
-// The largest an LTX file with this header can be: every page of the
-// database, each stored uncompressed with the largest frame and index
-// overhead either page encoding has (docs/format.md §3-5).
-uint64_t MaxLtxSize(const ltx::Header& h) {
-  const uint64_t per_page =
-      ltx::kPageHeaderSize + 4 + h.page_size + h.page_size / 255 + 64 + 30;
-  return ltx::kHeaderSize + uint64_t{h.commit} * per_page +
-         ltx::kPageHeaderSize + 8 + ltx::kTrailerSize;
-}
+// Counts the bytes a decoder has taken, for progress within a file.
+class CountingReader : public base::Reader {
+ public:
+  explicit CountingReader(base::Reader* in) : in_(in) {}
+  Result<size_t> Read(std::span<uint8_t> buf) override {
+    LK_ASSIGN_OR_RETURN(size_t n, in_->Read(buf));
+    count_ += static_cast<int64_t>(n);
+    return n;
+  }
+  int64_t count() const { return count_; }
 
-// Copies a replica file to an unnamed local file in scratch (for remote
-// backends, so downloads overlap with applying). Reads exactly the listed
-// size: a store that sends more (an endless body) or fewer bytes, or lists
-// more than the file's own header allows, is refused (the caller names
-// the object).
-Result<base::File> Download(storage::ReplicaClient& replica,
-                            const storage::FileInfo& f, ScratchDir* scratch,
-                            size_t index) {
-  LK_ASSIGN_OR_RETURN(auto in,
-                      replica.OpenFile(f.level, f.min_txid, f.max_txid, 0, -1));
-  LK_ASSIGN_OR_RETURN(base::File out,
-                      scratch->CreateAnonymous("dl-" + std::to_string(index)));
-  const int64_t want = f.size;
-  if (want < 0) {
-    return base::CorruptError("listed size " + std::to_string(want) +
-                              " is not a byte count");
-  }
-  int64_t got = 0;
-  std::string head;  // the first kHeaderSize bytes, for the size bound
-  bool bounded = false;
-  std::vector<uint8_t> buf(1 << 20);
-  for (;;) {
-    // One byte more than listed is asked for, so an overlong body shows.
-    const size_t cap = static_cast<size_t>(
-        std::min<int64_t>(static_cast<int64_t>(buf.size()), want - got + 1));
-    LK_ASSIGN_OR_RETURN(size_t n,
-                        in->Read(std::span<uint8_t>(buf.data(), cap)));
-    if (n == 0) break;
-    if (got + static_cast<int64_t>(n) > want) {
-      return base::CorruptError("the store sent more than the listed " +
-                                std::to_string(want) +
-                                " bytes; refusing to read further");
-    }
-    LK_RETURN_IF_ERROR(out.WriteAll(buf.data(), n));
-    got += static_cast<int64_t>(n);
-    if (!bounded) {
-      head.append(reinterpret_cast<const char*>(buf.data()),
-                  std::min(n, ltx::kHeaderSize - head.size()));
-      if (head.size() == ltx::kHeaderSize) {
-        bounded = true;
-        auto h = ltx::Header::Decode(
-            {reinterpret_cast<const uint8_t*>(head.data()), head.size()});
-        // An invalid header is the decoder's to report, naming the rule.
-        if (h.ok() && h->Validate().ok() &&
-            static_cast<uint64_t>(want) > MaxLtxSize(*h)) {
-          return base::CorruptError(
-              "listed size " + std::to_string(want) + " bytes exceeds the " +
-              std::to_string(MaxLtxSize(*h)) + " bytes an LTX file of " +
-              std::to_string(h->commit) + " pages of " +
-              std::to_string(h->page_size) + " bytes can take");
-        }
-      }
-    }
-  }
-  if (got < want) {
-    return base::CorruptError("the store sent " + std::to_string(got) +
-                              " of the listed " + std::to_string(want) +
-                              " bytes");
-  }
-  return out;
-}
+ private:
+  base::Reader* in_;
+  int64_t count_ = 0;
+};
 
 // Database checksum (docs/format.md §6) of pages 1..commit of a file.
 Result<uint64_t> FileDatabaseChecksum(const base::File& f, uint32_t page_size,
@@ -358,23 +306,22 @@ Result<ExecuteResult> Execute(storage::ReplicaClient& replica, const Plan& plan,
     return base::ErrnoError("chmod " + tmp_path, errno);
   }
 
-  // Remote backends: download up to `parallelism` files ahead into local
-  // unnamed files. The file backend is read in place.
-  const bool prefetch = replica.Type() != "file";
-  const size_t window = static_cast<size_t>(std::max(1, options.parallelism));
-  std::deque<std::future<Result<base::File>>> pending;
-  size_t next_download = 0;
-  auto schedule = [&]() {
-    while (prefetch && next_download < plan.files.size() &&
-           pending.size() < window) {
-      const auto& f = plan.files[next_download];
-      pending.push_back(std::async(
-          std::launch::async, [&replica, f, &scratch, i = next_download]() {
-            return Download(replica, f, &scratch, i);
-          }));
-      ++next_download;
+  // Remote backends: ranged GETs in flight across the next files, into
+  // unnamed scratch files read back as they land (docs/cli/restore.md). The
+  // file backend is read in place.
+  std::optional<Fetcher> fetcher;
+  if (replica.Type() != "file") {
+    FetchOptions fo;
+    fo.parallelism = options.parallelism;
+    fo.range_bytes = options.range_bytes;
+    // An encrypted file is decrypted from its first byte whatever the
+    // range (docs/encryption.md): one range per file.
+    if (dynamic_cast<storage::AgeReplica*>(&replica) != nullptr) {
+      fo.range_bytes = std::numeric_limits<int64_t>::max();
     }
-  };
+    fo.files_ahead = static_cast<size_t>(std::max(1, options.parallelism));
+    fetcher.emplace(replica, plan.files, &scratch, fo);
+  }
 
   ExecuteResult result;
   PageWriter writer(&out);
@@ -388,21 +335,30 @@ Result<ExecuteResult> Execute(storage::ReplicaClient& replica, const Plan& plan,
     const auto& f = plan.files[i];
     const std::string name = ObjectName(f) + " in " + replica.Describe();
     std::unique_ptr<base::Reader> source;
-    if (prefetch) {
-      schedule();
-      auto local = pending.front().get();
-      pending.pop_front();
-      if (!local.ok()) return local.status().WithContext("download " + name);
-      source.reset(new base::FileReader(std::move(*local)));
+    if (fetcher) {
+      source = fetcher->Open(i);
     } else {
       auto opened = replica.OpenFile(f.level, f.min_txid, f.max_txid, 0, -1);
       if (!opened.ok()) return opened.status().WithContext("open " + name);
       source = std::move(opened).value();
     }
+    // A download error is reported as such, not as what the decoder made
+    // of the bytes that stopped.
+    auto failed = [&](Status s) {
+      if (fetcher) {
+        if (Status d = fetcher->Error(i); !d.ok()) {
+          return d.WithContext("download " + name);
+        }
+      }
+      return s;
+    };
+    CountingReader counted(source.get());
+    int64_t next_report = kProgressEvery;
     // The decoder reads in large chunks itself; no second buffer (and copy)
     // in between.
-    ltx::Decoder dec(source.get(), name);
-    LK_RETURN_IF_ERROR(dec.DecodeHeader());
+    ltx::Decoder dec(&counted, name);
+    dec.set_keep_page_index(false);  // memory flat at any database size
+    if (Status s = dec.DecodeHeader(); !s.ok()) return failed(s);
     const ltx::Header& h = dec.header();
     LK_RETURN_IF_ERROR(ltx::CheckHeaderRange({h.min_txid, h.max_txid},
                                              {f.min_txid, f.max_txid}, name));
@@ -441,8 +397,13 @@ Result<ExecuteResult> Execute(storage::ReplicaClient& replica, const Plan& plan,
     };
     for (;;) {
       LK_ASSIGN_OR_RETURN(std::span<uint8_t> slot, writer.Slot(h.page_size));
-      LK_ASSIGN_OR_RETURN(bool more, dec.DecodePage(&pgno, slot));
-      if (!more) break;
+      auto more = dec.DecodePage(&pgno, slot);
+      if (!more.ok()) return failed(more.status());
+      if (!*more) break;
+      if (options.progress && counted.count() >= next_report) {
+        options.progress(i, bytes_done + counted.count());
+        next_report = counted.count() + kProgressEvery;
+      }
       // After a page-size change only a full image (pages 1, 2, ... in
       // order) may follow: say so rather than which page is missing.
       if (Status added = supply.AddPage(pgno); !added.ok()) {
@@ -454,7 +415,9 @@ Result<ExecuteResult> Execute(storage::ReplicaClient& replica, const Plan& plan,
     // A slot asked for but not used is simply dropped: the next Slot or
     // Flush reuses it.
     writer.Abandon();
-    LK_RETURN_IF_ERROR(dec.Close());
+    if (Status s = dec.Close(); !s.ok()) return failed(s);
+    source.reset();
+    if (fetcher) fetcher->Release(i);
     if (page_size_changed && pages_in_file != full) return mixed_page_sizes();
     LK_RETURN_IF_ERROR(supply.FinishFile());
     LK_RETURN_IF_ERROR(writer.Flush());

@@ -1,8 +1,8 @@
 // Restore execution: apply a plan's LTX files in TXID order into a private
 // scratch directory beside the output, check every database checksum the
 // files carry, fsync, optionally check integrity, and rename into place.
-// Memory stays bounded (one page plus one file's page index) whatever the
-// database size. On any error — or SIGINT/SIGTERM once
+// Memory stays bounded (a few MiB of batches and download buffers) whatever
+// the database size. On any error — or SIGINT/SIGTERM once
 // InstallSignalCleanup ran — no temporary file is left behind
 // (docs/reliability.md).
 #pragma once
@@ -69,11 +69,15 @@ struct ExecuteOptions {
   std::string output;  // final database path
   bool force = false;  // replace an existing output
   IntegrityCheck integrity = IntegrityCheck::kQuick;
-  int parallelism = 8;  // files downloaded ahead of the one being applied
+  // Remote replicas: ranged GETs in flight, over the file being applied and
+  // up to this many files ahead of it (docs/cli/restore.md).
+  int parallelism = 8;
+  int64_t range_bytes = 8 << 20;  // bytes per ranged GET
   // Mode of the restored file: 0600 (owner only) unless the caller knows
   // the source database's mode.
   int mode = 0600;
-  // Called after each file is applied (files done, bytes done).
+  // Called after each file is applied and every few MiB within a file
+  // (files done, bytes of the plan's files taken so far).
   std::function<void(size_t, int64_t)> progress;
 };
 

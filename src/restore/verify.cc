@@ -32,8 +32,10 @@ using std::chrono::seconds;
 
 std::string Age(milliseconds d) {
   auto s = duration_cast<seconds>(d).count();
-  if (s >= 3600) return std::to_string(s / 3600) + "h" + std::to_string(s % 3600 / 60) + "m";
-  if (s >= 60) return std::to_string(s / 60) + "m" + std::to_string(s % 60) + "s";
+  if (s >= 3600)
+    return std::to_string(s / 3600) + "h" + std::to_string(s % 3600 / 60) + "m";
+  if (s >= 60)
+    return std::to_string(s / 60) + "m" + std::to_string(s % 60) + "s";
   return std::to_string(s) + "s";
 }
 
@@ -64,11 +66,11 @@ void CheckOverlaps(const std::vector<storage::FileInfo>& files,
       if (i == 0 || snapshots) continue;
       const auto& prev = list[i - 1];
       if (f.min_txid <= prev.max_txid) {
-        out->push_back(
-            {"overlap", VerifyObjectName(f),
-             VerifyObjectName(f) + " overlaps " + VerifyObjectName(prev) +
-                 " (both hold TXID " + ltx::FormatTxId(f.min_txid) +
-                 "); files of one level must not overlap"});
+        out->push_back({"overlap", VerifyObjectName(f),
+                        VerifyObjectName(f) + " overlaps " +
+                            VerifyObjectName(prev) + " (both hold TXID " +
+                            ltx::FormatTxId(f.min_txid) +
+                            "); files of one level must not overlap"});
       }
     }
   }
@@ -122,18 +124,21 @@ void CheckSnapshots(const std::vector<storage::FileInfo>& files,
   if (newest == nullptr) {
     out->push_back({"snapshot", VerifyObjectName(*oldest_file),
                     "no snapshot (a file starting at TXID 1): the oldest file "
-                    "is " + VerifyObjectName(*oldest_file) +
+                    "is " +
+                        VerifyObjectName(*oldest_file) +
                         ", so no restore can start"});
     return;
   }
   if (!policy.retention || newest->created == TimePoint{}) return;
-  const milliseconds bound = std::max(*policy.retention, policy.snapshot_interval);
+  const milliseconds bound =
+      std::max(*policy.retention, policy.snapshot_interval);
   const auto age = duration_cast<milliseconds>(policy.now - newest->created);
   if (age > bound) {
     out->push_back(
         {"snapshot", VerifyObjectName(*newest),
-         "the newest snapshot " + VerifyObjectName(*newest) + " is " + Age(age) +
-             " old, older than the retention window needs (" + Age(bound) +
+         "the newest snapshot " + VerifyObjectName(*newest) + " is " +
+             Age(age) + " old, older than the retention window needs (" +
+             Age(bound) +
              "): restoring a point in the window replays files from before "
              "it, which retention deletes; is compaction writing snapshots?"});
   }
@@ -154,12 +159,13 @@ Result<Decoded> DecodeFile(storage::ReplicaClient& replica,
   if (!opened.ok()) return opened.status().WithContext("open " + name);
   base::BufferedReader buffered(opened->get());
   ltx::Decoder dec(&buffered, name);
+  dec.set_keep_page_index(false);  // memory flat at any file size
   LK_RETURN_IF_ERROR(dec.DecodeHeader());
   const ltx::Header& h = dec.header();
   LK_RETURN_IF_ERROR(ltx::CheckHeaderRange({h.min_txid, h.max_txid},
                                            {f.min_txid, f.max_txid}, name));
   LK_RETURN_IF_ERROR(dec.Close());
-  return Decoded{f, dec.header(), dec.trailer(), dec.page_index().size()};
+  return Decoded{f, dec.header(), dec.trailer(), dec.page_index_entries()};
 }
 
 void CheckFiles(storage::ReplicaClient& replica,
@@ -179,7 +185,8 @@ void CheckFiles(storage::ReplicaClient& replica,
       by_end[{f.level, f.max_txid}] = *d;
     }
     done_bytes += f.size;
-    if (options.progress) options.progress(++done, files.size(), done_bytes, total);
+    if (options.progress)
+      options.progress(++done, files.size(), done_bytes, total);
   }
   // TXID chain: consecutive files of a level that both carry checksums
   // must chain post-apply -> pre-apply checksum.
@@ -187,7 +194,8 @@ void CheckFiles(storage::ReplicaClient& replica,
     if (d.header.NoChecksum() || d.info.min_txid == 1) continue;
     auto prev = by_end.find({d.info.level, d.info.min_txid - 1});
     if (prev == by_end.end() || prev->second.header.NoChecksum()) continue;
-    if (prev->second.trailer.post_apply_checksum != d.header.pre_apply_checksum) {
+    if (prev->second.trailer.post_apply_checksum !=
+        d.header.pre_apply_checksum) {
       report->problems.push_back(
           {"chain", VerifyObjectName(d.info),
            VerifyObjectName(d.info) + ": pre-apply checksum mismatch: " +
@@ -290,10 +298,11 @@ Result<std::optional<LivePin>> TryPin(const std::string& path,
   if (wal.ok()) {
     auto h = sqlite::ReadWalHeader(*wal);
     if (h.ok()) {
-      LK_ASSIGN_OR_RETURN(auto scan, sqlite::ScanWal(*wal, *h, sqlite::kWalHeaderSize,
-                                                     h->checksum));
-      const int64_t end = scan.empty() ? int64_t{sqlite::kWalHeaderSize}
-                                       : scan.end_offset;
+      LK_ASSIGN_OR_RETURN(
+          auto scan,
+          sqlite::ScanWal(*wal, *h, sqlite::kWalHeaderSize, h->checksum));
+      const int64_t end =
+          scan.empty() ? int64_t{sqlite::kWalHeaderSize} : scan.end_offset;
       if (pos.offset == 0) {
         if (!scan.empty()) return std::optional<LivePin>();
       } else if (h->salt1 != pos.salt1 || h->salt2 != pos.salt2 ||
@@ -368,7 +377,8 @@ void RunFull(storage::ReplicaClient& replica,
   if (!options.live_db.empty()) {
     // Pin the live database at the replicated TXID: retry while it settles
     // (unreplicated commits are shipped within the sync interval).
-    std::string why = "no local state (is `litekeep replicate` running for it?)";
+    std::string why =
+        "no local state (is `litekeep replicate` running for it?)";
     for (int attempt = 0; attempt < 50 && !pin; ++attempt) {
       if (attempt > 0) std::this_thread::sleep_for(milliseconds(100));
       auto pos = options.load_position ? options.load_position() : std::nullopt;
@@ -386,8 +396,10 @@ void RunFull(storage::ReplicaClient& replica,
     }
     if (!pin) {
       report->notes.push_back("live comparison skipped: the live database " +
-                              options.live_db + " did not settle at a "
-                              "replicated TXID within 5s: " + why);
+                              options.live_db +
+                              " did not settle at a "
+                              "replicated TXID within 5s: " +
+                              why);
     }
   }
   Target target;

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <random>
 
 #include "restore/executor.h"
@@ -58,13 +59,20 @@ class RestoreExecuteTest : public ::testing::Test {
     return out;
   }
 
-  Result<ExecuteResult> Restore(const std::string& out) {
-    LK_ASSIGN_OR_RETURN(auto files, ListAllFiles(*replica_));
+  // Restores the newest state of `from` (default: the file replica); a
+  // remote one is downloaded in 64 KiB ranges.
+  Result<ExecuteResult> Restore(const std::string& out,
+                                storage::ReplicaClient* from = nullptr,
+                                int parallelism = 8) {
+    if (from == nullptr) from = replica_.get();
+    LK_ASSIGN_OR_RETURN(auto files, ListAllFiles(*from));
     LK_ASSIGN_OR_RETURN(Plan plan, MakePlan(files, Target{}, "test replica"));
     ExecuteOptions o;
     o.output = out;
     o.integrity = IntegrityCheck::kNone;  // the pages are not a SQLite file
-    return Execute(*replica_, plan, o);
+    o.parallelism = parallelism;
+    o.range_bytes = 64 << 10;
+    return Execute(*from, plan, o);
   }
 
   Result<VerifyReport> VerifyChecksums() {
@@ -104,6 +112,96 @@ class RestoreExecuteTest : public ::testing::Test {
   std::mt19937_64 rng_{7};
   std::string expected_;
 };
+
+// The file replica made to look remote (downloaded through the Fetcher),
+// recording every ranged open; `extra` is added to every listed size.
+class RangedReplica : public storage::ReplicaClient {
+ public:
+  RangedReplica(storage::ReplicaClient* inner, int64_t extra)
+      : inner_(inner), extra_(extra) {}
+  std::string Type() const override { return "ranged"; }
+  std::string Describe() const override { return "ranged test replica"; }
+  Result<std::vector<storage::FileInfo>> ListFiles(int level) override {
+    LK_ASSIGN_OR_RETURN(auto files, inner_->ListFiles(level));
+    for (auto& f : files) f.size += extra_;
+    return files;
+  }
+  Result<std::unique_ptr<base::Reader>> OpenFile(int level, TxId min_txid,
+                                                 TxId max_txid, int64_t offset,
+                                                 int64_t length) override {
+    std::lock_guard<std::mutex> l(mu_);
+    opens_.emplace_back(offset, length);
+    return inner_->OpenFile(level, min_txid, max_txid, offset, length);
+  }
+  base::Status WriteFile(const storage::FileInfo& info,
+                         base::Reader& data) override {
+    return inner_->WriteFile(info, data);
+  }
+  base::Status DeleteFiles(
+      const std::vector<storage::FileInfo>& files) override {
+    return inner_->DeleteFiles(files);
+  }
+  base::Status DeleteAll() override { return inner_->DeleteAll(); }
+  std::vector<std::pair<int64_t, int64_t>> opens() {
+    std::lock_guard<std::mutex> l(mu_);
+    return opens_;
+  }
+
+ private:
+  storage::ReplicaClient* inner_;
+  int64_t extra_;
+  std::mutex mu_;
+  std::vector<std::pair<int64_t, int64_t>> opens_;
+};
+
+// A remote replica's files are fetched in many ranges at once, across
+// files, and the restored bytes are exact.
+TEST_F(RestoreExecuteTest, RemoteFilesInManyRangesRestoreExactly) {
+  auto snap = Pages(4096, {});
+  for (Pgno p = 1; p <= 200; ++p) {
+    snap.emplace_back(p, MakePage(rng_, 4096, PageKind::kRandom));
+  }
+  Put(9, MakeHeader(4096, 200, 1, 1, true), snap, 0);
+  auto inc = Pages(4096, {5, 6, 7, 150});
+  Put(0, MakeHeader(4096, 200, 2, 2, true), inc, 0);
+  for (const auto& [pgno, bytes] : inc) snap[pgno - 1].second = bytes;
+  std::string want;
+  for (const auto& p : snap) want += p.second;
+
+  RangedReplica remote(replica_.get(), 0);
+  auto r = Restore(dir_.Join("out.db"), &remote, 3);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(testing::ReadFile(dir_.Join("out.db")) == want);
+  // Over 800 KiB of random pages: at least 13 ranges of the snapshot, one
+  // of the increment.
+  EXPECT_GE(remote.opens().size(), 14u);
+  EXPECT_TRUE(Leftovers("out.db").empty());
+}
+
+// A store that sends fewer bytes than listed, in a later range of a large
+// file: the restore names the file and both sizes, and leaves nothing.
+TEST_F(RestoreExecuteTest, RemoteFileShorterThanListedIsRefused) {
+  std::vector<Page> snap;
+  for (Pgno p = 1; p <= 100; ++p) {
+    snap.emplace_back(p, MakePage(rng_, 4096, PageKind::kRandom));
+  }
+  Put(9, MakeHeader(4096, 100, 1, 1, true), snap, 0);
+  RangedReplica remote(replica_.get(), 1000);
+  auto files = remote.ListFiles(9);
+  ASSERT_TRUE(files.ok() && files->size() == 1);
+  auto r = Restore(dir_.Join("out.db"), &remote);
+  ASSERT_FALSE(r.ok());
+  const std::string m = r.status().message();
+  EXPECT_NE(m.find("download level 9 file "
+                   "0000000000000001-0000000000000001.ltx"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("of the listed " + std::to_string((*files)[0].size)),
+            std::string::npos)
+      << m;
+  EXPECT_FALSE(fs::exists(dir_.Join("out.db")));
+  EXPECT_TRUE(Leftovers("").empty());
+}
 
 TEST_F(RestoreExecuteTest, ChecksummedChainRestoresAndIsChecked) {
   ChecksummedChain(std::nullopt, std::nullopt);

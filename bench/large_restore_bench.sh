@@ -1,0 +1,330 @@
+#!/usr/bin/env bash
+# Large-database restore benchmark (docs/benchmarks.md, "Large databases"):
+# builds a generated 1 GB SQLite database (and a 10 GB one with BENCH_10G=1,
+# skipped with a message when the disk is too small), replicates it with
+# `litekeep replicate` to a local directory and to s3rver, and with
+# Litestream 0.3.13 to its own directory replica (its restore finds no
+# generations on s3rver, docs/benchmarks.md), then times
+# and measures the peak RSS (/usr/bin/time) of, in the same run:
+#   - cp + fsync of the database (the local floor);
+#   - litekeep restore -integrity-check none from the directory;
+#   - a plain parallel HTTP download of litekeep's objects from s3rver
+#     (BENCH_PARALLELISM ranged GETs in flight, pwrite into one file, fsync):
+#     the S3 floor;
+#   - litekeep restore -integrity-check none from s3rver (-parallelism
+#     BENCH_PARALLELISM, and -parallelism 1 for comparison);
+#   - litestream 0.3.13 restore from its directory replica.
+# Every litekeep and litestream restore is compared with cmp to the source.
+# Prints median/min/max wall time, peak RSS and PASS/MISS against the
+# targets (S3 <= 1.5x the plain download, local <= 1.2x cp + fsync, peak RSS
+# <= 64 MiB). Missed targets do not fail it; a wrong restore does (exit 1).
+#
+# Usage: bench/large_restore_bench.sh BUILD_DIR
+# Environment:
+#   BENCH_RUNS=3          timed runs per variant
+#   BENCH_10G=0           1: also the 10 GB database (needs ~35 GB free)
+#   BENCH_SIZES_MB        override the sizes (e.g. "200" for a quick try)
+#   BENCH_PARALLELISM=8   ranged GETs in flight (litekeep and the plain client)
+#   BENCH_LITESTREAM=1    0: skip the Litestream 0.3.13 rows
+#   BENCH_KEEP=0          1: keep the temporary directory
+#   TMPDIR                where the temporary directory is made
+set -euo pipefail
+
+build_dir=$(realpath -- "${1:?usage: large_restore_bench.sh BUILD_DIR}")
+lk=${build_dir}/litekeep
+modules=${build_dir}/npm/node_modules
+litestream=${modules}/@flydotio/litestream-linux-x64/litestream
+runs=${BENCH_RUNS:-3}
+par=${BENCH_PARALLELISM:-8}
+keep=${BENCH_KEEP:-0}
+with_ls=${BENCH_LITESTREAM:-1}
+sizes=${BENCH_SIZES_MB:-1024}
+[[ ${BENCH_10G:-0} == 1 && -z ${BENCH_SIZES_MB:-} ]] && sizes="1024 10240"
+
+die() {
+  echo "large_restore_bench: $*" >&2
+  exit 1
+}
+[[ -x ${lk} ]] || die "no litekeep binary at ${lk} (build first)"
+[[ -x /usr/bin/time ]] || die "/usr/bin/time missing (apt-get install time)"
+[[ -f ${modules}/s3rver/bin/s3rver.js ]] || die "s3rver not installed (make test-deps)"
+if [[ ${with_ls} == 1 && ! -x ${litestream} ]]; then
+  echo "no Litestream 0.3.13 at ${litestream}: its rows are skipped"
+  with_ls=0
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/litekeep-large-bench.XXXXXX")
+pids=()
+failed=0
+replicator=
+cleanup() {
+  # A replicator interrupted mid-run may retry its final sync forever once
+  # s3rver is gone: it is killed first.
+  [[ -n ${replicator} ]] && kill -KILL "${replicator}" 2>/dev/null
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [[ ${keep} == 1 ]]; then echo "kept ${work}"; else rm -rf -- "${work}"; fi
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'
+}
+wait_for() {  # file, text
+  for _ in $(seq 600); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+  cat "$1" >&2
+  die "timed out waiting for '$2' in $1"
+}
+now_ns() { date +%s%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
+
+echo "machine: $(nproc) CPUs, $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM," \
+  "load $(cut -d' ' -f1-3 /proc/loadavg) at start (shared VM: read ratios within one run)"
+echo "tools:   $("${lk}" version 2>/dev/null | head -1); litestream $([[ ${with_ls} == 1 ]] && "${litestream}" version || echo skipped)"
+echo "runs:    ${runs} per variant, warm page cache, parallelism ${par}"
+
+s3port=$(free_port)
+node --openssl-legacy-provider "${modules}/s3rver/bin/s3rver.js" -d "${work}/s3" \
+  -a 127.0.0.1 -p "${s3port}" --configure-bucket lk \
+  >"${work}/s3rver.log" 2>&1 &
+pids+=($!)
+wait_for "${work}/s3rver.log" "listening"
+endpoint=http://127.0.0.1:${s3port}
+export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+lk_s3="s3://lk/db?endpoint=${endpoint}&forcePathStyle=true&region=us-east-1"
+
+# ---------------------------------------------------------------- database --
+# Rows of 600 random and 400 zero bytes (LZ4 makes about 2/3 of it), built
+# without a journal, then switched to WAL as an application's database is.
+make_db() {  # path, MB
+  sqlite3 "$1" >/dev/null <<EOF
+PRAGMA page_size = 4096;
+PRAGMA journal_mode = OFF;
+PRAGMA synchronous = OFF;
+CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB);
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < $(($2 * 1000)))
+INSERT INTO t(v) SELECT randomblob(600) || zeroblob(400) FROM c;
+CREATE INDEX t_v ON t(substr(v, 1, 8));
+PRAGMA journal_mode = WAL;
+EOF
+}
+
+# Runs the replicator on a copy until its replica holds the snapshot, then
+# stops it (SIGTERM: final sync). Args: name, command...; check command in
+# $ready.
+replicate_until() {  # log, ready-command, command...
+  local log=$1 ready=$2
+  shift 2
+  "$@" >"${log}" 2>&1 &
+  local pid=$! waited=0
+  replicator=${pid}
+  until eval "${ready}" >/dev/null 2>&1; do
+    kill -0 "${pid}" 2>/dev/null || { cat "${log}" >&2; die "$1 exited early"; }
+    ((waited++ < 36000)) || die "no snapshot after 3600 s ($*)"
+    sleep 0.1
+  done
+  sleep 1
+  kill -TERM "${pid}"
+  wait "${pid}" || true
+  replicator=
+}
+
+# ----------------------------------------------------------------- timing --
+declare -A T RSS
+measure() {  # variant, command... (output in ${out}; removed and synced first)
+  local name=$1 i t0 t1 m
+  shift
+  for ((i = 1; i <= runs; i++)); do
+    rm -f "${out}" "${out}-wal" "${out}-shm"
+    rm -rf "${work}/dl"
+    sync
+    t0=$(now_ns)
+    if ! /usr/bin/time -f %M -o "${work}/rss" "$@" >"${work}/cmd.log" 2>&1; then
+      cat "${work}/cmd.log" >&2
+      echo "FAILED: ${name}" >&2
+      failed=1
+      return
+    fi
+    t1=$(now_ns)
+    m=$(tail -1 "${work}/rss")
+    T[${name}]+="$(awk -v a="${t0}" -v b="${t1}" 'BEGIN { printf "%.3f", (b - a) / 1e9 }') "
+    RSS[${name}]+="${m} "
+    if [[ ${CHECK:-0} == 1 ]] && ! cmp -s "${out}" "${db}"; then
+      echo "WRONG RESULT: ${name} run ${i} differs from the source" >&2
+      failed=1
+    fi
+    # Litestream 0.3 adds its own tables to the database it replicates: its
+    # restore is checked by content (rows, quick_check), not bytes.
+    if [[ ${CHECK:-0} == rows ]] &&
+      [[ $(sqlite3 "${out}" "PRAGMA quick_check; SELECT count(*), sum(length(v)) FROM t") != "ok"$'\n'"${rows}" ]]; then
+      echo "WRONG RESULT: ${name} run ${i}: not the source's rows" >&2
+      failed=1
+    fi
+  done
+}
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+minof() { tr ' ' '\n' <<<"$1" | grep . | sort -g | head -1; }
+maxof() { tr ' ' '\n' <<<"$1" | grep . | sort -g | tail -1; }
+
+cp_fsync() { cp "$1" "$2" && sync "$2"; }
+export -f cp_fsync
+
+# The plain parallel client: every object under a bucket prefix (keys read
+# from s3rver's directory), each split into ranges with $par GETs in flight,
+# written with pwrite into one file per object, fsync'd.
+plain_download() {  # bucket, prefix, dest-dir
+  python3 - "${endpoint}" "${work}/s3" "$1" "$2" "$3" "${par}" <<'PY'
+import concurrent.futures as cf, http.client, os, sys, urllib.parse
+endpoint, root, bucket, prefix, dest, par = sys.argv[1:7]
+par = int(par)
+host = urllib.parse.urlparse(endpoint)
+base = os.path.join(root, bucket)
+objs = []
+for d, _, files in os.walk(os.path.join(base, prefix)):
+    for f in files:
+        if f.endswith("._S3rver_object"):
+            p = os.path.join(d, f)
+            objs.append((os.path.relpath(p, base)[: -len("._S3rver_object")], os.path.getsize(p)))
+os.makedirs(dest)
+chunk = 8 << 20
+jobs, fds = [], {}
+for i, (key, size) in enumerate(sorted(objs)):
+    fds[key] = os.open(os.path.join(dest, str(i)), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    for off in range(0, max(size, 1), chunk):
+        jobs.append((key, off, min(size, off + chunk) - 1))
+def get(job):
+    key, a, b = job
+    c = http.client.HTTPConnection(host.hostname, host.port)
+    c.request("GET", "/%s/%s" % (bucket, urllib.parse.quote(key)), headers={"Range": "bytes=%d-%d" % (a, b)})
+    r = c.getresponse()
+    if r.status not in (200, 206):
+        raise SystemExit("GET %s: %d" % (key, r.status))
+    off = a
+    while True:
+        buf = r.read(1 << 20)
+        if not buf:
+            break
+        os.pwrite(fds[key], buf, off)
+        off += len(buf)
+    c.close()
+    return off - a
+with cf.ThreadPoolExecutor(par) as ex:
+    total = sum(ex.map(get, jobs))
+for fd in fds.values():
+    os.fsync(fd)
+    os.close(fd)
+print(total)
+PY
+}
+export -f plain_download
+export endpoint work par
+report() {  # size label
+  local v base ratio target limit
+  printf '\n| variant | median s | min s | max s | peak RSS MiB (max) | ratio |\n|---|---:|---:|---:|---:|---:|\n'
+  for v in "${order[@]}"; do
+    [[ -n ${T[$v]:-} ]] || continue
+    base=
+    case $v in
+      "litekeep restore, dir"*) base="cp + fsync" ;;
+      "litekeep restore, s3"*) base="plain parallel download" ;;
+      "litestream 0.3.13 restore, dir") base="cp + fsync" ;;
+    esac
+    ratio=-
+    if [[ -n ${base} && -n ${T[$base]:-} ]]; then
+      ratio=$(awk -v a="$(median "${T[$v]}")" -v b="$(median "${T[$base]}")" 'BEGIN { printf "%.2fx %s", a / b, "" }')
+      ratio="${ratio}(${base})"
+    fi
+    printf '| %s | %s | %s | %s | %.1f | %s |\n' "$v" "$(median "${T[$v]}")" "$(minof "${T[$v]}")" \
+      "$(maxof "${T[$v]}")" "$(awk -v k="$(maxof "${RSS[$v]}")" 'BEGIN { print k / 1024 }')" "${ratio}"
+  done
+  echo
+  echo "targets ($1):"
+  for pair in "litekeep restore, dir|cp + fsync|1.2" "litekeep restore, s3 -parallelism ${par}|plain parallel download|1.5"; do
+    IFS='|' read -r v base limit <<<"${pair}"
+    [[ -n ${T[$v]:-} && -n ${T[$base]:-} ]] || continue
+    ratio=$(awk -v a="$(median "${T[$v]}")" -v b="$(median "${T[$base]}")" 'BEGIN { printf "%.2f", a / b }')
+    target=$(awk -v r="${ratio}" -v l="${limit}" 'BEGIN { print (r <= l) ? "PASS" : "MISS" }')
+    echo "  ${target} ${v}: ${ratio}x ${base} (target <= ${limit}x)"
+  done
+  for v in "${order[@]}"; do
+    [[ ${v} == litekeep* && -n ${T[$v]:-} ]] || continue
+    local kb
+    kb=$(maxof "${RSS[$v]}")
+    echo "  $( ((kb <= 65536)) && echo PASS || echo MISS) ${v}: peak RSS $(awk -v k="${kb}" 'BEGIN { printf "%.1f", k / 1024 }') MiB (target <= 64)"
+  done
+}
+
+for mb in ${sizes}; do
+  echo
+  echo "=== ${mb} MB database ==="
+  need_kb=$((mb * 1024 * 7 / 2))
+  avail_kb=$(df --output=avail -k "${work}" | tail -1)
+  if ((avail_kb < need_kb)); then
+    echo "skipped: ${work} has $((avail_kb / 1024)) MB free, the ${mb} MB case needs about $((need_kb / 1024)) MB" \
+      "(database, two replicas, s3rver copies, restored file)"
+    continue
+  fi
+  d=${work}/${mb}
+  mkdir -p "${d}"
+  db=${d}/app.db
+  out=${d}/restored.db
+  t0=$(now_ns)
+  make_db "${db}" "${mb}"
+  rows=$(sqlite3 "${db}" "SELECT count(*), sum(length(v)) FROM t")
+  echo "database: $(($(stat -c %s "${db}") >> 20)) MiB ($(($(stat -c %s "${db}") / 4096)) pages of 4 KiB), built in $(secs "${t0}" "$(now_ns)") s"
+
+  cp "${db}" "${d}/lk.db"
+  t0=$(now_ns)
+  replicate_until "${d}/lk-file.log" "[[ \$(\"${lk}\" ltx file://${d}/lk-replica 2>/dev/null | grep -c '^ *[0-9]') -gt 0 ]]" \
+    "${lk}" replicate "${d}/lk.db" "file://${d}/lk-replica"
+  echo "litekeep replicate to a directory: $(secs "${t0}" "$(now_ns)") s to the snapshot," \
+    "$(du -sm "${d}/lk-replica" | cut -f1) MB"
+  rm -f "${d}/lk.db"*
+  cp "${db}" "${d}/lk.db"
+  t0=$(now_ns)
+  replicate_until "${d}/lk-s3.log" "[[ \$(\"${lk}\" ltx '${lk_s3/db?/db${mb}?}' 2>/dev/null | grep -c '^ *[0-9]') -gt 0 ]]" \
+    "${lk}" replicate "${d}/lk.db" "${lk_s3/db?/db${mb}?}"
+  echo "litekeep replicate to s3rver: $(secs "${t0}" "$(now_ns)") s to the snapshot," \
+    "$(du -sm "${work}/s3/lk/db${mb}" | cut -f1) MB"
+  rm -f "${d}/lk.db"*
+
+  order=("cp + fsync" "litekeep restore, dir" "plain parallel download" \
+    "litekeep restore, s3 -parallelism ${par}" "litekeep restore, s3 -parallelism 1" \
+    "litestream 0.3.13 restore, dir")
+  if [[ ${with_ls} == 1 ]]; then
+    cp "${db}" "${d}/ls.db"
+    cat >"${d}/ls.yml" <<YML
+access-key-id: S3RVER
+secret-access-key: S3RVER
+dbs:
+  - path: ${d}/ls.db
+    replicas:
+      - name: dir
+        type: file
+        path: ${d}/ls-replica
+YML
+    t0=$(now_ns)
+    replicate_until "${d}/ls.log" \
+      "ls ${d}/ls-replica/generations/*/snapshots/*.lz4" \
+      "${litestream}" replicate -config "${d}/ls.yml"
+    echo "litestream 0.3.13 replicate to a directory: $(secs "${t0}" "$(now_ns)") s to the snapshot"
+    rm -f "${d}/ls.db"*
+  fi
+
+  measure "cp + fsync" bash -c 'cp_fsync "$@"' _ "${db}" "${out}"
+  CHECK=1 measure "litekeep restore, dir" "${lk}" restore -integrity-check none -o "${out}" "file://${d}/lk-replica"
+  measure "plain parallel download" bash -c 'plain_download "$@"' _ lk "db${mb}" "${work}/dl"
+  CHECK=1 measure "litekeep restore, s3 -parallelism ${par}" "${lk}" restore -integrity-check none \
+    -parallelism "${par}" -o "${out}" "${lk_s3/db?/db${mb}?}"
+  CHECK=1 measure "litekeep restore, s3 -parallelism 1" "${lk}" restore -integrity-check none \
+    -parallelism 1 -o "${out}" "${lk_s3/db?/db${mb}?}"
+  if [[ ${with_ls} == 1 ]]; then
+    CHECK=rows measure "litestream 0.3.13 restore, dir" "${litestream}" restore -config "${d}/ls.yml" \
+      -replica dir -o "${out}" "${d}/ls.db"
+  fi
+  report "${mb} MB"
+  T=() RSS=()
+  rm -rf "${d}" "${work}/dl"
+done
+echo "load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+exit "${failed}"
