@@ -50,6 +50,9 @@ void DescribeLitestreamDbMetrics(metrics::Registry& r) {
              "Number of sync errors that have occurred");
   r.Describe("litestream_sync_seconds", Type::kCounter,
              "Time spent syncing, in seconds");
+  r.Describe("litekeep_auto_recover_total", Type::kCounter,
+             "Times damaged local state was dropped at start (auto-recover; "
+             "the next sync wrote a snapshot).");
   r.Describe("litestream_checkpoint_count", Type::kCounter,
              "Number of checkpoint operations performed");
   r.Describe("litestream_checkpoint_error_count", Type::kCounter,
@@ -265,6 +268,8 @@ void SyncObserver::Collect(metrics::Registry& r) {
   const auto db_size = std::filesystem::file_size(db_, ec);
   if (!ec)
     r.Set("litestream_db_size", db_labels_, static_cast<double>(db_size));
+  r.Set("litekeep_auto_recover_total", db_labels_,
+        static_cast<double>(replicator_.auto_recoveries()));
   const auto cp = replicator_.checkpoint_counts();
   for (auto [mode, n, errors, seconds] :
        {std::tuple{"passive", cp.passive, cp.passive_errors,
