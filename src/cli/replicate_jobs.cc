@@ -76,8 +76,8 @@ replicate::ReplicatorOptions JobSet::OptionsFor(const JobSpec& spec) const {
   // ReplicatorOptions' defaults.
   replicate::ReplicatorOptions o;
   o.db_path = spec.db_path;
-  o.meta_dir = db.meta_path.empty() ? replicate::DefaultMetaDir(spec.db_path)
-                                    : db.meta_path;
+  const std::string state = config::StateDirForDatabase(db, spec.db_path);
+  o.meta_dir = state.empty() ? replicate::DefaultMetaDir(spec.db_path) : state;
   if (db.busy_timeout) o.busy_timeout = *db.busy_timeout;
   if (db.min_checkpoint_page_count) {
     o.min_checkpoint_page_count = *db.min_checkpoint_page_count;
@@ -244,6 +244,8 @@ Status JobSet::Unregister(const std::string& path,
   }
   paths_.erase(path);
   unregistered_.insert(path);
+  // Its series go too: /healthz must not wait for a database that left.
+  if (metrics_ != nullptr) metrics_->RemoveSeries("db", path);
   spdlog::info("{}: unregistered at TXID {}", path, ltx::FormatTxId(*txid));
   *status = "unregistered";
   return final_sync.WithContext("final sync");
@@ -267,6 +269,9 @@ Status JobSet::StopDb(const std::string& path,
     std::lock_guard<std::mutex> lock(mu_);
     j->stopped = true;
     *status = "stopped";
+    // Not replicating on purpose: no series (and no /healthz verdict) for it
+    // until it is started again.
+    if (metrics_ != nullptr) metrics_->RemoveSeries("db", path);
     spdlog::info("{}: replication stopped (control socket)", path);
     if (!s.ok()) return s.WithContext("final sync");
   }
@@ -423,7 +428,53 @@ void JobSet::Job::Finished(Status final_status) {
   result = std::move(final_status);
 }
 
+void JobSet::Job::Compacted(const replicate::CompactionReport& report) {
+  if (report.written.empty() || owner->cfg_ == nullptr ||
+      !owner->cfg_->verify_compaction) {
+    return;
+  }
+  // docs/config.md, `verify-compaction`: the listing checks of `verify`
+  // (overlaps within a level, TXIDs no file holds) on a fresh listing.
+  restore::VerifyOptions vo;
+  vo.depth = restore::VerifyDepth::kListing;
+  vo.policy.now = Clock::now();
+  auto checked = restore::Verify(*store, vo);
+  std::string problem;
+  if (!checked.ok()) {
+    problem = "cannot list the replica: " + checked.status().message();
+  } else if (!checked->ok()) {
+    for (size_t i = 0; i < checked->problems.size() && i < 3; ++i) {
+      problem += (i == 0 ? "" : "; ") + checked->problems[i].message;
+    }
+  }
+  if (problem.empty()) return;
+  spdlog::warn("{}: post-compaction verification failed: {}", spec.db_path,
+               problem);
+  if (owner->metrics_ != nullptr) {
+    owner->metrics_->Add("litestream_compaction_verify_error_count",
+                         {{"db", spec.db_path}}, 1);
+    owner->metrics_->Add(
+        "litekeep_compaction_verify_errors_total",
+        {{"db", spec.db_path}, {"replica", config::Redacted(spec.replica)}}, 1);
+  }
+}
+
 void JobSet::StartJob(Job* job) {
+  if (metrics_ != nullptr && cfg_ != nullptr && cfg_->verify_compaction) {
+    metrics_->Describe("litestream_compaction_verify_error_count",
+                       metrics::Type::kCounter,
+                       "Number of post-compaction verification failures");
+    metrics_->Describe("litekeep_compaction_verify_errors_total",
+                       metrics::Type::kCounter,
+                       "Compactions after which the replica's listing "
+                       "failed its checks (verify-compaction).");
+    metrics_->Add("litestream_compaction_verify_error_count",
+                  {{"db", job->spec.db_path}}, 0);
+    metrics_->Add("litekeep_compaction_verify_errors_total",
+                  {{"db", job->spec.db_path},
+                   {"replica", config::Redacted(job->spec.replica)}},
+                  0);
+  }
   replicate::CompactionOptions co = CompactionOptionsFor(
       *cfg_, job->spec.db, job->spec.replica, job->replicator_->meta_dir());
   if (auto hold = replicate::LoadHistoryHold(job->replicator_->meta_dir())) {

@@ -131,6 +131,7 @@ class JobSet {
     replicate::Replicator& replicator() override { return *replicator_; }
     const replicate::RunnerOptions& runner_options() override { return ro; }
     void Finished(Status final_status) override;
+    void Compacted(const replicate::CompactionReport& report) override;
   };
   // One attempt to restore (if asked) and open; logs and sets the blocked
   // metric on failure.

@@ -55,6 +55,9 @@ struct DbConfig {
   bool watch = false;
 
   std::string meta_path;  // local state dir; default ".<db>-litekeep"
+  // With `dir`: parent of one state directory per database found
+  // (StateDirForDatabase in config/directory.h).
+  std::string meta_dir;
 
   Duration monitor_interval{std::chrono::seconds(1)};
   // Checkpoint settings as written; unset: the replicator's own defaults
@@ -150,6 +153,9 @@ struct Config {
   Duration shutdown_sync_timeout{std::chrono::seconds(30)};
   Duration shutdown_sync_interval{std::chrono::milliseconds(500)};
   SocketConfig socket;  // `socket:` (docs/cli.md, "Control socket")
+  // Check the replica's listing after every compaction that wrote files
+  // (docs/config.md, `verify-compaction`).
+  bool verify_compaction = false;
 
   // Replica settings written at the top level (0.5: any replica key;
   // 0.3: access-key-id/secret-access-key). They are already merged into

@@ -84,16 +84,9 @@ constexpr RefusedKey kRefusedKeys[] = {
     {"mcp-addr",
      "Litestream's MCP server is not implemented in litekeep yet; remove "
      "the key (see docs/migrating.md)"},
-    {"verify-compaction",
-     "not implemented in litekeep yet; `validation-interval` and "
-     "`litekeep verify` check the TXID chain of the replica instead (see "
-     "docs/migrating.md)"},
     {"logging.source",
      "not implemented in litekeep (log lines carry no source location); "
      "remove the key (see docs/migrating.md)"},
-    {"meta-dir",
-     "not implemented in litekeep yet; each database keeps its state in "
-     "`.<db>-litekeep` beside it (see docs/migrating.md)"},
     {"max-sync-wal-bytes",
      "not implemented in litekeep yet; each sync reads the whole new part "
      "of the WAL (see docs/migrating.md)"},
@@ -246,9 +239,8 @@ Status ParseTopLevelEntry(const Walker& w, const Entry& e, Config* c,
   const std::string& k = e.key;
   if (k == "addr") return w.ReadString(e, &c->addr);
   if (k == "exec") return w.ReadString(e, &c->exec);
-  if (k == "mcp-addr" || k == "verify-compaction") {
-    return Refuse(w, e.line, k);
-  }
+  if (k == "mcp-addr") return Refuse(w, e.line, k);
+  if (k == "verify-compaction") return w.ReadBool(e, &c->verify_compaction);
   if (k == "socket") return ParseSocket(w, e, &c->socket);
   if (k == "litestream-metrics") {
     return w.ReadBool(e, &c->litestream_metrics);
@@ -325,7 +317,7 @@ Status CheckDbPaths(const Walker& w, DbConfig* db, int path_line) {
     if (!p.ok()) return w.Error(path_line, "path: " + p.status().message());
     db->path = *p;
   }
-  for (std::string* dir : {&db->dir, &db->meta_path}) {
+  for (std::string* dir : {&db->dir, &db->meta_path, &db->meta_dir}) {
     if (dir->empty()) continue;
     auto p = ExpandPath(*dir);
     if (!p.ok()) return w.Error(db->line, p.status().message());
@@ -363,7 +355,9 @@ Result<DbConfig> ParseDb(const Walker& w, const YAML::Node& node, int line,
       s = w.ReadBool(e, &db.watch);
     } else if (k == "meta-path") {
       s = w.ReadString(e, &db.meta_path);
-    } else if (k == "meta-dir" || k == "max-sync-wal-bytes") {
+    } else if (k == "meta-dir") {
+      s = w.ReadString(e, &db.meta_dir);
+    } else if (k == "max-sync-wal-bytes") {
       s = Refuse(w, e.line, k);
     } else if (k == "monitor-interval") {
       s = w.ReadDuration(e, false, &db.monitor_interval);
@@ -407,6 +401,14 @@ Result<DbConfig> ParseDb(const Walker& w, const YAML::Node& node, int line,
   }
   if (db.watch && db.dir.empty()) {
     return w.Error(line, "db: `watch:` needs `dir:`");
+  }
+  if (!db.meta_dir.empty() && db.dir.empty()) {
+    return w.Error(line,
+                   "db: `meta-dir:` needs `dir:` (for one database use "
+                   "`meta-path:`)");
+  }
+  if (!db.meta_dir.empty() && !db.meta_path.empty()) {
+    return w.Error(line, "db: set `meta-path:` or `meta-dir:`, not both");
   }
   // 0.3's forced-checkpoint threshold is litekeep's forced (TRUNCATE)
   // checkpoint threshold unless that is written too.

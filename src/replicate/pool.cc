@@ -411,6 +411,8 @@ void ReplicationPool::RunCompaction(size_t id) {
     if (!report.ok()) {
       spdlog::warn("{}: compaction: {}", e->job->replicator().db_path(),
                    report.status().message());
+    } else {
+      e->job->Compacted(*report);
     }
     next = compactor.NextUsefulDue(Clock::now());
   }

@@ -39,6 +39,9 @@ class PoolJob {
   // Called once when the job is done: the final sync's status (Ok when it
   // stopped before it was ever opened).
   virtual void Finished(Status final_status) = 0;
+  // Called after a compaction run that succeeded, on the compaction's
+  // thread (e.g. to check the replica after it, `verify-compaction`).
+  virtual void Compacted(const CompactionReport&) {}
 };
 
 struct PoolOptions {

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/process.h"
+#include "tests/support/s3rver.h"
 #include "tests/support/test_util.h"
 
 namespace litekeep::testing {
@@ -59,6 +60,7 @@ struct Daemon {
   TempDir dir;
   std::string socket = dir.Join("ctl.sock");
   std::string a = dir.Join("a.db");
+  int port = FreePort();  // metrics and /healthz
   std::unique_ptr<ChildProcess> rep;
 
   void Start(const std::string& mode = "0660") {
@@ -67,7 +69,8 @@ struct Daemon {
                       "INSERT INTO t VALUES('a1')"),
               "");
     const std::string config = dir.Join("litekeep.yml");
-    std::ofstream(config) << "socket:\n  enabled: true\n  path: " << socket
+    std::ofstream(config) << "addr: 127.0.0.1:" << port
+                          << "\nsocket:\n  enabled: true\n  path: " << socket
                           << "\n  permissions: " << mode
                           << "\ndbs:\n  - path: " << a
                           << "\n    replica:\n      path: " << dir.Join("ra")
@@ -164,6 +167,11 @@ TEST(ControlSocketTest, RegisterSyncStopStartUnregisterListInfo) {
   EXPECT_EQ(unreg["status"], "unregistered") << unreg;
   EXPECT_GT(unreg["final_txid"].get<uint64_t>(), 0u) << unreg;
   EXPECT_EQ(Control(s, {"unregister", b})["status"], "already_unregistered");
+  // Its series are gone, and /healthz does not wait for it.
+  const auto [health, health_body] = HttpGet(d.port, "/healthz");
+  EXPECT_EQ(health, 200) << health_body;
+  EXPECT_FALSE(Contains(HttpGet(d.port, "/metrics").second, "db=\"" + b))
+      << "series of an unregistered database";
   list = Control(s, {"list"});
   ASSERT_EQ(list["databases"].size(), 1u) << list;
   EXPECT_EQ(list["databases"][0]["path"], d.a);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/directory.h"
 #include "tests/support/test_util.h"
 
 namespace litekeep::config {
@@ -252,6 +253,36 @@ TEST(ConfigTableTest, AutoRecoverTrueFalseAndUnset) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("litekeep.yml:5:"), std::string::npos)
       << bad.status().message();
+}
+
+TEST(ConfigTableTest, MetaDirAndVerifyCompaction) {
+  auto c = Parse(
+      "verify-compaction: true\n"
+      "dbs:\n  - dir: /data\n    pattern: \"*.db\"\n    meta-dir: /state\n"
+      "  - dir: /other\n    pattern: \"*.db\"\n    meta-path: /m\n"
+      "  - path: /one.db\n",
+      "litekeep.yml", false);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_TRUE(c->verify_compaction);
+  EXPECT_EQ(StateDirForDatabase(c->dbs[0], "/data/t/a.db"),
+            "/state/t/a.db-litekeep");
+  EXPECT_EQ(StateDirForDatabase(c->dbs[0], "/data/a.db"),
+            "/state/a.db-litekeep");
+  EXPECT_EQ(StateDirForDatabase(c->dbs[1], "/other/t/b.db"),
+            "/m/t/.b.db-litekeep");
+  EXPECT_EQ(StateDirForDatabase(c->dbs[2], "/one.db"), "");
+  EXPECT_TRUE(UnderDirectory(c->dbs[0], "/data/t/a.db"));
+  EXPECT_FALSE(UnderDirectory(c->dbs[0], "/elsewhere/a.db"));
+  EXPECT_FALSE(UnderDirectory(c->dbs[2], "/one.db"));
+  for (const char* bad :
+       {"dbs:\n  - path: /a.db\n    meta-dir: /s\n",
+        "dbs:\n  - dir: /d\n    pattern: x\n    meta-dir: /s\n"
+        "    meta-path: /m\n"}) {
+    auto e = Parse(bad, "litekeep.yml", false);
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_NE(e.status().message().find("meta-dir"), std::string::npos)
+        << e.status().message();
+  }
 }
 
 TEST(ConfigTableTest, SocketSettings) {
