@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "tests/support/process.h"
 #include "tests/support/s3rver.h"
@@ -127,6 +128,44 @@ TEST(ControlSocketTest, RegisterSyncStopStartUnregisterListInfo) {
   synced = Control(s, {"sync", b});  // without -wait: the replica has it too
   EXPECT_FALSE(synced.contains("replica_txid")) << synced;
   EXPECT_EQ(RestoredRows(d.dir, rb, "b_out2.db"), "b1,b2,b3");
+
+  // The raw endpoints with another HTTP client (curl: HTTP/1.1 keep-alive),
+  // as Litestream's Go client sends them: Litestream's JSON shapes.
+  auto raw = [&](const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"curl", "-s", "--unix-socket",
+                                     s,      "-w", "\n%{http_code}"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = testing::Run(argv);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const size_t nl = r.out.rfind('\n');
+    return std::pair{r.out.substr(nl + 1),
+                     json::parse(r.out.substr(0, nl), nullptr, false)};
+  };
+  ASSERT_EQ(ExecSql(b, "INSERT INTO t VALUES('raw')"), "");
+  auto [code, body] =
+      raw({"-X", "POST", "-H", "Content-Type: application/json", "-d",
+           json{{"path", b}, {"wait", true}, {"timeout", 10}}.dump(),
+           "http://localhost/sync"});
+  EXPECT_EQ(code, "200");
+  EXPECT_EQ(body["status"], "synced") << body;
+  EXPECT_EQ(body["path"], b);
+  EXPECT_GT(body["replicated_txid"].get<uint64_t>(), 0u) << body;
+  EXPECT_EQ(body["txid"], body["replicated_txid"]) << body;
+  std::tie(code, body) = raw({"http://localhost/txid?path=" + b});
+  EXPECT_EQ(code, "200");
+  EXPECT_TRUE(body["txid"].is_number_unsigned()) << body;
+  std::tie(code, body) =
+      raw({"-X", "POST", "-d", json{{"path", d.dir.Join("none.db")}}.dump(),
+           "http://localhost/sync"});
+  EXPECT_EQ(code, "404");
+  EXPECT_TRUE(Contains(body["error"].get<std::string>(), "database not found"))
+      << body;
+  std::tie(code, body) =
+      raw({"-X", "POST", "-d", "{}", "http://localhost/register"});
+  EXPECT_EQ(code, "400");
+  EXPECT_EQ(body["error"], "path required") << body;
+  ASSERT_EQ(ExecSql(b, "DELETE FROM t WHERE x = 'raw'"), "");
+  Control(s, {"sync", "-wait", b});
 
   json list = Control(s, {"list"});
   ASSERT_EQ(list["databases"].size(), 2u) << list;
