@@ -18,7 +18,8 @@ constexpr const char* kUsage =
     "\n"
     "Commands:\n"
     "  replicate   replicate databases to their replicas until stopped\n"
-    "  restore     rebuild a database from a replica (newest or point in time)\n"
+    "  restore     rebuild a database from a replica (newest or point in "
+    "time)\n"
     "  ltx         list the LTX files in a replica\n"
     "  databases   list the databases in the config file\n"
     "  generations list Litestream 0.3 generations in a replica\n"
@@ -28,7 +29,16 @@ constexpr const char* kUsage =
     "  verify      check that a replica restores (listing, checksums, full)\n"
     "  status      per database: local and replicated TXID, lag, WAL size\n"
     "  reset       drop a database's local state; the next sync snapshots\n"
-    "  sync        keep a directory in step with a bucket prefix (-watch)\n"
+    "  sync        keep a directory in step with a bucket prefix (-watch);\n"
+    "              with one DB_PATH: sync it now in a running replicate\n"
+    "\n"
+    "Control socket commands (a running `replicate` with socket.enabled):\n"
+    "  start       resume replication of a database\n"
+    "  stop        pause replication of a database (after a final sync)\n"
+    "  register    add a database (-replica URL) without a restart\n"
+    "  unregister  remove a database (after a final sync)\n"
+    "  list        list the databases and their state\n"
+    "  info        version, PID, uptime, number of databases\n"
     "\n"
     "Flags may be written -flag or --flag. Run 'litekeep <command> -h' for a\n"
     "command's flags. Exit codes: 0 ok, 1 failure, 2 usage error.\n";
@@ -59,8 +69,18 @@ int Main(int argc, char** argv) {
   if (cmd == "verify") return RunVerify(sub);
   if (cmd == "status") return RunStatus(sub);
   if (cmd == "reset") return RunReset(sub);
-  if (cmd == "sync") return RunSync(sub);
-  std::fprintf(stderr, "error: unknown command \"%s\"\n\n%s", cmd.c_str(), kUsage);
+  if (cmd == "sync") {
+    return IsControlSync(sub) ? RunControlSync(sub) : RunSync(sub);
+  }
+  // Control socket clients (docs/cli.md, "Control socket").
+  if (cmd == "start") return RunStart(sub);
+  if (cmd == "stop") return RunStop(sub);
+  if (cmd == "register") return RunRegister(sub);
+  if (cmd == "unregister") return RunUnregister(sub);
+  if (cmd == "list") return RunList(sub);
+  if (cmd == "info") return RunInfo(sub);
+  std::fprintf(stderr, "error: unknown command \"%s\"\n\n%s", cmd.c_str(),
+               kUsage);
   return kExitUsage;
 }
 

@@ -26,4 +26,16 @@ int RunReset(const std::vector<std::string>& args);
 // Keep a directory in step with a bucket prefix (docs/sync.md).
 int RunSync(const std::vector<std::string>& args);
 
+// Control socket clients (docs/cli.md, "Control socket").
+int RunStart(const std::vector<std::string>& args);
+int RunStop(const std::vector<std::string>& args);
+int RunControlSync(const std::vector<std::string>& args);  // sync DB_PATH
+int RunRegister(const std::vector<std::string>& args);
+int RunUnregister(const std::vector<std::string>& args);
+int RunList(const std::vector<std::string>& args);
+int RunInfo(const std::vector<std::string>& args);
+// Whether `sync` args are the control form (one DB_PATH, or -wait/-socket/
+// -timeout) rather than SRC_URL DEST_DIR.
+bool IsControlSync(const std::vector<std::string>& args);
+
 }  // namespace litekeep::cli

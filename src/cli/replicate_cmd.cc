@@ -18,6 +18,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/compaction_config.h"
+#include "cli/control_server.h"
 #include "cli/heartbeat.h"
 #include "cli/metrics_endpoint.h"
 #include "cli/parse.h"
@@ -222,7 +223,8 @@ int RunReplicate(const std::vector<std::string>& args) {
   if (!specs.ok()) return ReportError(specs.status());
   bool watching = false;
   for (const auto& db : cfg.dbs) watching |= !db.dir.empty() && db.watch;
-  if (specs->empty() && !watching && cfg.syncs.empty()) {
+  if (specs->empty() && !watching && cfg.syncs.empty() &&
+      !cfg.socket.enabled) {
     std::fprintf(stderr, "error: no databases to replicate\n");
     return 2;
   }
@@ -264,6 +266,16 @@ int RunReplicate(const std::vector<std::string>& args) {
       stop.Stop();
       return ReportError(s);
     }
+  }
+  // Control socket (docs/cli.md, "Control socket"); closed before the jobs.
+  std::unique_ptr<control::UnixHttpServer> control_socket;
+  if (cfg.socket.enabled && !once) {
+    auto started = StartControlSocket(cfg, jobs);
+    if (!started.ok()) {
+      stop.Stop();
+      return ReportError(started.status());
+    }
+    control_socket = std::move(*started);
   }
   // Heartbeat pings (docs/config.md, `heartbeat-url`).
   Heartbeat heartbeat(once ? "" : cfg.heartbeat_url, cfg.heartbeat_interval,
@@ -327,7 +339,8 @@ int RunReplicate(const std::vector<std::string>& args) {
     spdlog::info("child exited with code {}", exit_code);
     stop.Stop();
   }
-  // Only sync tracks and no child: run until a signal.
+  // Only sync tracks (or the control socket) and no child: run until a
+  // signal.
   if (exec_cmd.empty() && !once && specs->empty() && !watching) {
     while (!stop.WaitFor(std::chrono::seconds(1))) {
     }

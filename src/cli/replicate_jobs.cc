@@ -76,8 +76,8 @@ replicate::ReplicatorOptions JobSet::OptionsFor(const JobSpec& spec) const {
   // ReplicatorOptions' defaults.
   replicate::ReplicatorOptions o;
   o.db_path = spec.db_path;
-  o.meta_dir = db.meta_path.empty() ? replicate::DefaultMetaDir(spec.db_path)
-                                    : db.meta_path;
+  const std::string state = config::StateDirForDatabase(db, spec.db_path);
+  o.meta_dir = state.empty() ? replicate::DefaultMetaDir(spec.db_path) : state;
   if (db.busy_timeout) o.busy_timeout = *db.busy_timeout;
   if (db.min_checkpoint_page_count) {
     o.min_checkpoint_page_count = *db.min_checkpoint_page_count;
@@ -85,6 +85,7 @@ replicate::ReplicatorOptions JobSet::OptionsFor(const JobSpec& spec) const {
   if (db.truncate_page_n) o.truncate_page_n = *db.truncate_page_n;
   if (db.checkpoint_interval) o.checkpoint_interval = *db.checkpoint_interval;
   o.new_history = spec.new_history;
+  o.auto_recover = spec.replica.auto_recover.value_or(true);
   o.page_encoding =
       spec.replica.page_encoding.value_or(ltx::PageEncoding::kBlock);
   o.replica_state_checksum = [meta = o.meta_dir](storage::ReplicaClient& r,
@@ -160,8 +161,178 @@ Status JobSet::Add(const JobSpec& spec) {
   }
   replicate::ReplicationPool* pool = Pool();
   lock.unlock();
-  pool->Add(j);
+  const size_t id = pool->Add(j);
+  lock.lock();
+  j->pool_id = id;
+  j->in_pool = true;
   return Status::Ok();
+}
+
+JobSet::Job* JobSet::FindLocked(const std::string& path) {
+  Job* found = nullptr;
+  for (auto& j : jobs_) {
+    if (j.in_pool && j.spec.db_path == path) found = &j;
+  }
+  return found;
+}
+
+std::vector<JobSet::DbSummary> JobSet::List() {
+  std::vector<DbSummary> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& j : jobs_) {
+    if (!j.in_pool) continue;
+    DbSummary d{j.spec.db_path, "stopped", {}};
+    const auto info = pool_->Info(j.pool_id);
+    d.last_sync = info.last_sync;
+    if (!j.stopped) d.status = info.open ? "replicating" : "waiting";
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+TxId JobSet::ReplicatedTxid(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Job* j = FindLocked(path);
+  return j == nullptr ? 0 : pool_->Info(j->pool_id).replicated_txid;
+}
+
+Status JobSet::Register(const JobSpec& spec, std::string* status) {
+  if (once_) return base::FailedPreconditionError("not with -once");
+  std::lock_guard<std::mutex> control(control_mu_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (FindLocked(spec.db_path) != nullptr) {
+      *status = "already_registered";
+      return Status::Ok();
+    }
+    unregistered_.erase(spec.db_path);
+  }
+  LK_RETURN_IF_ERROR(Add(spec));
+  *status = "registered";
+  return Status::Ok();
+}
+
+Status JobSet::Unregister(const std::string& path,
+                          std::chrono::milliseconds timeout,
+                          std::string* status, TxId* txid) {
+  if (once_) return base::FailedPreconditionError("not with -once");
+  std::lock_guard<std::mutex> control(control_mu_);
+  Job* j;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    j = FindLocked(path);
+  }
+  *txid = 0;
+  if (j == nullptr) {
+    *status = "already_unregistered";
+    return Status::Ok();
+  }
+  Status final_sync = Status::Ok();
+  if (!j->stopped) {
+    final_sync = pool_->Detach(j->pool_id, timeout);
+    if (!final_sync.ok() && final_sync.code() == base::Code::kUnavailable) {
+      return final_sync;  // still running: the job may not go yet
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  *txid = pool_->Info(j->pool_id).replicated_txid;
+  for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
+    if (&*it == j) {
+      jobs_.erase(it);
+      break;
+    }
+  }
+  paths_.erase(path);
+  unregistered_.insert(path);
+  // Its series go too: /healthz must not wait for a database that left.
+  if (metrics_ != nullptr) metrics_->RemoveSeries("db", path);
+  spdlog::info("{}: unregistered at TXID {}", path, ltx::FormatTxId(*txid));
+  *status = "unregistered";
+  return final_sync.WithContext("final sync");
+}
+
+Status JobSet::StopDb(const std::string& path,
+                      std::chrono::milliseconds timeout, std::string* status,
+                      TxId* txid) {
+  if (once_) return base::FailedPreconditionError("not with -once");
+  std::lock_guard<std::mutex> control(control_mu_);
+  Job* j;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    j = FindLocked(path);
+  }
+  if (j == nullptr) return base::NotFoundError("database not found: " + path);
+  *status = "already_stopped";
+  if (!j->stopped) {
+    Status s = pool_->Detach(j->pool_id, timeout);
+    if (!s.ok() && s.code() == base::Code::kUnavailable) return s;
+    std::lock_guard<std::mutex> lock(mu_);
+    j->stopped = true;
+    *status = "stopped";
+    // Not replicating on purpose: no series (and no /healthz verdict) for it
+    // until it is started again.
+    if (metrics_ != nullptr) metrics_->RemoveSeries("db", path);
+    spdlog::info("{}: replication stopped (control socket)", path);
+    if (!s.ok()) return s.WithContext("final sync");
+  }
+  *txid = ReplicatedTxid(path);
+  return Status::Ok();
+}
+
+Status JobSet::StartDb(const std::string& path, std::string* status,
+                       TxId* txid) {
+  if (once_) return base::FailedPreconditionError("not with -once");
+  std::lock_guard<std::mutex> control(control_mu_);
+  JobSpec spec;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Job* j = FindLocked(path);
+    if (j == nullptr) return base::NotFoundError("database not found: " + path);
+    if (!j->stopped) {
+      *status = "already_running";
+      *txid = pool_->Info(j->pool_id).replicated_txid;
+      return Status::Ok();
+    }
+    spec = j->spec;
+    for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
+      if (&*it == j) {
+        jobs_.erase(it);
+        break;
+      }
+    }
+  }
+  LK_RETURN_IF_ERROR(Add(spec));
+  spdlog::info("{}: replication started (control socket)", path);
+  // Report the position once it is open (briefly; it may wait for the
+  // database to exist).
+  for (int i = 0; i < 50; ++i) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      Job* j = FindLocked(path);
+      if (j != nullptr && pool_->Info(j->pool_id).open) break;
+    }
+    if (stop_.WaitFor(std::chrono::milliseconds(100))) break;
+  }
+  *status = "started";
+  *txid = ReplicatedTxid(path);
+  return Status::Ok();
+}
+
+base::Result<replicate::ReplicationPool::SyncOutcome> JobSet::SyncDb(
+    const std::string& path, std::chrono::milliseconds timeout) {
+  if (once_) return base::FailedPreconditionError("not with -once");
+  size_t id;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Job* j = FindLocked(path);
+    if (j == nullptr) return base::NotFoundError("database not found: " + path);
+    if (j->stopped) {
+      return base::FailedPreconditionError("database is stopped: " + path +
+                                           " (`litekeep start` resumes it)");
+    }
+    id = j->pool_id;
+  }
+  return pool_->SyncNow(id, timeout);
 }
 
 replicate::ReplicationPool* JobSet::Pool() {
@@ -257,7 +428,53 @@ void JobSet::Job::Finished(Status final_status) {
   result = std::move(final_status);
 }
 
+void JobSet::Job::Compacted(const replicate::CompactionReport& report) {
+  if (report.written.empty() || owner->cfg_ == nullptr ||
+      !owner->cfg_->verify_compaction) {
+    return;
+  }
+  // docs/config.md, `verify-compaction`: the listing checks of `verify`
+  // (overlaps within a level, TXIDs no file holds) on a fresh listing.
+  restore::VerifyOptions vo;
+  vo.depth = restore::VerifyDepth::kListing;
+  vo.policy.now = Clock::now();
+  auto checked = restore::Verify(*store, vo);
+  std::string problem;
+  if (!checked.ok()) {
+    problem = "cannot list the replica: " + checked.status().message();
+  } else if (!checked->ok()) {
+    for (size_t i = 0; i < checked->problems.size() && i < 3; ++i) {
+      problem += (i == 0 ? "" : "; ") + checked->problems[i].message;
+    }
+  }
+  if (problem.empty()) return;
+  spdlog::warn("{}: post-compaction verification failed: {}", spec.db_path,
+               problem);
+  if (owner->metrics_ != nullptr) {
+    owner->metrics_->Add("litestream_compaction_verify_error_count",
+                         {{"db", spec.db_path}}, 1);
+    owner->metrics_->Add(
+        "litekeep_compaction_verify_errors_total",
+        {{"db", spec.db_path}, {"replica", config::Redacted(spec.replica)}}, 1);
+  }
+}
+
 void JobSet::StartJob(Job* job) {
+  if (metrics_ != nullptr && cfg_ != nullptr && cfg_->verify_compaction) {
+    metrics_->Describe("litestream_compaction_verify_error_count",
+                       metrics::Type::kCounter,
+                       "Number of post-compaction verification failures");
+    metrics_->Describe("litekeep_compaction_verify_errors_total",
+                       metrics::Type::kCounter,
+                       "Compactions after which the replica's listing "
+                       "failed its checks (verify-compaction).");
+    metrics_->Add("litestream_compaction_verify_error_count",
+                  {{"db", job->spec.db_path}}, 0);
+    metrics_->Add("litekeep_compaction_verify_errors_total",
+                  {{"db", job->spec.db_path},
+                   {"replica", config::Redacted(job->spec.replica)}},
+                  0);
+  }
   replicate::CompactionOptions co = CompactionOptionsFor(
       *cfg_, job->spec.db, job->spec.replica, job->replicator_->meta_dir());
   if (auto hold = replicate::LoadHistoryHold(job->replicator_->meta_dir())) {
@@ -300,7 +517,7 @@ void JobSet::StartJob(Job* job) {
 
 bool JobSet::Has(const std::string& db_path) {
   std::lock_guard<std::mutex> lock(mu_);
-  return paths_.count(db_path) != 0;
+  return paths_.count(db_path) != 0 || unregistered_.count(db_path) != 0;
 }
 
 size_t JobSet::size() {

@@ -71,6 +71,33 @@ class JobSet {
   // the lineage guard (the application may start); false when stopped first.
   bool WaitReady();
 
+  // Runtime control, for the control socket (docs/cli.md, "Control
+  // socket"); not with -once. Paths are absolute database paths. Each
+  // returns what Litestream's endpoint reports: *status is its status word.
+  struct DbSummary {
+    std::string path;
+    std::string status;  // "replicating", "waiting" (not open yet), "stopped"
+    TimePoint last_sync{};  // epoch: no successful sync yet
+  };
+  std::vector<DbSummary> List();
+  // Adds a database (status "registered", or "already_registered").
+  Status Register(const JobSpec& spec, std::string* status);
+  // Final sync, then forgets the database ("unregistered", or
+  // "already_unregistered" when unknown); *txid: its replicated TXID.
+  Status Unregister(const std::string& path, std::chrono::milliseconds timeout,
+                    std::string* status, TxId* txid);
+  // Pauses ("stopped", after a final sync; "already_stopped") or resumes
+  // ("started", "already_running") one database. NotFound when unknown.
+  Status StopDb(const std::string& path, std::chrono::milliseconds timeout,
+                std::string* status, TxId* txid);
+  Status StartDb(const std::string& path, std::string* status, TxId* txid);
+  // Syncs one database now and waits for it (pool.h, SyncNow). NotFound
+  // when unknown, FailedPrecondition when stopped or not open yet.
+  base::Result<replicate::ReplicationPool::SyncOutcome> SyncDb(
+      const std::string& path, std::chrono::milliseconds timeout);
+  // The replicated TXID of a database (0 when unknown or nothing yet).
+  TxId ReplicatedTxid(const std::string& path);
+
  private:
   // Why a job is not replicating yet, shared with the metrics.
   struct Gate {
@@ -88,6 +115,9 @@ class JobSet {
     std::unique_ptr<BackgroundVerifier> verifier;  // validation-interval
     replicate::RunnerOptions ro;
     std::thread thread;  // -once only
+    size_t pool_id = 0;
+    bool in_pool = false;  // pool_id is set
+    bool stopped = false;  // paused by StopDb (its spec kept for StartDb)
     Status result;
     // Preparation state (Prepare).
     bool restored = false;
@@ -101,6 +131,7 @@ class JobSet {
     replicate::Replicator& replicator() override { return *replicator_; }
     const replicate::RunnerOptions& runner_options() override { return ro; }
     void Finished(Status final_status) override;
+    void Compacted(const replicate::CompactionReport& report) override;
   };
   // One attempt to restore (if asked) and open; logs and sets the blocked
   // metric on failure.
@@ -113,6 +144,8 @@ class JobSet {
   replicate::ReplicatorOptions OptionsFor(const JobSpec& spec) const;
   // Sets litekeep_replication_blocked{reason} for a job (empty: none).
   void SetBlocked(const Job& job, const std::string& reason);
+  // The newest job of path (under mu_); null when none.
+  Job* FindLocked(const std::string& path);
 
   replicate::StopSignal& stop_;
   bool once_;
@@ -122,6 +155,10 @@ class JobSet {
   std::mutex mu_;
   std::list<Job> jobs_;
   std::unordered_set<std::string> paths_;
+  // Unregistered at run time: the directory watcher does not add them
+  // back (Has) until they are registered again.
+  std::unordered_set<std::string> unregistered_;
+  std::mutex control_mu_;  // one control operation at a time
   replicate::PoolOptions pool_options_;
   std::unique_ptr<replicate::ReplicationPool>
       pool_;  // after jobs_: first to go

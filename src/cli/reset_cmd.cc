@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/parse.h"
+#include "config/directory.h"
 #include "replicate/replicator.h"
 
 namespace litekeep::cli {
@@ -28,6 +29,10 @@ std::string MetaDirFor(const std::string& db_path,
   if (cfg) {
     for (const auto& db : cfg->dbs) {
       if (db.path == db_path && !db.meta_path.empty()) return db.meta_path;
+      if (config::UnderDirectory(db, db_path)) {
+        std::string state = config::StateDirForDatabase(db, db_path);
+        if (!state.empty()) return state;
+      }
     }
   }
   return replicate::DefaultMetaDir(db_path);

@@ -39,7 +39,12 @@ constexpr const char* kSyncHelp =
     "(then DEST_DIR mirrors the store, excluded names kept). Object names\n"
     "with '..', empty or absolute paths, and symbolic links are refused with\n"
     "a message. Exit codes: 0 ok, 1 failure (an object failed, or the\n"
-    "store/directory could not be used), 2 usage.";
+    "store/directory could not be used), 2 usage.\n"
+    "\n"
+    "With one DB_PATH instead (or -wait/-socket/-timeout), `sync` is\n"
+    "Litestream's control command: a running `replicate` syncs that database\n"
+    "now (litekeep sync [-wait] [-socket PATH] [-timeout SECONDS] [-json]\n"
+    "DB_PATH; docs/cli.md).";
 
 int ParseSize(const std::string& flag, const std::string& text, int64_t* out) {
   if (text.empty()) return 0;

@@ -34,8 +34,8 @@ struct ReplicaConfig : storage::ReplicaSettings {
   std::optional<Duration> retention_check_interval;
   std::optional<Duration> snapshot_interval;
   std::optional<Duration> validation_interval;
-  // 0.5 `auto-recover`: only `true` loads, which is what litekeep always
-  // does (docs/config.md, "Replica keys").
+  // 0.5 `auto-recover`: drop damaged local state at start (true; also
+  // when unset) or refuse it (false) (docs/config.md, "Replica keys").
   std::optional<bool> auto_recover;
   // How LTX pages are stored (`page-encoding`, docs/config.md); unset:
   // ltx::PageEncoding::kBlock.
@@ -55,6 +55,9 @@ struct DbConfig {
   bool watch = false;
 
   std::string meta_path;  // local state dir; default ".<db>-litekeep"
+  // With `dir`: parent of one state directory per database found
+  // (StateDirForDatabase in config/directory.h).
+  std::string meta_dir;
 
   Duration monitor_interval{std::chrono::seconds(1)};
   // Checkpoint settings as written; unset: the replicator's own defaults
@@ -96,6 +99,14 @@ struct SyncConfig {
   int64_t parallelism = 4;
   std::string state;  // state file; "" = <dest>/.litekeep-sync.json
   int line = 0;
+};
+
+// `socket:`: Litestream 0.5's control socket, served by `replicate`
+// (docs/cli.md, "Control socket").
+struct SocketConfig {
+  bool enabled = false;
+  std::string path = "/var/run/litestream.sock";  // Litestream's default
+  uint32_t permissions = 0600;                    // file mode of the socket
 };
 
 struct LoggingConfig {
@@ -141,6 +152,10 @@ struct Config {
   // shutdown_sync_timeout (0: one attempt); a second signal stops retrying.
   Duration shutdown_sync_timeout{std::chrono::seconds(30)};
   Duration shutdown_sync_interval{std::chrono::milliseconds(500)};
+  SocketConfig socket;  // `socket:` (docs/cli.md, "Control socket")
+  // Check the replica's listing after every compaction that wrote files
+  // (docs/config.md, `verify-compaction`).
+  bool verify_compaction = false;
 
   // Replica settings written at the top level (0.5: any replica key;
   // 0.3: access-key-id/secret-access-key). They are already merged into

@@ -1,5 +1,6 @@
 // Directory entries of the config (`dir:` + `pattern:`): the replica each
-// database found under such an entry replicates to.
+// database found under such an entry replicates to, and where its local
+// state lives.
 #pragma once
 
 #include <string>
@@ -14,5 +15,16 @@ namespace litekeep::config {
 ReplicaConfig ReplicaForDatabase(const ReplicaConfig& base,
                                  const std::string& dir,
                                  const std::string& db_path);
+
+// The local state directory of one database of the config (docs/config.md,
+// `meta-dir`): for a `path` entry its `meta-path`; for a database found
+// under a `dir` entry, <meta-dir>/<path relative to dir>-litekeep, or with
+// `meta-path` <meta-path>/<relative dir>/.<file>-litekeep (as Litestream
+// derives them, so databases never share one). Empty: the default
+// (.<db>-litekeep beside the database).
+std::string StateDirForDatabase(const DbConfig& db, const std::string& db_path);
+
+// Whether db_path is a database under db's `dir` (lexically).
+bool UnderDirectory(const DbConfig& db, const std::string& db_path);
 
 }  // namespace litekeep::config

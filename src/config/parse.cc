@@ -84,19 +84,9 @@ constexpr RefusedKey kRefusedKeys[] = {
     {"mcp-addr",
      "Litestream's MCP server is not implemented in litekeep yet; remove "
      "the key (see docs/migrating.md)"},
-    {"socket",
-     "Litestream's control socket is not implemented in litekeep yet; "
-     "remove the key (see docs/migrating.md)"},
-    {"verify-compaction",
-     "not implemented in litekeep yet; `validation-interval` and "
-     "`litekeep verify` check the TXID chain of the replica instead (see "
-     "docs/migrating.md)"},
     {"logging.source",
      "not implemented in litekeep (log lines carry no source location); "
      "remove the key (see docs/migrating.md)"},
-    {"meta-dir",
-     "not implemented in litekeep yet; each database keeps its state in "
-     "`.<db>-litekeep` beside it (see docs/migrating.md)"},
     {"max-sync-wal-bytes",
      "not implemented in litekeep yet; each sync reads the whole new part "
      "of the WAL (see docs/migrating.md)"},
@@ -199,14 +189,59 @@ Status ParseSnapshot(const Walker& w, const Entry& entry,
   return Status::Ok();
 }
 
+// `socket: {enabled, path, permissions}`. permissions is a file mode, read
+// as Go's YAML reads it: octal with a leading 0 or 0o (`0600`), else
+// decimal.
+Status ParseSocket(const Walker& w, const Entry& entry, SocketConfig* out) {
+  LK_ASSIGN_OR_RETURN(auto entries,
+                      w.Entries(entry.value, entry.line, "socket",
+                                {"enabled", "path", "permissions"}));
+  for (const Entry& e : entries) {
+    if (e.key == "enabled") {
+      LK_RETURN_IF_ERROR(w.ReadBool(e, &out->enabled));
+    } else if (e.key == "path") {
+      std::string path;
+      LK_RETURN_IF_ERROR(w.ReadString(e, &path));
+      if (path.empty()) continue;
+      auto p = ExpandPath(path);
+      if (!p.ok()) return w.Error(e.line, "path: " + p.status().message());
+      out->path = *p;
+    } else {
+      std::string text;
+      LK_RETURN_IF_ERROR(w.ReadString(e, &text));
+      if (text.empty()) continue;
+      std::string digits = text;
+      int base = 10;
+      if (digits.rfind("0o", 0) == 0 || digits.rfind("0O", 0) == 0) {
+        digits = digits.substr(2);
+        base = 8;
+      } else if (digits.size() > 1 && digits[0] == '0') {
+        base = 8;
+      }
+      char* end = nullptr;
+      errno = 0;
+      const unsigned long mode = std::strtoul(digits.c_str(), &end, base);
+      if (digits.empty() || *end != '\0' || errno != 0 || mode > 0777 ||
+          digits[0] == '-' || digits[0] == '+') {
+        return w.Error(e.line,
+                       "permissions: expected a file mode such as "
+                       "0600 or 0660, got \"" +
+                           text + "\"");
+      }
+      out->permissions = static_cast<uint32_t>(mode);
+    }
+  }
+  return Status::Ok();
+}
+
 Status ParseTopLevelEntry(const Walker& w, const Entry& e, Config* c,
                           ReplicaNode* globals) {
   const std::string& k = e.key;
   if (k == "addr") return w.ReadString(e, &c->addr);
   if (k == "exec") return w.ReadString(e, &c->exec);
-  if (k == "mcp-addr" || k == "socket" || k == "verify-compaction") {
-    return Refuse(w, e.line, k);
-  }
+  if (k == "mcp-addr") return Refuse(w, e.line, k);
+  if (k == "verify-compaction") return w.ReadBool(e, &c->verify_compaction);
+  if (k == "socket") return ParseSocket(w, e, &c->socket);
   if (k == "litestream-metrics") {
     return w.ReadBool(e, &c->litestream_metrics);
   }
@@ -282,7 +317,7 @@ Status CheckDbPaths(const Walker& w, DbConfig* db, int path_line) {
     if (!p.ok()) return w.Error(path_line, "path: " + p.status().message());
     db->path = *p;
   }
-  for (std::string* dir : {&db->dir, &db->meta_path}) {
+  for (std::string* dir : {&db->dir, &db->meta_path, &db->meta_dir}) {
     if (dir->empty()) continue;
     auto p = ExpandPath(*dir);
     if (!p.ok()) return w.Error(db->line, p.status().message());
@@ -320,7 +355,9 @@ Result<DbConfig> ParseDb(const Walker& w, const YAML::Node& node, int line,
       s = w.ReadBool(e, &db.watch);
     } else if (k == "meta-path") {
       s = w.ReadString(e, &db.meta_path);
-    } else if (k == "meta-dir" || k == "max-sync-wal-bytes") {
+    } else if (k == "meta-dir") {
+      s = w.ReadString(e, &db.meta_dir);
+    } else if (k == "max-sync-wal-bytes") {
       s = Refuse(w, e.line, k);
     } else if (k == "monitor-interval") {
       s = w.ReadDuration(e, false, &db.monitor_interval);
@@ -364,6 +401,14 @@ Result<DbConfig> ParseDb(const Walker& w, const YAML::Node& node, int line,
   }
   if (db.watch && db.dir.empty()) {
     return w.Error(line, "db: `watch:` needs `dir:`");
+  }
+  if (!db.meta_dir.empty() && db.dir.empty()) {
+    return w.Error(line,
+                   "db: `meta-dir:` needs `dir:` (for one database use "
+                   "`meta-path:`)");
+  }
+  if (!db.meta_dir.empty() && !db.meta_path.empty()) {
+    return w.Error(line, "db: set `meta-path:` or `meta-dir:`, not both");
   }
   // 0.3's forced-checkpoint threshold is litekeep's forced (TRUNCATE)
   // checkpoint threshold unless that is written too.

@@ -40,7 +40,7 @@ std::vector<ReplicaKey> BuildTable() {
       // keys"): accepting them would change nothing.
       {"max-sync-ltx-files", K::kRejected, {}, kTop},
       // litekeep always recovers from missing or damaged local state;
-      // `auto-recover: false` is refused (docs/config.md, "Replica keys").
+      // docs/config.md, "Replica keys".
       {"auto-recover", K::kOptBool, &R::auto_recover, kTop},
       // litekeep: LTX page encoding for readers older than Litestream
       // 0.5.16 (docs/config.md, "Replica keys").
@@ -88,13 +88,6 @@ Status SetReplicaValue(const ReplicaKey& key, std::string_view text,
                                  replica);
     case K::kOptBool: {
       LK_ASSIGN_OR_RETURN(bool v, ParseBool(text));
-      if (key.name == "auto-recover" && !v) {
-        return base::UnimplementedError(
-            "false is not supported: litekeep always starts over (the next "
-            "sync writes a snapshot) when the local state is missing, "
-            "damaged or behind the replica; remove the key or set it to "
-            "true (see docs/migrating.md)");
-      }
       Member<std::optional<bool>>(replica, key.field) = v;
       return Status::Ok();
     }

@@ -54,6 +54,14 @@ struct ReplicationPool::Entry {
   SteadyTime last_change{};
   Ms backoff{0};
   std::unique_ptr<SyncObserver> observer;
+  // Runtime control (Detach, SyncNow, Info).
+  bool detaching = false;      // Detach asked for the final sync
+  Status final_status;         // set when phase becomes kDone
+  uint64_t sync_requests = 0;  // SyncNow calls so far
+  uint64_t sync_served = 0;    // requests a finished sync has answered
+  Result<SyncResult> last_sync = base::InternalError("no sync yet");
+  TxId replicated_txid = 0;
+  TimePoint last_ok{};
 };
 
 namespace {
@@ -108,23 +116,87 @@ void ReplicationPool::Wake() {
   }
 }
 
-void ReplicationPool::Add(PoolJob* job) {
+size_t ReplicationPool::Add(PoolJob* job) {
+  size_t id;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto e = std::make_unique<Entry>();
     e->job = job;
     entries_.push_back(std::move(e));
-    const size_t id = entries_.size() - 1;
+    id = entries_.size() - 1;
     if (!stop_seen_) {
       DispatchLocked(id, Task::kSync);
-      return;
+      return id;
     }
-    entries_[id]->phase = Phase::kDone;
   }
   job->Finished(Status::Ok());
   std::lock_guard<std::mutex> lock(mu_);
+  entries_[id]->phase = Phase::kDone;
   ++finished_;
   done_cv_.notify_all();
+  return id;
+}
+
+Status ReplicationPool::Detach(size_t id, Ms timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  Entry& e = *entries_[id];
+  if (e.phase != Phase::kDone && !e.detaching) {
+    e.detaching = true;
+    waiting_open_.erase(
+        std::remove(waiting_open_.begin(), waiting_open_.end(), id),
+        waiting_open_.end());
+    if (!e.syncing) {
+      e.syncing = true;
+      sync_ready_.push_back(id);
+      work_cv_.notify_one();
+    }
+  }
+  if (!done_cv_.wait_for(lock, timeout,
+                         [&] { return e.phase == Phase::kDone; })) {
+    return base::UnavailableError("the final sync did not finish within " +
+                                  std::to_string(timeout.count()) +
+                                  " ms (it goes on)");
+  }
+  return e.final_status;
+}
+
+Result<ReplicationPool::SyncOutcome> ReplicationPool::SyncNow(size_t id,
+                                                              Ms timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  Entry& e = *entries_[id];
+  if (e.phase == Phase::kDone || e.detaching || stop_seen_) {
+    return base::FailedPreconditionError("database is not open (stopped)");
+  }
+  if (e.phase == Phase::kPreparing) {
+    return base::FailedPreconditionError(
+        "database is not open yet (it does not exist, or it is held back: "
+        "see the log)");
+  }
+  const uint64_t ticket = ++e.sync_requests;
+  DispatchLocked(id, Task::kSync);
+  if (!done_cv_.wait_for(lock, timeout, [&] {
+        return e.sync_served >= ticket || e.phase == Phase::kDone;
+      })) {
+    return base::UnavailableError("the sync did not finish within " +
+                                  std::to_string(timeout.count()) +
+                                  " ms (it goes on)");
+  }
+  if (e.sync_served < ticket) {
+    return base::FailedPreconditionError("database was stopped");
+  }
+  if (!e.last_sync.ok()) return e.last_sync.status();
+  return SyncOutcome{e.last_sync->txid, e.replicated_txid};
+}
+
+ReplicationPool::JobInfo ReplicationPool::Info(size_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Entry& e = *entries_[id];
+  JobInfo info;
+  info.open = e.phase == Phase::kActive || e.phase == Phase::kIdle;
+  info.done = e.phase == Phase::kDone;
+  info.replicated_txid = e.replicated_txid;
+  info.last_sync = e.last_ok;
+  return info;
 }
 
 size_t ReplicationPool::open_count() {
@@ -373,13 +445,15 @@ void ReplicationPool::RunCompaction(size_t id) {
     if (!report.ok()) {
       spdlog::warn("{}: compaction: {}", e->job->replicator().db_path(),
                    report.status().message());
+    } else {
+      e->job->Compacted(*report);
     }
     next = compactor.NextUsefulDue(Clock::now());
   }
   std::lock_guard<std::mutex> lock(mu_);
   e->compacting = false;
   done_cv_.notify_all();
-  if (next != TimePoint::max() && !stop_seen_) {
+  if (next != TimePoint::max() && !stop_seen_ && !e->detaching) {
     ScheduleLocked(id, Task::kCompact,
                    std::max(ToSteady(next), SteadyClock::now() + Ms(50)));
   }
@@ -389,11 +463,13 @@ void ReplicationPool::RunSync(size_t id) {
   Entry* e;
   Phase phase;
   bool stopping;
+  uint64_t ticket;  // SyncNow requests this sync answers
   {
     std::lock_guard<std::mutex> lock(mu_);
     e = entries_[id].get();
     phase = e->phase;
-    stopping = stop_seen_;
+    stopping = stop_seen_ || e->detaching;
+    ticket = e->sync_requests;
     if (phase == Phase::kDone) {
       e->syncing = false;
       e->follow_only = e->sync_after_follow = false;
@@ -426,7 +502,7 @@ void ReplicationPool::RunSync(size_t id) {
     std::lock_guard<std::mutex> lock(mu_);
     e->syncing = false;
     if (!ready) {
-      if (!stop_seen_) {
+      if (!stop_seen_ && !e->detaching) {
         ScheduleLocked(id, Task::kSync, SteadyClock::now() + retry);
       } else {
         e->syncing = true;
@@ -437,6 +513,7 @@ void ReplicationPool::RunSync(size_t id) {
     }
     e->phase = Phase::kActive;
     ++open_;
+    e->replicated_txid = job.replicator().replicated_txid();
     e->observer = std::make_unique<SyncObserver>(
         job.replicator(), job.runner_options().replica_name,
         job.runner_options().metrics);
@@ -514,7 +591,14 @@ void ReplicationPool::RunSync(size_t id) {
   }
   std::lock_guard<std::mutex> lock(mu_);
   e->syncing = false;
-  if (stop_seen_) {
+  e->last_sync = synced;
+  if (synced.ok()) {
+    e->replicated_txid = r.replicated_txid();
+    e->last_ok = Clock::now();
+  }
+  e->sync_served = std::max(e->sync_served, ticket);
+  done_cv_.notify_all();
+  if (stop_seen_ || e->detaching) {
     e->syncing = true;
     sync_ready_.push_back(id);
     work_cv_.notify_one();
@@ -541,6 +625,8 @@ void ReplicationPool::RunSync(size_t id) {
         id, Task::kSync,
         e->wake_on_change && e->dirty ? now : now + ro.sync_interval);
   }
+  // A SyncNow that came while this sync ran gets one of its own.
+  if (e->sync_requests > e->sync_served) ScheduleLocked(id, Task::kSync, now);
   if (synced.ok() && ro.compactor != nullptr &&
       (shipped || e->compact_at == SteadyTime::max()) && !e->compacting) {
     // New files make compaction steps useful; NextUsefulDue decides when.
@@ -612,6 +698,9 @@ void ReplicationPool::FinalSync(Entry& e) {
       spdlog::info("{}: stopped at TXID {}", r.db_path(),
                    ltx::FormatTxId(r.replicated_txid()));
     }
+    std::lock_guard<std::mutex> lock(mu_);
+    e.replicated_txid = r.replicated_txid();
+    if (final_sync.ok()) e.last_ok = Clock::now();
   } else if (phase == Phase::kIdle) {
     e.observer->OnStop();
     spdlog::info("{}: stopped at TXID {}", job.replicator().db_path(),
@@ -622,9 +711,18 @@ void ReplicationPool::FinalSync(Entry& e) {
     std::unique_lock<std::mutex> lock(mu_);
     done_cv_.wait(lock, [&] { return !e.compacting; });
   }
+  bool detached;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    detached = e.detaching;
+  }
+  // A detached job may be destroyed once Detach returns: its metrics go
+  // with it.
+  if (detached) e.observer.reset();
   job.Finished(final_status);
   std::lock_guard<std::mutex> lock(mu_);
   if (e.phase == Phase::kActive) ClosedOneLocked();
+  e.final_status = final_status;
   e.phase = Phase::kDone;
   e.syncing = false;
   ++finished_;

@@ -39,6 +39,9 @@ class PoolJob {
   // Called once when the job is done: the final sync's status (Ok when it
   // stopped before it was ever opened).
   virtual void Finished(Status final_status) = 0;
+  // Called after a compaction run that succeeded, on the compaction's
+  // thread (e.g. to check the replica after it, `verify-compaction`).
+  virtual void Compacted(const CompactionReport&) {}
 };
 
 struct PoolOptions {
@@ -59,9 +62,35 @@ class ReplicationPool {
   ReplicationPool(const ReplicationPool&) = delete;
   ReplicationPool& operator=(const ReplicationPool&) = delete;
 
-  // Starts driving job (not owned; it must outlive Wait). After stop the job
-  // is finished at once.
-  void Add(PoolJob* job);
+  // Starts driving job (not owned; it must outlive Wait, or Detach). After
+  // stop the job is finished at once. Returns the job's id for the calls
+  // below.
+  size_t Add(PoolJob* job);
+
+  // Runtime control (the control socket, docs/cli.md "Control socket").
+  // Detach: the job makes its final sync (the shutdown rules) and is
+  // finished; the pool never touches it again once this returns Ok or its
+  // final status. Unavailable when that takes longer than timeout (it
+  // still finishes; call again to wait more).
+  Status Detach(size_t id, std::chrono::milliseconds timeout);
+  // What SyncNow did.
+  struct SyncOutcome {
+    TxId txid = 0;             // TXID the sync wrote; 0: nothing was new
+    TxId replicated_txid = 0;  // the replica's position after it
+  };
+  // Runs a sync of the job now (or right after the one running) and waits
+  // for it: everything committed before the call is in the replica when it
+  // returns Ok. Errors: the sync's own, FailedPrecondition when the job is
+  // not open yet or detached, Unavailable after timeout.
+  Result<SyncOutcome> SyncNow(size_t id, std::chrono::milliseconds timeout);
+  // A job's state as the pool sees it.
+  struct JobInfo {
+    bool open = false;  // prepared (active or idle)
+    bool done = false;  // finished (stopped or detached)
+    TxId replicated_txid = 0;
+    TimePoint last_sync{};  // last successful sync; epoch: none yet
+  };
+  JobInfo Info(size_t id);
   // Blocks until stop and every job's final sync, then stops the threads.
   void Wait();
 

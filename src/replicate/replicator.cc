@@ -144,6 +144,14 @@ Status Replicator::Open() {
   pos_ = LoadPosition(options_.meta_dir + "/position.json");
   if (!pos_ &&
       ::access((options_.meta_dir + "/position.json").c_str(), F_OK) == 0) {
+    if (!options_.auto_recover) {
+      return base::FailedPreconditionError(
+          db + ": local state " + options_.meta_dir +
+          "/position.json is damaged and auto-recover is false; run "
+          "`litekeep reset " + db +
+          "` (the next sync writes a snapshot) or set auto-recover: true");
+    }
+    ++auto_recoveries_;
     spdlog::warn(
         "{}: local state {}/position.json is damaged; starting "
         "over (auto-recover): the next sync writes a snapshot",

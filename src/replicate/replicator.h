@@ -42,6 +42,9 @@ struct ReplicatorOptions {
   // database does not descend from the replica's newest state, instead of
   // refusing it.
   bool new_history = false;
+  // `auto-recover` (docs/config.md): damaged local state is dropped (the
+  // next sync writes a snapshot) when true; Open refuses it when false.
+  bool auto_recover = true;
   // Checksum of a replica state computed by restoring it (optional; without
   // it only newest files that carry a post-apply checksum can prove that the
   // database is byte-for-byte the replica's state).
@@ -156,6 +159,8 @@ class Replicator {
     double passive_seconds = 0;
     double truncate_seconds = 0;
   };
+  // Times Open dropped damaged local state (auto-recover).
+  uint64_t auto_recoveries() const { return auto_recoveries_.load(); }
   CheckpointCounts checkpoint_counts() const {
     return {passive_checkpoints_.load(),
             truncate_checkpoints_.load(),
@@ -266,6 +271,7 @@ class Replicator {
   std::optional<std::pair<uint32_t, uint32_t>> resume_salts_;
   // Closes every SQLite connection and file Open opened (not the lock).
   void CloseConnections();
+  std::atomic<uint64_t> auto_recoveries_{0};
   std::atomic<uint64_t> passive_checkpoints_{0};
   std::atomic<uint64_t> truncate_checkpoints_{0};
   std::atomic<uint64_t> passive_checkpoint_errors_{0};

@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <tuple>
 
@@ -50,6 +52,11 @@ void DescribeLitestreamDbMetrics(metrics::Registry& r) {
              "Number of sync errors that have occurred");
   r.Describe("litestream_sync_seconds", Type::kCounter,
              "Time spent syncing, in seconds");
+  r.Describe("litestream_disk_full", Type::kGauge,
+             "Whether replication is paused because the local disk is full");
+  r.Describe("litekeep_auto_recover_total", Type::kCounter,
+             "Times damaged local state was dropped at start (auto-recover; "
+             "the next sync wrote a snapshot).");
   r.Describe("litestream_checkpoint_count", Type::kCounter,
              "Number of checkpoint operations performed");
   r.Describe("litestream_checkpoint_error_count", Type::kCounter,
@@ -160,6 +167,12 @@ void SyncObserver::OnSync(const Result<SyncResult>& result, TimePoint started) {
     registry_->Add(
         result.ok() ? "litestream_sync_count" : "litestream_sync_error_count",
         db_labels_, 1);
+    // Litestream's disk-full gauge: 1 while syncs fail for want of space
+    // (the local state directory's disk, or a file replica's).
+    const bool full =
+        !result.ok() && result.status().message().find(std::strerror(ENOSPC)) !=
+                            std::string::npos;
+    registry_->Set("litestream_disk_full", db_labels_, full ? 1 : 0);
     // The database replaced or deleted under the replicator (lineage guard).
     const std::string blocked = replicator_.blocked();
     for (const char* reason : {"db_replaced", "db_deleted"}) {
@@ -265,6 +278,8 @@ void SyncObserver::Collect(metrics::Registry& r) {
   const auto db_size = std::filesystem::file_size(db_, ec);
   if (!ec)
     r.Set("litestream_db_size", db_labels_, static_cast<double>(db_size));
+  r.Set("litekeep_auto_recover_total", db_labels_,
+        static_cast<double>(replicator_.auto_recoveries()));
   const auto cp = replicator_.checkpoint_counts();
   for (auto [mode, n, errors, seconds] :
        {std::tuple{"passive", cp.passive, cp.passive_errors,

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "tests/support/process.h"
+#include "tests/support/s3rver.h"
 #include "tests/support/test_util.h"
 #include "tests/support/workload.h"
 
@@ -75,9 +76,12 @@ TEST(DiskFullTest, ReplicaDiskFullThenSpaceReturns) {
   if (!disk.mounted()) GTEST_SKIP() << disk.skip_reason();
   const std::string db = dir.Join("app.db");
   const std::string cfg = dir.Join("litekeep.yml");
-  std::ofstream(cfg) << "dbs:\n  - path: " << db << "\n"
+  const int port = FreePort();  // litestream_disk_full (docs/metrics.md)
+  std::ofstream(cfg) << "addr: 127.0.0.1:" << port << "\n"
+                     << "dbs:\n  - path: " << db << "\n"
                      << "    replica:\n      path: " << replica << "\n"
                      << "      sync-interval: 100ms\n";
+  const std::string full = "litestream_disk_full{db=\"" + db + "\"} ";
   ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
   ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
                    dir.Join("replicate.log"));
@@ -93,11 +97,19 @@ TEST(DiskFullTest, ReplicaDiskFullThenSpaceReturns) {
     return rep.Log().find("No space left on device") != std::string::npos;
   })) << rep.Log();
   ASSERT_TRUE(rep.running()) << rep.Log();
+  EXPECT_TRUE(WaitUntil([&] {
+    return HttpGet(port, "/metrics").second.find(full + "1") !=
+           std::string::npos;
+  }));
   // The application keeps writing while the replica is full.
   ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES(randomblob(1000))"), "");
   ASSERT_TRUE(disk.Resize("64m"));
   ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES(randomblob(1000))"), "");
   std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_TRUE(WaitUntil([&] {
+    return HttpGet(port, "/metrics").second.find(full + "0") !=
+           std::string::npos;
+  }));
   rep.Signal(SIGTERM);
   ASSERT_EQ(rep.Wait(), 0) << rep.Log();
   auto r = litekeep::testing::Run(

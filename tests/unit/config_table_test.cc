@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/directory.h"
 #include "tests/support/test_util.h"
 
 namespace litekeep::config {
@@ -108,6 +109,8 @@ std::string SampleValue(const std::string& key, const std::string& type) {
        "{recipients: "
        "[age13fhuul47urfeg7g7nlxwqh8xp308s2ngq0hcf76s4x3mvlzu5axqw22p7n]}"},
       {"max-sync-wal-bytes", "1MiB"},
+      {"socket.permissions", "0660"},
+      {"socket.path", "/tmp/lk-test.sock"},
       {"page-encoding", "lz4-frame"},
       {"host-key", "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"},
   };
@@ -228,18 +231,90 @@ TEST(ConfigTableTest, EveryDocumentedKeyIsUsedOrRefused) {
   EXPECT_GT(refused, 10);
 }
 
-TEST(ConfigTableTest, AutoRecoverFalseIsRefused) {
+TEST(ConfigTableTest, AutoRecoverTrueFalseAndUnset) {
   auto c = Parse(
+      "auto-recover: false\n"
       "dbs:\n  - path: /data/a.db\n    replica:\n      path: /r\n"
-      "      auto-recover: false\n",
+      "  - path: /data/b.db\n    replica:\n      path: /r2\n"
+      "      auto-recover: true\n  - path: /data/c.db\n",
       "litekeep.yml", false);
-  ASSERT_FALSE(c.ok());
-  EXPECT_NE(c.status().message().find("litekeep.yml:5:"), std::string::npos)
-      << c.status().message();
-  EXPECT_NE(c.status().message().find("auto-recover"), std::string::npos)
-      << c.status().message();
-  EXPECT_NE(c.status().message().find("always"), std::string::npos)
-      << c.status().message();
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->dbs[0].replicas[0].auto_recover, false);
+  EXPECT_EQ(c->dbs[1].replicas[0].auto_recover, true);
+  auto unset =
+      Parse("dbs:\n  - path: /data/a.db\n    replica:\n      path: /r\n",
+            "litekeep.yml", false);
+  ASSERT_TRUE(unset.ok()) << unset.status().message();
+  EXPECT_FALSE(unset->dbs[0].replicas[0].auto_recover.has_value());
+  auto bad = Parse(
+      "dbs:\n  - path: /data/a.db\n    replica:\n      path: /r\n"
+      "      auto-recover: maybe\n",
+      "litekeep.yml", false);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("litekeep.yml:5:"), std::string::npos)
+      << bad.status().message();
+}
+
+TEST(ConfigTableTest, MetaDirAndVerifyCompaction) {
+  auto c = Parse(
+      "verify-compaction: true\n"
+      "dbs:\n  - dir: /data\n    pattern: \"*.db\"\n    meta-dir: /state\n"
+      "  - dir: /other\n    pattern: \"*.db\"\n    meta-path: /m\n"
+      "  - path: /one.db\n",
+      "litekeep.yml", false);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_TRUE(c->verify_compaction);
+  EXPECT_EQ(StateDirForDatabase(c->dbs[0], "/data/t/a.db"),
+            "/state/t/a.db-litekeep");
+  EXPECT_EQ(StateDirForDatabase(c->dbs[0], "/data/a.db"),
+            "/state/a.db-litekeep");
+  EXPECT_EQ(StateDirForDatabase(c->dbs[1], "/other/t/b.db"),
+            "/m/t/.b.db-litekeep");
+  EXPECT_EQ(StateDirForDatabase(c->dbs[2], "/one.db"), "");
+  EXPECT_TRUE(UnderDirectory(c->dbs[0], "/data/t/a.db"));
+  EXPECT_FALSE(UnderDirectory(c->dbs[0], "/elsewhere/a.db"));
+  EXPECT_FALSE(UnderDirectory(c->dbs[2], "/one.db"));
+  for (const char* bad :
+       {"dbs:\n  - path: /a.db\n    meta-dir: /s\n",
+        "dbs:\n  - dir: /d\n    pattern: x\n    meta-dir: /s\n"
+        "    meta-path: /m\n"}) {
+    auto e = Parse(bad, "litekeep.yml", false);
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_NE(e.status().message().find("meta-dir"), std::string::npos)
+        << e.status().message();
+  }
+}
+
+TEST(ConfigTableTest, SocketSettings) {
+  auto d = Parse("dbs: []\n", "litekeep.yml", false);
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_FALSE(d->socket.enabled);
+  EXPECT_EQ(d->socket.path, "/var/run/litestream.sock");
+  EXPECT_EQ(d->socket.permissions, 0600u);
+  for (const auto& [text, mode] : std::vector<std::pair<std::string, uint32_t>>{
+           {"0660", 0660}, {"0o640", 0640}, {"384", 0600}, {"0", 0}}) {
+    auto c = Parse(
+        "socket:\n  enabled: true\n  path: /run/lk.sock\n"
+        "  permissions: " +
+            text + "\n",
+        "litekeep.yml", false);
+    ASSERT_TRUE(c.ok()) << text << ": " << c.status().message();
+    EXPECT_TRUE(c->socket.enabled);
+    EXPECT_EQ(c->socket.path, "/run/lk.sock");
+    EXPECT_EQ(c->socket.permissions, mode) << text;
+  }
+  for (const std::string text : {"rw", "0999", "01000", "-1", "0o"}) {
+    auto c =
+        Parse("socket:\n  permissions: " + text + "\n", "litekeep.yml", false);
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_NE(c.status().message().find("litekeep.yml:2: permissions"),
+              std::string::npos)
+        << c.status().message();
+  }
+  auto typo = Parse("socket:\n  enable: true\n", "litekeep.yml", false);
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.status().message().find("enabled"), std::string::npos)
+      << typo.status().message();
 }
 
 TEST(ConfigTableTest, MaxCheckpointPageCountSetsTruncatePageN) {
