@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
+
 namespace litekeep::cli {
 
 int RunReplicate(const std::vector<std::string>& args);
@@ -22,6 +24,10 @@ int RunVerify(const std::vector<std::string>& args);
 int RunStatus(const std::vector<std::string>& args);
 // Drop a database's local state (docs/migrating.md, "Refused keys").
 int RunReset(const std::vector<std::string>& args);
+// What `reset` does for db_path whose state directory is meta: the text it
+// prints, or why it was refused (a replicator holds the state's lock).
+Result<std::string> ResetLocalState(const std::string& db_path,
+                                    const std::string& meta, bool dry_run);
 
 // Keep a directory in step with a bucket prefix (docs/sync.md).
 int RunSync(const std::vector<std::string>& args);

@@ -20,6 +20,7 @@
 #include "cli/compaction_config.h"
 #include "cli/control_server.h"
 #include "cli/heartbeat.h"
+#include "cli/mcp_server.h"
 #include "cli/metrics_endpoint.h"
 #include "cli/parse.h"
 #include "cli/replicate_jobs.h"
@@ -276,6 +277,15 @@ int RunReplicate(const std::vector<std::string>& args) {
       return ReportError(started.status());
     }
     control_socket = std::move(*started);
+  }
+  std::unique_ptr<control::UnixHttpServer> mcp;  // docs/cli.md, "MCP"
+  if (!cfg.mcp_addr.empty() && !once) {
+    auto started = StartMcp(cfg, jobs);
+    if (!started.ok()) {
+      stop.Stop();
+      return ReportError(started.status());
+    }
+    mcp = std::move(*started);
   }
   // Heartbeat pings (docs/config.md, `heartbeat-url`).
   Heartbeat heartbeat(once ? "" : cfg.heartbeat_url, cfg.heartbeat_interval,

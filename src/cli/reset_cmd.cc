@@ -93,30 +93,32 @@ int RunReset(const std::vector<std::string>& args) {
   auto cfg = LoadConfig(config_path, !no_expand_env, !config_path.empty());
   if (!cfg.ok()) return ReportError(cfg.status());
   const std::string db_path = AbsolutePath(db_arg);
-  const std::string meta = MetaDirFor(db_path, *cfg);
+  auto done = ResetLocalState(db_path, MetaDirFor(db_path, *cfg), dry_run);
+  if (!done.ok()) return ReportError(done.status());
+  std::fputs(done->c_str(), stdout);
+  return 0;
+}
 
+Result<std::string> ResetLocalState(const std::string& db_path,
+                                    const std::string& meta, bool dry_run) {
   std::error_code ec;
   if (!std::filesystem::exists(meta, ec)) {
-    std::printf("%s: no local state (%s does not exist); nothing to reset\n",
-                db_path.c_str(), meta.c_str());
-    return 0;
+    return db_path + ": no local state (" + meta +
+           " does not exist); nothing to reset\n";
   }
   ResetLock lock;
-  if (Status s = lock.Take(meta, db_path); !s.ok()) return ReportError(s);
+  LK_RETURN_IF_ERROR(lock.Take(meta, db_path));
   if (dry_run) {
-    std::printf("would remove %s:\n", meta.c_str());
+    std::string out = "would remove " + meta + ":\n";
     for (const auto& entry : std::filesystem::directory_iterator(meta, ec)) {
-      std::printf("  %s\n", entry.path().filename().c_str());
+      out += "  " + entry.path().filename().string() + "\n";
     }
-    return 0;
+    return out;
   }
   std::filesystem::remove_all(meta, ec);
-  if (ec) {
-    return ReportError(base::IoError("remove " + meta + ": " + ec.message()));
-  }
-  std::printf("%s: local state %s removed; the next sync writes a snapshot\n",
-              db_path.c_str(), meta.c_str());
-  return 0;
+  if (ec) return base::IoError("remove " + meta + ": " + ec.message());
+  return db_path + ": local state " + meta +
+         " removed; the next sync writes a snapshot\n";
 }
 
 }  // namespace litekeep::cli

@@ -156,6 +156,8 @@ struct Config {
   // Check the replica's listing after every compaction that wrote files
   // (docs/config.md, `verify-compaction`).
   bool verify_compaction = false;
+  // MCP endpoint of `replicate` (docs/cli.md, "MCP"); empty: none.
+  std::string mcp_addr;
 
   // Replica settings written at the top level (0.5: any replica key;
   // 0.3: access-key-id/secret-access-key). They are already merged into

@@ -81,9 +81,6 @@ struct RefusedKey {
   std::string_view reason;
 };
 constexpr RefusedKey kRefusedKeys[] = {
-    {"mcp-addr",
-     "Litestream's MCP server is not implemented in litekeep yet; remove "
-     "the key (see docs/migrating.md)"},
     {"logging.source",
      "not implemented in litekeep (log lines carry no source location); "
      "remove the key (see docs/migrating.md)"},
@@ -239,7 +236,7 @@ Status ParseTopLevelEntry(const Walker& w, const Entry& e, Config* c,
   const std::string& k = e.key;
   if (k == "addr") return w.ReadString(e, &c->addr);
   if (k == "exec") return w.ReadString(e, &c->exec);
-  if (k == "mcp-addr") return Refuse(w, e.line, k);
+  if (k == "mcp-addr") return w.ReadString(e, &c->mcp_addr);
   if (k == "verify-compaction") return w.ReadBool(e, &c->verify_compaction);
   if (k == "socket") return ParseSocket(w, e, &c->socket);
   if (k == "litestream-metrics") {

@@ -2,6 +2,7 @@
 #include "control/unix_http.h"
 
 #include <fcntl.h>
+#include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -224,14 +225,58 @@ Result<std::unique_ptr<UnixHttpServer>> UnixHttpServer::Start(
   }
   server->dev_ = st.st_dev;
   server->ino_ = st.st_ino;
-  if (::listen(fd, 64) != 0 || ::pipe2(server->wake_pipe_, O_CLOEXEC) != 0) {
-    const int err = errno;
+  if (Status s = server->Listen(); !s.ok()) {
     ::unlink(path.c_str());
-    return base::ErrnoError("listen on control socket " + path, err);
+    return s.WithContext("control socket " + path);
   }
-  UnixHttpServer* raw = server.get();
-  server->thread_ = std::thread([raw] { raw->Serve(); });
   return server;
+}
+
+Result<std::unique_ptr<UnixHttpServer>> UnixHttpServer::StartTcp(
+    const std::string& host, int port, HttpHandler handler) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  const int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(),
+                               service.c_str(), &hints, &found);
+  const std::string where = host + ":" + service;
+  if (rc != 0) {
+    return base::InvalidArgumentError("cannot resolve " + where + ": " +
+                                      ::gai_strerror(rc));
+  }
+  std::unique_ptr<UnixHttpServer> server(new UnixHttpServer());
+  server->handler_ = std::move(handler);
+  int err = 0;
+  for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
+    const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+                            ai->ai_protocol);
+    if (fd < 0) {
+      err = errno;
+      continue;
+    }
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+      server->listen_fd_ = fd;
+      break;
+    }
+    err = errno;
+    ::close(fd);
+  }
+  ::freeaddrinfo(found);
+  if (server->listen_fd_ < 0) return base::ErrnoError("bind " + where, err);
+  LK_RETURN_IF_ERROR(server->Listen().WithContext(where));
+  return server;
+}
+
+Status UnixHttpServer::Listen() {
+  if (::listen(listen_fd_, 64) != 0 || ::pipe2(wake_pipe_, O_CLOEXEC) != 0) {
+    return base::ErrnoError("listen", errno);
+  }
+  thread_ = std::thread([this] { Serve(); });
+  return Status::Ok();
 }
 
 UnixHttpServer::~UnixHttpServer() {
@@ -254,7 +299,7 @@ void UnixHttpServer::Stop() {
     cv_.wait(lock, [this] { return active_ == 0; });
   }
   struct stat st {};
-  if (::lstat(path_.c_str(), &st) == 0 && st.st_dev == dev_ &&
+  if (!path_.empty() && ::lstat(path_.c_str(), &st) == 0 && st.st_dev == dev_ &&
       st.st_ino == ino_) {
     ::unlink(path_.c_str());
   }

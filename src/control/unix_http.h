@@ -1,8 +1,9 @@
 // HTTP/1.1 over a Unix domain socket, the transport of the control socket
 // (docs/cli.md, "Control socket"): a small server that answers each
 // connection's one request with a handler's response, and a client that
-// sends one request. Nothing here listens on TCP. The server owns its socket
-// file: it refuses to take over a socket another process answers on,
+// sends one request. The same server also listens on TCP for the MCP
+// endpoint (StartTcp; docs/cli.md, "MCP"). On a Unix socket the server owns its
+// socket file: it refuses to take over a socket another process answers on,
 // replaces a stale one, applies the configured file mode before it accepts
 // anything, and removes the file when it stops.
 #pragma once
@@ -50,6 +51,9 @@ class UnixHttpServer {
   static Result<std::unique_ptr<UnixHttpServer>> Start(const std::string& path,
                                                        uint32_t mode,
                                                        HttpHandler handler);
+  // Listens on host:port over TCP (host "127.0.0.1", "::1", "0.0.0.0", …).
+  static Result<std::unique_ptr<UnixHttpServer>> StartTcp(
+      const std::string& host, int port, HttpHandler handler);
   ~UnixHttpServer();  // Stop()
   UnixHttpServer(const UnixHttpServer&) = delete;
   UnixHttpServer& operator=(const UnixHttpServer&) = delete;
@@ -61,6 +65,8 @@ class UnixHttpServer {
 
  private:
   UnixHttpServer() = default;
+  // Starts serving listen_fd_ (bound, mode set).
+  Status Listen();
   void Serve();
   void Handle(int fd);
 
