@@ -2,12 +2,15 @@
 #include "replicate/lease.h"
 
 #include <openssl/rand.h>
+#include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "base/io.h"
 #include "base/rfc3339.h"
 
 namespace litekeep::replicate {
@@ -37,6 +40,27 @@ std::string HostName() {
     return "unknown-host";
   }
   return buf;
+}
+
+// "<kernel boot id>:<pid namespace inode>": processes that share it see
+// the same pids ("" when unknown).
+std::string LocalPidNamespace() {
+  auto boot = base::ReadFileToString("/proc/sys/kernel/random/boot_id");
+  struct stat st;
+  if (!boot.ok() || ::stat("/proc/self/ns/pid", &st) != 0) return "";
+  std::string id = *boot;
+  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+  return id + ":" + std::to_string(st.st_ino);
+}
+
+// True when the record's holder ran in this pid namespace and its process
+// no longer exists.
+bool HolderIsGone(const LeaseRecord& r) {
+  static const std::string local = LocalPidNamespace();
+  if (local.empty() || r.pid_ns != local || r.pid <= 0 || r.pid == ::getpid()) {
+    return false;
+  }
+  return ::kill(static_cast<pid_t>(r.pid), 0) != 0 && errno == ESRCH;
 }
 
 std::string FormatMs(std::chrono::milliseconds d) {
@@ -71,6 +95,7 @@ std::string FormatLeaseRecord(const LeaseRecord& r) {
   j["acquired_at"] = base::FormatRfc3339Nano(r.acquired_at);
   j["ttl_ms"] = r.ttl_ms;
   j["released"] = r.released;
+  j["pid_ns"] = r.pid_ns;
   return j.dump() + "\n";
 }
 
@@ -96,6 +121,7 @@ Result<LeaseRecord> ParseLeaseRecord(const std::string& text) {
   str("owner_id", &r.owner_id);
   str("host", &r.host);
   str("db", &r.db);
+  str("pid_ns", &r.pid_ns);
   if (j.contains("pid") && j["pid"].is_number_integer()) {
     r.pid = j["pid"].get<int64_t>();
   }
@@ -144,6 +170,8 @@ LeaseRecord Lease::Mine(int64_t generation, TimePoint now) const {
   r.acquired_at = now;
   r.expires_at = now + options_.ttl;
   r.ttl_ms = options_.ttl.count();
+  static const std::string pid_ns = LocalPidNamespace();
+  r.pid_ns = options_.pid == ::getpid() ? pid_ns : "";
   return r;
 }
 
@@ -202,8 +230,16 @@ Status Lease::Acquire() {
         last_seen_ = *rec;
       }
       const bool ours = rec->owner_id == owner_id_;
-      const bool free = rec->released || WallNow() >= rec->expires_at;
+      const bool gone = !ours && !rec->released &&
+                        WallNow() < rec->expires_at && HolderIsGone(*rec);
+      const bool free = rec->released || WallNow() >= rec->expires_at || gone;
       if (!ours && !free) return RefusedBy(*rec);
+      if (gone) {
+        spdlog::info(
+            "{}: the replica lease {} was held by process pid {} of this "
+            "host, which no longer exists (a crash); taking it over",
+            options_.db_path, where, rec->pid);
+      }
       if_version = cur->version;
       if (ours && !rec->released) {
         generation = rec->generation;

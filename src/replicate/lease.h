@@ -43,6 +43,9 @@ struct LeaseRecord {
   TimePoint expires_at{};   // by the holder's clock
   int64_t ttl_ms = 0;
   bool released = false;  // given up on a clean stop
+  // The holder's kernel boot id and pid namespace ("<boot id>:<ns inode>"):
+  // within one, a pid that no longer exists proves the holder is gone.
+  std::string pid_ns;
 
   // "host H, pid P, owner O, database D, generation G, expires T".
   std::string Describe() const;
@@ -74,7 +77,9 @@ class Lease {
   Lease& operator=(const Lease&) = delete;
 
   // One attempt to take the lease: succeeds when the object is absent,
-  // released, expired (by this host's clock), or already ours. Otherwise
+  // released, expired (by this host's clock), already ours, or held by a
+  // process of this host (same boot and pid namespace) that no longer
+  // exists: a replicator restarted after a crash. Otherwise
   // kFailedPrecondition naming the holder (host, pid, owner, expiry) and
   // what to do; kUnavailable when the store cannot be reached;
   // kUnimplemented when the backend has no conditional writes.

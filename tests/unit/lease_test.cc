@@ -6,6 +6,7 @@
 #include "replicate/lease.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "base/io.h"
 #include "storage/file/file_client.h"
@@ -143,6 +144,40 @@ TEST_F(LeaseTest, LeasedReplicaRefusesWritesWithoutTheLease) {
       {reinterpret_cast<const uint8_t*>(abc.data()), abc.size()});
   EXPECT_EQ(replica.WriteFile(info, late).code(),
             base::Code::kFailedPrecondition);
+}
+
+TEST_F(LeaseTest, DeadHolderOnThisHostIsTakenOverAtOnce) {
+  // A replicator of this host (this process's pid namespace) that crashed:
+  // its pid is gone, so a restarted one need not wait for the expiry.
+  LeaseOptions dead = Options(&clock_, "host-a", 0);
+  dead.pid = ::getpid();
+  Lease crashed(store_, dead);
+  ASSERT_TRUE(crashed.Acquire().ok());
+  auto stored = store_->ReadVersioned(kLeaseKey);
+  ASSERT_TRUE(stored.ok());
+  auto rec = ParseLeaseRecord(stored->data);
+  ASSERT_TRUE(rec.ok());
+  EXPECT_FALSE(rec->pid_ns.empty());
+  // Rewrite the holder's pid to one that does not exist (pid_max is at
+  // most 2^22).
+  rec->pid = 1 << 23;
+  ASSERT_TRUE(
+      store_->WriteIf(kLeaseKey, FormatLeaseRecord(*rec), stored->version)
+          .ok());
+  Lease restarted(store_, Options(&clock_, "host-a", ::getpid()));
+  ASSERT_TRUE(restarted.Acquire().ok());
+  EXPECT_EQ(restarted.generation(), 2);
+  // A live holder of this host (this process) is not taken over.
+  Lease other(store_, Options(&clock_, "host-a", ::getpid()));
+  EXPECT_EQ(other.Acquire().code(), base::Code::kFailedPrecondition);
+  // Another pid namespace (another container or host): wait for expiry.
+  ASSERT_TRUE(restarted.Release().ok());
+  ASSERT_TRUE(base::WriteFileAtomic(
+                  dir_.Join("replica/lock.json"),
+                  "{\"generation\":9,\"expires_at\":\"2100-01-01T00:00:00Z\","
+                  "\"pid\":8388608,\"pid_ns\":\"another:1\"}")
+                  .ok());
+  EXPECT_EQ(other.Acquire().code(), base::Code::kFailedPrecondition);
 }
 
 TEST_F(LeaseTest, ForeignObjectIsAnErrorNamingIt) {
