@@ -10,6 +10,8 @@
 #include "cli/parse.h"
 #include "ltx/file_name.h"
 #include "ltx/format.h"
+#include "replicate/lineage.h"
+#include "replicate/replicator.h"
 #include "restore/legacy/catalog.h"
 
 namespace litekeep::cli {
@@ -46,11 +48,29 @@ int RunLtx(const std::vector<std::string>& args) {
   auto replica = OpenReplica(resolved->replica);
   if (!replica.ok()) return ReportError(replica.status());
 
+  // After `replicate -new-history` the replica holds two histories; the
+  // database's local state says where the previous one ends
+  // (docs/architecture.md, "Lineage guard").
+  std::optional<TxId> hold;
+  if (resolved->db) {
+    const auto& db = *resolved->db;
+    hold = replicate::LoadHistoryHold(
+        db.meta_path.empty() ? replicate::DefaultMetaDir(db.path)
+                             : db.meta_path);
+  }
+  auto history = [&](const storage::FileInfo& f) {
+    return f.max_txid <= *hold ? "previous" : "current";
+  };
   size_t listed = 0;
   nlohmann::json out = nlohmann::json::array();
   if (!json) {
-    std::printf("%-5s  %-16s  %-16s  %12s  %s\n", "level", "min_txid",
-                "max_txid", "size", "created");
+    if (hold) {
+      std::printf("%-5s  %-16s  %-16s  %12s  %-24s  %s\n", "level",
+                  "min_txid", "max_txid", "size", "created", "history");
+    } else {
+      std::printf("%-5s  %-16s  %-16s  %12s  %s\n", "level", "min_txid",
+                  "max_txid", "size", "created");
+    }
   }
   for (int level = first; level <= last; ++level) {
     auto files = (*replica)->ListFiles(level);
@@ -58,20 +78,31 @@ int RunLtx(const std::vector<std::string>& args) {
     for (const auto& f : *files) {
       ++listed;
       if (json) {
-        out.push_back({{"level", f.level},
-                       {"min_txid", ltx::FormatTxId(f.min_txid)},
-                       {"max_txid", ltx::FormatTxId(f.max_txid)},
-                       {"size", f.size},
-                       {"created", base::FormatRfc3339(f.created)}});
+        nlohmann::json j = {{"level", f.level},
+                            {"min_txid", ltx::FormatTxId(f.min_txid)},
+                            {"max_txid", ltx::FormatTxId(f.max_txid)},
+                            {"size", f.size},
+                            {"created", base::FormatRfc3339(f.created)}};
+        if (hold) j["history"] = history(f);
+        out.push_back(std::move(j));
       } else {
-        std::printf("%-5d  %s  %s  %12" PRId64 "  %s\n", f.level,
+        std::printf("%-5d  %s  %s  %12" PRId64 "  %s%s%s\n", f.level,
                     ltx::FormatTxId(f.min_txid).c_str(),
                     ltx::FormatTxId(f.max_txid).c_str(), f.size,
-                    base::FormatRfc3339(f.created).c_str());
+                    base::FormatRfc3339(f.created).c_str(), hold ? "  " : "",
+                    hold ? history(f) : "");
       }
     }
   }
   if (json) std::printf("%s\n", out.dump(2).c_str());
+  if (hold) {
+    std::fprintf(stderr,
+                 "note: two histories: the previous one ends at TXID %s "
+                 "(restore it with -txid %s; kept from retention while "
+                 "history-hold.json exists in the local state), the current "
+                 "one starts after it\n",
+                 ltx::FormatTxId(*hold).c_str(), ltx::FormatTxId(*hold).c_str());
+  }
   // Litestream 0.3 data in the same path is not LTX: say so.
   auto catalog = restore::legacy::ReadCatalog(**replica);
   if (catalog.ok() && !catalog->empty()) {

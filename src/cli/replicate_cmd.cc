@@ -114,6 +114,10 @@ int RunReplicate(const std::vector<std::string>& args) {
                "lineage guard: start a new history in the replica for a "
                "database that does not descend from its newest state, instead "
                "of refusing it (docs/architecture.md)");
+  bool wait_lease = false;  // docs/architecture.md, "Replica lease"
+  app.add_flag("--wait-lease", wait_lease,
+               "wait for a replica lease held by another replicator (e.g. "
+               "the old process of a blue/green deploy) instead of failing");
   std::string addr_flag;  // docs/metrics.md, "The endpoint"
   app.add_option(
       "--addr", addr_flag,
@@ -250,6 +254,7 @@ int RunReplicate(const std::vector<std::string>& args) {
   // One database on the command line, no child to wait for: fail at once.
   const bool fail_fast = (!positional.empty() && exec_cmd.empty()) || once;
   JobSet jobs(stop, once, fail_fast, &cfg, &registry);
+  jobs.SetWaitLease(wait_lease || cfg.wait_lease);
   if (!once) {
     // docs/architecture.md, "Idle databases": the open-file limit.
     replicate::PoolOptions pool_options;

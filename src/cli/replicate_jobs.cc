@@ -100,8 +100,8 @@ void JobSet::SetBlocked(const Job& job, const std::string& reason) {
   metrics_->Describe("litekeep_replication_blocked", metrics::Type::kGauge,
                      "1 while a database is not replicated, by reason "
                      "(restore_failed, lineage, locked, db_replaced, "
-                     "db_deleted); /healthz fails while any is 1.");
-  for (const char* r : {"restore_failed", "lineage", "locked"}) {
+                     "db_deleted, lease); /healthz fails while any is 1.");
+  for (const char* r : {"restore_failed", "lineage", "locked", "lease"}) {
     metrics_->Set("litekeep_replication_blocked",
                   {{"db", job.spec.db_path},
                    {"replica", config::Redacted(job.spec.replica)},
@@ -123,7 +123,18 @@ Status JobSet::Add(const JobSpec& spec) {
     *replica = std::make_shared<replicate::MeteredReplica>(*replica, metrics_);
   }
   job.store = *replica;
-  const replicate::ReplicatorOptions opts = OptionsFor(spec);
+  // One writer per replica (docs/architecture.md, "Replica lease"): every
+  // write and delete of the replicator and the compactor is fenced.
+  const auto ttl = spec.replica.lease_ttl.value_or(std::chrono::seconds(30));
+  if (ttl.count() > 0) {
+    replicate::LeaseOptions lo;
+    lo.ttl = ttl;
+    lo.db_path = spec.db_path;
+    job.lease = std::make_shared<replicate::Lease>(*replica, lo);
+    *replica = std::make_shared<replicate::LeasedReplica>(*replica, job.lease);
+  }
+  replicate::ReplicatorOptions opts = OptionsFor(spec);
+  opts.lease = job.lease;
   // The replicator and compactor share one index of the replica and local
   // copies of recent change files (docs/architecture.md, "Requests").
   job.replica = std::make_shared<replicate::IndexedReplica>(
@@ -139,11 +150,21 @@ Status JobSet::Add(const JobSpec& spec) {
     }
     job.replicator_ =
         std::make_unique<replicate::Replicator>(opts, job.replica);
-    LK_RETURN_IF_ERROR(job.replicator_->Open());
-    job.opened = true;
-    job.gate->ready = true;
-    spdlog::info("replicating {} to {}", spec.db_path,
-                 config::Redacted(spec.replica));
+    Status opened = job.replicator_->Open();
+    if (opened.ok()) {
+      job.opened = true;
+      job.gate->ready = true;
+      spdlog::info("replicating {} to {}", spec.db_path,
+                   config::Redacted(spec.replica));
+    } else if (job.replicator_->blocked() == "lease" && wait_lease_) {
+      spdlog::info("{}: waiting for the replica lease (-wait-lease): {}",
+                   spec.db_path, opened.message());
+      job.replicator_->Close();
+      SetBlocked(job, "lease");
+      job.last_error = opened.message();
+    } else {
+      return opened;
+    }
   }
   std::unique_lock<std::mutex> lock(mu_);
   jobs_.push_back(std::move(job));
@@ -370,8 +391,10 @@ bool JobSet::TryOpen(Job* job) {
   // Keep trying to open a database that is not there yet (the application
   // may create it later), or that the lineage guard refused (an operator may
   // restore it), with a capped backoff.
-  job->replicator_ = std::make_unique<replicate::Replicator>(
-      OptionsFor(job->spec), job->replica);
+  replicate::ReplicatorOptions opts = OptionsFor(job->spec);
+  opts.lease = job->lease;
+  job->replicator_ =
+      std::make_unique<replicate::Replicator>(opts, job->replica);
   Status s = job->replicator_->Open();
   if (s.ok()) {
     job->opened = true;
@@ -389,6 +412,7 @@ bool JobSet::TryOpen(Job* job) {
     job->gate->ready = true;
   }
   job->replicator_->Close();  // drops the local lock between attempts
+  if (blocked == "lease") return WaitForLease(job, s);
   if (job->attempts == 0) {
     if (!blocked.empty()) {
       spdlog::error("{} (will retry)", s.message());
@@ -404,6 +428,28 @@ bool JobSet::TryOpen(Job* job) {
   return false;
 }
 
+bool JobSet::WaitForLease(Job* job, const Status& s) {
+  if (!wait_lease_) {
+    spdlog::error("{}", s.message());
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      job->refused = s;
+    }
+    stop_.Stop();
+    return false;
+  }
+  if (s.message() != job->last_error) {
+    spdlog::info("{}: waiting for the replica lease (-wait-lease): {}",
+                 job->spec.db_path, s.message());
+  }
+  job->last_error = s.message();
+  // Poll at a third of the ttl (at most 1 s apart), not the open backoff.
+  const auto ttl = job->lease ? job->lease->ttl() : std::chrono::seconds(3);
+  job->wait = std::clamp<std::chrono::milliseconds>(
+      ttl / 3, std::chrono::milliseconds(100), std::chrono::seconds(1));
+  return false;
+}
+
 bool JobSet::Job::Prepare(std::chrono::milliseconds* retry) {
   if (prepared) return true;
   if (wait.count() == 0) wait = spec.db.monitor_interval;
@@ -412,6 +458,7 @@ bool JobSet::Job::Prepare(std::chrono::milliseconds* retry) {
   if (!ok) {
     ++attempts;
     *retry = wait;
+    if (replicator_ && replicator_->blocked() == "lease") return false;
     wait =
         std::min<std::chrono::milliseconds>(wait * 2, std::chrono::seconds(30));
     return false;
@@ -566,6 +613,7 @@ bool JobSet::WaitReady() {
 Status JobSet::Result() {
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& j : jobs_) {
+    if (!j.refused.ok()) return j.refused;
     if (!j.result.ok()) return j.result;
   }
   return Status::Ok();

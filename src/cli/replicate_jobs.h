@@ -53,6 +53,10 @@ class JobSet {
     pool_.reset();
   }
 
+  // Wait for a replica lease another replicator holds instead of failing
+  // (`-wait-lease`, docs/architecture.md "Replica lease"); before Add.
+  void SetWaitLease(bool wait) { wait_lease_ = wait; }
+
   // How the pool runs (before the first Add).
   void SetPoolOptions(const replicate::PoolOptions& options) {
     pool_options_ = options;
@@ -109,6 +113,8 @@ class JobSet {
     std::shared_ptr<Gate> gate = std::make_shared<Gate>();
     std::shared_ptr<storage::ReplicaClient> replica;  // indexed, for the job
     std::shared_ptr<storage::ReplicaClient> store;    // the store itself
+    std::shared_ptr<replicate::Lease> lease;          // null: lease-ttl 0
+    Status refused;  // the replica lease refused without -wait-lease
     std::unique_ptr<replicate::Replicator> replicator_;
     std::unique_ptr<replicate::CompactionScheduler>
         compactor;  // levels, snapshots, retention
@@ -142,6 +148,9 @@ class JobSet {
   // After Open: compactor, verifier, runner options.
   void StartJob(Job* job);
   replicate::ReplicatorOptions OptionsFor(const JobSpec& spec) const;
+  // A refused replica lease: true when the job waits for it (-wait-lease);
+  // otherwise records the error and stops every job (fail fast).
+  bool WaitForLease(Job* job, const Status& s);
   // Sets litekeep_replication_blocked{reason} for a job (empty: none).
   void SetBlocked(const Job& job, const std::string& reason);
   // The newest job of path (under mu_); null when none.
@@ -150,6 +159,7 @@ class JobSet {
   replicate::StopSignal& stop_;
   bool once_;
   bool fail_fast_;
+  bool wait_lease_ = false;
   const config::Config* cfg_;
   metrics::Registry* metrics_;
   std::mutex mu_;

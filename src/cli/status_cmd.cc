@@ -15,6 +15,7 @@
 #include "cli/parse.h"
 #include "cli/progress.h"
 #include "ltx/file_name.h"
+#include "replicate/lineage.h"
 #include "replicate/local_status.h"
 #include "replicate/replicator.h"
 
@@ -28,6 +29,9 @@ struct Row {
   std::optional<replicate::RunRecord> record;
   bool running = false;
   double lag_seconds = 0;
+  // Where the previous history ends after `replicate -new-history`
+  // (docs/architecture.md, "Lineage guard").
+  std::optional<TxId> previous_history;
 };
 
 Row MakeRow(const config::DbConfig& db, TimePoint now) {
@@ -38,6 +42,7 @@ Row MakeRow(const config::DbConfig& db, TimePoint now) {
       db.meta_path.empty() ? replicate::DefaultMetaDir(db.path) : db.meta_path;
   r.local = replicate::ReadLocalStatus(db.path, meta);
   r.record = replicate::LoadRunRecord(meta);
+  r.previous_history = replicate::LoadHistoryHold(meta);
   if (r.record && r.record->stopped == TimePoint{} && r.record->pid > 0) {
     r.running = ::kill(static_cast<pid_t>(r.record->pid), 0) == 0 || errno == EPERM;
   }
@@ -98,6 +103,9 @@ int RunStatus(const std::vector<std::string>& args) {
           {"wal_bytes", r.local.wal_size},
           {"replicating", r.running},
           {"last_error", r.record ? r.record->last_error : std::string()}};
+      if (r.previous_history) {
+        j["previous_history_txid"] = ltx::FormatTxId(*r.previous_history);
+      }
       if (r.record && r.record->last_ok != TimePoint{}) {
         j["last_sync"] = base::FormatRfc3339(r.record->last_ok);
       }
@@ -123,6 +131,14 @@ int RunStatus(const std::vector<std::string>& args) {
                 ltx::FormatTxId(r.local.replicated_txid).c_str(), lag,
                 FormatBytes(static_cast<double>(r.local.wal_size)).c_str(),
                 r.running ? "yes" : "no", err.c_str());
+    if (r.previous_history) {
+      const std::string t = ltx::FormatTxId(*r.previous_history);
+      std::printf(
+          "  two histories: the previous one ends at TXID %s (restore -txid "
+          "%s; kept, retention off while history-hold.json exists), the "
+          "current one starts after it\n",
+          t.c_str(), t.c_str());
+    }
   }
   return kExitOk;
 }

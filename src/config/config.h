@@ -40,6 +40,9 @@ struct ReplicaConfig : storage::ReplicaSettings {
   // How LTX pages are stored (`page-encoding`, docs/config.md); unset:
   // ltx::PageEncoding::kBlock.
   std::optional<ltx::PageEncoding> page_encoding;
+  // Replica lease (`lease-ttl`, docs/architecture.md "Replica lease");
+  // unset: 30s; 0: no lease.
+  std::optional<Duration> lease_ttl;
 
   int line = 0;  // YAML line where this replica was defined (0: CLI)
 };
@@ -158,6 +161,9 @@ struct Config {
   bool verify_compaction = false;
   // MCP endpoint of `replicate` (docs/cli.md, "MCP"); empty: none.
   std::string mcp_addr;
+  // `wait-lease`: wait for a replica lease held by another replicator
+  // instead of failing (same as `replicate -wait-lease`).
+  bool wait_lease = false;
 
   // Replica settings written at the top level (0.5: any replica key;
   // 0.3: access-key-id/secret-access-key). They are already merged into

@@ -44,6 +44,7 @@ const std::vector<std::string_view>& TopLevelKeys() {
                                                 "socket",
                                                 "health-max-sync-age",
                                                 "litestream-metrics",
+                                                "wait-lease",
                                                 "sync"};
     for (std::string_view name : internal::TopLevelReplicaKeyNames()) {
       if (name != "retention") k->push_back(name);
@@ -251,6 +252,7 @@ Status ParseTopLevelEntry(const Walker& w, const Entry& e, Config* c,
   if (k == "l0-retention-check-interval") {
     return w.ReadDuration(e, false, &c->l0_retention_check_interval);
   }
+  if (k == "wait-lease") return w.ReadBool(e, &c->wait_lease);
   if (k == "shutdown-sync-timeout") {
     return w.ReadDuration(e, true, &c->shutdown_sync_timeout);
   }

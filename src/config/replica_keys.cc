@@ -45,6 +45,9 @@ std::vector<ReplicaKey> BuildTable() {
       // litekeep: LTX page encoding for readers older than Litestream
       // 0.5.16 (docs/config.md, "Replica keys").
       {"page-encoding", K::kPageEncoding, &R::page_encoding, kTop},
+      // litekeep: the replica lease's time to live, 0 = no lease
+      // (docs/architecture.md, "Replica lease").
+      {"lease-ttl", K::kOptDuration, &R::lease_ttl, kTop},
       // Client-side age encryption (0.3; refused by 0.5): a map of
       // recipients and identities (docs/encryption.md).
       {"age", K::kAge, {}, kTop},
@@ -248,6 +251,7 @@ void ApplyReplicaDefaults(const Config& config, ReplicaConfig* replica) {
   if (!replica->validation_interval) {
     replica->validation_interval = config.validation_interval;
   }
+  if (!replica->lease_ttl) replica->lease_ttl = d.lease_ttl;
 }
 
 }  // namespace litekeep::config

@@ -40,6 +40,15 @@ class MeteredReplica : public storage::ReplicaClient {
       const std::string& prefix) override;
   Result<std::unique_ptr<base::Reader>> OpenObject(
       const std::string& key) override;
+  // Lease objects: passed on uncounted (not replica operations).
+  Result<storage::VersionedObject> ReadVersioned(
+      const std::string& key) override {
+    return inner_->ReadVersioned(key);
+  }
+  Result<std::string> WriteIf(const std::string& key, const std::string& data,
+                              const std::string& if_version) override {
+    return inner_->WriteIf(key, data, if_version);
+  }
   storage::RequestCounts request_counts() const override {
     return inner_->request_counts();
   }

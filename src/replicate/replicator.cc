@@ -67,6 +67,10 @@ void Replicator::CloseConnections() {
 void Replicator::Close() {
   CloseConnections();
   suspended_ = false;
+  if (options_.lease) {
+    Status s = options_.lease->Release();
+    if (!s.ok()) spdlog::warn("{}: {}", options_.db_path, s.message());
+  }
   lock_.Release();
 }
 
@@ -135,6 +139,19 @@ Status Replicator::Open() {
       return lock.status();
     }
     lock_ = std::move(lock).value();
+  }
+  if (options_.lease) {
+    // One writer per replica across hosts: before reading or writing it.
+    Status s = options_.lease->Acquire();
+    if (!s.ok()) {
+      if (s.code() == base::Code::kFailedPrecondition) SetBlocked("lease");
+      if (s.code() == base::Code::kUnimplemented) {
+        return s.WithContext(
+            "replica lease (set lease-ttl: 0 to replicate without one)");
+      }
+      return s;
+    }
+    options_.lease->StartRenewing();
   }
   LK_RETURN_IF_ERROR(OpenConnections());
   LK_RETURN_IF_ERROR(BeginRead());
@@ -431,7 +448,21 @@ Result<std::optional<base::File>> Replicator::OpenWal() const {
   return std::optional<base::File>(std::move(f).value());
 }
 
+Status Replicator::CheckLease() {
+  if (!options_.lease) return Status::Ok();
+  // Every upload is also fenced by LeasedReplica; this makes a lost or
+  // expired lease visible (blocked, /healthz) before any work.
+  Status s = options_.lease->Check();
+  if (!s.ok()) {
+    SetBlocked("lease");
+    return s;
+  }
+  if (blocked() == "lease") SetBlocked("");
+  return Status::Ok();
+}
+
 Result<SyncResult> Replicator::Sync() {
+  LK_RETURN_IF_ERROR(CheckLease());
   // A tail captured by Checkpoint whose upload failed goes first.
   if (pending_) LK_RETURN_IF_ERROR(FinishPending().status());
   if (maybe_slot0_ && in_read_ && pos_) {
@@ -457,6 +488,7 @@ Result<SyncResult> Replicator::Sync() {
 Result<SyncResult> Replicator::DoSync(WriteLock lock) {
   const bool have_write_lock = lock == WriteLock::kHeld;
   LK_RETURN_IF_ERROR(CheckSameFile());
+  LK_RETURN_IF_ERROR(CheckLease());
   if (!pos_)
     return WriteSnapshot("no replicated position yet", have_write_lock);
   LK_ASSIGN_OR_RETURN(auto wal, OpenWal());

@@ -17,6 +17,7 @@
 #include "base/io.h"
 #include "base/status.h"
 #include "ltx/format.h"
+#include "replicate/lease.h"
 #include "replicate/lineage.h"
 #include "replicate/position.h"
 #include "replicate/state_lock.h"
@@ -52,6 +53,12 @@ struct ReplicatorOptions {
   // How the LTX files it writes store their pages (docs/config.md,
   // `page-encoding`).
   ltx::PageEncoding page_encoding = ltx::PageEncoding::kBlock;
+  // The replica lease (docs/architecture.md, "Replica lease"): taken by
+  // Open before the replica is read or written, renewed in the background,
+  // checked before every sync, released by Close. Null: no lease. Writes
+  // are fenced by a LeasedReplica around the replica given to the
+  // constructor.
+  std::shared_ptr<Lease> lease;
 };
 
 // What one Sync wrote.
@@ -117,7 +124,7 @@ class Replicator {
   Status Resume();
 
   // Why this database is not being replicated ("lineage", "db_replaced",
-  // "db_deleted", "locked"); empty while it is. Safe from any thread.
+  // "db_deleted", "locked", "lease"); empty while it is. Safe from any thread.
   std::string blocked() const;
 
   // True while the read transaction may sit on WAL read-mark slot 0 (it
@@ -223,6 +230,9 @@ class Replicator {
   // file opened by Open: replaced or deleted while replicating.
   Status CheckSameFile();
   void SetBlocked(const std::string& reason);
+  // Ok when there is no lease or it is held and valid; otherwise sets
+  // blocked "lease" and says why (docs/architecture.md, "Replica lease").
+  Status CheckLease();
 
   ReplicatorOptions options_;
   std::shared_ptr<storage::ReplicaClient> replica_;

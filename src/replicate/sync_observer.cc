@@ -74,8 +74,8 @@ void DescribeReplicationMetrics(metrics::Registry& r) {
              "(0 when it holds them all).");
   r.Describe("litekeep_replication_blocked", Type::kGauge,
              "1 while a database is not replicated, by reason "
-             "(restore_failed, lineage, locked, db_replaced, db_deleted); "
-             "/healthz fails while any is 1.");
+             "(restore_failed, lineage, locked, db_replaced, db_deleted, "
+             "lease); /healthz fails while any is 1.");
   r.Describe("litekeep_replica_idle", Type::kGauge,
              "1 while the database is idle: every committed transaction is in "
              "the replica and the replicator holds nothing open until the "
@@ -173,9 +173,10 @@ void SyncObserver::OnSync(const Result<SyncResult>& result, TimePoint started) {
         !result.ok() && result.status().message().find(std::strerror(ENOSPC)) !=
                             std::string::npos;
     registry_->Set("litestream_disk_full", db_labels_, full ? 1 : 0);
-    // The database replaced or deleted under the replicator (lineage guard).
+    // The database replaced or deleted under the replicator (lineage guard),
+    // or the replica lease lost or expired.
     const std::string blocked = replicator_.blocked();
-    for (const char* reason : {"db_replaced", "db_deleted"}) {
+    for (const char* reason : {"db_replaced", "db_deleted", "lease"}) {
       metrics::Labels l = labels_;
       l.emplace_back("reason", reason);
       registry_->Set("litekeep_replication_blocked", l,

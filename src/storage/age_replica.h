@@ -44,6 +44,15 @@ class AgeReplica : public ReplicaClient {
   // segments the same way).
   Result<std::unique_ptr<base::Reader>> OpenObject(
       const std::string& key) override;
+  // Control objects (the replica lease) are stored as they are: they hold
+  // no database content (docs/encryption.md).
+  Result<VersionedObject> ReadVersioned(const std::string& key) override {
+    return inner_->ReadVersioned(key);
+  }
+  Result<std::string> WriteIf(const std::string& key, const std::string& data,
+                              const std::string& if_version) override {
+    return inner_->WriteIf(key, data, if_version);
+  }
   RequestCounts request_counts() const override {
     return inner_->request_counts();
   }

@@ -21,6 +21,21 @@ Result<std::unique_ptr<base::Reader>> ReplicaClient::OpenObject(
                                   " backend");
 }
 
+Result<VersionedObject> ReplicaClient::ReadVersioned(const std::string& key) {
+  return base::UnimplementedError("read " + key + " in " + Describe() +
+                                  " with its version: conditional access is "
+                                  "not supported by the " +
+                                  Type() + " backend");
+}
+
+Result<std::string> ReplicaClient::WriteIf(const std::string& key,
+                                           const std::string&,
+                                           const std::string&) {
+  return base::UnimplementedError("conditional write of " + key + " in " +
+                                  Describe() + ": not supported by the " +
+                                  Type() + " backend");
+}
+
 Result<TxId> MaxTxId(ReplicaClient& client) {
   TxId max = 0;
   for (int level = 0; level <= ltx::kMaxLevel; ++level) {

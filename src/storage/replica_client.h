@@ -29,6 +29,17 @@
 //    LastModified) and S3's ETag as listed; a missing prefix is an empty list.
 //    OpenObject on a missing key returns kNotFound naming the object. Both
 //    default to kUnimplemented for backends that do not offer them.
+//  * Conditional writes of small control objects (the replica lease,
+//    docs/architecture.md "Replica lease"): ReadVersioned returns an object
+//    whole with an opaque version that changes at every write; WriteIf
+//    creates a key only if it is absent (if_version empty) or replaces it
+//    only if its version is still if_version, atomically against every other
+//    WriteIf of that key. A failed condition is kAlreadyExists (create) or
+//    kFailedPrecondition (replace; also when the key is gone). An answer
+//    lost in transit can report a write that happened as a failed condition:
+//    callers re-read and compare the content. Keys as for OpenObject. Both
+//    default to kUnimplemented (docs/storage_layout.md says what each
+//    backend guarantees).
 #pragma once
 
 #include <cstdint>
@@ -57,6 +68,12 @@ struct ObjectInfo {
   int64_t size = 0;
   TimePoint modified{};  // file mtime / S3 LastModified
   std::string etag;      // S3 ETag as listed ("" where the store has none)
+};
+
+// A small object read whole, with the store's version of it.
+struct VersionedObject {
+  std::string data;
+  std::string version;  // opaque: ETag, or what the backend derives
 };
 
 // Request counters by kind (they become metrics).
@@ -103,6 +120,15 @@ class ReplicaClient {
   // Opens one object for reading from its start. See the contract.
   virtual Result<std::unique_ptr<base::Reader>> OpenObject(
       const std::string& key);
+
+  // The object (at most 1 MiB) and its version. See the contract.
+  virtual Result<VersionedObject> ReadVersioned(const std::string& key);
+
+  // Writes data as key if the condition holds; returns the new version.
+  // See the contract.
+  virtual Result<std::string> WriteIf(const std::string& key,
+                                      const std::string& data,
+                                      const std::string& if_version);
 
   virtual RequestCounts request_counts() const { return {}; }
 };

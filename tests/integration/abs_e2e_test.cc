@@ -110,17 +110,24 @@ TEST_F(AbsEndToEndTest, WorkloadRestoresExactlyVerifiesAndReadsThroughVfs) {
   auto v = Litekeep({"verify", "-full", Url("full/app")});
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
 
-  // Blobs sit where docs/storage_layout.md says: <path>/ltx/<level>/...
+  // Blobs sit where docs/storage_layout.md says: <path>/ltx/<level>/...,
+  // and the replica lease object <path>/lock.json.
   auto client =
       storage::abs::NewAbsReplicaClient(Server()->Options("full/app"));
   ASSERT_TRUE(client.ok());
   auto objs = (*client)->ListObjects("");
   ASSERT_TRUE(objs.ok()) << objs.status().ToString();
   ASSERT_FALSE(objs->empty());
+  bool lease = false;
   for (const auto& o : *objs) {
+    if (o.key == "lock.json") {
+      lease = true;
+      continue;
+    }
     EXPECT_EQ(o.key.rfind("ltx/", 0), 0u) << o.key;
     EXPECT_TRUE(o.key.ends_with(".ltx")) << o.key;
   }
+  EXPECT_TRUE(lease);
   auto l9 = (*client)->ListFiles(9);
   ASSERT_TRUE(l9.ok());
   ASSERT_FALSE(l9->empty());

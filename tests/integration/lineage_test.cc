@@ -401,7 +401,7 @@ TEST(LineageTest, FailedRestoreIfDbNotExistsRetriesAndHoldsTheApp) {
   // The replica's only file is unreadable for now (damaged in transit).
   std::string ltx;
   for (const auto& e : fs::recursive_directory_iterator(replica)) {
-    if (e.is_regular_file()) ltx = e.path();
+    if (e.is_regular_file() && e.path().extension() == ".ltx") ltx = e.path();
   }
   ASSERT_FALSE(ltx.empty());
   const std::string good = ReadFile(ltx);

@@ -144,9 +144,60 @@ std::string ErrorResponse(int status, const char* reason, const char* code) {
          std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
 }
 
+// The value of header `name` (lower-case) in the request head, or "".
+std::string HeaderValue(const std::string& req, const std::string& name) {
+  const std::string head = Lower(req.substr(0, req.find("\r\n\r\n")));
+  size_t at = head.find("\r\n" + name + ":");
+  if (at == std::string::npos) return "";
+  at += name.size() + 3;
+  size_t end = head.find("\r\n", at);
+  std::string v = req.substr(at, end - at);
+  v.erase(0, v.find_first_not_of(' '));
+  v.erase(v.find_last_not_of(" \r") + 1);
+  return v;
+}
+
+std::string Unquoted(std::string s) {
+  s.erase(std::remove(s.begin(), s.end(), '"'), s.end());
+  return s;
+}
+
+// The HEAD of a PUT's target: same request line and headers, no body, no
+// conditions, the empty payload hash.
+std::string HeadFor(const std::string& put) {
+  const size_t end = put.find("\r\n\r\n");
+  const std::string head = put.substr(0, end);
+  std::string out;
+  size_t pos = 0;
+  bool first = true;
+  while (pos <= head.size()) {
+    size_t e = head.find("\r\n", pos);
+    if (e == std::string::npos) e = head.size();
+    std::string line = head.substr(pos, e - pos);
+    const std::string l = Lower(line);
+    if (first) {
+      out += "HEAD" + line.substr(line.find(' ')) + "\r\n";
+    } else if (l.rfind("content-", 0) != 0 && l.rfind("if-", 0) != 0 &&
+               l.rfind("connection:", 0) != 0 &&
+               l.rfind("x-amz-content-sha256:", 0) != 0) {
+      out += line + "\r\n";
+    }
+    first = false;
+    pos = e + 2;
+  }
+  out +=
+      "x-amz-content-sha256: "
+      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\r\n"
+      "Connection: close\r\n\r\n";
+  return out;
+}
+
 }  // namespace
 
 struct FaultProxy::Impl {
+  bool conditional_puts = false;
+  std::mutex conditional_mu;  // one conditional PUT at a time
+  std::atomic<uint64_t> conditional_refusals{0};
   int upstream_port = 0;
   int listen_fd = -1;
   std::atomic<bool> stop{false};
@@ -238,6 +289,32 @@ struct FaultProxy::Impl {
     }
     if (!canned_resp.empty()) {
       SendAll(fd, canned_resp.data(), canned_resp.size());
+      ::close(fd);
+      return;
+    }
+    bool conditional;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      conditional = conditional_puts;
+    }
+    const std::string if_none = HeaderValue(req, "if-none-match");
+    const std::string if_match = HeaderValue(req, "if-match");
+    if (conditional && req.rfind("PUT ", 0) == 0 &&
+        (!if_none.empty() || !if_match.empty())) {
+      std::lock_guard<std::mutex> cond_lock(conditional_mu);
+      const std::string head = Forward(upstream_port, HeadFor(req));
+      const bool exists = head.rfind("HTTP/1.1 200", 0) == 0 ||
+                          head.rfind("HTTP/1.0 200", 0) == 0;
+      const std::string etag = Unquoted(HeaderValue(head, "etag"));
+      const bool refuse =
+          (if_none == "*" && exists) ||
+          (!if_match.empty() && (!exists || etag != Unquoted(if_match)));
+      std::string resp =
+          refuse
+              ? ErrorResponse(412, "Precondition Failed", "PreconditionFailed")
+              : Forward(upstream_port, WithConnectionClose(req));
+      if (refuse) ++conditional_refusals;
+      SendAll(fd, resp.data(), resp.size());
       ::close(fd);
       return;
     }
@@ -427,6 +504,15 @@ void FaultProxy::set_body_fault(BodyFault fault, size_t drip_bytes_per_sec) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->body_fault = fault;
   impl_->drip_rate = drip_bytes_per_sec;
+}
+
+void FaultProxy::set_conditional_puts(bool on) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->conditional_puts = on;
+}
+
+uint64_t FaultProxy::conditional_refusals() const {
+  return impl_->conditional_refusals.load();
 }
 
 uint64_t FaultProxy::endless_bytes_sent() const {

@@ -65,6 +65,14 @@ class FaultProxy {
   // HTTP response) instead of being forwarded: for canned store errors.
   void set_canned_response(std::string raw);
   void set_body_fault(BodyFault fault, size_t drip_bytes_per_sec = 4096);
+  // Makes the proxy a conformant shim for conditional PUTs in front of a
+  // store that ignores them (s3rver): a PUT with `If-None-Match: *` or
+  // `If-Match: <ETag>` is checked with a HEAD of the same key and answered
+  // 412 PreconditionFailed when the condition fails; check and PUT run
+  // under one lock, so conditional PUTs through this proxy are atomic.
+  void set_conditional_puts(bool on);
+  // Conditional PUTs refused with 412 so far.
+  uint64_t conditional_refusals() const;
   // Bytes sent by kEndless so far (all connections).
   uint64_t endless_bytes_sent() const;
   FaultCounts counts() const;

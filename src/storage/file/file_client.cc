@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "base/crc64.h"
 #include "ltx/file_name.h"
 #include "storage/layout.h"
 
@@ -229,6 +231,133 @@ Result<std::unique_ptr<base::Reader>> FileReplicaClient::OpenObject(
     return f.status();
   }
   return std::unique_ptr<base::Reader>(new base::FileReader(std::move(*f)));
+}
+
+namespace {
+
+// A key names a file below the root: no absolute paths, no "..".
+bool ValidKey(const std::string& key) {
+  return !key.empty() && key.front() != '/' &&
+         key.find("..") == std::string::npos;
+}
+
+// The version of a control file: its inode and the CRC-64 of its content
+// (a replace renames a new inode over the name).
+std::string VersionOf(const struct stat& st, const std::string& data) {
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%llx-%016llx",
+                static_cast<unsigned long long>(st.st_ino),
+                static_cast<unsigned long long>(base::Crc64Of(data)));
+  return buf;
+}
+
+// Reads path whole with its version; kNotFound when absent.
+Result<VersionedObject> ReadWithVersion(const std::string& path) {
+  LK_ASSIGN_OR_RETURN(base::File f, OpenRegular(path));
+  struct stat st;
+  if (::fstat(f.fd(), &st) != 0) return base::ErrnoError("stat " + path, errno);
+  if (st.st_size > (1 << 20)) {
+    return base::CorruptError(path + " is larger than 1 MiB");
+  }
+  VersionedObject out;
+  out.data.resize(static_cast<size_t>(st.st_size));
+  LK_ASSIGN_OR_RETURN(size_t n, f.ReadAt(out.data.data(), out.data.size(), 0));
+  out.data.resize(n);
+  out.version = VersionOf(st, out.data);
+  return out;
+}
+
+}  // namespace
+
+Result<VersionedObject> FileReplicaClient::ReadVersioned(
+    const std::string& key) {
+  ++gets_;
+  if (!ValidKey(key)) {
+    ++get_errors_;
+    return base::InvalidArgumentError("invalid object key \"" + key + "\"");
+  }
+  auto r = ReadWithVersion(root_ + "/" + key);
+  if (!r.ok()) ++get_errors_;
+  return r;
+}
+
+Result<std::string> FileReplicaClient::WriteIf(const std::string& key,
+                                               const std::string& data,
+                                               const std::string& if_version) {
+  ++puts_;
+  auto fail = [&](base::Status s) -> Result<std::string> {
+    ++put_errors_;
+    return s;
+  };
+  if (!ValidKey(key)) {
+    return fail(
+        base::InvalidArgumentError("invalid object key \"" + key + "\""));
+  }
+  const std::string path = root_ + "/" + key;
+  const std::string dir = base::DirName(path);
+  if (Status s = base::MakeDirs(dir); !s.ok()) return fail(s);
+  // A complete, durable temporary file first: the final name never shows
+  // a partial object.
+  const std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" +
+                          std::to_string(g_tmp_counter.fetch_add(1));
+  {
+    auto f = base::File::CreatePrivate(tmp);
+    if (!f.ok()) return fail(f.status());
+    Status s = f->WriteAll(data.data(), data.size());
+    if (s.ok()) s = f->Sync();
+    if (!s.ok()) {
+      ::unlink(tmp.c_str());
+      return fail(s);
+    }
+  }
+  struct Cleanup {
+    std::string path;
+    ~Cleanup() { ::unlink(path.c_str()); }
+  } cleanup{tmp};
+  if (if_version.empty()) {
+    // link(2) fails with EEXIST when the name exists: create-if-absent.
+    if (::link(tmp.c_str(), path.c_str()) != 0) {
+      if (errno == EEXIST) {
+        return fail(base::AlreadyExistsError(path + " already exists"));
+      }
+      return fail(base::ErrnoError("create " + path, errno));
+    }
+  } else {
+    // Replace-if-unchanged: every replace of this key holds the lock file's
+    // flock while it compares and renames.
+    const std::string lock_path = path + ".lock";
+    int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return fail(base::ErrnoError("open " + lock_path, errno));
+    struct Closer {
+      int fd;
+      ~Closer() { ::close(fd); }
+    } closer{fd};
+    if (::flock(fd, LOCK_EX) != 0) {
+      return fail(base::ErrnoError("lock " + lock_path, errno));
+    }
+    auto current = ReadWithVersion(path);
+    if (!current.ok()) {
+      if (current.status().code() == base::Code::kNotFound) {
+        return fail(base::FailedPreconditionError(
+            path + " is gone (it was to be replaced if unchanged)"));
+      }
+      return fail(current.status());
+    }
+    if (current->version != if_version) {
+      return fail(base::FailedPreconditionError(
+          path + " was changed by another writer (version " + current->version +
+          ", expected " + if_version + ")"));
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+      return fail(base::ErrnoError("rename " + tmp + " to " + path, errno));
+    }
+  }
+  if (Status s = base::SyncDir(dir); !s.ok()) return fail(s);
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    return fail(base::ErrnoError("stat " + path, errno));
+  }
+  return VersionOf(st, data);
 }
 
 RequestCounts FileReplicaClient::request_counts() const {

@@ -33,6 +33,13 @@ class FileReplicaClient : public ReplicaClient {
       const std::string& prefix) override;
   Result<std::unique_ptr<base::Reader>> OpenObject(
       const std::string& key) override;
+  // Conditional writes (docs/storage_layout.md, "Local directory"): create
+  // with link(2) of a complete temporary file, replace under an flock on
+  // "<key>.lock" after comparing the version (inode and CRC-64 of the
+  // content).
+  Result<VersionedObject> ReadVersioned(const std::string& key) override;
+  Result<std::string> WriteIf(const std::string& key, const std::string& data,
+                              const std::string& if_version) override;
   RequestCounts request_counts() const override;
 
  private:

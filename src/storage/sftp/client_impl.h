@@ -46,6 +46,10 @@ class SftpClient : public ReplicaClient {
       const std::string& prefix) override;
   Result<std::unique_ptr<base::Reader>> OpenObject(
       const std::string& key) override;
+  // Exclusive create; replace is best effort (conditional.cc).
+  Result<VersionedObject> ReadVersioned(const std::string& key) override;
+  Result<std::string> WriteIf(const std::string& key, const std::string& data,
+                              const std::string& if_version) override;
   RequestCounts request_counts() const override;
 
   const SftpOptions& options() const { return opts_; }

@@ -1,0 +1,205 @@
+// The replica lease: one writer per replica across hosts
+// (docs/architecture.md, "Replica lease"). `replicate` takes a lease object
+// in the replica (`<path>/lock.json`, docs/storage_layout.md) with a
+// conditional create or replace before it writes anything, renews it every
+// third of its time to live, and releases it on a clean stop. Every write to
+// the replica goes through LeasedReplica, which refuses it unless the lease
+// is held and still valid by the local clock, so a replicator that could not
+// renew in time, or whose lease was taken over, stops writing at once.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/status.h"
+#include "base/types.h"
+#include "storage/replica_client.h"
+
+namespace litekeep::replicate {
+
+// The lease object's key, relative to the replica path. The name and the
+// fields generation, expires_at and owner are those of Litestream's own
+// (unused) S3 leaser, so the two would exclude each other.
+inline constexpr char kLeaseKey[] = "lock.json";
+
+// What the lease object says.
+struct LeaseRecord {
+  std::string owner;     // "host:pid", as Litestream's leaser writes it
+  std::string owner_id;  // random per Lease object: who holds it exactly
+  std::string host;
+  int64_t pid = 0;
+  std::string db;           // the database replicated under it
+  int64_t generation = 0;   // +1 at every acquisition (the fencing token)
+  TimePoint acquired_at{};  // when this generation began
+  TimePoint expires_at{};   // by the holder's clock
+  int64_t ttl_ms = 0;
+  bool released = false;  // given up on a clean stop
+  // The holder's kernel boot id and pid namespace ("<boot id>:<ns inode>"):
+  // within one, a pid that no longer exists proves the holder is gone.
+  std::string pid_ns;
+
+  // "host H, pid P, owner O, database D, generation G, expires T".
+  std::string Describe() const;
+};
+
+// JSON text of a record, and back (kCorrupt naming what is wrong; fields
+// other than generation and expires_at are optional).
+std::string FormatLeaseRecord(const LeaseRecord& r);
+Result<LeaseRecord> ParseLeaseRecord(const std::string& text);
+
+struct LeaseOptions {
+  std::chrono::milliseconds ttl{std::chrono::seconds(30)};
+  std::string db_path;  // for the record and messages
+  std::string host;     // empty: gethostname()
+  int64_t pid = 0;      // 0: getpid()
+  // Clocks (tests inject their own): the wall clock written into the
+  // record and compared with other holders' expiry, and the steady clock
+  // that decides local validity.
+  std::function<TimePoint()> wall_now;
+  std::function<std::chrono::steady_clock::time_point()> steady_now;
+};
+
+class Lease {
+ public:
+  // store: the replica's storage (conditional writes, see ReplicaClient).
+  Lease(std::shared_ptr<storage::ReplicaClient> store, LeaseOptions options);
+  ~Lease();  // stops renewing; does not release
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+
+  // One attempt to take the lease: succeeds when the object is absent,
+  // released, expired (by this host's clock), already ours, or held by a
+  // process of this host (same boot and pid namespace) that no longer
+  // exists: a replicator restarted after a crash. Otherwise
+  // kFailedPrecondition naming the holder (host, pid, owner, expiry) and
+  // what to do; kUnavailable when the store cannot be reached;
+  // kUnimplemented when the backend has no conditional writes.
+  Status Acquire();
+
+  // Extends the lease by ttl (conditional on the object being unchanged).
+  // When another replicator took it, the lease is lost: kFailedPrecondition
+  // naming the new holder, and held() turns false. Other failures leave
+  // the lease held until its local deadline.
+  Status Renew();
+
+  // Gives the lease up (if still ours, the object is marked released) and
+  // stops renewing.
+  Status Release();
+
+  // Ok while the lease is held and its local deadline (the send time of the
+  // last successful write of the object + ttl - ttl/6) has not passed.
+  // Otherwise kFailedPrecondition saying why (never taken, lost to whom,
+  // expired locally).
+  Status Check() const;
+
+  // Background renewal: a thread renews at every third of ttl, retries a
+  // failed renewal every tenth of it (50 ms to 1 s), and logs once when
+  // the local deadline passes (writes stop until a renewal succeeds, which
+  // it does only while the object is still ours: nobody took it). A lease
+  // another replicator took is lost for good: restarting `replicate` is the
+  // way back (the lineage guard then decides). Idempotent.
+  void StartRenewing();
+  void StopRenewing();
+
+  bool held() const;
+  int64_t generation() const;
+  // The last record read or written (the holder when the lease was refused
+  // or lost).
+  LeaseRecord last_seen() const;
+  // True once the lease was taken by another replicator while ours.
+  bool lost() const;
+  std::chrono::milliseconds ttl() const { return options_.ttl; }
+  std::string Describe() const { return store_->Describe(); }
+
+ private:
+  TimePoint WallNow() const;
+  std::chrono::steady_clock::time_point SteadyNow() const;
+  LeaseRecord Mine(int64_t generation, TimePoint now) const;
+  // Writes record under if_version; on a refused condition re-reads and
+  // accepts it when the stored content is exactly ours (an answer lost in
+  // transit). Returns the new version.
+  Result<std::string> WriteChecked(const LeaseRecord& record,
+                                   const std::string& if_version);
+  Status RefusedBy(const LeaseRecord& holder) const;
+  void RenewLoop();
+
+  std::shared_ptr<storage::ReplicaClient> store_;
+  LeaseOptions options_;
+  std::string owner_id_;
+
+  mutable std::mutex mu_;
+  bool held_ = false;
+  bool lost_ = false;
+  std::string lost_why_;
+  std::string version_;  // of the object as we last wrote it
+  int64_t generation_ = 0;
+  TimePoint acquired_at_{};
+  std::chrono::steady_clock::time_point deadline_{};
+  std::chrono::steady_clock::time_point next_renew_{};
+  LeaseRecord last_seen_;
+  bool expiry_logged_ = false;
+
+  std::mutex thread_mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// A ReplicaClient that refuses every write and delete unless the lease is
+// held and valid (Lease::Check), and passes everything else through.
+class LeasedReplica : public storage::ReplicaClient {
+ public:
+  LeasedReplica(std::shared_ptr<storage::ReplicaClient> inner,
+                std::shared_ptr<Lease> lease)
+      : inner_(std::move(inner)), lease_(std::move(lease)) {}
+
+  std::string Type() const override { return inner_->Type(); }
+  std::string Describe() const override { return inner_->Describe(); }
+  Result<std::vector<storage::FileInfo>> ListFiles(int level) override {
+    return inner_->ListFiles(level);
+  }
+  Result<std::unique_ptr<base::Reader>> OpenFile(int level, TxId min_txid,
+                                                 TxId max_txid, int64_t offset,
+                                                 int64_t length) override {
+    return inner_->OpenFile(level, min_txid, max_txid, offset, length);
+  }
+  base::Status WriteFile(const storage::FileInfo& info,
+                         base::Reader& data) override;
+  base::Status DeleteFiles(
+      const std::vector<storage::FileInfo>& files) override;
+  base::Status DeleteAll() override;
+  Result<std::vector<storage::ObjectInfo>> ListObjects(
+      const std::string& prefix) override {
+    return inner_->ListObjects(prefix);
+  }
+  Result<std::unique_ptr<base::Reader>> OpenObject(
+      const std::string& key) override {
+    return inner_->OpenObject(key);
+  }
+  Result<storage::VersionedObject> ReadVersioned(
+      const std::string& key) override {
+    return inner_->ReadVersioned(key);
+  }
+  Result<std::string> WriteIf(const std::string& key, const std::string& data,
+                              const std::string& if_version) override {
+    return inner_->WriteIf(key, data, if_version);
+  }
+  storage::RequestCounts request_counts() const override {
+    return inner_->request_counts();
+  }
+
+ private:
+  std::shared_ptr<storage::ReplicaClient> inner_;
+  std::shared_ptr<Lease> lease_;
+};
+
+}  // namespace litekeep::replicate

@@ -1,0 +1,388 @@
+// The replica lease end to end with real processes (docs/architecture.md,
+// "Replica lease"): two `replicate` processes on two databases with their
+// own local state (as on two hosts) against one replica. The second is
+// refused naming the first; with -wait-lease it takes over once the first
+// stops; a holder whose lease expired and was taken over stops uploading;
+// the replica then restores exactly the new holder's database. On a file
+// replica (link/flock conditional writes) and on Azurite (real If-None-Match
+// / If-Match with ETags).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <thread>
+
+#include "storage/s3/client.h"
+#include "storage/s3/options.h"
+#include "tests/support/azurite.h"
+#include "tests/support/fault_proxy.h"
+#include "tests/support/process.h"
+#include "tests/support/s3rver.h"
+#include "tests/support/test_util.h"
+
+namespace litekeep::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::seconds;
+
+// Where a test's replica lives: the lines of a `replica:` map (indented
+// six spaces) and the URL that restore takes.
+struct Target {
+  std::string replica_lines;
+  std::string url;
+};
+
+std::string Rows(const std::string& db) {
+  return QueryOne(db, "SELECT count(*) || ':' || total(x) FROM t");
+}
+
+void Insert(const std::string& db, int from, int to) {
+  ASSERT_EQ(
+      ExecSql(db, "WITH RECURSIVE c(i) AS (SELECT " + std::to_string(from) +
+                      " UNION ALL SELECT i+1 "
+                      "FROM c WHERE i<" +
+                      std::to_string(to) + ") INSERT INTO t SELECT i FROM c;"),
+      "");
+}
+
+// A config replicating db with its own local state directory (meta).
+std::string WriteConfig(const TempDir& dir, const std::string& name,
+                        const std::string& db, const std::string& meta,
+                        const Target& target, const std::string& ttl) {
+  const std::string cfg = dir.Join(name + ".yml");
+  std::ofstream(cfg) << "shutdown-sync-timeout: 1s\n"
+                     << "dbs:\n  - path: " << db << "\n"
+                     << "    meta-path: " << meta << "\n"
+                     << "    replica:\n"
+                     << target.replica_lines << "      sync-interval: 100ms\n"
+                     << "      lease-ttl: " << ttl << "\n";
+  return cfg;
+}
+
+// Restores the replica's newest state; returns Rows of it or an error.
+std::string RestoredRows(const TempDir& dir, const Target& target) {
+  const std::string out = dir.Join("restored.db");
+  auto r = litekeep::testing::Run(
+      {LitekeepBin(), "restore", "-force", "-o", out, target.url});
+  if (r.exit_code != 0) return "restore failed: " + r.err;
+  return Rows(out);
+}
+
+bool WaitForRows(const TempDir& dir, const Target& target,
+                 const std::string& want) {
+  return WaitUntil([&] { return RestoredRows(dir, target) == want; },
+                   seconds(30));
+}
+
+class LeaseScenarios {
+ public:
+  explicit LeaseScenarios(Target target) : target_(std::move(target)) {}
+
+  // A replicates a.db (100 rows) with a lease of ttl; b.db is the
+  // replica's state restored on "another host".
+  void StartFirst(const TempDir& dir, const std::string& ttl,
+                  std::unique_ptr<ChildProcess>* rep_a) {
+    const std::string a = dir.Join("a.db");
+    ASSERT_EQ(ExecSql(a, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
+    Insert(a, 1, 100);
+    *rep_a = std::make_unique<ChildProcess>(
+        std::vector<std::string>{
+            LitekeepBin(), "replicate", "-config",
+            WriteConfig(dir, "a", a, dir.Join("meta-a"), target_, ttl)},
+        dir.Join("a.log"));
+    ASSERT_TRUE(WaitForRows(dir, target_, Rows(a))) << (*rep_a)->Log();
+    auto restored = litekeep::testing::Run(
+        {LitekeepBin(), "restore", "-o", dir.Join("b.db"), target_.url});
+    ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  }
+
+  // A replicates a.db; B (b.db, restored from the replica: a second host)
+  // is refused naming A, with a config and on the command line.
+  void SecondIsRefusedNamingTheFirst() {
+    TempDir dir;
+    const std::string a = dir.Join("a.db"), b = dir.Join("b.db");
+    std::unique_ptr<ChildProcess> first;
+    ASSERT_NO_FATAL_FAILURE(StartFirst(dir, "30s", &first));
+    ChildProcess& rep_a = *first;
+    EXPECT_NE(rep_a.Log().find("replica lease"), std::string::npos);
+    auto refused = litekeep::testing::Run(
+        {LitekeepBin(), "replicate", "-config",
+         WriteConfig(dir, "b", b, dir.Join("meta-b"), target_, "30s")});
+    EXPECT_EQ(refused.exit_code, 1) << refused.err;
+    for (const std::string& part :
+         {std::string("leased to another replicator"),
+          "pid " + std::to_string(rep_a.pid()), a, std::string("-wait-lease"),
+          std::string("expires")}) {
+      EXPECT_NE(refused.err.find(part), std::string::npos)
+          << part << " missing in: " << refused.err;
+    }
+    if (target_.url.rfind("abs://", 0) != 0) {  // URL form: no credentials
+      auto cli =
+          litekeep::testing::Run({LitekeepBin(), "replicate", b, target_.url});
+      EXPECT_EQ(cli.exit_code, 1) << cli.err;
+      EXPECT_NE(cli.err.find("pid " + std::to_string(rep_a.pid())),
+                std::string::npos)
+          << cli.err;
+    }
+    // A keeps replicating, undisturbed.
+    Insert(a, 101, 150);
+    EXPECT_TRUE(WaitForRows(dir, target_, Rows(a))) << rep_a.Log();
+    rep_a.Signal(SIGTERM);
+    EXPECT_EQ(rep_a.Wait(), 0) << rep_a.Log();
+    EXPECT_NE(rep_a.Log().find("released"), std::string::npos) << rep_a.Log();
+  }
+
+  // Blue/green: B waits (-wait-lease) while A runs, takes over when A
+  // stops, and continues the history; the replica restores B's database.
+  void WaitLeaseTakesOverWhenTheFirstStops() {
+    TempDir dir;
+    const std::string a = dir.Join("a.db"), b = dir.Join("b.db");
+    std::unique_ptr<ChildProcess> first;
+    ASSERT_NO_FATAL_FAILURE(StartFirst(dir, "30s", &first));
+    ChildProcess& rep_a = *first;
+    ChildProcess rep_b(
+        {LitekeepBin(), "replicate", "-wait-lease", "-config",
+         WriteConfig(dir, "b", b, dir.Join(".b.db-litekeep"), target_, "30s")},
+        dir.Join("b.log"));
+    ASSERT_TRUE(WaitUntil([&] {
+      return rep_b.Log().find("waiting for the replica lease") !=
+             std::string::npos;
+    })) << rep_b.Log();
+    std::this_thread::sleep_for(seconds(1));
+    EXPECT_TRUE(rep_b.running()) << rep_b.Log();
+    EXPECT_EQ(rep_b.Log().find("replicating " + b), std::string::npos);
+    rep_a.Signal(SIGTERM);
+    EXPECT_EQ(rep_a.Wait(), 0) << rep_a.Log();
+    ASSERT_TRUE(WaitUntil([&] {
+      return rep_b.Log().find("replicating " + b) != std::string::npos;
+    })) << rep_b.Log();
+    Insert(b, 1000, 1200);
+    EXPECT_TRUE(WaitForRows(dir, target_, Rows(b))) << rep_b.Log();
+    rep_b.Signal(SIGTERM);
+    EXPECT_EQ(rep_b.Wait(), 0) << rep_b.Log();
+    EXPECT_EQ(RestoredRows(dir, target_), Rows(b));
+  }
+
+  // A is frozen (SIGSTOP) past its lease; B (-wait-lease) takes the expired
+  // lease and replicates; A, thawed with new commits, uploads nothing, says
+  // why, and the replica restores exactly B's database.
+  void StolenLeaseStopsTheOldHolder() {
+    TempDir dir;
+    const std::string a = dir.Join("a.db"), b = dir.Join("b.db");
+    std::unique_ptr<ChildProcess> first;
+    ASSERT_NO_FATAL_FAILURE(StartFirst(dir, "2s", &first));
+    ChildProcess& rep_a = *first;
+    rep_a.Signal(SIGSTOP);
+    ChildProcess rep_b(
+        {LitekeepBin(), "replicate", "-wait-lease", "-config",
+         WriteConfig(dir, "b", b, dir.Join(".b.db-litekeep"), target_, "2s")},
+        dir.Join("b.log"));
+    ASSERT_TRUE(WaitUntil([&] {
+      return rep_b.Log().find("replicating " + b) != std::string::npos;
+    })) << rep_b.Log();
+    Insert(b, 1000, 1100);
+    ASSERT_TRUE(WaitForRows(dir, target_, Rows(b))) << rep_b.Log();
+    // The application keeps writing a.db; then A wakes up.
+    Insert(a, -50, -1);
+    rep_a.Signal(SIGCONT);
+    ASSERT_TRUE(WaitUntil([&] {
+      return rep_a.Log().find("lost") != std::string::npos;
+    })) << rep_a.Log();
+    EXPECT_NE(rep_a.Log().find("taken over by another replicator"),
+              std::string::npos)
+        << rep_a.Log();
+    std::this_thread::sleep_for(seconds(2));
+    EXPECT_EQ(RestoredRows(dir, target_), Rows(b))
+        << rep_a.Log() << rep_b.Log();
+    Insert(b, 2000, 2050);
+    EXPECT_TRUE(WaitForRows(dir, target_, Rows(b))) << rep_b.Log();
+    rep_a.Signal(SIGTERM);
+    rep_a.Wait();
+    rep_b.Signal(SIGTERM);
+    EXPECT_EQ(rep_b.Wait(), 0) << rep_b.Log();
+    EXPECT_EQ(RestoredRows(dir, target_), Rows(b));
+    auto verify =
+        litekeep::testing::Run({LitekeepBin(), "verify", target_.url});
+    EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  }
+
+ private:
+  Target target_;
+};
+
+// ---- file replica ----
+
+Target FileTarget(const TempDir& dir) {
+  const std::string path = dir.Join("replica");
+  return {"      url: file://" + path + "\n", "file://" + path};
+}
+
+TEST(LeaseFileTest, SecondIsRefusedNamingTheFirst) {
+  TempDir replica;
+  LeaseScenarios(FileTarget(replica)).SecondIsRefusedNamingTheFirst();
+}
+
+TEST(LeaseFileTest, WaitLeaseTakesOverWhenTheFirstStops) {
+  TempDir replica;
+  LeaseScenarios(FileTarget(replica)).WaitLeaseTakesOverWhenTheFirstStops();
+}
+
+TEST(LeaseFileTest, StolenLeaseStopsTheOldHolder) {
+  TempDir replica;
+  LeaseScenarios(FileTarget(replica)).StolenLeaseStopsTheOldHolder();
+}
+
+TEST(LeaseFileTest, LeaseTtlZeroTakesNoLease) {
+  TempDir dir;
+  const std::string a = dir.Join("a.db");
+  ASSERT_EQ(ExecSql(a, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
+  Insert(a, 1, 10);
+  const Target target = FileTarget(dir);
+  auto once = litekeep::testing::Run(
+      {LitekeepBin(), "replicate", "-once", "-config",
+       WriteConfig(dir, "a", a, dir.Join("meta-a"), target, "0")});
+  ASSERT_EQ(once.exit_code, 0) << once.err;
+  EXPECT_FALSE(fs::exists(dir.Join("replica/lock.json")));
+  EXPECT_EQ(RestoredRows(dir, target), Rows(a));
+}
+
+// ---- Azurite ----
+
+constexpr char kContainer[] = "lease";
+
+Azurite* Server() {
+  static std::unique_ptr<Azurite> server;
+  static bool tried = false;
+  if (!tried) {
+    tried = true;
+    std::string error;
+    server = Azurite::Start(kContainer, &error);
+    if (!server)
+      std::fprintf(stderr, "azurite unavailable: %s\n", error.c_str());
+  }
+  return server.get();
+}
+
+class LeaseAbsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (Server() == nullptr) GTEST_SKIP() << "azurite not installed";
+    ::setenv("LITESTREAM_AZURE_ACCOUNT_KEY", kAzuriteKey, 1);
+  }
+  void TearDown() override { ::unsetenv("LITESTREAM_AZURE_ACCOUNT_KEY"); }
+  Target AbsTarget(const std::string& path) {
+    return {std::string("      type: abs\n      account-name: ") +
+                kAzuriteAccount + "\n      bucket: " + kContainer +
+                "\n      path: " + path +
+                "\n      endpoint: " + Server()->endpoint() + "\n",
+            std::string("abs://") + kAzuriteAccount + "@" + kContainer + "/" +
+                path + "?endpoint=" + Server()->endpoint()};
+  }
+};
+
+TEST_F(LeaseAbsTest, SecondIsRefusedNamingTheFirst) {
+  LeaseScenarios(AbsTarget("refused")).SecondIsRefusedNamingTheFirst();
+}
+
+TEST_F(LeaseAbsTest, WaitLeaseTakesOverWhenTheFirstStops) {
+  LeaseScenarios(AbsTarget("wait")).WaitLeaseTakesOverWhenTheFirstStops();
+}
+
+TEST_F(LeaseAbsTest, StolenLeaseStopsTheOldHolder) {
+  LeaseScenarios(AbsTarget("stolen")).StolenLeaseStopsTheOldHolder();
+}
+
+// ---- S3: s3rver ignores If-None-Match / If-Match, so the requests go
+// through the fault proxy in its conformant-shim mode, which enforces them
+// (docs/storage_layout.md, "Replica lease object"). This proves the client
+// sends the conditions and handles 412 answers; not AWS's own enforcement.
+
+S3rver* S3Server() {
+  static std::unique_ptr<S3rver> server;
+  static bool tried = false;
+  if (!tried) {
+    tried = true;
+    std::string error;
+    server = S3rver::Start("lease", &error);
+    if (!server)
+      std::fprintf(stderr, "s3rver unavailable: %s\n", error.c_str());
+  }
+  return server.get();
+}
+
+FaultProxy* Shim() {
+  static std::unique_ptr<FaultProxy> proxy;
+  if (!proxy && S3Server() != nullptr) {
+    proxy = std::make_unique<FaultProxy>(S3Server()->port(), FaultRates{});
+    proxy->set_conditional_puts(true);
+  }
+  return proxy.get();
+}
+
+class LeaseS3Test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (Shim() == nullptr) GTEST_SKIP() << "s3rver not installed";
+    ::setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
+    ::setenv("AWS_SECRET_ACCESS_KEY", "S3RVER", 1);
+  }
+  void TearDown() override {
+    ::unsetenv("AWS_ACCESS_KEY_ID");
+    ::unsetenv("AWS_SECRET_ACCESS_KEY");
+  }
+  Target S3Target(const std::string& path) {
+    const std::string url = "s3://lease/" + path +
+                            "?endpoint=" + Shim()->endpoint() +
+                            "&forcePathStyle=true";
+    return {"      url: " + url + "\n", url};
+  }
+};
+
+TEST_F(LeaseS3Test, ConditionalPutsThroughTheShim) {
+  storage::s3::S3Options o;
+  o.bucket = "lease";
+  o.path = "cond";
+  o.endpoint = Shim()->endpoint();
+  o.force_path_style = true;
+  o.region = "us-east-1";
+  o.access_key_id = "S3RVER";
+  o.secret_access_key = "S3RVER";
+  auto client = storage::s3::NewS3ReplicaClient(o);
+  ASSERT_TRUE(client.ok()) << client.status().message();
+  const uint64_t refused = Shim()->conditional_refusals();
+  auto v1 = (*client)->WriteIf("lock.json", "one", "");
+  ASSERT_TRUE(v1.ok()) << v1.status().message();
+  EXPECT_EQ((*client)->WriteIf("lock.json", "two", "").status().code(),
+            base::Code::kAlreadyExists);
+  auto v2 = (*client)->WriteIf("lock.json", "two", *v1);
+  ASSERT_TRUE(v2.ok()) << v2.status().message();
+  EXPECT_EQ((*client)->WriteIf("lock.json", "three", *v1).status().code(),
+            base::Code::kFailedPrecondition);
+  auto read = (*client)->ReadVersioned("lock.json");
+  ASSERT_TRUE(read.ok()) << read.status().message();
+  EXPECT_EQ(read->data, "two");
+  EXPECT_EQ(read->version, *v2);
+  EXPECT_EQ(Shim()->conditional_refusals(), refused + 2);
+  bool saw_if_none = false, saw_if_match = false;
+  for (const auto& head : Shim()->request_heads()) {
+    saw_if_none |= head.find("If-None-Match: *") != std::string::npos;
+    saw_if_match |= head.find("If-Match: ") != std::string::npos;
+  }
+  EXPECT_TRUE(saw_if_none);
+  EXPECT_TRUE(saw_if_match);
+}
+
+TEST_F(LeaseS3Test, SecondIsRefusedNamingTheFirst) {
+  LeaseScenarios(S3Target("refused")).SecondIsRefusedNamingTheFirst();
+}
+
+TEST_F(LeaseS3Test, StolenLeaseStopsTheOldHolder) {
+  LeaseScenarios(S3Target("stolen")).StolenLeaseStopsTheOldHolder();
+}
+
+}  // namespace
+}  // namespace litekeep::testing

@@ -1,0 +1,228 @@
+// The replica lease's logic with an injected clock, over a real file replica
+// (its conditional writes): acquire, refuse naming the holder, take over an
+// expired or released lease, renew, lose it to another replicator, local
+// expiry fencing every write, and the record's JSON form
+// (docs/architecture.md, "Replica lease").
+#include "replicate/lease.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "base/io.h"
+#include "storage/file/file_client.h"
+#include "tests/support/test_util.h"
+
+namespace litekeep::replicate {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+// A clock both the wall and steady functions read, moved by hand.
+struct FakeClock {
+  TimePoint wall = TimePoint(std::chrono::hours(24 * 365 * 56));
+  std::chrono::steady_clock::time_point steady{std::chrono::hours(1)};
+  void Advance(milliseconds d) {
+    wall += d;
+    steady += d;
+  }
+};
+
+LeaseOptions Options(FakeClock* clock, const std::string& host, int pid) {
+  LeaseOptions o;
+  o.ttl = seconds(30);
+  o.db_path = "/data/" + host + ".db";
+  o.host = host;
+  o.pid = pid;
+  o.wall_now = [clock] { return clock->wall; };
+  o.steady_now = [clock] { return clock->steady; };
+  return o;
+}
+
+class LeaseTest : public ::testing::Test {
+ protected:
+  testing::TempDir dir_;
+  std::shared_ptr<storage::ReplicaClient> store_ =
+      std::make_shared<storage::FileReplicaClient>(dir_.Join("replica"));
+  FakeClock clock_;
+};
+
+TEST_F(LeaseTest, SecondReplicatorIsRefusedNamingTheHolder) {
+  Lease a(store_, Options(&clock_, "host-a", 111));
+  Lease b(store_, Options(&clock_, "host-b", 222));
+  ASSERT_TRUE(a.Acquire().ok());
+  EXPECT_TRUE(a.Check().ok());
+  EXPECT_EQ(a.generation(), 1);
+  Status s = b.Acquire();
+  EXPECT_EQ(s.code(), base::Code::kFailedPrecondition);
+  EXPECT_NE(s.message().find("host host-a"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("pid 111"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("/data/host-a.db"), std::string::npos);
+  EXPECT_NE(s.message().find("-wait-lease"), std::string::npos);
+  EXPECT_FALSE(b.Check().ok());
+  // The object is Litestream's lock.json shape plus litekeep's fields.
+  auto rec =
+      ParseLeaseRecord(testing::ReadFile(dir_.Join("replica/") + kLeaseKey));
+  ASSERT_TRUE(rec.ok()) << rec.status().message();
+  EXPECT_EQ(rec->owner, "host-a:111");
+  EXPECT_EQ(rec->generation, 1);
+  EXPECT_EQ(rec->expires_at, clock_.wall + seconds(30));
+}
+
+TEST_F(LeaseTest, RenewalKeepsItAndExpiryLetsAnotherTakeOver) {
+  Lease a(store_, Options(&clock_, "host-a", 111));
+  Lease b(store_, Options(&clock_, "host-b", 222));
+  ASSERT_TRUE(a.Acquire().ok());
+  clock_.Advance(seconds(20));
+  ASSERT_TRUE(a.Renew().ok());
+  clock_.Advance(seconds(20));  // 40 s after the take, 20 s after renewal
+  EXPECT_TRUE(a.Check().ok());
+  EXPECT_FALSE(b.Acquire().ok());
+  // No renewal: the local deadline (ttl - ttl/6 = 25 s) passes first, so A
+  // stops writing before B can take the lease (30 s).
+  clock_.Advance(seconds(6));
+  Status c = a.Check();
+  EXPECT_EQ(c.code(), base::Code::kFailedPrecondition);
+  EXPECT_NE(c.message().find("not renewed within its ttl"), std::string::npos)
+      << c.message();
+  EXPECT_FALSE(b.Acquire().ok());
+  clock_.Advance(seconds(5));
+  ASSERT_TRUE(b.Acquire().ok());
+  EXPECT_EQ(b.generation(), 2);
+  // A's renewal finds B's lease: lost, never taken back.
+  Status r = a.Renew();
+  EXPECT_EQ(r.code(), base::Code::kFailedPrecondition);
+  EXPECT_NE(r.message().find("host-b"), std::string::npos) << r.message();
+  EXPECT_TRUE(a.lost());
+  EXPECT_FALSE(a.held());
+  EXPECT_NE(a.Check().message().find("taken over"), std::string::npos);
+}
+
+TEST_F(LeaseTest, ReleaseLetsTheNextTakeOverAtOnce) {
+  Lease a(store_, Options(&clock_, "host-a", 111));
+  Lease b(store_, Options(&clock_, "host-b", 222));
+  ASSERT_TRUE(a.Acquire().ok());
+  ASSERT_TRUE(a.Release().ok());
+  EXPECT_FALSE(a.Check().ok());
+  ASSERT_TRUE(b.Acquire().ok());
+  EXPECT_EQ(b.generation(), 2);
+  // A released lease is not A's any more.
+  EXPECT_FALSE(a.Renew().ok());
+}
+
+TEST_F(LeaseTest, ExpiredButUntouchedLeaseIsRenewedByItsHolder) {
+  Lease a(store_, Options(&clock_, "host-a", 111));
+  ASSERT_TRUE(a.Acquire().ok());
+  clock_.Advance(seconds(40));  // store unreachable for a while
+  EXPECT_FALSE(a.Check().ok());
+  ASSERT_TRUE(a.Renew().ok());  // nobody took it: same generation
+  EXPECT_TRUE(a.Check().ok());
+  EXPECT_EQ(a.generation(), 1);
+}
+
+TEST_F(LeaseTest, LeasedReplicaRefusesWritesWithoutTheLease) {
+  auto lease = std::make_shared<Lease>(store_, Options(&clock_, "h", 1));
+  LeasedReplica replica(store_, lease);
+  storage::FileInfo info;
+  info.level = 0;
+  info.min_txid = info.max_txid = 1;
+  info.size = 3;
+  const std::string abc = "abc";
+  base::SpanReader data(
+      {reinterpret_cast<const uint8_t*>(abc.data()), abc.size()});
+  Status s = replica.WriteFile(info, data);
+  EXPECT_EQ(s.code(), base::Code::kFailedPrecondition);
+  EXPECT_NE(s.message().find("not held"), std::string::npos) << s.message();
+  EXPECT_EQ(replica.DeleteFiles({info}).code(),
+            base::Code::kFailedPrecondition);
+  ASSERT_TRUE(lease->Acquire().ok());
+  base::SpanReader again(
+      {reinterpret_cast<const uint8_t*>(abc.data()), abc.size()});
+  EXPECT_TRUE(replica.WriteFile(info, again).ok());
+  clock_.Advance(seconds(26));
+  base::SpanReader late(
+      {reinterpret_cast<const uint8_t*>(abc.data()), abc.size()});
+  EXPECT_EQ(replica.WriteFile(info, late).code(),
+            base::Code::kFailedPrecondition);
+}
+
+TEST_F(LeaseTest, DeadHolderOnThisHostIsTakenOverAtOnce) {
+  // A replicator of this host (this process's pid namespace) that crashed:
+  // its pid is gone, so a restarted one need not wait for the expiry.
+  LeaseOptions dead = Options(&clock_, "host-a", 0);
+  dead.pid = ::getpid();
+  Lease crashed(store_, dead);
+  ASSERT_TRUE(crashed.Acquire().ok());
+  auto stored = store_->ReadVersioned(kLeaseKey);
+  ASSERT_TRUE(stored.ok());
+  auto rec = ParseLeaseRecord(stored->data);
+  ASSERT_TRUE(rec.ok());
+  EXPECT_FALSE(rec->pid_ns.empty());
+  // Rewrite the holder's pid to one that does not exist (pid_max is at
+  // most 2^22).
+  rec->pid = 1 << 23;
+  ASSERT_TRUE(
+      store_->WriteIf(kLeaseKey, FormatLeaseRecord(*rec), stored->version)
+          .ok());
+  Lease restarted(store_, Options(&clock_, "host-a", ::getpid()));
+  ASSERT_TRUE(restarted.Acquire().ok());
+  EXPECT_EQ(restarted.generation(), 2);
+  // A live holder of this host (this process) is not taken over.
+  Lease other(store_, Options(&clock_, "host-a", ::getpid()));
+  EXPECT_EQ(other.Acquire().code(), base::Code::kFailedPrecondition);
+  // Another pid namespace (another container or host): wait for expiry.
+  ASSERT_TRUE(restarted.Release().ok());
+  ASSERT_TRUE(base::WriteFileAtomic(
+                  dir_.Join("replica/lock.json"),
+                  "{\"generation\":9,\"expires_at\":\"2100-01-01T00:00:00Z\","
+                  "\"pid\":8388608,\"pid_ns\":\"another:1\"}")
+                  .ok());
+  EXPECT_EQ(other.Acquire().code(), base::Code::kFailedPrecondition);
+}
+
+TEST_F(LeaseTest, ForeignObjectIsAnErrorNamingIt) {
+  ASSERT_TRUE(base::MakeDirs(dir_.Join("replica")).ok());
+  ASSERT_TRUE(
+      base::WriteFileAtomic(dir_.Join("replica/lock.json"), "hello").ok());
+  Lease a(store_, Options(&clock_, "host-a", 111));
+  Status s = a.Acquire();
+  EXPECT_EQ(s.code(), base::Code::kCorrupt);
+  EXPECT_NE(s.message().find("lock.json"), std::string::npos) << s.message();
+}
+
+TEST_F(LeaseTest, LitestreamLeaserRecordIsUnderstood) {
+  // What Litestream's S3 leaser writes (generation, expires_at, owner).
+  ASSERT_TRUE(base::MakeDirs(dir_.Join("replica")).ok());
+  ASSERT_TRUE(base::WriteFileAtomic(
+                  dir_.Join("replica/lock.json"),
+                  "{\"generation\":7,\"expires_at\":\"2100-01-01T00:00:00Z\","
+                  "\"owner\":\"other:42\"}")
+                  .ok());
+  Lease a(store_, Options(&clock_, "host-a", 111));
+  Status s = a.Acquire();
+  EXPECT_EQ(s.code(), base::Code::kFailedPrecondition);
+  EXPECT_NE(s.message().find("other:42"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("generation 7"), std::string::npos);
+}
+
+TEST_F(LeaseTest, FileConditionalWritesCompareVersions) {
+  auto v1 = store_->WriteIf("lock.json", "one", "");
+  ASSERT_TRUE(v1.ok()) << v1.status().message();
+  EXPECT_EQ(store_->WriteIf("lock.json", "two", "").status().code(),
+            base::Code::kAlreadyExists);
+  auto v2 = store_->WriteIf("lock.json", "two", *v1);
+  ASSERT_TRUE(v2.ok());
+  EXPECT_EQ(store_->WriteIf("lock.json", "three", *v1).status().code(),
+            base::Code::kFailedPrecondition);
+  auto read = store_->ReadVersioned("lock.json");
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->data, "two");
+  EXPECT_EQ(read->version, *v2);
+  // Listings of levels do not see it.
+  auto files = store_->ListFiles(0);
+  ASSERT_TRUE(files.ok());
+  EXPECT_TRUE(files->empty());
+}
+
+}  // namespace
+}  // namespace litekeep::replicate
