@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "base/io.h"
 #include "base/rfc3339.h"
@@ -386,7 +387,7 @@ Status Lease::Check() const {
                                          store_->Describe() +
                                          ": the replica lease is not held");
   }
-  if (SteadyNow() >= deadline_) {
+  if (SteadyNow() >= deadline_ && !idle_lapse_) {
     return base::FailedPreconditionError(
         "not writing to " + store_->Describe() + ": the replica lease " +
         where + " (generation " + std::to_string(generation_) +
@@ -395,6 +396,25 @@ Status Lease::Check() const {
         "renewed");
   }
   return Status::Ok();
+}
+
+Status Lease::Use() {
+  bool lapsed = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    used_ = true;
+    idle_lapse_ = false;
+    lapsed = held_ && !lost_ && SteadyNow() >= deadline_;
+  }
+  cv_.notify_all();  // the renewal thread may be waiting for a use
+  if (lapsed) {
+    Status renewed = Renew();
+    if (!renewed.ok()) {
+      spdlog::warn("{}: renewing the lapsed replica lease on {}: {}",
+                   options_.db_path, store_->Describe(), renewed.message());
+    }
+  }
+  return Check();
 }
 
 bool Lease::held() const {
@@ -461,6 +481,27 @@ void Lease::RenewLoop() {
       cv_.wait(lk, [&] { return stop_; });
       break;
     }
+    bool was_used;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      was_used = std::exchange(used_, false);
+    }
+    if (!was_used) {
+      // Nothing written since the last renewal: let the lease run out
+      // rather than pay a conditional write every ttl/3 for an idle
+      // database; the next write renews it first (Use).
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        idle_lapse_ = true;
+      }
+      lk.lock();
+      cv_.wait(lk, [&] {
+        std::lock_guard<std::mutex> lock(mu_);
+        return stop_ || used_;
+      });
+      if (stop_) break;
+      lk.unlock();
+    }
     Status s = Renew();
     if (!s.ok()) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -485,18 +526,18 @@ void Lease::RenewLoop() {
 
 Status LeasedReplica::WriteFile(const storage::FileInfo& info,
                                 base::Reader& data) {
-  LK_RETURN_IF_ERROR(lease_->Check());
+  LK_RETURN_IF_ERROR(lease_->Use());
   return inner_->WriteFile(info, data);
 }
 
 base::Status LeasedReplica::DeleteFiles(
     const std::vector<storage::FileInfo>& files) {
-  LK_RETURN_IF_ERROR(lease_->Check());
+  LK_RETURN_IF_ERROR(lease_->Use());
   return inner_->DeleteFiles(files);
 }
 
 base::Status LeasedReplica::DeleteAll() {
-  LK_RETURN_IF_ERROR(lease_->Check());
+  LK_RETURN_IF_ERROR(lease_->Use());
   return inner_->DeleteAll();
 }
 

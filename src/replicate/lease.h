@@ -96,12 +96,22 @@ class Lease {
   Status Release();
 
   // Ok while the lease is held and its local deadline (the send time of the
-  // last successful write of the object + ttl - ttl/6) has not passed.
+  // last successful write of the object + ttl - ttl/6) has not passed, or
+  // it passed only because nothing was written (see Use).
   // Otherwise kFailedPrecondition saying why (never taken, lost to whom,
   // expired locally).
   Status Check() const;
 
-  // Background renewal: a thread renews at every third of ttl, retries a
+  // Check() for a write about to happen: marks the lease as in use (so the
+  // background renewal keeps it alive) and, when it lapsed while unused
+  // (an idle database lets it expire: no renewal requests while nothing is
+  // written), renews it first, conditional on the object being unchanged;
+  // if another replicator took it meanwhile the lease is lost.
+  Status Use();
+
+  // Background renewal: a thread renews at every third of ttl while the
+  // lease was used (Use) since the last renewal, else waits for the next
+  // use; it retries a
   // failed renewal every tenth of it (50 ms to 1 s), and logs once when
   // the local deadline passes (writes stop until a renewal succeeds, which
   // it does only while the object is still ours: nobody took it). A lease
@@ -147,6 +157,11 @@ class Lease {
   std::chrono::steady_clock::time_point next_renew_{};
   LeaseRecord last_seen_;
   bool expiry_logged_ = false;
+  bool used_ = true;  // Use() since the renewal thread last looked
+  // The renewal thread let the lease run out because nothing was written:
+  // Check() still accepts it (it is ours until another replicator takes
+  // it after its expiry) and the next Use() renews it first.
+  bool idle_lapse_ = false;
 
   std::mutex thread_mu_;
   std::condition_variable cv_;

@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <thread>
+
 #include "base/io.h"
 #include "storage/file/file_client.h"
 #include "tests/support/test_util.h"
@@ -139,11 +141,52 @@ TEST_F(LeaseTest, LeasedReplicaRefusesWritesWithoutTheLease) {
   base::SpanReader again(
       {reinterpret_cast<const uint8_t*>(abc.data()), abc.size()});
   EXPECT_TRUE(replica.WriteFile(info, again).ok());
+  // Past its local deadline with nobody else: the write renews it first
+  // (an idle database lets its lease run out; docs/architecture.md).
   clock_.Advance(seconds(26));
   base::SpanReader late(
       {reinterpret_cast<const uint8_t*>(abc.data()), abc.size()});
-  EXPECT_EQ(replica.WriteFile(info, late).code(),
-            base::Code::kFailedPrecondition);
+  EXPECT_TRUE(replica.WriteFile(info, late).ok());
+  EXPECT_EQ(lease->generation(), 1);
+  // Past its expiry and taken by another replicator: refused, lost.
+  clock_.Advance(seconds(31));
+  Lease b(store_, Options(&clock_, "host-b", 222));
+  ASSERT_TRUE(b.Acquire().ok());
+  base::SpanReader stale(
+      {reinterpret_cast<const uint8_t*>(abc.data()), abc.size()});
+  Status refused = replica.WriteFile(info, stale);
+  EXPECT_EQ(refused.code(), base::Code::kFailedPrecondition);
+  EXPECT_TRUE(lease->lost());
+  EXPECT_NE(refused.message().find("host-b"), std::string::npos)
+      << refused.message();
+}
+
+TEST_F(LeaseTest, IdleLeaseIsNotRenewedAndStaysValidUntilTaken) {
+  // The renewal thread renews only a lease that was used since its last
+  // look; an unused one lapses with no request, Check() still accepts it,
+  // and the next use renews it.
+  LeaseOptions o = Options(&clock_, "h", 1);
+  o.ttl = milliseconds(300);
+  o.steady_now = [] { return std::chrono::steady_clock::now(); };
+  o.wall_now = [] { return Clock::now(); };
+  auto lease = std::make_shared<Lease>(store_, o);
+  ASSERT_TRUE(lease->Acquire().ok());
+  auto version = [&] { return store_->ReadVersioned("lock.json")->version; };
+  const std::string v0 = version();
+  lease->StartRenewing();
+  // The first look renews (acquiring counts as a use); then nothing is
+  // used, so the object stops changing.
+  for (int i = 0; i < 500 && version() == v0; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  const std::string v1 = version();
+  ASSERT_NE(v1, v0) << "the used lease was never renewed";
+  std::this_thread::sleep_for(milliseconds(600));
+  EXPECT_EQ(version(), v1) << "an unused lease was renewed";
+  EXPECT_TRUE(lease->Check().ok());  // lapsed while idle: still ours
+  EXPECT_TRUE(lease->Use().ok());    // renews before the write
+  EXPECT_NE(version(), v1);
+  lease->StopRenewing();
 }
 
 TEST_F(LeaseTest, DeadHolderOnThisHostIsTakenOverAtOnce) {

@@ -53,6 +53,9 @@ class GcsClient : public ReplicaClient {
       const std::string& prefix) override;
   Result<std::unique_ptr<base::Reader>> OpenObject(
       const std::string& key) override;
+  Result<VersionedObject> ReadVersioned(const std::string& key) override;
+  Result<std::string> WriteIf(const std::string& key, const std::string& data,
+                              const std::string& if_version) override;
 
   struct Request {
     std::string method = "GET";
