@@ -23,10 +23,13 @@ int RunLtx(const std::vector<std::string>& args) {
       "litekeep ltx"};
   std::string target_arg, config_path, level_text = "all";
   bool no_expand_env = false, json = false;
-  app.add_option("target", target_arg, "database path or replica URL")->required();
+  app.add_option("target", target_arg, "database path or replica URL")
+      ->required();
   app.add_option("--config", config_path, "config file");
-  app.add_flag("--no-expand-env", no_expand_env, "do not expand $VAR in the config");
-  app.add_option("--level", level_text, "level to list: 0-9 or all (default all)");
+  app.add_flag("--no-expand-env", no_expand_env,
+               "do not expand $VAR in the config");
+  app.add_option("--level", level_text,
+                 "level to list: 0-9 or all (default all)");
   app.add_flag("--json", json, "print JSON");
   if (auto code = ParseArgs(app, args)) return *code;
 
@@ -34,7 +37,8 @@ int RunLtx(const std::vector<std::string>& args) {
   if (level_text != "all") {
     char* end = nullptr;
     long l = std::strtol(level_text.c_str(), &end, 10);
-    if (end == level_text.c_str() || *end != '\0' || l < 0 || l > ltx::kMaxLevel) {
+    if (end == level_text.c_str() || *end != '\0' || l < 0 ||
+        l > ltx::kMaxLevel) {
       std::fprintf(stderr, "error: invalid -level \"%s\": use 0-9 or all\n",
                    level_text.c_str());
       return 2;
@@ -54,9 +58,9 @@ int RunLtx(const std::vector<std::string>& args) {
   std::optional<TxId> hold;
   if (resolved->db) {
     const auto& db = *resolved->db;
-    hold = replicate::LoadHistoryHold(
-        db.meta_path.empty() ? replicate::DefaultMetaDir(db.path)
-                             : db.meta_path);
+    hold = replicate::LoadHistoryHold(db.meta_path.empty()
+                                          ? replicate::DefaultMetaDir(db.path)
+                                          : db.meta_path);
   }
   auto history = [&](const storage::FileInfo& f) {
     return f.max_txid <= *hold ? "previous" : "current";
@@ -65,8 +69,8 @@ int RunLtx(const std::vector<std::string>& args) {
   nlohmann::json out = nlohmann::json::array();
   if (!json) {
     if (hold) {
-      std::printf("%-5s  %-16s  %-16s  %12s  %-24s  %s\n", "level",
-                  "min_txid", "max_txid", "size", "created", "history");
+      std::printf("%-5s  %-16s  %-16s  %12s  %-24s  %s\n", "level", "min_txid",
+                  "max_txid", "size", "created", "history");
     } else {
       std::printf("%-5s  %-16s  %-16s  %12s  %s\n", "level", "min_txid",
                   "max_txid", "size", "created");
@@ -101,7 +105,8 @@ int RunLtx(const std::vector<std::string>& args) {
                  "(restore it with -txid %s; kept from retention while "
                  "history-hold.json exists in the local state), the current "
                  "one starts after it\n",
-                 ltx::FormatTxId(*hold).c_str(), ltx::FormatTxId(*hold).c_str());
+                 ltx::FormatTxId(*hold).c_str(),
+                 ltx::FormatTxId(*hold).c_str());
   }
   // Litestream 0.3 data in the same path is not LTX: say so.
   auto catalog = restore::legacy::ReadCatalog(**replica);

@@ -228,8 +228,7 @@ int RunReplicate(const std::vector<std::string>& args) {
   if (!specs.ok()) return ReportError(specs.status());
   bool watching = false;
   for (const auto& db : cfg.dbs) watching |= !db.dir.empty() && db.watch;
-  if (specs->empty() && !watching && cfg.syncs.empty() &&
-      !cfg.socket.enabled) {
+  if (specs->empty() && !watching && cfg.syncs.empty() && !cfg.socket.enabled) {
     std::fprintf(stderr, "error: no databases to replicate\n");
     return 2;
   }

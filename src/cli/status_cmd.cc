@@ -44,7 +44,8 @@ Row MakeRow(const config::DbConfig& db, TimePoint now) {
   r.record = replicate::LoadRunRecord(meta);
   r.previous_history = replicate::LoadHistoryHold(meta);
   if (r.record && r.record->stopped == TimePoint{} && r.record->pid > 0) {
-    r.running = ::kill(static_cast<pid_t>(r.record->pid), 0) == 0 || errno == EPERM;
+    r.running =
+        ::kill(static_cast<pid_t>(r.record->pid), 0) == 0 || errno == EPERM;
   }
   if (r.local.pending) {
     // The replica last matched the database at the newer of: the last
@@ -52,8 +53,8 @@ Row MakeRow(const config::DbConfig& db, TimePoint now) {
     TimePoint matched = r.local.position_saved;
     if (r.record) matched = std::max(matched, r.record->last_ok);
     if (matched != TimePoint{}) {
-      r.lag_seconds = std::max(
-          0.0, std::chrono::duration<double>(now - matched).count());
+      r.lag_seconds =
+          std::max(0.0, std::chrono::duration<double>(now - matched).count());
     }
   }
   return r;
@@ -71,7 +72,8 @@ int RunStatus(const std::vector<std::string>& args) {
   bool no_expand_env = false, json = false;
   app.add_option("databases", only, "limit to these database paths");
   app.add_option("--config", config_path, "config file");
-  app.add_flag("--no-expand-env", no_expand_env, "do not expand $VAR in the config");
+  app.add_flag("--no-expand-env", no_expand_env,
+               "do not expand $VAR in the config");
   app.add_flag("--json", json, "print one JSON object");
   if (auto code = ParseArgs(app, args)) return *code;
   auto cfg = LoadConfig(config_path, !no_expand_env, true);
@@ -123,9 +125,8 @@ int RunStatus(const std::vector<std::string>& args) {
   for (const auto& r : rows) {
     char lag[32];
     std::snprintf(lag, sizeof(lag), "%.1fs", r.lag_seconds);
-    std::string err = r.record && !r.record->last_error.empty()
-                          ? r.record->last_error
-                          : "-";
+    std::string err =
+        r.record && !r.record->last_error.empty() ? r.record->last_error : "-";
     std::printf("%-32s  %-16s  %-16s  %8s  %10s  %-11s  %s\n", r.db.c_str(),
                 ltx::FormatTxId(r.local.local_txid).c_str(),
                 ltx::FormatTxId(r.local.replicated_txid).c_str(), lag,

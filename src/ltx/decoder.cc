@@ -192,9 +192,8 @@ Result<bool> Decoder::DecodePageImpl(Pgno* pgno, std::span<uint8_t> page) {
       CheckPageNumber(header_, prev_pgno_, p, frame_offset).WithContext(name_));
 
   if ((flags & kPageFlagSize) != 0) {
-    LK_ASSIGN_OR_RETURN(
-        std::span<const uint8_t> size_field,
-        Take(4, "compressed-size field", p));
+    LK_ASSIGN_OR_RETURN(std::span<const uint8_t> size_field,
+                        Take(4, "compressed-size field", p));
     const uint32_t csize = base::GetBE32(size_field.data());
     crc_.Update(page_header, kPageHeaderSize);
     crc_.Update(size_field);

@@ -165,8 +165,8 @@ Status Replicator::Open() {
       return base::FailedPreconditionError(
           db + ": local state " + options_.meta_dir +
           "/position.json is damaged and auto-recover is false; run "
-          "`litekeep reset " + db +
-          "` (the next sync writes a snapshot) or set auto-recover: true");
+          "`litekeep reset " +
+          db + "` (the next sync writes a snapshot) or set auto-recover: true");
     }
     ++auto_recoveries_;
     spdlog::warn(
