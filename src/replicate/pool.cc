@@ -31,10 +31,6 @@ using Ms = std::chrono::milliseconds;
 // Wake-on-change syncs start at most this much later.
 constexpr int kEventCoalesceMs = 5;
 
-// How often at most a WAL write makes a worker check whether the read
-// transaction should follow the WAL (Replicator::Follow).
-constexpr Ms kFollowEvery{10};
-
 struct ReplicationPool::Entry {
   PoolJob* job = nullptr;
   Phase phase = Phase::kPreparing;
@@ -44,11 +40,6 @@ struct ReplicationPool::Entry {
   bool wake_on_change = false;  // sync at the next WAL write
   bool watched = false;         // its directory is watched
   bool finishing = false;       // the final sync is queued or running
-  // The queued sync task is only a Replicator::Follow; a sync that fell
-  // due meanwhile runs right after it.
-  bool follow_only = false;
-  bool sync_after_follow = false;
-  SteadyTime last_follow{};
   SteadyTime sync_at = SteadyTime::max();
   SteadyTime compact_at = SteadyTime::max();
   SteadyTime last_change{};
@@ -237,7 +228,6 @@ void ReplicationPool::DispatchLocked(size_t id, Task task) {
     if (e.syncing) {
       // Runs again as soon as the current one is done.
       e.dirty = true;
-      if (e.follow_only) e.sync_after_follow = true;
       return;
     }
     e.syncing = true;
@@ -279,18 +269,8 @@ void ReplicationPool::OnWalEventLocked(size_t id) {
   Entry& e = *entries_[id];
   if (e.phase == Phase::kPreparing || e.phase == Phase::kDone) return;
   e.dirty = true;
-  if (stop_seen_) return;
-  const SteadyTime now = SteadyClock::now();
-  if (e.phase == Phase::kIdle || e.wake_on_change) {
-    ScheduleLocked(id, Task::kSync, now);
-  } else if (e.phase == Phase::kActive && !e.syncing &&
-             now - e.last_follow >= kFollowEvery) {
-    // Between syncs: let the read transaction follow the WAL.
-    e.last_follow = now;
-    e.syncing = true;
-    e.follow_only = true;
-    sync_ready_.push_back(id);
-    work_cv_.notify_one();
+  if ((e.phase == Phase::kIdle || e.wake_on_change) && !stop_seen_) {
+    ScheduleLocked(id, Task::kSync, SteadyClock::now());
   }
 }
 
@@ -472,16 +452,7 @@ void ReplicationPool::RunSync(size_t id) {
     ticket = e->sync_requests;
     if (phase == Phase::kDone) {
       e->syncing = false;
-      e->follow_only = e->sync_after_follow = false;
       return;
-    }
-    if (e->follow_only) {
-      e->follow_only = false;
-      if (phase == Phase::kActive && !stop_seen_) {
-        RunFollowLocked(id, lock);
-        return;
-      }
-      e->sync_after_follow = false;  // a stop or another state: a real sync
     }
     if (!stopping && phase != Phase::kActive && open_ >= options_.max_open) {
       // No file descriptors to spare: wait until another database goes idle.
@@ -631,26 +602,6 @@ void ReplicationPool::RunSync(size_t id) {
       (shipped || e->compact_at == SteadyTime::max()) && !e->compacting) {
     // New files make compaction steps useful; NextUsefulDue decides when.
     ScheduleLocked(id, Task::kCompact, now);
-  }
-}
-
-void ReplicationPool::RunFollowLocked(size_t id,
-                                      std::lock_guard<std::mutex>& lock) {
-  (void)lock;  // held on entry and on return; released around Follow
-  Entry& e = *entries_[id];
-  mu_.unlock();
-  Replicator& r = e.job->replicator();
-  Status s = r.Follow();
-  if (!s.ok()) {
-    spdlog::debug("{}: following the WAL: {}", r.db_path(), s.message());
-  }
-  mu_.lock();
-  e.syncing = false;
-  if (e.sync_after_follow || stop_seen_) {
-    e.sync_after_follow = false;
-    e.syncing = true;
-    sync_ready_.push_back(id);
-    work_cv_.notify_one();
   }
 }
 

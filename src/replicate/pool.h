@@ -113,9 +113,6 @@ class ReplicationPool {
   void ReadEvents();
   void WorkerLoop();
   void RunSync(size_t id);
-  // A sync task that only lets the read transaction follow the WAL
-  // (Replicator::Follow); mu_ is held on entry and on return.
-  void RunFollowLocked(size_t id, std::lock_guard<std::mutex>& lock);
   void RunCompaction(size_t id);
   // Final sync with retries (the runner's shutdown rules); finishes the job.
   void FinalSync(Entry& e);

@@ -236,7 +236,6 @@ Status Replicator::BeginReadTracked(sqlite::Connection& c) {
       !(before.ok && after.ok &&
         std::memcmp(before.header, after.header, sizeof(before.header)) == 0 &&
         after.n_backfill < after.mx_frame);
-  read_mark_max_ = after.ok ? after.mx_frame : 0;
   spdlog::debug(
       "{}: read transaction begun (WAL index: {} frames, {} "
       "checkpointed; may be on slot 0: {})",
@@ -272,34 +271,6 @@ Status Replicator::HandOffRead(const sqlite::WalHeader& header,
   if (after.ok() && after->empty() && h.ok() && pos_->SameGeneration(*h)) {
     read_began_at_ = pos_;
   }
-  return Status::Ok();
-}
-
-Status Replicator::Follow() {
-  if (!in_read_ || maybe_slot0_ || suspended_ || write_locked_ || !pos_) {
-    return Status::Ok();
-  }
-  const WalIndexState now = ReadWalIndex(shm_);
-  if (!now.ok || now.mx_frame < read_mark_max_ ||
-      now.mx_frame - read_mark_max_ <
-          static_cast<uint64_t>(options_.min_checkpoint_page_count)) {
-    return Status::Ok();
-  }
-  LK_ASSIGN_OR_RETURN(auto wal, OpenWal());
-  if (!wal) return Status::Ok();
-  auto header = sqlite::ReadWalHeader(*wal);
-  if (!header.ok() || !pos_->SameGeneration(*header)) return Status::Ok();
-  sqlite::Connection& next = readers_[1 - active_];
-  LK_RETURN_IF_ERROR(BeginReadTracked(next));
-  reader().Exec("ROLLBACK").IgnoreError();
-  active_ = 1 - active_;
-  // The old transaction sat on a slot >= 1 with a read mark below the
-  // mxFrame read above, so no checkpoint could pass it and the new one
-  // began with frames still to checkpoint: it is on a slot >= 1 too, and
-  // the WAL cannot restart while it is held. It did not begin at the
-  // replicated position.
-  maybe_slot0_ = false;
-  read_began_at_.reset();
   return Status::Ok();
 }
 

@@ -135,19 +135,6 @@ class Replicator {
   // waiting for sync-interval (docs/architecture.md, "Checkpoints").
   bool wants_fast_follow() const { return maybe_slot0_; }
 
-  // Between syncs: when the application has committed at least
-  // min_checkpoint_page_count frames past the read transaction's read mark,
-  // moves the read transaction to the end of the WAL (begin on the other
-  // connection, then end this one). Ships nothing and never lets the WAL
-  // restart (the old transaction holds a slot >= 1 until the new one, also
-  // on a slot >= 1, has begun); it only lets the application's automatic
-  // checkpoints copy the WAL back in steps of about that size, as they
-  // would without litekeep, instead of a whole sync-interval of frames
-  // inside one commit (docs/architecture.md, "Checkpoints"). Does nothing
-  // while the reader may sit on slot 0, is not held, or the WAL generation
-  // is not the replicated one.
-  Status Follow();
-
   const std::string& db_path() const { return options_.db_path; }
   const std::string& meta_dir() const { return options_.meta_dir; }
   // Last TXID durably in the replica (0 before the first sync).
@@ -250,9 +237,6 @@ class Replicator {
   // See wants_fast_follow(). Conservative: true whenever slot 0 cannot be
   // ruled out.
   bool maybe_slot0_ = true;
-  // mxFrame of the WAL index just after the read transaction began: its
-  // read mark is at most this.
-  uint32_t read_mark_max_ = 0;
   base::File shm_;  // "<db>-shm", read-only, opened on first use
   std::optional<PendingFile> pending_;
   sqlite::Connection locker_;  // takes the write lock (BEGIN IMMEDIATE)
