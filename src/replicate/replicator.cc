@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/coding.h"
 #include "ltx/file_name.h"
 #include "ltx/l0_builder.h"
 #include "replicate/levels.h"
@@ -219,6 +220,26 @@ WalIndexState ReadWalIndex(const base::File& shm) {
 }
 
 }  // namespace
+
+bool Replicator::MaybeHasNewFrames() {
+  if (suspended_ || !pos_ || pos_->offset == 0) return true;
+  if (!shm_.valid()) {
+    auto f = base::File::Open(options_.db_path + "-shm", O_RDONLY);
+    if (!f.ok()) return true;
+    shm_ = std::move(f).value();
+  }
+  const WalIndexState index = ReadWalIndex(shm_);
+  if (!index.ok) return true;
+  // The index keeps the WAL header's salts as the file has them (big-endian).
+  const uint32_t salt1 = base::GetBE32(index.header + 32);
+  const uint32_t salt2 = base::GetBE32(index.header + 36);
+  const int64_t frame_size = sqlite::kWalFrameHeaderSize + pos_->page_size;
+  const int64_t frames =
+      (pos_->offset - static_cast<int64_t>(sqlite::kWalHeaderSize)) /
+      frame_size;
+  return salt1 != pos_->salt1 || salt2 != pos_->salt2 ||
+         static_cast<int64_t>(index.mx_frame) != frames;
+}
 
 Status Replicator::BeginReadTracked(sqlite::Connection& c) {
   if (!shm_.valid()) {

@@ -135,6 +135,12 @@ class Replicator {
   // waiting for sync-interval (docs/architecture.md, "Checkpoints").
   bool wants_fast_follow() const { return maybe_slot0_; }
 
+  // A cheap look at SQLite's WAL index (a pread, no lock): false only when
+  // the WAL provably holds no committed frame past the replicated position
+  // (same WAL generation, same last frame). Call between syncs of an open
+  // database, from the thread that syncs it.
+  bool MaybeHasNewFrames();
+
   const std::string& db_path() const { return options_.db_path; }
   const std::string& meta_dir() const { return options_.meta_dir; }
   // Last TXID durably in the replica (0 before the first sync).
