@@ -152,7 +152,6 @@ Status Replicator::Open() {
       }
       return s;
     }
-    options_.lease->StartRenewing();
   }
   LK_RETURN_IF_ERROR(OpenConnections());
   LK_RETURN_IF_ERROR(BeginRead());
@@ -444,7 +443,7 @@ Status Replicator::CheckLease() {
   if (!options_.lease) return Status::Ok();
   // Every upload is also fenced by LeasedReplica; this makes a lost or
   // expired lease visible (blocked, /healthz) before any work.
-  Status s = options_.lease->Check();
+  Status s = options_.lease->Revalidate();
   if (!s.ok()) {
     SetBlocked("lease");
     return s;
@@ -474,7 +473,22 @@ Result<SyncResult> Replicator::Sync() {
       }
     }
   }
-  return DoSync(WriteLock::kNotHeld);
+  // With max-sync-wal-bytes, one DoSync ships a bounded part of the new
+  // frames: go on until it has shipped them all.
+  SyncResult total;
+  for (;;) {
+    more_ = false;
+    LK_ASSIGN_OR_RETURN(SyncResult r, DoSync(WriteLock::kNotHeld));
+    if (r.txid != 0) {
+      total.txid = r.txid;
+      total.snapshot |= r.snapshot;
+      if (!r.reason.empty()) total.reason = r.reason;
+      total.pages += r.pages;
+      total.bytes += r.bytes;
+      ++total.files;
+    }
+    if (!more_ || r.txid == 0) return total;
+  }
 }
 
 Result<SyncResult> Replicator::DoSync(WriteLock lock) {
@@ -509,10 +523,13 @@ Result<SyncResult> Replicator::DoSync(WriteLock lock) {
   if (header->page_size != pos_->page_size) {
     return WriteSnapshot("the page size changed", have_write_lock);
   }
+  // Under the write lock (a checkpoint's capture) everything goes at once.
+  const int64_t max_bytes = have_write_lock ? 0 : options_.max_sync_wal_bytes;
   if (pos_->SameGeneration(*header)) {
     LK_ASSIGN_OR_RETURN(auto scan, sqlite::ScanWal(*wal, *header, pos_->offset,
-                                                   pos_->checksum));
+                                                   pos_->checksum, max_bytes));
     if (scan.empty()) return SyncResult{};
+    more_ = scan.limited;
     return WriteIncremental(*header, scan, *wal);
   }
   // A new WAL generation. It is lossless only when our read transaction
@@ -532,8 +549,9 @@ Result<SyncResult> Replicator::DoSync(WriteLock lock) {
   if ((restart_ok && one_restart) || resumed_generation) {
     LK_ASSIGN_OR_RETURN(auto scan,
                         sqlite::ScanWal(*wal, *header, sqlite::kWalHeaderSize,
-                                        header->checksum));
+                                        header->checksum, max_bytes));
     if (scan.empty()) return SyncResult{};
+    more_ = scan.limited;
     return WriteIncremental(*header, scan, *wal);
   }
   return WriteSnapshot(

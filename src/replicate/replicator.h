@@ -39,6 +39,10 @@ struct ReplicatorOptions {
   // follow); the TRUNCATE bound is not limited (docs/architecture.md,
   // "Checkpoints").
   std::chrono::milliseconds min_checkpoint_spacing{std::chrono::seconds(1)};
+  // `max-sync-wal-bytes` (docs/config.md): one L0 file holds the
+  // transactions of at most about this many WAL bytes (at least one whole
+  // transaction); a sync writes several when more is new. 0: no bound.
+  int64_t max_sync_wal_bytes = 0;
   // Lineage guard (docs/architecture.md): start a new history when the
   // database does not descend from the replica's newest state, instead of
   // refusing it.
@@ -68,6 +72,7 @@ struct SyncResult {
   uint64_t pages = 0;
   uint64_t bytes = 0;  // LTX bytes uploaded
   std::string reason;  // why a snapshot was written
+  uint64_t files = 0;  // L0 files written (more than one: max-sync-wal-bytes)
 };
 
 // The hidden local state directory for a database: "<dir>/.<name>-litekeep".
@@ -247,6 +252,7 @@ class Replicator {
   std::optional<PendingFile> pending_;
   sqlite::Connection locker_;  // takes the write lock (BEGIN IMMEDIATE)
   bool write_locked_ = false;  // locker_ holds it now
+  bool more_ = false;          // the last DoSync stopped at max_sync_wal_bytes
   base::File db_file_;
   bool in_read_ = false;
   std::optional<Position> pos_;  // nullopt: next sync writes a snapshot
