@@ -13,6 +13,7 @@
 #include <fstream>
 #include <thread>
 
+#include "base/rfc3339.h"
 #include "config/config.h"
 #include "ltx/decoder.h"
 #include "ltx/encoder.h"
@@ -734,6 +735,63 @@ TEST_F(VfsS3Test, QueriesMatchSourceInProcessShellAndPython) {
                         t.Join("q.txt"));
   ASSERT_EQ(pgot.exit_code, 0) << pgot.err;
   EXPECT_TRUE(pgot.out == pwant.out) << pgot.out.substr(0, 400) << pgot.err;
+}
+
+// Requests of one kind ("LIST", "GET", "HEAD") in the JSON of
+// bench/s3_count_proxy.py's /__counts.
+int64_t ProxyCount(const std::string& json, const std::string& kind) {
+  auto at = json.find("\"" + kind + "\": {\"n\": ");
+  if (at == std::string::npos) return 0;
+  return std::atoll(json.c_str() + at + kind.size() + 9);
+}
+
+// The requests of a VFS open and a point query, counted by a proxy in
+// front of s3rver (bench/s3_count_proxy.py), not by litekeep: each level is
+// listed once and no HEAD is sent (creation times come from the listing).
+// Time travel by time needs the exact creation times: one HEAD per file,
+// once.
+TEST_F(VfsS3Test, OpenSendsNoHeadRequests) {
+  TempDir t;
+  const int port = FreePort();
+  ChildProcess proxy(
+      {"/usr/bin/python3", SourceDir() + "/bench/s3_count_proxy.py",
+       std::to_string(port), std::to_string(SharedS3()->port())},
+      t.Join("proxy.log"));
+  ASSERT_TRUE(
+      WaitUntil([&] { return HttpGet(port, "/__counts").first == 200; }, 10s))
+      << proxy.Log();
+  auto counts = [&] { return HttpGet(port, "/__counts").second; };
+  Db vfs(VfsUri(S3Url("app", port), "&poll_interval=600s"));
+  ASSERT_TRUE(vfs.ok()) << vfs.error();
+  const std::string open = counts();
+  std::string row = vfs.Query("SELECT owner FROM accounts WHERE id = 7");
+  ASSERT_EQ(row.rfind("owner-", 0), 0u) << row;
+  const std::string query = counts();
+  std::printf(
+      "vfs open: %lld LIST, %lld GET, %lld HEAD; +point query: %lld "
+      "GET, %lld HEAD\n",
+      static_cast<long long>(ProxyCount(open, "LIST")),
+      static_cast<long long>(ProxyCount(open, "GET")),
+      static_cast<long long>(ProxyCount(open, "HEAD")),
+      static_cast<long long>(ProxyCount(query, "GET") -
+                             ProxyCount(open, "GET")),
+      static_cast<long long>(ProxyCount(query, "HEAD") -
+                             ProxyCount(open, "HEAD")));
+  EXPECT_EQ(ProxyCount(open, "LIST"), ltx::kMaxLevel + 1) << open;
+  EXPECT_GT(ProxyCount(open, "GET"), 0) << open;
+  EXPECT_EQ(ProxyCount(query, "HEAD"), 0) << query;
+
+  // Time travel to now: the live TXID, from exact creation times.
+  EXPECT_EQ(vfs.Query("PRAGMA litekeep_time = '" +
+                      base::FormatRfc3339(Clock::now()) + "'"),
+            ltx::FormatTxId(shared_->txid) + "\n");
+  const int64_t heads = ProxyCount(counts(), "HEAD");
+  EXPECT_GT(heads, 0);
+  std::printf("time travel by time: %lld HEAD (one per LTX file)\n",
+              static_cast<long long>(heads));
+  EXPECT_EQ(vfs.Query("PRAGMA litekeep_time = '1 second ago'"),
+            ltx::FormatTxId(shared_->txid) + "\n");
+  EXPECT_EQ(ProxyCount(counts(), "HEAD"), heads);  // remembered
 }
 
 TEST_F(VfsS3Test, HydrationThenNoNetworkReads) {
