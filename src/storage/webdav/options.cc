@@ -32,7 +32,7 @@ base::Status CheckSettings(ReplicaSettings* s) {
         "webdav://HOST[:PORT]/path)");
   }
   std::string& u = s->webdav_url;
-  u = EnsureEndpointScheme(u);
+  if (u.find("://") == std::string::npos) u = EnsureEndpointScheme(u);
   const size_t sep = u.find("://");
   const std::string scheme = base::Lower(u.substr(0, sep));
   if ((scheme != "http" && scheme != "https") || u.size() <= sep + 3 ||
