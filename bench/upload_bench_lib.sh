@@ -40,12 +40,12 @@ PY
   db_bytes=$(stat -c %s "$work/app.db")
 }
 
-# The first `replicate -once` of the database to url (one L9 snapshot),
-# timed, with the bytes uploaded.
-bench_snapshot_upload() {  # url
-  local start end ltx_bytes
+# The first `replicate -once` of a database (default $work/app.db) to url
+# (one L9 snapshot), timed, with the bytes uploaded.
+bench_snapshot_upload() {  # url [db]
+  local start end ltx_bytes db=${2:-$work/app.db}
   start=$(now)
-  "$build_dir/litekeep" replicate -once "$work/app.db" "$1" >"$work/once.log" 2>&1
+  "$build_dir/litekeep" replicate -once "$db" "$1" >"$work/once.log" 2>&1
   end=$(now)
   ltx_bytes=$("$build_dir/litekeep" ltx -json "$1" 2>/dev/null |
     python3 -c 'import json,sys; print(sum(f["size"] for f in json.load(sys.stdin)))' 2>/dev/null || echo 0)

@@ -3,8 +3,9 @@
 # webdav` on 127.0.0.1 (docs/benchmarks.md, "WebDAV via rclone"). One
 # server (free port, temporary directory, basic authentication).
 # Throughput: the first `replicate -once` of a BENCH_DB_MB database (one L9
-# snapshot: MKCOLs, a PUT to a temporary name, a MOVE) against a baseline in
-# the same run, one plain PUT of the raw database file with curl. Requests
+# snapshot: MKCOLs, a PUT to a temporary name, a MOVE) against two baselines
+# in the same run: one plain PUT of the raw database file with curl, and the
+# same `replicate -once` into a local directory (no network). Requests
 # per sync: `replicate` with sync-interval 1s while one small commit per
 # second is made for BENCH_BUSY seconds, counted by litekeep's own metrics.
 # Env: BENCH_DB_MB (64), BENCH_BUSY (30).
@@ -38,6 +39,14 @@ read -r code secs < <(curl -s -K "$work/curlrc" -o /dev/null -w '%{http_code} %{
 [[ $code == 201 || $code == 204 ]] || { echo "baseline upload failed: $code" >&2; exit 1; }
 echo "baseline PUT of the raw file: ${secs}s, $(python3 -c "print(f'{$db_bytes/1048576/$secs:.1f}')") MB/s"
 
+# The same snapshot into a local directory (a copy of the database, so its
+# local state is its own): the cost of building the snapshot without a
+# network.
+cp "$work/app.db" "$work/copy.db"
+echo -n "to a local directory: "
+bench_snapshot_upload "file://$work/filerep" "$work/copy.db"
+
 url="webdav://$user:$pass@127.0.0.1:$port/app"
+echo -n "to WebDAV: "
 bench_snapshot_upload "$url"
 bench_requests_per_commit "$url"

@@ -151,7 +151,14 @@ TEST_F(WebdavReplicaTest, CreationTimesFromHeaderReadOncePerFile) {
   const std::string mine = LtxLike(7, 7, 1650000000000);
   FileInfo info = Info(0, 7, 7, mine.size());
   info.created = TimePoint(std::chrono::milliseconds(1650000000000));
+  const auto before_write = c->request_counts();
   ASSERT_TRUE(Write(*c, info, mine).ok());
+  // One sync's upload: PUT to the temporary name and MOVE (the collection
+  // is known from the listing: no MKCOL), nothing else.
+  const auto after_write = c->request_counts();
+  EXPECT_EQ(after_write.put - before_write.put, 2u);
+  EXPECT_EQ(after_write.get + after_write.list + after_write.del,
+            before_write.get + before_write.list + before_write.del);
   files = c->ListFiles(0);
   ASSERT_TRUE(files.ok());
   ASSERT_EQ(files->size(), 7u);
@@ -177,8 +184,13 @@ TEST_F(WebdavReplicaTest, ConditionalWrites) {
   ASSERT_TRUE(read.ok());
   EXPECT_EQ(read->data, "{\"a\":1}");
   EXPECT_EQ(read->version, *v1);
+  const auto before = c->request_counts();
   auto v2 = c->WriteIf("lock.json", "{\"a\":2}", *v1);
   ASSERT_TRUE(v2.ok()) << v2.status().ToString();
+  // A lease renewal: PUT (temporary), LOCK, GET (compare), MOVE, UNLOCK.
+  const auto after = c->request_counts();
+  EXPECT_EQ(after.put - before.put, 4u);
+  EXPECT_EQ(after.get - before.get, 1u);
   EXPECT_NE(*v2, *v1);
   auto stale = c->WriteIf("lock.json", "{\"a\":3}", *v1);
   EXPECT_EQ(stale.status().code(), base::Code::kFailedPrecondition)
