@@ -22,7 +22,8 @@ namespace {
 constexpr char kRclone[] = "/usr/bin/rclone";
 }  // namespace
 
-std::unique_ptr<RcloneWebdav> RcloneWebdav::Start(std::string* error) {
+std::unique_ptr<RcloneWebdav> RcloneWebdav::Start(std::string* error,
+                                                  bool tls) {
   if (::access(kRclone, X_OK) != 0) {
     *error = std::string(kRclone) +
              " is not installed (apt-get install rclone; "
@@ -31,6 +32,18 @@ std::unique_ptr<RcloneWebdav> RcloneWebdav::Start(std::string* error) {
   }
   std::unique_ptr<RcloneWebdav> s(new RcloneWebdav());
   std::filesystem::create_directories(s->root());
+  s->tls_ = tls;
+  if (tls) {
+    CommandResult r =
+        Run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+             "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+             "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+             "-keyout", s->dir_.Join("key.pem"), "-out", s->cert_path()});
+    if (r.exit_code != 0) {
+      *error = "openssl could not make a certificate: " + r.err;
+      return nullptr;
+    }
+  }
   for (int attempt = 0; attempt < 3; ++attempt) {
     s->port_ = FreePort();
     if (s->Launch()) return s;
@@ -42,12 +55,17 @@ std::unique_ptr<RcloneWebdav> RcloneWebdav::Start(std::string* error) {
 bool RcloneWebdav::Launch() {
   std::ofstream(log_path(), std::ios::trunc).close();
   // No rclone.conf is read or written: an empty config path.
-  pid_ = SpawnLogged({kRclone, "serve", "webdav", root(), "--addr",
-                      "127.0.0.1:" + std::to_string(port_), "--user", kUser,
-                      "--pass", kPassword, "--config", "/dev/null"},
-                     log_path());
-  const std::string ready =
-      "WebDav Server started on http://127.0.0.1:" + std::to_string(port_);
+  std::vector<std::string> argv = {
+      kRclone,   "serve",    "webdav",
+      root(),    "--addr",   "127.0.0.1:" + std::to_string(port_),
+      "--user",  kUser,      "--pass",
+      kPassword, "--config", "/dev/null"};
+  if (tls_) {
+    argv.insert(argv.end(),
+                {"--cert", cert_path(), "--key", dir_.Join("key.pem")});
+  }
+  pid_ = SpawnLogged(argv, log_path());
+  const std::string ready = "WebDav Server started on " + base_url();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
     if (ReadFile(log_path()).find(ready) != std::string::npos) return true;
@@ -87,12 +105,13 @@ bool RcloneWebdav::Restart() {
 }
 
 std::string RcloneWebdav::base_url() const {
-  return "http://127.0.0.1:" + std::to_string(port_);
+  return std::string(tls_ ? "https" : "http") +
+         "://127.0.0.1:" + std::to_string(port_);
 }
 
 std::string RcloneWebdav::Url(const std::string& path) const {
-  return std::string("webdav://") + kUser + ":" + kPassword +
-         "@127.0.0.1:" + std::to_string(port_) + "/" + path;
+  return std::string(tls_ ? "webdavs://" : "webdav://") + kUser + ":" +
+         kPassword + "@127.0.0.1:" + std::to_string(port_) + "/" + path;
 }
 
 storage::webdav::WebdavOptions RcloneWebdav::Options(

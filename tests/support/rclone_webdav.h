@@ -21,19 +21,23 @@ class RcloneWebdav {
   static constexpr const char* kUser = "litekeep";
   static constexpr const char* kPassword = "w3bdav-s3cret-pw";
 
-  // Starts the server; returns nullptr and sets *error (one line) when it
-  // cannot, e.g. when rclone is not installed.
-  static std::unique_ptr<RcloneWebdav> Start(std::string* error);
+  // Starts the server (with tls, over HTTPS with a fresh self-signed
+  // certificate for 127.0.0.1, see cert_path()); returns nullptr and sets
+  // *error (one line) when it cannot, e.g. when rclone is not installed.
+  static std::unique_ptr<RcloneWebdav> Start(std::string* error,
+                                             bool tls = false);
   ~RcloneWebdav();
   RcloneWebdav(const RcloneWebdav&) = delete;
   RcloneWebdav& operator=(const RcloneWebdav&) = delete;
 
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
-  // "http://127.0.0.1:PORT".
+  // "http://127.0.0.1:PORT" ("https://" with tls).
   std::string base_url() const;
-  // "webdav://USER:PASSWORD@127.0.0.1:PORT/path".
+  // "webdav://USER:PASSWORD@127.0.0.1:PORT/path" ("webdavs://" with tls).
   std::string Url(const std::string& path) const;
+  // The server's certificate (PEM), to trust with ca-bundle (tls only).
+  std::string cert_path() const { return dir_.Join("cert.pem"); }
   // The served directory (the server's "/").
   std::string root() const { return dir_.Join("root"); }
   std::string log_path() const { return dir_.Join("rclone.log"); }
@@ -58,6 +62,7 @@ class RcloneWebdav {
   TempDir dir_;
   int port_ = 0;
   pid_t pid_ = -1;
+  bool tls_ = false;
 };
 
 // One server per test binary, started on first use; nullptr (the reason on
