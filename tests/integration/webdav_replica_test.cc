@@ -119,7 +119,8 @@ TEST_F(WebdavReplicaTest, LayoutAsLitestream) {
 
 // A fresh client reads each file's creation time from its LTX header once
 // (one ranged GET per file); later listings cost one PROPFIND and no GET.
-// Files this client wrote cost no GET at all.
+// Files this client wrote cost no GET at all; a file another writer
+// replaced (new ETag) is read again.
 TEST_F(WebdavReplicaTest, CreationTimesFromHeaderReadOncePerFile) {
   const std::string dir = "created/app/ltx/0/";
   {
@@ -166,6 +167,18 @@ TEST_F(WebdavReplicaTest, CreationTimesFromHeaderReadOncePerFile) {
   auto later = c->request_counts();
   EXPECT_EQ(later.list, 3u);
   EXPECT_EQ(later.get, 6u) << "no header read after the first listing";
+
+  // Another writer replaces file 1 with one of the same size and a new
+  // time: its ETag changed, so its header is read again (and only its).
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(Server()->RawPut(dir + ltx::FormatFileName(1, 1),
+                             LtxLike(1, 1, 1690000000000)),
+            201);
+  files = c->ListFiles(0);
+  ASSERT_TRUE(files.ok());
+  EXPECT_EQ(files->front().created,
+            TimePoint(std::chrono::milliseconds(1690000000000)));
+  EXPECT_EQ(c->request_counts().get, 7u);
 }
 
 // The lease's conditional writes: create-if-absent, replace-if-unchanged,

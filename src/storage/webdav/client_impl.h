@@ -143,8 +143,16 @@ class WebdavClient : public ReplicaClient {
 
   std::mutex mu_;
   std::set<std::string> collections_;  // known to exist
-  // Creation times by file path: (size, created).
-  std::map<std::string, std::pair<int64_t, TimePoint>> created_;
+  // A file's creation time as last seen, with what identifies that
+  // version of the file: its size and ETag ("" until a listing shows it
+  // for a file this client wrote).
+  struct KnownTime {
+    int64_t size = 0;
+    std::string etag;
+    TimePoint created{};
+  };
+  // Creation times by file path.
+  std::map<std::string, KnownTime> created_;
   std::atomic<bool> locks_unsupported_{false};
 
   mutable std::atomic<uint64_t> counts_[5] = {};

@@ -43,6 +43,7 @@ Result<std::vector<FileInfo>> WebdavClient::ListFiles(int level) {
     l.name = dir + "/" + e.name;
     l.size = e.size;
     l.modified = e.modified;
+    l.etag = e.etag;
     listed.push_back(std::move(l));
   }
   // Creation times: remembered ones, else the header of each file.
@@ -50,9 +51,14 @@ Result<std::vector<FileInfo>> WebdavClient::ListFiles(int level) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (size_t i = 0; i < listed.size(); ++i) {
+      // The same version of the file: same size, and the same ETag where
+      // both are known (another writer's rewrite changes it).
       auto it = created_.find(listed[i].name);
-      if (it != created_.end() && it->second.first == listed[i].size) {
-        listed[i].created = it->second.second;
+      if (it != created_.end() && it->second.size == listed[i].size &&
+          (it->second.etag.empty() || listed[i].etag.empty() ||
+           it->second.etag == listed[i].etag)) {
+        listed[i].created = it->second.created;
+        if (it->second.etag.empty()) it->second.etag = listed[i].etag;
       } else {
         unknown.push_back(i);
       }
@@ -77,7 +83,7 @@ Result<std::vector<FileInfo>> WebdavClient::ListFiles(int level) {
       return;
     }
     std::lock_guard<std::mutex> lock(mu_);
-    created_[l.name] = {l.size, *l.created};
+    created_[l.name] = {l.size, l.etag, *l.created};
   });
   for (const Status& e : errors) LK_RETURN_IF_ERROR(e);
   std::vector<ListedObject> present;

@@ -189,7 +189,7 @@ Status WebdavClient::WriteFile(const FileInfo& info, base::Reader& data) {
     }
   }
   std::lock_guard<std::mutex> lock(mu_);
-  created_[name] = {info.size, info.created};
+  created_[name] = {info.size, "", info.created};
   return Status::Ok();
 }
 
