@@ -15,6 +15,8 @@
 #include "storage/s3/options.h"
 #include "storage/sftp/client.h"
 #include "storage/sftp/options.h"
+#include "storage/webdav/client.h"
+#include "storage/webdav/options.h"
 
 namespace litekeep::storage {
 namespace {
@@ -82,6 +84,11 @@ Result<std::unique_ptr<ReplicaClient>> OpenSftp(const ReplicaSettings& s) {
   return sftp::NewSftpReplicaClient(o);
 }
 
+Result<std::unique_ptr<ReplicaClient>> OpenWebdav(const ReplicaSettings& s) {
+  LK_ASSIGN_OR_RETURN(webdav::WebdavOptions o, webdav::OptionsFromSettings(s));
+  return webdav::NewWebdavReplicaClient(o);
+}
+
 std::vector<Backend> BuildTable() {
   return {
       {"file", {"file"}, {"path"}, &CheckFile, &OpenFile},
@@ -135,8 +142,13 @@ std::vector<Backend> BuildTable() {
         "part-size", "concurrency"},
        &CheckOss,
        &OpenOss},
+      {"webdav",
+       {"webdav", "webdavs"},
+       {"path", "webdav-url", "webdav-username", "webdav-password",
+        "skip-verify", "ca-bundle"},
+       &webdav::CheckSettings,
+       &OpenWebdav},
       // Known to Litestream, not built here: refused with a message.
-      {"webdav", {"webdav", "webdavs"}, {}},
       {"nats", {"nats"}, {}},
 
   };

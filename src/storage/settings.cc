@@ -51,10 +51,11 @@ std::vector<SettingKey> BuildTable() {
       {"known-hosts", K::kString, &S::known_hosts},
       {"insecure-ignore-host-key", K::kBool, &S::insecure_ignore_host_key},
       {"concurrent-writes", K::kOptBool, &S::concurrent_writes},
+      // WebDAV.
+      {"webdav-url", K::kString, &S::webdav_url},
+      {"webdav-username", K::kString, &S::webdav_username},
+      {"webdav-password", K::kSecret, &S::webdav_password},
       // Settings of backends Litestream has and this build does not.
-      {"webdav-url", K::kForeign, {}, "webdav"},
-      {"webdav-username", K::kForeign, {}, "webdav"},
-      {"webdav-password", K::kForeign, {}, "webdav"},
       {"jwt", K::kForeign, {}, "nats"},
       {"seed", K::kForeign, {}, "nats"},
       {"creds", K::kForeign, {}, "nats"},

@@ -64,6 +64,12 @@ struct ReplicaSettings {
   bool insecure_ignore_host_key = false;
   std::optional<bool> concurrent_writes;
 
+  // WebDAV (docs/config.md "WebDAV"): the server's base URL
+  // (http(s)://host[:port][/root]); `path` is below it.
+  std::string webdav_url;
+  std::string webdav_username;
+  std::string webdav_password;  // secret
+
   // Client-side age encryption (`age:`, docs/encryption.md): when set, the
   // client encrypts to the recipients and decrypts with the identities.
   bool age = false;
