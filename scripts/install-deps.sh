@@ -24,7 +24,7 @@ pkgs=(build-essential cmake ninja-build pkg-config ccache libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev python3
   nodejs npm)
 if [[ $want_test == 1 ]]; then
-  pkgs+=(openssh-server openssh-client rclone clang-14 libclang-rt-14-dev age)
+  pkgs+=(openssh-server openssh-client rclone clang-14 libclang-rt-14-dev age nats-server)
 fi
 
 missing=()

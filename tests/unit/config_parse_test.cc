@@ -144,7 +144,7 @@ dbs:
 // by type, by URL scheme and by their keys, naming what is supported.
 TEST(ConfigParseTest, BackendsNotBuiltAreRefused) {
   for (const char* replica :
-       {"type: webdav\n", "url: nats://h/p\n", "url: webdavs://h/p\n"}) {
+       {"type: webdav\n", "url: webdavs://h/p\n"}) {
     std::string e = ErrorOf(std::string("dbs:\n  - path: /a.db\n    replica:\n"
                                         "      ") +
                             replica);

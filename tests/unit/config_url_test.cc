@@ -139,7 +139,7 @@ TEST(ConfigUrlTest, S3AccessPointArn) {
 // Schemes of backends that are not built are refused naming what is.
 TEST(ConfigUrlTest, SchemesNotBuiltAreRefused) {
   for (const char* url :
-       {"webdav://host/path", "webdavs://host/path", "nats://host/p"}) {
+       {"webdav://host/path", "webdavs://host/path"}) {
     std::string e = ErrorOf(url);
     EXPECT_NE(e.find("not built in this litekeep; supported: file, s3"),
               std::string::npos)
