@@ -144,7 +144,7 @@ std::vector<Backend> BuildTable() {
        &OpenOss},
       {"nats",
        {"nats"},
-       {"bucket", "username", "password", "token", "timeout",
+       {"bucket", "host", "username", "password", "token", "timeout",
         "reconnect-wait", "max-reconnects"},
        &nats::CheckSettings,
        &OpenNats},

@@ -545,6 +545,7 @@ Result<ReplicaSettings> ParseReplicaUrl(std::string_view url,
     }
     r.bucket = bucket;
     keys->insert("bucket");
+    if (!r.host.empty()) keys->insert("host");
     if (!parts.user.empty() || parts.has_password) {
       r.username = parts.user;
       r.password = parts.password;

@@ -81,6 +81,18 @@ TEST(NatsConfigTest, KeysAndDefaults) {
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->dbs[0].replicas[0].bucket, "fromurl");
   EXPECT_EQ(c->dbs[0].replicas[0].token, "t");
+  // The URL's server reaches the client; `host` gives it without a URL.
+  EXPECT_EQ(storage::nats::OptionsFromSettings(c->dbs[0].replicas[0])->port,
+            4222);
+  c = P(Replica("      url: nats://h:4333/b\n"));
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->dbs[0].replicas[0].host, "h:4333");
+  EXPECT_EQ(storage::nats::OptionsFromSettings(c->dbs[0].replicas[0])->port,
+            4333);
+  c = P(Replica("      type: nats\n      host: other:4444\n      bucket: b\n"));
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(storage::nats::OptionsFromSettings(c->dbs[0].replicas[0])->host,
+            "other");
 }
 
 TEST(NatsConfigTest, UnsupportedKeysAreRefusedWithAReason) {

@@ -84,11 +84,11 @@ Result<NatsOptions> OptionsFromSettings(const ReplicaSettings& s) {
     }
     o.io_timeout = o.connect_timeout;
   }
-  // nats.go's defaults: reconnect forever, 2s apart. One operation still
-  // gives up at the retry deadline.
+  // Six attempts per operation, 200 ms doubling to 2 s apart, within two
+  // minutes (the replicator retries a failed sync by itself).
   o.retry.backoff_base = std::chrono::milliseconds(200);
   o.retry.backoff_max = std::chrono::milliseconds(2000);
-  o.retry.max_attempts = 1 << 20;
+  o.retry.max_attempts = 6;
   o.retry.deadline = std::chrono::minutes(2);
   if (!s.reconnect_wait.empty()) {
     LK_ASSIGN_OR_RETURN(auto wait,
@@ -103,7 +103,7 @@ Result<NatsOptions> OptionsFromSettings(const ReplicaSettings& s) {
           "max-reconnects: expected -1 (no limit) or a count, got \"" +
           s.max_reconnects + "\"");
     }
-    if (*n >= 0) o.retry.max_attempts = static_cast<int>(*n) + 1;
+    o.retry.max_attempts = *n >= 0 ? static_cast<int>(*n) + 1 : 1 << 20;
   }
   return o;
 }
