@@ -152,8 +152,15 @@ Status NatsClient::Put(Conn& c, const std::string& name,
                        int64_t size, std::optional<uint64_t> expect,
                        uint64_t* seq) {
   const std::string what = "put " + name + " in " + Describe();
-  LK_ASSIGN_OR_RETURN(std::optional<Meta> existing, GetMeta(c, name));
-  const bool live = existing && !existing->deleted;
+  // Conditional writes look the name up first. Plain ones do not: their
+  // meta message first says "the name is new" (expected sequence 0), which
+  // is what an upload of an LTX file almost always is; only when JetStream
+  // refuses it is the previous object looked up (its chunks are purged).
+  std::optional<Meta> existing;
+  if (expect) {
+    LK_ASSIGN_OR_RETURN(existing, GetMeta(c, name));
+  }
+  bool live = existing && !existing->deleted;
   uint64_t expected_seq = 0;
   if (expect) {
     if (*expect == 0) {
@@ -249,19 +256,35 @@ Status NatsClient::Put(Conn& c, const std::string& name,
   meta["mtime"] = "0001-01-01T00:00:00Z";
   meta["chunks"] = chunks;
   meta["digest"] = Digest(sha_hex);
-  std::vector<std::pair<std::string, std::string>> headers = {
-      {"Nats-Rollup", "sub"}};
-  if (expect) {
-    headers.emplace_back("Nats-Expected-Last-Subject-Sequence",
-                         std::to_string(expected_seq));
+  auto publish_meta = [&](bool conditional) -> Result<uint64_t> {
+    std::vector<std::pair<std::string, std::string>> headers = {
+        {"Nats-Rollup", "sub"}};
+    if (conditional) {
+      headers.emplace_back("Nats-Expected-Last-Subject-Sequence",
+                           std::to_string(expected_seq));
+    }
+    auto m = c.Request(MetaSubject(name), EncodeHeaders(headers), meta.dump());
+    if (!m.ok()) {
+      Count(Kind::kPut, true);
+      return m.status();
+    }
+    auto ack = CheckAck(*m, what);
+    Count(Kind::kPut, !ack.ok());
+    return ack;
+  };
+  auto ack = publish_meta(true);
+  if (!expect && !ack.ok() &&
+      ack.status().code() == base::Code::kFailedPrecondition) {
+    // The name exists (or existed): replace it, then purge its chunks.
+    auto previous = GetMeta(c, name);
+    if (!previous.ok()) {
+      purge_partial();
+      return previous.status();
+    }
+    existing = std::move(*previous);
+    live = existing && !existing->deleted;
+    ack = publish_meta(false);
   }
-  auto m = c.Request(MetaSubject(name), EncodeHeaders(headers), meta.dump());
-  if (!m.ok()) {
-    Count(Kind::kPut, true);
-    return m.status();
-  }
-  auto ack = CheckAck(*m, what);
-  Count(Kind::kPut, !ack.ok());
   if (!ack.ok()) {
     purge_partial();
     if (expect && ack.status().code() == base::Code::kFailedPrecondition) {
