@@ -3,10 +3,15 @@
 // nats.go's object store (and so Litestream) stores them; conditional
 // writes; logins (user/password, token) and refused ones; a missing bucket;
 // the server killed and restarted; request counts; secrets kept out of
-// every message.
+// every message; and the official NATS JavaScript client (npm `nats`)
+// reading what litekeep wrote and writing what litekeep reads.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "storage/hash.h"
@@ -341,6 +346,117 @@ TEST_F(NatsReplicaTest, RequestsPerUploadAndListing) {
               static_cast<unsigned long long>(listed.list - after.list));
   EXPECT_EQ(upload, 2u);
   EXPECT_EQ(listed.list - after.list, 1u);
+}
+
+// The node_modules folder holding the npm `nats` client:
+// $LITEKEEP_NODE_MODULES, else <build>/npm/node_modules
+// (scripts/install-deps.sh --test); "" if none.
+std::string NatsJsModules() {
+  std::vector<std::string> dirs;
+  if (const char* env = std::getenv("LITEKEEP_NODE_MODULES"))
+    dirs.push_back(env);
+  dirs.push_back(BuildDir() + "/npm/node_modules");
+  for (const std::string& d : dirs) {
+    if (::access((d + "/nats/package.json").c_str(), R_OK) == 0) return d;
+  }
+  return "";
+}
+
+// Runs tests/support/nats_js_client.js with these commands; its results.
+json RunNatsJs(const std::string& bucket, const json& commands,
+               const TempDir& dir) {
+  const std::string spec = dir.Join("spec.json");
+  std::ofstream(spec) << json{
+      {"server", "127.0.0.1:" + std::to_string(Server()->port())},
+      {"bucket", bucket},
+      {"commands", commands}}.dump();
+  auto r = RunShell("NODE_PATH=" + NatsJsModules() + " node " + SourceDir() +
+                    "/tests/support/nats_js_client.js " + spec);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  json out = json::parse(r.out, nullptr, false);
+  EXPECT_TRUE(out.is_array()) << r.out << r.err;
+  return out;
+}
+
+// The official NATS JavaScript client's object store (format-compatible with
+// nats.go's, which Litestream uses) and litekeep read each other's objects:
+// names, sizes, chunks, the Litestream-Timestamp header, digests (nats.js
+// checks them on every get) and deletes.
+TEST_F(NatsReplicaTest, NatsJsClientAgreesWithLitekeep) {
+  if (NatsJsModules().empty()) {
+    GTEST_SKIP() << "npm package nats not installed (scripts/install-deps.sh "
+                    "--test, or LITEKEEP_NODE_MODULES=<dir>/node_modules)";
+  }
+  auto c = BucketClient("interop");
+  ASSERT_TRUE(c->DeleteAll().ok());
+  TempDir dir;
+  std::string ours(300000, '\0');
+  for (size_t i = 0; i < ours.size(); ++i) ours[i] = static_cast<char>(i * 7);
+  ASSERT_TRUE(Write(*c, Info(0, 1, 1, ours.size()), ours).ok());
+  ASSERT_TRUE(Write(*c, Info(9, 1, 1, 5), "small").ok());
+  std::string theirs(400000, '\0');
+  for (size_t i = 0; i < theirs.size(); ++i) {
+    theirs[i] = static_cast<char>(i * 11 + 3);
+  }
+  std::ofstream(dir.Join("theirs.bin"), std::ios::binary) << theirs;
+  const std::string ours_name = "ltx/0/0000000000000001-0000000000000001.ltx";
+  const std::string theirs_name = "ltx/0/0000000000000002-0000000000000002.ltx";
+  json r = RunNatsJs(
+      "interop",
+      json::array(
+          {{{"op", "list"}},
+           {{"op", "get"}, {"name", ours_name}, {"file", dir.Join("ours.bin")}},
+           {{"op", "put"},
+            {"name", theirs_name},
+            {"file", dir.Join("theirs.bin")},
+            {"headers",
+             {{"Litestream-Timestamp", "2024-05-06T07:08:09.5Z"}}}}}),
+      dir);
+  ASSERT_EQ(r.size(), 3u) << r.dump();
+  ASSERT_TRUE(r[0]["ok"]) << r.dump();
+  std::map<std::string, json> listed;
+  for (const json& o : r[0]["objects"]) listed[o["name"]] = o;
+  ASSERT_EQ(listed.size(), 2u) << r.dump();
+  EXPECT_EQ(listed[ours_name]["size"], 300000);
+  EXPECT_EQ(listed[ours_name]["chunks"], 3);
+  EXPECT_EQ(listed[ours_name]["timestamp"], "2023-11-14T22:13:20.123Z");
+  ASSERT_TRUE(r[1]["ok"]) << r.dump();
+  EXPECT_TRUE(ReadFile(dir.Join("ours.bin")) == ours);
+  ASSERT_TRUE(r[2]["ok"]) << r.dump();
+
+  // litekeep reads what nats.js wrote, with its creation time.
+  auto files = c->ListFiles(0);
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  ASSERT_EQ(files->size(), 2u);
+  EXPECT_EQ((*files)[1].min_txid, 2u);
+  EXPECT_EQ((*files)[1].size, 400000);
+  EXPECT_EQ((*files)[1].created,
+            TimePoint(std::chrono::milliseconds(1714979289500)));
+  auto reader = c->OpenFile(0, 2, 2, 0, -1);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_TRUE(ReadAllOrFail(**reader) == theirs);
+  auto tail = c->OpenFile(0, 2, 2, 399990, -1);
+  ASSERT_TRUE(tail.ok());
+  EXPECT_EQ(ReadAllOrFail(**tail), theirs.substr(399990));
+
+  // Deletes each way.
+  ASSERT_TRUE(c->DeleteFiles({Info(0, 2, 2, 0)}).ok());
+  r = RunNatsJs("interop",
+                json::array({{{"op", "delete"}, {"name", ours_name}},
+                             {{"op", "list"}},
+                             {{"op", "get"},
+                              {"name", theirs_name},
+                              {"file", dir.Join("gone.bin")}}}),
+                dir);
+  ASSERT_EQ(r.size(), 3u) << r.dump();
+  EXPECT_TRUE(r[0]["ok"]) << r.dump();
+  ASSERT_EQ(r[1]["objects"].size(), 1u) << r.dump();
+  EXPECT_EQ(r[1]["objects"][0]["name"],
+            "ltx/9/0000000000000001-0000000000000001.ltx");
+  EXPECT_FALSE(r[2]["ok"]) << r.dump();
+  files = c->ListFiles(0);
+  ASSERT_TRUE(files.ok());
+  EXPECT_TRUE(files->empty());
 }
 
 }  // namespace
