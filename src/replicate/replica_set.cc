@@ -633,7 +633,7 @@ void ReplicaSet::CompactLoop(Lane& lane) {
   uint64_t seen = ~uint64_t{0};
   TimePoint next = TimePoint::min();
   while (!stopping_) {
-    const bool ready = lane.listed && lane.healthy && lane.uploads > 0;
+    const bool ready = lane.listed && lane.healthy;
     if (ready && (Clock::now() >= next || seen != lane.uploads)) {
       seen = lane.uploads;
       lock.unlock();

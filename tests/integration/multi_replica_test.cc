@@ -119,6 +119,12 @@ TEST(MultiReplicaTest, BrokenReplicaCatchesUpAndBothRestoreExactly) {
   rep = std::make_unique<ChildProcess>(
       std::vector<std::string>{LitekeepBin(), "replicate", "-config", cfg},
       dir.Join("log2"));
+  // (Writing before it opens the database would let sqlite3, the last
+  // connection, checkpoint and delete the WAL: a snapshot, as with one
+  // replica.)
+  ASSERT_TRUE(WaitUntil([&] {
+    return rep->Log().find("replicating " + db) != std::string::npos;
+  })) << rep->Log();
   for (int i = 20; i < 25; ++i) insert_and_expect_a(i);
   // The backlog kept every file b missed: no snapshot for anyone.
   EXPECT_EQ(rep->Log().find("snapshot written"), std::string::npos)
