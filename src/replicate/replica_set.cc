@@ -287,6 +287,11 @@ const ReplicaSet::Entry* ReplicaSet::NextForLocked(const Lane& l,
     *gap = true;
     return nullptr;
   }
+  // Nothing new, but another replica holds a newer state (a replica added
+  // to the config, or one that missed files an earlier run dropped).
+  for (const auto& other : lanes_) {
+    if (other->listed && other->txid > l.txid) *gap = true;
+  }
   return nullptr;
 }
 

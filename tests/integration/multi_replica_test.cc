@@ -40,6 +40,16 @@ uint64_t MaxTxid(const std::string& root) {
   return max;
 }
 
+// L0 files of a file replica.
+size_t L0Files(const std::string& root) {
+  std::error_code ec;
+  size_t n = 0;
+  for (const auto& f : fs::directory_iterator(root + "/ltx/0", ec)) {
+    n += f.path().extension() == ".ltx";
+  }
+  return n;
+}
+
 // Makes a file replica unwritable (its directory moved away and a plain
 // file put in its place) and back.
 void Break(const std::string& root) {
@@ -55,6 +65,7 @@ std::string WriteConfig(const TempDir& dir, const std::string& db) {
   const std::string cfg = dir.Join("litekeep.yml");
   std::ofstream(cfg) << "dbs:\n  - path: " << db << "\n"
                      << "    monitor-interval: 100ms\n"
+                     << "    min-checkpoint-page-count: 20\n"
                      << "    replicas:\n"
                      << "      - name: a\n        path: " << dir.Join("ra")
                      << "\n        sync-interval: 100ms\n"
@@ -79,7 +90,10 @@ void ExpectRestoresExactly(const std::string& cfg, const std::string& db,
 TEST(MultiReplicaTest, BrokenReplicaCatchesUpAndBothRestoreExactly) {
   TempDir dir;
   const std::string db = dir.Join("app.db");
-  ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
+  ASSERT_EQ(ExecSql(db,
+                    "PRAGMA journal_mode=WAL; CREATE TABLE t(x); "
+                    "CREATE TABLE u(y);"),
+            "");
   const std::string cfg = WriteConfig(dir, db);
   auto rep = std::make_unique<ChildProcess>(
       std::vector<std::string>{LitekeepBin(), "replicate", "-config", cfg},
@@ -97,21 +111,44 @@ TEST(MultiReplicaTest, BrokenReplicaCatchesUpAndBothRestoreExactly) {
            MaxTxid(dir.Join("ra")) >= 2;
   })) << rep->Log();
 
-  // b breaks: a keeps its pace (each commit in a within 2 s, sync 100 ms).
+  // The time from a commit until it is in a (sync-interval 100 ms).
+  auto insert_and_expect_a = [&](int i) -> double {
+    const uint64_t before = MaxTxid(dir.Join("ra"));
+    EXPECT_EQ(
+        ExecSql(db, "BEGIN; INSERT INTO t VALUES(" + std::to_string(i) +
+                        "); INSERT INTO u VALUES(randomblob(6000)); COMMIT"),
+        "");
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_TRUE(WaitUntil([&] { return MaxTxid(dir.Join("ra")) > before; },
+                          std::chrono::seconds(10)))
+        << rep->Log();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                         start)
+        .count();
+  };
+  double healthy = 0;
+  for (int i = 5; i < 15; ++i) healthy += insert_and_expect_a(i) / 10;
+  ASSERT_TRUE(WaitUntil([&] {
+    return MaxTxid(dir.Join("ra")) == MaxTxid(dir.Join("rb"));
+  })) << rep->Log();
+
+  // b breaks: a keeps its pace.
   Break(dir.Join("rb"));
   const uint64_t b_before = MaxTxid(dir.Join("rb.away"));
-  auto insert_and_expect_a = [&](int i) {
-    const uint64_t before = MaxTxid(dir.Join("ra"));
-    ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES(" + std::to_string(i) + ")"),
-              "");
-    const auto start = std::chrono::steady_clock::now();
-    ASSERT_TRUE(WaitUntil([&] { return MaxTxid(dir.Join("ra")) > before; },
-                          std::chrono::seconds(5)))
-        << rep->Log();
-    EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(2000));
-  };
-  for (int i = 10; i < 20; ++i) insert_and_expect_a(i);
+  const size_t a_l0_before = L0Files(dir.Join("ra"));
+  double broken = 0;
+  for (int i = 15; i < 55; ++i) broken += insert_and_expect_a(i) / 40;
+  std::printf(
+      "commit to replica a: %.0f ms with b healthy, %.0f ms with b "
+      "broken (averages)\n",
+      healthy * 1000, broken * 1000);
+  EXPECT_LT(broken, 2 * healthy + 0.5);
   EXPECT_EQ(MaxTxid(dir.Join("rb.away")), b_before);
+  // One PUT of one L0 file per commit to a, as with one replica...
+  EXPECT_EQ(L0Files(dir.Join("ra")), a_l0_before + 40);
+  // ... and the WAL is still checkpointed (b holds none of it): 40 commits
+  // of 2+ pages each would be at least 80 frames (330 KB) otherwise.
+  EXPECT_LT(fs::file_size(db + "-wal"), 250u * 1024) << rep->Log();
 
   // A restart while b is still broken: a goes on where it was.
   rep->Signal(SIGTERM);
@@ -125,7 +162,7 @@ TEST(MultiReplicaTest, BrokenReplicaCatchesUpAndBothRestoreExactly) {
   ASSERT_TRUE(WaitUntil([&] {
     return rep->Log().find("replicating " + db) != std::string::npos;
   })) << rep->Log();
-  for (int i = 20; i < 25; ++i) insert_and_expect_a(i);
+  for (int i = 60; i < 65; ++i) insert_and_expect_a(i);
   // The backlog kept every file b missed: no snapshot for anyone.
   EXPECT_EQ(rep->Log().find("snapshot written"), std::string::npos)
       << rep->Log();
@@ -196,6 +233,47 @@ TEST(MultiReplicaTest, OverflowedBacklogCatchesUpWithAnImage) {
   rep.Signal(SIGTERM);
   ASSERT_EQ(rep.Wait(), 0) << rep.Log();
   ExpectRestoresExactly(cfg, db, "a", dir.Join("out-a.db"));
+  ExpectRestoresExactly(cfg, db, "b", dir.Join("out-b.db"));
+}
+
+TEST(MultiReplicaTest, ReplicaAddedToAnIdleDatabaseGetsAnImage) {
+  TempDir dir;
+  const std::string db = dir.Join("app.db");
+  ASSERT_EQ(ExecSql(db,
+                    "PRAGMA journal_mode=WAL; CREATE TABLE t(x); "
+                    "INSERT INTO t VALUES(1);"),
+            "");
+  // First with one replica (as a Litestream 0.5 config) ...
+  const std::string one = dir.Join("one.yml");
+  std::ofstream(one) << "dbs:\n  - path: " << db << "\n    replica:\n"
+                     << "      path: " << dir.Join("ra")
+                     << "\n      sync-interval: 100ms\n";
+  {
+    ChildProcess rep({LitekeepBin(), "replicate", "-config", one},
+                     dir.Join("log1"));
+    ASSERT_TRUE(WaitUntil([&] {
+      return rep.Log().find("replicating " + db) != std::string::npos;
+    })) << rep.Log();
+    ASSERT_TRUE(WaitUntil([&] { return MaxTxid(dir.Join("ra")) >= 1; }))
+        << rep.Log();
+    ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES(2)"), "");
+    ASSERT_TRUE(WaitUntil([&] { return MaxTxid(dir.Join("ra")) >= 2; }))
+        << rep.Log();
+    rep.Signal(SIGTERM);
+    ASSERT_EQ(rep.Wait(), 0) << rep.Log();
+  }
+  // ... then a second replica is added; nothing is written meanwhile.
+  const std::string cfg = WriteConfig(dir, db);
+  const uint64_t a_txid = MaxTxid(dir.Join("ra"));
+  ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
+                   dir.Join("log2"));
+  ASSERT_TRUE(WaitUntil([&] {
+    return MaxTxid(dir.Join("rb")) == MaxTxid(dir.Join("ra"));
+  })) << rep.Log();
+  // a continued where it was (its local state and lineage kept working).
+  EXPECT_EQ(MaxTxid(dir.Join("ra")), a_txid) << rep.Log();
+  rep.Signal(SIGTERM);
+  ASSERT_EQ(rep.Wait(), 0) << rep.Log();
   ExpectRestoresExactly(cfg, db, "b", dir.Join("out-b.db"));
 }
 
