@@ -22,6 +22,9 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 using Ms = std::chrono::milliseconds;
 
+// How long ShipFile waits for the other replicas once one has the file.
+constexpr Ms kShipGrace{2000};
+
 // Reads from one replica and writes to another: builds a full image for a
 // replica that fell behind from a replica that holds a newer state.
 class PeerImageSource : public storage::ReplicaClient {
@@ -411,14 +414,29 @@ Status ReplicaSet::ShipFile(const storage::FileInfo& info,
   TrimLocked();
   cv_.notify_all();
   // Replicas that keep up have it before the sync returns, as with one
-  // replica; the others get it from the backlog.
-  done_cv_.wait(lock, [&] {
-    if (stopping_) return true;
+  // replica; the others get it from the backlog. Once one replica has it,
+  // the others get kShipGrace more: a replica that starts failing (its
+  // client retrying) delays the sync at most that long.
+  std::optional<SteadyClock::time_point> first_done;
+  while (!stopping_) {
+    bool all = true;
+    bool any = waiting.empty();
     for (Lane* l : waiting) {
-      if (l->healthy && l->txid < info.max_txid) return false;
+      if (l->txid >= info.max_txid) {
+        any = true;
+      } else if (l->healthy) {
+        all = false;
+      }
     }
-    return true;
-  });
+    if (all) break;
+    if (any) {
+      if (!first_done) first_done = SteadyClock::now();
+      if (SteadyClock::now() - *first_done >= kShipGrace) break;
+      done_cv_.wait_until(lock, *first_done + kShipGrace);
+    } else {
+      done_cv_.wait(lock);
+    }
+  }
   return Status::Ok();
 }
 

@@ -12,9 +12,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
+#include "tests/support/fault_proxy.h"
 #include "tests/support/process.h"
+#include "tests/support/s3rver.h"
 #include "tests/support/test_util.h"
 #include "tests/support/workload.h"
 
@@ -275,6 +278,79 @@ TEST(MultiReplicaTest, ReplicaAddedToAnIdleDatabaseGetsAnImage) {
   rep.Signal(SIGTERM);
   ASSERT_EQ(rep.Wait(), 0) << rep.Log();
   ExpectRestoresExactly(cfg, db, "b", dir.Join("out-b.db"));
+}
+
+// The state replicate last recorded for replica `name` (replicas.json).
+nlohmann::json ReplicaState(const std::string& db, const std::string& name) {
+  auto j = nlohmann::json::parse(
+      ReadFile(fs::path(db).parent_path().string() + "/." +
+               fs::path(db).filename().string() + "-litekeep/replicas.json"),
+      nullptr, false);
+  if (j.is_array()) {
+    for (const auto& r : j) {
+      if (r.value("name", "") == name) return r;
+    }
+  }
+  return nlohmann::json::object();
+}
+
+TEST(MultiReplicaTest, S3ReplicaFailsAndCatchesUpBesideAFileReplica) {
+  std::string error;
+  auto server = S3rver::Start("multi", &error);
+  if (!server) GTEST_SKIP() << "s3rver unavailable: " << error;
+  ::setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "S3RVER", 1);
+  FaultProxy proxy(server->port(), FaultRates{});
+  TempDir dir;
+  const std::string db = dir.Join("app.db");
+  ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
+  const std::string cfg = dir.Join("litekeep.yml");
+  std::ofstream(cfg) << "dbs:\n  - path: " << db << "\n"
+                     << "    monitor-interval: 100ms\n    replicas:\n"
+                     << "      - name: local\n        path: " << dir.Join("ra")
+                     << "\n        sync-interval: 100ms\n"
+                     << "      - type: s3\n        bucket: multi\n"
+                     << "        path: app\n        endpoint: "
+                     << proxy.endpoint() << "\n        region: us-east-1\n"
+                     << "        force-path-style: true\n"
+                     << "        lease-ttl: 0\n"
+                     << "        sync-interval: 100ms\n";
+  ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
+                   dir.Join("log"));
+  ASSERT_TRUE(WaitUntil([&] { return MaxTxid(dir.Join("ra")) >= 1; }))
+      << rep.Log();
+  ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES('before')"), "");
+  ASSERT_TRUE(WaitUntil([&] { return MaxTxid(dir.Join("ra")) >= 2; }))
+      << rep.Log();
+  // S3 answers 500 to everything: the file replica goes on.
+  FaultRates down;
+  down.internal_500 = 1.0;
+  proxy.set_rates(down);
+  for (int i = 0; i < 10; ++i) {
+    const uint64_t before = MaxTxid(dir.Join("ra"));
+    ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES(" + std::to_string(i) + ")"),
+              "");
+    ASSERT_TRUE(WaitUntil([&] { return MaxTxid(dir.Join("ra")) > before; },
+                          std::chrono::seconds(10)))
+        << rep.Log();
+  }
+  ASSERT_TRUE(WaitUntil([&] {
+    auto s3 = ReplicaState(db, "s3");
+    return s3.value("healthy", true) == false &&
+           s3.value("behind_files", 0) > 0;
+  })) << rep.Log();
+  proxy.set_rates(FaultRates{});
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto s3 = ReplicaState(db, "s3");
+        return s3.value("healthy", false) && s3.value("behind_files", 1) == 0;
+      },
+      std::chrono::seconds(90)))
+      << rep.Log();
+  rep.Signal(SIGTERM);
+  ASSERT_EQ(rep.Wait(), 0) << rep.Log();
+  ExpectRestoresExactly(cfg, db, "local", dir.Join("out-local.db"));
+  ExpectRestoresExactly(cfg, db, "s3", dir.Join("out-s3.db"));
 }
 
 TEST(MultiReplicaTest, DuplicateNamesAreRefused) {
