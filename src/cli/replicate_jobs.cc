@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <vector>
 
 #include "base/io.h"
@@ -137,7 +138,17 @@ Status JobSet::BuildReplicaSet(Job* job, replicate::ReplicatorOptions* opts) {
       lane.lease = std::make_shared<replicate::Lease>(client, lo);
       client = std::make_shared<replicate::LeasedReplica>(client, lane.lease);
     }
-    const std::string dir = opts->meta_dir + "/replicas/" + name;
+    // A name may hold any character: the directory takes its position and
+    // the name's safe characters ("0-backup").
+    std::string safe;
+    for (char c : name)
+      safe +=
+          std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'
+              ? c
+              : '_';
+    const std::string dir = opts->meta_dir + "/replicas/" +
+                            std::to_string(lanes.size()) + "-" + safe;
+    lane.dir = dir;
     lane.client = std::make_shared<replicate::IndexedReplica>(
         client, replicate::ReplicaIndexOptions{dir + "/ltx"});
     if (!once_ && cfg_ != nullptr) {

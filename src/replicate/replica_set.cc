@@ -482,7 +482,7 @@ Status ReplicaSet::CatchUpFromPeer(Lane& lane) {
   }
   CompactionOptions co =
       lane.spec.compaction ? *lane.spec.compaction : CompactionOptions{};
-  co.temp_dir = options_.meta_dir + "/replicas/" + lane.spec.name;
+  co.temp_dir = lane.spec.dir;
   auto source = std::make_shared<PeerImageSource>(peer, lane.spec.client);
   CompactionScheduler builder(source, co);
   LK_ASSIGN_OR_RETURN(auto written, builder.Snapshot());

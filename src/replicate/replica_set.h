@@ -33,6 +33,8 @@ namespace litekeep::replicate {
 // One replica of the set.
 struct ReplicaLaneSpec {
   std::string name;  // unique within the database (docs/config.md, `name`)
+  // Its local state directory (temporary files of a catch-up image).
+  std::string dir;
   // The replica as written to: lease-fenced and indexed when configured.
   std::shared_ptr<storage::ReplicaClient> client;
   std::shared_ptr<Lease> lease;  // null: no lease (lease-ttl: 0)

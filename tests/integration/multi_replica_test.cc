@@ -178,6 +178,14 @@ TEST(MultiReplicaTest, BrokenReplicaCatchesUpAndBothRestoreExactly) {
   auto status = litekeep::testing::Run(
       {LitekeepBin(), "status", "-config", cfg, "-json"});
   EXPECT_NE(status.out.find("\"replicas\""), std::string::npos) << status.out;
+  // `ltx -replica b` lists b's files (the newest is a's newest TXID).
+  auto ltx = litekeep::testing::Run(
+      {LitekeepBin(), "ltx", "-config", cfg, "-replica", "b", db});
+  EXPECT_EQ(ltx.exit_code, 0) << ltx.err;
+  char newest[17];
+  std::snprintf(newest, sizeof(newest), "%016llx",
+                static_cast<unsigned long long>(MaxTxid(dir.Join("ra"))));
+  EXPECT_NE(ltx.out.find(newest), std::string::npos) << ltx.out;
   rep->Signal(SIGTERM);
   ASSERT_EQ(rep->Wait(), 0) << rep->Log();
   // b's chain is contiguous: L0 files only, no image in L9 beyond the first.
