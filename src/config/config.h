@@ -204,6 +204,10 @@ std::string ExpandEnv(std::string_view text);
 // A replica URL or description that is safe to print (no secrets).
 std::string Redacted(const ReplicaConfig& replica);
 
+// A replica's name within its database: `name:`, else its type ("s3",
+// "file"), as Litestream 0.3 (docs/config.md, `name`).
+std::string ReplicaName(const ReplicaConfig& replica);
+
 // Formats a duration the way Go prints it ("1h30m0s", "500ms", "0s").
 std::string FormatDuration(Duration d);
 

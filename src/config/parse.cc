@@ -439,6 +439,18 @@ Result<DbConfig> ParseDb(const Walker& w, const YAML::Node& node, int line,
     LK_ASSIGN_OR_RETURN(
         ReplicaConfig r,
         internal::BuildReplica(w, node, node_line, globals, db, config));
+    // Replicas are chosen by name (`restore -replica NAME`), so two of one
+    // database may not share one (docs/config.md, `name`).
+    for (const auto& other : db.replicas) {
+      if (ReplicaName(other) == ReplicaName(r)) {
+        return w.Error(
+            node_line,
+            "replicas: two replicas of this database are named \"" +
+                ReplicaName(r) +
+                "\" (a replica without `name:` is named after its type); "
+                "give each a unique `name:`");
+      }
+    }
     db.replicas.push_back(std::move(r));
   }
   return db;

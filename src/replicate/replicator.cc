@@ -153,6 +153,13 @@ Status Replicator::Open() {
       return s;
     }
   }
+  if (options_.open_replica) {
+    Status s = options_.open_replica();
+    if (!s.ok()) {
+      if (s.code() == base::Code::kFailedPrecondition) SetBlocked("lease");
+      return s;
+    }
+  }
   LK_RETURN_IF_ERROR(OpenConnections());
   LK_RETURN_IF_ERROR(BeginRead());
 
@@ -473,6 +480,11 @@ Result<SyncResult> Replicator::Sync() {
       }
     }
   }
+  if (options_.wants_image && pos_ && options_.wants_image()) {
+    LK_RETURN_IF_ERROR(CheckSameFile());
+    return WriteSnapshot("a replica needs a full image to catch up",
+                         /*have_write_lock=*/false);
+  }
   // With max-sync-wal-bytes, one DoSync ships a bounded part of the new
   // frames: go on until it has shipped them all.
   SyncResult total;
@@ -757,8 +769,13 @@ Result<SyncResult> Replicator::Upload(const ltx::Header& header,
   info.max_txid = header.max_txid;
   info.size = size;
   info.created = TimePoint(std::chrono::milliseconds(header.timestamp_ms));
-  base::FileReader reader(std::move(f));
-  Status s = replica_->WriteFile(info, reader);
+  Status s;
+  if (options_.ship_file) {
+    s = options_.ship_file(info, tmp_path);
+  } else {
+    base::FileReader reader(std::move(f));
+    s = replica_->WriteFile(info, reader);
+  }
   if (s.ok() || !keep_tmp) ::unlink(tmp_path.c_str());
   if (!s.ok()) {
     return s.WithContext("upload " +

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -63,6 +64,14 @@ struct ReplicatorOptions {
   // are fenced by a LeasedReplica around the replica given to the
   // constructor.
   std::shared_ptr<Lease> lease;
+  // Several replicas (replicate/replica_set.h; docs/architecture.md,
+  // "Several replicas"). open_replica: called by Open after the local lock,
+  // before the replica is read (takes the replicas' leases). ship_file:
+  // takes each finished LTX file (it moves it away) instead of the
+  // replica's WriteFile. wants_image: while true, a sync writes a snapshot.
+  std::function<Status()> open_replica;
+  std::function<Status(const storage::FileInfo&, const std::string&)> ship_file;
+  std::function<bool()> wants_image;
 };
 
 // What one Sync wrote.

@@ -848,3 +848,40 @@ TEST(ConfigLoadTest, LoadFileAndDefaultPath) {
 
 }  // namespace
 }  // namespace litekeep::config
+
+namespace litekeep::config {
+namespace {
+
+// docs/config.md, `name`: replicas are chosen by name, so two of one
+// database may not share one (an unnamed replica is named after its type).
+TEST(ConfigParseTest, ReplicaNamesAreUniquePerDatabase) {
+  const std::string two_files =
+      "dbs:\n  - path: /a.db\n    replicas:\n      - path: /r1\n"
+      "      - path: /r2\n";
+  auto c = Parse(two_files, "litekeep.yml", false);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find(
+                "litekeep.yml:5: replicas: two replicas of this database are "
+                "named \"file\""),
+            std::string::npos)
+      << c.status().message();
+  auto named = Parse(
+      "dbs:\n  - path: /a.db\n    replicas:\n      - path: /r1\n"
+      "      - name: second\n        path: /r2\n"
+      "  - path: /b.db\n    replicas:\n      - path: /r3\n",
+      "litekeep.yml", false);
+  ASSERT_TRUE(named.ok()) << named.status().message();
+  EXPECT_EQ(ReplicaName(named->dbs[0].replicas[0]), "file");
+  EXPECT_EQ(ReplicaName(named->dbs[0].replicas[1]), "second");
+  auto same_name = Parse(
+      "dbs:\n  - path: /a.db\n    replicas:\n      - name: x\n        path: "
+      "/r1\n"
+      "      - name: x\n        url: s3://b/p\n",
+      "litekeep.yml", false);
+  ASSERT_FALSE(same_name.ok());
+  EXPECT_NE(same_name.status().message().find("named \"x\""),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace litekeep::config
