@@ -82,6 +82,7 @@ replicate::ReplicatorOptions JobSet::OptionsFor(const JobSpec& spec) const {
   const std::string state = config::StateDirForDatabase(db, spec.db_path);
   o.meta_dir = state.empty() ? replicate::DefaultMetaDir(spec.db_path) : state;
   if (db.busy_timeout) o.busy_timeout = *db.busy_timeout;
+  if (db.max_sync_wal_bytes) o.max_sync_wal_bytes = *db.max_sync_wal_bytes;
   if (db.min_checkpoint_page_count) {
     o.min_checkpoint_page_count = *db.min_checkpoint_page_count;
   }

@@ -68,6 +68,7 @@ struct DbConfig {
   std::optional<Duration> checkpoint_interval;
   std::optional<Duration> busy_timeout;
   std::optional<int64_t> min_checkpoint_page_count;
+  std::optional<int64_t> max_sync_wal_bytes;  // 0 or unset: no bound
   std::optional<int64_t> truncate_page_n;
   // 0.3 key; when written and truncate-page-n is not, it sets
   // truncate_page_n (docs/config.md, "dbs entries").

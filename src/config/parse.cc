@@ -85,9 +85,6 @@ constexpr RefusedKey kRefusedKeys[] = {
     {"logging.source",
      "not implemented in litekeep (log lines carry no source location); "
      "remove the key (see docs/migrating.md)"},
-    {"max-sync-wal-bytes",
-     "not implemented in litekeep yet; each sync reads the whole new part "
-     "of the WAL (see docs/migrating.md)"},
 };
 
 // The refusal error for key (one of kRefusedKeys), naming its line.
@@ -357,7 +354,9 @@ Result<DbConfig> ParseDb(const Walker& w, const YAML::Node& node, int line,
     } else if (k == "meta-dir") {
       s = w.ReadString(e, &db.meta_dir);
     } else if (k == "max-sync-wal-bytes") {
-      s = Refuse(w, e.line, k);
+      int64_t v = -1;
+      s = w.ReadSize(e, &v);
+      if (s.ok() && v >= 0) db.max_sync_wal_bytes = v;
     } else if (k == "monitor-interval") {
       s = w.ReadDuration(e, false, &db.monitor_interval);
     } else if (k == "checkpoint-interval") {

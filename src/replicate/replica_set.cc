@@ -192,7 +192,6 @@ Status ReplicaSet::Open() {
             (errors.empty() ? "" : "; ") + l.spec.name + ": " + s.message();
         continue;  // its uploader takes the lease once it can
       }
-      l.spec.lease->StartRenewing();
     }
     auto tip = storage::MaxTxId(*l.spec.client);
     if (!tip.ok()) {
@@ -559,7 +558,6 @@ void ReplicaSet::UploadLoop(Lane& lane) {
       Status s = Status::Ok();
       if (lease_due) {
         s = lane.spec.lease->Acquire();
-        if (s.ok()) lane.spec.lease->StartRenewing();
       }
       Result<TxId> tip = TxId{0};
       if (s.ok() && !lane.listed) {
