@@ -515,7 +515,7 @@ void ReplicaSet::UploadLoop(Lane& lane) {
   Ms image_backoff{0};
   bool logged_failure = false;
   std::unique_lock<std::mutex> lock(mu_);
-  auto failed = [&](const Status& s, Ms* wait) {
+  auto failed = [&](const Status& s, Ms* wait, Ms max_wait) {
     lane.healthy = false;
     lane.last_error = s.message();
     done_cv_.notify_all();
@@ -530,7 +530,7 @@ void ReplicaSet::UploadLoop(Lane& lane) {
       spdlog::debug("{}: replica {} still failing: {}", options_.db_path,
                     lane.spec.name, s.message());
     }
-    *wait = std::clamp<Ms>(*wait * 2, Ms(500), std::chrono::seconds(30));
+    *wait = std::clamp<Ms>(*wait * 2, Ms(500), max_wait);
     cv_.wait_for(lock, *wait, [&] { return stopping_; });
   };
   auto succeeded = [&]() {
@@ -566,7 +566,7 @@ void ReplicaSet::UploadLoop(Lane& lane) {
       }
       lock.lock();
       if (!s.ok()) {
-        failed(s, &backoff);
+        failed(s, &backoff, std::chrono::seconds(30));
         continue;
       }
       if (!lane.listed) {
@@ -593,7 +593,7 @@ void ReplicaSet::UploadLoop(Lane& lane) {
       if (!s.ok()) {
         failed(s.WithContext("upload " + EntryName(e.info) + " to " +
                              lane.spec.name),
-               &backoff);
+               &backoff, std::chrono::seconds(30));
         continue;
       }
       lane.txid = std::max(lane.txid, e.info.max_txid);
@@ -634,11 +634,11 @@ void ReplicaSet::UploadLoop(Lane& lane) {
         cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
         continue;
       }
-      // Building from a peer reads its files: try again less often.
-      image_backoff =
-          std::clamp<Ms>(image_backoff * 2, Ms(2000), std::chrono::minutes(5));
+      // Building from a peer reads its files: try again less often (2 s,
+      // doubling up to 5 min).
+      if (image_backoff < Ms(1000)) image_backoff = Ms(1000);
       failed(s.WithContext("full image for replica " + lane.spec.name),
-             &image_backoff);
+             &image_backoff, std::chrono::minutes(5));
       continue;
     }
     cv_.wait(lock, [&] {

@@ -144,11 +144,7 @@ dbs:
 // naming what is supported, and a key of another backend is refused.
 TEST(ConfigParseTest, UnknownBackendsAndForeignKeysAreRefused) {
   std::string u = ErrorOf(
-      "dbs:
-  - path: /a.db
-    replica:
-      type: ftp
-");
+      "dbs:\n  - path: /a.db\n    replica:\n      type: ftp\n");
   EXPECT_NE(u.find("unknown replica type \"ftp\""), std::string::npos) << u;
   EXPECT_NE(u.find("webdav"), std::string::npos) << u;
   EXPECT_NE(u.find("nats"), std::string::npos) << u;
