@@ -320,6 +320,11 @@ Result<std::unique_ptr<HttpStream>> HttpClient::Open(const HttpRequest& req) {
     curl_easy_setopt(h, CURLOPT_POST, 1L);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, body_size);
   } else {
+    // WebDAV's PROPFIND and LOCK carry an XML body: send it as POST would.
+    if (body_size > 0) {
+      curl_easy_setopt(h, CURLOPT_POST, 1L);
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, body_size);
+    }
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
   }
 

@@ -11,10 +11,14 @@
 #include "storage/file/file_client.h"
 #include "storage/gcs/client.h"
 #include "storage/gcs/options.h"
+#include "storage/nats/client.h"
+#include "storage/nats/options.h"
 #include "storage/s3/client.h"
 #include "storage/s3/options.h"
 #include "storage/sftp/client.h"
 #include "storage/sftp/options.h"
+#include "storage/webdav/client.h"
+#include "storage/webdav/options.h"
 
 namespace litekeep::storage {
 namespace {
@@ -77,9 +81,19 @@ Result<std::unique_ptr<ReplicaClient>> OpenGcs(const ReplicaSettings& s) {
   return gcs::NewGcsReplicaClient(o);
 }
 
+Result<std::unique_ptr<ReplicaClient>> OpenNats(const ReplicaSettings& s) {
+  LK_ASSIGN_OR_RETURN(nats::NatsOptions o, nats::OptionsFromSettings(s));
+  return nats::NewNatsReplicaClient(o);
+}
+
 Result<std::unique_ptr<ReplicaClient>> OpenSftp(const ReplicaSettings& s) {
   LK_ASSIGN_OR_RETURN(sftp::SftpOptions o, sftp::OptionsFromSettings(s));
   return sftp::NewSftpReplicaClient(o);
+}
+
+Result<std::unique_ptr<ReplicaClient>> OpenWebdav(const ReplicaSettings& s) {
+  LK_ASSIGN_OR_RETURN(webdav::WebdavOptions o, webdav::OptionsFromSettings(s));
+  return webdav::NewWebdavReplicaClient(o);
 }
 
 std::vector<Backend> BuildTable() {
@@ -135,9 +149,18 @@ std::vector<Backend> BuildTable() {
         "part-size", "concurrency"},
        &CheckOss,
        &OpenOss},
-      // Known to Litestream, not built here: refused with a message.
-      {"webdav", {"webdav", "webdavs"}, {}},
-      {"nats", {"nats"}, {}},
+      {"webdav",
+       {"webdav", "webdavs"},
+       {"path", "webdav-url", "webdav-username", "webdav-password",
+        "skip-verify", "ca-bundle"},
+       &webdav::CheckSettings,
+       &OpenWebdav},
+      {"nats",
+       {"nats"},
+       {"bucket", "host", "username", "password", "token", "timeout",
+        "reconnect-wait", "max-reconnects"},
+       &nats::CheckSettings,
+       &OpenNats},
 
   };
 }

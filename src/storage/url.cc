@@ -310,6 +310,12 @@ const std::vector<std::string_view>& GcsQueryKeys() {
   return keys;
 }
 
+// Query parameters a webdav:// URL takes, canonical spelling.
+const std::vector<std::string_view>& WebdavQueryKeys() {
+  static const std::vector<std::string_view> keys = {"skip-verify"};
+  return keys;
+}
+
 // Query parameters an oss:// URL takes, canonical spelling.
 const std::vector<std::string_view>& OssQueryKeys() {
   static const std::vector<std::string_view> keys = {
@@ -532,6 +538,48 @@ Result<ReplicaSettings> ParseReplicaUrl(std::string_view url,
     r.path = CleanPath(parts.path, true);
     return r;
   }
+  if (r.type == "webdav") {
+    // webdav[s]://[USER[:PASSWORD]@]HOST[:PORT]/PATH, as Litestream: the
+    // server URL is http(s)://HOST[:PORT], the path is below it.
+    if (parts.host.empty()) {
+      return UrlError(url, "webdav URL has no host (" + scheme +
+                               "://[USER[:PASSWORD]@]HOST[:PORT]/PATH)");
+    }
+    LK_RETURN_IF_ERROR(ApplyQuery(url, parts, WebdavQueryKeys(), &r, keys));
+    r.webdav_url = (scheme == "webdavs" ? "https://" : "http://") + parts.host;
+    r.path = CleanPath(parts.path, false);
+    keys->insert({"webdav-url", "path"});
+    if (!parts.user.empty()) {
+      r.webdav_username = parts.user;
+      keys->insert("webdav-username");
+    }
+    if (parts.has_password) {
+      r.webdav_password = parts.password;
+      keys->insert("webdav-password");
+    }
+    return r;
+  }
+  if (r.type == "nats") {
+    // nats://[USER:PASSWORD@]HOST[:PORT]/BUCKET, as Litestream (the whole
+    // path is the bucket; no host means nats.go's 127.0.0.1:4222).
+    LK_RETURN_IF_ERROR(ApplyQuery(url, parts, {}, &r, keys));
+    r.host = parts.host;
+    std::string bucket = parts.path;
+    while (!bucket.empty() && bucket.front() == '/') bucket.erase(0, 1);
+    while (!bucket.empty() && bucket.back() == '/') bucket.pop_back();
+    if (bucket.empty()) {
+      return UrlError(url, "nats URL has no bucket (nats://HOST:PORT/BUCKET)");
+    }
+    r.bucket = bucket;
+    keys->insert("bucket");
+    if (!r.host.empty()) keys->insert("host");
+    if (!parts.user.empty() || parts.has_password) {
+      r.username = parts.user;
+      r.password = parts.password;
+      keys->insert({"username", "password"});
+    }
+    return r;
+  }
   if (parts.has_password) {
     return UrlError(url, scheme +
                              " URLs carry no password; put credentials in "
@@ -680,6 +728,22 @@ std::string Describe(const ReplicaSettings& r) {
     std::string out = "sftp://" + r.user + "@" + r.host;
     if (!r.path.empty() && r.path.front() != '/') out += "/";
     return out + r.path;
+  }
+  if (r.type == "webdav") {
+    const size_t sep = r.webdav_url.find("://");
+    std::string out =
+        r.webdav_url.compare(0, sep, "https") == 0 ? "webdavs://" : "webdav://";
+    if (!r.webdav_username.empty()) out += r.webdav_username + "@";
+    out +=
+        sep == std::string::npos ? r.webdav_url : r.webdav_url.substr(sep + 3);
+    if (!r.path.empty() && r.path.front() != '/') out += "/";
+    out += r.path;
+    return r.skip_verify ? out + "?skipVerify=true" : out;
+  }
+  if (r.type == "nats") {
+    return "nats://" + (r.host.empty() ? std::string("127.0.0.1:4222")
+                                       : r.host) +
+           "/" + r.bucket;
   }
   std::string out =
       (r.type == "gcs" ? std::string("gs") : r.type) + "://" +

@@ -4,8 +4,9 @@
 // refused naming the first; with -wait-lease it takes over once the first
 // stops; a holder whose lease expired and was taken over stops uploading;
 // the replica then restores exactly the new holder's database. On a file
-// replica (link/flock conditional writes) and on Azurite (real If-None-Match
-// / If-Match with ETags).
+// replica (link/flock conditional writes), on Azurite (real If-None-Match
+// / If-Match with ETags) and on rclone's WebDAV server (MOVE without
+// overwrite, LOCK).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "tests/support/azurite.h"
 #include "tests/support/fault_proxy.h"
 #include "tests/support/process.h"
+#include "tests/support/rclone_webdav.h"
 #include "tests/support/s3rver.h"
 #include "tests/support/test_util.h"
 
@@ -382,6 +384,32 @@ TEST_F(LeaseS3Test, SecondIsRefusedNamingTheFirst) {
 
 TEST_F(LeaseS3Test, StolenLeaseStopsTheOldHolder) {
   LeaseScenarios(S3Target("stolen")).StolenLeaseStopsTheOldHolder();
+}
+
+// ---- WebDAV: rclone serve webdav (create: MOVE with Overwrite: F;
+// replace: under a WebDAV LOCK) ----
+
+class LeaseWebdavTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (SharedRcloneWebdav() == nullptr) GTEST_SKIP() << "rclone not installed";
+  }
+  Target WebdavTarget(const std::string& path) {
+    const std::string url = SharedRcloneWebdav()->Url("lease/" + path);
+    return {"      url: " + url + "\n", url};
+  }
+};
+
+TEST_F(LeaseWebdavTest, SecondIsRefusedNamingTheFirst) {
+  LeaseScenarios(WebdavTarget("refused")).SecondIsRefusedNamingTheFirst();
+}
+
+TEST_F(LeaseWebdavTest, WaitLeaseTakesOverWhenTheFirstStops) {
+  LeaseScenarios(WebdavTarget("wait")).WaitLeaseTakesOverWhenTheFirstStops();
+}
+
+TEST_F(LeaseWebdavTest, StolenLeaseStopsTheOldHolder) {
+  LeaseScenarios(WebdavTarget("stolen")).StolenLeaseStopsTheOldHolder();
 }
 
 }  // namespace

@@ -211,8 +211,26 @@ TEST_P(ReplicaConformanceTest, CreationTimeRoundTripsToTheSecond) {
   // 2021-03-04T05:06:07.891Z and a time with no fraction.
   const TimePoint t1 = TimePoint(std::chrono::milliseconds(1614834367891));
   const TimePoint t2 = TimePoint(std::chrono::seconds(1500000000));
-  ASSERT_TRUE(Write(*client_, Info(2, 1, 4, 4, t1), "abcd").ok());
-  ASSERT_TRUE(Write(*client_, Info(2, 5, 8, 4, t2), "efgh").ok());
+  std::string a = "abcd", b = "efgh";
+  if (GetParam().created_from_ltx_header) {
+    auto header = [](TxId min, TxId max, TimePoint t) {
+      ltx::Header h;
+      h.page_size = 4096;
+      h.commit = 1;
+      h.min_txid = min;
+      h.max_txid = max;
+      h.timestamp_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           t.time_since_epoch())
+                           .count();
+      std::string out(ltx::kHeaderSize, '\0');
+      h.Encode(reinterpret_cast<uint8_t*>(out.data()));
+      return out;
+    };
+    a = header(1, 4, t1) + a;
+    b = header(5, 8, t2) + b;
+  }
+  ASSERT_TRUE(Write(*client_, Info(2, 1, 4, a.size(), t1), a).ok());
+  ASSERT_TRUE(Write(*client_, Info(2, 5, 8, b.size(), t2), b).ok());
   auto check = [&](storage::ReplicaClient& c) {
     auto files = c.ListFiles(2);
     ASSERT_TRUE(files.ok()) << files.status().ToString();

@@ -41,6 +41,10 @@ struct ReplicaBackend {
   std::function<void(int level,
                      const std::vector<std::pair<std::string, std::string>>&)>
       put_named{};
+  // The backend takes creation times from the LTX header, not from what it
+  // stores beside the file (WebDAV): the creation-time test writes files
+  // that start with an LTX header carrying that time.
+  bool created_from_ltx_header = false;
 };
 
 // Prints the backend name in test output (not its bytes).

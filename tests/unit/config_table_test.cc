@@ -153,12 +153,16 @@ std::string ConfigWith(const Row& row, const std::string& key, int* line) {
     const bool abs_key =
         key == "account-name" || key == "account-key" || key == "sas-token";
     const bool sftp = kSftpKeys.count(key) > 0;
+    const bool webdav = key.rfind("webdav-", 0) == 0;
     if (key != "type" && key != "url" && key != "path") {
-      prefix += indent + (abs_key ? "type: abs\n"
-                          : sftp  ? "type: sftp\n"
-                                  : "type: s3\n");
+      prefix += indent + (abs_key  ? "type: abs\n"
+                          : sftp   ? "type: sftp\n"
+                          : webdav ? "type: webdav\n"
+                                   : "type: s3\n");
     }
-    if (sftp) {
+    if (webdav) {
+      if (key != "webdav-url") prefix += indent + "webdav-url: http://h\n";
+    } else if (sftp) {
       if (key != "host") prefix += indent + "host: h\n";
       if (key != "user") prefix += indent + "user: u\n";
       if (key == "key-passphrase") prefix += indent + "key-path: /k\n";
