@@ -23,7 +23,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // The script a user would write. $LK is the binary, $DIR a private
-// directory, $PORT the heartbeat endpoint's port.
+// directory, $PORT the heartbeat endpoint's port (its access log is
+// $DIR/heartbeat.log).
 // clang-format off
 constexpr char kScript[] = R"sh(set -euo pipefail
 cd "$DIR"
@@ -80,6 +81,8 @@ write 100
 "$LK" list -json -socket litestream.sock > list.json
 "$LK" info -json -socket litestream.sock > info.json
 wait_for same 600
+# The heartbeat endpoint (its access log is heartbeat.log) saw a ping.
+wait_for 'grep -q "GET /ping/token HTTP/1.1" heartbeat.log' 600
 
 # Stop the writes and the replicator, drop the local state, start again:
 # the next sync writes a snapshot, which the follower takes as it goes.
