@@ -23,10 +23,14 @@ namespace {
 namespace fs = std::filesystem;
 
 // The script a user would write. $LK is the binary, $DIR a private
-// directory, $PORT the heartbeat endpoint's port.
+// directory, $PORT the heartbeat endpoint's port (its access log is
+// $DIR/heartbeat.log).
 // clang-format off
 constexpr char kScript[] = R"sh(set -euo pipefail
 cd "$DIR"
+# Whatever happens, no replicator or follower outlives the script.
+trap 'kill $(jobs -p) 2> /dev/null || true' EXIT
+trap 'exit 1' TERM INT
 cat > litestream.yml <<EOF
 socket:
   enabled: true
@@ -41,7 +45,8 @@ dbs:
 EOF
 write() {  # n rows
   for i in $(seq "$1"); do
-    sqlite3 app.db "INSERT INTO t(v) VALUES (hex(randomblob(200)))"
+    sqlite3 -cmd ".timeout 10000" app.db \
+      "INSERT INTO t(v) VALUES (hex(randomblob(200)))"
   done
 }
 same() {  # the follower has the source's rows
@@ -61,33 +66,39 @@ Q="SELECT count(*), sum(length(v)), max(id) FROM t"
 sqlite3 app.db "PRAGMA journal_mode=WAL;
   CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)" > /dev/null
 write 20
-"$LK" replicate -config litestream.yml 2> replicate.log &
+"$LK" replicate -config litestream.yml > /dev/null 2> replicate.log &
 REP=$!
-wait_for '[ -S litestream.sock ]' 300
-"$LK" sync -wait -socket litestream.sock app.db
+# Replicating once a sync through the socket succeeds.
+synced='"$LK" sync -wait -socket litestream.sock app.db > /dev/null 2>&1'
+wait_for "$synced" 600
 
 # A read replica of the replica named by the config, following it.
 "$LK" restore -f -follow-interval 100ms -config litestream.yml \
-  -o follower.db app.db 2> follow.log &
+  -o follower.db app.db > /dev/null 2> follow.log &
 FOL=$!
 write 100
 "$LK" sync -wait -json -socket litestream.sock app.db > sync.json
 "$LK" list -json -socket litestream.sock > list.json
 "$LK" info -json -socket litestream.sock > info.json
-wait_for same 300
+wait_for same 600
+# The heartbeat endpoint (its access log is heartbeat.log) saw a ping.
+wait_for 'grep -q "GET /ping/token HTTP/1.1" heartbeat.log' 600
 
-# Stop, drop the local state, start again: the next sync writes a
-# snapshot, which the follower takes as it goes.
+# Stop the writes and the replicator, drop the local state, start again:
+# the next sync writes a snapshot, which the follower takes as it goes.
+# (The database must not change until the replicator has it again: without
+# local state only an unchanged database is proven to descend from the
+# replica, docs/migrating.md.)
 kill -TERM "$REP"
 wait "$REP"
 "$LK" reset -dry-run -config litestream.yml app.db > reset-dry.txt
 "$LK" reset -config litestream.yml app.db > reset.txt
-"$LK" replicate -config litestream.yml 2>> replicate.log &
+"$LK" replicate -config litestream.yml > /dev/null 2>> replicate.log &
 REP=$!
-wait_for '[ -S litestream.sock ]' 300
+wait_for "$synced" 600
 write 50
 "$LK" sync -wait -socket litestream.sock app.db
-wait_for same 300
+wait_for same 600
 kill -TERM "$REP"
 wait "$REP"
 kill -TERM "$FOL"
@@ -109,7 +120,7 @@ TEST(MigrationTest, Litestream05ScriptAgainstLitekeep) {
   })) << heartbeat.Log();
   std::ofstream(dir.Join("migrate.sh")) << kScript;
   auto r = RunShell("LK='" + LitekeepBin() + "' DIR='" + dir.path() +
-                    "' PORT=" + std::to_string(port) + " bash " +
+                    "' PORT=" + std::to_string(port) + " timeout 600 bash " +
                     dir.Join("migrate.sh"));
   ASSERT_EQ(r.exit_code, 0)
       << r.err << "\nreplicate:\n"
