@@ -258,6 +258,24 @@ TEST_F(WebdavReplicaTest, WrongPasswordRefusedWithoutPrintingIt) {
   EXPECT_EQ(m.find(RcloneWebdav::kPassword), std::string::npos) << m;
 }
 
+// Another client removes the whole replica (its collections included)
+// while this one remembers them: the next upload makes them again.
+TEST_F(WebdavReplicaTest, CollectionsRemovedBehindTheClientAreMadeAgain) {
+  auto c = MakeClient(Server()->Options("gone/deep/app"));
+  auto other = MakeClient(Server()->Options("gone"));
+  ASSERT_TRUE(c && other);
+  const std::string a = LtxLike(1, 1, 1700000001000);
+  ASSERT_TRUE(Write(*c, Info(0, 1, 1, a.size()), a).ok());
+  ASSERT_TRUE(other->DeleteAll().ok());
+  const std::string b = LtxLike(2, 2, 1700000002000);
+  Status s = Write(*c, Info(0, 2, 2, b.size()), b);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  auto files = c->ListFiles(0);
+  ASSERT_TRUE(files.ok());
+  ASSERT_EQ(files->size(), 1u);
+  EXPECT_EQ((*files)[0].min_txid, 2u);
+}
+
 // The server crashes and comes back on the same port: the same client
 // carries on (new connections, collections made again where needed).
 TEST_F(WebdavReplicaTest, ServerKilledAndRestarted) {

@@ -105,7 +105,9 @@ class WebdavClient : public ReplicaClient {
   // Creates every missing collection from the server URL down to dir
   // (MKCOL, parents first); remembers what exists.
   Status EnsureCollections(const std::string& dir);
-  void ForgetCollections(const std::string& under);
+  // Forgets the collections at and below `under` ("" = all), and with
+  // with_times the creation times of the files there.
+  void ForgetCollections(const std::string& under, bool with_times);
   // The members of a collection (PROPFIND Depth 1); *missing when the
   // collection does not exist (then the list is empty).
   Result<std::vector<DirEntry>> ReadDir(const std::string& dir, bool* missing);
