@@ -5,7 +5,8 @@
 #                                    SQLite amalgamation (third_party/sqlite)
 #   scripts/install-deps.sh --test   also test-only tools (apt-get + npm into
 #                                    build/npm: s3rver, Azurite, Litestream,
-#                                    Google's @google-cloud/storage client)
+#                                    Google's @google-cloud/storage client,
+#                                    the NATS JavaScript client `nats`)
 set -euo pipefail
 
 want_test=0
@@ -24,7 +25,7 @@ pkgs=(build-essential cmake ninja-build pkg-config ccache libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev python3
   nodejs npm)
 if [[ $want_test == 1 ]]; then
-  pkgs+=(openssh-server openssh-client rclone clang-14 libclang-rt-14-dev age)
+  pkgs+=(openssh-server openssh-client rclone clang-14 libclang-rt-14-dev age nats-server)
 fi
 
 missing=()
@@ -81,7 +82,7 @@ if [[ $want_test == 1 ]]; then
   npm_dir="$root/build/npm"
   mkdir -p "$npm_dir"
   need_npm=0
-  for m in s3rver azurite @aws-sdk/client-s3 @smithy/signature-v4 @flydotio/litestream-linux-x64 @google-cloud/storage; do
+  for m in s3rver azurite @aws-sdk/client-s3 @smithy/signature-v4 @flydotio/litestream-linux-x64 @google-cloud/storage nats; do
     [[ -d "$npm_dir/node_modules/$m" ]] || need_npm=1
   done
   if [[ $need_npm == 1 ]]; then
@@ -89,7 +90,7 @@ if [[ $want_test == 1 ]]; then
     [[ -f "$npm_dir/package.json" ]] || echo '{"name":"litekeep-test-tools","private":true}' >"$npm_dir/package.json"
     (cd "$npm_dir" && npm install --no-audit --no-fund --loglevel=error \
       s3rver azurite @aws-sdk/client-s3 @smithy/signature-v4 @flydotio/litestream-linux-x64 \
-      @google-cloud/storage 2>&1 \
+      @google-cloud/storage nats@2 2>&1 \
       | grep -v 'Unknown user config' || true)
   fi
 fi

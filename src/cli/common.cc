@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "ltx/file_name.h"
 #include "storage/registry.h"
 
 namespace litekeep::cli {
@@ -59,8 +60,61 @@ std::string AbsolutePath(const std::string& path) {
   return abs.lexically_normal().string();
 }
 
+namespace {
+
+// The replica of a config database that a command reads (see ResolveTarget).
+Result<config::ReplicaConfig> ChooseReplica(const config::DbConfig& db,
+                                            const std::string& db_path,
+                                            const std::string& name) {
+  std::string names;
+  for (const auto& r : db.replicas) {
+    if (!name.empty() && config::ReplicaName(r) == name) return r;
+    names += (names.empty() ? "" : ", ") + config::ReplicaName(r);
+  }
+  if (!name.empty()) {
+    return base::InvalidArgumentError("database " + db_path +
+                                      " has no replica named \"" + name +
+                                      "\" (its replicas: " + names + ")");
+  }
+  if (db.replicas.size() == 1) return db.replicas.front();
+  // Several: the first reachable one with the newest TXID.
+  const config::ReplicaConfig* best = nullptr;
+  TxId best_txid = 0;
+  std::string errors;
+  for (const auto& r : db.replicas) {
+    auto client = OpenReplica(r);
+    Result<TxId> tip = client.ok() ? storage::MaxTxId(**client)
+                                   : Result<TxId>(client.status());
+    if (!tip.ok()) {
+      errors += (errors.empty() ? "" : "; ") + config::ReplicaName(r) + ": " +
+                tip.status().message();
+      continue;
+    }
+    if (best == nullptr || *tip > best_txid) {
+      best = &r;
+      best_txid = *tip;
+    }
+  }
+  if (best == nullptr) {
+    return base::UnavailableError("no replica of " + db_path +
+                                  " can be read: " + errors);
+  }
+  std::fprintf(stderr,
+               "using replica %s (TXID %s, the newest of %zu replicas; "
+               "-replica NAME chooses another)\n",
+               config::ReplicaName(*best).c_str(),
+               ltx::FormatTxId(best_txid).c_str(), db.replicas.size());
+  if (!errors.empty()) {
+    std::fprintf(stderr, "skipped unreachable replicas: %s\n", errors.c_str());
+  }
+  return *best;
+}
+
+}  // namespace
+
 Result<Target> ResolveTarget(const std::string& arg,
-                             const std::optional<config::Config>& cfg) {
+                             const std::optional<config::Config>& cfg,
+                             const std::string& replica_name) {
   Target t;
   const bool is_url = arg.find("://") != std::string::npos;
   if (!is_url && cfg) {
@@ -73,7 +127,7 @@ Result<Target> ResolveTarget(const std::string& arg,
                                             " has no replica configured");
         }
         t.db = db;
-        t.replica = db.replicas.front();
+        LK_ASSIGN_OR_RETURN(t.replica, ChooseReplica(db, abs, replica_name));
         t.display = config::Redacted(t.replica);
         return t;
       }
@@ -85,6 +139,12 @@ Result<Target> ResolveTarget(const std::string& arg,
         (cfg ? cfg->source : std::string("the config (none loaded)")) +
         " nor a replica URL or directory (try file:///path, s3://bucket/path, "
         "or -config FILE)");
+  }
+  if (!replica_name.empty()) {
+    return base::InvalidArgumentError(
+        "-replica " + replica_name +
+        " chooses among the replicas of a database in the config; \"" + arg +
+        "\" is not one");
   }
   LK_ASSIGN_OR_RETURN(t.replica, config::ParseReplicaUrl(arg));
   if (cfg) config::ApplyReplicaDefaults(*cfg, &t.replica);

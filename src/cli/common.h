@@ -37,10 +37,14 @@ struct Target {
   std::string display;  // replica description safe to print
 };
 
-// Resolves arg: a database listed in the config (first replica), or a
-// replica URL / directory. Errors say which and what to try.
+// Resolves arg: a database listed in the config, or a replica URL /
+// directory. Errors say which and what to try. For a database with several
+// replicas: the one named replica_name (`-replica NAME`), else the first
+// reachable one with the newest TXID (said on stderr); with one replica,
+// that one.
 Result<Target> ResolveTarget(const std::string& arg,
-                             const std::optional<config::Config>& cfg);
+                             const std::optional<config::Config>& cfg,
+                             const std::string& replica_name = "");
 
 // Absolute form of a path (relative to the working directory).
 std::string AbsolutePath(const std::string& path);

@@ -25,6 +25,10 @@ int RunLtx(const std::vector<std::string>& args) {
   bool no_expand_env = false, json = false;
   app.add_option("target", target_arg, "database path or replica URL")
       ->required();
+  std::string replica_name;
+  app.add_option("--replica", replica_name,
+                 "which replica of a database with several (its name: "
+                 "default the newest)");
   app.add_option("--config", config_path, "config file");
   app.add_flag("--no-expand-env", no_expand_env,
                "do not expand $VAR in the config");
@@ -47,7 +51,7 @@ int RunLtx(const std::vector<std::string>& args) {
   }
   auto cfg = LoadConfig(config_path, !no_expand_env, false);
   if (!cfg.ok()) return ReportError(cfg.status());
-  auto resolved = ResolveTarget(target_arg, *cfg);
+  auto resolved = ResolveTarget(target_arg, *cfg, replica_name);
   if (!resolved.ok()) return ReportError(resolved.status());
   auto replica = OpenReplica(resolved->replica);
   if (!replica.ok()) return ReportError(replica.status());

@@ -313,10 +313,7 @@ int RunReplicate(const std::vector<std::string>& args) {
           if (!found.ok()) continue;
           for (const auto& path : *found) {
             if (jobs.Has(path)) continue;
-            Status s = jobs.Add({path, *db,
-                                 config::ReplicaForDatabase(
-                                     db->replicas.front(), db->dir, path),
-                                 false, db->new_history});
+            Status s = jobs.Add(SpecForDirectoryDatabase(*db, path));
             if (!s.ok()) spdlog::error("{}", s.message());
           }
         }

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <vector>
 
 #include "base/io.h"
@@ -22,7 +23,8 @@
 namespace litekeep::cli {
 Result<bool> RestoreIfMissing(const std::string& db_path,
                               const std::string& meta_dir,
-                              storage::ReplicaClient& replica) {
+                              storage::ReplicaClient& replica,
+                              const std::string& record_as) {
   if (base::PathExists(db_path)) return false;
   LK_ASSIGN_OR_RETURN(auto files, restore::ListAllFiles(replica));
   if (files.empty()) {
@@ -36,8 +38,9 @@ Result<bool> RestoreIfMissing(const std::string& db_path,
   opts.output = db_path;
   LK_ASSIGN_OR_RETURN(auto result, restore::Execute(replica, plan, opts));
   LK_RETURN_IF_ERROR(
-      replicate::RecordRestoredLineage(db_path, meta_dir, replica.Describe(),
-                                       result.txid)
+      replicate::RecordRestoredLineage(
+          db_path, meta_dir, record_as.empty() ? replica.Describe() : record_as,
+          result.txid)
           .WithContext("record the restored state of " + db_path));
   spdlog::info("{}: restored from {} at TXID {}", db_path, replica.Describe(),
                ltx::FormatTxId(result.txid));
@@ -79,6 +82,7 @@ replicate::ReplicatorOptions JobSet::OptionsFor(const JobSpec& spec) const {
   const std::string state = config::StateDirForDatabase(db, spec.db_path);
   o.meta_dir = state.empty() ? replicate::DefaultMetaDir(spec.db_path) : state;
   if (db.busy_timeout) o.busy_timeout = *db.busy_timeout;
+  if (db.max_sync_wal_bytes) o.max_sync_wal_bytes = *db.max_sync_wal_bytes;
   if (db.min_checkpoint_page_count) {
     o.min_checkpoint_page_count = *db.min_checkpoint_page_count;
   }
@@ -110,7 +114,106 @@ void JobSet::SetBlocked(const Job& job, const std::string& reason) {
   }
 }
 
+Status JobSet::BuildReplicaSet(Job* job, replicate::ReplicatorOptions* opts) {
+  const JobSpec& spec = job->spec;
+  std::vector<replicate::ReplicaLaneSpec> lanes;
+  for (const auto& rc : spec.replicas) {
+    const std::string name = config::ReplicaName(rc);
+    auto store = OpenReplica(rc);
+    if (!store.ok()) {
+      return store.status().WithContext("replica " + name + " for " +
+                                        spec.db_path);
+    }
+    if (metrics_ != nullptr) {
+      *store = std::make_shared<replicate::MeteredReplica>(*store, metrics_);
+    }
+    job->stores.emplace_back(rc, *store);
+    replicate::ReplicaLaneSpec lane;
+    lane.name = name;
+    std::shared_ptr<storage::ReplicaClient> client = *store;
+    const auto ttl = rc.lease_ttl.value_or(std::chrono::seconds(30));
+    if (ttl.count() > 0) {
+      replicate::LeaseOptions lo;
+      lo.ttl = ttl;
+      lo.db_path = spec.db_path;
+      lane.lease = std::make_shared<replicate::Lease>(client, lo);
+      client = std::make_shared<replicate::LeasedReplica>(client, lane.lease);
+    }
+    // A name may hold any character: the directory takes its position and
+    // the name's safe characters ("0-backup").
+    std::string safe;
+    for (char c : name)
+      safe +=
+          std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'
+              ? c
+              : '_';
+    const std::string dir = opts->meta_dir + "/replicas/" +
+                            std::to_string(lanes.size()) + "-" + safe;
+    lane.dir = dir;
+    lane.client = std::make_shared<replicate::IndexedReplica>(
+        client, replicate::ReplicaIndexOptions{dir + "/ltx"});
+    if (!once_ && cfg_ != nullptr) {
+      lane.compaction = CompactionOptionsFor(*cfg_, spec.db, rc, dir);
+      if (replicate::LoadHistoryHold(opts->meta_dir)) {
+        lane.compaction->retention_enabled = false;
+      }
+    }
+    lanes.push_back(std::move(lane));
+  }
+  replicate::ReplicaSetOptions so;
+  so.db_path = spec.db_path;
+  so.meta_dir = opts->meta_dir;
+  so.metrics = metrics_;
+  // A test hook (tests/integration/multi_replica_test.cc): a small backlog
+  // makes the full-image catch-up quick to reach.
+  if (const char* n = std::getenv("LITEKEEP_TEST_BACKLOG_FILES")) {
+    so.max_backlog_files = std::max<size_t>(1, std::strtoull(n, nullptr, 10));
+  }
+  job->set = std::make_shared<replicate::ReplicaSet>(so, std::move(lanes));
+  job->store = job->stores.front().second;
+  job->replica = job->set;
+  return Status::Ok();
+}
+
+void JobSet::SetReplicaHooks(const Job& job,
+                             replicate::ReplicatorOptions* opts) {
+  if (!job.set) {
+    opts->lease = job.lease;
+    return;
+  }
+  opts->lease = nullptr;
+  std::weak_ptr<replicate::ReplicaSet> weak = job.set;
+  opts->open_replica = [weak]() -> Status {
+    auto set = weak.lock();
+    return set ? set->Open() : base::FailedPreconditionError("closed");
+  };
+  opts->ship_file = [weak](const storage::FileInfo& info,
+                           const std::string& path) -> Status {
+    auto set = weak.lock();
+    return set ? set->ShipFile(info, path)
+               : base::FailedPreconditionError("closed");
+  };
+  opts->wants_image = [weak]() {
+    auto set = weak.lock();
+    return set && set->WantsImage();
+  };
+}
+
+void JobSet::CloseJob(Job* job) {
+  if (job->replicator_) job->replicator_->Close();
+  if (job->set) job->set->Close();
+}
+
 Status JobSet::Add(const JobSpec& spec) {
+  if (spec.replicas.size() > 1) {
+    Job job;
+    job.owner = this;
+    job.spec = spec;
+    replicate::ReplicatorOptions opts = OptionsFor(spec);
+    LK_RETURN_IF_ERROR(BuildReplicaSet(&job, &opts));
+    SetReplicaHooks(job, &opts);
+    return AddJob(std::move(job), opts);
+  }
   auto replica = OpenReplica(spec.replica);
   if (!replica.ok()) {
     return replica.status().WithContext("replica for " + spec.db_path);
@@ -139,12 +242,17 @@ Status JobSet::Add(const JobSpec& spec) {
   // copies of recent change files (docs/architecture.md, "Requests").
   job.replica = std::make_shared<replicate::IndexedReplica>(
       *replica, replicate::ReplicaIndexOptions{opts.meta_dir + "/ltx"});
+  return AddJob(std::move(job), opts);
+}
+
+Status JobSet::AddJob(Job job, const replicate::ReplicatorOptions& opts) {
+  const JobSpec& spec = job.spec;
   job.restored = !spec.restore_if_missing;
   SetBlocked(job, "");
   if (fail_fast_) {
     // One database on the command line: a failure is the command's error.
     if (!job.restored) {
-      auto r = RestoreIfMissing(spec.db_path, opts.meta_dir, *job.replica);
+      auto r = RestoreFor(&job, opts.meta_dir);
       if (!r.ok()) return r.status().WithContext("restore " + spec.db_path);
       job.restored = true;
     }
@@ -154,21 +262,23 @@ Status JobSet::Add(const JobSpec& spec) {
     if (opened.ok()) {
       job.opened = true;
       job.gate->ready = true;
-      spdlog::info("replicating {} to {}", spec.db_path,
-                   config::Redacted(spec.replica));
+      spdlog::info(
+          "replicating {} to {}", spec.db_path,
+          job.set ? job.set->Describe() : config::Redacted(spec.replica));
     } else if (job.replicator_->blocked() == "lease" && wait_lease_) {
       spdlog::info("{}: waiting for the replica lease (-wait-lease): {}",
                    spec.db_path, opened.message());
-      job.replicator_->Close();
+      CloseJob(&job);
       SetBlocked(job, "lease");
       job.last_error = opened.message();
     } else {
       return opened;
     }
   }
+  const std::string db_path = spec.db_path;
   std::unique_lock<std::mutex> lock(mu_);
   jobs_.push_back(std::move(job));
-  paths_.insert(spec.db_path);
+  paths_.insert(db_path);
   Job* j = &jobs_.back();
   if (once_) {
     j->thread = std::thread([this, j] {
@@ -186,7 +296,47 @@ Status JobSet::Add(const JobSpec& spec) {
   lock.lock();
   j->pool_id = id;
   j->in_pool = true;
+  if (j->set) {
+    // A replica that needs an image of an idle database has it synced.
+    j->set->SetWake([this, id] {
+      replicate::ReplicationPool* p;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        p = pool_.get();
+      }
+      if (p != nullptr)
+        p->SyncNow(id, std::chrono::milliseconds(0)).status().IgnoreError();
+    });
+  }
   return Status::Ok();
+}
+
+base::Result<bool> JobSet::RestoreFor(Job* job, const std::string& meta_dir) {
+  if (!job->set) {
+    return RestoreIfMissing(job->spec.db_path, meta_dir, *job->replica);
+  }
+  // Several replicas: from the one with the newest TXID (the first of
+  // equals); replicas that cannot be listed are skipped.
+  std::shared_ptr<storage::ReplicaClient> best;
+  TxId best_txid = 0;
+  std::string errors;
+  for (const auto& [rc, store] : job->stores) {
+    auto tip = storage::MaxTxId(*store);
+    if (!tip.ok()) {
+      errors += (errors.empty() ? "" : "; ") + config::ReplicaName(rc) + ": " +
+                tip.status().message();
+      continue;
+    }
+    if (!best || *tip > best_txid) {
+      best = store;
+      best_txid = *tip;
+    }
+  }
+  if (!best) {
+    return base::UnavailableError("no replica can be listed: " + errors);
+  }
+  return RestoreIfMissing(job->spec.db_path, meta_dir, *best,
+                          job->set->Describe());
 }
 
 JobSet::Job* JobSet::FindLocked(const std::string& path) {
@@ -368,7 +518,7 @@ bool JobSet::TryRestore(Job* job) {
   // opened (so nothing the application creates meanwhile is replicated)
   // until it succeeds or the replica is proven empty.
   const std::string meta = OptionsFor(job->spec).meta_dir;
-  auto r = RestoreIfMissing(job->spec.db_path, meta, *job->replica);
+  auto r = RestoreFor(job, meta);
   if (r.ok()) {
     job->restored = true;
     SetBlocked(*job, "");
@@ -392,7 +542,7 @@ bool JobSet::TryOpen(Job* job) {
   // may create it later), or that the lineage guard refused (an operator may
   // restore it), with a capped backoff.
   replicate::ReplicatorOptions opts = OptionsFor(job->spec);
-  opts.lease = job->lease;
+  SetReplicaHooks(*job, &opts);
   job->replicator_ =
       std::make_unique<replicate::Replicator>(opts, job->replica);
   Status s = job->replicator_->Open();
@@ -400,8 +550,9 @@ bool JobSet::TryOpen(Job* job) {
     job->opened = true;
     SetBlocked(*job, "");
     job->gate->ready = true;
-    spdlog::info("replicating {} to {}", job->spec.db_path,
-                 config::Redacted(job->spec.replica));
+    spdlog::info(
+        "replicating {} to {}", job->spec.db_path,
+        job->set ? job->set->Describe() : config::Redacted(job->spec.replica));
     return true;
   }
   const std::string blocked = job->replicator_->blocked();
@@ -411,7 +562,7 @@ bool JobSet::TryOpen(Job* job) {
   if (blocked.empty() && s.code() == base::Code::kNotFound) {
     job->gate->ready = true;
   }
-  job->replicator_->Close();  // drops the local lock between attempts
+  CloseJob(job);  // drops the local lock between attempts
   if (blocked == "lease") return WaitForLease(job, s);
   if (job->attempts == 0) {
     if (!blocked.empty()) {
@@ -470,7 +621,8 @@ bool JobSet::Job::Prepare(std::chrono::milliseconds* retry) {
 
 void JobSet::Job::Finished(Status final_status) {
   if (verifier) verifier->Stop();
-  if (replicator_) replicator_->Close();
+  for (auto& v : more_verifiers) v->Stop();
+  CloseJob(this);
   std::lock_guard<std::mutex> lock(owner->mu_);
   result = std::move(final_status);
 }
@@ -534,20 +686,34 @@ void JobSet::StartJob(Job* job) {
         job->spec.db_path, job->replicator_->meta_dir(),
         ltx::FormatTxId(*hold));
   }
-  job->compactor =
-      std::make_unique<replicate::CompactionScheduler>(job->replica, co);
-  const auto& vi = job->spec.replica.validation_interval;
-  if (!once_ && vi && vi->count() > 0) {
+  // With several replicas each replica compacts on its own thread
+  // (replicate/replica_set.h).
+  if (!job->set) {
+    job->compactor =
+        std::make_unique<replicate::CompactionScheduler>(job->replica, co);
+  }
+  auto stores = job->stores;
+  if (stores.empty()) stores.emplace_back(job->spec.replica, job->store);
+  for (const auto& [rc, store] : stores) {
+    const auto& vi = rc.validation_interval;
+    if (once_ || !vi || vi->count() <= 0) continue;
+    const replicate::CompactionOptions rco =
+        CompactionOptionsFor(*cfg_, job->spec.db, rc, "");
     BackgroundVerifyOptions vo;
     vo.db = job->spec.db_path;
-    vo.replica = config::Redacted(job->spec.replica);
+    vo.replica = config::Redacted(rc);
     vo.interval = *vi;
-    if (co.retention_enabled && co.retention.count() > 0)
-      vo.retention = co.retention;
-    vo.snapshot_interval = co.snapshot_interval;
+    if (co.retention_enabled && rco.retention.count() > 0)
+      vo.retention = rco.retention;
+    vo.snapshot_interval = rco.snapshot_interval;
     vo.metrics = metrics_;
-    job->verifier = std::make_unique<BackgroundVerifier>(job->store, vo);
-    job->verifier->Start();
+    auto v = std::make_unique<BackgroundVerifier>(store, vo);
+    v->Start();
+    if (!job->verifier) {
+      job->verifier = std::move(v);
+    } else {
+      job->more_verifiers.push_back(std::move(v));
+    }
   }
   replicate::RunnerOptions& ro = job->ro;
   ro.compactor = job->compactor.get();
@@ -555,7 +721,8 @@ void JobSet::StartJob(Job* job) {
   ro.monitor_interval = job->spec.db.monitor_interval;
   ro.once = once_;
   ro.metrics = metrics_;
-  ro.replica_name = config::Redacted(job->spec.replica);
+  ro.replica_name =
+      job->set ? job->set->Describe() : config::Redacted(job->spec.replica);
   if (cfg_ != nullptr) {  // docs/config.md, `shutdown-sync-timeout`
     ro.shutdown_sync_timeout = cfg_->shutdown_sync_timeout;
     ro.shutdown_sync_interval = cfg_->shutdown_sync_interval;
@@ -622,28 +789,42 @@ Status JobSet::Result() {
 Result<std::vector<JobSpec>> SpecsFromConfig(const config::Config& cfg) {
   std::vector<JobSpec> out;
   for (const auto& db : cfg.dbs) {
-    if (db.replicas.size() != 1) {
+    if (db.replicas.empty()) {
       return base::InvalidArgumentError(
           "database " + (db.path.empty() ? db.dir : db.path) + " in " +
-          cfg.source + " has " + std::to_string(db.replicas.size()) +
-          " replicas; litekeep replicates each database to exactly one "
-          "replica (as Litestream 0.5)");
+          cfg.source + " has no replica");
     }
     if (!db.path.empty()) {
-      out.push_back({db.path, db, db.replicas.front(),
-                     db.restore_if_db_not_exists, db.new_history});
+      JobSpec spec{
+          db.path,        db, db.replicas.front(), db.restore_if_db_not_exists,
+          db.new_history, {}};
+      if (db.replicas.size() > 1) spec.replicas = db.replicas;
+      out.push_back(std::move(spec));
       continue;
     }
     LK_ASSIGN_OR_RETURN(
         auto found, replicate::FindDatabases(db.dir, db.pattern, db.recursive));
     for (const auto& path : found) {
-      out.push_back(
-          {path, db,
-           config::ReplicaForDatabase(db.replicas.front(), db.dir, path), false,
-           db.new_history});
+      out.push_back(SpecForDirectoryDatabase(db, path));
     }
   }
   return out;
+}
+
+JobSpec SpecForDirectoryDatabase(const config::DbConfig& db,
+                                 const std::string& path) {
+  JobSpec spec{path,
+               db,
+               config::ReplicaForDatabase(db.replicas.front(), db.dir, path),
+               false,
+               db.new_history,
+               {}};
+  if (db.replicas.size() > 1) {
+    for (const auto& r : db.replicas) {
+      spec.replicas.push_back(config::ReplicaForDatabase(r, db.dir, path));
+    }
+  }
+  return spec;
 }
 
 }  // namespace litekeep::cli

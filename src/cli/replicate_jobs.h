@@ -20,6 +20,7 @@
 #include "config/config.h"
 #include "replicate/compaction_scheduler.h"
 #include "replicate/pool.h"
+#include "replicate/replica_set.h"
 #include "replicate/replicator.h"
 #include "replicate/runner.h"
 
@@ -28,11 +29,14 @@ namespace litekeep::cli {
 struct JobSpec {
   std::string db_path;
   config::DbConfig db;            // per-database settings
-  config::ReplicaConfig replica;  // where it goes
+  config::ReplicaConfig replica;  // where it goes (the first replica)
   bool restore_if_missing = false;
   // Lineage guard: start a new history instead of refusing a database that
   // does not descend from the replica's newest state.
   bool new_history = false;
+  // Every replica when there are several (docs/architecture.md, "Several
+  // replicas"); empty with one.
+  std::vector<config::ReplicaConfig> replicas;
 };
 
 class JobSet {
@@ -114,11 +118,18 @@ class JobSet {
     std::shared_ptr<storage::ReplicaClient> replica;  // indexed, for the job
     std::shared_ptr<storage::ReplicaClient> store;    // the store itself
     std::shared_ptr<replicate::Lease> lease;          // null: lease-ttl 0
+    // Several replicas: the set behind `replica` (null with one), and each
+    // replica's store for its background verification.
+    std::shared_ptr<replicate::ReplicaSet> set;
+    std::vector<std::pair<config::ReplicaConfig,
+                          std::shared_ptr<storage::ReplicaClient>>>
+        stores;
     Status refused;  // the replica lease refused without -wait-lease
     std::unique_ptr<replicate::Replicator> replicator_;
     std::unique_ptr<replicate::CompactionScheduler>
         compactor;  // levels, snapshots, retention
     std::unique_ptr<BackgroundVerifier> verifier;  // validation-interval
+    std::vector<std::unique_ptr<BackgroundVerifier>> more_verifiers;
     replicate::RunnerOptions ro;
     std::thread thread;  // -once only
     size_t pool_id = 0;
@@ -147,6 +158,18 @@ class JobSet {
   replicate::ReplicationPool* Pool();
   // After Open: compactor, verifier, runner options.
   void StartJob(Job* job);
+  // Several replicas: builds job->set and the replicator options' hooks.
+  Status BuildReplicaSet(Job* job, replicate::ReplicatorOptions* opts);
+  // Closes the replicator and, with several replicas, the set.
+  static void CloseJob(Job* job);
+  // The replicator's lease (one replica) or the set's hooks (several).
+  static void SetReplicaHooks(const Job& job,
+                              replicate::ReplicatorOptions* opts);
+  // Add's second half: restore and open (fail_fast), then start the job.
+  Status AddJob(Job job, const replicate::ReplicatorOptions& opts);
+  // restore-if-db-not-exists from the job's replica (with several: the one
+  // with the newest TXID).
+  base::Result<bool> RestoreFor(Job* job, const std::string& meta_dir);
   replicate::ReplicatorOptions OptionsFor(const JobSpec& spec) const;
   // A refused replica lease: true when the job waits for it (-wait-lease);
   // otherwise records the error and stops every job (fail fast).
@@ -177,13 +200,19 @@ class JobSet {
 // Expands config entries into job specs: path entries as they are, directory
 // entries by scanning for databases now.
 Result<std::vector<JobSpec>> SpecsFromConfig(const config::Config& cfg);
+// The job of a database found in a directory entry.
+JobSpec SpecForDirectoryDatabase(const config::DbConfig& db,
+                                 const std::string& path);
 
 // Restores db_path from its replica when the file is missing and the replica
 // has a backup, and records in meta_dir which replica state it produced
 // (docs/architecture.md, "Lineage guard"). Returns whether it restored.
+// record_as: the replica name recorded in the lineage (default: replica's
+// own Describe()).
 Result<bool> RestoreIfMissing(const std::string& db_path,
                               const std::string& meta_dir,
-                              storage::ReplicaClient& replica);
+                              storage::ReplicaClient& replica,
+                              const std::string& record_as = "");
 
 // The database checksum of the replica's state at txid, computed by
 // restoring it into a private directory under scratch_parent.

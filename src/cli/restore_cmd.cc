@@ -79,6 +79,10 @@ int RunRestore(const std::vector<std::string>& args) {
   app.add_option(
       "-o,--o,--output", output,
       "output database path (default: the database path from the config)");
+  std::string replica_name;
+  app.add_option("--replica", replica_name,
+                 "which replica of a database with several (its name: "
+                 "default the newest)");
   app.add_option("--config", config_path,
                  "config file (default $LITEKEEP_CONFIG, "
                  "/etc/litekeep.yml, /etc/litestream.yml)");
@@ -172,7 +176,7 @@ int RunRestore(const std::vector<std::string>& args) {
   auto cfg = LoadConfig(config_path, !no_expand_env, false);
   if (!cfg.ok()) return ReportError(cfg.status());
   if (cfg->has_value()) InitLogging((*cfg)->logging);
-  auto resolved = ResolveTarget(target_arg, *cfg);
+  auto resolved = ResolveTarget(target_arg, *cfg, replica_name);
   if (!resolved.ok()) return ReportError(resolved.status());
   if (output.empty()) {
     if (!resolved->db) {

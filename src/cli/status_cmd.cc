@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "base/io.h"
 #include "base/rfc3339.h"
 #include "cli/app.h"
 #include "cli/commands.h"
@@ -22,6 +23,39 @@
 namespace litekeep::cli {
 namespace {
 
+struct ReplicaRow {
+  std::string name;
+  std::string replica;
+  TxId txid = 0;
+  bool healthy = false;
+  bool needs_image = false;
+  uint64_t behind_files = 0;
+  std::string last_error;
+};
+
+// Reads <meta>/replicas.json; a replica that keeps up is at `replicated`.
+std::vector<ReplicaRow> LoadReplicaRows(const std::string& meta,
+                                        TxId replicated) {
+  std::vector<ReplicaRow> out;
+  auto text = base::ReadFileToString(meta + "/replicas.json");
+  if (!text.ok()) return out;
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (!j.is_array()) return out;
+  for (const auto& e : j) {
+    if (!e.is_object()) continue;
+    ReplicaRow r;
+    r.name = e.value("name", "");
+    r.replica = e.value("replica", "");
+    r.txid = e.contains("txid") ? e.value("txid", uint64_t{0}) : replicated;
+    r.healthy = e.value("healthy", false);
+    r.needs_image = e.value("needs_image", false);
+    r.behind_files = e.value("behind_files", uint64_t{0});
+    r.last_error = e.value("last_error", "");
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 struct Row {
   std::string db;
   std::string replica;
@@ -32,6 +66,9 @@ struct Row {
   // Where the previous history ends after `replicate -new-history`
   // (docs/architecture.md, "Lineage guard").
   std::optional<TxId> previous_history;
+  // Several replicas (docs/architecture.md, "Several replicas"): each one's
+  // state as replicate last wrote it (<meta>/replicas.json).
+  std::vector<ReplicaRow> replicas;
 };
 
 Row MakeRow(const config::DbConfig& db, TimePoint now) {
@@ -43,6 +80,13 @@ Row MakeRow(const config::DbConfig& db, TimePoint now) {
   r.local = replicate::ReadLocalStatus(db.path, meta);
   r.record = replicate::LoadRunRecord(meta);
   r.previous_history = replicate::LoadHistoryHold(meta);
+  if (db.replicas.size() > 1) {
+    r.replica.clear();
+    for (const auto& rc : db.replicas) {
+      r.replica += (r.replica.empty() ? "" : ", ") + config::ReplicaName(rc);
+    }
+    r.replicas = LoadReplicaRows(meta, r.local.replicated_txid);
+  }
   if (r.record && r.record->stopped == TimePoint{} && r.record->pid > 0) {
     r.running =
         ::kill(static_cast<pid_t>(r.record->pid), 0) == 0 || errno == EPERM;
@@ -105,6 +149,18 @@ int RunStatus(const std::vector<std::string>& args) {
           {"wal_bytes", r.local.wal_size},
           {"replicating", r.running},
           {"last_error", r.record ? r.record->last_error : std::string()}};
+      if (!r.replicas.empty()) {
+        j["replicas"] = nlohmann::json::array();
+        for (const auto& rr : r.replicas) {
+          j["replicas"].push_back({{"name", rr.name},
+                                   {"replica", rr.replica},
+                                   {"txid", ltx::FormatTxId(rr.txid)},
+                                   {"healthy", rr.healthy},
+                                   {"needs_snapshot", rr.needs_image},
+                                   {"behind_files", rr.behind_files},
+                                   {"last_error", rr.last_error}});
+        }
+      }
       if (r.previous_history) {
         j["previous_history_txid"] = ltx::FormatTxId(*r.previous_history);
       }
@@ -132,6 +188,16 @@ int RunStatus(const std::vector<std::string>& args) {
                 ltx::FormatTxId(r.local.replicated_txid).c_str(), lag,
                 FormatBytes(static_cast<double>(r.local.wal_size)).c_str(),
                 r.running ? "yes" : "no", err.c_str());
+    for (const auto& rr : r.replicas) {
+      std::printf(
+          "  replica %-16s  txid %-16s  %s%s%s\n", rr.name.c_str(),
+          ltx::FormatTxId(rr.txid).c_str(), rr.healthy ? "healthy" : "failing",
+          rr.behind_files > 0
+              ? (", " + std::to_string(rr.behind_files) + " files behind")
+                    .c_str()
+              : "",
+          rr.last_error.empty() ? "" : (": " + rr.last_error).c_str());
+    }
     if (r.previous_history) {
       const std::string t = ltx::FormatTxId(*r.previous_history);
       std::printf(

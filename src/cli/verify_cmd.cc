@@ -101,6 +101,10 @@ int RunVerify(const std::vector<std::string>& args) {
   app.add_option("target", target_arg,
                  "database path (from the config) or replica URL")
       ->required();
+  std::string replica_name;
+  app.add_option("--replica", replica_name,
+                 "which replica of a database with several (its name: "
+                 "default the newest)");
   app.add_option("--config", config_path, "config file");
   app.add_flag("--no-expand-env", no_expand_env,
                "do not expand $VAR in the config");
@@ -125,7 +129,7 @@ int RunVerify(const std::vector<std::string>& args) {
   auto cfg = LoadConfig(config_path, !no_expand_env, false);
   if (!cfg.ok()) return ReportError(cfg.status());
   if (cfg->has_value()) InitLogging((*cfg)->logging);
-  auto resolved = ResolveTarget(target_arg, *cfg);
+  auto resolved = ResolveTarget(target_arg, *cfg, replica_name);
   if (!resolved.ok()) return ReportError(resolved.status());
 
   restore::VerifyOptions opts;

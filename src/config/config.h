@@ -68,6 +68,7 @@ struct DbConfig {
   std::optional<Duration> checkpoint_interval;
   std::optional<Duration> busy_timeout;
   std::optional<int64_t> min_checkpoint_page_count;
+  std::optional<int64_t> max_sync_wal_bytes;  // 0 or unset: no bound
   std::optional<int64_t> truncate_page_n;
   // 0.3 key; when written and truncate-page-n is not, it sets
   // truncate_page_n (docs/config.md, "dbs entries").
@@ -202,6 +203,10 @@ std::string ExpandEnv(std::string_view text);
 
 // A replica URL or description that is safe to print (no secrets).
 std::string Redacted(const ReplicaConfig& replica);
+
+// A replica's name within its database: `name:`, else its type ("s3",
+// "file"), as Litestream 0.3 (docs/config.md, `name`).
+std::string ReplicaName(const ReplicaConfig& replica);
 
 // Formats a duration the way Go prints it ("1h30m0s", "500ms", "0s").
 std::string FormatDuration(Duration d);

@@ -85,9 +85,6 @@ constexpr RefusedKey kRefusedKeys[] = {
     {"logging.source",
      "not implemented in litekeep (log lines carry no source location); "
      "remove the key (see docs/migrating.md)"},
-    {"max-sync-wal-bytes",
-     "not implemented in litekeep yet; each sync reads the whole new part "
-     "of the WAL (see docs/migrating.md)"},
 };
 
 // The refusal error for key (one of kRefusedKeys), naming its line.
@@ -357,7 +354,9 @@ Result<DbConfig> ParseDb(const Walker& w, const YAML::Node& node, int line,
     } else if (k == "meta-dir") {
       s = w.ReadString(e, &db.meta_dir);
     } else if (k == "max-sync-wal-bytes") {
-      s = Refuse(w, e.line, k);
+      int64_t v = -1;
+      s = w.ReadSize(e, &v);
+      if (s.ok() && v >= 0) db.max_sync_wal_bytes = v;
     } else if (k == "monitor-interval") {
       s = w.ReadDuration(e, false, &db.monitor_interval);
     } else if (k == "checkpoint-interval") {
@@ -440,6 +439,18 @@ Result<DbConfig> ParseDb(const Walker& w, const YAML::Node& node, int line,
     LK_ASSIGN_OR_RETURN(
         ReplicaConfig r,
         internal::BuildReplica(w, node, node_line, globals, db, config));
+    // Replicas are chosen by name (`restore -replica NAME`), so two of one
+    // database may not share one (docs/config.md, `name`).
+    for (const auto& other : db.replicas) {
+      if (ReplicaName(other) == ReplicaName(r)) {
+        return w.Error(
+            node_line,
+            "replicas: two replicas of this database are named \"" +
+                ReplicaName(r) +
+                "\" (a replica without `name:` is named after its type); "
+                "give each a unique `name:`");
+      }
+    }
     db.replicas.push_back(std::move(r));
   }
   return db;

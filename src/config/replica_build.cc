@@ -45,8 +45,10 @@ Status ReadReplicaEntry(const Walker& w, const Entry& e, ReplicaNode* node) {
   if (key->kind == KeyKind::kRejected) {
     // Refused whatever its value.
   } else if (e.value.IsSequence() && key->kind == KeyKind::kStorage &&
-             storage::FindSetting(e.key)->kind ==
-                 storage::SettingKind::kForeign) {
+             (storage::FindSetting(e.key)->kind ==
+                  storage::SettingKind::kForeign ||
+              storage::FindSetting(e.key)->kind ==
+                  storage::SettingKind::kRefused)) {
     // root-cas and the like: refused below whatever the value.
   } else {
     LK_ASSIGN_OR_RETURN(auto scalar, w.Scalar(e));

@@ -37,16 +37,6 @@ Status ReadStrings(const Walker& w, const Entry& e,
   return Status::Ok();
 }
 
-Status ReadSize(const Walker& w, const Entry& e, int64_t* out) {
-  std::string text;
-  LK_RETURN_IF_ERROR(w.ReadString(e, &text));
-  if (text.empty()) return Status::Ok();
-  auto v = ParseByteSize(text);
-  if (!v.ok()) return w.KeyError(e, v.status());
-  *out = *v;
-  return Status::Ok();
-}
-
 Result<SyncConfig> ParseSync(const Walker& w, const YAML::Node& node, int line,
                              const Config& config) {
   if (!node.IsMap()) {
@@ -76,9 +66,9 @@ Result<SyncConfig> ParseSync(const Walker& w, const YAML::Node& node, int line,
     } else if (k == "exclude") {
       LK_RETURN_IF_ERROR(ReadStrings(w, e, &s.exclude));
     } else if (k == "max-size") {
-      LK_RETURN_IF_ERROR(ReadSize(w, e, &s.max_size));
+      LK_RETURN_IF_ERROR(w.ReadSize(e, &s.max_size));
     } else if (k == "max-total-size") {
-      LK_RETURN_IF_ERROR(ReadSize(w, e, &s.max_total_size));
+      LK_RETURN_IF_ERROR(w.ReadSize(e, &s.max_total_size));
     } else if (k == "parallelism") {
       LK_RETURN_IF_ERROR(w.ReadCount(e, &s.parallelism));
       if (s.parallelism == 0) {

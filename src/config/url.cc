@@ -17,4 +17,8 @@ Result<ReplicaConfig> ParseReplicaUrl(std::string_view url) {
 
 std::string Redacted(const ReplicaConfig& r) { return storage::Describe(r); }
 
+std::string ReplicaName(const ReplicaConfig& r) {
+  return r.name.empty() ? r.type : r.name;
+}
+
 }  // namespace litekeep::config

@@ -190,4 +190,14 @@ Status Walker::ReadCount(const Entry& e, int64_t* out) const {
   return Status::Ok();
 }
 
+Status Walker::ReadSize(const Entry& e, int64_t* out) const {
+  std::string text;
+  LK_RETURN_IF_ERROR(ReadString(e, &text));
+  if (text.empty()) return Status::Ok();
+  auto v = base::ParseByteSize(text);
+  if (!v.ok()) return KeyError(e, v.status());
+  *out = *v;
+  return Status::Ok();
+}
+
 }  // namespace litekeep::config::internal

@@ -60,6 +60,9 @@ class Walker {
                          std::optional<Duration>* out) const;
   // A non-negative integer.
   Status ReadCount(const Entry& e, int64_t* out) const;
+  // A byte size (base::ParseByteSize: "67108864", "64MiB", "1.5GB"); an
+  // empty value leaves *out alone.
+  Status ReadSize(const Entry& e, int64_t* out) const;
 
   // Prefixes a value error with the key and line.
   Status KeyError(const Entry& e, const Status& cause) const;

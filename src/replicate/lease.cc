@@ -7,8 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <condition_variable>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <thread>
 #include <utility>
 
 #include "base/io.h"
@@ -139,6 +142,75 @@ Result<LeaseRecord> ParseLeaseRecord(const std::string& text) {
   return r;
 }
 
+namespace {
+
+// The one thread of the process that renews leases while a write is under
+// way (a long upload must not outlive its lease). It runs only while some
+// lease has a write in progress.
+class LeaseKeeper {
+ public:
+  static LeaseKeeper& Get() {
+    static LeaseKeeper keeper;
+    return keeper;
+  }
+  ~LeaseKeeper() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  void Add(Lease* lease) {
+    std::lock_guard<std::mutex> lock(mu_);
+    leases_.push_back(lease);
+    if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
+    cv_.notify_all();
+  }
+  // Returns once the thread no longer uses lease.
+  void Remove(Lease* lease) {
+    std::unique_lock<std::mutex> lock(mu_);
+    leases_.erase(std::remove(leases_.begin(), leases_.end(), lease),
+                  leases_.end());
+    cv_.wait(lock, [&] { return busy_ != lease; });
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+      if (leases_.empty()) {
+        cv_.wait(lock, [&] { return stop_ || !leases_.empty(); });
+        continue;
+      }
+      cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return stop_; });
+      // Each tracked lease once; Remove waits while one is being renewed.
+      std::vector<Lease*> now = leases_;
+      for (Lease* l : now) {
+        if (stop_) break;
+        if (std::find(leases_.begin(), leases_.end(), l) == leases_.end()) {
+          continue;
+        }
+        busy_ = l;
+        lock.unlock();
+        l->RenewIfDue();
+        lock.lock();
+        busy_ = nullptr;
+        cv_.notify_all();
+      }
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Lease*> leases_;  // with a write under way
+  Lease* busy_ = nullptr;       // being renewed now
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
 Lease::Lease(std::shared_ptr<storage::ReplicaClient> store,
              LeaseOptions options)
     : store_(std::move(store)),
@@ -152,7 +224,14 @@ Lease::Lease(std::shared_ptr<storage::ReplicaClient> store,
   }
 }
 
-Lease::~Lease() { StopRenewing(); }
+Lease::~Lease() {
+  bool writing;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    writing = writes_ > 0;
+  }
+  if (writing) LeaseKeeper::Get().Remove(this);
+}
 
 TimePoint Lease::WallNow() const { return options_.wall_now(); }
 
@@ -267,6 +346,7 @@ Status Lease::Acquire() {
     next_renew_ = sent + options_.ttl / 3;
     last_seen_ = mine;
     expiry_logged_ = false;
+    renew_failed_ = false;
     spdlog::info("{}: replica lease {} taken (generation {}, ttl {})",
                  options_.db_path, where, generation, FormatMs(options_.ttl));
     return Status::Ok();
@@ -307,6 +387,7 @@ Status Lease::Renew() {
                      options_.db_path, where);
       }
       expiry_logged_ = false;
+      renew_failed_ = false;
       return Status::Ok();
     }
     if (!IsConflict(v.status())) {
@@ -348,7 +429,6 @@ Status Lease::Renew() {
 }
 
 Status Lease::Release() {
-  StopRenewing();
   std::string version;
   int64_t generation;
   TimePoint acquired;
@@ -387,7 +467,7 @@ Status Lease::Check() const {
                                          store_->Describe() +
                                          ": the replica lease is not held");
   }
-  if (SteadyNow() >= deadline_ && !idle_lapse_) {
+  if (renew_failed_ && SteadyNow() >= deadline_) {
     return base::FailedPreconditionError(
         "not writing to " + store_->Describe() + ": the replica lease " +
         where + " (generation " + std::to_string(generation_) +
@@ -398,23 +478,89 @@ Status Lease::Check() const {
   return Status::Ok();
 }
 
-Status Lease::Use() {
-  bool lapsed = false;
+void Lease::RenewFailed(const Status& s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!held_) return;  // lost (Renew logged it) or released
+  renew_failed_ = true;
+  const auto retry = std::clamp<std::chrono::milliseconds>(
+      options_.ttl / 10, std::chrono::milliseconds(50),
+      std::chrono::seconds(1));
+  retry_at_ = SteadyNow() + retry;
+  if (SteadyNow() >= deadline_ && !expiry_logged_) {
+    expiry_logged_ = true;
+    spdlog::error(
+        "{}: replica lease on {} not renewed within its ttl ({}): writing "
+        "stopped until it is renewed: {}",
+        options_.db_path, store_->Describe(), FormatMs(options_.ttl),
+        s.message());
+  } else if (!expiry_logged_) {
+    spdlog::warn("{}: renewing the replica lease on {} failed: {}",
+                 options_.db_path, store_->Describe(), s.message());
+  }
+}
+
+Status Lease::Revalidate() {
+  bool retry;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    used_ = true;
-    idle_lapse_ = false;
-    lapsed = held_ && !lost_ && SteadyNow() >= deadline_;
+    retry = held_ && renew_failed_ && SteadyNow() >= retry_at_;
   }
-  cv_.notify_all();  // the renewal thread may be waiting for a use
-  if (lapsed) {
-    Status renewed = Renew();
-    if (!renewed.ok()) {
-      spdlog::warn("{}: renewing the lapsed replica lease on {}: {}",
-                   options_.db_path, store_->Describe(), renewed.message());
-    }
+  if (retry) {
+    Status s = Renew();
+    if (!s.ok()) RenewFailed(s);
   }
   return Check();
+}
+
+Status Lease::Use() {
+  bool due;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    due = held_ && !lost_ && SteadyNow() >= next_renew_;
+  }
+  if (due) {
+    Status s = Renew();
+    if (!s.ok()) RenewFailed(s);
+  }
+  LK_RETURN_IF_ERROR(Check());
+  std::lock_guard<std::mutex> lock(mu_);
+  if (SteadyNow() >= deadline_) {
+    return base::FailedPreconditionError(
+        "not writing to " + store_->Describe() + ": the replica lease " +
+        store_->Describe() + "/" + kLeaseKey + " (generation " +
+        std::to_string(generation_) + ") could not be renewed (ttl " +
+        FormatMs(options_.ttl) +
+        "; store unreachable?); writing resumes once it is renewed");
+  }
+  return Status::Ok();
+}
+
+void Lease::BeginWrite() {
+  bool first;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    first = writes_++ == 0;
+  }
+  if (first) LeaseKeeper::Get().Add(this);
+}
+
+void Lease::EndWrite() {
+  bool last;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    last = --writes_ == 0;
+  }
+  if (last) LeaseKeeper::Get().Remove(this);
+}
+
+void Lease::RenewIfDue() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!held_ || lost_ || SteadyNow() < next_renew_) return;
+    if (renew_failed_ && SteadyNow() < retry_at_) return;
+  }
+  Status s = Renew();
+  if (!s.ok()) RenewFailed(s);
 }
 
 bool Lease::held() const {
@@ -437,97 +583,13 @@ LeaseRecord Lease::last_seen() const {
   return last_seen_;
 }
 
-void Lease::StartRenewing() {
-  std::lock_guard<std::mutex> lock(thread_mu_);
-  if (thread_.joinable()) return;
-  stop_ = false;
-  thread_ = std::thread([this] { RenewLoop(); });
-}
-
-void Lease::StopRenewing() {
-  {
-    std::lock_guard<std::mutex> lock(thread_mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) {
-    thread_.join();
-  }
-}
-
-void Lease::RenewLoop() {
-  const auto retry = std::clamp<std::chrono::milliseconds>(
-      options_.ttl / 10, std::chrono::milliseconds(50),
-      std::chrono::seconds(1));
-  std::unique_lock<std::mutex> lk(thread_mu_);
-  while (!stop_) {
-    std::chrono::steady_clock::time_point wake;
-    bool is_held, is_lost;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      is_held = held_;
-      is_lost = lost_;
-      wake = next_renew_;
-    }
-    if (is_lost) {
-      cv_.wait(lk, [&] { return stop_; });
-      break;
-    }
-    cv_.wait_until(lk, wake, [&] { return stop_; });
-    if (stop_) break;
-    lk.unlock();
-    if (!is_held) {  // released: nothing to renew
-      lk.lock();
-      cv_.wait(lk, [&] { return stop_; });
-      break;
-    }
-    bool was_used;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      was_used = std::exchange(used_, false);
-    }
-    if (!was_used) {
-      // Nothing written since the last renewal: let the lease run out
-      // rather than pay a conditional write every ttl/3 for an idle
-      // database; the next write renews it first (Use).
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        idle_lapse_ = true;
-      }
-      lk.lock();
-      cv_.wait(lk, [&] {
-        std::lock_guard<std::mutex> lock(mu_);
-        return stop_ || used_;
-      });
-      if (stop_) break;
-      lk.unlock();
-    }
-    Status s = Renew();
-    if (!s.ok()) {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (held_) {
-        next_renew_ = SteadyNow() + retry;
-        if (SteadyNow() >= deadline_ && !expiry_logged_) {
-          expiry_logged_ = true;
-          spdlog::error(
-              "{}: replica lease on {} not renewed within its ttl ({}): "
-              "writing stopped until it is renewed: {}",
-              options_.db_path, store_->Describe(), FormatMs(options_.ttl),
-              s.message());
-        } else {
-          spdlog::warn("{}: renewing the replica lease on {} failed: {}",
-                       options_.db_path, store_->Describe(), s.message());
-        }
-      }
-    }
-    lk.lock();
-  }
-}
-
 Status LeasedReplica::WriteFile(const storage::FileInfo& info,
                                 base::Reader& data) {
   LK_RETURN_IF_ERROR(lease_->Use());
-  return inner_->WriteFile(info, data);
+  lease_->BeginWrite();
+  Status s = inner_->WriteFile(info, data);
+  lease_->EndWrite();
+  return s;
 }
 
 base::Status LeasedReplica::DeleteFiles(

@@ -1,23 +1,22 @@
 // The replica lease: one writer per replica across hosts
 // (docs/architecture.md, "Replica lease"). `replicate` takes a lease object
 // in the replica (`<path>/lock.json`, docs/storage_layout.md) with a
-// conditional create or replace before it writes anything, renews it every
-// third of its time to live, and releases it on a clean stop. Every write to
+// conditional create or replace before it writes anything, renews it before
+// a write once a third of its time to live has passed (and during a long
+// write, from one thread shared by every lease of the process), and releases
+// it on a clean stop. Every write to
 // the replica goes through LeasedReplica, which refuses it unless the lease
 // is held and still valid by the local clock, so a replicator that could not
 // renew in time, or whose lease was taken over, stops writing at once.
 #pragma once
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "base/status.h"
@@ -91,34 +90,38 @@ class Lease {
   // the lease held until its local deadline.
   Status Renew();
 
-  // Gives the lease up (if still ours, the object is marked released) and
-  // stops renewing.
+  // Gives the lease up (if still ours, the object is marked released).
   Status Release();
 
-  // Ok while the lease is held and its local deadline (the send time of the
-  // last successful write of the object + ttl - ttl/6) has not passed, or
-  // it passed only because nothing was written (see Use).
-  // Otherwise kFailedPrecondition saying why (never taken, lost to whom,
-  // expired locally).
+  // Ok while the lease is held and not lost, unless a renewal needed for a
+  // write failed and its local deadline (the send time of the last
+  // successful write of the object + ttl - ttl/6) has passed. A lease that
+  // merely ran out because nothing was written is still ours: nobody took
+  // it, and the next Use() renews it first (docs/architecture.md, "Replica
+  // lease"). Otherwise kFailedPrecondition saying why (never taken, lost to
+  // whom, not renewed in time).
   Status Check() const;
 
-  // Check() for a write about to happen: marks the lease as in use (so the
-  // background renewal keeps it alive) and, when it lapsed while unused
-  // (an idle database lets it expire: no renewal requests while nothing is
-  // written), renews it first, conditional on the object being unchanged;
-  // if another replicator took it meanwhile the lease is lost.
+  // Check() for each sync: when a renewal failed, tries again first (at
+  // most every tenth of ttl, 50 ms to 1 s), so the lease recovers once the
+  // store answers again.
+  Status Revalidate();
+
+  // Check() for a write about to happen: once a third of ttl has passed
+  // since the last renewal, renews first (conditional on the object being
+  // unchanged; if another replicator took it, the lease is lost). Ok when
+  // the lease is then valid by the local clock. An idle database thus costs
+  // no renewal requests: its lease lapses and is renewed by its next write.
   Status Use();
 
-  // Background renewal: a thread renews at every third of ttl while the
-  // lease was used (Use) since the last renewal, else waits for the next
-  // use; it retries a
-  // failed renewal every tenth of it (50 ms to 1 s), and logs once when
-  // the local deadline passes (writes stop until a renewal succeeds, which
-  // it does only while the object is still ours: nobody took it). A lease
-  // another replicator took is lost for good: restarting `replicate` is the
-  // way back (the lineage guard then decides). Idempotent.
-  void StartRenewing();
-  void StopRenewing();
+  // A write of the replica is under way (between Use and its end): while
+  // one is, a thread shared by every lease of the process renews the lease
+  // at each third of ttl, so a long upload keeps it. Calls nest.
+  void BeginWrite();
+  void EndWrite();
+  // Renews if a third of ttl passed since the last renewal (for the shared
+  // thread; errors are logged and remembered for Check).
+  void RenewIfDue();
 
   bool held() const;
   int64_t generation() const;
@@ -140,7 +143,8 @@ class Lease {
   Result<std::string> WriteChecked(const LeaseRecord& record,
                                    const std::string& if_version);
   Status RefusedBy(const LeaseRecord& holder) const;
-  void RenewLoop();
+  // Records a failed renewal (the deadline decides whether writes stop).
+  void RenewFailed(const Status& s);
 
   std::shared_ptr<storage::ReplicaClient> store_;
   LeaseOptions options_;
@@ -157,16 +161,10 @@ class Lease {
   std::chrono::steady_clock::time_point next_renew_{};
   LeaseRecord last_seen_;
   bool expiry_logged_ = false;
-  bool used_ = true;  // Use() since the renewal thread last looked
-  // The renewal thread let the lease run out because nothing was written:
-  // Check() still accepts it (it is ours until another replicator takes
-  // it after its expiry) and the next Use() renews it first.
-  bool idle_lapse_ = false;
-
-  std::mutex thread_mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
+  // The last renewal attempt failed (cleared by a successful one).
+  bool renew_failed_ = false;
+  std::chrono::steady_clock::time_point retry_at_{};
+  int writes_ = 0;  // BeginWrite minus EndWrite
 };
 
 // A ReplicaClient that refuses every write and delete unless the lease is
@@ -187,6 +185,7 @@ class LeasedReplica : public storage::ReplicaClient {
                                                  int64_t length) override {
     return inner_->OpenFile(level, min_txid, max_txid, offset, length);
   }
+  // Use(), then the write, with the lease kept renewed while it runs.
   base::Status WriteFile(const storage::FileInfo& info,
                          base::Reader& data) override;
   base::Status DeleteFiles(

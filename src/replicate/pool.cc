@@ -39,6 +39,8 @@ struct ReplicationPool::Entry {
   bool dirty = false;           // the WAL was written since the last sync began
   bool wake_on_change = false;  // sync at the next WAL write
   bool watched = false;         // its directory is watched
+  bool wants_events = false;    // counted in its directory's `wanting`
+  std::string dir;              // its directory (when watched)
   bool finishing = false;       // the final sync is queued or running
   SteadyTime sync_at = SteadyTime::max();
   SteadyTime compact_at = SteadyTime::max();
@@ -241,17 +243,26 @@ void ReplicationPool::DispatchLocked(size_t id, Task task) {
   work_cv_.notify_one();
 }
 
+namespace {
+
+// Directory events every watch has; IN_MODIFY is added only while one of the
+// directory's databases needs to hear of writes. While it is set, every
+// write(2) of the application to a file in that directory runs inotify's
+// event code in the application's own process (an allocation and a queue
+// merge): measured at about 6 % of the application's CPU in a tight commit
+// loop (docs/benchmarks.md, "Write overhead").
+constexpr uint32_t kDirEvents = IN_CREATE | IN_MOVED_TO;
+
+}  // namespace
+
 void ReplicationPool::WatchLocked(size_t id) {
   Entry& e = *entries_[id];
   if (e.watched || inotify_fd_ < 0) return;
   const std::string& db = e.job->replicator().db_path();
   const std::string dir = base::DirName(db);
-  int wd;
-  if (auto it = dir_watch_.find(dir); it != dir_watch_.end()) {
-    wd = it->second;
-  } else {
-    wd = ::inotify_add_watch(inotify_fd_, dir.c_str(),
-                             IN_MODIFY | IN_CREATE | IN_MOVED_TO);
+  auto it = dir_watch_.find(dir);
+  if (it == dir_watch_.end()) {
+    const int wd = ::inotify_add_watch(inotify_fd_, dir.c_str(), kDirEvents);
     if (wd < 0) {
       spdlog::warn(
           "{}: cannot watch {} ({}); it is polled every sync-interval and "
@@ -259,10 +270,58 @@ void ReplicationPool::WatchLocked(size_t id) {
           db, dir, std::strerror(errno));
       return;
     }
-    dir_watch_[dir] = wd;
+    it = dir_watch_.emplace(dir, DirWatch{wd, 0, false}).first;
   }
-  watches_[wd][base::BaseName(db) + "-wal"].push_back(id);
+  watches_[it->second.wd][base::BaseName(db) + "-wal"].push_back(id);
+  e.dir = dir;
   e.watched = true;
+}
+
+void ReplicationPool::SetWantsEventsLocked(Entry& e, bool want) {
+  if (!e.watched || e.wants_events == want) return;
+  e.wants_events = want;
+  DirWatch& d = dir_watch_[e.dir];
+  d.wanting = want ? d.wanting + 1 : d.wanting - 1;
+  const bool modify = d.wanting > 0;
+  if (modify == d.modify) return;
+  // Same directory, same watch: inotify_add_watch replaces its mask.
+  const int wd = ::inotify_add_watch(inotify_fd_, e.dir.c_str(),
+                                     kDirEvents | (modify ? IN_MODIFY : 0));
+  if (wd < 0) {
+    if (!modify) return;  // events we do not need: harmless
+    // Without write events none of this directory's databases may go or
+    // stay idle: poll them all from now on.
+    spdlog::warn(
+        "{}: cannot watch for writes ({}); its databases are polled every "
+        "sync-interval and never go idle",
+        e.dir, std::strerror(errno));
+    auto names = watches_.find(d.wd);
+    if (names != watches_.end()) {
+      for (auto& [name, ids] : names->second) {
+        for (size_t other : ids) {
+          Entry& o = *entries_[other];
+          o.watched = false;
+          OnWalEventLocked(other);
+        }
+      }
+    }
+    return;
+  }
+  d.modify = modify;
+  if (wd != d.wd) {
+    // The directory was replaced under us: a new watch.
+    auto node = watches_.extract(d.wd);
+    if (!node.empty()) {
+      node.key() = wd;
+      watches_.insert(std::move(node));
+    }
+    d.wd = wd;
+  }
+}
+
+void ReplicationPool::RefreshWantsEventsLocked(Entry& e) {
+  SetWantsEventsLocked(e, e.phase == Phase::kIdle ||
+                              (e.phase == Phase::kActive && e.wake_on_change));
 }
 
 void ReplicationPool::OnWalEventLocked(size_t id) {
@@ -553,6 +612,12 @@ void ReplicationPool::RunSync(size_t id) {
       open_now * 10 >= options_.max_open * 9 ? Ms(0) : options_.idle_after;
   if (synced.ok() && !shipped && !dirty && e->watched &&
       now - e->last_change >= idle_after) {
+    {
+      // Hear of every write from before Suspend's checks on: a write before
+      // them fails the checks, a write after them wakes the idle database.
+      std::lock_guard<std::mutex> lock(mu_);
+      SetWantsEventsLocked(*e, true);
+    }
     auto s = r.Suspend();
     suspended = s.ok() && *s;
     if (!s.ok()) {
@@ -560,48 +625,74 @@ void ReplicationPool::RunSync(size_t id) {
                     s.status().message());
     }
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  e->syncing = false;
-  e->last_sync = synced;
-  if (synced.ok()) {
-    e->replicated_txid = r.replicated_txid();
-    e->last_ok = Clock::now();
+  if (synced.ok() && !suspended &&
+      (ro.sync_interval.count() == 0 ? !shipped : r.wants_fast_follow())) {
+    // It waits for the next write (below): listen first, then look for a
+    // write made between this sync's look at the WAL and now, which made no
+    // event; the WAL index shows it.
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      e->wake_on_change = true;
+      RefreshWantsEventsLocked(*e);
+    }
+    if (r.MaybeHasNewFrames()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      e->dirty = true;
+    }
   }
-  e->sync_served = std::max(e->sync_served, ticket);
-  done_cv_.notify_all();
-  if (stop_seen_ || e->detaching) {
-    e->syncing = true;
-    sync_ready_.push_back(id);
-    work_cv_.notify_one();
-    return;
-  }
-  if (suspended) {
-    e->observer->OnIdle(true);
-    e->phase = Phase::kIdle;
-    ++closed_since_trim_;
-    ClosedOneLocked();
-    e->wake_on_change = true;
-    if (e->dirty) ScheduleLocked(id, Task::kSync, now);
-  } else if (!synced.ok()) {
-    e->wake_on_change = false;
-    ScheduleLocked(id, Task::kSync, now + e->backoff);
-  } else if (ro.sync_interval.count() == 0) {
-    e->wake_on_change = true;
-    ScheduleLocked(id, Task::kSync, e->dirty ? now : now + ro.monitor_interval);
-  } else {
-    // The read transaction may block the application's checkpoints: sync
-    // at the next WAL write rather than a whole sync-interval later.
-    e->wake_on_change = r.wants_fast_follow();
-    ScheduleLocked(
-        id, Task::kSync,
-        e->wake_on_change && e->dirty ? now : now + ro.sync_interval);
-  }
-  // A SyncNow that came while this sync ran gets one of its own.
-  if (e->sync_requests > e->sync_served) ScheduleLocked(id, Task::kSync, now);
-  if (synced.ok() && ro.compactor != nullptr &&
-      (shipped || e->compact_at == SteadyTime::max()) && !e->compacting) {
-    // New files make compaction steps useful; NextUsefulDue decides when.
-    ScheduleLocked(id, Task::kCompact, now);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    e->syncing = false;
+    e->last_sync = synced;
+    if (synced.ok()) {
+      e->replicated_txid = r.replicated_txid();
+      e->last_ok = Clock::now();
+    }
+    e->sync_served = std::max(e->sync_served, ticket);
+    done_cv_.notify_all();
+    if (stop_seen_ || e->detaching) {
+      e->syncing = true;
+      sync_ready_.push_back(id);
+      work_cv_.notify_one();
+      return;
+    }
+    if (suspended) {
+      e->observer->OnIdle(true);
+      e->phase = Phase::kIdle;
+      ++closed_since_trim_;
+      ClosedOneLocked();
+      e->wake_on_change = true;
+      if (e->dirty) ScheduleLocked(id, Task::kSync, now);
+    } else if (!synced.ok()) {
+      e->wake_on_change = false;
+      ScheduleLocked(id, Task::kSync, now + e->backoff);
+    } else if (ro.sync_interval.count() == 0 && shipped) {
+      // Wake-on-change while the application writes: poll the WAL every
+      // few milliseconds instead of hearing of each write, which would cost
+      // the application (kDirEvents); listen again once a sync finds
+      // nothing new.
+      e->wake_on_change = false;
+      ScheduleLocked(id, Task::kSync, now + Ms(kEventCoalesceMs));
+    } else if (ro.sync_interval.count() == 0) {
+      e->wake_on_change = true;
+      ScheduleLocked(id, Task::kSync,
+                     e->dirty ? now : now + ro.monitor_interval);
+    } else {
+      // The read transaction may block the application's checkpoints: sync
+      // at the next WAL write rather than a whole sync-interval later.
+      e->wake_on_change = r.wants_fast_follow();
+      ScheduleLocked(
+          id, Task::kSync,
+          e->wake_on_change && e->dirty ? now : now + ro.sync_interval);
+    }
+    // A SyncNow that came while this sync ran gets one of its own.
+    if (e->sync_requests > e->sync_served) ScheduleLocked(id, Task::kSync, now);
+    if (synced.ok() && ro.compactor != nullptr &&
+        (shipped || e->compact_at == SteadyTime::max()) && !e->compacting) {
+      // New files make compaction steps useful; NextUsefulDue decides when.
+      ScheduleLocked(id, Task::kCompact, now);
+    }
+    RefreshWantsEventsLocked(*e);
   }
 }
 
@@ -675,6 +766,7 @@ void ReplicationPool::FinalSync(Entry& e) {
   if (e.phase == Phase::kActive) ClosedOneLocked();
   e.final_status = final_status;
   e.phase = Phase::kDone;
+  SetWantsEventsLocked(e, false);
   e.syncing = false;
   ++finished_;
   done_cv_.notify_all();

@@ -120,6 +120,12 @@ class ReplicationPool {
   void ScheduleLocked(size_t id, Task task,
                       std::chrono::steady_clock::time_point at);
   void WatchLocked(size_t id);
+  // Under mu_: whether the entry needs to hear of WAL writes (idle, or
+  // wake-on-change); its directory's watch includes IN_MODIFY exactly while
+  // one of its entries does (docs/architecture.md, "Listening only when
+  // needed").
+  void SetWantsEventsLocked(Entry& e, bool want);
+  void RefreshWantsEventsLocked(Entry& e);
   void DispatchLocked(size_t id, Task task);
   // A database closed (idle or done): lets the next waiting one open.
   void ClosedOneLocked();
@@ -151,7 +157,12 @@ class ReplicationPool {
   // inotify watch descriptor -> WAL file name -> entries.
   std::unordered_map<int, std::unordered_map<std::string, std::vector<size_t>>>
       watches_;
-  std::unordered_map<std::string, int> dir_watch_;  // directory -> wd
+  struct DirWatch {
+    int wd = -1;
+    size_t wanting = 0;   // entries that want write events
+    bool modify = false;  // the watch's mask includes IN_MODIFY
+  };
+  std::unordered_map<std::string, DirWatch> dir_watch_;
   std::thread watcher_;
   std::vector<std::thread> workers_;
 };

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/coding.h"
 #include "ltx/file_name.h"
 #include "ltx/l0_builder.h"
 #include "replicate/levels.h"
@@ -151,7 +152,13 @@ Status Replicator::Open() {
       }
       return s;
     }
-    options_.lease->StartRenewing();
+  }
+  if (options_.open_replica) {
+    Status s = options_.open_replica();
+    if (!s.ok()) {
+      if (s.code() == base::Code::kFailedPrecondition) SetBlocked("lease");
+      return s;
+    }
   }
   LK_RETURN_IF_ERROR(OpenConnections());
   LK_RETURN_IF_ERROR(BeginRead());
@@ -219,6 +226,26 @@ WalIndexState ReadWalIndex(const base::File& shm) {
 }
 
 }  // namespace
+
+bool Replicator::MaybeHasNewFrames() {
+  if (suspended_ || !pos_ || pos_->offset == 0) return true;
+  if (!shm_.valid()) {
+    auto f = base::File::Open(options_.db_path + "-shm", O_RDONLY);
+    if (!f.ok()) return true;
+    shm_ = std::move(f).value();
+  }
+  const WalIndexState index = ReadWalIndex(shm_);
+  if (!index.ok) return true;
+  // The index keeps the WAL header's salts as the file has them (big-endian).
+  const uint32_t salt1 = base::GetBE32(index.header + 32);
+  const uint32_t salt2 = base::GetBE32(index.header + 36);
+  const int64_t frame_size = sqlite::kWalFrameHeaderSize + pos_->page_size;
+  const int64_t frames =
+      (pos_->offset - static_cast<int64_t>(sqlite::kWalHeaderSize)) /
+      frame_size;
+  return salt1 != pos_->salt1 || salt2 != pos_->salt2 ||
+         static_cast<int64_t>(index.mx_frame) != frames;
+}
 
 Status Replicator::BeginReadTracked(sqlite::Connection& c) {
   if (!shm_.valid()) {
@@ -423,7 +450,7 @@ Status Replicator::CheckLease() {
   if (!options_.lease) return Status::Ok();
   // Every upload is also fenced by LeasedReplica; this makes a lost or
   // expired lease visible (blocked, /healthz) before any work.
-  Status s = options_.lease->Check();
+  Status s = options_.lease->Revalidate();
   if (!s.ok()) {
     SetBlocked("lease");
     return s;
@@ -453,7 +480,27 @@ Result<SyncResult> Replicator::Sync() {
       }
     }
   }
-  return DoSync(WriteLock::kNotHeld);
+  if (options_.wants_image && pos_ && options_.wants_image()) {
+    LK_RETURN_IF_ERROR(CheckSameFile());
+    return WriteSnapshot("a replica needs a full image to catch up",
+                         /*have_write_lock=*/false);
+  }
+  // With max-sync-wal-bytes, one DoSync ships a bounded part of the new
+  // frames: go on until it has shipped them all.
+  SyncResult total;
+  for (;;) {
+    more_ = false;
+    LK_ASSIGN_OR_RETURN(SyncResult r, DoSync(WriteLock::kNotHeld));
+    if (r.txid != 0) {
+      total.txid = r.txid;
+      total.snapshot |= r.snapshot;
+      if (!r.reason.empty()) total.reason = r.reason;
+      total.pages += r.pages;
+      total.bytes += r.bytes;
+      ++total.files;
+    }
+    if (!more_ || r.txid == 0) return total;
+  }
 }
 
 Result<SyncResult> Replicator::DoSync(WriteLock lock) {
@@ -488,10 +535,13 @@ Result<SyncResult> Replicator::DoSync(WriteLock lock) {
   if (header->page_size != pos_->page_size) {
     return WriteSnapshot("the page size changed", have_write_lock);
   }
+  // Under the write lock (a checkpoint's capture) everything goes at once.
+  const int64_t max_bytes = have_write_lock ? 0 : options_.max_sync_wal_bytes;
   if (pos_->SameGeneration(*header)) {
     LK_ASSIGN_OR_RETURN(auto scan, sqlite::ScanWal(*wal, *header, pos_->offset,
-                                                   pos_->checksum));
+                                                   pos_->checksum, max_bytes));
     if (scan.empty()) return SyncResult{};
+    more_ = scan.limited;
     return WriteIncremental(*header, scan, *wal);
   }
   // A new WAL generation. It is lossless only when our read transaction
@@ -511,8 +561,9 @@ Result<SyncResult> Replicator::DoSync(WriteLock lock) {
   if ((restart_ok && one_restart) || resumed_generation) {
     LK_ASSIGN_OR_RETURN(auto scan,
                         sqlite::ScanWal(*wal, *header, sqlite::kWalHeaderSize,
-                                        header->checksum));
+                                        header->checksum, max_bytes));
     if (scan.empty()) return SyncResult{};
+    more_ = scan.limited;
     return WriteIncremental(*header, scan, *wal);
   }
   return WriteSnapshot(
@@ -718,8 +769,13 @@ Result<SyncResult> Replicator::Upload(const ltx::Header& header,
   info.max_txid = header.max_txid;
   info.size = size;
   info.created = TimePoint(std::chrono::milliseconds(header.timestamp_ms));
-  base::FileReader reader(std::move(f));
-  Status s = replica_->WriteFile(info, reader);
+  Status s;
+  if (options_.ship_file) {
+    s = options_.ship_file(info, tmp_path);
+  } else {
+    base::FileReader reader(std::move(f));
+    s = replica_->WriteFile(info, reader);
+  }
   if (s.ok() || !keep_tmp) ::unlink(tmp_path.c_str());
   if (!s.ok()) {
     return s.WithContext("upload " +

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -39,6 +40,10 @@ struct ReplicatorOptions {
   // follow); the TRUNCATE bound is not limited (docs/architecture.md,
   // "Checkpoints").
   std::chrono::milliseconds min_checkpoint_spacing{std::chrono::seconds(1)};
+  // `max-sync-wal-bytes` (docs/config.md): one L0 file holds the
+  // transactions of at most about this many WAL bytes (at least one whole
+  // transaction); a sync writes several when more is new. 0: no bound.
+  int64_t max_sync_wal_bytes = 0;
   // Lineage guard (docs/architecture.md): start a new history when the
   // database does not descend from the replica's newest state, instead of
   // refusing it.
@@ -59,6 +64,14 @@ struct ReplicatorOptions {
   // are fenced by a LeasedReplica around the replica given to the
   // constructor.
   std::shared_ptr<Lease> lease;
+  // Several replicas (replicate/replica_set.h; docs/architecture.md,
+  // "Several replicas"). open_replica: called by Open after the local lock,
+  // before the replica is read (takes the replicas' leases). ship_file:
+  // takes each finished LTX file (it moves it away) instead of the
+  // replica's WriteFile. wants_image: while true, a sync writes a snapshot.
+  std::function<Status()> open_replica;
+  std::function<Status(const storage::FileInfo&, const std::string&)> ship_file;
+  std::function<bool()> wants_image;
 };
 
 // What one Sync wrote.
@@ -68,6 +81,7 @@ struct SyncResult {
   uint64_t pages = 0;
   uint64_t bytes = 0;  // LTX bytes uploaded
   std::string reason;  // why a snapshot was written
+  uint64_t files = 0;  // L0 files written (more than one: max-sync-wal-bytes)
 };
 
 // The hidden local state directory for a database: "<dir>/.<name>-litekeep".
@@ -134,6 +148,12 @@ class Replicator {
   // each commit; the runner should sync at the next WAL write instead of
   // waiting for sync-interval (docs/architecture.md, "Checkpoints").
   bool wants_fast_follow() const { return maybe_slot0_; }
+
+  // A cheap look at SQLite's WAL index (a pread, no lock): false only when
+  // the WAL provably holds no committed frame past the replicated position
+  // (same WAL generation, same last frame). Call between syncs of an open
+  // database, from the thread that syncs it.
+  bool MaybeHasNewFrames();
 
   const std::string& db_path() const { return options_.db_path; }
   const std::string& meta_dir() const { return options_.meta_dir; }
@@ -241,6 +261,7 @@ class Replicator {
   std::optional<PendingFile> pending_;
   sqlite::Connection locker_;  // takes the write lock (BEGIN IMMEDIATE)
   bool write_locked_ = false;  // locker_ holds it now
+  bool more_ = false;          // the last DoSync stopped at max_sync_wal_bytes
   base::File db_file_;
   bool in_read_ = false;
   std::optional<Position> pos_;  // nullopt: next sync writes a snapshot

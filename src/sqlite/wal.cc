@@ -85,13 +85,14 @@ Result<WalHeader> ReadWalHeader(const base::File& wal) {
 }
 
 Result<WalScan> ScanWal(const base::File& wal, const WalHeader& header,
-                        int64_t start_offset, WalChecksum seed) {
+                        int64_t start_offset, WalChecksum seed,
+                        int64_t max_bytes) {
   const int64_t frame_size = WalFrameSize(header);
   if (start_offset < static_cast<int64_t>(kWalHeaderSize) ||
       (start_offset - static_cast<int64_t>(kWalHeaderSize)) % frame_size != 0) {
-    return base::InvalidArgumentError(
-        wal.path() + ": WAL offset " + std::to_string(start_offset) +
-        " is not a frame boundary");
+    return base::InvalidArgumentError(wal.path() + ": WAL offset " +
+                                      std::to_string(start_offset) +
+                                      " is not a frame boundary");
   }
   WalScan scan;
   scan.start_offset = start_offset;
@@ -103,8 +104,7 @@ Result<WalScan> ScanWal(const base::File& wal, const WalHeader& header,
   uint64_t pending_frames = 0;
 
   // Read in chunks of whole frames to keep syscalls few.
-  const int64_t frames_per_chunk =
-      std::max<int64_t>(1, (1 << 20) / frame_size);
+  const int64_t frames_per_chunk = std::max<int64_t>(1, (1 << 20) / frame_size);
   std::vector<uint8_t> buf(static_cast<size_t>(frames_per_chunk * frame_size));
   int64_t offset = start_offset;
   WalChecksum ck = seed;
@@ -121,9 +121,9 @@ Result<WalScan> ScanWal(const base::File& wal, const WalHeader& header,
         break;
       }
       WalChecksum next = ComputeWalChecksum(header.big_endian(), {f, 8}, ck);
-      next = ComputeWalChecksum(header.big_endian(),
-                                {f + kWalFrameHeaderSize, header.page_size},
-                                next);
+      next =
+          ComputeWalChecksum(header.big_endian(),
+                             {f + kWalFrameHeaderSize, header.page_size}, next);
       if (!(next == fh.checksum) || fh.pgno == 0) {
         stop = true;
         break;
@@ -141,6 +141,11 @@ Result<WalScan> ScanWal(const base::File& wal, const WalHeader& header,
         scan.commit = fh.commit;
         scan.end_offset = frame_offset + frame_size;
         scan.checksum = ck;
+        if (max_bytes > 0 && scan.end_offset - start_offset >= max_bytes) {
+          scan.limited = true;
+          stop = true;
+          break;
+        }
       }
     }
     if (stop || whole < frames_per_chunk) break;

@@ -60,9 +60,10 @@ struct WalScan {
   int64_t start_offset = 0;  // where the scan began (a frame boundary)
   int64_t end_offset = 0;    // just past the last commit frame found
   WalChecksum checksum;      // running checksum at end_offset
-  uint32_t commit = 0;       // database size (pages) at the last commit, 0: none
-  uint64_t frames = 0;       // committed frames found
-  uint64_t commits = 0;      // transactions found
+  uint32_t commit = 0;   // database size (pages) at the last commit, 0: none
+  uint64_t frames = 0;   // committed frames found
+  uint64_t commits = 0;  // transactions found
+  bool limited = false;  // stopped at max_bytes; more may follow
   // Newest committed frame (offset of its frame header) for each page.
   std::map<Pgno, int64_t> pages;
   bool empty() const { return frames == 0; }
@@ -76,9 +77,12 @@ Result<WalHeader> ReadWalHeader(const base::File& wal);
 // whose running checksum there is `seed`, verifying salts and the checksum
 // chain, and stops at the first frame that does not chain (or end of file).
 // Only frames up to the last commit frame are reported: a partial
-// transaction is never included.
+// transaction is never included. With max_bytes > 0 it also stops after the
+// first commit frame at which at least max_bytes of WAL were read (at least
+// one whole transaction, however large) and sets `limited`.
 Result<WalScan> ScanWal(const base::File& wal, const WalHeader& header,
-                        int64_t start_offset, WalChecksum seed);
+                        int64_t start_offset, WalChecksum seed,
+                        int64_t max_bytes = 0);
 
 // Size of one frame for the header's page size.
 inline int64_t WalFrameSize(const WalHeader& h) {

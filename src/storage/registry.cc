@@ -11,6 +11,8 @@
 #include "storage/file/file_client.h"
 #include "storage/gcs/client.h"
 #include "storage/gcs/options.h"
+#include "storage/nats/client.h"
+#include "storage/nats/options.h"
 #include "storage/s3/client.h"
 #include "storage/s3/options.h"
 #include "storage/sftp/client.h"
@@ -77,6 +79,11 @@ Result<std::unique_ptr<ReplicaClient>> OpenAbs(const ReplicaSettings& s) {
 Result<std::unique_ptr<ReplicaClient>> OpenGcs(const ReplicaSettings& s) {
   LK_ASSIGN_OR_RETURN(gcs::GcsOptions o, gcs::OptionsFromSettings(s));
   return gcs::NewGcsReplicaClient(o);
+}
+
+Result<std::unique_ptr<ReplicaClient>> OpenNats(const ReplicaSettings& s) {
+  LK_ASSIGN_OR_RETURN(nats::NatsOptions o, nats::OptionsFromSettings(s));
+  return nats::NewNatsReplicaClient(o);
 }
 
 Result<std::unique_ptr<ReplicaClient>> OpenSftp(const ReplicaSettings& s) {
@@ -148,8 +155,12 @@ std::vector<Backend> BuildTable() {
         "skip-verify", "ca-bundle"},
        &webdav::CheckSettings,
        &OpenWebdav},
-      // Known to Litestream, not built here: refused with a message.
-      {"nats", {"nats"}, {}},
+      {"nats",
+       {"nats"},
+       {"bucket", "host", "username", "password", "token", "timeout",
+        "reconnect-wait", "max-reconnects"},
+       &nats::CheckSettings,
+       &OpenNats},
 
   };
 }

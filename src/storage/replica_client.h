@@ -62,6 +62,18 @@ struct FileInfo {
   TimePoint created{};  // the LTX header timestamp where the store keeps it
 };
 
+// How exact FileInfo::created must be (ReplicaClient::SetCreatedTimes).
+enum class CreatedTimes {
+  // The LTX creation time as the store keeps it, even where that costs a
+  // request per file (S3: one HEAD per file not seen before). Point-in-time
+  // restore by timestamp, retention and compaction need it.
+  kExact,
+  // What the listing itself carries: the exact time where it has it, else
+  // the store's modification time (S3: LastModified, the upload time). For
+  // callers that never compare creation times (plans of the newest state).
+  kListed,
+};
+
 // What a generic listing says about one object (any name).
 struct ObjectInfo {
   std::string key;  // relative to the replica path, '/'-separated
@@ -131,6 +143,11 @@ class ReplicaClient {
                                       const std::string& if_version);
 
   virtual RequestCounts request_counts() const { return {}; }
+
+  // How exact FileInfo::created is in later ListFiles calls (kExact until
+  // set). Backends whose listings carry the exact time ignore it. May be
+  // called while other threads list.
+  virtual void SetCreatedTimes(CreatedTimes) {}
 };
 
 // The largest TXID in the replica across all levels (0 when empty).

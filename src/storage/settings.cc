@@ -11,6 +11,15 @@ namespace litekeep::storage {
 namespace {
 
 using K = SettingKind;
+
+// Why the NATS settings litekeep does not support are refused.
+constexpr std::string_view kNatsJwt =
+    "NATS JWT/nkey authentication is not supported by litekeep's NATS "
+    "client yet; use username/password or token (docs/config.md \"NATS\")";
+constexpr std::string_view kNatsTls =
+    "NATS over TLS is not supported by litekeep's NATS client yet; reach "
+    "the server over plain TCP, e.g. through a TLS tunnel (docs/config.md "
+    "\"NATS\")";
 using S = ReplicaSettings;
 
 std::vector<SettingKey> BuildTable() {
@@ -56,19 +65,20 @@ std::vector<SettingKey> BuildTable() {
       {"webdav-username", K::kString, &S::webdav_username},
       {"webdav-password", K::kSecret, &S::webdav_password},
       // Settings of backends Litestream has and this build does not.
-      {"jwt", K::kForeign, {}, "nats"},
-      {"seed", K::kForeign, {}, "nats"},
-      {"creds", K::kForeign, {}, "nats"},
-      {"nkey", K::kForeign, {}, "nats"},
-      {"username", K::kForeign, {}, "nats"},
-      {"token", K::kForeign, {}, "nats"},
-      {"tls", K::kForeign, {}, "nats"},
-      {"root-cas", K::kForeign, {}, "nats"},
-      {"client-cert", K::kForeign, {}, "nats"},
-      {"client-key", K::kForeign, {}, "nats"},
-      {"max-reconnects", K::kForeign, {}, "nats"},
-      {"reconnect-wait", K::kForeign, {}, "nats"},
-      {"timeout", K::kForeign, {}, "nats"},
+      // NATS.
+      {"username", K::kString, &S::username},
+      {"token", K::kSecret, &S::token},
+      {"timeout", K::kString, &S::timeout},
+      {"reconnect-wait", K::kString, &S::reconnect_wait},
+      {"max-reconnects", K::kString, &S::max_reconnects},
+      {"jwt", K::kRefused, {}, kNatsJwt},
+      {"seed", K::kRefused, {}, kNatsJwt},
+      {"creds", K::kRefused, {}, kNatsJwt},
+      {"nkey", K::kRefused, {}, kNatsJwt},
+      {"tls", K::kRefused, {}, kNatsTls},
+      {"root-cas", K::kRefused, {}, kNatsTls},
+      {"client-cert", K::kRefused, {}, kNatsTls},
+      {"client-key", K::kRefused, {}, kNatsTls},
   };
 }
 
@@ -128,6 +138,8 @@ base::Status SetSetting(const SettingKey& key, std::string_view text,
           "is a setting of " + std::string(key.owner) +
           " replicas, which are not built in this litekeep; supported: " +
           SupportedBackendsText());
+    case K::kRefused:
+      return base::UnimplementedError(std::string(key.owner));
   }
   return base::InternalError("unhandled setting kind");
 }

@@ -69,6 +69,13 @@ struct ReplicaSettings {
   std::string webdav_url;
   std::string webdav_username;
   std::string webdav_password;  // secret
+  // NATS (docs/config.md "NATS"); the server address is `host`, the
+  // password `password`.
+  std::string username;
+  std::string token;           // secret
+  std::string timeout;         // Go duration, as written
+  std::string reconnect_wait;  // Go duration, as written
+  std::string max_reconnects;  // count, as written (-1 = no limit)
 
   // Client-side age encryption (`age:`, docs/encryption.md): when set, the
   // client encrypts to the recipients and decrypts with the identities.
@@ -86,6 +93,7 @@ enum class SettingKind {
   kOptCount,     // non-negative integer
   kOptByteSize,  // "5MiB"
   kForeign,      // a setting of a backend that is not built (refused)
+  kRefused,      // a known setting litekeep does not support (owner: why)
 };
 
 using SettingField =
@@ -98,7 +106,8 @@ struct SettingKey {
   std::string_view name;  // canonical kebab-case spelling
   SettingKind kind;
   SettingField field;
-  std::string_view owner = {};  // kForeign: the backend it belongs to
+  // kForeign: the backend it belongs to; kRefused: why it is refused.
+  std::string_view owner = {};
 };
 
 // Every storage setting key, canonical spelling (also those of backends that

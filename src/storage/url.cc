@@ -559,6 +559,27 @@ Result<ReplicaSettings> ParseReplicaUrl(std::string_view url,
     }
     return r;
   }
+  if (r.type == "nats") {
+    // nats://[USER:PASSWORD@]HOST[:PORT]/BUCKET, as Litestream (the whole
+    // path is the bucket; no host means nats.go's 127.0.0.1:4222).
+    LK_RETURN_IF_ERROR(ApplyQuery(url, parts, {}, &r, keys));
+    r.host = parts.host;
+    std::string bucket = parts.path;
+    while (!bucket.empty() && bucket.front() == '/') bucket.erase(0, 1);
+    while (!bucket.empty() && bucket.back() == '/') bucket.pop_back();
+    if (bucket.empty()) {
+      return UrlError(url, "nats URL has no bucket (nats://HOST:PORT/BUCKET)");
+    }
+    r.bucket = bucket;
+    keys->insert("bucket");
+    if (!r.host.empty()) keys->insert("host");
+    if (!parts.user.empty() || parts.has_password) {
+      r.username = parts.user;
+      r.password = parts.password;
+      keys->insert({"username", "password"});
+    }
+    return r;
+  }
   if (parts.has_password) {
     return UrlError(url, scheme +
                              " URLs carry no password; put credentials in "
@@ -718,6 +739,11 @@ std::string Describe(const ReplicaSettings& r) {
     if (!r.path.empty() && r.path.front() != '/') out += "/";
     out += r.path;
     return r.skip_verify ? out + "?skipVerify=true" : out;
+  }
+  if (r.type == "nats") {
+    return "nats://" + (r.host.empty() ? std::string("127.0.0.1:4222")
+                                       : r.host) +
+           "/" + r.bucket;
   }
   std::string out =
       (r.type == "gcs" ? std::string("gs") : r.type) + "://" +

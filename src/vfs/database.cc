@@ -36,6 +36,9 @@ Status Database::Init() {
   auto rc = storage::ParseReplicaUrl(options_.replica_url);
   if (!rc.ok()) return rc.status().WithContext("litekeep vfs: replica URL");
   LK_ASSIGN_OR_RETURN(client_, storage::NewReplicaClient(*rc));
+  // Plans of the newest state compare no creation times: no request per
+  // file for them (time travel by time asks for exact ones).
+  client_->SetCreatedTimes(storage::CreatedTimes::kListed);
   indexes_ =
       std::make_unique<IndexCache>(client_.get(), options_.index_parallelism);
   auto v = BuildVersion(std::nullopt, std::nullopt);

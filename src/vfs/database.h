@@ -120,6 +120,7 @@ class Database {
   // from hydrated_.
   std::shared_ptr<base::File> hydrated_;
   TxId hydrated_txid_ = 0;
+  Status hydration_error_;  // the last failed attempt, until one succeeds
 
   // Write mode: pages written and not yet shipped, by page number, with a
   // generation so a sync drops only what it shipped.

@@ -14,6 +14,15 @@ Status Database::FetchRun(const Version& v, Pgno pgno, int window,
                           std::span<uint8_t> out) {
   const PageLoc first = v.pages[pgno - 1];
   const FileIndex& file = *v.files[first.file - 1];
+  const std::string name = FileName(file.info);
+  // A file no larger than a full read-ahead run is read whole and
+  // verified (docs/vfs.md "What is verified"); its run then goes up to
+  // the read-ahead cap.
+  const bool whole =
+      file.info.size <=
+      std::max<int64_t>(kWholeFileBytes,
+                        int64_t{options_.prefetch_pages} * v.page_size);
+  if (whole) window = std::max(window, options_.prefetch_pages);
   Pgno end = pgno + 1;  // exclusive
   uint64_t len = first.size;
   while (static_cast<int>(end - pgno) < window && end <= v.commit) {
@@ -25,21 +34,42 @@ Status Database::FetchRun(const Version& v, Pgno pgno, int window,
     len += next.size;
     ++end;
   }
-  LK_ASSIGN_OR_RETURN(
-      std::vector<uint8_t> bytes,
-      ReadRange(*client_, file.info, static_cast<int64_t>(first.offset),
-                static_cast<int64_t>(len)));
-  std::vector<uint8_t> page(v.page_size);
-  uint64_t at = 0;
+  std::vector<uint8_t> bytes;
+  uint64_t at = 0;  // where the run starts in bytes
+  if (whole) {
+    LK_ASSIGN_OR_RETURN(bytes,
+                        ReadRange(*client_, file.info, 0, file.info.size));
+    Status s = VerifyWholeFile(bytes, name);
+    if (!s.ok()) return s.WithContext(client_->Describe());
+    if (first.offset + len > bytes.size()) {
+      return base::CorruptError(client_->Describe() + ": " + name +
+                                ": page index points past the end");
+    }
+    at = first.offset;
+  } else {
+    LK_ASSIGN_OR_RETURN(bytes, ReadRange(*client_, file.info,
+                                         static_cast<int64_t>(first.offset),
+                                         static_cast<int64_t>(len)));
+  }
+  // Decode the whole run before caching any of it: a bad frame leaves
+  // nothing behind.
+  std::vector<uint8_t> pages(size_t{end - pgno} * v.page_size);
   for (Pgno p = pgno; p < end; ++p) {
     const PageLoc& loc = v.pages[p - 1];
-    LK_RETURN_IF_ERROR(ltx::DecodePageFrame(
+    std::span<uint8_t> page(pages.data() + size_t{p - pgno} * v.page_size,
+                            v.page_size);
+    Status s = ltx::DecodePageFrame(
         std::span<const uint8_t>(bytes.data() + at, loc.size), p, page,
-        loc.offset, FileName(file.info)));
-    cache_.Put(file.id, p, page);
-    if (p == pgno) std::memcpy(out.data(), page.data(), out.size());
+        loc.offset, name);
+    if (!s.ok()) return s.WithContext(client_->Describe());
     at += loc.size;
   }
+  for (Pgno p = pgno; p < end; ++p) {
+    cache_.Put(file.id, p,
+               std::span<const uint8_t>(
+                   pages.data() + size_t{p - pgno} * v.page_size, v.page_size));
+  }
+  std::memcpy(out.data(), pages.data(), out.size());
   return Status::Ok();
 }
 

@@ -24,6 +24,7 @@ std::string Database::Stats() {
   s += " cache_bytes=" + std::to_string(cache_.bytes());
   s += " hydrated=" + std::string(hydrated_ ? "1" : "0");
   s += " hydrated_txid=" + ltx::FormatTxId(hydrated_txid_);
+  s += " hydration_error=\"" + hydration_error_.message() + "\"";
   s += " dirty_pages=" + std::to_string(dirty_.size());
   s += " syncs=" + std::to_string(syncs_);
   s += " write_error=\"" + write_error_.message() + "\"";

@@ -61,7 +61,10 @@ std::optional<Result<std::string>> Database::Pragma(const std::string& name,
   } else {
     auto when = ParseTimeSpec(value, Clock::now());
     if (!when.ok()) return Result<std::string>(when.status());
+    // The exact creation times (S3: one HEAD per file, remembered).
+    client_->SetCreatedTimes(storage::CreatedTimes::kExact);
     v = BuildVersion(std::nullopt, *when);
+    client_->SetCreatedTimes(storage::CreatedTimes::kListed);
   }
   if (!v.ok()) return Result<std::string>(v.status());
   std::lock_guard<std::mutex> lock(mu_);

@@ -14,7 +14,7 @@ namespace {
 
 // Bytes read from the end of a file in the first request: most page indexes
 // of small files fit, and files up to this size are read whole (one GET).
-constexpr int64_t kFirstTail = 64 << 10;
+constexpr int64_t kFirstTail = kWholeFileBytes;
 
 std::atomic<uint32_t> g_next_file_id{1};
 
@@ -23,6 +23,16 @@ std::atomic<uint32_t> g_next_file_id{1};
 std::string FileName(const storage::FileInfo& f) {
   return "level " + std::to_string(f.level) + " " +
          ltx::FormatFileName(f.min_txid, f.max_txid);
+}
+
+Status VerifyWholeFile(std::span<const uint8_t> bytes,
+                       const std::string& name) {
+  base::SpanReader in(bytes);
+  ltx::Decoder dec(&in, name);
+  dec.set_keep_page_index(false);
+  LK_RETURN_IF_ERROR(dec.DecodeHeader());
+  // Close reads and checks every frame, the index and both checksums.
+  return dec.Close();
 }
 
 Result<std::vector<uint8_t>> ReadRange(storage::ReplicaClient& client,
@@ -58,6 +68,8 @@ Result<std::shared_ptr<const FileIndex>> IndexCache::Fetch(
   }
   std::vector<uint8_t> header_bytes;
   if (first == f.size) {
+    // The whole file is here: check it all before trusting its index.
+    LK_RETURN_IF_ERROR(VerifyWholeFile(tail, name));
     header_bytes.assign(tail.begin(), tail.begin() + ltx::kHeaderSize);
   } else {
     LK_ASSIGN_OR_RETURN(header_bytes,

@@ -8,6 +8,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -75,6 +77,16 @@ Result<std::shared_ptr<const Version>> ApplyFiles(
 
 // A file's name in errors and logs: "level L <min>-<max>.ltx".
 std::string FileName(const storage::FileInfo& f);
+
+// Files up to this size are read whole: at open (the page index) and by
+// page reads, which then verify them (docs/vfs.md "What is verified").
+inline constexpr int64_t kWholeFileBytes = 64 << 10;
+
+// Checks a whole LTX file read into memory with the streaming decoder:
+// every rule of docs/format.md, each frame, the page index and the file
+// checksum (and a checksummed snapshot's post-apply checksum). kCorrupt
+// naming `name`, the offset and what mismatched.
+Status VerifyWholeFile(std::span<const uint8_t> bytes, const std::string& name);
 
 // Reads exactly len bytes at offset of a replica file.
 Result<std::vector<uint8_t>> ReadRange(storage::ReplicaClient& client,

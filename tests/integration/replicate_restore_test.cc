@@ -140,6 +140,60 @@ TEST(ReplicateRestoreTest, RestartContinuesWithoutSnapshot) {
   EXPECT_EQ(ContentHash(out), ContentHash(db));
 }
 
+// max-sync-wal-bytes: a backlog larger than the bound ships as several L0
+// files with consecutive TXIDs, each a whole number of transactions, and
+// the replica restores exactly, also at a TXID between two of them.
+TEST(ReplicateRestoreTest, MaxSyncWalBytesSplitsABacklog) {
+  TempDir dir;
+  const std::string db = dir.Join("app.db");
+  const std::string replica = dir.Join("replica");
+  ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
+  std::string cfg = dir.Join("litekeep.yml");
+  std::ofstream(cfg) << "dbs:\n  - path: " << db
+                     << "\n    max-sync-wal-bytes: 64KiB\n"
+                     << "    replica:\n      path: " << replica
+                     << "\n      sync-interval: 1h\n";
+  ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
+                   dir.Join("log"));
+  ASSERT_TRUE(WaitUntil(
+      [&] { return CountOccurrences(rep.Log(), "replicating") == 1; }));
+  // About 1.2 MB of WAL in 100 transactions, shipped by the final sync.
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_EQ(
+        ExecSql(db,
+                "BEGIN; INSERT INTO t VALUES(randomblob(3000)); INSERT INTO t "
+                "VALUES(randomblob(3000)); INSERT INTO t VALUES(" +
+                    std::to_string(i) + "); COMMIT"),
+        "");
+  }
+  const std::string at_50 = dir.Join("at50.db");
+  rep.Signal(SIGTERM);
+  ASSERT_EQ(rep.Wait(), 0) << rep.Log();
+  int l0 = 0;
+  for (const auto& f : LtxFiles(replica))
+    l0 += f.find("/ltx/0/") != std::string::npos;
+  // 64 KiB is about 16 frames: the backlog needs many files.
+  EXPECT_GE(l0, 10) << rep.Log();
+  const std::string out = dir.Join("restored.db");
+  auto r =
+      litekeep::testing::Run({LitekeepBin(), "restore", "-o", out, replica});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ContentHash(out), ContentHash(db));
+  EXPECT_EQ(QueryOne(out, "PRAGMA integrity_check"), "ok");
+  // A TXID in the middle: a whole number of the application's transactions.
+  r = litekeep::testing::Run({LitekeepBin(), "restore", "-o", at_50, "-txid",
+                              "0000000000000006", replica});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(QueryOne(at_50, "SELECT count(*) % 3 FROM t"), "0");
+  EXPECT_EQ(QueryOne(at_50, "PRAGMA integrity_check"), "ok");
+  LK_SKIP_WITHOUT_LTX_INSPECTOR();
+  for (const auto& f : LtxFiles(replica)) {
+    auto check =
+        litekeep::testing::Run({"python3", LtxInspector(), "--quiet", f});
+    EXPECT_EQ(check.exit_code, 0) << f << ": " << check.out << check.err;
+  }
+}
+
 TEST(ReplicateRestoreTest, DeletedLocalStateWritesSnapshotAndStaysExact) {
   TempDir dir;
   const std::string db = dir.Join("app.db");

@@ -13,7 +13,9 @@
 #include <fstream>
 #include <thread>
 
+#include "base/rfc3339.h"
 #include "config/config.h"
+#include "ltx/decoder.h"
 #include "ltx/encoder.h"
 #include "ltx/file_name.h"
 #include "storage/file/file_client.h"
@@ -131,7 +133,8 @@ S3rver* SharedS3() {
     tried = true;
     std::string error;
     server = S3rver::Start(kBucket, &error);
-    if (!server) std::fprintf(stderr, "s3rver unavailable: %s\n", error.c_str());
+    if (!server)
+      std::fprintf(stderr, "s3rver unavailable: %s\n", error.c_str());
   }
   return server.get();
 }
@@ -141,7 +144,8 @@ std::string S3Url(const std::string& path, int port) {
          "?endpoint=http://127.0.0.1:" + std::to_string(port);
 }
 
-// ---- local directory replica -------------------------------------------------
+// ---- local directory replica
+// -------------------------------------------------
 
 class VfsFileTest : public ::testing::Test {
  protected:
@@ -188,8 +192,8 @@ TEST_F(VfsFileTest, SqliteShellMatchesSource) {
   std::ofstream(t.Join("src.sql")) << ShellQueries();
   auto got = RunShell("LITEKEEP_REPLICA_URL='" + shared_->url +
                       "' sqlite3 -bail < " + t.Join("vfs.sql"));
-  auto want = RunShell("sqlite3 -readonly " + shared_->db + " < " +
-                       t.Join("src.sql"));
+  auto want =
+      RunShell("sqlite3 -readonly " + shared_->db + " < " + t.Join("src.sql"));
   ASSERT_EQ(got.exit_code, 0) << got.err;
   ASSERT_EQ(want.exit_code, 0) << want.err;
   EXPECT_GT(got.out.size(), 100000u);
@@ -201,7 +205,8 @@ std::string PythonScript(const std::string& target, bool vfs) {
       "import sqlite3, sys\n"
       "m = sqlite3.connect(':memory:')\n"
       "m.enable_load_extension(True)\n"
-      "m.load_extension('" + VfsLibPath() + "')\n";
+      "m.load_extension('" +
+      VfsLibPath() + "')\n";
   s += vfs ? "c = sqlite3.connect('file:replica.db?vfs=litekeep', uri=True)\n"
            : "c = sqlite3.connect('file:" + target + "?mode=ro', uri=True)\n";
   s += "for q in sys.stdin.read().split(';;'):\n"
@@ -221,9 +226,9 @@ TEST_F(VfsFileTest, PythonMatchesSource) {
   std::ofstream(t.Join("vfs.py")) << PythonScript("", true);
   std::ofstream(t.Join("src.py")) << PythonScript(shared_->db, false);
   // Debian's python (pyenv builds may lack enable_load_extension).
-  auto got = RunShell("LITEKEEP_REPLICA_URL='" + shared_->url +
-                      "' /usr/bin/python3 " + t.Join("vfs.py") + " < " +
-                      t.Join("q.txt"));
+  auto got =
+      RunShell("LITEKEEP_REPLICA_URL='" + shared_->url + "' /usr/bin/python3 " +
+               t.Join("vfs.py") + " < " + t.Join("q.txt"));
   auto want = RunShell("/usr/bin/python3 " + t.Join("src.py") + " < " +
                        t.Join("q.txt"));
   ASSERT_EQ(got.exit_code, 0) << got.err;
@@ -260,9 +265,9 @@ TEST_F(VfsFileTest, TimeTravelAndFreshness) {
   Db tt(VfsUri(shared_->url));
   ASSERT_TRUE(tt.ok()) << tt.error();
   for (const auto& p : points) {
-    EXPECT_EQ(tt.Query("PRAGMA litekeep_txid = '" + ltx::FormatTxId(p.txid) +
-                       "'"),
-              ltx::FormatTxId(p.txid) + "\n");
+    EXPECT_EQ(
+        tt.Query("PRAGMA litekeep_txid = '" + ltx::FormatTxId(p.txid) + "'"),
+        ltx::FormatTxId(p.txid) + "\n");
     EXPECT_TRUE(tt.Dump() == p.dump) << "txid " << p.txid;
     // The same state by time: RFC 3339 (as `restore -timestamp`).
     auto secs = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -273,7 +278,8 @@ TEST_F(VfsFileTest, TimeTravelAndFreshness) {
     std::tm tm{};
     gmtime_r(&tsec, &tm);
     std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-    std::string ts = std::string(buf) + "." + std::to_string(1000 + secs % 1000).substr(1) + "Z";
+    std::string ts = std::string(buf) + "." +
+                     std::to_string(1000 + secs % 1000).substr(1) + "Z";
     EXPECT_EQ(tt.Query("PRAGMA litekeep_time = '" + ts + "'"),
               ltx::FormatTxId(p.txid) + "\n")
         << ts;
@@ -297,7 +303,8 @@ TEST_F(VfsFileTest, TimeTravelAndFreshness) {
             std::string::npos);
 }
 
-// ---- write mode ------------------------------------------------------------------
+// ---- write mode
+// ------------------------------------------------------------------
 
 TEST(VfsWriteTest, WriteRoundTripThenRestore) {
   TempDir t;
@@ -312,12 +319,13 @@ TEST(VfsWriteTest, WriteRoundTripThenRestore) {
     ASSERT_TRUE(w.ok()) << w.error();
     ASSERT_EQ(w.Query(sql), "");
     for (int i = 0; i < kRows; i += 100) {
-      ASSERT_EQ(w.Query("WITH RECURSIVE s(x) AS (SELECT " + std::to_string(i) +
-                        " UNION ALL SELECT x + 1 FROM s WHERE x < " +
-                        std::to_string(i + 99) +
-                        ") INSERT INTO kv SELECT 'k' || x, zeroblob(x % 700) || "
-                        "x, x * 3 FROM s"),
-                "");
+      ASSERT_EQ(
+          w.Query("WITH RECURSIVE s(x) AS (SELECT " + std::to_string(i) +
+                  " UNION ALL SELECT x + 1 FROM s WHERE x < " +
+                  std::to_string(i + 99) +
+                  ") INSERT INTO kv SELECT 'k' || x, zeroblob(x % 700) || "
+                  "x, x * 3 FROM s"),
+          "");
     }
     ASSERT_EQ(w.Query("DELETE FROM kv WHERE n % 7 = 0"), "");
     std::this_thread::sleep_for(500ms);
@@ -329,8 +337,9 @@ TEST(VfsWriteTest, WriteRoundTripThenRestore) {
   EXPECT_EQ(QueryOne(out, "PRAGMA integrity_check"), "ok");
   EXPECT_EQ(QueryOne(out, "SELECT count(*) FROM kv"),
             std::to_string(kRows - (kRows + 6) / 7));
-  EXPECT_EQ(QueryOne(out, "SELECT count(*) FROM kv"),
-            QueryOne(out, "SELECT count(*) FROM kv INDEXED BY kv_n WHERE n >= 0"));
+  EXPECT_EQ(
+      QueryOne(out, "SELECT count(*) FROM kv"),
+      QueryOne(out, "SELECT count(*) FROM kv INDEXED BY kv_n WHERE n >= 0"));
   // The same state read back through the VFS.
   Db rd(VfsUri(url));
   ASSERT_TRUE(rd.ok()) << rd.error();
@@ -348,12 +357,12 @@ TEST(VfsWriteTest, WriteRoundTripThenRestore) {
 
   // Reopen and append: the chain continues from the replica's TXID.
   {
-    Db w(VfsUri(url, "&write=true&sync_interval=200ms"),
-         SQLITE_OPEN_READWRITE);
+    Db w(VfsUri(url, "&write=true&sync_interval=200ms"), SQLITE_OPEN_READWRITE);
     ASSERT_TRUE(w.ok()) << w.error();
     ASSERT_EQ(w.Query("INSERT INTO kv VALUES('extra', x'01', -1)"), "");
   }
-  auto r2 = litekeep::testing::Run({LitekeepBin(), "restore", "-force", "-o", out, url});
+  auto r2 = litekeep::testing::Run(
+      {LitekeepBin(), "restore", "-force", "-o", out, url});
   ASSERT_EQ(r2.exit_code, 0) << r2.err;
   EXPECT_EQ(QueryOne(out, "SELECT n FROM kv WHERE k = 'extra'"), "-1");
 }
@@ -406,12 +415,246 @@ TEST(VfsChainTest, HugeCommitIsRefusedBeforeAllocating) {
       << got.err;
 }
 
+// ---- corrupted replica files (docs/vfs.md "What is verified") --------------
+
+constexpr char kIncrement[] = "0000000000000002-0000000000000002.ltx";
+
+// A source database of `rows` rows of 1,500 random bytes each (pages that do
+// not compress) in a file replica as two LTX files: the snapshot (TXID 1,
+// every page) and an increment (TXID 2) carrying pages 2..commit again, so
+// every page but page 1 (read by SQLite's open) is read from the increment,
+// the file the tests corrupt.
+struct CorruptFixture {
+  TempDir t;
+  std::string root = t.Join("replica");
+  std::string url = "file://" + root;
+  std::string path;                        // the increment
+  std::string original;                    // its good bytes
+  std::string expected;                    // kQuery on the source
+  std::vector<ltx::PageIndexEntry> index;  // the increment's
+  static constexpr char kQuery[] = "SELECT id, hex(b) FROM t ORDER BY id";
+
+  void Build(int rows) {
+    std::string db = t.Join("source.db");
+    ASSERT_EQ(ExecSql(db,
+                      "CREATE TABLE t(id INTEGER PRIMARY KEY, b BLOB);"
+                      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT "
+                      "i + 1 FROM n WHERE i < " +
+                          std::to_string(rows) +
+                          ") INSERT INTO t SELECT i, randomblob(1500) "
+                          "FROM n;"),
+              "");
+    {
+      Db src(SourceUri(db));
+      ASSERT_TRUE(src.ok()) << src.error();
+      expected = src.Query(kQuery);
+    }
+    std::string bytes = ReadFile(db);
+    ASSERT_GE(bytes.size(), 8192u);
+    ASSERT_EQ(bytes.size() % 4096, 0u);
+    const auto commit = static_cast<Pgno>(bytes.size() / 4096);
+    std::string snapshot;
+    Encode(bytes, 1, 1, &snapshot);
+    Encode(bytes, 2, 2, &original);
+    Put(ltx::FormatFileName(1, 1), snapshot);
+    base::SpanReader in(
+        {reinterpret_cast<const uint8_t*>(original.data()), original.size()});
+    ltx::Decoder dec(&in, "fixture");
+    ASSERT_TRUE(dec.DecodeHeader().ok());
+    ASSERT_TRUE(dec.Close().ok());
+    index = dec.page_index();
+    ASSERT_EQ(index.size(), commit - 1);
+    path = root + "/ltx/0/" + ltx::FormatFileName(2, 2);
+    Write(original);
+  }
+  // Pages first..commit of db as the LTX file of TXID txid.
+  static void Encode(const std::string& db, TxId txid, Pgno first,
+                     std::string* out) {
+    ltx::Header h;
+    h.flags = ltx::kHeaderFlagNoChecksum;
+    h.page_size = 4096;
+    h.commit = static_cast<uint32_t>(db.size() / 4096);
+    h.min_txid = h.max_txid = txid;
+    h.timestamp_ms = 1700000000000 + static_cast<int64_t>(txid);
+    base::StringWriter writer(out);
+    ltx::Encoder enc(&writer);
+    ASSERT_TRUE(enc.EncodeHeader(h).ok());
+    for (Pgno p = first; p <= h.commit; ++p) {
+      auto* page =
+          reinterpret_cast<const uint8_t*>(db.data()) + size_t{p - 1} * 4096;
+      ASSERT_TRUE(enc.EncodePage(p, {page, 4096}).ok());
+    }
+    ASSERT_TRUE(enc.Close(0).ok());
+  }
+  void Put(const std::string& name, const std::string& bytes) {
+    fs::create_directories(root + "/ltx/0");
+    std::ofstream(root + "/ltx/0/" + name, std::ios::binary | std::ios::trunc)
+        << bytes;
+  }
+  void Write(const std::string& bytes) {
+    Put(fs::path(path).filename(), bytes);
+  }
+  // The good bytes with one byte flipped at offset.
+  std::string Flipped(uint64_t offset) const {
+    std::string bad = original;
+    bad[offset] = static_cast<char>(bad[offset] ^ 0x5a);
+    return bad;
+  }
+  // The frame of page pgno in the increment.
+  const ltx::PageIndexEntry& Frame(Pgno pgno) const {
+    return index.at(pgno - 2);
+  }
+  // An offset in the middle of page pgno's compressed bytes (past the page
+  // header and the size field): random pages are stored as literals, so
+  // the flip still decompresses, to a wrong page.
+  uint64_t InsidePage(Pgno pgno) const {
+    const auto& e = Frame(pgno);
+    return e.offset + 10 + (e.size - 10) / 2;
+  }
+  // What the log says about the increment when its checksum mismatches.
+  std::string ChecksumMismatch() const {
+    return std::string(kIncrement) + ": offset " +
+           std::to_string(original.size() - 8) + ": file checksum: mismatch";
+  }
+  // The shell's stderr for the query through the VFS (warnings on).
+  std::string ShellError(const std::string& extra = "") {
+    std::ofstream(t.Join("q.sql"))
+        << ".load " << VfsLibPath() << "\n.open file:replica.db?vfs=litekeep"
+        << extra << "\n"
+        << kQuery << ";\n";
+    return RunShell("LITEKEEP_LOG_LEVEL=warn LITEKEEP_REPLICA_URL='" + url +
+                    "' sqlite3 -bail < " + t.Join("q.sql"))
+        .err;
+  }
+};
+
+// The VFS reports a file that fails its checks as SQLITE_IOERR_CORRUPTFS,
+// which SQLite's pager turns into SQLITE_CORRUPT.
+bool IsReadError(int code) {
+  return (code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_IOERR;
+}
+
+// With one byte of the increment flipped at `flip`: the query through a
+// connection that reads the increment whole fails (again on a second try:
+// nothing of the bad read was cached), the log names the file and the
+// checksum, and the same connection reads the right rows once the file is
+// repaired.
+void ExpectFailsUntilRepaired(CorruptFixture& f, uint64_t flip) {
+  f.Write(f.Flipped(flip));
+  Db vfs(VfsUri(f.url));
+  ASSERT_TRUE(vfs.ok()) << vfs.error();
+  for (int i = 0; i < 2; ++i) {
+    std::string got = vfs.Query(CorruptFixture::kQuery);
+    EXPECT_TRUE(IsReadError(vfs.last_code())) << got.substr(0, 200);
+    EXPECT_EQ(got.rfind("ERROR", 0), 0u) << got.substr(0, 200);
+  }
+  std::string err = f.ShellError();
+  EXPECT_NE(err.find(f.ChecksumMismatch()), std::string::npos) << err;
+  f.Write(f.original);
+  EXPECT_EQ(vfs.Query(CorruptFixture::kQuery), f.expected);
+}
+
+// An increment read whole by page reads (between 64 KiB and a full
+// read-ahead run, so the open reads only its tail and header) with one
+// byte flipped inside a page's compressed data: the page still
+// decompresses, so only the file checksum can tell.
+TEST(VfsVerifyTest, FlippedPageByteFailsTheQueryUntilRepaired) {
+  CorruptFixture f;
+  f.Build(60);
+  ASSERT_GT(f.original.size(), 64u << 10);
+  ASSERT_LT(f.original.size(), 256u << 10);
+  ExpectFailsUntilRepaired(f, f.InsidePage(10));
+}
+
+// The same with the flipped byte in the trailer's file checksum.
+TEST(VfsVerifyTest, FlippedTrailerByteFailsTheQueryUntilRepaired) {
+  CorruptFixture f;
+  f.Build(60);
+  ExpectFailsUntilRepaired(f, f.original.size() - 3);
+}
+
+// A small file is read whole when the VFS opens: a flipped page byte makes
+// the open fail, naming the file and the checksum; repaired, it opens.
+TEST(VfsVerifyTest, SmallFileIsCheckedAtOpen) {
+  CorruptFixture f;
+  f.Build(8);
+  ASSERT_LE(f.original.size(), 64u << 10);
+  f.Write(f.Flipped(f.InsidePage(3)));
+  {
+    Db vfs(VfsUri(f.url));
+    EXPECT_FALSE(vfs.ok() && vfs.Query("SELECT 1").rfind("ERROR", 0) != 0);
+  }
+  std::string err = f.ShellError();
+  EXPECT_NE(err.find(f.ChecksumMismatch()), std::string::npos) << err;
+  f.Write(f.original);
+  Db vfs(VfsUri(f.url));
+  ASSERT_TRUE(vfs.ok()) << vfs.error();
+  EXPECT_EQ(vfs.Query(CorruptFixture::kQuery), f.expected);
+}
+
+// Without read-ahead the increment is read by ranges: a frame whose page
+// header names another page is refused, naming the file and the offset;
+// the repaired file reads right.
+TEST(VfsVerifyTest, RangedReadRefusesAFrameOfAnotherPage) {
+  CorruptFixture f;
+  f.Build(60);
+  const uint64_t frame = f.Frame(20).offset;
+  f.Write(f.Flipped(frame + 3));  // the page number's low byte
+  Db vfs(VfsUri(f.url, "&prefetch=1"));
+  ASSERT_TRUE(vfs.ok()) << vfs.error();
+  std::string got = vfs.Query(CorruptFixture::kQuery);
+  EXPECT_TRUE(IsReadError(vfs.last_code())) << got.substr(0, 200);
+  std::string err = f.ShellError("&prefetch=1");
+  EXPECT_NE(err.find(std::string(kIncrement) + ": offset " +
+                     std::to_string(frame) + ": page header: page 20"),
+            std::string::npos)
+      << err;
+  f.Write(f.original);
+  EXPECT_EQ(vfs.Query(CorruptFixture::kQuery), f.expected);
+}
+
+// Hydration reads every file whole: a flipped page byte fails it, the
+// local file is not used (the error is in PRAGMA litekeep_stats), and it
+// succeeds by itself once the file is repaired.
+TEST(VfsVerifyTest, HydrationChecksEveryFileAndRetries) {
+  CorruptFixture f;
+  f.Build(60);
+  f.Write(f.Flipped(f.InsidePage(30)));
+  std::string local = f.t.Join("hydrated.db");
+  Db vfs(VfsUri(f.url,
+                "&poll_interval=100ms&poll_max_interval=200ms"
+                "&hydration_path=" +
+                    UriEscape(local)));
+  ASSERT_TRUE(vfs.ok()) << vfs.error();
+  std::string stats;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        stats = vfs.Query("PRAGMA litekeep_stats");
+        return stats.find("file checksum: mismatch") != std::string::npos;
+      },
+      20s))
+      << stats;
+  EXPECT_NE(stats.find(kIncrement), std::string::npos) << stats;
+  EXPECT_EQ(StatField(stats, "hydrated"), 0) << stats;
+  EXPECT_FALSE(fs::exists(local));
+  f.Write(f.original);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return StatField(vfs.Query("PRAGMA litekeep_stats"), "hydrated") == 1;
+      },
+      20s))
+      << vfs.Query("PRAGMA litekeep_stats");
+  EXPECT_EQ(vfs.Query(CorruptFixture::kQuery), f.expected);
+  EXPECT_EQ(QueryOne(local, "PRAGMA integrity_check"), "ok");
+}
+
 TEST(VfsWriteTest, SyncRefusedWhenReplicaAdvanced) {
   TempDir t;
   std::string root = t.Join("replica");
   std::string url = "file://" + root;
   {
-    Db w(VfsUri(url, "&write=true"), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    Db w(VfsUri(url, "&write=true"),
+         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     ASSERT_TRUE(w.ok()) << w.error();
     ASSERT_EQ(w.Query("CREATE TABLE t(x); INSERT INTO t VALUES(1);"), "");
   }
@@ -436,7 +679,8 @@ TEST(VfsWriteTest, SyncRefusedWhenReplicaAdvanced) {
   EXPECT_EQ(ReplicaTxId(url), base + 1);
 }
 
-// ---- S3 (s3rver) -------------------------------------------------------------------
+// ---- S3 (s3rver)
+// -------------------------------------------------------------------
 
 class VfsS3Test : public ::testing::Test {
  protected:
@@ -474,13 +718,14 @@ TEST_F(VfsS3Test, QueriesMatchSourceInProcessShellAndPython) {
   std::ofstream(t.Join("src.sql")) << ShellQueries();
   std::string env = "LITEKEEP_REPLICA_URL='" + shared_->url + "' ";
   auto got = RunShell(env + "sqlite3 -bail < " + t.Join("vfs.sql"));
-  auto want = RunShell("sqlite3 -readonly " + shared_->db + " < " +
-                       t.Join("src.sql"));
+  auto want =
+      RunShell("sqlite3 -readonly " + shared_->db + " < " + t.Join("src.sql"));
   ASSERT_EQ(got.exit_code, 0) << got.err;
   EXPECT_TRUE(got.out == want.out) << got.out.substr(0, 400) << got.err;
 
   std::string queries;
-  for (const auto& q : VfsQueries()) queries += (queries.empty() ? "" : ";;") + q;
+  for (const auto& q : VfsQueries())
+    queries += (queries.empty() ? "" : ";;") + q;
   std::ofstream(t.Join("q.txt")) << queries;
   std::ofstream(t.Join("vfs.py")) << PythonScript("", true);
   std::ofstream(t.Join("src.py")) << PythonScript(shared_->db, false);
@@ -490,6 +735,63 @@ TEST_F(VfsS3Test, QueriesMatchSourceInProcessShellAndPython) {
                         t.Join("q.txt"));
   ASSERT_EQ(pgot.exit_code, 0) << pgot.err;
   EXPECT_TRUE(pgot.out == pwant.out) << pgot.out.substr(0, 400) << pgot.err;
+}
+
+// Requests of one kind ("LIST", "GET", "HEAD") in the JSON of
+// bench/s3_count_proxy.py's /__counts.
+int64_t ProxyCount(const std::string& json, const std::string& kind) {
+  auto at = json.find("\"" + kind + "\": {\"n\": ");
+  if (at == std::string::npos) return 0;
+  return std::atoll(json.c_str() + at + kind.size() + 9);
+}
+
+// The requests of a VFS open and a point query, counted by a proxy in
+// front of s3rver (bench/s3_count_proxy.py), not by litekeep: each level is
+// listed once and no HEAD is sent (creation times come from the listing).
+// Time travel by time needs the exact creation times: one HEAD per file,
+// once.
+TEST_F(VfsS3Test, OpenSendsNoHeadRequests) {
+  TempDir t;
+  const int port = FreePort();
+  ChildProcess proxy(
+      {"/usr/bin/python3", SourceDir() + "/bench/s3_count_proxy.py",
+       std::to_string(port), std::to_string(SharedS3()->port())},
+      t.Join("proxy.log"));
+  ASSERT_TRUE(
+      WaitUntil([&] { return HttpGet(port, "/__counts").first == 200; }, 10s))
+      << proxy.Log();
+  auto counts = [&] { return HttpGet(port, "/__counts").second; };
+  Db vfs(VfsUri(S3Url("app", port), "&poll_interval=600s"));
+  ASSERT_TRUE(vfs.ok()) << vfs.error();
+  const std::string open = counts();
+  std::string row = vfs.Query("SELECT owner FROM accounts WHERE id = 7");
+  ASSERT_EQ(row.rfind("owner-", 0), 0u) << row;
+  const std::string query = counts();
+  std::printf(
+      "vfs open: %lld LIST, %lld GET, %lld HEAD; +point query: %lld "
+      "GET, %lld HEAD\n",
+      static_cast<long long>(ProxyCount(open, "LIST")),
+      static_cast<long long>(ProxyCount(open, "GET")),
+      static_cast<long long>(ProxyCount(open, "HEAD")),
+      static_cast<long long>(ProxyCount(query, "GET") -
+                             ProxyCount(open, "GET")),
+      static_cast<long long>(ProxyCount(query, "HEAD") -
+                             ProxyCount(open, "HEAD")));
+  EXPECT_EQ(ProxyCount(open, "LIST"), ltx::kMaxLevel + 1) << open;
+  EXPECT_GT(ProxyCount(open, "GET"), 0) << open;
+  EXPECT_EQ(ProxyCount(query, "HEAD"), 0) << query;
+
+  // Time travel to now: the live TXID, from exact creation times.
+  EXPECT_EQ(vfs.Query("PRAGMA litekeep_time = '" +
+                      base::FormatRfc3339(Clock::now()) + "'"),
+            ltx::FormatTxId(shared_->txid) + "\n");
+  const int64_t heads = ProxyCount(counts(), "HEAD");
+  EXPECT_GT(heads, 0);
+  std::printf("time travel by time: %lld HEAD (one per LTX file)\n",
+              static_cast<long long>(heads));
+  EXPECT_EQ(vfs.Query("PRAGMA litekeep_time = '1 second ago'"),
+            ltx::FormatTxId(shared_->txid) + "\n");
+  EXPECT_EQ(ProxyCount(counts(), "HEAD"), heads);  // remembered
 }
 
 TEST_F(VfsS3Test, HydrationThenNoNetworkReads) {
@@ -507,8 +809,8 @@ TEST_F(VfsS3Test, HydrationThenNoNetworkReads) {
   EXPECT_TRUE(vfs.Dump() == shared_->expected);
   EXPECT_TRUE(vfs.Dump() == shared_->expected);
   std::string after = vfs.Query("PRAGMA litekeep_stats");
-  EXPECT_EQ(StatField(after, "get"), StatField(before, "get"))
-      << before << "\n" << after;
+  EXPECT_EQ(StatField(after, "get"), StatField(before, "get")) << before << "\n"
+                                                               << after;
   EXPECT_EQ(QueryOne(local, "PRAGMA integrity_check"), "ok");
 }
 
@@ -520,7 +822,8 @@ TEST_F(VfsS3Test, ServerGoneGivesIoErrorThenRecovers) {
   ASSERT_TRUE(vfs.ok()) << vfs.error();
   // SQLite's own page cache as small as it goes, so reads reach the VFS.
   ASSERT_EQ(vfs.Query("PRAGMA cache_size = 1"), "");
-  const std::string q = "SELECT id, name, qty, hex(data) FROM items ORDER BY id";
+  const std::string q =
+      "SELECT id, name, qty, hex(data) FROM items ORDER BY id";
   std::string want = vfs.Query(q);
   ASSERT_EQ(want.find("ERROR"), std::string::npos) << want;
 

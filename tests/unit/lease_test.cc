@@ -41,12 +41,52 @@ LeaseOptions Options(FakeClock* clock, const std::string& host, int pid) {
   return o;
 }
 
+// A file replica whose conditional writes fail while `down` (the store
+// unreachable): fault injection only, everything else is the real client.
+class FlakyStore : public storage::ReplicaClient {
+ public:
+  explicit FlakyStore(std::shared_ptr<storage::ReplicaClient> inner)
+      : inner_(std::move(inner)) {}
+  bool down = false;
+  std::string Type() const override { return inner_->Type(); }
+  std::string Describe() const override { return inner_->Describe(); }
+  Result<std::vector<storage::FileInfo>> ListFiles(int level) override {
+    return inner_->ListFiles(level);
+  }
+  Result<std::unique_ptr<base::Reader>> OpenFile(int level, TxId min_txid,
+                                                 TxId max_txid, int64_t offset,
+                                                 int64_t length) override {
+    return inner_->OpenFile(level, min_txid, max_txid, offset, length);
+  }
+  Status WriteFile(const storage::FileInfo& info, base::Reader& data) override {
+    return inner_->WriteFile(info, data);
+  }
+  Status DeleteFiles(const std::vector<storage::FileInfo>& files) override {
+    return inner_->DeleteFiles(files);
+  }
+  Status DeleteAll() override { return inner_->DeleteAll(); }
+  Result<storage::VersionedObject> ReadVersioned(
+      const std::string& key) override {
+    return inner_->ReadVersioned(key);
+  }
+  Result<std::string> WriteIf(const std::string& key, const std::string& data,
+                              const std::string& if_version) override {
+    if (down) return base::UnavailableError("store unreachable (injected)");
+    return inner_->WriteIf(key, data, if_version);
+  }
+
+ private:
+  std::shared_ptr<storage::ReplicaClient> inner_;
+};
+
 class LeaseTest : public ::testing::Test {
  protected:
   testing::TempDir dir_;
   std::shared_ptr<storage::ReplicaClient> store_ =
       std::make_shared<storage::FileReplicaClient>(dir_.Join("replica"));
+  std::shared_ptr<FlakyStore> flaky_ = std::make_shared<FlakyStore>(store_);
   FakeClock clock_;
+  std::string Version() { return store_->ReadVersioned(kLeaseKey)->version; }
 };
 
 TEST_F(LeaseTest, SecondReplicatorIsRefusedNamingTheHolder) {
@@ -72,17 +112,24 @@ TEST_F(LeaseTest, SecondReplicatorIsRefusedNamingTheHolder) {
 }
 
 TEST_F(LeaseTest, RenewalKeepsItAndExpiryLetsAnotherTakeOver) {
-  Lease a(store_, Options(&clock_, "host-a", 111));
+  Lease a(flaky_, Options(&clock_, "host-a", 111));
   Lease b(store_, Options(&clock_, "host-b", 222));
   ASSERT_TRUE(a.Acquire().ok());
   clock_.Advance(seconds(20));
-  ASSERT_TRUE(a.Renew().ok());
+  ASSERT_TRUE(a.Use().ok());    // due: renewed before the write
   clock_.Advance(seconds(20));  // 40 s after the take, 20 s after renewal
   EXPECT_TRUE(a.Check().ok());
   EXPECT_FALSE(b.Acquire().ok());
-  // No renewal: the local deadline (ttl - ttl/6 = 25 s) passes first, so A
-  // stops writing before B can take the lease (30 s).
+  // The store becomes unreachable: a write's renewal fails, and once the
+  // local deadline (ttl - ttl/6 = 25 s) passes A stops writing, before B
+  // can take the lease (30 s).
+  flaky_->down = true;
+  EXPECT_TRUE(a.Use().ok());  // renewal failed, still valid locally
   clock_.Advance(seconds(6));
+  Status w = a.Use();
+  EXPECT_EQ(w.code(), base::Code::kFailedPrecondition);
+  EXPECT_NE(w.message().find("not renewed within its ttl"), std::string::npos)
+      << w.message();
   Status c = a.Check();
   EXPECT_EQ(c.code(), base::Code::kFailedPrecondition);
   EXPECT_NE(c.message().find("not renewed within its ttl"), std::string::npos)
@@ -91,13 +138,35 @@ TEST_F(LeaseTest, RenewalKeepsItAndExpiryLetsAnotherTakeOver) {
   clock_.Advance(seconds(5));
   ASSERT_TRUE(b.Acquire().ok());
   EXPECT_EQ(b.generation(), 2);
-  // A's renewal finds B's lease: lost, never taken back.
-  Status r = a.Renew();
+  // Reachable again, A's renewal finds B's lease: lost, never taken back.
+  flaky_->down = false;
+  Status r = a.Revalidate();
   EXPECT_EQ(r.code(), base::Code::kFailedPrecondition);
   EXPECT_NE(r.message().find("host-b"), std::string::npos) << r.message();
   EXPECT_TRUE(a.lost());
   EXPECT_FALSE(a.held());
   EXPECT_NE(a.Check().message().find("taken over"), std::string::npos);
+}
+
+// The store unreachable while writing, nobody else: writes stop after the
+// local deadline (Check fails: /healthz), and the next sync's Revalidate
+// renews the lease once the store answers again.
+TEST_F(LeaseTest, UnreachableStoreStopsWritesUntilRenewed) {
+  Lease a(flaky_, Options(&clock_, "host-a", 111));
+  ASSERT_TRUE(a.Acquire().ok());
+  flaky_->down = true;
+  clock_.Advance(seconds(11));
+  EXPECT_TRUE(a.Use().ok());
+  EXPECT_TRUE(a.Revalidate().ok());
+  clock_.Advance(seconds(15));
+  EXPECT_FALSE(a.Use().ok());
+  EXPECT_FALSE(a.Revalidate().ok());
+  flaky_->down = false;
+  clock_.Advance(seconds(1));
+  EXPECT_TRUE(a.Revalidate().ok());
+  EXPECT_TRUE(a.Use().ok());
+  EXPECT_EQ(a.generation(), 1);
+  EXPECT_TRUE(a.held());
 }
 
 TEST_F(LeaseTest, ReleaseLetsTheNextTakeOverAtOnce) {
@@ -115,9 +184,12 @@ TEST_F(LeaseTest, ReleaseLetsTheNextTakeOverAtOnce) {
 TEST_F(LeaseTest, ExpiredButUntouchedLeaseIsRenewedByItsHolder) {
   Lease a(store_, Options(&clock_, "host-a", 111));
   ASSERT_TRUE(a.Acquire().ok());
-  clock_.Advance(seconds(40));  // store unreachable for a while
-  EXPECT_FALSE(a.Check().ok());
-  ASSERT_TRUE(a.Renew().ok());  // nobody took it: same generation
+  const std::string v0 = Version();
+  clock_.Advance(seconds(40));  // idle: nothing written, no request
+  EXPECT_EQ(Version(), v0);
+  EXPECT_TRUE(a.Check().ok());  // lapsed unused: still ours
+  ASSERT_TRUE(a.Use().ok());    // nobody took it: renewed, same generation
+  EXPECT_NE(Version(), v0);
   EXPECT_TRUE(a.Check().ok());
   EXPECT_EQ(a.generation(), 1);
 }
@@ -162,31 +234,49 @@ TEST_F(LeaseTest, LeasedReplicaRefusesWritesWithoutTheLease) {
 }
 
 TEST_F(LeaseTest, IdleLeaseIsNotRenewedAndStaysValidUntilTaken) {
-  // The renewal thread renews only a lease that was used since its last
-  // look; an unused one lapses with no request, Check() still accepts it,
-  // and the next use renews it.
+  // Writes renew only once a third of ttl has passed; with nothing written
+  // the lease lapses with no request, Check() still accepts it, and the
+  // next write renews it.
+  Lease a(store_, Options(&clock_, "h", 1));
+  ASSERT_TRUE(a.Acquire().ok());
+  const std::string v0 = Version();
+  clock_.Advance(seconds(5));
+  ASSERT_TRUE(a.Use().ok());
+  EXPECT_EQ(Version(), v0) << "renewed before a third of ttl";
+  clock_.Advance(seconds(6));
+  ASSERT_TRUE(a.Use().ok());
+  const std::string v1 = Version();
+  EXPECT_NE(v1, v0) << "a write after ttl/3 did not renew";
+  for (int i = 0; i < 10; ++i) {
+    clock_.Advance(seconds(10));
+    EXPECT_TRUE(a.Revalidate().ok());  // each sync of an idle database
+  }
+  EXPECT_EQ(Version(), v1) << "an unused lease was renewed";
+  EXPECT_TRUE(a.Use().ok());
+  EXPECT_NE(Version(), v1);
+  EXPECT_EQ(a.generation(), 1);
+}
+
+// A long upload keeps the lease: while a write is under way the process's
+// one keeper thread renews it at each third of ttl; after it, nothing does.
+TEST_F(LeaseTest, LongWriteIsKeptRenewedByTheSharedThread) {
   LeaseOptions o = Options(&clock_, "h", 1);
   o.ttl = milliseconds(300);
   o.steady_now = [] { return std::chrono::steady_clock::now(); };
   o.wall_now = [] { return Clock::now(); };
-  auto lease = std::make_shared<Lease>(store_, o);
-  ASSERT_TRUE(lease->Acquire().ok());
-  auto version = [&] { return store_->ReadVersioned("lock.json")->version; };
-  const std::string v0 = version();
-  lease->StartRenewing();
-  // The first look renews (acquiring counts as a use); then nothing is
-  // used, so the object stops changing.
-  for (int i = 0; i < 500 && version() == v0; ++i) {
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  const std::string v1 = version();
-  ASSERT_NE(v1, v0) << "the used lease was never renewed";
-  std::this_thread::sleep_for(milliseconds(600));
-  EXPECT_EQ(version(), v1) << "an unused lease was renewed";
-  EXPECT_TRUE(lease->Check().ok());  // lapsed while idle: still ours
-  EXPECT_TRUE(lease->Use().ok());    // renews before the write
-  EXPECT_NE(version(), v1);
-  lease->StopRenewing();
+  Lease a(store_, o);
+  ASSERT_TRUE(a.Acquire().ok());
+  ASSERT_TRUE(a.Use().ok());
+  a.BeginWrite();
+  const std::string v0 = Version();
+  std::this_thread::sleep_for(milliseconds(700));
+  EXPECT_NE(Version(), v0) << "not renewed during the write";
+  EXPECT_TRUE(a.Use().ok());  // still valid after 2 ttl
+  a.EndWrite();
+  const std::string v1 = Version();
+  std::this_thread::sleep_for(milliseconds(500));
+  EXPECT_EQ(Version(), v1) << "renewed with no write under way";
+  EXPECT_TRUE(a.Check().ok());
 }
 
 TEST_F(LeaseTest, DeadHolderOnThisHostIsTakenOverAtOnce) {

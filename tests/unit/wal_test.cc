@@ -1,10 +1,11 @@
 // The WAL reader on WAL files written by SQLite itself: header, checksum
 // chain in both byte orders, commit detection, partial transactions and
 // corruption; reading a database image's pages (WAL, else database file).
-#include <gtest/gtest.h>
-#include <sqlite3.h>
+#include "sqlite/wal.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <string>
 
@@ -12,7 +13,6 @@
 #include "base/io.h"
 #include "sqlite/db_header.h"
 #include "sqlite/db_image.h"
-#include "sqlite/wal.h"
 #include "tests/support/test_util.h"
 
 namespace litekeep::sqlite {
@@ -31,7 +31,8 @@ std::string MakeWal(const TempDir& dir, const std::vector<std::string>& txs,
   sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;",
                nullptr, nullptr, nullptr);
   for (const auto& sql : txs) {
-    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr),
+              SQLITE_OK)
         << sql;
   }
   std::string wal = ReadFile(db_path + "-wal");
@@ -40,7 +41,8 @@ std::string MakeWal(const TempDir& dir, const std::vector<std::string>& txs,
   return wal;
 }
 
-Result<WalScan> ScanFile(const std::string& path, WalHeader* header_out = nullptr) {
+Result<WalScan> ScanFile(const std::string& path,
+                         WalHeader* header_out = nullptr) {
   LK_ASSIGN_OR_RETURN(base::File f, base::File::Open(path, O_RDONLY));
   LK_ASSIGN_OR_RETURN(WalHeader h, ReadWalHeader(f));
   if (header_out) *header_out = h;
@@ -73,8 +75,9 @@ TEST(WalTest, ScansCommitsWrittenBySqlite) {
 TEST(WalTest, ResumesFromAnOffsetWithTheSavedChecksum) {
   TempDir dir;
   std::string copy = dir.Join("copy-wal");
-  MakeWal(dir, {"CREATE TABLE t(x)", "INSERT INTO t VALUES(1)",
-                "INSERT INTO t VALUES(2)"},
+  MakeWal(dir,
+          {"CREATE TABLE t(x)", "INSERT INTO t VALUES(1)",
+           "INSERT INTO t VALUES(2)"},
           copy);
   auto f = base::File::Open(copy, O_RDONLY);
   ASSERT_TRUE(f.ok());
@@ -86,8 +89,8 @@ TEST(WalTest, ResumesFromAnOffsetWithTheSavedChecksum) {
   ASSERT_TRUE(all.ok());
   // Scan the first commit by truncating a copy after it.
   std::string wal = ReadFile(copy);
-  for (int64_t end = kWalHeaderSize + frame; end <= static_cast<int64_t>(wal.size());
-       end += frame) {
+  for (int64_t end = kWalHeaderSize + frame;
+       end <= static_cast<int64_t>(wal.size()); end += frame) {
     std::string part = dir.Join("part-wal");
     ASSERT_TRUE(base::WriteFileAtomic(part, wal.substr(0, end)).ok());
     auto pf = base::File::Open(part, O_RDONLY);
@@ -108,14 +111,67 @@ TEST(WalTest, ResumesFromAnOffsetWithTheSavedChecksum) {
   FAIL() << "no commit found";
 }
 
+// max-sync-wal-bytes: a bounded scan ends at the first commit at or past the
+// bound (never inside a transaction, at least one whole transaction), and
+// scans resumed from where it stopped add up to the unbounded scan.
+TEST(WalTest, BoundedScansStopAtCommitsAndAddUp) {
+  TempDir dir;
+  std::string copy = dir.Join("copy-wal");
+  std::vector<std::string> txs = {"CREATE TABLE t(x)"};
+  for (int i = 0; i < 20; ++i) {
+    txs.push_back(
+        "BEGIN; INSERT INTO t VALUES(randomblob(3000)); "
+        "INSERT INTO t VALUES(randomblob(3000)); COMMIT");
+  }
+  MakeWal(dir, txs, copy);
+  auto f = base::File::Open(copy, O_RDONLY);
+  ASSERT_TRUE(f.ok());
+  auto h = ReadWalHeader(*f);
+  ASSERT_TRUE(h.ok());
+  auto all = ScanWal(*f, *h, kWalHeaderSize, h->checksum);
+  ASSERT_TRUE(all.ok());
+  ASSERT_FALSE(all->limited);
+  const int64_t frame = 24 + 4096;
+  // A bound of one byte still takes a whole (first) transaction.
+  auto one = ScanWal(*f, *h, kWalHeaderSize, h->checksum, 1);
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->commits, 1u);
+  EXPECT_TRUE(one->limited);
+  int64_t offset = kWalHeaderSize;
+  WalChecksum ck = h->checksum;
+  uint64_t commits = 0, frames = 0;
+  int parts = 0;
+  for (;;) {
+    auto part = ScanWal(*f, *h, offset, ck, 4 * frame);
+    ASSERT_TRUE(part.ok());
+    if (part->empty()) break;
+    ++parts;
+    // Stops at the first commit at or past the bound: without its last
+    // transaction the part would be under it.
+    if (part->limited) {
+      EXPECT_GE(part->end_offset - offset, 4 * frame);
+    }
+    commits += part->commits;
+    frames += part->frames;
+    offset = part->end_offset;
+    ck = part->checksum;
+  }
+  EXPECT_GT(parts, 3);
+  EXPECT_EQ(offset, all->end_offset);
+  EXPECT_EQ(commits, all->commits);
+  EXPECT_EQ(frames, all->frames);
+}
+
 TEST(WalTest, PartialTransactionIsNotReported) {
   TempDir dir;
   std::string copy = dir.Join("copy-wal");
   std::string wal = MakeWal(
-      dir, {"CREATE TABLE t(x)", "INSERT INTO t VALUES(randomblob(20000))"}, copy);
+      dir, {"CREATE TABLE t(x)", "INSERT INTO t VALUES(randomblob(20000))"},
+      copy);
   // Drop the last frame (the commit frame of the second transaction).
   const size_t frame = 24 + 4096;
-  ASSERT_TRUE(base::WriteFileAtomic(copy, wal.substr(0, wal.size() - frame)).ok());
+  ASSERT_TRUE(
+      base::WriteFileAtomic(copy, wal.substr(0, wal.size() - frame)).ok());
   auto scan = ScanFile(copy);
   ASSERT_TRUE(scan.ok());
   EXPECT_EQ(scan->commits, 1u);
@@ -135,8 +191,8 @@ TEST(WalTest, PartialTransactionIsNotReported) {
 TEST(WalTest, BigEndianChecksums) {
   TempDir dir;
   std::string copy = dir.Join("copy-wal");
-  std::string wal = MakeWal(dir, {"CREATE TABLE t(x)", "INSERT INTO t VALUES(1)"},
-                            copy);
+  std::string wal =
+      MakeWal(dir, {"CREATE TABLE t(x)", "INSERT INTO t VALUES(1)"}, copy);
   auto* p = reinterpret_cast<uint8_t*>(wal.data());
   base::PutBE32(p, kWalMagicBE);
   WalChecksum ck = ComputeWalChecksum(true, {p, 24}, {});
@@ -216,8 +272,9 @@ TEST(ImagePageReaderTest, ReadsWalFramesElseTheDatabaseFile) {
 TEST(DbHeaderTest, ReadsPageSizeAndCount) {
   TempDir dir;
   std::string db = dir.Join("h.db");
-  ASSERT_EQ(testing::ExecSql(db, "PRAGMA page_size=8192; CREATE TABLE t(x); "
-                                 "INSERT INTO t VALUES(randomblob(30000));"),
+  ASSERT_EQ(testing::ExecSql(db,
+                             "PRAGMA page_size=8192; CREATE TABLE t(x); "
+                             "INSERT INTO t VALUES(randomblob(30000));"),
             "");
   auto f = base::File::Open(db, O_RDONLY);
   ASSERT_TRUE(f.ok());

@@ -87,6 +87,7 @@ class S3Client : public ReplicaClient {
   }
 
   Result<std::vector<FileInfo>> ListFiles(int level) override;
+  void SetCreatedTimes(CreatedTimes times) override { created_times_ = times; }
   Result<std::unique_ptr<base::Reader>> OpenFile(int level, TxId min_txid,
                                                  TxId max_txid, int64_t offset,
                                                  int64_t length) override;
@@ -159,6 +160,7 @@ class S3Client : public ReplicaClient {
   std::string region_;
   bool region_checked_ = false;
   std::unordered_map<std::string, TimePoint> created_;  // key -> metadata time
+  std::atomic<CreatedTimes> created_times_{CreatedTimes::kExact};
 
   mutable std::atomic<uint64_t> counts_[5] = {};
   mutable std::atomic<uint64_t> errors_[5] = {};  // failed requests by kind

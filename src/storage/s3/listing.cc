@@ -1,6 +1,7 @@
 // S3 listings: ListObjectsV2 pages (with a guard against stores that loop),
-// LTX files of a level (with their stored creation times), and generic
-// objects under the replica path.
+// LTX files of a level (with their stored creation times, or LastModified
+// where the caller needs no exact times), and generic objects under the
+// replica path.
 #include <algorithm>
 #include <charconv>
 #include <set>
@@ -95,6 +96,9 @@ Result<std::vector<FileInfo>> S3Client::ListFiles(int level) {
   }
 
   if (opts_.list_timestamps == ListTimestamps::kMetadata) {
+    // Times this client wrote or read before are exact and free; the
+    // others cost a HEAD each, sent only when the caller needs exact times.
+    const bool exact = created_times_ == CreatedTimes::kExact;
     std::vector<size_t> unknown;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -102,7 +106,7 @@ Result<std::vector<FileInfo>> S3Client::ListFiles(int level) {
         auto it = created_.find(keys[i]);
         if (it != created_.end()) {
           files[i].created = it->second;
-        } else {
+        } else if (exact) {
           unknown.push_back(i);
         }
       }
