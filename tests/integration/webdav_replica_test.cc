@@ -179,6 +179,19 @@ TEST_F(WebdavReplicaTest, CreationTimesFromHeaderReadOncePerFile) {
   EXPECT_EQ(files->front().created,
             TimePoint(std::chrono::milliseconds(1690000000000)));
   EXPECT_EQ(c->request_counts().get, 7u);
+
+  // A caller that compares no creation times (the VFS opening the newest
+  // state) gets the server's time for files not yet read, without a GET.
+  auto listed = MakeClient(Server()->Options("created/app"));
+  ASSERT_TRUE(listed);
+  listed->SetCreatedTimes(storage::CreatedTimes::kListed);
+  files = listed->ListFiles(0);
+  ASSERT_TRUE(files.ok());
+  EXPECT_EQ(files->size(), 7u);
+  EXPECT_GT(files->front().created,
+            TimePoint(std::chrono::milliseconds(1700000000000)));
+  EXPECT_EQ(listed->request_counts().get, 0u);
+  EXPECT_EQ(listed->request_counts().list, 1u);
 }
 
 // The lease's conditional writes: create-if-absent, replace-if-unchanged,

@@ -68,6 +68,7 @@ class WebdavClient : public ReplicaClient {
   Result<VersionedObject> ReadVersioned(const std::string& key) override;
   Result<std::string> WriteIf(const std::string& key, const std::string& data,
                               const std::string& if_version) override;
+  void SetCreatedTimes(CreatedTimes times) override { created_times_ = times; }
 
   struct Request {
     std::string method = "GET";
@@ -156,6 +157,9 @@ class WebdavClient : public ReplicaClient {
   // Creation times by file path.
   std::map<std::string, KnownTime> created_;
   std::atomic<bool> locks_unsupported_{false};
+  // kListed: files not remembered get the server's getlastmodified (no
+  // header GET).
+  std::atomic<CreatedTimes> created_times_{CreatedTimes::kExact};
 
   mutable std::atomic<uint64_t> counts_[5] = {};
   mutable std::atomic<uint64_t> errors_[5] = {};
