@@ -12,6 +12,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "storage/webdav/client.h"
@@ -306,6 +307,29 @@ TEST_F(WebdavEndToEndTest, PasswordNeverPrinted) {
       << "the password was printed";
   // Nor its basic-auth form.
   EXPECT_EQ(texts.find("Basic "), std::string::npos);
+}
+
+// `litekeep sync` from a WebDAV directory (generic object access): the
+// local directory gets every file below it, byte for byte, and no
+// temporary upload.
+TEST_F(WebdavEndToEndTest, SyncCopiesADirectory) {
+  TempDir dir;
+  const std::map<std::string, std::string> objects = {
+      {"code/app.py", "print('hi')\n"},
+      {"code/lib/util.py", std::string(300000, 'u')},
+      {"code/empty", ""}};
+  for (const auto& [name, bytes] : objects) {
+    ASSERT_EQ(Server()->RawPut(name, bytes), 201) << name;
+  }
+  ASSERT_EQ(Server()->RawPut("code/x.ltx.tmp-0123456789abcdef", "partial"),
+            201);
+  const std::string dest = dir.Join("out");
+  auto r = Litekeep({"sync", Server()->Url("code"), dest});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const auto& [name, bytes] : objects) {
+    EXPECT_EQ(ReadFile(dest + "/" + name.substr(5)), bytes) << name;
+  }
+  EXPECT_FALSE(fs::exists(dest + "/x.ltx.tmp-0123456789abcdef"));
 }
 
 }  // namespace

@@ -179,6 +179,19 @@ TEST_F(WebdavReplicaTest, CreationTimesFromHeaderReadOncePerFile) {
   EXPECT_EQ(files->front().created,
             TimePoint(std::chrono::milliseconds(1690000000000)));
   EXPECT_EQ(c->request_counts().get, 7u);
+
+  // A caller that compares no creation times (the VFS opening the newest
+  // state) gets the server's time for files not yet read, without a GET.
+  auto listed = MakeClient(Server()->Options("created/app"));
+  ASSERT_TRUE(listed);
+  listed->SetCreatedTimes(storage::CreatedTimes::kListed);
+  files = listed->ListFiles(0);
+  ASSERT_TRUE(files.ok());
+  EXPECT_EQ(files->size(), 7u);
+  EXPECT_GT(files->front().created,
+            TimePoint(std::chrono::milliseconds(1700000000000)));
+  EXPECT_EQ(listed->request_counts().get, 0u);
+  EXPECT_EQ(listed->request_counts().list, 1u);
 }
 
 // The lease's conditional writes: create-if-absent, replace-if-unchanged,
@@ -256,6 +269,24 @@ TEST_F(WebdavReplicaTest, WrongPasswordRefusedWithoutPrintingIt) {
   EXPECT_NE(m.find("webdav-username litekeep"), std::string::npos) << m;
   EXPECT_EQ(m.find("not-the-right-one-xyz"), std::string::npos) << m;
   EXPECT_EQ(m.find(RcloneWebdav::kPassword), std::string::npos) << m;
+}
+
+// Another client removes the whole replica (its collections included)
+// while this one remembers them: the next upload makes them again.
+TEST_F(WebdavReplicaTest, CollectionsRemovedBehindTheClientAreMadeAgain) {
+  auto c = MakeClient(Server()->Options("gone/deep/app"));
+  auto other = MakeClient(Server()->Options("gone"));
+  ASSERT_TRUE(c && other);
+  const std::string a = LtxLike(1, 1, 1700000001000);
+  ASSERT_TRUE(Write(*c, Info(0, 1, 1, a.size()), a).ok());
+  ASSERT_TRUE(other->DeleteAll().ok());
+  const std::string b = LtxLike(2, 2, 1700000002000);
+  Status s = Write(*c, Info(0, 2, 2, b.size()), b);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  auto files = c->ListFiles(0);
+  ASSERT_TRUE(files.ok());
+  ASSERT_EQ(files->size(), 1u);
+  EXPECT_EQ((*files)[0].min_txid, 2u);
 }
 
 // The server crashes and comes back on the same port: the same client

@@ -143,8 +143,8 @@ dbs:
 // Every backend Litestream has is built; an unknown type is refused
 // naming what is supported, and a key of another backend is refused.
 TEST(ConfigParseTest, UnknownBackendsAndForeignKeysAreRefused) {
-  std::string u = ErrorOf(
-      "dbs:\n  - path: /a.db\n    replica:\n      type: ftp\n");
+  std::string u =
+      ErrorOf("dbs:\n  - path: /a.db\n    replica:\n      type: ftp\n");
   EXPECT_NE(u.find("unknown replica type \"ftp\""), std::string::npos) << u;
   EXPECT_NE(u.find("webdav"), std::string::npos) << u;
   EXPECT_NE(u.find("nats"), std::string::npos) << u;

@@ -154,12 +154,16 @@ std::string ConfigWith(const Row& row, const std::string& key, int* line) {
         key == "account-name" || key == "account-key" || key == "sas-token";
     const bool sftp = kSftpKeys.count(key) > 0;
     const bool webdav = key.rfind("webdav-", 0) == 0;
+    const bool nats = key == "username" || key == "token" || key == "timeout" ||
+                      key == "reconnect-wait" || key == "max-reconnects";
     if (key != "type" && key != "url" && key != "path") {
       prefix += indent + (abs_key  ? "type: abs\n"
                           : sftp   ? "type: sftp\n"
                           : webdav ? "type: webdav\n"
+                          : nats   ? "type: nats\n"
                                    : "type: s3\n");
     }
+    if (key == "username") prefix += indent + "password: p\n";
     if (webdav) {
       if (key != "webdav-url") prefix += indent + "webdav-url: http://h\n";
     } else if (sftp) {
@@ -232,7 +236,7 @@ TEST(ConfigTableTest, EveryDocumentedKeyIsUsedOrRefused) {
     }
   }
   EXPECT_GT(used, 30);
-  EXPECT_GT(refused, 10);
+  EXPECT_GE(refused, 10);  // WebDAV and NATS keys are used now
 }
 
 TEST(ConfigTableTest, AutoRecoverTrueFalseAndUnset) {

@@ -123,7 +123,11 @@ Result<HttpResponse> WebdavClient::Execute(const Request& r,
       if (text.ok()) {
         HttpResponse resp = (*stream)->head();
         resp.body = std::move(*text);
-        if (!RetryableAnswer(resp.status)) return resp;
+        // 423 from anything but LOCK: the server holds a short lock of
+        // another request on the resource (x/net/webdav locks each
+        // MKCOL, PUT and MOVE target while it runs): try again.
+        const bool busy = resp.status == 423 && r.method != "LOCK";
+        if (!RetryableAnswer(resp.status) && !busy) return resp;
         failure = ResponseError(resp, op, r.path);
       } else {
         failure = text.status();
@@ -144,6 +148,10 @@ Status WebdavClient::ResponseError(const HttpResponse& r, std::string_view op,
   const std::string detail = "HTTP " + std::to_string(r.status);
   if (RetryableAnswer(r.status)) {
     return base::UnavailableError(where + ": " + detail);
+  }
+  if (r.status == 423) {
+    return base::UnavailableError(where + ": locked by another request (" +
+                                  detail + ")");
   }
   if (r.status == 401) {
     return base::PermissionDeniedError(

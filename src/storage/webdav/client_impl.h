@@ -68,6 +68,7 @@ class WebdavClient : public ReplicaClient {
   Result<VersionedObject> ReadVersioned(const std::string& key) override;
   Result<std::string> WriteIf(const std::string& key, const std::string& data,
                               const std::string& if_version) override;
+  void SetCreatedTimes(CreatedTimes times) override { created_times_ = times; }
 
   struct Request {
     std::string method = "GET";
@@ -105,7 +106,9 @@ class WebdavClient : public ReplicaClient {
   // Creates every missing collection from the server URL down to dir
   // (MKCOL, parents first); remembers what exists.
   Status EnsureCollections(const std::string& dir);
-  void ForgetCollections(const std::string& under);
+  // Forgets the collections at and below `under` ("" = all), and with
+  // with_times the creation times of the files there.
+  void ForgetCollections(const std::string& under, bool with_times);
   // The members of a collection (PROPFIND Depth 1); *missing when the
   // collection does not exist (then the list is empty).
   Result<std::vector<DirEntry>> ReadDir(const std::string& dir, bool* missing);
@@ -154,6 +157,9 @@ class WebdavClient : public ReplicaClient {
   // Creation times by file path.
   std::map<std::string, KnownTime> created_;
   std::atomic<bool> locks_unsupported_{false};
+  // kListed: files not remembered get the server's getlastmodified (no
+  // header GET).
+  std::atomic<CreatedTimes> created_times_{CreatedTimes::kExact};
 
   mutable std::atomic<uint64_t> counts_[5] = {};
   mutable std::atomic<uint64_t> errors_[5] = {};

@@ -156,17 +156,19 @@ Status WebdavClient::EnsureCollections(const std::string& dir) {
   return Status::Ok();
 }
 
-void WebdavClient::ForgetCollections(const std::string& under) {
+void WebdavClient::ForgetCollections(const std::string& under,
+                                     bool with_times) {
+  auto below = [&](const std::string& p) {
+    return under.empty() || p == under ||
+           p.compare(0, under.size() + 1, under + "/") == 0;
+  };
   std::lock_guard<std::mutex> lock(mu_);
   for (auto it = collections_.begin(); it != collections_.end();) {
-    const bool below = under.empty() || *it == under ||
-                       it->compare(0, under.size() + 1, under + "/") == 0;
-    it = below ? collections_.erase(it) : std::next(it);
+    it = below(*it) ? collections_.erase(it) : std::next(it);
   }
+  if (!with_times) return;
   for (auto it = created_.begin(); it != created_.end();) {
-    const bool below = under.empty() ||
-                       it->first.compare(0, under.size() + 1, under + "/") == 0;
-    it = below ? created_.erase(it) : std::next(it);
+    it = below(it->first) ? created_.erase(it) : std::next(it);
   }
 }
 

@@ -57,7 +57,7 @@ Status WebdavClient::DeleteAll() {
       if (s.ok()) s = e;
     }
   }
-  ForgetCollections(opts_.path);
+  ForgetCollections(opts_.path, /*with_times=*/true);
   return s;
 }
 

@@ -64,6 +64,11 @@ Result<std::vector<FileInfo>> WebdavClient::ListFiles(int level) {
       }
     }
   }
+  if (created_times_ == CreatedTimes::kListed) {
+    // The caller compares no creation times: the server's time will do.
+    for (size_t i : unknown) listed[i].created = listed[i].modified;
+    unknown.clear();
+  }
   std::vector<Status> errors(unknown.size());
   std::vector<bool> gone(listed.size(), false);
   base::ParallelFor(unknown.size(), opts_.concurrency, [&](size_t k) {

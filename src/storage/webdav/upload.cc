@@ -90,8 +90,8 @@ Result<std::string> WebdavClient::PutTemp(const std::string& path,
   LK_ASSIGN_OR_RETURN(HttpResponse resp, Execute(body, "put"));
   if (resp.status == 404 || resp.status == 409) {
     // A collection we remembered was removed (by DeleteAll elsewhere, or a
-    // person): create it again, once.
-    ForgetCollections(DirOf(path));
+    // person), perhaps with its parents: create them again, once.
+    ForgetCollections("", /*with_times=*/false);
     LK_RETURN_IF_ERROR(EnsureCollections(DirOf(path)));
     LK_ASSIGN_OR_RETURN(resp, Execute(body, "put"));
   }
