@@ -6,6 +6,8 @@
 // every message; and the official NATS JavaScript client (npm `nats`)
 // reading what litekeep wrote and writing what litekeep reads.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -346,6 +348,33 @@ TEST_F(NatsReplicaTest, RequestsPerUploadAndListing) {
               static_cast<unsigned long long>(listed.list - after.list));
   EXPECT_EQ(upload, 2u);
   EXPECT_EQ(listed.list - after.list, 1u);
+}
+
+// A server that accepts the connection and then says nothing fails the
+// request within the deadline instead of hanging.
+TEST_F(NatsReplicaTest, StalledServerDoesNotHang) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 8), 0);  // never accepts, never answers
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  NatsOptions o = BaseOptions("stalled");
+  o.port = ntohs(addr.sin_port);
+  o.io_timeout = std::chrono::milliseconds(500);
+  o.retry.max_attempts = 2;
+  auto start = std::chrono::steady_clock::now();
+  auto files = MakeClient(o)->ListFiles(0);
+  auto took = std::chrono::steady_clock::now() - start;
+  ::close(fd);
+  ASSERT_FALSE(files.ok());
+  EXPECT_EQ(files.status().code(), base::Code::kUnavailable);
+  EXPECT_NE(files.status().message().find("gave up after 2"), std::string::npos)
+      << files.status().message();
+  EXPECT_LT(took, std::chrono::seconds(10));
 }
 
 // The node_modules folder holding the npm `nats` client:

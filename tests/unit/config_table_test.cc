@@ -78,6 +78,10 @@ const std::set<std::string> kSftpKeys = {"host",
                                          "insecure-ignore-host-key",
                                          "concurrent-writes"};
 
+// Keys of nats replicas only (tried on a nats replica).
+const std::set<std::string> kNatsKeys = {"username", "token", "timeout",
+                                         "reconnect-wait", "max-reconnects"};
+
 // A file holding a 32-byte SSE-C key, for `sse-customer-key-path`.
 std::string g_key_file;
 
@@ -154,8 +158,7 @@ std::string ConfigWith(const Row& row, const std::string& key, int* line) {
         key == "account-name" || key == "account-key" || key == "sas-token";
     const bool sftp = kSftpKeys.count(key) > 0;
     const bool webdav = key.rfind("webdav-", 0) == 0;
-    const bool nats = key == "username" || key == "token" || key == "timeout" ||
-                      key == "reconnect-wait" || key == "max-reconnects";
+    const bool nats = kNatsKeys.count(key) > 0;
     if (key != "type" && key != "url" && key != "path") {
       prefix += indent + (abs_key  ? "type: abs\n"
                           : sftp   ? "type: sftp\n"
@@ -176,6 +179,7 @@ std::string ConfigWith(const Row& row, const std::string& key, int* line) {
     if (abs_key && key != "account-name") {
       prefix += indent + "account-name: a\n";
     }
+    if (key == "username") prefix += indent + "password: p\n";
     if (key == "sse-customer-algorithm") {
       prefix += indent + "sse-customer-key: 0123456789abcdef0123456789abcdef\n";
     }
