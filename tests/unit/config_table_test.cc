@@ -166,7 +166,6 @@ std::string ConfigWith(const Row& row, const std::string& key, int* line) {
                           : nats   ? "type: nats\n"
                                    : "type: s3\n");
     }
-    if (key == "username") prefix += indent + "password: p\n";
     if (webdav) {
       if (key != "webdav-url") prefix += indent + "webdav-url: http://h\n";
     } else if (sftp) {
