@@ -228,14 +228,18 @@ WalIndexState ReadWalIndex(const base::File& shm) {
 }  // namespace
 
 bool Replicator::MaybeHasNewFrames() {
-  if (suspended_ || !pos_ || pos_->offset == 0) return true;
+  if (suspended_ || !pos_) return false;
   if (!shm_.valid()) {
     auto f = base::File::Open(options_.db_path + "-shm", O_RDONLY);
-    if (!f.ok()) return true;
+    // No WAL index: no connection has the database open in WAL mode, so
+    // nothing was committed to a WAL since the sync looked.
+    if (!f.ok()) return false;
     shm_ = std::move(f).value();
   }
   const WalIndexState index = ReadWalIndex(shm_);
+  // Unreadable or being written: a commit may be under way.
   if (!index.ok) return true;
+  if (pos_->offset == 0) return index.mx_frame != 0;
   // The index keeps the WAL header's salts as the file has them (big-endian).
   const uint32_t salt1 = base::GetBE32(index.header + 32);
   const uint32_t salt2 = base::GetBE32(index.header + 36);
@@ -243,6 +247,7 @@ bool Replicator::MaybeHasNewFrames() {
   const int64_t frames =
       (pos_->offset - static_cast<int64_t>(sqlite::kWalHeaderSize)) /
       frame_size;
+  if (index.mx_frame == 0) return false;  // restarted, nothing new yet
   return salt1 != pos_->salt1 || salt2 != pos_->salt2 ||
          static_cast<int64_t>(index.mx_frame) != frames;
 }

@@ -149,10 +149,12 @@ class Replicator {
   // waiting for sync-interval (docs/architecture.md, "Checkpoints").
   bool wants_fast_follow() const { return maybe_slot0_; }
 
-  // A cheap look at SQLite's WAL index (a pread, no lock): false only when
-  // the WAL provably holds no committed frame past the replicated position
-  // (same WAL generation, same last frame). Call between syncs of an open
-  // database, from the thread that syncs it.
+  // A cheap look at SQLite's WAL index (a pread, no lock): true when it
+  // shows a commit the last sync did not replicate (another WAL generation,
+  // another last frame) or cannot be read consistently; false when it shows
+  // none (same generation and last frame, an empty WAL, or no WAL index at
+  // all). Call between syncs of an open database, from the thread that
+  // syncs it.
   bool MaybeHasNewFrames();
 
   const std::string& db_path() const { return options_.db_path; }

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/inotify.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -287,6 +288,49 @@ TEST(MultiDbTest, WriteEventsOnlyWhileIdle) {
   CommandResult r = Restore(replica, out);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(QueryOne(out, "SELECT count(*) FROM t"), "101");
+}
+
+// CPU time (user + system) a process has used so far, in seconds.
+double CpuSeconds(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)),
+                   std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));
+  std::vector<std::string> f;
+  for (std::string x; fields >> x;) f.push_back(x);
+  // Fields 14 and 15 of stat(5): utime, stime; the text after ")" starts at 3.
+  return (std::stod(f.at(11)) + std::stod(f.at(12))) /
+         static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// A database with nothing to replicate costs no CPU while it waits for a
+// write, in both modes: waiting for a write must not turn into a loop of
+// syncs (it did when the check for a missed write could not read a WAL
+// index and answered "maybe").
+TEST(MultiDbTest, WaitingForAWriteCostsNoCpu) {
+  for (const char* interval : {"1s", "0s"}) {
+    TempDir dir;
+    std::string db = dir.Join("app.db");
+    // The last connection's close checkpoints and deletes the WAL and its
+    // index: the replicator starts on a database with neither.
+    ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
+    std::string cfg = dir.Join("litekeep.yml");
+    std::ofstream(cfg) << "dbs:\n  - path: " << db
+                       << "\n    replica:\n      path: " << dir.Join("replica")
+                       << "\n      sync-interval: " << interval << "\n";
+    ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
+                     dir.Join("log"));
+    ASSERT_TRUE(
+        WaitUntil([&] { return fs::exists(dir.Join("replica") + "/ltx/9"); }));
+    const double before = CpuSeconds(rep.pid());
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    const double used = CpuSeconds(rep.pid()) - before;
+    // A loop of syncs costs most of a core; waiting costs next to nothing.
+    EXPECT_LT(used, 0.5) << "sync-interval " << interval << ": " << used
+                         << " s of CPU in 3 s";
+    rep.Signal(SIGTERM);
+    ASSERT_EQ(rep.Wait(), 0) << rep.Log();
+  }
 }
 
 }  // namespace
