@@ -22,8 +22,9 @@ std::vector<std::string> NormalizeArgs(int argc, char** argv) {
         passthrough = true;
       } else if (a.size() > 2 && a[0] == '-' && a[1] != '-' &&
                  std::isalpha(static_cast<unsigned char>(a[1])) &&
-                 (a.size() > 2 && (std::isalpha(static_cast<unsigned char>(a[2])) ||
-                                   a[2] == '-'))) {
+                 (a.size() > 2 &&
+                  (std::isalpha(static_cast<unsigned char>(a[2])) ||
+                   a[2] == '-'))) {
         a = "-" + a;
       }
     }

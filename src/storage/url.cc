@@ -741,9 +741,9 @@ std::string Describe(const ReplicaSettings& r) {
     return r.skip_verify ? out + "?skipVerify=true" : out;
   }
   if (r.type == "nats") {
-    return "nats://" + (r.host.empty() ? std::string("127.0.0.1:4222")
-                                       : r.host) +
-           "/" + r.bucket;
+    return "nats://" +
+           (r.host.empty() ? std::string("127.0.0.1:4222") : r.host) + "/" +
+           r.bucket;
   }
   std::string out =
       (r.type == "gcs" ? std::string("gs") : r.type) + "://" +
