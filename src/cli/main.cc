@@ -1,4 +1,13 @@
-// litekeep entry point: hands argv to the command dispatcher in cli/app.cc.
+// litekeep's entry point: initializes SQLite once, then runs the command.
+#include <sqlite3.h>
+
 #include "cli/app.h"
 
-int main(int argc, char** argv) { return litekeep::cli::Main(argc, argv); }
+// SQLite initializes itself on the first open, but two worker threads
+// opening their first databases at the same moment race inside that
+// initialization (ThreadSanitizer reports it): do it once, before any
+// thread starts.
+int main(int argc, char** argv) {
+  sqlite3_initialize();
+  return litekeep::cli::Main(argc, argv);
+}
