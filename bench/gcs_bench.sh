@@ -16,22 +16,9 @@ src_dir=$(cd "$(dirname "$0")/.." && pwd)
 db_mb=${BENCH_DB_MB:-64}
 busy=${BENCH_BUSY:-30}
 part=${BENCH_PART_SIZE:-8MiB}
-work=$(mktemp -d /tmp/gcs-bench.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() {
-  python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'
-}
-wait_for() {  # file, text
-  for _ in $(seq 600); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-  echo "timed out waiting for '$2' in $1" >&2; cat "$1" >&2; return 1
-}
-now() { date +%s.%N; }
+# shellcheck source=bench/upload_bench_lib.sh
+source "$(dirname "$0")/upload_bench_lib.sh"
+bench_setup gcs
 
 port=$(free_port)
 python3 "$src_dir/tests/support/gcs_server.py" --port "$port" \
@@ -40,18 +27,7 @@ pids+=($!)
 wait_for "$work/gcs.log" "listening on"
 export STORAGE_EMULATOR_HOST=127.0.0.1:$port
 
-python3 - "$work/app.db" "$db_mb" <<'PY'
-import os, sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
-c.execute("PRAGMA journal_mode=WAL")
-c.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)")
-for _ in range(int(sys.argv[2])):
-    c.executemany("INSERT INTO t(v) VALUES(?)",
-                  [(os.urandom(600) + bytes(400),) for _ in range(1000)])
-    c.commit()
-c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-PY
-db_bytes=$(stat -c %s "$work/app.db")
+bench_make_db
 echo "machine: $(nproc) cores; database $((db_bytes / 1048576)) MB; part-size $part"
 
 # Baseline: the raw file in one media upload.
@@ -70,49 +46,6 @@ PY
 echo "baseline media upload of the raw file: ${secs}s, $(python3 -c "print(f'{$db_bytes/1048576/$secs:.1f}')") MB/s"
 
 url="gs://bench/app?partSize=$part"
-start=$(now)
-"$build_dir/litekeep" replicate -once "$work/app.db" "$url" >"$work/once.log" 2>&1
-end=$(now)
-ltx_bytes=$("$build_dir/litekeep" ltx -json "$url" 2>/dev/null |
-  python3 -c 'import json,sys; print(sum(f["size"] for f in json.load(sys.stdin)))' 2>/dev/null || echo 0)
-python3 - "$start" "$end" "$db_bytes" "$ltx_bytes" <<'PY'
-import sys
-s, e, db, ltx = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-t = e - s
-print(f"litekeep replicate -once (snapshot): {t:.3f}s, {db/1048576/t:.1f} MB/s of database, "
-      f"{ltx/1048576:.1f} MB uploaded ({ltx/1048576/t:.1f} MB/s)")
-PY
+bench_snapshot_upload "$url"
 
-# Requests per sync.
-mport=$(free_port)
-cat >"$work/litekeep.yml" <<YML
-addr: 127.0.0.1:$mport
-dbs:
-  - path: $work/app.db
-    replica:
-      url: $url
-      sync-interval: 1s
-YML
-"$build_dir/litekeep" replicate -config "$work/litekeep.yml" >"$work/rep.log" 2>&1 &
-pids+=($!)
-wait_for "$work/rep.log" "replicating\|snapshot written\|sync" || true
-sleep 3
-metric() {  # name regex -> sum of matching samples
-  curl -s "http://127.0.0.1:$mport/metrics" | grep -E "^$1" |
-    awk '{s += $NF} END {printf "%d\n", s}'
-}
-req0=$(metric 'litekeep_storage_requests_total')
-put0=$(metric 'litekeep_storage_requests_total\{.*kind="put"')
-for _ in $(seq "$busy"); do
-  python3 -c "import sqlite3,os,sys; c=sqlite3.connect(sys.argv[1]); c.execute('INSERT INTO t(v) VALUES(?)',(os.urandom(200),)); c.commit()" "$work/app.db"
-  sleep 1
-done
-sleep 2
-req1=$(metric 'litekeep_storage_requests_total')
-put1=$(metric 'litekeep_storage_requests_total\{.*kind="put"')
-python3 - "$((req1 - req0))" "$((put1 - put0))" "$busy" <<'PY'
-import sys
-req, put, busy = map(int, sys.argv[1:])
-print(f"busy {busy}s, one commit/s: {busy} commits, {req} "
-      f"requests ({put} PUT): {req / busy:.2f} requests per commit")
-PY
+bench_requests_per_commit "$url"

@@ -2,7 +2,7 @@
 # directory removed on exit with every server started, free ports, waiting
 # for a ready line, the test database, the timed `replicate -once` of it,
 # and requests per commit from litekeep's own metrics. Used by
-# bench/webdav_bench.sh (abs_bench.sh and gcs_bench.sh carry older copies).
+# bench/webdav_bench.sh, abs_bench.sh and gcs_bench.sh.
 # The sourcing script sets build_dir, db_mb, busy before calling these.
 
 bench_setup() {  # name -> sets $work, installs the cleanup trap

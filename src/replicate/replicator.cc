@@ -24,6 +24,10 @@ namespace {
 // SQLite's default wal_autocheckpoint: past this many WAL frames every
 // commit of the application attempts a checkpoint.
 constexpr int64_t kSqliteAutocheckpointFrames = 1000;
+// Each move of the read mark lets the application's next commit checkpoint
+// (and fsync) what the mark moved over: with wake-on-change a sync runs every
+// few milliseconds, so the mark moves no more often than this.
+constexpr auto kReadHandOffSpacing = std::chrono::milliseconds(750);
 
 // Microseconds since `start` on the steady clock.
 uint64_t ElapsedMicros(std::chrono::steady_clock::time_point start) {
@@ -260,6 +264,8 @@ Status Replicator::BeginReadTracked(sqlite::Connection& c) {
   const WalIndexState before = ReadWalIndex(shm_);
   LK_RETURN_IF_ERROR(sqlite::BeginPinnedRead(c));
   const WalIndexState after = ReadWalIndex(shm_);
+  read_moved_at_ = std::chrono::steady_clock::now();
+  frames_past_read_ = 0;
   // SQLite puts a reader on slot 0 only when, as it begins, every WAL frame
   // is checkpointed (nBackfill == mxFrame). If no commit or restart happened
   // around our begin (same index header) and a frame is still not
@@ -306,6 +312,18 @@ Status Replicator::HandOffRead(const sqlite::WalHeader& header,
   return Status::Ok();
 }
 
+Status Replicator::MoveReadIfBehind(bool force) {
+  if (frames_past_read_ == 0 || !in_read_ || !pos_) return Status::Ok();
+  if (!force &&
+      std::chrono::steady_clock::now() - read_moved_at_ < kReadHandOffSpacing) {
+    return Status::Ok();
+  }
+  LK_ASSIGN_OR_RETURN(auto wal, OpenWal());
+  if (!wal) return Status::Ok();
+  LK_ASSIGN_OR_RETURN(auto header, sqlite::ReadWalHeader(*wal));
+  return HandOffRead(header, *wal);
+}
+
 Result<Replicator::FileStamp> Replicator::StampOf(int fd) {
   struct stat st;
   if (::fstat(fd, &st) != 0) {
@@ -339,6 +357,8 @@ Result<bool> Replicator::Suspend() {
     LK_ASSIGN_OR_RETURN(auto scan, sqlite::ScanWal(*wal, *header, pos_->offset,
                                                    pos_->checksum));
     if (!scan.empty()) return false;
+    // Our read transaction must sit at the replicated end (below).
+    if (frames_past_read_ > 0) LK_RETURN_IF_ERROR(HandOffRead(*header, *wal));
     // ... and copied back into the database file, so that no later
     // checkpoint writes to it unless it copies a frame written after now.
     const int64_t frame_size = sqlite::kWalFrameHeaderSize + header->page_size;
@@ -545,7 +565,17 @@ Result<SyncResult> Replicator::DoSync(WriteLock lock) {
   if (pos_->SameGeneration(*header)) {
     LK_ASSIGN_OR_RETURN(auto scan, sqlite::ScanWal(*wal, *header, pos_->offset,
                                                    pos_->checksum, max_bytes));
-    if (scan.empty()) return SyncResult{};
+    if (scan.empty()) {
+      // Nothing new: let the application checkpoint what was shipped.
+      if (frames_past_read_ > 0 && !have_write_lock) {
+        Status moved = MoveReadIfBehind(/*force=*/false);
+        if (!moved.ok()) {
+          spdlog::warn("{}: could not renew the read transaction: {}",
+                       options_.db_path, moved.message());
+        }
+      }
+      return SyncResult{};
+    }
     more_ = scan.limited;
     return WriteIncremental(*header, scan, *wal);
   }
@@ -592,12 +622,18 @@ Result<SyncResult> Replicator::WriteIncremental(const sqlite::WalHeader& header,
   // run that checkpoint here, so the commit finds the work done (both only
   // touch frames already shipped; docs/architecture.md, "Checkpoints").
   const int64_t frame_size = sqlite::kWalFrameHeaderSize + header.page_size;
-  // Only after a batch past that size: after a small one (wake-on-change)
-  // the application's checkpoint has little to do, and fsyncs here would
-  // only compete with it.
-  const bool app_checkpoints =
-      (scan.end_offset - scan.start_offset) / frame_size >=
-      kSqliteAutocheckpointFrames;
+  frames_past_read_ += (scan.end_offset - scan.start_offset) / frame_size;
+  // The read mark moves at most every kReadHandOffSpacing: each move lets
+  // the application's next commit checkpoint what it moved over, and with a
+  // sync every few milliseconds (wake-on-change) that was a small
+  // checkpoint with two fsyncs in one commit of every few.
+  if (in_read_ &&
+      std::chrono::steady_clock::now() - read_moved_at_ < kReadHandOffSpacing) {
+    return result;
+  }
+  // Only past that size: after a small batch the application's checkpoint
+  // has little to do, and fsyncs here would only compete with it.
+  const bool app_checkpoints = frames_past_read_ >= kSqliteAutocheckpointFrames;
   if (app_checkpoints && !write_locked_) ::fdatasync(wal.fd());
   Status handoff = HandOffRead(header, wal);
   if (!handoff.ok()) {
@@ -857,6 +893,7 @@ Status Replicator::Checkpoint(bool truncate) {
   // transaction stays held: it can copy back only what that transaction has
   // seen, and the WAL cannot restart.
   LK_RETURN_IF_ERROR(Sync().status());
+  LK_RETURN_IF_ERROR(MoveReadIfBehind(/*force=*/true));
   LK_RETURN_IF_ERROR(
       PassiveCheckpoint(locker_, std::chrono::milliseconds(200)).status());
   // Flush what the application wrote meanwhile, so that the fsyncs of the

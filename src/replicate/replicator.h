@@ -227,6 +227,10 @@ class Replicator {
   // Moves the read transaction to the other reader connection, then marks
   // read_began_at_ when no commit followed the replicated position.
   Status HandOffRead(const sqlite::WalHeader& header, const base::File& wal);
+  // HandOffRead when frames were shipped past the read mark (all of them
+  // when `force`, else only once kReadHandOffSpacing has passed since the
+  // mark last moved).
+  Status MoveReadIfBehind(bool force);
   Status LockWrites();
   void UnlockWrites();
   Result<std::optional<base::File>> OpenWal() const;
@@ -270,6 +274,11 @@ class Replicator {
   // The position at which reader_'s current read transaction began while
   // the WAL ended exactly there; a WAL restart is lossless only then.
   std::optional<Position> read_began_at_;
+  // When the read transaction last began at the end of the WAL, and the
+  // frames shipped since: the read mark is moved at most every
+  // kReadHandOffSpacing (docs/architecture.md, "Checkpoints").
+  std::chrono::steady_clock::time_point read_moved_at_;
+  int64_t frames_past_read_ = 0;
   TxId replica_max_ = 0;
   int64_t last_checkpoint_offset_ = 0;
   std::chrono::steady_clock::time_point last_checkpoint_;

@@ -8,7 +8,6 @@
 // logs, errors, `status` or metrics.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <atomic>
@@ -17,13 +16,12 @@
 #include <map>
 #include <thread>
 
-#include "base/rfc3339.h"
 #include "storage/gcs/client.h"
 #include "tests/support/gcs_server.h"
 #include "tests/support/process.h"
+#include "tests/support/restore_checks.h"
 #include "tests/support/s3rver.h"
 #include "tests/support/test_util.h"
-#include "tests/support/vfs_util.h"
 #include "tests/support/workload.h"
 
 namespace litekeep::testing {
@@ -144,63 +142,11 @@ TEST_F(GcsEndToEndTest, WorkloadRestoresExactlyVerifiesAndReadsThroughVfs) {
   EXPECT_GT((*l9)[0].created.time_since_epoch().count(), 0);
 
   // The VFS reads the same rows straight from the bucket.
-  ::setenv("LITEKEEP_REPLICA_URL", Url("full/app").c_str(), 1);
-  Db vfs(VfsUri(Url("full/app")));
-  ASSERT_TRUE(vfs.ok()) << vfs.error();
-  Db src("file:" + db + "?mode=ro");
-  ASSERT_TRUE(src.ok()) << src.error();
-  const std::string q =
-      "SELECT name FROM sqlite_master ORDER BY name; "
-      "SELECT count(*) FROM sqlite_master; PRAGMA page_count;";
-  std::string want = src.Query(q);
-  EXPECT_EQ(vfs.Query(q), want);
-  EXPECT_EQ(want.find("ERROR"), std::string::npos) << want;
-  ::unsetenv("LITEKEEP_REPLICA_URL");
+  ExpectVfsReadsLikeSource(Url("full/app"), db);
 }
 
 TEST_F(GcsEndToEndTest, PointInTimeByTxidAndTimestamp) {
-  TempDir dir;
-  std::string db = dir.Join("app.db");
-  std::string url = Url("pitr/app");
-  sqlite3* app = nullptr;
-  ASSERT_EQ(sqlite3_open(db.c_str(), &app), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(app, "PRAGMA journal_mode=WAL; CREATE TABLE t(k, v);",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  struct Point {
-    std::string txid, time, hash;
-  };
-  std::vector<Point> points;
-  for (int k = 1; k <= 4; ++k) {
-    std::string sql = "BEGIN; INSERT INTO t VALUES(" + std::to_string(k) +
-                      ", randomblob(5000)); UPDATE t SET v = randomblob(100) "
-                      "WHERE k = " +
-                      std::to_string(k - 1) + "; COMMIT;";
-    ASSERT_EQ(sqlite3_exec(app, sql.c_str(), nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    auto once = Litekeep({"replicate", "-once", db, url});
-    ASSERT_EQ(once.exit_code, 0) << once.err;
-    std::string pos = ReadFile(dir.Join(".app.db-litekeep/position.json"));
-    auto at = pos.find("\"txid\":");
-    ASSERT_NE(at, std::string::npos) << pos;
-    char hex[32];
-    std::snprintf(hex, sizeof(hex), "%llx", std::stoll(pos.substr(at + 7)));
-    std::this_thread::sleep_for(std::chrono::milliseconds(30));
-    points.push_back({hex, base::FormatRfc3339(Clock::now()), ContentHash(db)});
-    std::this_thread::sleep_for(std::chrono::milliseconds(30));
-  }
-  sqlite3_close(app);
-  for (size_t i = 0; i < points.size(); ++i) {
-    std::string out = dir.Join("txid-" + std::to_string(i) + ".db");
-    auto r = Litekeep({"restore", "-txid", points[i].txid, "-o", out, url});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(ContentHash(out), points[i].hash) << "txid " << points[i].txid;
-    std::string out2 = dir.Join("time-" + std::to_string(i) + ".db");
-    auto r2 =
-        Litekeep({"restore", "-timestamp", points[i].time, "-o", out2, url});
-    ASSERT_EQ(r2.exit_code, 0) << r2.err;
-    EXPECT_EQ(ContentHash(out2), points[i].hash) << "time " << points[i].time;
-  }
+  ExpectPointInTimeRestores(Url("pitr/app"));
 }
 
 // The server killed (SIGTERM) in the middle of replication and started again

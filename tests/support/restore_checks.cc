@@ -26,9 +26,22 @@ CommandResult Litekeep(const std::vector<std::string>& args) {
 
 }  // namespace
 
-void ExpectPointInTimeRestores(const std::string& url) {
+void ExpectPointInTimeRestores(const std::string& url,
+                               const PitrOptions& options) {
   TempDir dir;
   std::string db = dir.Join("app.db");
+  const std::string cfg = options.config ? options.config(db) : "";
+  // The replica's name on each command line: the URL, or the config file
+  // and the database path.
+  auto with_replica = [&](std::vector<std::string> args) {
+    if (cfg.empty()) {
+      args.push_back(url);
+    } else {
+      args.insert(args.begin() + 1, {"-config", cfg});
+      args.push_back(db);
+    }
+    return Litekeep(args);
+  };
   sqlite3* app = nullptr;
   ASSERT_EQ(sqlite3_open(db.c_str(), &app), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(app, "PRAGMA journal_mode=WAL; CREATE TABLE t(k, v);",
@@ -45,7 +58,8 @@ void ExpectPointInTimeRestores(const std::string& url) {
                       std::to_string(k - 1) + "; COMMIT;";
     ASSERT_EQ(sqlite3_exec(app, sql.c_str(), nullptr, nullptr, nullptr),
               SQLITE_OK);
-    auto once = Litekeep({"replicate", "-once", db, url});
+    auto once = cfg.empty() ? Litekeep({"replicate", "-once", db, url})
+                            : Litekeep({"replicate", "-once", "-config", cfg});
     ASSERT_EQ(once.exit_code, 0) << once.err;
     std::string pos = ReadFile(dir.Join(".app.db-litekeep/position.json"));
     auto at = pos.find("\"txid\":");
@@ -54,17 +68,17 @@ void ExpectPointInTimeRestores(const std::string& url) {
     std::snprintf(hex, sizeof(hex), "%llx", std::stoll(pos.substr(at + 7)));
     std::this_thread::sleep_for(std::chrono::milliseconds(30));
     points.push_back({hex, base::FormatRfc3339(Clock::now()), ContentHash(db)});
-    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    std::this_thread::sleep_for(options.gap);
   }
   sqlite3_close(app);
   for (size_t i = 0; i < points.size(); ++i) {
     std::string out = dir.Join("txid-" + std::to_string(i) + ".db");
-    auto r = Litekeep({"restore", "-txid", points[i].txid, "-o", out, url});
+    auto r = with_replica({"restore", "-txid", points[i].txid, "-o", out});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(ContentHash(out), points[i].hash) << "txid " << points[i].txid;
     std::string out2 = dir.Join("time-" + std::to_string(i) + ".db");
     auto r2 =
-        Litekeep({"restore", "-timestamp", points[i].time, "-o", out2, url});
+        with_replica({"restore", "-timestamp", points[i].time, "-o", out2});
     ASSERT_EQ(r2.exit_code, 0) << r2.err;
     EXPECT_EQ(ContentHash(out2), points[i].hash) << "time " << points[i].time;
   }

@@ -4,14 +4,27 @@
 // replica like the source database. Failures are gtest failures.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <string>
 
 namespace litekeep::testing {
 
+// How ExpectPointInTimeRestores names the replica: by URL, or (when config
+// is set) by a config file that config(db) writes for the database db.
+struct PitrOptions {
+  std::function<std::string(const std::string& db)> config;
+  // Time between two points (more where the backend keeps whole-second
+  // creation times, e.g. SFTP mtimes).
+  std::chrono::milliseconds gap{30};
+};
+
 // Writes four transactions to a fresh database, replicating each with
-// `replicate -once DB url`, then restores every point by `-txid` and by
-// `-timestamp` and compares the content hashes. url must be empty.
-void ExpectPointInTimeRestores(const std::string& url);
+// `replicate -once DB url` (or `-config`), then restores every point by
+// `-txid` and by `-timestamp` and compares the content hashes. The replica
+// must be empty.
+void ExpectPointInTimeRestores(const std::string& url,
+                               const PitrOptions& options = {});
 
 // Opens url through the litekeep VFS and expects the schema and page count
 // of the source database db.
