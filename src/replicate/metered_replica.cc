@@ -74,7 +74,9 @@ void DescribeReplicaOperationMetrics(metrics::Registry& r) {
 
 MeteredReplica::MeteredReplica(std::shared_ptr<storage::ReplicaClient> inner,
                                metrics::Registry* registry)
-    : inner_(std::move(inner)), registry_(registry), type_(inner_->Type()) {
+    : ForwardingReplicaClient(std::move(inner)),
+      registry_(registry),
+      type_(this->inner().Type()) {
   DescribeReplicaOperationMetrics(*registry_);
 }
 
@@ -105,13 +107,13 @@ auto MeteredReplica::Timed(const char* operation, F&& call, double count,
 }
 
 Result<std::vector<storage::FileInfo>> MeteredReplica::ListFiles(int level) {
-  return Timed("LIST", [&] { return inner_->ListFiles(level); });
+  return Timed("LIST", [&] { return inner().ListFiles(level); });
 }
 
 Result<std::unique_ptr<base::Reader>> MeteredReplica::OpenFile(
     int level, TxId min_txid, TxId max_txid, int64_t offset, int64_t length) {
   auto reader = Timed("GET", [&] {
-    return inner_->OpenFile(level, min_txid, max_txid, offset, length);
+    return inner().OpenFile(level, min_txid, max_txid, offset, length);
   });
   if (!reader.ok()) return reader;
   std::unique_ptr<base::Reader> counted = std::make_unique<CountingReader>(
@@ -123,31 +125,31 @@ Result<std::unique_ptr<base::Reader>> MeteredReplica::OpenFile(
 base::Status MeteredReplica::WriteFile(const storage::FileInfo& info,
                                        base::Reader& data) {
   return Timed(
-      "PUT", [&] { return inner_->WriteFile(info, data); }, 1,
+      "PUT", [&] { return inner().WriteFile(info, data); }, 1,
       static_cast<double>(info.size));
 }
 
 base::Status MeteredReplica::DeleteFiles(
     const std::vector<storage::FileInfo>& files) {
-  if (files.empty()) return inner_->DeleteFiles(files);
+  if (files.empty()) return inner().DeleteFiles(files);
   // Litestream counts every file of a batch delete.
   return Timed(
-      "DELETE", [&] { return inner_->DeleteFiles(files); },
+      "DELETE", [&] { return inner().DeleteFiles(files); },
       static_cast<double>(files.size()));
 }
 
 base::Status MeteredReplica::DeleteAll() {
-  return Timed("DELETE", [&] { return inner_->DeleteAll(); });
+  return Timed("DELETE", [&] { return inner().DeleteAll(); });
 }
 
 Result<std::vector<storage::ObjectInfo>> MeteredReplica::ListObjects(
     const std::string& prefix) {
-  return Timed("LIST", [&] { return inner_->ListObjects(prefix); });
+  return Timed("LIST", [&] { return inner().ListObjects(prefix); });
 }
 
 Result<std::unique_ptr<base::Reader>> MeteredReplica::OpenObject(
     const std::string& key) {
-  return Timed("GET", [&] { return inner_->OpenObject(key); });
+  return Timed("GET", [&] { return inner().OpenObject(key); });
 }
 
 }  // namespace litekeep::replicate

@@ -12,21 +12,19 @@
 #include <vector>
 
 #include "metrics/registry.h"
-#include "storage/replica_client.h"
+#include "storage/forwarding_client.h"
 
 namespace litekeep::replicate {
 
 // Declares the litestream_replica_operation_* families (idempotent).
 void DescribeReplicaOperationMetrics(metrics::Registry& registry);
 
-class MeteredReplica : public storage::ReplicaClient {
+class MeteredReplica : public storage::ForwardingReplicaClient {
  public:
   // registry must outlive this client.
   MeteredReplica(std::shared_ptr<storage::ReplicaClient> inner,
                  metrics::Registry* registry);
 
-  std::string Type() const override { return inner_->Type(); }
-  std::string Describe() const override { return inner_->Describe(); }
   Result<std::vector<storage::FileInfo>> ListFiles(int level) override;
   Result<std::unique_ptr<base::Reader>> OpenFile(int level, TxId min_txid,
                                                  TxId max_txid, int64_t offset,
@@ -40,18 +38,8 @@ class MeteredReplica : public storage::ReplicaClient {
       const std::string& prefix) override;
   Result<std::unique_ptr<base::Reader>> OpenObject(
       const std::string& key) override;
-  // Lease objects: passed on uncounted (not replica operations).
-  Result<storage::VersionedObject> ReadVersioned(
-      const std::string& key) override {
-    return inner_->ReadVersioned(key);
-  }
-  Result<std::string> WriteIf(const std::string& key, const std::string& data,
-                              const std::string& if_version) override {
-    return inner_->WriteIf(key, data, if_version);
-  }
-  storage::RequestCounts request_counts() const override {
-    return inner_->request_counts();
-  }
+  // Lease objects (ReadVersioned, WriteIf) are passed on uncounted: they
+  // are not replica operations.
 
   // Records one operation: its duration, `count` operations and `bytes`
   // (when > 0), and an error with its code when status is not ok.
@@ -64,7 +52,6 @@ class MeteredReplica : public storage::ReplicaClient {
   auto Timed(const char* operation, F&& call, double count = 1,
              double bytes = 0);
 
-  std::shared_ptr<storage::ReplicaClient> inner_;
   metrics::Registry* registry_;
   std::string type_;
 };

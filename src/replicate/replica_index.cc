@@ -38,7 +38,7 @@ class TeeReader : public base::Reader {
 
 IndexedReplica::IndexedReplica(std::shared_ptr<storage::ReplicaClient> inner,
                                ReplicaIndexOptions options)
-    : inner_(std::move(inner)), options_(std::move(options)) {
+    : ForwardingReplicaClient(std::move(inner)), options_(std::move(options)) {
   if (!options_.cache_dir.empty()) {
     // Copies left by an earlier process may not match the replica any more
     // (it may have been reset): start empty.
@@ -46,7 +46,7 @@ IndexedReplica::IndexedReplica(std::shared_ptr<storage::ReplicaClient> inner,
     std::filesystem::remove_all(options_.cache_dir, ec);
     if (!base::MakeDirs(options_.cache_dir, 0700).ok()) {
       spdlog::warn("{}: cannot create {}; compaction reads from the replica",
-                   inner_->Describe(), options_.cache_dir);
+                   Describe(), options_.cache_dir);
       options_.cache_dir.clear();
     }
   }
@@ -54,7 +54,7 @@ IndexedReplica::IndexedReplica(std::shared_ptr<storage::ReplicaClient> inner,
 
 base::Status IndexedReplica::LoadLocked() {
   LK_ASSIGN_OR_RETURN(auto all,
-                      storage::ListLevels(*inner_, 0, ltx::kMaxLevel));
+                      storage::ListLevels(inner(), 0, ltx::kMaxLevel));
   files_.clear();
   for (const auto& f : all) files_[KeyOf(f)] = f;
   for (auto it = cached_.begin(); it != cached_.end();) {
@@ -104,7 +104,7 @@ Result<std::unique_ptr<base::Reader>> IndexedReplica::OpenFile(
       cached_.erase(it);
     }
   }
-  return inner_->OpenFile(level, min_txid, max_txid, offset, length);
+  return inner().OpenFile(level, min_txid, max_txid, offset, length);
 }
 
 base::Status IndexedReplica::WriteFile(const storage::FileInfo& info,
@@ -131,10 +131,10 @@ base::Status IndexedReplica::WriteFile(const storage::FileInfo& info,
   bool copied = false;
   if (copy.valid()) {
     TeeReader tee(&data, &copy);
-    s = inner_->WriteFile(info, tee);
+    s = inner().WriteFile(info, tee);
     copied = s.ok() && tee.copy_status().ok() && copy.Close().ok();
   } else {
-    s = inner_->WriteFile(info, data);
+    s = inner().WriteFile(info, data);
   }
   if (!copied && !tmp.empty()) ::unlink(tmp.c_str());
   if (!s.ok()) return s;
@@ -179,7 +179,7 @@ void IndexedReplica::DropCachedLocked(const Key& k) {
 
 base::Status IndexedReplica::DeleteFiles(
     const std::vector<storage::FileInfo>& files) {
-  LK_RETURN_IF_ERROR(inner_->DeleteFiles(files));
+  LK_RETURN_IF_ERROR(inner().DeleteFiles(files));
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& f : files) {
     files_.erase(KeyOf(f));
@@ -189,7 +189,7 @@ base::Status IndexedReplica::DeleteFiles(
 }
 
 base::Status IndexedReplica::DeleteAll() {
-  LK_RETURN_IF_ERROR(inner_->DeleteAll());
+  LK_RETURN_IF_ERROR(inner().DeleteAll());
   std::lock_guard<std::mutex> lock(mu_);
   files_.clear();
   for (const auto& [k, path] : cached_) ::unlink(path.c_str());

@@ -14,7 +14,7 @@
 #include <tuple>
 #include <vector>
 
-#include "storage/replica_client.h"
+#include "storage/forwarding_client.h"
 
 namespace litekeep::replicate {
 
@@ -24,13 +24,11 @@ struct ReplicaIndexOptions {
   std::string cache_dir;
 };
 
-class IndexedReplica : public storage::ReplicaClient {
+class IndexedReplica : public storage::ForwardingReplicaClient {
  public:
   IndexedReplica(std::shared_ptr<storage::ReplicaClient> inner,
                  ReplicaIndexOptions options);
 
-  std::string Type() const override { return inner_->Type(); }
-  std::string Describe() const override { return inner_->Describe(); }
   // From the index; the first call lists every level of the store once.
   Result<std::vector<storage::FileInfo>> ListFiles(int level) override;
   // The local copy when there is one, else the store.
@@ -45,17 +43,6 @@ class IndexedReplica : public storage::ReplicaClient {
   base::Status DeleteFiles(
       const std::vector<storage::FileInfo>& files) override;
   base::Status DeleteAll() override;
-  Result<std::vector<storage::ObjectInfo>> ListObjects(
-      const std::string& prefix) override {
-    return inner_->ListObjects(prefix);
-  }
-  Result<std::unique_ptr<base::Reader>> OpenObject(
-      const std::string& key) override {
-    return inner_->OpenObject(key);
-  }
-  storage::RequestCounts request_counts() const override {
-    return inner_->request_counts();
-  }
 
   // Lists every level of the store again and replaces the index with what
   // it holds (files written or deleted by someone else appear or go).
@@ -76,7 +63,6 @@ class IndexedReplica : public storage::ReplicaClient {
   void PruneCacheLocked(int level, TxId max_txid);
   void DropCachedLocked(const Key& k);
 
-  std::shared_ptr<storage::ReplicaClient> inner_;
   ReplicaIndexOptions options_;
   mutable std::mutex mu_;
   bool loaded_ = false;
