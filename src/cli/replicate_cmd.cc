@@ -145,8 +145,39 @@ int RunReplicate(const std::vector<std::string>& args) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGUSR2);  // internal: the command is returning
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  config::Config cfg;
+  if (!positional.empty()) {
+    if (positional.size() != 2) {
+      std::fprintf(stderr,
+                   "error: expected DB_PATH REPLICA_URL (got %zu arguments)\n",
+                   positional.size());
+      return 2;
+    }
+    if (!config_path.empty()) {
+      std::fprintf(
+          stderr,
+          "error: give either -config or DB_PATH REPLICA_URL, not both\n");
+      return 2;
+    }
+    config::DbConfig db;
+    db.path = AbsolutePath(positional[0]);
+    auto replica = config::ParseReplicaUrl(positional[1]);
+    if (!replica.ok()) return ReportError(replica.status());
+    db.replicas.push_back(*replica);
+    cfg.dbs.push_back(db);
+    InitLogging(cfg.logging);
+  } else {
+    auto loaded = LoadConfig(config_path, !no_expand_env, true);
+    if (!loaded.ok()) return ReportError(loaded.status());
+    cfg = std::move(**loaded);
+    InitLogging(cfg.logging);
+    if (exec_cmd.empty()) exec_cmd = cfg.exec;
+  }
+
   // Turns a signal into stop.Stop(); with -exec, forwards it to the child
-  // first.
+  // first. Started after InitLogging: the thread logs, and replacing the
+  // default logger while another thread logs is a data race.
   struct SignalThread {
     std::thread thread;
     ~SignalThread() {
@@ -182,35 +213,6 @@ int RunReplicate(const std::vector<std::string>& args) {
       stop.Force();
     }
   })};
-
-  config::Config cfg;
-  if (!positional.empty()) {
-    if (positional.size() != 2) {
-      std::fprintf(stderr,
-                   "error: expected DB_PATH REPLICA_URL (got %zu arguments)\n",
-                   positional.size());
-      return 2;
-    }
-    if (!config_path.empty()) {
-      std::fprintf(
-          stderr,
-          "error: give either -config or DB_PATH REPLICA_URL, not both\n");
-      return 2;
-    }
-    config::DbConfig db;
-    db.path = AbsolutePath(positional[0]);
-    auto replica = config::ParseReplicaUrl(positional[1]);
-    if (!replica.ok()) return ReportError(replica.status());
-    db.replicas.push_back(*replica);
-    cfg.dbs.push_back(db);
-    InitLogging(cfg.logging);
-  } else {
-    auto loaded = LoadConfig(config_path, !no_expand_env, true);
-    if (!loaded.ok()) return ReportError(loaded.status());
-    cfg = std::move(**loaded);
-    InitLogging(cfg.logging);
-    if (exec_cmd.empty()) exec_cmd = cfg.exec;
-  }
 
   if (!sync_src.empty()) {
     config::SyncConfig track;

@@ -29,7 +29,11 @@ inline std::map<std::string, std::string> Tree(const std::string& root) {
   for (auto& e : fs::recursive_directory_iterator(root)) {
     if (!e.is_regular_file() || e.is_symlink()) continue;
     std::string rel = e.path().string().substr(root.size() + 1);
-    if (rel == ".litekeep-sync.json") continue;
+    // The state file, and its temporary while it is rewritten (renamed away
+    // between listing and reading).
+    if (e.path().filename().string().starts_with(".litekeep-sync.json")) {
+      continue;
+    }
     // A download in flight (renamed over its name when complete).
     if (e.path().filename().string().starts_with(".litekeep-tmp-")) continue;
     out[rel] = ReadFile(e.path().string());

@@ -7,6 +7,7 @@
 // it), and the newest state always restores.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -374,7 +375,8 @@ TEST_F(CompactionTest, ImageAfterLostContinuityIsStoredOnlyInL9) {
   }
 }
 
-// Counts the requests that reach the store.
+// Counts the requests that reach the store (atomically: ListLevels lists
+// the levels from several threads).
 class CountingClient : public storage::FileReplicaClient {
  public:
   using FileReplicaClient::FileReplicaClient;
@@ -394,7 +396,7 @@ class CountingClient : public storage::FileReplicaClient {
     ++puts;
     return FileReplicaClient::WriteFile(info, data);
   }
-  int lists = 0, gets = 0 /* of change files */, puts = 0;
+  std::atomic<int> lists = 0, gets = 0 /* of change files */, puts = 0;
 };
 
 TEST_F(CompactionTest, IdleReplicaCostsNoRequestsAndChangesAreNotReadBack) {
@@ -411,10 +413,10 @@ TEST_F(CompactionTest, IdleReplicaCostsNoRequestsAndChangesAreNotReadBack) {
     db.Ship(now);
     ASSERT_TRUE(compactor.RunDue(now).ok());
   }
-  EXPECT_EQ(store->gets, 0) << "compaction read back files it wrote";
+  EXPECT_EQ(store->gets.load(), 0) << "compaction read back files it wrote";
   // Only the first listing and the reconciles of the first retention check
   // and of the check after the snapshot (5 s).
-  EXPECT_EQ(store->lists, 3 * (ltx::kMaxLevel + 1));
+  EXPECT_EQ(store->lists.load(), 3 * (ltx::kMaxLevel + 1));
   EXPECT_GT(indexed->cached_files(), 0u);
   // Idle for 45 s (until the next retention check): every schedule runs,
   // nothing is listed, read or written once the levels caught up.
@@ -424,9 +426,9 @@ TEST_F(CompactionTest, IdleReplicaCostsNoRequestsAndChangesAreNotReadBack) {
   for (int i = 0; i < 180; ++i) {
     ASSERT_TRUE(compactor.RunDue(kStart + Ms(12000) + Ms(250) * i).ok());
   }
-  EXPECT_EQ(store->lists, lists);
-  EXPECT_EQ(store->puts, puts);
-  EXPECT_EQ(store->gets, 0);
+  EXPECT_EQ(store->lists.load(), lists);
+  EXPECT_EQ(store->puts.load(), puts);
+  EXPECT_EQ(store->gets.load(), 0);
 }
 
 }  // namespace
