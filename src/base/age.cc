@@ -588,7 +588,8 @@ AgeReader::~AgeReader() {
 }
 
 Result<std::unique_ptr<AgeReader>> AgeReader::Open(
-    Reader* in, std::span<const AgeIdentity> identities, std::string name) {
+    Reader* in, std::span<const AgeIdentity> identities, std::string name,
+    std::shared_ptr<const AgePayload>* payload) {
   std::unique_ptr<AgeReader> r(new AgeReader(in, std::move(name)));
   const std::string& nm = r->name_;
   auto corrupt = [&](std::string_view why) {
@@ -717,6 +718,37 @@ Result<std::unique_ptr<AgeReader>> AgeReader::Open(
                       Hkdf(fk, std::span(r->cipher_).first(16), "payload"));
   OPENSSL_cleanse(fk.data(), fk.size());
   r->cipher_.erase(r->cipher_.begin(), r->cipher_.begin() + 16);
+  if (payload != nullptr) {
+    std::shared_ptr<AgePayload> p(new AgePayload());
+    p->key_ = r->key_;
+    p->offset_ = header_end + 16;
+    *payload = std::move(p);
+  }
+  return r;
+}
+
+// --- Random access ---------------------------------------------------------
+
+AgePayload::~AgePayload() { OPENSSL_cleanse(key_.data(), key_.size()); }
+
+int64_t AgePayload::PlaintextSize(int64_t stored_size) const {
+  const int64_t m = stored_size - static_cast<int64_t>(offset_);
+  if (m < static_cast<int64_t>(kTagSize)) return -1;
+  const auto sealed = static_cast<int64_t>(kSealedChunk);
+  const int64_t chunks = (m + sealed - 1) / sealed;
+  const int64_t n = m - chunks * static_cast<int64_t>(kTagSize);
+  if (n < 0 || AgeWriter::PayloadSize(static_cast<uint64_t>(n)) !=
+                   static_cast<uint64_t>(m) + 16) {
+    return -1;
+  }
+  return n;
+}
+
+std::unique_ptr<Reader> AgePayload::Decrypt(Reader* in, uint64_t first,
+                                            std::string name) const {
+  std::unique_ptr<AgeReader> r(new AgeReader(in, std::move(name)));
+  r->key_ = key_;
+  r->counter_ = first;
   return r;
 }
 

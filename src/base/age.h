@@ -78,6 +78,8 @@ class AgeWriter : public Writer {
   bool finished_ = false;
 };
 
+class AgePayload;
+
 // Decrypts an age stream. Open reads and checks the header (the header MAC
 // included); Read returns plaintext only after its chunk authenticated, and
 // fails kCorrupt on any tampering or truncation. A file no identity can open
@@ -85,13 +87,17 @@ class AgeWriter : public Writer {
 // prefixes error messages.
 class AgeReader : public Reader {
  public:
+  // payload, when given, receives what ranged reads of the same file need
+  // (AgePayload).
   static Result<std::unique_ptr<AgeReader>> Open(
       Reader* in, std::span<const AgeIdentity> identities,
-      std::string name = "age file");
+      std::string name = "age file",
+      std::shared_ptr<const AgePayload>* payload = nullptr);
   ~AgeReader() override;
   Result<size_t> Read(std::span<uint8_t> buf) override;
 
  private:
+  friend class AgePayload;
   AgeReader(Reader* in, std::string name) : in_(in), name_(std::move(name)) {}
   Status NextChunk();
 
@@ -104,6 +110,40 @@ class AgeReader : public Reader {
   uint64_t counter_ = 0;
   bool eof_in_ = false;
   bool done_ = false;
+};
+
+// Random access to one age file's payload, from its header read once
+// (AgeReader::Open): plaintext chunk i (bytes [i * 64 KiB, (i + 1) * 64 KiB))
+// is stored sealed at offset() + i * kAgeSealedChunkSize, so a plaintext
+// range needs only the chunks that cover it (docs/encryption.md, "Ranged
+// reads"). Holds the payload key (a secret: cleansed when destroyed).
+inline constexpr size_t kAgeSealedChunkSize = kAgeChunkSize + 16;
+
+class AgePayload {
+ public:
+  ~AgePayload();
+  AgePayload(const AgePayload&) = delete;
+  AgePayload& operator=(const AgePayload&) = delete;
+
+  // Offset of the first sealed chunk: the header's and the nonce's length.
+  uint64_t offset() const { return offset_; }
+  // The plaintext size of the file when it is stored_size bytes long; -1
+  // when no plaintext size gives that (a cut or padded file).
+  int64_t PlaintextSize(int64_t stored_size) const;
+  // Decrypts chunks first, first + 1, ... read from in, which yields the
+  // stored bytes from offset() + first * kAgeSealedChunkSize on: up to the
+  // end of the file, or at least one byte past the last chunk wanted (the
+  // byte that tells it is not the final chunk; the final chunk's nonce
+  // differs, so a cut or extended file fails authentication). Errors as
+  // AgeReader's, naming `name` and the chunk.
+  std::unique_ptr<Reader> Decrypt(Reader* in, uint64_t first,
+                                  std::string name) const;
+
+ private:
+  friend class AgeReader;
+  AgePayload() = default;
+  std::array<uint8_t, 32> key_{};
+  uint64_t offset_ = 0;
 };
 
 // Encrypts a whole buffer.

@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <utility>
@@ -413,19 +415,54 @@ Status Lease::Renew() {
     break;
   }
   std::lock_guard<std::mutex> lock(mu_);
-  held_ = false;
-  lost_ = true;
-  lost_why_ =
-      last_seen_.owner_id == owner_id_
-          ? std::string("the lease object was removed or replaced")
-          : "taken over by another replicator (" + last_seen_.Describe() + ")";
-  spdlog::error(
-      "{}: replica lease {} lost: {}; this replicator stopped writing to the "
-      "replica (generation {}). Restart `replicate` once the other "
-      "replicator is stopped (the lineage guard then checks the database)",
-      options_.db_path, where, lost_why_, generation);
+  return LoseLocked(generation);
+}
+
+Status Lease::LoseLocked(int64_t generation) {
+  const std::string where = store_->Describe() + "/" + kLeaseKey;
+  if (!lost_) {
+    held_ = false;
+    lost_ = true;
+    lost_why_ = last_seen_.owner_id == owner_id_
+                    ? std::string("the lease object was removed or replaced")
+                    : "taken over by another replicator (" +
+                          last_seen_.Describe() + ")";
+    spdlog::error(
+        "{}: replica lease {} lost: {}; this replicator stopped writing to "
+        "the replica (generation {}). Restart `replicate` once the other "
+        "replicator is stopped (the lineage guard then checks the database)",
+        options_.db_path, where, lost_why_, generation);
+  }
   return base::FailedPreconditionError("replica lease " + where +
                                        " lost: " + lost_why_);
+}
+
+Status Lease::CheckFence(const storage::VersionedObject* current) {
+  std::optional<LeaseRecord> rec;
+  if (current != nullptr) {
+    auto parsed = ParseLeaseRecord(current->data);
+    if (parsed.ok()) rec = *parsed;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (rec && rec->owner_id == owner_id_ && rec->generation == generation_ &&
+      !rec->released && held_ && !lost_) {
+    return Status::Ok();
+  }
+  if (!held_ && !lost_) {
+    return base::FailedPreconditionError("not writing to " +
+                                         store_->Describe() +
+                                         ": the replica lease is not held");
+  }
+  if (rec) last_seen_ = *rec;
+  if (!rec || rec->owner_id == owner_id_) last_seen_.owner_id = owner_id_;
+  return LoseLocked(generation_);
+}
+
+storage::PublishFence Lease::Fence() {
+  return storage::PublishFence{kLeaseKey,
+                               [this](const storage::VersionedObject* current) {
+                                 return CheckFence(current);
+                               }};
 }
 
 Status Lease::Release() {
@@ -583,11 +620,31 @@ LeaseRecord Lease::last_seen() const {
   return last_seen_;
 }
 
+namespace {
+
+// Fault injection for tests: LITEKEEP_TEST_STOP_BEFORE_UPLOAD=n stops this
+// process (SIGSTOP) after the n-th upload passed its lease check and before
+// it is written: a process paused inside an upload.
+void MaybeStopForTest() {
+  static const long stop_at = [] {
+    const char* v = std::getenv("LITEKEEP_TEST_STOP_BEFORE_UPLOAD");
+    return v != nullptr ? std::strtol(v, nullptr, 10) : 0L;
+  }();
+  static std::atomic<long> uploads{0};
+  if (stop_at > 0 && uploads.fetch_add(1) + 1 == stop_at) {
+    spdlog::warn("test: stopping before upload {}", stop_at);
+    ::raise(SIGSTOP);
+  }
+}
+
+}  // namespace
+
 Status LeasedReplica::WriteFile(const storage::FileInfo& info,
                                 base::Reader& data) {
   LK_RETURN_IF_ERROR(lease_->Use());
+  MaybeStopForTest();
   lease_->BeginWrite();
-  Status s = inner_->WriteFile(info, data);
+  Status s = inner_->WriteFileFenced(info, data, lease_->Fence());
   lease_->EndWrite();
   return s;
 }
@@ -595,7 +652,7 @@ Status LeasedReplica::WriteFile(const storage::FileInfo& info,
 base::Status LeasedReplica::DeleteFiles(
     const std::vector<storage::FileInfo>& files) {
   LK_RETURN_IF_ERROR(lease_->Use());
-  return inner_->DeleteFiles(files);
+  return inner_->DeleteFilesFenced(files, lease_->Fence());
 }
 
 base::Status LeasedReplica::DeleteAll() {

@@ -93,6 +93,14 @@ class Lease {
   // Gives the lease up (if still ours, the object is marked released).
   Status Release();
 
+  // The fence of a publish (docs/architecture.md, "Fencing"): Ok when the
+  // lease object as it is now (nullptr: absent) is still this lease's, same
+  // owner and generation, not released. Otherwise the lease is lost (logged
+  // once, naming the new holder) and kFailedPrecondition says so.
+  Status CheckFence(const storage::VersionedObject* current);
+  // That check as a storage::PublishFence on the lease object.
+  storage::PublishFence Fence();
+
   // Ok while the lease is held and not lost, unless a renewal needed for a
   // write failed and its local deadline (the send time of the last
   // successful write of the object + ttl - ttl/6) has passed. A lease that
@@ -145,6 +153,9 @@ class Lease {
   Status RefusedBy(const LeaseRecord& holder) const;
   // Records a failed renewal (the deadline decides whether writes stop).
   void RenewFailed(const Status& s);
+  // Marks the lease lost to the holder in last_seen_ (or to a removed or
+  // replaced object) and logs it once; returns the error writes get.
+  Status LoseLocked(int64_t generation);
 
   std::shared_ptr<storage::ReplicaClient> store_;
   LeaseOptions options_;
@@ -168,7 +179,9 @@ class Lease {
 };
 
 // A ReplicaClient that refuses every write and delete unless the lease is
-// held and valid (Lease::Check), and passes everything else through.
+// held and valid (Lease::Use), publishes them fenced by the lease object
+// (Lease::Fence: atomic against a takeover on backends that can, see
+// storage::ReplicaClient), and passes everything else through.
 class LeasedReplica : public storage::ReplicaClient {
  public:
   LeasedReplica(std::shared_ptr<storage::ReplicaClient> inner,

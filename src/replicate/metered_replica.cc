@@ -138,6 +138,23 @@ base::Status MeteredReplica::DeleteFiles(
       static_cast<double>(files.size()));
 }
 
+base::Status MeteredReplica::WriteFileFenced(
+    const storage::FileInfo& info, base::Reader& data,
+    const storage::PublishFence& fence) {
+  return Timed(
+      "PUT", [&] { return inner_->WriteFileFenced(info, data, fence); }, 1,
+      static_cast<double>(info.size));
+}
+
+base::Status MeteredReplica::DeleteFilesFenced(
+    const std::vector<storage::FileInfo>& files,
+    const storage::PublishFence& fence) {
+  if (files.empty()) return inner_->DeleteFilesFenced(files, fence);
+  return Timed(
+      "DELETE", [&] { return inner_->DeleteFilesFenced(files, fence); },
+      static_cast<double>(files.size()));
+}
+
 base::Status MeteredReplica::DeleteAll() {
   return Timed("DELETE", [&] { return inner().DeleteAll(); });
 }

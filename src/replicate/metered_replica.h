@@ -33,6 +33,11 @@ class MeteredReplica : public storage::ForwardingReplicaClient {
                          base::Reader& data) override;
   base::Status DeleteFiles(
       const std::vector<storage::FileInfo>& files) override;
+  base::Status WriteFileFenced(const storage::FileInfo& info,
+                               base::Reader& data,
+                               const storage::PublishFence& fence) override;
+  base::Status DeleteFilesFenced(const std::vector<storage::FileInfo>& files,
+                                 const storage::PublishFence& fence) override;
   base::Status DeleteAll() override;
   Result<std::vector<storage::ObjectInfo>> ListObjects(
       const std::string& prefix) override;

@@ -1,13 +1,16 @@
 // AgeReplica: a ReplicaClient decorator that age-encrypts every file it
 // writes and decrypts every file it reads (docs/encryption.md). Files are
 // standard age v1 files (X25519 recipients), so the age command decrypts
-// them. Listings report plaintext sizes, and ranged reads decrypt from the
-// start and skip, so callers see the same bytes and sizes as on a plain
-// replica.
+// them. Listings report plaintext sizes, and ranged reads fetch and decrypt
+// only the 64 KiB chunks that cover the range, so callers see the same bytes
+// and sizes as on a plain replica.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "base/age.h"
@@ -27,13 +30,26 @@ class AgeReplica : public ReplicaClient {
   std::string Describe() const override { return inner_->Describe(); }
 
   // Sizes are the plaintext sizes of files written with this replica's
-  // number of recipients (one when it has none): see docs/encryption.md.
+  // number of recipients (one when it has none), or exact ones with
+  // SetExactSizes: see docs/encryption.md.
   Result<std::vector<FileInfo>> ListFiles(int level) override;
+  // A whole file (offset 0, length < 0) is decrypted as it streams. A range
+  // reads the file's age header once (one ranged GET of its first 4 KiB,
+  // kept for later ranges of the same file), then one ranged GET of the
+  // sealed chunks that cover the range, each authenticated before any of
+  // its bytes is returned. Errors name the file ("ltx/<level>/<name>").
   Result<std::unique_ptr<base::Reader>> OpenFile(int level, TxId min_txid,
                                                  TxId max_txid, int64_t offset,
                                                  int64_t length) override;
   base::Status WriteFile(const FileInfo& info, base::Reader& data) override;
   base::Status DeleteFiles(const std::vector<FileInfo>& files) override;
+  // Encrypted as WriteFile, fenced by the backend.
+  base::Status WriteFileFenced(const FileInfo& info, base::Reader& data,
+                               const PublishFence& fence) override;
+  base::Status DeleteFilesFenced(const std::vector<FileInfo>& files,
+                                 const PublishFence& fence) override {
+    return inner_->DeleteFilesFenced(files, fence);
+  }
   base::Status DeleteAll() override { return inner_->DeleteAll(); }
   // Objects are listed as stored (ciphertext sizes).
   Result<std::vector<ObjectInfo>> ListObjects(
@@ -57,6 +73,14 @@ class AgeReplica : public ReplicaClient {
     return inner_->request_counts();
   }
 
+  // From now on ListFiles reads the age header of every file it has not
+  // seen (one 4 KiB ranged GET each, 16 at a time) and reports its exact
+  // plaintext size, whatever number of recipients it was written to; the
+  // header then serves ranged reads. For readers that address files by
+  // plaintext offsets from the listing (the VFS). A header no identity
+  // opens fails the listing, naming the file.
+  void SetExactSizes(bool on);
+
   // Stored size of a file of n plaintext bytes written to k recipients.
   static int64_t EncryptedSize(int64_t n, size_t k);
   // Plaintext size of a stored file of s bytes written to k recipients (-1
@@ -64,13 +88,36 @@ class AgeReplica : public ReplicaClient {
   static int64_t PlaintextSize(int64_t s, size_t k);
 
  private:
+  using FileKey = std::tuple<int, TxId, TxId>;
+  // What one file's header said, for the stored size it had then.
+  struct Header {
+    int64_t stored_size = -1;  // -1: unknown (learned from a whole read)
+    std::shared_ptr<const base::AgePayload> payload;
+  };
+
   Result<std::unique_ptr<base::Reader>> Decrypt(
       std::unique_ptr<base::Reader> in, const std::string& name, int64_t offset,
-      int64_t length);
+      int64_t length, std::shared_ptr<const base::AgePayload>* payload);
+  base::Status NeedIdentity(const std::string& name) const;
+  base::Status Write(const FileInfo& info, base::Reader& data,
+                     const PublishFence* fence);
+  // The file's header: remembered, or read by a ranged GET of its start.
+  Result<std::shared_ptr<const base::AgePayload>> PayloadOf(const FileKey& key,
+                                                            int64_t stored_size,
+                                                            bool fresh);
+  // Plaintext [offset, offset + length) of a file, length > 0, from the
+  // chunks that cover it.
+  Result<std::vector<uint8_t>> ReadChunks(const FileKey& key,
+                                          const base::AgePayload& payload,
+                                          int64_t offset, int64_t length);
 
   std::shared_ptr<ReplicaClient> inner_;
   std::vector<base::AgeRecipient> recipients_;
   std::vector<base::AgeIdentity> identities_;
+
+  std::mutex mu_;
+  bool exact_sizes_ = false;
+  std::map<FileKey, Header> headers_;
 };
 
 }  // namespace litekeep::storage

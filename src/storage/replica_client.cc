@@ -36,6 +36,17 @@ Result<std::string> ReplicaClient::WriteIf(const std::string& key,
                                   Type() + " backend");
 }
 
+base::Status ReplicaClient::WriteFileFenced(const FileInfo& info,
+                                            base::Reader& data,
+                                            const PublishFence&) {
+  return WriteFile(info, data);
+}
+
+base::Status ReplicaClient::DeleteFilesFenced(
+    const std::vector<FileInfo>& files, const PublishFence&) {
+  return DeleteFiles(files);
+}
+
 Result<TxId> MaxTxId(ReplicaClient& client) {
   TxId max = 0;
   for (int level = 0; level <= ltx::kMaxLevel; ++level) {

@@ -40,9 +40,19 @@
 //    callers re-read and compare the content. Keys as for OpenObject. Both
 //    default to kUnimplemented (docs/storage_layout.md says what each
 //    backend guarantees).
+//  * Fenced writes (the replica lease's fencing, docs/architecture.md
+//    "Fencing"): WriteFileFenced and DeleteFilesFenced call the fence's
+//    check with the fence object as it is when the file is about to be
+//    published (renamed into place) or deleted, and do nothing but return
+//    its error when it fails. Where the backend can, the check and the
+//    publish are atomic against every WriteIf of the fence key (file: both
+//    under that key's lock); elsewhere (the default) they are plain
+//    WriteFile/DeleteFiles and the caller's own check before the write is
+//    all there is.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -86,6 +96,13 @@ struct ObjectInfo {
 struct VersionedObject {
   std::string data;
   std::string version;  // opaque: ETag, or what the backend derives
+};
+
+// What a fenced write checks right before it publishes: the object `key`
+// (nullptr when absent) must satisfy check; its error refuses the write.
+struct PublishFence {
+  std::string key;
+  std::function<base::Status(const VersionedObject*)> check;
 };
 
 // Request counters by kind (they become metrics).
@@ -141,6 +158,13 @@ class ReplicaClient {
   virtual Result<std::string> WriteIf(const std::string& key,
                                       const std::string& data,
                                       const std::string& if_version);
+
+  // WriteFile / DeleteFiles that happen only if fence.check passes right
+  // before the publish. See the contract.
+  virtual base::Status WriteFileFenced(const FileInfo& info, base::Reader& data,
+                                       const PublishFence& fence);
+  virtual base::Status DeleteFilesFenced(const std::vector<FileInfo>& files,
+                                         const PublishFence& fence);
 
   virtual RequestCounts request_counts() const { return {}; }
 

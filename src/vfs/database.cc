@@ -6,6 +6,7 @@
 
 #include "ltx/file_name.h"
 #include "restore/planner.h"
+#include "storage/age_replica.h"
 #include "storage/registry.h"
 #include "storage/url.h"
 
@@ -35,7 +36,16 @@ Result<std::unique_ptr<Database>> Database::Open(const VfsOptions& options) {
 Status Database::Init() {
   auto rc = storage::ParseReplicaUrl(options_.replica_url);
   if (!rc.ok()) return rc.status().WithContext("litekeep vfs: replica URL");
+  if (!options_.age_identities.empty()) {
+    rc->age = true;
+    rc->age_identities = options_.age_identities;
+  }
   LK_ASSIGN_OR_RETURN(client_, storage::NewReplicaClient(*rc));
+  if (auto* age = dynamic_cast<storage::AgeReplica*>(client_.get())) {
+    // Page reads address files by plaintext offsets: the listing must give
+    // exact plaintext sizes (docs/vfs.md "Encrypted replicas").
+    age->SetExactSizes(true);
+  }
   // Plans of the newest state compare no creation times: no request per
   // file for them (time travel by time asks for exact ones).
   client_->SetCreatedTimes(storage::CreatedTimes::kListed);

@@ -9,6 +9,7 @@
 
 #include "base/byte_size.h"
 #include "base/duration.h"
+#include "base/io.h"
 #include "base/rfc3339.h"
 
 namespace litekeep::vfs {
@@ -165,6 +166,38 @@ Result<VfsOptions> LoadOptions(
   }
   if (auto v = l.Get("sync_interval", "SYNC_INTERVAL")) {
     LK_ASSIGN_OR_RETURN(o.sync_interval, ParseMillis(v->first, v->second));
+  }
+  // Keys never travel in a URI (SQLite and applications log file names).
+  for (const char* p : {"age_identities", "age_identity", "age_identity_key"}) {
+    if (get_uri(p)) {
+      return base::InvalidArgumentError(
+          std::string("litekeep vfs: URI parameter ") + p +
+          ": age keys are not accepted in a URI (they would be logged); set "
+          "LITEKEEP_AGE_IDENTITIES or name a key file with "
+          "LITEKEEP_AGE_IDENTITY_FILE or age_identity_file=");
+    }
+  }
+  auto keys = l.Get(nullptr, "AGE_IDENTITIES");
+  auto key_file = l.Get("age_identity_file", "AGE_IDENTITY_FILE");
+  if (keys && key_file) {
+    return base::InvalidArgumentError(
+        "litekeep vfs: " + keys->first + " and " + key_file->first +
+        " are both set: give the age identities one way");
+  }
+  if (key_file) {
+    auto text = base::ReadFileToString(key_file->second);
+    if (!text.ok()) {
+      return text.status().WithContext("litekeep vfs: " + key_file->first);
+    }
+    keys = std::make_pair(key_file->first + "=" + key_file->second, *text);
+  }
+  if (keys) {
+    // Errors describe a bad key by prefix and length, never the key.
+    auto ids = base::ParseAgeIdentities(keys->second);
+    if (!ids.ok())
+      return ids.status().WithContext("litekeep vfs: " + keys->first);
+    o.age_identities = std::move(*ids);
+    o.age_identity_source = keys->first;
   }
   if (auto v = l.Get(nullptr, "LOG_LEVEL")) {
     std::string s = Lower(v->second);

@@ -8,7 +8,9 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "base/age.h"
 #include "base/status.h"
 #include "base/types.h"
 
@@ -17,16 +19,21 @@ namespace litekeep::vfs {
 enum class LogLevel { kDebug = 0, kInfo, kWarn, kError, kOff };
 
 struct VfsOptions {
-  std::string replica_url;                 // required
-  int64_t cache_bytes = 64 << 20;          // page cache bound
+  std::string replica_url;         // required
+  int64_t cache_bytes = 64 << 20;  // page cache bound
   std::chrono::milliseconds poll_interval{1000};
   std::chrono::milliseconds poll_max_interval{30000};  // idle back-off cap
-  int prefetch_pages = 64;                 // sequential read-ahead cap
-  int index_parallelism = 16;              // page-index fetches at once
-  std::string hydration_path;              // "" = no hydration
+  int prefetch_pages = 64;     // sequential read-ahead cap
+  int index_parallelism = 16;  // page-index fetches at once
+  std::string hydration_path;  // "" = no hydration
   bool write_enabled = false;
   std::chrono::milliseconds sync_interval{1000};
   LogLevel log_level = LogLevel::kWarn;
+  // Reading an age-encrypted replica (docs/vfs.md "Encrypted replicas"):
+  // the identities (secrets: never printed), from LITEKEEP_AGE_IDENTITIES
+  // or the file LITEKEEP_AGE_IDENTITY_FILE / age_identity_file names.
+  std::vector<base::AgeIdentity> age_identities;
+  std::string age_identity_source;  // where they came from, for messages
 };
 
 // Reads the options. get_uri(name) returns a URI parameter of the database

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 
+#include "base/age.h"
 #include "base/parallel.h"
 #include "ltx/decoder.h"
 #include "ltx/file_name.h"
@@ -46,7 +47,37 @@ Result<std::vector<uint8_t>> ReadRange(storage::ReplicaClient& client,
   return buf;
 }
 
+namespace {
+
+// When a file failed its checks because it is an age file (an encrypted
+// replica opened without identities), says so instead.
+Status ExplainAgeFile(storage::ReplicaClient& client,
+                      const storage::FileInfo& f, Status s) {
+  if (s.code() != base::Code::kCorrupt) return s;
+  const auto magic = static_cast<int64_t>(base::kAgeMagic.size()) + 1;
+  auto head = ReadRange(client, f, 0, std::min(f.size, magic));
+  if (!head.ok() ||
+      !base::LooksLikeAge(
+          {reinterpret_cast<const char*>(head->data()), head->size()})) {
+    return s;
+  }
+  return base::FailedPreconditionError(
+      client.Describe() + ": " + FileName(f) +
+      ": the replica is age-encrypted and no age identity is configured: set "
+      "LITEKEEP_AGE_IDENTITIES or LITEKEEP_AGE_IDENTITY_FILE (docs/vfs.md, "
+      "\"Encrypted replicas\")");
+}
+
+}  // namespace
+
 Result<std::shared_ptr<const FileIndex>> IndexCache::Fetch(
+    const storage::FileInfo& f) {
+  auto r = FetchIndex(f);
+  if (r.ok()) return r;
+  return ExplainAgeFile(*client_, f, r.status());
+}
+
+Result<std::shared_ptr<const FileIndex>> IndexCache::FetchIndex(
     const storage::FileInfo& f) {
   const std::string name = FileName(f);
   if (f.size <

@@ -59,6 +59,8 @@ class IndexCache {
 
  private:
   Result<std::shared_ptr<const FileIndex>> Fetch(const storage::FileInfo& f);
+  Result<std::shared_ptr<const FileIndex>> FetchIndex(
+      const storage::FileInfo& f);
 
   storage::ReplicaClient* client_;
   int parallelism_;

@@ -86,16 +86,24 @@ class LeaseScenarios {
 
   // A replicates a.db (100 rows) with a lease of ttl; b.db is the
   // replica's state restored on "another host".
+  // env: "NAME=value" settings for A's process.
   void StartFirst(const TempDir& dir, const std::string& ttl,
-                  std::unique_ptr<ChildProcess>* rep_a) {
+                  std::unique_ptr<ChildProcess>* rep_a,
+                  const std::vector<std::string>& env = {}) {
     const std::string a = dir.Join("a.db");
     ASSERT_EQ(ExecSql(a, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
     Insert(a, 1, 100);
-    *rep_a = std::make_unique<ChildProcess>(
-        std::vector<std::string>{
-            LitekeepBin(), "replicate", "-config",
-            WriteConfig(dir, "a", a, dir.Join("meta-a"), target_, ttl)},
-        dir.Join("a.log"));
+    std::vector<std::string> argv;
+    if (!env.empty()) {
+      argv.push_back("/usr/bin/env");  // execs litekeep: the same pid
+      argv.insert(argv.end(), env.begin(), env.end());
+    }
+    for (const std::string& arg :
+         {LitekeepBin(), std::string("replicate"), std::string("-config"),
+          WriteConfig(dir, "a", a, dir.Join("meta-a"), target_, ttl)}) {
+      argv.push_back(arg);
+    }
+    *rep_a = std::make_unique<ChildProcess>(argv, dir.Join("a.log"));
     ASSERT_TRUE(WaitForRows(dir, target_, Rows(a))) << (*rep_a)->Log();
     auto restored = litekeep::testing::Run(
         {LitekeepBin(), "restore", "-o", dir.Join("b.db"), target_.url});
@@ -174,11 +182,55 @@ class LeaseScenarios {
   // why, and the replica restores exactly B's database.
   void StolenLeaseStopsTheOldHolder() {
     TempDir dir;
-    const std::string a = dir.Join("a.db"), b = dir.Join("b.db");
+    const std::string a = dir.Join("a.db");
     std::unique_ptr<ChildProcess> first;
     ASSERT_NO_FATAL_FAILURE(StartFirst(dir, "2s", &first));
     ChildProcess& rep_a = *first;
     rep_a.Signal(SIGSTOP);
+    // The application keeps writing a.db; then A wakes up.
+    TakeOverFromFrozen(dir, rep_a, [&] { Insert(a, -50, -1); });
+  }
+
+  // The window a local check cannot close (docs/architecture.md,
+  // "Fencing"): A passed its lease check for an upload and is frozen right
+  // then (it stops itself: LITEKEEP_TEST_STOP_BEFORE_UPLOAD), past its
+  // lease; B takes over and replicates; A is thawed and finishes that
+  // upload. The fenced publish refuses it: A says it lost the lease, and
+  // the replica restores exactly B's database.
+  void StoppedInsideAnUploadPublishesNothing() {
+    TempDir dir;
+    const std::string a = dir.Join("a.db");
+    std::unique_ptr<ChildProcess> first;
+    ASSERT_NO_FATAL_FAILURE(
+        StartFirst(dir, "2s", &first, {"LITEKEEP_TEST_STOP_BEFORE_UPLOAD=2"}));
+    ChildProcess& rep_a = *first;
+    ASSERT_EQ(rep_a.Log().find("test: stopping"), std::string::npos)
+        << rep_a.Log();
+    Insert(a, -50, -1);  // A's next upload: it stops inside it
+    auto stopped = [&] {
+      std::string stat =
+          ReadFile("/proc/" + std::to_string(rep_a.pid()) + "/stat");
+      size_t paren = stat.rfind(')');
+      return paren != std::string::npos && paren + 2 < stat.size() &&
+             stat[paren + 2] == 'T';
+    };
+    ASSERT_TRUE(WaitUntil(stopped)) << rep_a.Log();
+    EXPECT_NE(rep_a.Log().find("test: stopping before upload 2"),
+              std::string::npos)
+        << rep_a.Log();
+    TakeOverFromFrozen(dir, rep_a, [] {});
+  }
+
+ private:
+  // A (rep_a, replicating a.db with a 2 s lease) is frozen. B (b.db, the
+  // replica's state restored in StartFirst) takes the expired lease with
+  // -wait-lease and replicates; then before_thaw runs and A is thawed: A
+  // says it lost the lease to another replicator and uploads nothing, so
+  // the replica restores exactly B's database, then and after B's next
+  // writes, and verifies.
+  void TakeOverFromFrozen(const TempDir& dir, ChildProcess& rep_a,
+                          const std::function<void()>& before_thaw) {
+    const std::string b = dir.Join("b.db");
     ChildProcess rep_b(
         {LitekeepBin(), "replicate", "-wait-lease", "-config",
          WriteConfig(dir, "b", b, dir.Join(".b.db-litekeep"), target_, "2s")},
@@ -188,8 +240,7 @@ class LeaseScenarios {
     })) << rep_b.Log();
     Insert(b, 1000, 1100);
     ASSERT_TRUE(WaitForRows(dir, target_, Rows(b))) << rep_b.Log();
-    // The application keeps writing a.db; then A wakes up.
-    Insert(a, -50, -1);
+    before_thaw();
     rep_a.Signal(SIGCONT);
     ASSERT_TRUE(WaitUntil([&] {
       return rep_a.Log().find("lost") != std::string::npos;
@@ -212,7 +263,6 @@ class LeaseScenarios {
     EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
   }
 
- private:
   Target target_;
 };
 
@@ -236,6 +286,11 @@ TEST(LeaseFileTest, WaitLeaseTakesOverWhenTheFirstStops) {
 TEST(LeaseFileTest, StolenLeaseStopsTheOldHolder) {
   TempDir replica;
   LeaseScenarios(FileTarget(replica)).StolenLeaseStopsTheOldHolder();
+}
+
+TEST(LeaseFileTest, StoppedInsideAnUploadPublishesNothing) {
+  TempDir replica;
+  LeaseScenarios(FileTarget(replica)).StoppedInsideAnUploadPublishesNothing();
 }
 
 TEST(LeaseFileTest, LeaseTtlZeroTakesNoLease) {

@@ -16,6 +16,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "tests/support/process.h"
@@ -67,6 +68,13 @@ std::string RestoredCount(const TempDir& dir, const std::string& replica,
   auto r = litekeep::testing::Run(argv);
   if (r.exit_code != 0) return "restore failed: " + r.err;
   return QueryOne(out, "SELECT count(*) FROM t");
+}
+
+// True when /healthz on port fails with reason=<reason>.
+bool HealthzBlocked(int port, const std::string& reason) {
+  auto h = HttpGet(port, "/healthz");
+  return h.first == 503 &&
+         h.second.find("reason=" + reason) != std::string::npos;
 }
 
 TEST(LineageTest, SidecarFailedRestoreNewDatabaseIsRefused) {
@@ -123,11 +131,8 @@ TEST(LineageTest, RefusalFailsHealthzAndDoesNotStartTheApp) {
                      << "      sync-interval: 100ms\n";
   ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
                    dir.Join("replicate.log"));
-  ASSERT_TRUE(WaitUntil([&] {
-    auto h = HttpGet(port, "/healthz");
-    return h.first == 503 &&
-           h.second.find("reason=lineage") != std::string::npos;
-  })) << rep.Log();
+  ASSERT_TRUE(WaitUntil([&] { return HealthzBlocked(port, "lineage"); }))
+      << rep.Log();
   EXPECT_NE(HttpGet(port, "/metrics")
                 .second.find("litekeep_replication_blocked{db=\"" + db + "\""),
             std::string::npos);
@@ -418,11 +423,8 @@ TEST(LineageTest, FailedRestoreIfDbNotExistsRetriesAndHoldsTheApp) {
                      << "      sync-interval: 100ms\n";
   ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
                    dir.Join("replicate.log"));
-  ASSERT_TRUE(WaitUntil([&] {
-    auto h = HttpGet(port, "/healthz");
-    return h.first == 503 &&
-           h.second.find("reason=restore_failed") != std::string::npos;
-  })) << rep.Log();
+  ASSERT_TRUE(WaitUntil([&] { return HealthzBlocked(port, "restore_failed"); }))
+      << rep.Log();
   // The application (which would create a new database) is not started.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_FALSE(fs::exists(marker));
@@ -438,6 +440,78 @@ TEST(LineageTest, FailedRestoreIfDbNotExistsRetriesAndHoldsTheApp) {
   EXPECT_EQ(rep.Wait(), 0) << rep.Log();
   EXPECT_EQ(QueryOne(db, "SELECT count(*) FROM t"), "500");
   EXPECT_EQ(RestoredCount(dir, replica), "500");
+}
+
+// The sequence of etc/docker-compose.yml as processes, with its commands:
+// the `restore` service (`restore -config … -if-db-not-exists
+// -if-replica-exists DB`) fails on a fresh volume (the replica's newest file
+// cannot be read), the application starts anyway and creates a database,
+// the `litekeep` service (`replicate -config …`) starts beside it. The
+// lineage guard refuses that database: /healthz fails naming the reason,
+// nothing is uploaded (the replica's files are byte for byte those of
+// before), and once the replica reads again it restores the 500 rows.
+TEST(LineageTest, ComposeSidecarSequenceKeepsTheBackup) {
+  TempDir dir;
+  const std::string db = dir.Join("app.db");
+  const std::string replica = dir.Join("replica");
+  const int port = FreePort();
+  const std::string cfg = dir.Join("litekeep.yml");
+  std::ofstream(cfg) << "addr: \"127.0.0.1:" << port << "\"\n"
+                     << "dbs:\n  - path: " << db << "\n"
+                     << "    monitor-interval: 100ms\n"
+                     << "    replica:\n      url: file://" << replica << "\n"
+                     << "      sync-interval: 100ms\n";
+  // An earlier deployment replicated 500 rows.
+  MakeDb(db, 500);
+  {
+    auto once = litekeep::testing::Run(
+        {LitekeepBin(), "replicate", "-once", "-config", cfg});
+    ASSERT_EQ(once.exit_code, 0) << once.err;
+  }
+  // A fresh volume: no database, no local state.
+  RemoveDb(db);
+  fs::remove_all(dir.Join(".app.db-litekeep"));
+  std::map<std::string, std::string> before;
+  std::string ltx;
+  for (const auto& e : fs::recursive_directory_iterator(replica)) {
+    if (e.is_regular_file() && e.path().extension() == ".ltx") {
+      ltx = e.path();
+      before[e.path()] = ReadFile(e.path());
+    }
+  }
+  ASSERT_FALSE(ltx.empty());
+  const std::string good = before[ltx];
+  std::ofstream(ltx, std::ios::trunc) << good.substr(0, 50);
+  // 1. restore
+  auto restore =
+      litekeep::testing::Run({LitekeepBin(), "restore", "-config", cfg,
+                              "-if-db-not-exists", "-if-replica-exists", db});
+  ASSERT_NE(restore.exit_code, 0) << restore.out << restore.err;
+  EXPECT_FALSE(fs::exists(db));
+  // 2. app
+  ASSERT_EQ(ExecSql(db,
+                    "PRAGMA journal_mode=WAL; CREATE TABLE t(x); "
+                    "INSERT INTO t VALUES(-1);"),
+            "");
+  // 3. litekeep
+  ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
+                   dir.Join("replicate.log"));
+  ASSERT_TRUE(WaitUntil([&] { return HealthzBlocked(port, "lineage"); }))
+      << rep.Log();
+  ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES(-2);"), "");
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  rep.Signal(SIGTERM);
+  rep.Wait();
+  EXPECT_NE(rep.Log().find("lineage guard"), std::string::npos) << rep.Log();
+  std::ofstream(ltx, std::ios::trunc | std::ios::binary) << good;
+  std::map<std::string, std::string> after;
+  for (const auto& e : fs::recursive_directory_iterator(replica)) {
+    if (e.is_regular_file() && e.path().extension() == ".ltx") {
+      after[e.path()] = ReadFile(e.path());
+    }
+  }
+  EXPECT_TRUE(after == before) << "the replica's LTX files changed";
+  EXPECT_EQ(RestoredCount(dir, "file://" + replica), "500");
 }
 
 }  // namespace

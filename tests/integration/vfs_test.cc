@@ -13,6 +13,8 @@
 #include <fstream>
 #include <thread>
 
+#include "base/age.h"
+#include "base/io.h"
 #include "base/rfc3339.h"
 #include "config/config.h"
 #include "ltx/decoder.h"
@@ -106,13 +108,22 @@ struct Replicated {
   std::string expected;  // source dump once everything was shipped
   TxId txid = 0;
 
-  void Start(const std::string& replica_url) {
+  // replica_lines: more keys of the replica map (e.g. `age:`), which
+  // replicates with a config file instead of the URL form.
+  void Start(const std::string& replica_url,
+             const std::string& replica_lines = "") {
     db = dir.Join("source.db");
     url = replica_url;
     CreateSchema(db);
-    rep = std::make_unique<ChildProcess>(
-        std::vector<std::string>{LitekeepBin(), "replicate", db, url},
-        dir.Join("replicate.log"));
+    std::vector<std::string> args{LitekeepBin(), "replicate", db, url};
+    if (!replica_lines.empty()) {
+      const std::string cfg = dir.Join("litekeep.yml");
+      std::ofstream(cfg) << "dbs:\n  - path: " << db
+                         << "\n    replica:\n      url: \"" << url << "\"\n"
+                         << replica_lines;
+      args = {LitekeepBin(), "replicate", "-config", cfg};
+    }
+    rep = std::make_unique<ChildProcess>(args, dir.Join("replicate.log"));
     ASSERT_TRUE(WaitUntil([&] { return ReplicaTxId(url) != 0; }, 30s))
         << rep->Log();
   }
@@ -848,6 +859,211 @@ TEST_F(VfsS3Test, ServerGoneGivesIoErrorThenRecovers) {
   // Back: the same query gives the same rows.
   proxy.set_rates(FaultRates{});
   EXPECT_EQ(vfs.Query(q), want);
+}
+
+// ---- age-encrypted replicas (docs/vfs.md "Encrypted replicas")
+// ----------------------------------------------------------------------
+
+// Replicated with `age:` to two recipients (so the stored headers are not
+// the one-recipient size a listing would assume); the VFS reads with the
+// second one's identity only. A table of random blobs makes the snapshot
+// many 64 KiB chunks long, read by ranges.
+struct AgeReplicated {
+  Replicated r;
+  base::AgeIdentity other, reader;
+
+  void Start(const std::string& url) {
+    other = *base::GenerateAgeIdentity();
+    reader = *base::GenerateAgeIdentity();
+    ASSERT_NO_FATAL_FAILURE(r.Start(
+        url, "      age:\n        recipients: [" + other.recipient.Encode() +
+                 ", " + reader.recipient.Encode() + "]\n        identities: [" +
+                 reader.Encode() + "]\n"));
+    ASSERT_EQ(ExecSql(r.db,
+                      "CREATE TABLE blobs(b);"
+                      "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 "
+                      "FROM c WHERE i<2000) INSERT INTO blobs SELECT "
+                      "randomblob(400) FROM c;"),
+              "");
+    ASSERT_NO_FATAL_FAILURE(r.Advance(500, 11));
+  }
+};
+
+constexpr char kBlobQuery[] =
+    "SELECT count(*), sum(length(b)), hex(min(b)) FROM blobs";
+
+// The shell's output and log for the queries through the VFS, with env
+// ("NAME=value ...") and extra URI parameters.
+CommandResult AgeShell(const std::string& url, const std::string& env,
+                       const std::string& sql,
+                       const std::string& uri_extra = "") {
+  TempDir t;
+  std::ofstream(t.Join("q.sql"))
+      << ".load " << VfsLibPath() << "\n.open file:replica.db?vfs=litekeep"
+      << uri_extra << "\n"
+      << sql;
+  return RunShell("LITEKEEP_LOG_LEVEL=warn LITEKEEP_REPLICA_URL='" + url +
+                  "' " + env + " sqlite3 -bail < " + t.Join("q.sql"));
+}
+
+class VfsAgeFileTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    shared_ = new AgeReplicated();
+    shared_->Start("file://" + shared_->r.dir.Join("replica"));
+  }
+  static void TearDownTestSuite() {
+    delete shared_;
+    shared_ = nullptr;
+  }
+  void TearDown() override { unsetenv("LITEKEEP_AGE_IDENTITIES"); }
+  static AgeReplicated* shared_;
+};
+AgeReplicated* VfsAgeFileTest::shared_ = nullptr;
+
+// The identity from the environment or from a key file (named in the URI or
+// the environment): every query equals the source, in this process and in
+// the sqlite3 shell.
+TEST_F(VfsAgeFileTest, QueriesMatchSource) {
+  const Replicated& r = shared_->r;
+  int stored = 0;
+  for (const auto& e :
+       fs::recursive_directory_iterator(r.dir.Join("replica"))) {
+    if (e.path().extension() != ".ltx") continue;
+    EXPECT_TRUE(base::LooksLikeAge(ReadFile(e.path().string()))) << e.path();
+    ++stored;
+  }
+  EXPECT_GT(stored, 0);
+  Db src(SourceUri(r.db));
+  const std::string want_blobs = src.Query(kBlobQuery);
+  setenv("LITEKEEP_AGE_IDENTITIES", shared_->reader.Encode().c_str(), 1);
+  {
+    Db vfs(VfsUri(r.url));
+    ASSERT_TRUE(vfs.ok()) << vfs.error();
+    EXPECT_EQ(vfs.Query("PRAGMA litekeep_txid"),
+              ltx::FormatTxId(r.txid) + "\n");
+    EXPECT_TRUE(vfs.Dump() == r.expected);
+    EXPECT_EQ(vfs.Query(kBlobQuery), want_blobs);
+  }
+  unsetenv("LITEKEEP_AGE_IDENTITIES");
+  TempDir t;
+  const std::string key = t.Join("key.txt");
+  ASSERT_TRUE(base::WriteFileAtomic(
+                  key, "# created: test\n" + shared_->reader.Encode() + "\n")
+                  .ok());
+  {
+    Db vfs(VfsUri(r.url, "&age_identity_file=" + UriEscape(key)));
+    ASSERT_TRUE(vfs.ok()) << vfs.error();
+    EXPECT_TRUE(vfs.Dump() == r.expected);
+    EXPECT_EQ(vfs.Query(kBlobQuery), want_blobs);
+  }
+  auto got = AgeShell(r.url, "LITEKEEP_AGE_IDENTITY_FILE=" + key,
+                      ShellQueries() + kBlobQuery + ";\n");
+  std::ofstream(t.Join("src.sql")) << ShellQueries() << kBlobQuery << ";\n";
+  auto want = RunShell("sqlite3 -readonly " + r.db + " < " + t.Join("src.sql"));
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_TRUE(got.out == want.out) << got.out.substr(0, 400) << got.err;
+}
+
+// No identity, a wrong one, or a key in the URI: the open fails
+// (SQLITE_CANTOPEN: no rows), the log says why, and no key is printed.
+TEST_F(VfsAgeFileTest, MissingOrWrongIdentityIsAClearError) {
+  const Replicated& r = shared_->r;
+  {
+    Db vfs(VfsUri(r.url));
+    EXPECT_FALSE(vfs.ok());
+  }
+  const std::string q = std::string(kBlobQuery) + ";\n";
+  auto none = AgeShell(r.url, "", q);
+  EXPECT_NE(none.exit_code, 0);
+  EXPECT_EQ(none.out, "");
+  EXPECT_NE(none.err.find("age-encrypted"), std::string::npos) << none.err;
+  EXPECT_NE(none.err.find("LITEKEEP_AGE_IDENTITIES"), std::string::npos)
+      << none.err;
+  EXPECT_NE(none.err.find(".ltx"), std::string::npos) << none.err;
+
+  auto stranger = *base::GenerateAgeIdentity();
+  auto wrong =
+      AgeShell(r.url, "LITEKEEP_AGE_IDENTITIES=" + stranger.Encode(), q);
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_EQ(wrong.out, "");
+  EXPECT_NE(wrong.err.find("no identity matches"), std::string::npos)
+      << wrong.err;
+  EXPECT_NE(wrong.err.find(".ltx"), std::string::npos) << wrong.err;
+  EXPECT_EQ(wrong.err.find(stranger.Encode()), std::string::npos);
+
+  auto in_uri = AgeShell(
+      r.url, "", q, "&age_identity=" + UriEscape(shared_->reader.Encode()));
+  EXPECT_NE(in_uri.exit_code, 0);
+  EXPECT_EQ(in_uri.out, "");
+  EXPECT_NE(in_uri.err.find("not accepted in a URI"), std::string::npos)
+      << in_uri.err;
+  EXPECT_EQ(in_uri.err.find(shared_->reader.Encode()), std::string::npos);
+}
+
+// One changed byte inside chunk 2 of every stored file of five chunks or
+// more (not a chunk the open reads: its header, first and last two): the
+// query that reads it fails, never with rows, and the log names the file
+// and the chunk.
+TEST_F(VfsAgeFileTest, TamperedChunkFailsNamingTheFile) {
+  TempDir t;
+  const std::string copy = t.Join("replica");
+  fs::copy(shared_->r.dir.Join("replica"), copy, fs::copy_options::recursive);
+  int changed = 0;
+  for (const auto& e : fs::recursive_directory_iterator(copy)) {
+    if (!e.is_regular_file() || e.path().extension() != ".ltx" ||
+        e.file_size() < 5 * base::kAgeSealedChunkSize) {
+      continue;
+    }
+    std::string bytes = ReadFile(e.path().string());
+    bytes[2 * base::kAgeSealedChunkSize + 1000] ^= 0x20;
+    ASSERT_TRUE(base::WriteFileAtomic(e.path().string(), bytes).ok());
+    ++changed;
+  }
+  ASSERT_GT(changed, 0) << "no stored file has five chunks";
+  const std::string env = "LITEKEEP_AGE_IDENTITIES=" + shared_->reader.Encode();
+  auto got = AgeShell("file://" + copy, env, std::string(kBlobQuery) + ";\n");
+  EXPECT_NE(got.exit_code, 0) << got.out;
+  EXPECT_EQ(got.out, "");
+  EXPECT_NE(got.err.find("failed authentication"), std::string::npos)
+      << got.err;
+  EXPECT_NE(got.err.find(".ltx"), std::string::npos) << got.err;
+  EXPECT_NE(got.err.find("chunk"), std::string::npos) << got.err;
+}
+
+class VfsAgeS3Test : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    SetS3Env();
+    if (SharedS3() == nullptr) return;
+    shared_ = new AgeReplicated();
+    shared_->Start(S3Url("age", SharedS3()->port()));
+    shared_->r.rep->Signal(SIGTERM);
+    shared_->r.rep->Wait();
+  }
+  static void TearDownTestSuite() {
+    delete shared_;
+    shared_ = nullptr;
+  }
+  void SetUp() override {
+    if (shared_ == nullptr) GTEST_SKIP() << "s3rver unavailable";
+  }
+  void TearDown() override { unsetenv("LITEKEEP_AGE_IDENTITIES"); }
+  static AgeReplicated* shared_;
+};
+AgeReplicated* VfsAgeS3Test::shared_ = nullptr;
+
+TEST_F(VfsAgeS3Test, QueriesMatchSource) {
+  const Replicated& r = shared_->r;
+  Db src(SourceUri(r.db));
+  setenv("LITEKEEP_AGE_IDENTITIES", shared_->reader.Encode().c_str(), 1);
+  Db vfs(VfsUri(r.url));
+  ASSERT_TRUE(vfs.ok()) << vfs.error();
+  EXPECT_TRUE(vfs.Dump() == r.expected);
+  EXPECT_EQ(vfs.Query(kBlobQuery), src.Query(kBlobQuery));
+  auto none = AgeShell(r.url, "", std::string(kBlobQuery) + ";\n");
+  EXPECT_NE(none.exit_code, 0);
+  EXPECT_NE(none.err.find("age-encrypted"), std::string::npos) << none.err;
 }
 
 }  // namespace

@@ -153,5 +153,132 @@ TEST(AgeReplicaTest, MissingAndWrongKeysNamed) {
   EXPECT_EQ(r.status().code(), base::Code::kCorrupt);
 }
 
+// Counts the ranged reads that reach the store and the bytes they ask for.
+class CountingReplica : public storage::FileReplicaClient {
+ public:
+  using FileReplicaClient::FileReplicaClient;
+  Result<std::unique_ptr<base::Reader>> OpenFile(int level, TxId min_txid,
+                                                 TxId max_txid, int64_t offset,
+                                                 int64_t length) override {
+    ++opens;
+    asked += length;
+    return FileReplicaClient::OpenFile(level, min_txid, max_txid, offset,
+                                       length);
+  }
+  int opens = 0;
+  int64_t asked = 0;
+};
+
+// A reader with only an identity (the VFS): exact plaintext sizes whatever
+// the number of recipients a file was written to, and a ranged read fetches
+// the header once and then only the chunks that cover the range.
+TEST(AgeReplicaTest, ExactSizesAndChunkRangedReads) {
+  TempDir dir;
+  const std::string data = Bytes(300000);  // 5 chunks, the last partial
+  ASSERT_TRUE(Put(*MakeAge(dir.Join("r"), {0, 1, 2}, {}), 1, data).ok());
+  ASSERT_TRUE(
+      Put(*MakeAge(dir.Join("r"), {1}, {}), 2, data.substr(0, 65536)).ok());
+  auto inner = std::make_shared<CountingReplica>(dir.Join("r"));
+  AgeReplica c(inner, {}, {Key(1)});
+  c.SetExactSizes(true);
+  auto files = c.ListFiles(0);
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  ASSERT_EQ(files->size(), 2u);
+  EXPECT_EQ((*files)[0].size, 300000);
+  EXPECT_EQ((*files)[1].size, 65536);
+  EXPECT_EQ(inner->opens, 2);  // one header read per file
+  constexpr int64_t kSealed = 65536 + 16;
+  for (auto [offset, length] :
+       std::vector<std::pair<int64_t, int64_t>>{{0, 100},
+                                                {65530, 100},
+                                                {131072, 65536},
+                                                {299990, 10},
+                                                {200000, 100000},
+                                                {1, 299999}}) {
+    inner->opens = 0;
+    inner->asked = 0;
+    EXPECT_EQ(ReadRange(c, 1, offset, length), data.substr(offset, length))
+        << offset << "+" << length;
+    const int64_t chunks = (offset + length - 1) / 65536 - offset / 65536 + 1;
+    EXPECT_EQ(inner->opens, 1) << offset;
+    EXPECT_EQ(inner->asked, chunks * kSealed + 1) << offset;
+  }
+  EXPECT_EQ(ReadRange(c, 2, 65000, 536), data.substr(65000, 536));
+  EXPECT_EQ(ReadRange(c, 1, 70000, -1), data.substr(70000));
+
+  // A changed byte in chunk 2: a range in it fails naming file and chunk;
+  // ranges elsewhere still read.
+  const std::string path = storage::LtxFilePath(dir.Join("r"), 0, 1, 1);
+  std::string stored = ReadFile(path);
+  const size_t payload = stored.size() - (300000 + 5 * 16);
+  stored[payload + 2 * kSealed + 500] ^= 0x01;
+  ASSERT_TRUE(base::WriteFileAtomic(path, stored).ok());
+  auto bad = c.OpenFile(0, 1, 1, 2 * 65536 + 10, 100);
+  if (bad.ok()) {
+    std::string out(100, '\0');
+    Status s =
+        (*bad)->ReadFull({reinterpret_cast<uint8_t*>(out.data()), out.size()});
+    ASSERT_FALSE(s.ok());
+    bad = s;
+  }
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), base::Code::kCorrupt);
+  EXPECT_NE(bad.status().message().find(
+                "ltx/0/0000000000000001-0000000000000001.ltx"),
+            std::string::npos)
+      << bad.status().ToString();
+  EXPECT_NE(bad.status().message().find("chunk 2 failed authentication"),
+            std::string::npos)
+      << bad.status().ToString();
+  EXPECT_EQ(ReadRange(c, 1, 10, 100), data.substr(10, 100));
+
+  // Cut at a chunk boundary: the now-last chunk was not sealed as the final
+  // one, so reading it fails.
+  stored[payload + 2 * kSealed + 500] ^= 0x01;
+  ASSERT_TRUE(
+      base::WriteFileAtomic(path, stored.substr(0, payload + 3 * kSealed))
+          .ok());
+  auto cut = c.ListFiles(0);
+  ASSERT_TRUE(cut.ok()) << cut.status().ToString();
+  EXPECT_EQ((*cut)[0].size, 3 * 65536);
+  auto r = c.OpenFile(0, 1, 1, 3 * 65536 - 10, 10);
+  Status s = r.status();
+  if (r.ok()) {
+    std::string out(10, '\0');
+    s = (*r)->ReadFull({reinterpret_cast<uint8_t*>(out.data()), out.size()});
+  }
+  EXPECT_FALSE(s.ok());
+  // Cut inside the last chunk: its tag no longer authenticates.
+  ASSERT_TRUE(
+      base::WriteFileAtomic(path, stored.substr(0, stored.size() - 7)).ok());
+  cut = c.ListFiles(0);
+  ASSERT_TRUE(cut.ok()) << cut.status().ToString();
+  EXPECT_EQ((*cut)[0].size, 300000 - 7);
+  r = c.OpenFile(0, 1, 1, 300000 - 100, 93);
+  s = r.status();
+  if (r.ok()) {
+    std::string out(93, '\0');
+    s = (*r)->ReadFull({reinterpret_cast<uint8_t*>(out.data()), out.size()});
+  }
+  EXPECT_EQ(s.code(), base::Code::kCorrupt) << s.ToString();
+  // A size no age payload has (a last chunk shorter than its tag): the
+  // listing refuses it.
+  ASSERT_TRUE(
+      base::WriteFileAtomic(path, stored.substr(0, payload + 4 * kSealed + 5))
+          .ok());
+  cut = c.ListFiles(0);
+  ASSERT_FALSE(cut.ok());
+  EXPECT_NE(cut.status().message().find("cut or extended"), std::string::npos)
+      << cut.status().ToString();
+
+  // Without an identity the listing names the file and the missing key.
+  AgeReplica none(inner, {}, {});
+  none.SetExactSizes(true);
+  auto no = none.ListFiles(0);
+  ASSERT_FALSE(no.ok());
+  EXPECT_NE(no.status().message().find("no identity is configured"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace litekeep::testing

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "base/io.h"
@@ -231,6 +232,48 @@ TEST_F(LeaseTest, LeasedReplicaRefusesWritesWithoutTheLease) {
   EXPECT_TRUE(lease->lost());
   EXPECT_NE(refused.message().find("host-b"), std::string::npos)
       << refused.message();
+}
+
+// The fenced publish (docs/architecture.md, "Fencing"): a write whose lease
+// check passed before another replicator took over is refused when it is
+// about to be published, so nothing lands; the holder learns it lost the
+// lease. Deletes alike. While the lease is still its own, both go through.
+TEST_F(LeaseTest, FencedPublishRefusesAStaleWriter) {
+  Lease a(store_, Options(&clock_, "host-a", 111));
+  ASSERT_TRUE(a.Acquire().ok());
+  storage::FileInfo info{0, 5, 5, 3, {}};
+  const std::string abc = "abc";
+  auto write = [&](const storage::FileInfo& f) {
+    base::SpanReader data(
+        {reinterpret_cast<const uint8_t*>(abc.data()), abc.size()});
+    return store_->WriteFileFenced(f, data, a.Fence());
+  };
+  ASSERT_TRUE(write(info).ok());
+  EXPECT_TRUE(store_->OpenFile(0, 5, 5, 0, -1).ok());
+  // A passed Use() and stalls; B takes the expired lease.
+  clock_.Advance(seconds(31));
+  Lease b(store_, Options(&clock_, "host-b", 222));
+  ASSERT_TRUE(b.Acquire().ok());
+  storage::FileInfo next{0, 6, 6, 3, {}};
+  Status s = write(next);
+  EXPECT_EQ(s.code(), base::Code::kFailedPrecondition);
+  EXPECT_NE(s.message().find("host-b"), std::string::npos) << s.message();
+  EXPECT_EQ(store_->OpenFile(0, 6, 6, 0, -1).status().code(),
+            base::Code::kNotFound);
+  EXPECT_TRUE(a.lost());
+  EXPECT_NE(a.Check().message().find("taken over"), std::string::npos);
+  Status d = store_->DeleteFilesFenced({info}, a.Fence());
+  EXPECT_EQ(d.code(), base::Code::kFailedPrecondition);
+  EXPECT_TRUE(store_->OpenFile(0, 5, 5, 0, -1).ok());
+  // The new holder's fence passes; no temporary files are left behind.
+  EXPECT_TRUE(store_->DeleteFilesFenced({info}, b.Fence()).ok());
+  int entries = 0;
+  for (const auto& e :
+       std::filesystem::directory_iterator(dir_.Join("replica/ltx/0"))) {
+    ++entries;
+    ADD_FAILURE() << "left behind: " << e.path();
+  }
+  EXPECT_EQ(entries, 0);
 }
 
 TEST_F(LeaseTest, IdleLeaseIsNotRenewedAndStaysValidUntilTaken) {

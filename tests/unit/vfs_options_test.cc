@@ -8,7 +8,10 @@
 #include <optional>
 #include <string>
 
+#include "base/age.h"
+#include "base/io.h"
 #include "base/rfc3339.h"
+#include "tests/support/test_util.h"
 #include "vfs/options.h"
 
 namespace litekeep::vfs {
@@ -75,6 +78,54 @@ TEST(VfsOptions, TimeSpecs) {
     EXPECT_NE(r.status().message().find(bad), std::string::npos)
         << r.status().message();
   }
+}
+
+// Age identities (docs/vfs.md "Encrypted replicas"): from the environment
+// or a key file; never from the URI; a bad key or a key in the URI is
+// refused without printing it.
+TEST(VfsOptions, AgeIdentitiesFromEnvOrFileNeverTheUri) {
+  auto id = base::GenerateAgeIdentity();
+  ASSERT_TRUE(id.ok());
+  const std::string key = id->Encode();
+  ::setenv("LITEKEEP_AGE_IDENTITIES", ("# a comment\n" + key + "\n").c_str(),
+           1);
+  auto env = Load({{"replica", "/r"}});
+  ASSERT_TRUE(env.ok()) << env.status().message();
+  ASSERT_EQ(env->age_identities.size(), 1u);
+  EXPECT_EQ(env->age_identities[0].Encode(), key);
+  auto both = Load({{"replica", "/r"}, {"age_identity_file", "/nonexistent"}});
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.status().message().find("both set"), std::string::npos)
+      << both.status().message();
+  ::unsetenv("LITEKEEP_AGE_IDENTITIES");
+
+  testing::TempDir dir;
+  const std::string path = dir.Join("key.txt");
+  ASSERT_TRUE(base::WriteFileAtomic(path, key + "\n").ok());
+  auto file = Load({{"replica", "/r"}, {"age_identity_file", path}});
+  ASSERT_TRUE(file.ok()) << file.status().message();
+  ASSERT_EQ(file->age_identities.size(), 1u);
+  auto missing = Load({{"replica", "/r"}, {"age_identity_file", path + "x"}});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("age_identity_file"),
+            std::string::npos)
+      << missing.status().message();
+
+  auto in_uri = Load({{"replica", "/r"}, {"age_identity", key}});
+  ASSERT_FALSE(in_uri.ok());
+  EXPECT_NE(in_uri.status().message().find("not accepted in a URI"),
+            std::string::npos);
+  EXPECT_EQ(in_uri.status().message().find(key), std::string::npos);
+
+  const std::string bad = key.substr(0, key.size() - 3) + "qqq";
+  ::setenv("LITEKEEP_AGE_IDENTITIES", bad.c_str(), 1);
+  auto b = Load({{"replica", "/r"}});
+  ::unsetenv("LITEKEEP_AGE_IDENTITIES");
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.status().message().find("LITEKEEP_AGE_IDENTITIES"),
+            std::string::npos)
+      << b.status().message();
+  EXPECT_EQ(b.status().message().find(bad), std::string::npos);
 }
 
 }  // namespace

@@ -93,6 +93,11 @@ Result<std::unique_ptr<base::Reader>> FileReplicaClient::OpenFile(
 
 base::Status FileReplicaClient::WriteFile(const FileInfo& info,
                                           base::Reader& data) {
+  return Write(info, data, nullptr);
+}
+
+base::Status FileReplicaClient::Write(const FileInfo& info, base::Reader& data,
+                                      const PublishFence* fence) {
   ++puts_;
   std::string dir = LtxLevelDir(root_, info.level);
   if (base::Status made = base::MakeDirs(dir); !made.ok()) {
@@ -135,9 +140,14 @@ base::Status FileReplicaClient::WriteFile(const FileInfo& info,
       }
     }
     LK_RETURN_IF_ERROR(f.Close());
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-      return base::ErrnoError("rename " + tmp + " to " + path, errno);
-    }
+    auto publish = [&]() -> base::Status {
+      if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        return base::ErrnoError("rename " + tmp + " to " + path, errno);
+      }
+      return base::Status::Ok();
+    };
+    LK_RETURN_IF_ERROR(fence != nullptr ? UnderFence(*fence, publish)
+                                        : publish());
     return base::SyncDir(dir);
   };
   base::Status s = write();
@@ -150,18 +160,28 @@ base::Status FileReplicaClient::WriteFile(const FileInfo& info,
 
 base::Status FileReplicaClient::DeleteFiles(
     const std::vector<FileInfo>& files) {
+  return Delete(files, nullptr);
+}
+
+base::Status FileReplicaClient::Delete(const std::vector<FileInfo>& files,
+                                       const PublishFence* fence) {
   std::vector<std::string> dirs;
-  for (const auto& f : files) {
-    ++dels_;
-    std::string path = LtxFilePath(root_, f.level, f.min_txid, f.max_txid);
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-      ++del_errors_;
-      return base::ErrnoError("delete " + path, errno);
+  auto unlink_all = [&]() -> base::Status {
+    for (const auto& f : files) {
+      ++dels_;
+      std::string path = LtxFilePath(root_, f.level, f.min_txid, f.max_txid);
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+        ++del_errors_;
+        return base::ErrnoError("delete " + path, errno);
+      }
+      std::string dir = LtxLevelDir(root_, f.level);
+      if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end())
+        dirs.push_back(dir);
     }
-    std::string dir = LtxLevelDir(root_, f.level);
-    if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end())
-      dirs.push_back(dir);
-  }
+    return base::Status::Ok();
+  };
+  LK_RETURN_IF_ERROR(fence != nullptr ? UnderFence(*fence, unlink_all)
+                                      : unlink_all());
   for (const auto& dir : dirs) {
     base::Status s = base::SyncDir(dir);
     if (!s.ok() && s.code() != base::Code::kNotFound) return s;
@@ -358,6 +378,46 @@ Result<std::string> FileReplicaClient::WriteIf(const std::string& key,
     return fail(base::ErrnoError("stat " + path, errno));
   }
   return VersionOf(st, data);
+}
+
+base::Status FileReplicaClient::UnderFence(
+    const PublishFence& fence, const std::function<base::Status()>& publish) {
+  if (!ValidKey(fence.key)) {
+    return base::InvalidArgumentError("invalid object key \"" + fence.key +
+                                      "\"");
+  }
+  // The lock every replace of the key holds (WriteIf): while we hold it the
+  // key cannot change, so what check saw is still true at the publish.
+  const std::string path = root_ + "/" + fence.key;
+  const std::string lock_path = path + ".lock";
+  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return base::ErrnoError("open " + lock_path, errno);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  if (::flock(fd, LOCK_EX) != 0) {
+    return base::ErrnoError("lock " + lock_path, errno);
+  }
+  ++gets_;
+  auto current = ReadWithVersion(path);
+  if (!current.ok() && current.status().code() != base::Code::kNotFound) {
+    ++get_errors_;
+    return current.status();
+  }
+  LK_RETURN_IF_ERROR(fence.check(current.ok() ? &*current : nullptr));
+  return publish();
+}
+
+base::Status FileReplicaClient::WriteFileFenced(const FileInfo& info,
+                                                base::Reader& data,
+                                                const PublishFence& fence) {
+  return Write(info, data, &fence);
+}
+
+base::Status FileReplicaClient::DeleteFilesFenced(
+    const std::vector<FileInfo>& files, const PublishFence& fence) {
+  return Delete(files, &fence);
 }
 
 RequestCounts FileReplicaClient::request_counts() const {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -40,9 +41,25 @@ class FileReplicaClient : public ReplicaClient {
   Result<VersionedObject> ReadVersioned(const std::string& key) override;
   Result<std::string> WriteIf(const std::string& key, const std::string& data,
                               const std::string& if_version) override;
+  // Fenced writes (docs/architecture.md, "Fencing"): the check and the
+  // rename (or the unlinks) happen under the flock on "<fence key>.lock"
+  // that every WriteIf replace of the key holds, so they are atomic against
+  // a lease takeover.
+  base::Status WriteFileFenced(const FileInfo& info, base::Reader& data,
+                               const PublishFence& fence) override;
+  base::Status DeleteFilesFenced(const std::vector<FileInfo>& files,
+                                 const PublishFence& fence) override;
   RequestCounts request_counts() const override;
 
  private:
+  base::Status Write(const FileInfo& info, base::Reader& data,
+                     const PublishFence* fence);
+  base::Status Delete(const std::vector<FileInfo>& files,
+                      const PublishFence* fence);
+  // Runs publish under the fence key's lock once fence.check passed.
+  base::Status UnderFence(const PublishFence& fence,
+                          const std::function<base::Status()>& publish);
+
   std::string root_;
   std::atomic<uint64_t> lists_{0}, gets_{0}, puts_{0}, dels_{0};
   std::atomic<uint64_t> list_errors_{0}, get_errors_{0}, put_errors_{0},
