@@ -13,7 +13,10 @@
 #     the S3 floor;
 #   - litekeep restore -integrity-check none from s3rver (-parallelism
 #     BENCH_PARALLELISM, and -parallelism 1 for comparison);
-#   - litestream 0.3.13 restore from its directory replica.
+#   - litestream 0.3.13 restore from its directory replica;
+#   - the VFS (litekeep.so) on the s3rver replica: open plus first point
+#     query in fresh processes and requests per later point query, counted
+#     by bench/s3_count_proxy.py (bench/large_vfs_probe.py).
 # Every litekeep and litestream restore is compared with cmp to the source.
 # Prints median/min/max wall time, peak RSS and PASS/MISS against the
 # targets (S3 <= 1.5x the plain download, local <= 1.2x cp + fsync, peak RSS
@@ -26,6 +29,8 @@
 #   BENCH_SIZES_MB        override the sizes (e.g. "200" for a quick try)
 #   BENCH_PARALLELISM=8   ranged GETs in flight (litekeep and the plain client)
 #   BENCH_LITESTREAM=1    0: skip the Litestream 0.3.13 rows
+#   BENCH_VFS_RUNS=3      fresh VFS processes (0: no VFS rows)
+#   BENCH_VFS_QUERIES=20  point queries after the first, per process
 #   BENCH_KEEP=0          1: keep the temporary directory
 #   TMPDIR                where the temporary directory is made
 set -euo pipefail
@@ -39,6 +44,8 @@ par=${BENCH_PARALLELISM:-8}
 keep=${BENCH_KEEP:-0}
 with_ls=${BENCH_LITESTREAM:-1}
 sizes=${BENCH_SIZES_MB:-1024}
+vfs_runs=${BENCH_VFS_RUNS:-3}
+here=$(dirname -- "$(realpath -- "${BASH_SOURCE[0]}")")
 [[ ${BENCH_10G:-0} == 1 && -z ${BENCH_SIZES_MB:-} ]] && sizes="1024 10240"
 
 die() {
@@ -48,6 +55,10 @@ die() {
 [[ -x ${lk} ]] || die "no litekeep binary at ${lk} (build first)"
 [[ -x /usr/bin/time ]] || die "/usr/bin/time missing (apt-get install time)"
 [[ -f ${modules}/s3rver/bin/s3rver.js ]] || die "s3rver not installed (make test-deps)"
+if ((vfs_runs > 0)) && [[ ! -f ${build_dir}/litekeep.so ]]; then
+  echo "no ${build_dir}/litekeep.so: the VFS rows are skipped"
+  vfs_runs=0
+fi
 if [[ ${with_ls} == 1 && ! -x ${litestream} ]]; then
   echo "no Litestream 0.3.13 at ${litestream}: its rows are skipped"
   with_ls=0
@@ -323,6 +334,18 @@ YML
       -replica dir -o "${out}" "${d}/ls.db"
   fi
   report "${mb} MB"
+  if ((vfs_runs > 0)); then
+    pport=$(free_port)
+    python3 "${here}/s3_count_proxy.py" "${pport}" "${s3port}" >"${work}/proxy.log" 2>&1 &
+    pids+=($!)
+    wait_for "${work}/proxy.log" "proxy listening"
+    echo
+    echo "VFS on the s3rver replica (${mb} MB), requests counted by bench/s3_count_proxy.py:"
+    /usr/bin/python3 "${here}/large_vfs_probe.py" "${build_dir}/litekeep.so" \
+      "s3://lk/db${mb}?endpoint=http://127.0.0.1:${pport}&forcePathStyle=true&region=us-east-1" \
+      "${pport}" "${db}" "${vfs_runs}" "${BENCH_VFS_QUERIES:-20}" || failed=1
+    kill -TERM "${pids[-1]}" 2>/dev/null || true
+  fi
   T=() RSS=()
   rm -rf "${d}" "${work}/dl"
 done
