@@ -142,16 +142,16 @@ base::Status MeteredReplica::WriteFileFenced(
     const storage::FileInfo& info, base::Reader& data,
     const storage::PublishFence& fence) {
   return Timed(
-      "PUT", [&] { return inner_->WriteFileFenced(info, data, fence); }, 1,
+      "PUT", [&] { return inner().WriteFileFenced(info, data, fence); }, 1,
       static_cast<double>(info.size));
 }
 
 base::Status MeteredReplica::DeleteFilesFenced(
     const std::vector<storage::FileInfo>& files,
     const storage::PublishFence& fence) {
-  if (files.empty()) return inner_->DeleteFilesFenced(files, fence);
+  if (files.empty()) return inner().DeleteFilesFenced(files, fence);
   return Timed(
-      "DELETE", [&] { return inner_->DeleteFilesFenced(files, fence); },
+      "DELETE", [&] { return inner().DeleteFilesFenced(files, fence); },
       static_cast<double>(files.size()));
 }
 

@@ -109,6 +109,34 @@ Result<std::unique_ptr<base::Reader>> IndexedReplica::OpenFile(
 
 base::Status IndexedReplica::WriteFile(const storage::FileInfo& info,
                                        base::Reader& data) {
+  return Write(info, data, nullptr);
+}
+
+base::Status IndexedReplica::WriteFileFenced(
+    const storage::FileInfo& info, base::Reader& data,
+    const storage::PublishFence& fence) {
+  return Write(info, data, &fence);
+}
+
+base::Status IndexedReplica::DeleteFiles(
+    const std::vector<storage::FileInfo>& files) {
+  return Delete(files, nullptr);
+}
+
+base::Status IndexedReplica::DeleteFilesFenced(
+    const std::vector<storage::FileInfo>& files,
+    const storage::PublishFence& fence) {
+  return Delete(files, &fence);
+}
+
+base::Status IndexedReplica::Write(const storage::FileInfo& info,
+                                   base::Reader& data,
+                                   const storage::PublishFence* fence) {
+  // The inner client's write, fenced or not.
+  auto write = [&](base::Reader& r) {
+    return fence != nullptr ? inner().WriteFileFenced(info, r, *fence)
+                            : inner().WriteFile(info, r);
+  };
   const Key key = KeyOf(info);
   std::string tmp;
   base::File copy;
@@ -131,10 +159,10 @@ base::Status IndexedReplica::WriteFile(const storage::FileInfo& info,
   bool copied = false;
   if (copy.valid()) {
     TeeReader tee(&data, &copy);
-    s = inner().WriteFile(info, tee);
+    s = write(tee);
     copied = s.ok() && tee.copy_status().ok() && copy.Close().ok();
   } else {
-    s = inner().WriteFile(info, data);
+    s = write(data);
   }
   if (!copied && !tmp.empty()) ::unlink(tmp.c_str());
   if (!s.ok()) return s;
@@ -177,9 +205,10 @@ void IndexedReplica::DropCachedLocked(const Key& k) {
   cached_.erase(it);
 }
 
-base::Status IndexedReplica::DeleteFiles(
-    const std::vector<storage::FileInfo>& files) {
-  LK_RETURN_IF_ERROR(inner().DeleteFiles(files));
+base::Status IndexedReplica::Delete(const std::vector<storage::FileInfo>& files,
+                                    const storage::PublishFence* fence) {
+  LK_RETURN_IF_ERROR(fence != nullptr ? inner().DeleteFilesFenced(files, *fence)
+                                      : inner().DeleteFiles(files));
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& f : files) {
     files_.erase(KeyOf(f));

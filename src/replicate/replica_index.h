@@ -42,6 +42,12 @@ class IndexedReplica : public storage::ForwardingReplicaClient {
                          base::Reader& data) override;
   base::Status DeleteFiles(
       const std::vector<storage::FileInfo>& files) override;
+  // The same, through the inner client's fenced calls.
+  base::Status WriteFileFenced(const storage::FileInfo& info,
+                               base::Reader& data,
+                               const storage::PublishFence& fence) override;
+  base::Status DeleteFilesFenced(const std::vector<storage::FileInfo>& files,
+                                 const storage::PublishFence& fence) override;
   base::Status DeleteAll() override;
 
   // Lists every level of the store again and replaces the index with what
@@ -52,6 +58,12 @@ class IndexedReplica : public storage::ForwardingReplicaClient {
   size_t cached_files() const;
 
  private:
+  // WriteFile and DeleteFiles, fenced when fence is not null.
+  base::Status Write(const storage::FileInfo& info, base::Reader& data,
+                     const storage::PublishFence* fence);
+  base::Status Delete(const std::vector<storage::FileInfo>& files,
+                      const storage::PublishFence* fence);
+
   using Key = std::tuple<int, TxId, TxId>;
   static Key KeyOf(const storage::FileInfo& f) {
     return {f.level, f.min_txid, f.max_txid};

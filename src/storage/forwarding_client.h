@@ -35,6 +35,16 @@ class ForwardingReplicaClient : public ReplicaClient {
   base::Status DeleteFiles(const std::vector<FileInfo>& files) override {
     return inner_->DeleteFiles(files);
   }
+  // A wrapper that changes WriteFile or DeleteFiles must change these two
+  // the same way: they pass on to the inner client's fenced calls.
+  base::Status WriteFileFenced(const FileInfo& info, base::Reader& data,
+                               const PublishFence& fence) override {
+    return inner_->WriteFileFenced(info, data, fence);
+  }
+  base::Status DeleteFilesFenced(const std::vector<FileInfo>& files,
+                                 const PublishFence& fence) override {
+    return inner_->DeleteFilesFenced(files, fence);
+  }
   base::Status DeleteAll() override { return inner_->DeleteAll(); }
   Result<std::vector<ObjectInfo>> ListObjects(
       const std::string& prefix) override {
