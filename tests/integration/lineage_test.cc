@@ -445,11 +445,11 @@ TEST(LineageTest, FailedRestoreIfDbNotExistsRetriesAndHoldsTheApp) {
 // The sequence of etc/docker-compose.yml as processes, with its commands:
 // the `restore` service (`restore -config … -if-db-not-exists
 // -if-replica-exists DB`) fails on a fresh volume (the replica's newest file
-// cannot be read), the application starts anyway and creates a database,
-// the `litekeep` service (`replicate -config …`) starts beside it. The
-// lineage guard refuses that database: /healthz fails naming the reason,
-// nothing is uploaded (the replica's files are byte for byte those of
-// before), and once the replica reads again it restores the 500 rows.
+// cannot be read for a moment), the application starts anyway and creates a
+// database, the `litekeep` service (`replicate -config …`) starts beside it.
+// The lineage guard refuses that database: /healthz fails naming the
+// reason, nothing is uploaded (the replica's files are byte for byte those
+// of before), and the replica restores the 500 rows.
 TEST(LineageTest, ComposeSidecarSequenceKeepsTheBackup) {
   TempDir dir;
   const std::string db = dir.Join("app.db");
@@ -488,6 +488,8 @@ TEST(LineageTest, ComposeSidecarSequenceKeepsTheBackup) {
                               "-if-db-not-exists", "-if-replica-exists", db});
   ASSERT_NE(restore.exit_code, 0) << restore.out << restore.err;
   EXPECT_FALSE(fs::exists(db));
+  // The failure was passing (the network came back): the replica reads.
+  std::ofstream(ltx, std::ios::trunc | std::ios::binary) << good;
   // 2. app
   ASSERT_EQ(ExecSql(db,
                     "PRAGMA journal_mode=WAL; CREATE TABLE t(x); "
@@ -503,7 +505,6 @@ TEST(LineageTest, ComposeSidecarSequenceKeepsTheBackup) {
   rep.Signal(SIGTERM);
   rep.Wait();
   EXPECT_NE(rep.Log().find("lineage guard"), std::string::npos) << rep.Log();
-  std::ofstream(ltx, std::ios::trunc | std::ios::binary) << good;
   std::map<std::string, std::string> after;
   for (const auto& e : fs::recursive_directory_iterator(replica)) {
     if (e.is_regular_file() && e.path().extension() == ".ltx") {
