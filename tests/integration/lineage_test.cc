@@ -442,6 +442,53 @@ TEST(LineageTest, FailedRestoreIfDbNotExistsRetriesAndHoldsTheApp) {
   EXPECT_EQ(RestoredCount(dir, replica), "500");
 }
 
+// The flag form without -exec and without a config (fail-fast, as every
+// start-up error of the command-line form): `replicate
+// -restore-if-db-not-exists DB URL` whose restore fails exits 1 naming the
+// file and creates no database (nothing for an application to write into
+// and have shipped); run again once the replica reads, it restores the
+// database and replication continues the history.
+TEST(LineageTest, FailedRestoreFlagWithoutExecStopsThenContinues) {
+  TempDir dir;
+  const std::string db = dir.Join("a.db");
+  const std::string replica = dir.Join("replica");
+  MakeDb(db, 500);
+  ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
+  RemoveDb(db);
+  fs::remove_all(dir.Join(".a.db-litekeep"));
+  std::string ltx;
+  for (const auto& e : fs::recursive_directory_iterator(replica)) {
+    if (e.is_regular_file() && e.path().extension() == ".ltx") ltx = e.path();
+  }
+  ASSERT_FALSE(ltx.empty());
+  const std::string good = ReadFile(ltx);
+  std::ofstream(ltx, std::ios::trunc) << good.substr(0, 50);
+  const std::vector<std::string> argv = {LitekeepBin(), "replicate",
+                                         "-restore-if-db-not-exists", db,
+                                         "file://" + replica};
+  auto failed = litekeep::testing::Run(argv);
+  EXPECT_EQ(failed.exit_code, 1) << failed.err;
+  EXPECT_NE(failed.err.find("0000000000000001-0000000000000001.ltx"),
+            std::string::npos)
+      << failed.err;
+  EXPECT_FALSE(fs::exists(db));
+  std::ofstream(ltx, std::ios::trunc | std::ios::binary) << good;
+  ChildProcess rep(argv, dir.Join("replicate.log"));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return fs::exists(db) &&
+               QueryOne(db, "SELECT count(*) FROM t") == "500";
+      },
+      std::chrono::seconds(60)))
+      << rep.Log();
+  ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES(501);"), "");
+  EXPECT_TRUE(WaitUntil([&] { return RestoredCount(dir, replica) == "501"; },
+                        std::chrono::seconds(30)))
+      << rep.Log();
+  rep.Signal(SIGTERM);
+  EXPECT_EQ(rep.Wait(), 0) << rep.Log();
+}
+
 // The sequence of etc/docker-compose.yml as processes, with its commands:
 // the `restore` service (`restore -config … -if-db-not-exists
 // -if-replica-exists DB`) fails on a fresh volume (the replica's newest file
