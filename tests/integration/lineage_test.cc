@@ -70,6 +70,21 @@ std::string RestoredCount(const TempDir& dir, const std::string& replica,
   return QueryOne(out, "SELECT count(*) FROM t");
 }
 
+// Cuts the last LTX file found in replica to 50 bytes (unreadable, as if
+// damaged in transit); *path names it and *good holds its bytes.
+void CutTheLastLtxFile(const std::string& replica, std::string* path,
+                       std::string* good) {
+  path->clear();
+  for (const auto& e : fs::recursive_directory_iterator(replica)) {
+    if (e.is_regular_file() && e.path().extension() == ".ltx") {
+      *path = e.path();
+    }
+  }
+  ASSERT_FALSE(path->empty());
+  *good = ReadFile(*path);
+  std::ofstream(*path, std::ios::trunc) << good->substr(0, 50);
+}
+
 // True when /healthz on port fails with reason=<reason>.
 bool HealthzBlocked(int port, const std::string& reason) {
   auto h = HttpGet(port, "/healthz");
@@ -404,13 +419,8 @@ TEST(LineageTest, FailedRestoreIfDbNotExistsRetriesAndHoldsTheApp) {
   RemoveDb(db);
   fs::remove_all(dir.Join(".a.db-litekeep"));
   // The replica's only file is unreadable for now (damaged in transit).
-  std::string ltx;
-  for (const auto& e : fs::recursive_directory_iterator(replica)) {
-    if (e.is_regular_file() && e.path().extension() == ".ltx") ltx = e.path();
-  }
-  ASSERT_FALSE(ltx.empty());
-  const std::string good = ReadFile(ltx);
-  std::ofstream(ltx, std::ios::trunc) << good.substr(0, 50);
+  std::string ltx, good;
+  ASSERT_NO_FATAL_FAILURE(CutTheLastLtxFile(replica, &ltx, &good));
   const int port = FreePort();
   const std::string cfg = dir.Join("litekeep.yml");
   const std::string marker = dir.Join("app-started");
@@ -456,13 +466,8 @@ TEST(LineageTest, FailedRestoreFlagWithoutExecStopsThenContinues) {
   ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
   RemoveDb(db);
   fs::remove_all(dir.Join(".a.db-litekeep"));
-  std::string ltx;
-  for (const auto& e : fs::recursive_directory_iterator(replica)) {
-    if (e.is_regular_file() && e.path().extension() == ".ltx") ltx = e.path();
-  }
-  ASSERT_FALSE(ltx.empty());
-  const std::string good = ReadFile(ltx);
-  std::ofstream(ltx, std::ios::trunc) << good.substr(0, 50);
+  std::string ltx, good;
+  ASSERT_NO_FATAL_FAILURE(CutTheLastLtxFile(replica, &ltx, &good));
   const std::vector<std::string> argv = {LitekeepBin(), "replicate",
                                          "-restore-if-db-not-exists", db,
                                          "file://" + replica};
@@ -519,16 +524,13 @@ TEST(LineageTest, ComposeSidecarSequenceKeepsTheBackup) {
   RemoveDb(db);
   fs::remove_all(dir.Join(".app.db-litekeep"));
   std::map<std::string, std::string> before;
-  std::string ltx;
   for (const auto& e : fs::recursive_directory_iterator(replica)) {
     if (e.is_regular_file() && e.path().extension() == ".ltx") {
-      ltx = e.path();
       before[e.path()] = ReadFile(e.path());
     }
   }
-  ASSERT_FALSE(ltx.empty());
-  const std::string good = before[ltx];
-  std::ofstream(ltx, std::ios::trunc) << good.substr(0, 50);
+  std::string ltx, good;
+  ASSERT_NO_FATAL_FAILURE(CutTheLastLtxFile(replica, &ltx, &good));
   // 1. restore
   auto restore =
       litekeep::testing::Run({LitekeepBin(), "restore", "-config", cfg,
