@@ -11,9 +11,11 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <thread>
 
 #include "storage/s3/client.h"
@@ -195,8 +197,8 @@ class LeaseScenarios {
   // "Fencing"): A passed its lease check for an upload and is frozen right
   // then (it stops itself: LITEKEEP_TEST_STOP_BEFORE_UPLOAD), past its
   // lease; B takes over and replicates; A is thawed and finishes that
-  // upload. The fenced publish refuses it: A says it lost the lease, and
-  // the replica restores exactly B's database.
+  // upload. The fenced publish refuses it: no file of A's lands, A says it
+  // lost the lease, and the replica restores exactly B's database.
   void StoppedInsideAnUploadPublishesNothing() {
     TempDir dir;
     const std::string a = dir.Join("a.db");
@@ -218,7 +220,30 @@ class LeaseScenarios {
     EXPECT_NE(rep_a.Log().find("test: stopping before upload 2"),
               std::string::npos)
         << rep_a.Log();
-    TakeOverFromFrozen(dir, rep_a, [] {});
+    // A's frozen upload is an L0 file of the next TXID, which B's history
+    // has too (here as a snapshot in L9): without the fence it lands in L0
+    // beside B's files, where a restore by time or a compaction would take
+    // it. B writes no L0 file while A thaws, so L0 must stay as it was.
+    const std::string l0 = target_.url.substr(strlen("file://")) + "/ltx/0";
+    auto level0 = [&] {
+      std::map<std::string, std::string> files;
+      std::error_code ec;
+      for (const auto& e : fs::directory_iterator(l0, ec)) {
+        files[e.path().filename()] = ReadFile(e.path());
+      }
+      return files;
+    };
+    std::map<std::string, std::string> before;
+    TakeOverFromFrozen(
+        dir, rep_a, [&] { before = level0(); },
+        [&] {
+          for (const auto& [name, bytes] : level0()) {
+            auto it = before.find(name);
+            EXPECT_TRUE(it != before.end() && it->second == bytes)
+                << "A published ltx/0/" << name << "\n"
+                << rep_a.Log();
+          }
+        });
   }
 
  private:
@@ -228,8 +253,10 @@ class LeaseScenarios {
   // says it lost the lease to another replicator and uploads nothing, so
   // the replica restores exactly B's database, then and after B's next
   // writes, and verifies.
-  void TakeOverFromFrozen(const TempDir& dir, ChildProcess& rep_a,
-                          const std::function<void()>& before_thaw) {
+  void TakeOverFromFrozen(
+      const TempDir& dir, ChildProcess& rep_a,
+      const std::function<void()>& before_thaw,
+      const std::function<void()>& after_lost = [] {}) {
     const std::string b = dir.Join("b.db");
     ChildProcess rep_b(
         {LitekeepBin(), "replicate", "-wait-lease", "-config",
@@ -249,6 +276,7 @@ class LeaseScenarios {
               std::string::npos)
         << rep_a.Log();
     std::this_thread::sleep_for(seconds(2));
+    after_lost();
     EXPECT_EQ(RestoredRows(dir, target_), Rows(b))
         << rep_a.Log() << rep_b.Log();
     Insert(b, 2000, 2050);
@@ -354,9 +382,10 @@ TEST_F(LeaseAbsTest, StolenLeaseStopsTheOldHolder) {
 }
 
 // ---- S3: s3rver ignores If-None-Match / If-Match, so the requests go
-// through the fault proxy in its conformant-shim mode, which enforces them
-// (docs/storage_layout.md, "Replica lease object"). This proves the client
-// sends the conditions and handles 412 answers; not AWS's own enforcement.
+// through the fault proxy in its conformant-shim mode, which enforces
+// them (docs/storage_layout.md, "Replica lease object"). This proves
+// the client sends the conditions and handles 412 answers; not AWS's
+// own enforcement.
 
 S3rver* S3Server() {
   static std::unique_ptr<S3rver> server;

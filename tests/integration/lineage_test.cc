@@ -70,6 +70,21 @@ std::string RestoredCount(const TempDir& dir, const std::string& replica,
   return QueryOne(out, "SELECT count(*) FROM t");
 }
 
+// Cuts the last LTX file found in replica to 50 bytes (unreadable, as if
+// damaged in transit); *path names it and *good holds its bytes.
+void CutTheLastLtxFile(const std::string& replica, std::string* path,
+                       std::string* good) {
+  path->clear();
+  for (const auto& e : fs::recursive_directory_iterator(replica)) {
+    if (e.is_regular_file() && e.path().extension() == ".ltx") {
+      *path = e.path();
+    }
+  }
+  ASSERT_FALSE(path->empty());
+  *good = ReadFile(*path);
+  std::ofstream(*path, std::ios::trunc) << good->substr(0, 50);
+}
+
 // True when /healthz on port fails with reason=<reason>.
 bool HealthzBlocked(int port, const std::string& reason) {
   auto h = HttpGet(port, "/healthz");
@@ -404,13 +419,8 @@ TEST(LineageTest, FailedRestoreIfDbNotExistsRetriesAndHoldsTheApp) {
   RemoveDb(db);
   fs::remove_all(dir.Join(".a.db-litekeep"));
   // The replica's only file is unreadable for now (damaged in transit).
-  std::string ltx;
-  for (const auto& e : fs::recursive_directory_iterator(replica)) {
-    if (e.is_regular_file() && e.path().extension() == ".ltx") ltx = e.path();
-  }
-  ASSERT_FALSE(ltx.empty());
-  const std::string good = ReadFile(ltx);
-  std::ofstream(ltx, std::ios::trunc) << good.substr(0, 50);
+  std::string ltx, good;
+  ASSERT_NO_FATAL_FAILURE(CutTheLastLtxFile(replica, &ltx, &good));
   const int port = FreePort();
   const std::string cfg = dir.Join("litekeep.yml");
   const std::string marker = dir.Join("app-started");
@@ -442,14 +452,56 @@ TEST(LineageTest, FailedRestoreIfDbNotExistsRetriesAndHoldsTheApp) {
   EXPECT_EQ(RestoredCount(dir, replica), "500");
 }
 
+// The flag form without -exec and without a config (fail-fast, as every
+// start-up error of the command-line form): `replicate
+// -restore-if-db-not-exists DB URL` whose restore fails exits 1 naming the
+// file and creates no database (nothing for an application to write into
+// and have shipped); run again once the replica reads, it restores the
+// database and replication continues the history.
+TEST(LineageTest, FailedRestoreFlagWithoutExecStopsThenContinues) {
+  TempDir dir;
+  const std::string db = dir.Join("a.db");
+  const std::string replica = dir.Join("replica");
+  MakeDb(db, 500);
+  ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
+  RemoveDb(db);
+  fs::remove_all(dir.Join(".a.db-litekeep"));
+  std::string ltx, good;
+  ASSERT_NO_FATAL_FAILURE(CutTheLastLtxFile(replica, &ltx, &good));
+  const std::vector<std::string> argv = {LitekeepBin(), "replicate",
+                                         "-restore-if-db-not-exists", db,
+                                         "file://" + replica};
+  auto failed = litekeep::testing::Run(argv);
+  EXPECT_EQ(failed.exit_code, 1) << failed.err;
+  EXPECT_NE(failed.err.find("0000000000000001-0000000000000001.ltx"),
+            std::string::npos)
+      << failed.err;
+  EXPECT_FALSE(fs::exists(db));
+  std::ofstream(ltx, std::ios::trunc | std::ios::binary) << good;
+  ChildProcess rep(argv, dir.Join("replicate.log"));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return fs::exists(db) &&
+               QueryOne(db, "SELECT count(*) FROM t") == "500";
+      },
+      std::chrono::seconds(60)))
+      << rep.Log();
+  ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES(501);"), "");
+  EXPECT_TRUE(WaitUntil([&] { return RestoredCount(dir, replica) == "501"; },
+                        std::chrono::seconds(30)))
+      << rep.Log();
+  rep.Signal(SIGTERM);
+  EXPECT_EQ(rep.Wait(), 0) << rep.Log();
+}
+
 // The sequence of etc/docker-compose.yml as processes, with its commands:
 // the `restore` service (`restore -config … -if-db-not-exists
 // -if-replica-exists DB`) fails on a fresh volume (the replica's newest file
-// cannot be read), the application starts anyway and creates a database,
-// the `litekeep` service (`replicate -config …`) starts beside it. The
-// lineage guard refuses that database: /healthz fails naming the reason,
-// nothing is uploaded (the replica's files are byte for byte those of
-// before), and once the replica reads again it restores the 500 rows.
+// cannot be read for a moment), the application starts anyway and creates a
+// database, the `litekeep` service (`replicate -config …`) starts beside it.
+// The lineage guard refuses that database: /healthz fails naming the
+// reason, nothing is uploaded (the replica's files are byte for byte those
+// of before), and the replica restores the 500 rows.
 TEST(LineageTest, ComposeSidecarSequenceKeepsTheBackup) {
   TempDir dir;
   const std::string db = dir.Join("app.db");
@@ -472,22 +524,21 @@ TEST(LineageTest, ComposeSidecarSequenceKeepsTheBackup) {
   RemoveDb(db);
   fs::remove_all(dir.Join(".app.db-litekeep"));
   std::map<std::string, std::string> before;
-  std::string ltx;
   for (const auto& e : fs::recursive_directory_iterator(replica)) {
     if (e.is_regular_file() && e.path().extension() == ".ltx") {
-      ltx = e.path();
       before[e.path()] = ReadFile(e.path());
     }
   }
-  ASSERT_FALSE(ltx.empty());
-  const std::string good = before[ltx];
-  std::ofstream(ltx, std::ios::trunc) << good.substr(0, 50);
+  std::string ltx, good;
+  ASSERT_NO_FATAL_FAILURE(CutTheLastLtxFile(replica, &ltx, &good));
   // 1. restore
   auto restore =
       litekeep::testing::Run({LitekeepBin(), "restore", "-config", cfg,
                               "-if-db-not-exists", "-if-replica-exists", db});
   ASSERT_NE(restore.exit_code, 0) << restore.out << restore.err;
   EXPECT_FALSE(fs::exists(db));
+  // The failure was passing (the network came back): the replica reads.
+  std::ofstream(ltx, std::ios::trunc | std::ios::binary) << good;
   // 2. app
   ASSERT_EQ(ExecSql(db,
                     "PRAGMA journal_mode=WAL; CREATE TABLE t(x); "
@@ -503,7 +554,6 @@ TEST(LineageTest, ComposeSidecarSequenceKeepsTheBackup) {
   rep.Signal(SIGTERM);
   rep.Wait();
   EXPECT_NE(rep.Log().find("lineage guard"), std::string::npos) << rep.Log();
-  std::ofstream(ltx, std::ios::trunc | std::ios::binary) << good;
   std::map<std::string, std::string> after;
   for (const auto& e : fs::recursive_directory_iterator(replica)) {
     if (e.is_regular_file() && e.path().extension() == ".ltx") {
