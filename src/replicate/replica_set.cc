@@ -674,7 +674,9 @@ void ReplicaSet::CompactLoop(Lane& lane) {
       lock.lock();
       continue;
     }
-    const auto left = next == TimePoint::max()
+    // Not ready: `next` may still be TimePoint::min() (subtracting now from
+    // it overflows); the lane's recovery bumps `uploads` and notifies.
+    const auto left = !ready || next == TimePoint::max()
                           ? Ms(std::chrono::hours(1))
                           : std::chrono::duration_cast<Ms>(next - Clock::now());
     const Ms wait = std::clamp<Ms>(left, Ms(10), std::chrono::hours(1));

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <random>
 #include <string>
@@ -36,7 +37,12 @@ inline std::map<std::string, std::string> Tree(const std::string& root) {
     }
     // A download in flight (renamed over its name when complete).
     if (e.path().filename().string().starts_with(".litekeep-tmp-")) continue;
-    out[rel] = ReadFile(e.path().string());
+    // Tree() is polled while the syncer works: a file removed between
+    // listing and reading is left out (the next poll sees the new tree).
+    std::ifstream in(e.path(), std::ios::binary);
+    if (!in) continue;
+    out[rel].assign(std::istreambuf_iterator<char>(in),
+                    std::istreambuf_iterator<char>());
   }
   return out;
 }
