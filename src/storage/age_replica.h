@@ -56,6 +56,12 @@ class AgeReplica : public ReplicaClient {
   RequestCounts request_counts() const override {
     return inner_->request_counts();
   }
+  void SetCreatedTimes(CreatedTimes times) override {
+    inner_->SetCreatedTimes(times);
+  }
+  Result<TimePoint> CreatedTime(const FileInfo& file) override {
+    return inner_->CreatedTime(file);
+  }
 
   // Stored size of a file of n plaintext bytes written to k recipients.
   static int64_t EncryptedSize(int64_t n, size_t k);
