@@ -25,7 +25,8 @@
 # Usage: bench/large_restore_bench.sh BUILD_DIR
 # Environment:
 #   BENCH_RUNS=3          timed runs per variant
-#   BENCH_10G=0           1: also the 10 GB database (needs ~35 GB free)
+#   BENCH_10G=0           1: also the 10 GB database (needs ~35 GB free;
+#                         about 90 minutes with BENCH_RUNS=1 on 2 busy cores)
 #   BENCH_SIZES_MB        override the sizes (e.g. "200" for a quick try)
 #   BENCH_PARALLELISM=8   ranged GETs in flight (litekeep and the plain client)
 #   BENCH_LITESTREAM=1    0: skip the Litestream 0.3.13 rows
@@ -290,14 +291,14 @@ for mb in ${sizes}; do
     "${lk}" replicate "${d}/lk.db" "file://${d}/lk-replica"
   echo "litekeep replicate to a directory: $(secs "${t0}" "$(now_ns)") s to the snapshot," \
     "$(du -sm "${d}/lk-replica" | cut -f1) MB"
-  rm -f "${d}/lk.db"*
+  rm -rf "${d}/lk.db"* "${d}/.lk.db-litekeep"
   cp "${db}" "${d}/lk.db"
   t0=$(now_ns)
   replicate_until "${d}/lk-s3.log" "[[ \$(\"${lk}\" ltx '${lk_s3/db?/db${mb}?}' 2>/dev/null | grep -c '^ *[0-9]') -gt 0 ]]" \
     "${lk}" replicate "${d}/lk.db" "${lk_s3/db?/db${mb}?}"
   echo "litekeep replicate to s3rver: $(secs "${t0}" "$(now_ns)") s to the snapshot," \
     "$(du -sm "${work}/s3/lk/db${mb}" | cut -f1) MB"
-  rm -f "${d}/lk.db"*
+  rm -rf "${d}/lk.db"* "${d}/.lk.db-litekeep"
 
   order=("cp + fsync" "litekeep restore, dir" "plain parallel download" \
     "litekeep restore, s3 -parallelism ${par}" "litekeep restore, s3 -parallelism 1" \
@@ -319,7 +320,7 @@ YML
       "ls ${d}/ls-replica/generations/*/snapshots/*.lz4" \
       "${litestream}" replicate -config "${d}/ls.yml"
     echo "litestream 0.3.13 replicate to a directory: $(secs "${t0}" "$(now_ns)") s to the snapshot"
-    rm -f "${d}/ls.db"*
+    rm -rf "${d}/ls.db"* "${d}/.ls.db-litestream"
   fi
 
   measure "cp + fsync" bash -c 'cp_fsync "$@"' _ "${db}" "${out}"

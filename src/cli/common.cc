@@ -84,6 +84,8 @@ Result<config::ReplicaConfig> ChooseReplica(const config::DbConfig& db,
   std::string errors;
   for (const auto& r : db.replicas) {
     auto client = OpenReplica(r);
+    // Only TXIDs are compared: no request for exact creation times.
+    if (client.ok()) (*client)->SetCreatedTimes(storage::CreatedTimes::kListed);
     Result<TxId> tip = client.ok() ? storage::MaxTxId(**client)
                                    : Result<TxId>(client.status());
     if (!tip.ok()) {

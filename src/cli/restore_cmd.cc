@@ -203,6 +203,10 @@ int RunRestore(const std::vector<std::string>& args) {
     follow_options->parallelism = parallelism;
     return RunFollowMode(**replica, *follow_options, json, exec_cmd);
   }
+  // Only a -timestamp plan compares creation times: the listing's own
+  // times will do, and the few that decide the target are made exact below
+  // (docs/cli/restore.md, "Requests").
+  (*replica)->SetCreatedTimes(storage::CreatedTimes::kListed);
   auto files = restore::ListAllFiles(**replica);
   if (!files.ok()) return ReportError(files.status());
   auto catalog = restore::legacy::ReadCatalog(**replica);
@@ -238,12 +242,24 @@ int RunRestore(const std::vector<std::string>& args) {
           ltx::FormatTxId(newest)));
     }
   }
+  constexpr int kTimeLookups = 16;  // creation-time requests in flight
+  if (target.timestamp) {
+    auto asked = restore::ResolveTimestampTimes(
+        **replica, &*files, *target.timestamp, kTimeLookups);
+    if (!asked.ok()) return ReportError(asked.status());
+    spdlog::debug("-timestamp: exact creation times of {} of {} files", *asked,
+                  files->size());
+  }
   auto plan = restore::MakePlan(*files, target, resolved->display);
   if (!plan.ok()) return ReportError(plan.status());
   if (!plan->note.empty())
     std::fprintf(stderr, "note: %s\n", plan->note.c_str());
 
   if (dry_run) {
+    // The plan prints creation times: exact ones.
+    Status exact =
+        restore::MakeCreatedTimesExact(**replica, &plan->files, kTimeLookups);
+    if (!exact.ok()) return ReportError(exact);
     if (json) {
       nlohmann::json j;
       j["txid"] = ltx::FormatTxId(plan->txid);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <iterator>
 
+#include "base/parallel.h"
 #include "ltx/file_name.h"
 #include "ltx/format.h"
 #include "storage/file_chain.h"
@@ -13,6 +14,78 @@ namespace litekeep::restore {
 Result<std::vector<storage::FileInfo>> ListAllFiles(
     storage::ReplicaClient& replica) {
   return storage::ListLevels(replica, 0, ltx::kMaxLevel);
+}
+
+namespace {
+
+// Replaces files[order[from..to)]'s created times with the exact ones and
+// marks the gone ones in *gone (without gone: a gone file is an error).
+Status ExactTimes(storage::ReplicaClient& replica,
+                  std::vector<storage::FileInfo>& files,
+                  const std::vector<size_t>& order, size_t from, size_t to,
+                  int concurrency, std::vector<char>* gone) {
+  std::vector<Status> errors(to - from);
+  base::ParallelFor(to - from, concurrency, [&](size_t k) {
+    storage::FileInfo& f = files[order[from + k]];
+    auto t = replica.CreatedTime(f);
+    if (t.ok()) {
+      f.created = *t;
+    } else if (gone != nullptr && t.status().code() == base::Code::kNotFound) {
+      (*gone)[order[from + k]] = 1;  // deleted since the listing
+    } else {
+      errors[k] = t.status();
+    }
+  });
+  for (const Status& e : errors) LK_RETURN_IF_ERROR(e);
+  return Status::Ok();
+}
+
+void DropGone(std::vector<storage::FileInfo>* files,
+              const std::vector<char>& gone) {
+  std::vector<storage::FileInfo> kept;
+  kept.reserve(files->size());
+  for (size_t i = 0; i < files->size(); ++i) {
+    if (!gone[i]) kept.push_back((*files)[i]);
+  }
+  *files = std::move(kept);
+}
+
+}  // namespace
+
+Result<size_t> ResolveTimestampTimes(storage::ReplicaClient& replica,
+                                     std::vector<storage::FileInfo>* files,
+                                     TimePoint timestamp, int concurrency) {
+  std::vector<size_t> order(files->size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return (*files)[a].max_txid > (*files)[b].max_txid;
+  });
+  std::vector<char> gone(files->size(), 0);
+  const size_t batch = static_cast<size_t>(std::max(1, concurrency));
+  size_t asked = 0;
+  for (size_t from = 0; from < order.size(); from += batch) {
+    const size_t to = std::min(order.size(), from + batch);
+    LK_RETURN_IF_ERROR(
+        ExactTimes(replica, *files, order, from, to, concurrency, &gone));
+    asked = to;
+    bool found = false;
+    for (size_t k = from; k < to; ++k) {
+      const storage::FileInfo& f = (*files)[order[k]];
+      found = found || (!gone[order[k]] && f.created <= timestamp);
+    }
+    if (found) break;
+  }
+  DropGone(files, gone);
+  return asked;
+}
+
+Status MakeCreatedTimesExact(storage::ReplicaClient& replica,
+                             std::vector<storage::FileInfo>* files,
+                             int concurrency) {
+  std::vector<size_t> order(files->size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  return ExactTimes(replica, *files, order, 0, order.size(), concurrency,
+                    nullptr);
 }
 
 Result<Plan> MakePlan(const std::vector<storage::FileInfo>& files,
@@ -49,9 +122,10 @@ Result<Plan> MakePlan(const std::vector<storage::FileInfo>& files,
     auto it = std::upper_bound(reachable.begin(), reachable.end(), want);
     if (it != reachable.begin()) {
       const TxId before = *std::prev(it);
-      const bool covered = std::any_of(
-          files.begin(), files.end(),
-          [&](const storage::FileInfo& f) { return storage::Continues(f, before); });
+      const bool covered = std::any_of(files.begin(), files.end(),
+                                       [&](const storage::FileInfo& f) {
+                                         return storage::Continues(f, before);
+                                       });
       if (before < want && covered) {
         goal = before;
         note = "TXID " + ltx::FormatTxId(want) +

@@ -25,7 +25,7 @@ struct Target {
 
 struct Plan {
   std::vector<storage::FileInfo> files;  // apply in this order
-  TxId txid = 0;                          // resulting TXID
+  TxId txid = 0;                         // resulting TXID
   // The TXID asked for (-txid, or the newest shipped by -timestamp); when
   // it lies inside a compacted file, txid is the newest state before it.
   TxId requested = 0;
@@ -37,6 +37,23 @@ struct Plan {
 // Lists every level of the replica (one LIST per level).
 Result<std::vector<storage::FileInfo>> ListAllFiles(
     storage::ReplicaClient& replica);
+
+// Makes exact (ReplicaClient::CreatedTime) the created times of a listing
+// made with CreatedTimes::kListed that decide which TXID `timestamp` selects
+// in MakePlan: the files in descending max-TXID order, `concurrency` at a
+// time, up to the first batch holding one created at or before timestamp
+// (a file after it ends no later, so its time cannot change the choice).
+// Files gone since the listing are dropped. Returns how many times were
+// asked for (S3: at most that many HEADs; docs/cli/restore.md).
+Result<size_t> ResolveTimestampTimes(storage::ReplicaClient& replica,
+                                     std::vector<storage::FileInfo>* files,
+                                     TimePoint timestamp, int concurrency);
+
+// Makes every file's created time exact, as above (for printing a plan);
+// a file gone since the listing is a kNotFound error.
+Status MakeCreatedTimesExact(storage::ReplicaClient& replica,
+                             std::vector<storage::FileInfo>* files,
+                             int concurrency);
 
 // Builds the plan from a listing. kNotFound when the replica holds no files
 // (or nothing at or before the target); kCorrupt naming the TXID when the

@@ -72,6 +72,12 @@ class AgeReplica : public ReplicaClient {
   RequestCounts request_counts() const override {
     return inner_->request_counts();
   }
+  void SetCreatedTimes(CreatedTimes times) override {
+    inner_->SetCreatedTimes(times);
+  }
+  Result<TimePoint> CreatedTime(const FileInfo& file) override {
+    return inner_->CreatedTime(file);
+  }
 
   // From now on ListFiles reads the age header of every file it has not
   // seen (one 4 KiB ranged GET each, 16 at a time) and reports its exact

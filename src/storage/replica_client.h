@@ -172,6 +172,15 @@ class ReplicaClient {
   // set). Backends whose listings carry the exact time ignore it. May be
   // called while other threads list.
   virtual void SetCreatedTimes(CreatedTimes) {}
+
+  // The creation time of a file that ListFiles returned, as a kExact
+  // listing would give it, whatever SetCreatedTimes said: file.created
+  // where listings carry the exact time (the default), else at most one
+  // request the first time (S3: a HEAD). kNotFound when the file is gone.
+  // A decorator that forwards SetCreatedTimes forwards this too.
+  virtual Result<TimePoint> CreatedTime(const FileInfo& file) {
+    return file.created;
+  }
 };
 
 // The largest TXID in the replica across all levels (0 when empty).

@@ -88,6 +88,7 @@ class S3Client : public ReplicaClient {
 
   Result<std::vector<FileInfo>> ListFiles(int level) override;
   void SetCreatedTimes(CreatedTimes times) override { created_times_ = times; }
+  Result<TimePoint> CreatedTime(const FileInfo& file) override;
   Result<std::unique_ptr<base::Reader>> OpenFile(int level, TxId min_txid,
                                                  TxId max_txid, int64_t offset,
                                                  int64_t length) override;
@@ -136,6 +137,12 @@ class S3Client : public ReplicaClient {
   // repeats a continuation token or pages past max_list_pages is an error
   // naming the bucket and the prefix.
   Result<std::vector<Listed>> ListKeys(const std::string& prefix);
+  // A HEAD of key (any status).
+  Result<HttpResponse> HeadKey(const std::string& key);
+  // The stored creation time of key (a HEAD, remembered): its
+  // x-amz-meta-litestream-timestamp, else `listed` (the object has no such
+  // metadata). kNotFound when the object is gone.
+  Result<TimePoint> HeadCreated(const std::string& key, TimePoint listed);
   Status PutSmall(const std::string& key, const FileInfo& info,
                   std::string body);
   Status PutMultipart(const std::string& key, const FileInfo& info,

@@ -115,30 +115,14 @@ Result<std::vector<FileInfo>> S3Client::ListFiles(int level) {
     std::vector<char> gone(files.size(), 0);
     base::ParallelFor(unknown.size(), opts_.list_concurrency, [&](size_t u) {
       size_t i = unknown[u];
-      Request r;
-      r.method = "HEAD";
-      r.kind = Kind::kHead;
-      r.key = keys[i];
-      r.headers = CustomerKeyHeaders(opts_);
-      auto resp = Execute(r, "head");
-      if (!resp.ok()) {
-        errors[u] = resp.status();
-        return;
-      }
-      if (resp->status == 404) {
+      auto t = HeadCreated(keys[i], files[i].created);
+      if (t.ok()) {
+        files[i].created = *t;
+      } else if (t.status().code() == base::Code::kNotFound) {
         gone[i] = 1;  // deleted since the listing
-        return;
+      } else {
+        errors[u] = t.status();
       }
-      if (resp->status != 200) {
-        errors[u] = ResponseError(*resp, "head", keys[i]);
-        return;
-      }
-      auto meta = resp->Header("x-amz-meta-" + std::string(kTimestampMetadata));
-      if (meta) {
-        if (auto t = ParseTimestamp(*meta)) files[i].created = *t;
-      }
-      std::lock_guard<std::mutex> lock(mu_);
-      created_[keys[i]] = files[i].created;
     });
     for (const auto& e : errors) LK_RETURN_IF_ERROR(e);
     std::vector<FileInfo> kept;
@@ -154,6 +138,45 @@ Result<std::vector<FileInfo>> S3Client::ListFiles(int level) {
                                               : a.max_txid < b.max_txid;
             });
   return files;
+}
+
+Result<HttpResponse> S3Client::HeadKey(const std::string& key) {
+  Request r;
+  r.method = "HEAD";
+  r.kind = Kind::kHead;
+  r.key = key;
+  r.headers = CustomerKeyHeaders(opts_);
+  return Execute(r, "head");
+}
+
+Result<TimePoint> S3Client::HeadCreated(const std::string& key,
+                                        TimePoint listed) {
+  LK_ASSIGN_OR_RETURN(HttpResponse resp, HeadKey(key));
+  if (resp.status == 404) {
+    return base::NotFoundError("s3://" + opts_.bucket + "/" + key +
+                               " is gone (deleted since it was listed)");
+  }
+  if (resp.status != 200) return ResponseError(resp, "head", key);
+  TimePoint created = listed;
+  if (auto meta =
+          resp.Header("x-amz-meta-" + std::string(kTimestampMetadata))) {
+    if (auto t = ParseTimestamp(*meta)) created = *t;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  created_[key] = created;
+  return created;
+}
+
+Result<TimePoint> S3Client::CreatedTime(const FileInfo& file) {
+  if (opts_.list_timestamps != ListTimestamps::kMetadata) return file.created;
+  const std::string key =
+      ObjectKey(opts_.path, file.level, file.min_txid, file.max_txid);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = created_.find(key);
+    if (it != created_.end()) return it->second;
+  }
+  return HeadCreated(key, file.created);
 }
 
 // Generic objects: keys relative to the replica path. An empty path puts

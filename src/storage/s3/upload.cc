@@ -21,12 +21,7 @@ KeyValues S3Client::WriteHeaders(const FileInfo& info) const {
 
 Status S3Client::CheckExisting(const std::string& key, int64_t size,
                                const std::string& md5_hex) {
-  Request r;
-  r.method = "HEAD";
-  r.kind = Kind::kHead;
-  r.key = key;
-  r.headers = CustomerKeyHeaders(opts_);
-  LK_ASSIGN_OR_RETURN(HttpResponse resp, Execute(r, "head"));
+  LK_ASSIGN_OR_RETURN(HttpResponse resp, HeadKey(key));
   if (resp.status != 200) return ResponseError(resp, "head", key);
   std::string etag = resp.Header("etag").value_or("");
   etag.erase(std::remove(etag.begin(), etag.end(), '"'), etag.end());

@@ -69,6 +69,7 @@ class WebdavClient : public ReplicaClient {
   Result<std::string> WriteIf(const std::string& key, const std::string& data,
                               const std::string& if_version) override;
   void SetCreatedTimes(CreatedTimes times) override { created_times_ = times; }
+  Result<TimePoint> CreatedTime(const FileInfo& file) override;
 
   struct Request {
     std::string method = "GET";

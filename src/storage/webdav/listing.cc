@@ -99,6 +99,25 @@ Result<std::vector<FileInfo>> WebdavClient::ListFiles(int level) {
   return LevelFiles(present, dir + "/", level);
 }
 
+Result<TimePoint> WebdavClient::CreatedTime(const FileInfo& file) {
+  const std::string name =
+      LtxFilePath(opts_.path, file.level, file.min_txid, file.max_txid);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = created_.find(name);
+    if (it != created_.end() && it->second.size == file.size) {
+      return it->second.created;
+    }
+  }
+  auto t = HeaderTime(name);
+  // Not an LTX file under an LTX name: the server's time is all there is.
+  if (!t.ok() && t.status().code() == base::Code::kCorrupt) return file.created;
+  if (!t.ok()) return t.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  created_[name] = {file.size, "", *t};
+  return *t;
+}
+
 Result<std::vector<ObjectInfo>> WebdavClient::ListObjects(
     const std::string& prefix) {
   // Walk from the deepest collection the prefix names.
