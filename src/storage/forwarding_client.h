@@ -67,6 +67,9 @@ class ForwardingReplicaClient : public ReplicaClient {
   void SetCreatedTimes(CreatedTimes times) override {
     inner_->SetCreatedTimes(times);
   }
+  Result<TimePoint> CreatedTime(const FileInfo& file) override {
+    return inner_->CreatedTime(file);
+  }
 
  protected:
   ReplicaClient& inner() const { return *inner_; }
