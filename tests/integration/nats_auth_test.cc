@@ -7,6 +7,8 @@
 // one from another CA all fail at once with a message naming what to fix;
 // bad seeds, public keys without seeds and damaged creds files are refused
 // naming the file or key; and no seed ever reaches the output or the log.
+// The replica conformance suite runs again over mutual TLS with an nkey
+// login.
 #include "tests/support/nats_auth.h"
 
 #include <gtest/gtest.h>
@@ -23,6 +25,7 @@
 #include "storage/registry.h"
 #include "tests/support/nats_server.h"
 #include "tests/support/process.h"
+#include "tests/support/replica_conformance.h"
 #include "tests/support/test_util.h"
 #include "tests/support/workload.h"
 
@@ -133,6 +136,64 @@ std::string ReplicateAndRestore(NatsServer& server, const std::string& bucket,
   EXPECT_EQ(ltx.exit_code, 0) << ltx.err;
   return rep.Log() + r.out + r.err + ltx.out + ltx.err;
 }
+
+// One server for the conformance suite: TLS with a client certificate
+// (verify: true) and an nkey user, started on first use; nullptr (the
+// suite skips) without nats-server or openssl.
+NatsServer* SecureServer(NatsOptions* login) {
+  static TempDir* dir = new TempDir();
+  static TlsFiles* files = new TlsFiles();
+  static std::string* seed = new std::string();
+  static std::unique_ptr<NatsServer> server;
+  static bool tried = false;
+  if (!tried) {
+    tried = true;
+    std::string error = RunShell("openssl version").exit_code == 0
+                            ? MakeTlsFiles(*dir, files)
+                            : "openssl command not installed";
+    auto user = KeyPair::Generate(NkeyType::kUser);
+    if (error.empty() && user.ok()) {
+      *seed = user->EncodedSeed();
+      const TlsFiles f = *files;
+      const std::string s = *seed;
+      server = NatsServer::Start(
+          &error,
+          NatsServer::Auth::Config(f.ServerBlock(true) +
+                                       "authorization {\n  users = [ { nkey: " +
+                                       user->public_key() + " } ]\n}\n",
+                                   [f, s](NatsOptions* o) {
+                                     o->root_cas = {f.ca};
+                                     o->client_cert = f.client_cert;
+                                     o->client_key = f.client_key;
+                                     o->seed = s;
+                                   }));
+    }
+    if (!server) std::fprintf(stderr, "nats unavailable: %s\n", error.c_str());
+  }
+  if (server) *login = server->ClientOptions(login->bucket);
+  return server.get();
+}
+
+// The replica conformance suite over TLS (mutual) with an nkey login:
+// large streamed uploads, concurrent writers and ranged reads through
+// OpenSSL.
+INSTANTIATE_TEST_SUITE_P(NatsTls, ReplicaConformanceTest,
+                         ::testing::Values(ReplicaBackend{
+                             "nats_tls_nkey",
+                             []() -> std::unique_ptr<storage::ReplicaClient> {
+                               NatsOptions o;
+                               o.bucket = "conformance";
+                               NatsServer* server = SecureServer(&o);
+                               if (server == nullptr) return nullptr;
+                               Status s = server->CreateBucket("conformance");
+                               EXPECT_TRUE(s.ok()) << s.ToString();
+                               o.io_timeout = std::chrono::seconds(10);
+                               auto c = storage::nats::NewNatsReplicaClient(o);
+                               EXPECT_TRUE(c.ok()) << c.status().ToString();
+                               return c.ok() ? std::move(*c) : nullptr;
+                             },
+                             12 << 20, 8, 6}),
+                         ReplicaBackendName);
 
 class NatsAuthTest : public ::testing::Test {
  protected:
