@@ -101,7 +101,8 @@ Status ListStatus(const NatsOptions& o) {
 // Replicates a workload with the real binary to bucket on server (created
 // here) with the replica keys in `keys` (YAML lines at replica indent),
 // restores it with the same config, and checks the restore is the
-// database byte for byte. Returns everything printed (for secret checks).
+// database byte for byte. Returns everything printed by replicate, restore,
+// ltx and status (for secret checks).
 std::string ReplicateAndRestore(NatsServer& server, const std::string& bucket,
                                 const std::string& keys) {
   Status created = server.CreateBucket(bucket);
@@ -134,7 +135,9 @@ std::string ReplicateAndRestore(NatsServer& server, const std::string& bucket,
   EXPECT_EQ(QueryOne(dir.Join("out.db"), "PRAGMA integrity_check"), "ok");
   auto ltx = Litekeep({"ltx", "-config", cfg, db});
   EXPECT_EQ(ltx.exit_code, 0) << ltx.err;
-  return rep.Log() + r.out + r.err + ltx.out + ltx.err;
+  auto status = Litekeep({"status", "-config", cfg});
+  return rep.Log() + r.out + r.err + ltx.out + ltx.err + status.out +
+         status.err;
 }
 
 // One server for the conformance suite: TLS with a client certificate
