@@ -42,6 +42,30 @@ Status ReadReplicaEntry(const Walker& w, const Entry& e, ReplicaNode* node) {
     node->keys.insert(e.key);
     return Status::Ok();
   }
+  if (key->kind == KeyKind::kStorage &&
+      storage::FindSetting(e.key)->kind == storage::SettingKind::kStringList &&
+      !e.value.IsNull()) {
+    // root-cas: a list of strings (or one string), each item set in turn.
+    std::vector<std::string> items;
+    if (e.value.IsSequence()) {
+      for (const YAML::Node& item : e.value) {
+        if (!item.IsScalar()) {
+          return w.Error(Walker::LineOf(item, e.line),
+                         e.written + ": expected a list of file names");
+        }
+        items.push_back(item.Scalar());
+      }
+    } else {
+      LK_ASSIGN_OR_RETURN(auto scalar, w.Scalar(e));
+      if (scalar) items.push_back(*scalar);
+    }
+    for (const std::string& item : items) {
+      Status s = SetReplicaValue(*key, item, &node->config);
+      if (!s.ok()) return w.KeyError(e, s);
+    }
+    node->keys.insert(e.key);
+    return Status::Ok();
+  }
   if (key->kind == KeyKind::kRejected) {
     // Refused whatever its value.
   } else if (e.value.IsSequence() && key->kind == KeyKind::kStorage &&

@@ -236,6 +236,8 @@ void ApplyReplicaDefaults(const Config& config, ReplicaConfig* replica) {
     fill(replica->*member, d.*member);
   }
   if (d.skip_verify) replica->skip_verify = true;
+  if (replica->root_cas.empty()) replica->root_cas = d.root_cas;
+  if (!replica->tls) replica->tls = d.tls;
   // URLs cannot carry a sync interval: a replica still at the default takes
   // the configured one.
   if (replica->sync_interval == ReplicaConfig().sync_interval) {

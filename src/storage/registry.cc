@@ -158,7 +158,8 @@ std::vector<Backend> BuildTable() {
       {"nats",
        {"nats"},
        {"bucket", "host", "username", "password", "token", "timeout",
-        "reconnect-wait", "max-reconnects"},
+        "reconnect-wait", "max-reconnects", "jwt", "seed", "creds", "nkey",
+        "tls", "root-cas", "client-cert", "client-key"},
        &nats::CheckSettings,
        &OpenNats},
 

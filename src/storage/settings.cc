@@ -12,14 +12,6 @@ namespace {
 
 using K = SettingKind;
 
-// Why the NATS settings litekeep does not support are refused.
-constexpr std::string_view kNatsJwt =
-    "NATS JWT/nkey authentication is not supported by litekeep's NATS "
-    "client yet; use username/password or token (docs/config.md \"NATS\")";
-constexpr std::string_view kNatsTls =
-    "NATS over TLS is not supported by litekeep's NATS client yet; reach "
-    "the server over plain TCP, e.g. through a TLS tunnel (docs/config.md "
-    "\"NATS\")";
 using S = ReplicaSettings;
 
 std::vector<SettingKey> BuildTable() {
@@ -71,14 +63,14 @@ std::vector<SettingKey> BuildTable() {
       {"timeout", K::kString, &S::timeout},
       {"reconnect-wait", K::kString, &S::reconnect_wait},
       {"max-reconnects", K::kString, &S::max_reconnects},
-      {"jwt", K::kRefused, {}, kNatsJwt},
-      {"seed", K::kRefused, {}, kNatsJwt},
-      {"creds", K::kRefused, {}, kNatsJwt},
-      {"nkey", K::kRefused, {}, kNatsJwt},
-      {"tls", K::kRefused, {}, kNatsTls},
-      {"root-cas", K::kRefused, {}, kNatsTls},
-      {"client-cert", K::kRefused, {}, kNatsTls},
-      {"client-key", K::kRefused, {}, kNatsTls},
+      {"jwt", K::kSecret, &S::jwt},
+      {"seed", K::kSecret, &S::seed},
+      {"creds", K::kString, &S::creds},
+      {"nkey", K::kSecret, &S::nkey},
+      {"tls", K::kOptBool, &S::tls},
+      {"root-cas", K::kStringList, &S::root_cas},
+      {"client-cert", K::kString, &S::client_cert},
+      {"client-key", K::kString, &S::client_key},
   };
 }
 
@@ -133,6 +125,10 @@ base::Status SetSetting(const SettingKey& key, std::string_view text,
       Member<std::optional<int64_t>>(settings, key.field) = v;
       return base::Status::Ok();
     }
+    case K::kStringList:
+      Member<std::vector<std::string>>(settings, key.field)
+          .push_back(std::string(text));
+      return base::Status::Ok();
     case K::kForeign:
       return base::UnimplementedError(
           "is a setting of " + std::string(key.owner) +

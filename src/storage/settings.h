@@ -76,6 +76,15 @@ struct ReplicaSettings {
   std::string timeout;         // Go duration, as written
   std::string reconnect_wait;  // Go duration, as written
   std::string max_reconnects;  // count, as written (-1 = no limit)
+  // NATS logins by nkey and JWT, and TLS (docs/config.md "NATS").
+  std::string jwt;          // a user JWT (with seed)
+  std::string seed;         // secret: a user nkey seed ("SU…")
+  std::string creds;        // a .creds file (user JWT + seed)
+  std::string nkey;         // secret: a user seed, or a public key (with seed)
+  std::optional<bool> tls;  // require TLS
+  std::vector<std::string> root_cas;  // PEM files of trusted CAs
+  std::string client_cert;            // PEM certificate (mTLS)
+  std::string client_key;             // PEM private key (mTLS)
 
   // Client-side age encryption (`age:`, docs/encryption.md): when set, the
   // client encrypts to the recipients and decrypts with the identities.
@@ -92,6 +101,7 @@ enum class SettingKind {
   kOptBool,
   kOptCount,     // non-negative integer
   kOptByteSize,  // "5MiB"
+  kStringList,   // a list of strings (a YAML list; each item is set in turn)
   kForeign,      // a setting of a backend that is not built (refused)
   kRefused,      // a known setting litekeep does not support (owner: why)
 };
@@ -100,7 +110,8 @@ using SettingField =
     std::variant<std::monostate, std::string ReplicaSettings::*,
                  bool ReplicaSettings::*,
                  std::optional<bool> ReplicaSettings::*,
-                 std::optional<int64_t> ReplicaSettings::*>;
+                 std::optional<int64_t> ReplicaSettings::*,
+                 std::vector<std::string> ReplicaSettings::*>;
 
 struct SettingKey {
   std::string_view name;  // canonical kebab-case spelling
@@ -116,7 +127,8 @@ const std::vector<SettingKey>& SettingKeys();
 // The entry for a canonical key name, or nullptr.
 const SettingKey* FindSetting(std::string_view name);
 
-// Parses text for key into settings. The error does not name the key (the
+// Parses text for key into settings (a kStringList key appends one item).
+// The error does not name the key (the
 // caller adds it and the line) and never contains a secret value; a key of a
 // backend that is not built is kUnimplemented naming that backend.
 base::Status SetSetting(const SettingKey& key, std::string_view text,

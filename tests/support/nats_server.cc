@@ -63,6 +63,11 @@ bool NatsServer::Launch(std::string* error) {
     argv.insert(argv.end(), {"--user", auth_.user, "--pass", auth_.password});
   }
   if (!auth_.token.empty()) argv.insert(argv.end(), {"--auth", auth_.token});
+  if (!auth_.config.empty()) {
+    const std::string conf = dir_.Join("nats.conf");
+    std::ofstream(conf, std::ios::trunc) << auth_.config;
+    argv.insert(argv.end(), {"-c", conf});
+  }
   pid_ = SpawnLogged(argv, log);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -109,13 +114,20 @@ bool NatsServer::Restart(std::string* error) {
   return false;
 }
 
-base::Status NatsServer::CreateBucket(const std::string& bucket) {
+storage::nats::NatsOptions NatsServer::ClientOptions(
+    const std::string& bucket) const {
   storage::nats::NatsOptions o;
   o.port = port_;
   o.bucket = bucket;
   o.username = auth_.user;
   o.password = auth_.password;
   o.token = auth_.token;
+  if (auth_.client) auth_.client(&o);
+  return o;
+}
+
+base::Status NatsServer::CreateBucket(const std::string& bucket) {
+  const storage::nats::NatsOptions o = ClientOptions(bucket);
   LK_ASSIGN_OR_RETURN(auto conn, storage::nats::Conn::Dial(o));
   // nats.go's CreateObjectStore stream configuration.
   nlohmann::json config = {

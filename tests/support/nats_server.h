@@ -8,11 +8,13 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
 
 #include "base/status.h"
+#include "storage/nats/options.h"
 #include "tests/support/test_util.h"
 
 namespace litekeep::testing {
@@ -22,6 +24,12 @@ class NatsServer {
   struct Auth {
     std::string user, password;  // --user/--pass when set
     std::string token;           // --auth when set
+    // nats-server configuration text (written to a private file and
+    // passed with -c; the command line still sets -js -a -p -sd).
+    std::string config;
+    // The login and TLS settings of the harness's own connection (for
+    // CreateBucket) when the config needs them.
+    std::function<void(storage::nats::NatsOptions*)> client;
     static Auth UserPassword(std::string user, std::string password) {
       Auth a;
       a.user = std::move(user);
@@ -31,6 +39,14 @@ class NatsServer {
     static Auth Token(std::string token) {
       Auth a;
       a.token = std::move(token);
+      return a;
+    }
+    static Auth Config(
+        std::string config,
+        std::function<void(storage::nats::NatsOptions*)> client = {}) {
+      Auth a;
+      a.config = std::move(config);
+      a.client = std::move(client);
       return a;
     }
   };
@@ -48,6 +64,8 @@ class NatsServer {
   std::string Log() const;
   // The JetStream store directory (-sd).
   std::string StoreDir() const { return dir_.Join("store"); }
+  // Options reaching this server with the harness's own login and TLS.
+  storage::nats::NatsOptions ClientOptions(const std::string& bucket) const;
 
   // Creates an object store bucket (file storage, one replica) as nats.go
   // does; Ok when it already exists with the same settings.

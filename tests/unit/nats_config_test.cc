@@ -1,12 +1,14 @@
 // Unit tests for the nats replica's configuration: nats:// URLs as
-// Litestream writes them, the config keys that are used, the ones refused
-// with a reason (JWT/nkey logins, TLS, path), options conversion, and
-// secrets kept out of every message. No server needed.
+// Litestream writes them, the config keys that are used (logins by
+// password, token, nkey, JWT or creds; TLS), the ones refused with a
+// reason, options conversion, and secrets kept out of every message. No
+// server needed.
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "config/config.h"
+#include "storage/nats/nkey.h"
 #include "storage/nats/options.h"
 #include "storage/url.h"
 
@@ -95,22 +97,86 @@ TEST(NatsConfigTest, KeysAndDefaults) {
             "other");
 }
 
-TEST(NatsConfigTest, UnsupportedKeysAreRefusedWithAReason) {
-  for (const char* key : {"jwt: x", "seed: SUAB", "creds: /c", "nkey: U"}) {
-    std::string e = ErrorOf(
-        Replica("      url: nats://h/b\n      " + std::string(key) + "\n"));
-    EXPECT_NE(e.find("JWT/nkey authentication is not supported"),
-              std::string::npos)
-        << key << ": " << e;
-    EXPECT_EQ(e.find("SUAB"), std::string::npos) << e;
-  }
-  for (const char* key : {"tls: true", "client-cert: /c", "client-key: /k",
-                          "root-cas:\n        - /ca.pem"}) {
-    std::string e = ErrorOf(
-        Replica("      url: nats://h/b\n      " + std::string(key) + "\n"));
-    EXPECT_NE(e.find("TLS is not supported"), std::string::npos)
-        << key << ": " << e;
-  }
+TEST(NatsConfigTest, TlsAndNkeyKeys) {
+  // root-cas: a list (Litestream) or one file; tls; the client pair.
+  auto c =
+      P(Replica("      url: nats://h/b\n      root-cas:\n        - /ca1.pem\n"
+                "        - /ca2.pem\n      client-cert: /c.pem\n"
+                "      client-key: /c.key\n"));
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  auto o = storage::nats::OptionsFromSettings(c->dbs[0].replicas[0]);
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  EXPECT_EQ(o->root_cas, (std::vector<std::string>{"/ca1.pem", "/ca2.pem"}));
+  EXPECT_EQ(o->client_cert, "/c.pem");
+  EXPECT_EQ(o->client_key, "/c.key");
+  EXPECT_TRUE(o->tls) << "root-cas and client-cert imply TLS (nats.go)";
+  c = P(Replica("      url: nats://h/b\n      root-cas: /ca.pem\n"));
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->dbs[0].replicas[0].root_cas,
+            (std::vector<std::string>{"/ca.pem"}));
+  c = P(Replica("      url: nats://h/b\n      tls: true\n"));
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_TRUE(storage::nats::OptionsFromSettings(c->dbs[0].replicas[0])->tls);
+  c = P(Replica("      url: nats://h/b\n"));
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(storage::nats::OptionsFromSettings(c->dbs[0].replicas[0])->tls);
+  // Top-level defaults reach the replica.
+  c = P("root-cas: [/top.pem]\ntls: true\n" +
+        Replica("      url: nats://h/b\n"));
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->dbs[0].replicas[0].root_cas,
+            (std::vector<std::string>{"/top.pem"}));
+
+  std::string e =
+      ErrorOf(Replica("      url: nats://h/b\n      client-cert: /c\n"));
+  EXPECT_NE(e.find("client-cert and client-key must both be specified"),
+            std::string::npos)
+      << e;
+  e = ErrorOf(
+      Replica("      url: nats://h/b\n      root-cas:\n        - a: b\n"));
+  EXPECT_NE(e.find("root-cas"), std::string::npos) << e;
+  e = ErrorOf(Replica("      url: nats://h/b\n      tls: maybe\n"));
+  EXPECT_NE(e.find("tls"), std::string::npos) << e;
+
+  // Logins that cannot work are refused before connecting; seeds are never
+  // quoted.
+  auto kp = storage::nats::KeyPair::Generate(storage::nats::NkeyType::kUser);
+  ASSERT_TRUE(kp.ok());
+  const std::string seed = kp->EncodedSeed();
+  e = ErrorOf(Replica("      url: nats://h/b\n      jwt: a.b.c\n"));
+  EXPECT_NE(e.find("jwt needs seed"), std::string::npos) << e;
+  e = ErrorOf(Replica("      url: nats://h/b\n      seed: " + seed + "\n"));
+  EXPECT_NE(e.find("seed is used with jwt"), std::string::npos) << e;
+  EXPECT_EQ(e.find(seed), std::string::npos) << e;
+  e = ErrorOf(Replica("      url: nats://h/b\n      nkey: " + seed +
+                      "\n      token: t\n"));
+  EXPECT_NE(e.find("give one login, not nkey and token"), std::string::npos)
+      << e;
+  e =
+      ErrorOf(Replica("      url: nats://h/b\n      creds: /c\n"
+                      "      username: u\n      password: p\n"));
+  EXPECT_NE(e.find("give one login"), std::string::npos) << e;
+  e = ErrorOf(Replica("      url: nats://h/b\n      nkey: UNOTAKEY\n"));
+  EXPECT_NE(e.find("nkey"), std::string::npos) << e;
+  std::string typo = seed;
+  typo[20] = typo[20] == 'Z' ? 'Y' : 'Z';
+  e = ErrorOf(Replica("      url: nats://h/b\n      nkey: " + typo + "\n"));
+  EXPECT_NE(e.find("bad checksum"), std::string::npos) << e;
+  EXPECT_EQ(e.find(typo), std::string::npos) << e;
+  e =
+      ErrorOf(Replica("      url: nats://h/b\n      jwt: not-a-jwt\n"
+                      "      seed: " +
+                      seed + "\n"));
+  EXPECT_NE(e.find("not a JWT"), std::string::npos) << e;
+  EXPECT_EQ(e.find(seed), std::string::npos) << e;
+  // A creds file is read when connecting (as nats.go); the key is used.
+  c = P(Replica("      url: nats://h/b\n      creds: /etc/nats/user.creds\n"));
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(storage::nats::OptionsFromSettings(c->dbs[0].replicas[0])->creds,
+            "/etc/nats/user.creds");
+}
+
+TEST(NatsConfigTest, OtherKeysAreCheckedOrRefused) {
   std::string e = ErrorOf(Replica("      url: nats://h/b\n      path: x\n"));
   EXPECT_NE(e.find("not used by nats replicas"), std::string::npos) << e;
   e = ErrorOf(Replica("      url: nats://h/b\n      max-reconnects: many\n"));

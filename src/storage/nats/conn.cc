@@ -1,10 +1,12 @@
 // The NATS client protocol over one TCP connection (docs/storage_layout.md
-// "NATS"): a line-oriented text protocol with length-prefixed payloads.
+// "NATS"): a line-oriented text protocol with length-prefixed payloads,
+// optionally inside TLS, with user/password, token, nkey and JWT logins.
 #include "storage/nats/conn.h"
 
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -12,9 +14,13 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "base/text.h"
+#include "storage/hash.h"
+#include "storage/nats/nkey.h"
 
 namespace litekeep::storage::nats {
 namespace {
@@ -109,7 +115,59 @@ std::string EncodeHeaders(
 }
 
 Conn::~Conn() {
+  tls_.reset();
   if (fd_ >= 0) ::close(fd_);
+}
+
+std::string Conn::TlsVersion() const {
+  return tls_ != nullptr ? tls_->Version() : std::string();
+}
+
+Conn::Io Conn::SendSome(std::string_view data, size_t* put,
+                        std::string* error) {
+  if (tls_ != nullptr) {
+    return tls_->Write(data.data(), data.size(), put, error);
+  }
+  for (;;) {
+    ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n >= 0) {
+      *put = static_cast<size_t>(n);
+      return Io::kDone;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return Io::kWantWrite;
+    *error = std::strerror(errno);
+    return Io::kError;
+  }
+}
+
+Conn::Io Conn::RecvSome(char* buf, size_t n, size_t* got, std::string* error) {
+  if (tls_ != nullptr) return tls_->Read(buf, n, got, error);
+  for (;;) {
+    ssize_t r = ::recv(fd_, buf, n, 0);
+    if (r > 0) {
+      *got = static_cast<size_t>(r);
+      return Io::kDone;
+    }
+    if (r == 0) return Io::kClosed;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return Io::kWantRead;
+    *error = std::strerror(errno);
+    return Io::kError;
+  }
+}
+
+bool Conn::WaitFor(Io io, Clock::time_point deadline) {
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - Clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd_, static_cast<short>(io == Io::kWantWrite ? POLLOUT : POLLIN),
+             0};
+    int r = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (r < 0 && errno == EINTR) continue;
+    return r > 0;
+  }
 }
 
 Status Conn::Fail(Status s) {
@@ -169,29 +227,35 @@ Result<std::unique_ptr<Conn>> Conn::Dial(const NatsOptions& options) {
   return c;
 }
 
+Status Conn::IoFailed(Io io, const std::string& error, std::string_view what) {
+  if (io == Io::kClosed) {
+    return Fail(base::UnavailableError("connection to " + opts_.Describe() +
+                                       " closed by the server"));
+  }
+  if (io == Io::kRefused) {
+    return Fail(base::PermissionDeniedError(opts_.Describe() + ": " + error));
+  }
+  return Fail(base::UnavailableError(std::string(what) + opts_.Describe() +
+                                     ": " + error));
+}
+
 Status Conn::WriteAll(std::string_view data) {
   if (broken_) return base::UnavailableError("connection is broken");
   const auto deadline = Clock::now() + opts_.io_timeout;
   while (!data.empty()) {
-    ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      data.remove_prefix(static_cast<size_t>(n));
+    size_t put = 0;
+    std::string error;
+    const Io io = SendSome(data, &put, &error);
+    if (io == Io::kDone) {
+      data.remove_prefix(put);
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - Clock::now());
-      pollfd p{fd_, POLLOUT, 0};
-      if (left.count() <= 0 ||
-          ::poll(&p, 1, static_cast<int>(left.count())) == 0) {
-        return Fail(base::UnavailableError("send to " + opts_.Describe() +
-                                           ": timed out"));
-      }
-      continue;
+    if (io == Io::kWantRead || io == Io::kWantWrite) {
+      if (WaitFor(io, deadline)) continue;
+      return Fail(base::UnavailableError("send to " + opts_.Describe() +
+                                         ": timed out"));
     }
-    return Fail(base::UnavailableError("send to " + opts_.Describe() + ": " +
-                                       std::strerror(errno)));
+    return IoFailed(io, error, "send to ");
   }
   return Status::Ok();
 }
@@ -204,28 +268,20 @@ Status Conn::Fill(size_t n) {
   }
   const auto deadline = Clock::now() + opts_.io_timeout;
   while (buf_.size() - pos_ < n) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - Clock::now());
-    pollfd p{fd_, POLLIN, 0};
-    int r =
-        left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
-    if (r < 0 && errno == EINTR) continue;
-    if (r == 0) {
+    const size_t old = buf_.size();
+    buf_.resize(old + (256 << 10));
+    size_t got = 0;
+    std::string error;
+    const Io io = RecvSome(buf_.data() + old, 256 << 10, &got, &error);
+    buf_.resize(old + (io == Io::kDone ? got : 0));
+    if (io == Io::kDone) continue;
+    if (io == Io::kWantRead || io == Io::kWantWrite) {
+      if (WaitFor(io, deadline)) continue;
       return Fail(base::UnavailableError(
           "no answer from " + opts_.Describe() + " within " +
           std::to_string(opts_.io_timeout.count()) + " ms"));
     }
-    const size_t old = buf_.size();
-    buf_.resize(old + (256 << 10));
-    ssize_t got = ::recv(fd_, buf_.data() + old, 256 << 10, 0);
-    buf_.resize(old + (got > 0 ? static_cast<size_t>(got) : 0));
-    if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (got <= 0) {
-      return Fail(base::UnavailableError(
-          "connection to " + opts_.Describe() +
-          (got == 0 ? " closed by the server"
-                    : ": " + std::string(std::strerror(errno)))));
-    }
+    return IoFailed(io, error, "connection to ");
   }
   return Status::Ok();
 }
@@ -257,11 +313,22 @@ Status Conn::Handshake() {
   if (!j.is_object()) {
     return Fail(base::UnavailableError(where + ": unreadable INFO"));
   }
-  if (j.value("tls_required", false)) {
+  const bool tls_required = j.value("tls_required", false);
+  if (opts_.tls && !tls_required && !j.value("tls_available", false)) {
     return Fail(base::FailedPreconditionError(
         where +
-        " requires TLS, which litekeep's NATS client does not speak yet "
-        "(docs/config.md \"NATS\")"));
+        " does not offer TLS, which tls, root-cas or client-cert ask for "
+        "(the server has no tls block)"));
+  }
+  if (tls_required || opts_.tls) {
+    if (pos_ != buf_.size()) {
+      return Fail(base::UnavailableError(
+          where + " sent data before the TLS handshake"));
+    }
+    auto t =
+        TlsSession::Connect(fd_, opts_, Clock::now() + opts_.connect_timeout);
+    if (!t.ok()) return Fail(t.status());
+    tls_ = std::move(*t);
   }
   if (!j.value("headers", false)) {
     return Fail(base::FailedPreconditionError(
@@ -270,16 +337,16 @@ Status Conn::Handshake() {
         "newer is needed)"));
   }
   max_payload_ = j.value("max_payload", int64_t{1} << 20);
-  nlohmann::json connect = {
-      {"verbose", false},   {"pedantic", false}, {"tls_required", false},
-      {"name", "litekeep"}, {"lang", "c++"},     {"version", "1"},
-      {"protocol", 1},      {"headers", true},   {"no_responders", true}};
-  if (!opts_.username.empty()) {
-    connect["user"] = opts_.username;
-    connect["pass"] = opts_.password;
-  } else if (!opts_.token.empty()) {
-    connect["auth_token"] = opts_.token;
-  }
+  nlohmann::json connect = {{"verbose", false},
+                            {"pedantic", false},
+                            {"tls_required", tls_ != nullptr},
+                            {"name", "litekeep"},
+                            {"lang", "c++"},
+                            {"version", "1"},
+                            {"protocol", 1},
+                            {"headers", true},
+                            {"no_responders", true}};
+  LK_RETURN_IF_ERROR(AddLogin(j.value("nonce", std::string()), &connect));
   LK_RETURN_IF_ERROR(WriteAll("CONNECT " + connect.dump() + "\r\nPING\r\n"));
   for (;;) {
     LK_ASSIGN_OR_RETURN(std::string line, ReadLine());
@@ -290,15 +357,11 @@ Status Conn::Handshake() {
     }
     if (line.rfind("-ERR", 0) == 0) {
       const std::string reason = ErrReason(line);
-      std::string who = !opts_.username.empty()
-                            ? "user " + opts_.username
-                            : (!opts_.token.empty() ? std::string("a token")
-                                                    : "no credentials");
       if (base::Lower(reason).find("authorization") != std::string::npos ||
           base::Lower(reason).find("authentication") != std::string::npos) {
         return Fail(base::PermissionDeniedError(
-            where + " refused the login with " + who + " (" + reason +
-            "); check username/password or token"));
+            where + " refused the login with " + opts_.LoginText() + " (" +
+            reason + "); check the credentials (docs/config.md \"NATS\")"));
       }
       return Fail(base::UnavailableError(where + ": " + reason));
     }
@@ -314,6 +377,61 @@ Status Conn::Handshake() {
   for (unsigned char b : r) inbox_ += kAlphabet[b % 62];
   inbox_ += ".";
   LK_ASSIGN_OR_RETURN(inbox_sid_, Subscribe(inbox_ + "*"));
+  return Status::Ok();
+}
+
+Status Conn::AddLogin(const std::string& nonce, nlohmann::json* connect) {
+  nlohmann::json& c = *connect;
+  if (!opts_.username.empty()) {
+    c["user"] = opts_.username;
+    c["pass"] = opts_.password;
+    return Status::Ok();
+  }
+  if (!opts_.token.empty()) {
+    c["auth_token"] = opts_.token;
+    return Status::Ok();
+  }
+  if (opts_.creds.empty() && opts_.seed.empty()) return Status::Ok();
+  // nkey or JWT login: sign the server's nonce with the user's seed.
+  UserCreds creds{opts_.jwt, opts_.seed};
+  std::string where = "nats: seed";
+  if (!opts_.creds.empty()) {
+    // Read at every connect, as nats.go does (a rotated file is picked up).
+    where = "creds file " + opts_.creds;
+    std::ifstream in(opts_.creds);
+    if (!in) {
+      return Fail(base::InvalidArgumentError("creds: cannot read " +
+                                             opts_.creds + " (" +
+                                             std::strerror(errno) + ")"));
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string contents = text.str();
+    auto parsed = ParseCreds(contents, where);
+    OPENSSL_cleanse(contents.data(), contents.size());
+    if (!parsed.ok()) return Fail(parsed.status());
+    creds = *std::move(parsed);
+  }
+  auto kp = KeyPair::FromSeed(creds.seed);
+  OPENSSL_cleanse(creds.seed.data(), creds.seed.size());
+  if (!kp.ok()) {
+    return Fail(
+        base::InvalidArgumentError(where + ": " + kp.status().message()));
+  }
+  if (!creds.jwt.empty()) {
+    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    Status s = CheckUserJwt(creds.jwt, *kp, now, where);
+    if (!s.ok()) return Fail(s);
+    c["jwt"] = creds.jwt;
+  } else {
+    c["nkey"] = kp->public_key();
+  }
+  // nats.go signs the nonce as sent (empty when the server sent none).
+  auto sig = kp->Sign(nonce);
+  if (!sig.ok()) return Fail(sig.status());
+  c["sig"] = Base64UrlEncode(*sig);
   return Status::Ok();
 }
 

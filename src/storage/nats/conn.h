@@ -1,15 +1,17 @@
 // Conn: one connection to a NATS server speaking the client protocol by
 // hand (no packaged C client exists; docs/storage_layout.md "NATS"): TCP,
-// INFO/CONNECT with user/password or token, PING/PONG, SUB/UNSUB, PUB and
-// HPUB, MSG and HMSG with headers, and request/reply over the connection's
-// own inbox. Not thread-safe: one user at a time (the client pools them).
-// Any protocol or socket error marks the connection broken; the caller
-// then drops it.
+// INFO/CONNECT with user/password, token, nkey or user JWT, PING/PONG,
+// SUB/UNSUB, PUB and HPUB, MSG and HMSG with headers, and request/reply over
+// the connection's own inbox; TLS after INFO (tls.h) and nkey/JWT logins
+// (nkey.h). Not thread-safe: one user at a time (the client pools them). Any
+// protocol or socket error marks the connection broken; the caller then drops
+// it.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +20,7 @@
 
 #include "base/status.h"
 #include "storage/nats/options.h"
+#include "storage/nats/tls.h"
 
 namespace litekeep::storage::nats {
 
@@ -41,10 +44,14 @@ std::string EncodeHeaders(
 
 class Conn {
  public:
-  // Connects, reads INFO, sends CONNECT and waits for the PONG that
-  // confirms the login. kUnavailable when the server cannot be reached,
-  // kPermissionDenied when it refuses the login (the message never holds
-  // a credential).
+  // Connects, reads INFO, upgrades to TLS when the server requires it or
+  // the options ask for it, sends CONNECT (signing the server's nonce for
+  // nkey and JWT logins) and waits for the PONG that confirms the login.
+  // kUnavailable when the server cannot be reached, kPermissionDenied when
+  // it refuses the login or our certificate, kFailedPrecondition when its
+  // certificate does not verify or TLS is wanted and not offered,
+  // kInvalidArgument for an unreadable creds or certificate file (naming
+  // it). Messages never hold a credential.
   static Result<std::unique_ptr<Conn>> Dial(const NatsOptions& options);
   ~Conn();
   Conn(const Conn&) = delete;
@@ -76,6 +83,8 @@ class Conn {
   int64_t max_payload() const { return max_payload_; }
   // Protocol messages sent (PUB/HPUB), for the request counters.
   uint64_t published() const { return published_; }
+  // "TLSv1.3" when the connection is encrypted, else "".
+  std::string TlsVersion() const;
 
  private:
   explicit Conn(const NatsOptions& options) : opts_(options) {}
@@ -85,9 +94,22 @@ class Conn {
   base::Status Fill(size_t n);
   Result<std::string> ReadLine();
   base::Status Handshake();
+  // The CONNECT fields of the login (user/pass, token, or nkey/jwt + sig).
+  base::Status AddLogin(const std::string& nonce, nlohmann::json* connect);
+  using Io = TlsSession::Io;
+  // One send or receive on the socket or through TLS.
+  Io SendSome(std::string_view data, size_t* put, std::string* error);
+  Io RecvSome(char* buf, size_t n, size_t* got, std::string* error);
+  // Marks the connection broken and returns the error of a failed send or
+  // receive (kClosed, kRefused, kError); what prefixes kError's message.
+  base::Status IoFailed(Io io, const std::string& error, std::string_view what);
+  // Waits until the socket is ready for io (kWantRead/kWantWrite) or the
+  // deadline passes (false).
+  bool WaitFor(Io io, std::chrono::steady_clock::time_point deadline);
 
   NatsOptions opts_;
   int fd_ = -1;
+  std::unique_ptr<TlsSession> tls_;
   bool broken_ = false;
   std::string buf_;
   size_t pos_ = 0;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "storage/retry.h"
@@ -21,10 +22,25 @@ struct NatsOptions {
   std::string host = "127.0.0.1";  // name or address, without brackets
   int port = 4222;
   std::string bucket;  // object store bucket (stream OBJ_<bucket>); required
-  // Login, in nats.go's order: user and password, else token.
+  // Login: at most one of these (docs/config.md "NATS", auth order).
   std::string username;
   std::string password;  // secret: never printed
   std::string token;     // secret: never printed
+  // A user JWT signed for the seed's key (`jwt` + `seed`).
+  std::string jwt;
+  // The user seed ("SU…") that signs the server's nonce: with jwt, a JWT
+  // login; alone, an nkey login. Secret: never printed.
+  std::string seed;
+  // A .creds file (user JWT + seed), read at every connect.
+  std::string creds;
+
+  // TLS: required by the client (tls: true, root-cas or client-cert set);
+  // without it TLS is still used when the server requires it. The server's
+  // certificate is always verified, its name against host.
+  bool tls = false;
+  std::vector<std::string> root_cas;  // PEM files ("" = system trust store)
+  std::string client_cert;            // PEM certificate chain (mTLS)
+  std::string client_key;             // PEM private key (mTLS)
 
   int64_t chunk_size = kChunkSize;
   // Chunk publishes in flight per upload before waiting for their acks.
@@ -45,6 +61,11 @@ struct NatsOptions {
 
   // "nats://host:port/bucket": safe to print (no credentials).
   std::string Describe() const;
+  // "host:port" (brackets around an IPv6 address), for TLS messages.
+  std::string Address() const;
+  // The login for messages, without a secret: "user alice", "a token",
+  // "nkey U…", "a user JWT for U…", "the creds file F", "no credentials".
+  std::string LoginText() const;
 };
 
 // The nats backend's settings check (storage/registry.h): the bucket is
