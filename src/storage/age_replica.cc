@@ -119,7 +119,7 @@ constexpr int64_t kHeaderMax = 64 * 1024 + 16;
 AgeReplica::AgeReplica(std::shared_ptr<ReplicaClient> inner,
                        std::vector<base::AgeRecipient> recipients,
                        std::vector<base::AgeIdentity> identities)
-    : inner_(std::move(inner)),
+    : ForwardingReplicaClient(std::move(inner)),
       recipients_(std::move(recipients)),
       identities_(std::move(identities)) {}
 
@@ -152,7 +152,7 @@ Status AgeReplica::NeedIdentity(const std::string& name) const {
 }
 
 Result<std::vector<FileInfo>> AgeReplica::ListFiles(int level) {
-  LK_ASSIGN_OR_RETURN(auto files, inner_->ListFiles(level));
+  LK_ASSIGN_OR_RETURN(auto files, inner().ListFiles(level));
   bool exact;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -219,7 +219,7 @@ Result<std::shared_ptr<const base::AgePayload>> AgeReplica::PayloadOf(
   for (int64_t probe : {kHeaderProbe, kHeaderMax}) {
     if (stored_size >= 0) probe = std::min(probe, stored_size);
     LK_ASSIGN_OR_RETURN(auto in,
-                        inner_->OpenFile(level, min_txid, max_txid, 0, probe));
+                        inner().OpenFile(level, min_txid, max_txid, 0, probe));
     auto r = base::AgeReader::Open(in.get(), identities_, name, &payload);
     if (r.ok()) break;
     last = r.status();
@@ -245,7 +245,7 @@ Result<std::vector<uint8_t>> AgeReplica::ReadChunks(
   // One byte past the last chunk wanted says whether it is the final one.
   LK_ASSIGN_OR_RETURN(
       auto in,
-      inner_->OpenFile(level, min_txid, max_txid,
+      inner().OpenFile(level, min_txid, max_txid,
                        static_cast<int64_t>(payload.offset()) + first * kSealed,
                        (last - first + 1) * kSealed + 1));
   auto plain = payload.Decrypt(in.get(), static_cast<uint64_t>(first),
@@ -301,7 +301,7 @@ Result<std::unique_ptr<base::Reader>> AgeReplica::OpenFile(
     constexpr auto kChunk = static_cast<int64_t>(base::kAgeChunkSize);
     const int64_t first = offset / kChunk;
     LK_ASSIGN_OR_RETURN(
-        auto in, inner_->OpenFile(level, min_txid, max_txid,
+        auto in, inner().OpenFile(level, min_txid, max_txid,
                                   static_cast<int64_t>(payload->offset()) +
                                       first * static_cast<int64_t>(
                                                   base::kAgeSealedChunkSize),
@@ -311,7 +311,7 @@ Result<std::unique_ptr<base::Reader>> AgeReplica::OpenFile(
     return std::unique_ptr<base::Reader>(
         new DecryptingReader(std::move(in), std::move(plain), -1));
   }
-  LK_ASSIGN_OR_RETURN(auto in, inner_->OpenFile(level, min_txid, max_txid));
+  LK_ASSIGN_OR_RETURN(auto in, inner().OpenFile(level, min_txid, max_txid));
   LK_ASSIGN_OR_RETURN(auto out,
                       Decrypt(std::move(in), name, offset, length, &payload));
   std::lock_guard<std::mutex> lock(mu_);
@@ -324,7 +324,7 @@ Result<std::unique_ptr<base::Reader>> AgeReplica::OpenFile(
 
 Result<std::unique_ptr<base::Reader>> AgeReplica::OpenObject(
     const std::string& key) {
-  LK_ASSIGN_OR_RETURN(auto in, inner_->OpenObject(key));
+  LK_ASSIGN_OR_RETURN(auto in, inner().OpenObject(key));
   return Decrypt(std::move(in), key, 0, -1, nullptr);
 }
 
@@ -342,7 +342,7 @@ Status AgeReplica::Write(const FileInfo& info, base::Reader& data,
   std::string name = FileName(info.level, info.min_txid, info.max_txid);
   if (recipients_.empty()) {
     return base::FailedPreconditionError(
-        "write " + name + " to " + inner_->Describe() +
+        "write " + name + " to " + Describe() +
         ": the replica is age-encrypted but no recipient is configured "
         "(age: recipients)");
   }
@@ -350,13 +350,8 @@ Status AgeReplica::Write(const FileInfo& info, base::Reader& data,
   LK_RETURN_IF_ERROR(enc.Init(recipients_));
   FileInfo stored = info;
   stored.size = EncryptedSize(info.size, recipients_.size());
-  return fence != nullptr ? inner_->WriteFileFenced(stored, enc, *fence)
-                          : inner_->WriteFile(stored, enc);
-}
-
-Status AgeReplica::DeleteFiles(const std::vector<FileInfo>& files) {
-  // Deletion goes by name; sizes do not matter.
-  return inner_->DeleteFiles(files);
+  return fence != nullptr ? inner().WriteFileFenced(stored, enc, *fence)
+                          : inner().WriteFile(stored, enc);
 }
 
 }  // namespace litekeep::storage

@@ -14,20 +14,17 @@
 #include <vector>
 
 #include "base/age.h"
-#include "storage/replica_client.h"
+#include "storage/forwarding_client.h"
 
 namespace litekeep::storage {
 
-class AgeReplica : public ReplicaClient {
+class AgeReplica : public ForwardingReplicaClient {
  public:
   // recipients: what writes encrypt to (none: writes are refused).
   // identities: what reads decrypt with (none: reads are refused).
   AgeReplica(std::shared_ptr<ReplicaClient> inner,
              std::vector<base::AgeRecipient> recipients,
              std::vector<base::AgeIdentity> identities);
-
-  std::string Type() const override { return inner_->Type(); }
-  std::string Describe() const override { return inner_->Describe(); }
 
   // Sizes are the plaintext sizes of files written with this replica's
   // number of recipients (one when it has none), or exact ones with
@@ -42,42 +39,16 @@ class AgeReplica : public ReplicaClient {
                                                  TxId max_txid, int64_t offset,
                                                  int64_t length) override;
   base::Status WriteFile(const FileInfo& info, base::Reader& data) override;
-  base::Status DeleteFiles(const std::vector<FileInfo>& files) override;
   // Encrypted as WriteFile, fenced by the backend.
   base::Status WriteFileFenced(const FileInfo& info, base::Reader& data,
                                const PublishFence& fence) override;
-  base::Status DeleteFilesFenced(const std::vector<FileInfo>& files,
-                                 const PublishFence& fence) override {
-    return inner_->DeleteFilesFenced(files, fence);
-  }
-  base::Status DeleteAll() override { return inner_->DeleteAll(); }
-  // Objects are listed as stored (ciphertext sizes).
-  Result<std::vector<ObjectInfo>> ListObjects(
-      const std::string& prefix) override {
-    return inner_->ListObjects(prefix);
-  }
   // Decrypts the object (Litestream 0.3 encrypts its snapshots and WAL
   // segments the same way).
   Result<std::unique_ptr<base::Reader>> OpenObject(
       const std::string& key) override;
-  // Control objects (the replica lease) are stored as they are: they hold
-  // no database content (docs/encryption.md).
-  Result<VersionedObject> ReadVersioned(const std::string& key) override {
-    return inner_->ReadVersioned(key);
-  }
-  Result<std::string> WriteIf(const std::string& key, const std::string& data,
-                              const std::string& if_version) override {
-    return inner_->WriteIf(key, data, if_version);
-  }
-  RequestCounts request_counts() const override {
-    return inner_->request_counts();
-  }
-  void SetCreatedTimes(CreatedTimes times) override {
-    inner_->SetCreatedTimes(times);
-  }
-  Result<TimePoint> CreatedTime(const FileInfo& file) override {
-    return inner_->CreatedTime(file);
-  }
+  // Everything else passes on as stored: deletes, object listings
+  // (ciphertext sizes), control objects such as the replica lease (they
+  // hold no database content; docs/encryption.md), created times.
 
   // From now on ListFiles reads the age header of every file it has not
   // seen (one 4 KiB ranged GET each, 16 at a time) and reports its exact
@@ -117,7 +88,6 @@ class AgeReplica : public ReplicaClient {
                                           const base::AgePayload& payload,
                                           int64_t offset, int64_t length);
 
-  std::shared_ptr<ReplicaClient> inner_;
   std::vector<base::AgeRecipient> recipients_;
   std::vector<base::AgeIdentity> identities_;
 
