@@ -17,6 +17,7 @@
 #include "replicate/levels.h"
 #include "sqlite/db_header.h"
 #include "sqlite/db_image.h"
+#include "sqlite/shm_lock.h"
 
 namespace litekeep::replicate {
 namespace {
@@ -28,6 +29,23 @@ constexpr int64_t kSqliteAutocheckpointFrames = 1000;
 // (and fsync) what the mark moved over: with wake-on-change a sync runs every
 // few milliseconds, so the mark moves no more often than this.
 constexpr auto kReadHandOffSpacing = std::chrono::milliseconds(750);
+
+// A PASSIVE checkpoint that, while another connection (the application's
+// automatic checkpoint) holds SQLite's checkpoint lock, tries again every
+// 100 µs for up to `budget`. PASSIVE reports SQLITE_BUSY only for that lock:
+// giving up at once would leave the frames to the next attempt and the WAL
+// unable to restart.
+Result<sqlite::CheckpointResult> PassiveCheckpoint(
+    sqlite::Connection& c, std::chrono::microseconds budget) {
+  const auto deadline = std::chrono::steady_clock::now() + budget;
+  for (;;) {
+    auto r = c.Checkpoint(sqlite::CheckpointMode::kPassive);
+    if (!r.ok() || !r->busy || std::chrono::steady_clock::now() >= deadline) {
+      return r;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+}
 
 // Microseconds since `start` on the steady clock.
 uint64_t ElapsedMicros(std::chrono::steady_clock::time_point start) {
@@ -60,6 +78,7 @@ Replicator::Replicator(ReplicatorOptions options,
 Replicator::~Replicator() { Close(); }
 
 void Replicator::CloseConnections() {
+  ReleaseAppCheckpoints();
   if (in_read_) EndRead().IgnoreError();
   readers_[0].Close();
   readers_[1].Close();
@@ -233,13 +252,9 @@ WalIndexState ReadWalIndex(const base::File& shm) {
 
 bool Replicator::MaybeHasNewFrames() {
   if (suspended_ || !pos_) return false;
-  if (!shm_.valid()) {
-    auto f = base::File::Open(options_.db_path + "-shm", O_RDONLY);
-    // No WAL index: no connection has the database open in WAL mode, so
-    // nothing was committed to a WAL since the sync looked.
-    if (!f.ok()) return false;
-    shm_ = std::move(f).value();
-  }
+  // No WAL index: no connection has the database open in WAL mode, so
+  // nothing was committed to a WAL since the sync looked.
+  if (!OpenShm()) return false;
   const WalIndexState index = ReadWalIndex(shm_);
   // Unreadable or being written: a commit may be under way.
   if (!index.ok) return true;
@@ -257,10 +272,7 @@ bool Replicator::MaybeHasNewFrames() {
 }
 
 Status Replicator::BeginReadTracked(sqlite::Connection& c) {
-  if (!shm_.valid()) {
-    auto f = base::File::Open(options_.db_path + "-shm", O_RDONLY);
-    if (f.ok()) shm_ = std::move(f).value();
-  }
+  OpenShm();
   const WalIndexState before = ReadWalIndex(shm_);
   LK_RETURN_IF_ERROR(sqlite::BeginPinnedRead(c));
   const WalIndexState after = ReadWalIndex(shm_);
@@ -321,7 +333,52 @@ Status Replicator::MoveReadIfBehind(bool force) {
   LK_ASSIGN_OR_RETURN(auto wal, OpenWal());
   if (!wal) return Status::Ok();
   LK_ASSIGN_OR_RETURN(auto header, sqlite::ReadWalHeader(*wal));
+  if (frames_past_read_ >= kSqliteAutocheckpointFrames && !write_locked_) {
+    return HandOffAndCheckpoint(header, *wal, std::chrono::milliseconds(0));
+  }
   return HandOffRead(header, *wal);
+}
+
+bool Replicator::OpenShm() {
+  if (shm_.valid()) return true;
+  const std::string path = options_.db_path + "-shm";
+  auto f = base::File::Open(path, O_RDWR);
+  shm_writable_ = f.ok();
+  if (!f.ok()) f = base::File::Open(path, O_RDONLY);
+  if (!f.ok()) return false;
+  shm_ = std::move(f).value();
+  return true;
+}
+
+Status Replicator::HandOffAndCheckpoint(const sqlite::WalHeader& header,
+                                        const base::File& wal,
+                                        std::chrono::microseconds budget) {
+  HoldAppCheckpoints();
+  Status s = HandOffRead(header, wal);
+  if (s.ok()) {
+    // Takes the lock this process holds as its own and releases it.
+    auto cp = PassiveCheckpoint(locker_, budget);
+    if (!cp.ok()) {
+      spdlog::debug("{}: checkpoint after the hand-off: {}", options_.db_path,
+                    cp.status().message());
+    }
+  }
+  ReleaseAppCheckpoints();
+  return s;
+}
+
+void Replicator::HoldAppCheckpoints() {
+  if (!OpenShm() || !shm_writable_) return;
+  // The application's automatic checkpoint, when it has nothing to copy,
+  // holds the lock for microseconds; one that is copying is not waited for.
+  auto h = sqlite::HoldCheckpointerLock(shm_, std::chrono::milliseconds(2));
+  if (h.ok() && *h) app_checkpoints_held_ = true;
+}
+
+void Replicator::ReleaseAppCheckpoints() {
+  // Called only between our checkpoints (one thread uses our connections).
+  if (app_checkpoints_held_) sqlite::DropCheckpointerLock(shm_);
+  app_checkpoints_held_ = false;
 }
 
 Result<Replicator::FileStamp> Replicator::StampOf(int fd) {
@@ -341,6 +398,7 @@ Result<Replicator::FileStamp> Replicator::StampOf(int fd) {
 Result<bool> Replicator::Suspend() {
   if (suspended_) return true;
   if (!pos_ || pending_ || !in_read_ || write_locked_) return false;
+  ReleaseAppCheckpoints();
   LK_ASSIGN_OR_RETURN(auto wal, OpenWal());
   std::optional<sqlite::WalHeader> header;
   if (wal) {
@@ -365,10 +423,7 @@ Result<bool> Replicator::Suspend() {
     const auto frames = static_cast<uint32_t>(
         (pos_->offset - static_cast<int64_t>(sqlite::kWalHeaderSize)) /
         frame_size);
-    if (!shm_.valid()) {
-      auto f = base::File::Open(options_.db_path + "-shm", O_RDONLY);
-      if (f.ok()) shm_ = std::move(f).value();
-    }
+    OpenShm();
     WalIndexState index = ReadWalIndex(shm_);
     if (!index.ok || index.mx_frame != frames) return false;
     if (index.n_backfill < index.mx_frame) {
@@ -497,6 +552,7 @@ Result<SyncResult> Replicator::Sync() {
     if (wal.ok() && wal->has_value()) {
       auto h = sqlite::ReadWalHeader(**wal);
       if (h.ok()) {
+        HoldAppCheckpoints();  // see Checkpoint
         Status s = HandOffRead(*h, **wal);
         if (!s.ok()) {
           spdlog::debug("{}: could not move the read transaction: {}",
@@ -617,10 +673,10 @@ Result<SyncResult> Replicator::WriteIncremental(const sqlite::WalHeader& header,
   LK_RETURN_IF_ERROR(CommitPosition(file.next));
   // Past SQLite's default wal_autocheckpoint, the application checkpoints on
   // its next commit, as soon as the hand-off lets it copy back what we
-  // shipped: it would fsync all the WAL written since the last checkpoint
-  // and the copied pages inside that commit. Flush the WAL first and try to
-  // run that checkpoint here, so the commit finds the work done (both only
-  // touch frames already shipped; docs/architecture.md, "Checkpoints").
+  // shipped: it would fsync the WAL and the copied pages inside that commit.
+  // HandOffAndCheckpoint keeps it from starting and runs that checkpoint
+  // here instead (it only touches frames already shipped;
+  // docs/architecture.md, "Checkpoints").
   const int64_t frame_size = sqlite::kWalFrameHeaderSize + header.page_size;
   frames_past_read_ += (scan.end_offset - scan.start_offset) / frame_size;
   // The read mark moves at most every kReadHandOffSpacing: each move lets
@@ -631,16 +687,15 @@ Result<SyncResult> Replicator::WriteIncremental(const sqlite::WalHeader& header,
       std::chrono::steady_clock::now() - read_moved_at_ < kReadHandOffSpacing) {
     return result;
   }
-  // Only past that size: after a small batch the application's checkpoint
-  // has little to do, and fsyncs here would only compete with it.
+  // Only past that size: below it the application does not checkpoint.
   const bool app_checkpoints = frames_past_read_ >= kSqliteAutocheckpointFrames;
-  if (app_checkpoints && !write_locked_) ::fdatasync(wal.fd());
-  Status handoff = HandOffRead(header, wal);
+  Status handoff =
+      app_checkpoints && !write_locked_
+          ? HandOffAndCheckpoint(header, wal, std::chrono::milliseconds(0))
+          : HandOffRead(header, wal);
   if (!handoff.ok()) {
     spdlog::warn("{}: could not renew the read transaction: {}",
                  options_.db_path, handoff.message());
-  } else if (app_checkpoints && !write_locked_) {
-    locker_.Checkpoint(sqlite::CheckpointMode::kPassive).status().IgnoreError();
   }
   return result;
 }
@@ -865,27 +920,6 @@ Status Replicator::MaybeCheckpoint() {
   return Status::Ok();
 }
 
-namespace {
-
-// A PASSIVE checkpoint that, while another connection (the application's
-// automatic checkpoint) holds SQLite's checkpoint lock, tries again every
-// 100 µs for up to `budget`. PASSIVE reports SQLITE_BUSY only for that lock:
-// giving up at once would leave the frames to the next attempt and the WAL
-// unable to restart.
-Result<sqlite::CheckpointResult> PassiveCheckpoint(
-    sqlite::Connection& c, std::chrono::microseconds budget) {
-  const auto deadline = std::chrono::steady_clock::now() + budget;
-  for (;;) {
-    auto r = c.Checkpoint(sqlite::CheckpointMode::kPassive);
-    if (!r.ok() || !r->busy || std::chrono::steady_clock::now() >= deadline) {
-      return r;
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(100));
-  }
-}
-
-}  // namespace
-
 Status Replicator::Checkpoint(bool truncate) {
   // Ship what is already committed and copy it back before taking the write
   // lock, so the locked section only handles the last few frames.
@@ -902,7 +936,14 @@ Status Replicator::Checkpoint(bool truncate) {
     ::fdatasync((*wal)->fd());
   }
   ::fdatasync(db_file_.fd());
-  LK_RETURN_IF_ERROR(LockWrites());
+  // From here the application cannot start a checkpoint, so the one under
+  // the lock never waits for it.
+  HoldAppCheckpoints();
+  Status locked = LockWrites();
+  if (!locked.ok()) {
+    ReleaseAppCheckpoints();
+    return locked;
+  }
   const auto locked_at = std::chrono::steady_clock::now();
   // Under the write lock, only local work: read the committed tail into a
   // local L0 file (uploaded once the lock is released), end our read
@@ -956,6 +997,13 @@ Status Replicator::Checkpoint(bool truncate) {
   }
   Status begin = BeginRead();
   if (begin.ok()) read_began_at_ = at;
+  // Our read transaction is on slot 0 now (all checkpointed): the
+  // application's next commit restarts the WAL, and its checkpoints wait
+  // until the next sync moves the read transaction to a WAL frame. After
+  // that move the application would copy back what it released inside one
+  // of its commits: keep it from checkpointing until our next
+  // HandOffAndCheckpoint has done that work.
+  HoldAppCheckpoints();
   UnlockWrites();
   const auto held = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - locked_at);

@@ -231,6 +231,25 @@ class Replicator {
   // when `force`, else only once kReadHandOffSpacing has passed since the
   // mark last moved).
   Status MoveReadIfBehind(bool force);
+  // HandOffRead, then a PASSIVE checkpoint on the locker connection (trying
+  // again while busy for up to `budget`), with SQLite's checkpointer lock
+  // held for this process from before the read mark moves: the application
+  // cannot checkpoint what the move released, so its next commit does not
+  // copy and fsync that back inside the commit (docs/architecture.md,
+  // "Checkpoints"). Returns the hand-off's status; the checkpoint is best
+  // effort.
+  Status HandOffAndCheckpoint(const sqlite::WalHeader& header,
+                              const base::File& wal,
+                              std::chrono::microseconds budget);
+  // Takes SQLite's checkpointer lock for this process (waiting up to 2 ms
+  // for another process's checkpoint), so that the application cannot
+  // checkpoint until our next checkpoint ends or ReleaseAppCheckpoints.
+  // Best effort: without a writable "-shm" or within the wait, nothing.
+  void HoldAppCheckpoints();
+  void ReleaseAppCheckpoints();
+  // Opens shm_ if it is not open: for reading and writing when allowed (to
+  // take the checkpointer lock), else read-only. False when there is none.
+  bool OpenShm();
   Status LockWrites();
   void UnlockWrites();
   Result<std::optional<base::File>> OpenWal() const;
@@ -263,7 +282,13 @@ class Replicator {
   // See wants_fast_follow(). Conservative: true whenever slot 0 cannot be
   // ruled out.
   bool maybe_slot0_ = true;
-  base::File shm_;  // "<db>-shm", read-only, opened on first use
+  // "<db>-shm", opened on first use and closed only after every connection
+  // (closing it would drop SQLite's POSIX locks of this process).
+  base::File shm_;
+  bool shm_writable_ = false;
+  // HoldAppCheckpoints took the lock (it may since have ended with one of
+  // our checkpoints; releasing again is harmless).
+  bool app_checkpoints_held_ = false;
   std::optional<PendingFile> pending_;
   sqlite::Connection locker_;  // takes the write lock (BEGIN IMMEDIATE)
   bool write_locked_ = false;  // locker_ holds it now
