@@ -6,14 +6,13 @@
 // and the password never printed.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sqlite3.h>
 
 #include <fstream>
 #include <thread>
 
-#include "base/rfc3339.h"
 #include "tests/support/nats_server.h"
 #include "tests/support/process.h"
+#include "tests/support/restore_checks.h"
 #include "tests/support/test_util.h"
 #include "tests/support/vfs_util.h"
 #include "tests/support/workload.h"
@@ -122,48 +121,9 @@ TEST_F(NatsEndToEndTest, WorkloadRestoresByteForByteAndVerifies) {
 
 TEST_F(NatsEndToEndTest, PointInTimeByTxidAndTimestamp) {
   TempDir dir;
-  std::string db = dir.Join("app.db");
-  const std::string cfg = Config(dir, db, "pitr");
-  sqlite3* app = nullptr;
-  ASSERT_EQ(sqlite3_open(db.c_str(), &app), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(app, "PRAGMA journal_mode=WAL; CREATE TABLE t(k, v);",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  struct Point {
-    std::string txid, time, hash;
-  };
-  std::vector<Point> points;
-  for (int k = 1; k <= 4; ++k) {
-    std::string sql = "BEGIN; INSERT INTO t VALUES(" + std::to_string(k) +
-                      ", randomblob(5000)); UPDATE t SET v = randomblob(100) "
-                      "WHERE k = " +
-                      std::to_string(k - 1) + "; COMMIT;";
-    ASSERT_EQ(sqlite3_exec(app, sql.c_str(), nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    auto once = Litekeep({"replicate", "-once", "-config", cfg});
-    ASSERT_EQ(once.exit_code, 0) << once.err;
-    std::string pos = ReadFile(dir.Join(".app.db-litekeep/position.json"));
-    auto at = pos.find("\"txid\":");
-    char hex[32];
-    std::snprintf(hex, sizeof(hex), "%llx", std::stoll(pos.substr(at + 7)));
-    std::this_thread::sleep_for(std::chrono::milliseconds(30));
-    points.push_back(
-        {hex, base::FormatRfc3339Nano(Clock::now()), ContentHash(db)});
-    std::this_thread::sleep_for(std::chrono::milliseconds(30));
-  }
-  sqlite3_close(app);
-  for (size_t i = 0; i < points.size(); ++i) {
-    std::string out = dir.Join("txid-" + std::to_string(i) + ".db");
-    auto r = Litekeep(
-        {"restore", "-config", cfg, "-txid", points[i].txid, "-o", out, db});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(ContentHash(out), points[i].hash) << "txid " << points[i].txid;
-    std::string out2 = dir.Join("time-" + std::to_string(i) + ".db");
-    auto r2 = Litekeep({"restore", "-config", cfg, "-timestamp", points[i].time,
-                        "-o", out2, db});
-    ASSERT_EQ(r2.exit_code, 0) << r2.err;
-    EXPECT_EQ(ContentHash(out2), points[i].hash) << "time " << points[i].time;
-  }
+  PitrOptions o;
+  o.config = [&](const std::string& db) { return Config(dir, db, "pitr"); };
+  ExpectPointInTimeRestores("", o);
 }
 
 // nats-server killed (SIGKILL) in the middle of replication and started
