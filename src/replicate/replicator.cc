@@ -980,6 +980,8 @@ Status Replicator::Checkpoint(bool truncate) {
     }
   }
   const std::optional<Position> at = tail ? tail->next : pos_;
+  const uint64_t capture_us = ElapsedMicros(locked_at);
+  uint64_t locked_checkpoint_us = 0;
   Status s = EndRead();
   sqlite::CheckpointResult cp;
   if (s.ok()) {
@@ -987,7 +989,8 @@ Status Replicator::Checkpoint(bool truncate) {
     // Under the write lock the application cannot commit; its automatic
     // checkpoint may still be finishing: wait a little for it.
     auto r = PassiveCheckpoint(reader(), std::chrono::milliseconds(10));
-    passive_checkpoint_us_ += ElapsedMicros(started);
+    locked_checkpoint_us = ElapsedMicros(started);
+    passive_checkpoint_us_ += locked_checkpoint_us;
     if (r.ok()) {
       cp = *r;
     } else {
@@ -1008,10 +1011,11 @@ Status Replicator::Checkpoint(bool truncate) {
   const auto held = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - locked_at);
   spdlog::debug(
-      "{}: held the write lock for {:.2f} ms (tail of {} pages, checkpoint "
-      "{} of {} frames)",
+      "{}: held the write lock for {:.2f} ms (tail of {} pages read in "
+      "{:.2f} ms, checkpoint {} of {} frames in {:.2f} ms)",
       options_.db_path, held.count() / 1000.0, tail ? tail->pages : 0,
-      cp.checkpointed_frames, cp.log_frames);
+      capture_us / 1000.0, cp.checkpointed_frames, cp.log_frames,
+      locked_checkpoint_us / 1000.0);
   if (tail) {
     pending_ = std::move(tail);
     LK_RETURN_IF_ERROR(FinishPending().status());
