@@ -7,6 +7,7 @@
 #include <cctype>
 #include <vector>
 
+#include "base/duration.h"
 #include "base/io.h"
 #include "cli/common.h"
 #include "cli/compaction_config.h"
@@ -249,7 +250,15 @@ Status JobSet::AddJob(Job job, const replicate::ReplicatorOptions& opts) {
   const JobSpec& spec = job.spec;
   job.restored = !spec.restore_if_missing;
   SetBlocked(job, "");
-  if (fail_fast_) {
+  if (fail_fast_ && !job.restored && !once_) {
+    // One database on the command line: a failed restore is retried like
+    // the config form's (nothing is opened meanwhile), and what follows
+    // it is the command's to fail as below (docs/cli/replicate.md).
+    job.fatal_open = true;
+    job.wait = spec.db.monitor_interval;
+    if (!TryRestore(&job)) job.Backoff();
+  }
+  if (fail_fast_ && !job.fatal_open) {
     // One database on the command line: a failure is the command's error.
     if (!job.restored) {
       auto r = RestoreFor(&job, opts.meta_dir);
@@ -525,15 +534,14 @@ bool JobSet::TryRestore(Job* job) {
     return true;
   }
   SetBlocked(*job, "restore_failed");
-  if (job->attempts == 0) {
-    spdlog::error(
-        "restore {}: {} (retrying; nothing is replicated and no application "
-        "is started until the restore succeeds)",
-        job->spec.db_path, r.status().message());
-  } else {
-    spdlog::error("restore {} failed (retrying in {} ms): {}",
-                  job->spec.db_path, job->wait.count(), r.status().message());
-  }
+  // Every try is logged with the delay before the next (job->wait).
+  spdlog::error(
+      "restore {} failed (try {}, retrying in {}{}): {}", job->spec.db_path,
+      job->attempts + 1, base::FormatDuration(job->wait),
+      job->attempts == 0 ? "; nothing is replicated and no application is "
+                           "started until the restore succeeds"
+                         : "",
+      r.status().message());
   return false;
 }
 
@@ -564,6 +572,18 @@ bool JobSet::TryOpen(Job* job) {
   }
   CloseJob(job);  // drops the local lock between attempts
   if (blocked == "lease") return WaitForLease(job, s);
+  if (job->fatal_open) {
+    // The command line's one database after a retried restore: as when
+    // its restore succeeds at once, an open failure (the lineage guard
+    // refusing a database that appeared meanwhile) ends the command.
+    spdlog::error("{}", s.message());
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      job->refused = s;
+    }
+    stop_.Stop();
+    return false;
+  }
   if (job->attempts == 0) {
     if (!blocked.empty()) {
       spdlog::error("{} (will retry)", s.message());
@@ -601,17 +621,27 @@ bool JobSet::WaitForLease(Job* job, const Status& s) {
   return false;
 }
 
+void JobSet::Job::Backoff() {
+  ++attempts;
+  not_before = std::chrono::steady_clock::now() + wait;
+  if (replicator_ && replicator_->blocked() == "lease") return;
+  wait =
+      std::min<std::chrono::milliseconds>(wait * 2, std::chrono::seconds(30));
+}
+
 bool JobSet::Job::Prepare(std::chrono::milliseconds* retry) {
   if (prepared) return true;
   if (wait.count() == 0) wait = spec.db.monitor_interval;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < not_before) {  // the first try was Add's
+    *retry = std::chrono::ceil<std::chrono::milliseconds>(not_before - now);
+    return false;
+  }
   const bool ok =
       (restored || owner->TryRestore(this)) && (opened || owner->TryOpen(this));
   if (!ok) {
-    ++attempts;
     *retry = wait;
-    if (replicator_ && replicator_->blocked() == "lease") return false;
-    wait =
-        std::min<std::chrono::milliseconds>(wait * 2, std::chrono::seconds(30));
+    Backoff();
     return false;
   }
   owner->StartJob(this);
