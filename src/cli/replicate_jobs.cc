@@ -3,10 +3,14 @@
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <vector>
 
+#include "base/duration.h"
 #include "base/io.h"
 #include "cli/common.h"
 #include "cli/compaction_config.h"
@@ -21,6 +25,44 @@
 #include "restore/planner.h"
 
 namespace litekeep::cli {
+namespace {
+
+// Moves a restored database from `from` to db_path unless a file is there:
+// AlreadyExists then, and db_path (with its WAL) is left as it is.
+Status PlaceRestored(const std::string& from, const std::string& db_path) {
+  const auto appeared = [&] {
+    return base::AlreadyExistsError(
+        db_path +
+        " appeared while it was being restored (an application "
+        "created it?); it is left as it is");
+  };
+  if (base::PathExists(db_path)) return appeared();
+  // A WAL or shared-memory file without its database is stale: SQLite
+  // would replay it onto the restored one.
+  for (const char* suffix : {"-wal", "-shm"}) {
+    const std::string p = db_path + suffix;
+    if (::unlink(p.c_str()) != 0 && errno != ENOENT) {
+      return base::ErrnoError("remove stale " + p, errno);
+    }
+  }
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, db_path.c_str(),
+                  RENAME_NOREPLACE) != 0) {
+    if (errno == EEXIST) return appeared();
+    if (errno != EINVAL && errno != ENOSYS) {
+      return base::ErrnoError("rename " + from + " to " + db_path, errno);
+    }
+    // No RENAME_NOREPLACE on this file system: a hard link does not
+    // replace either.
+    if (::link(from.c_str(), db_path.c_str()) != 0) {
+      if (errno == EEXIST) return appeared();
+      return base::ErrnoError("link " + from + " to " + db_path, errno);
+    }
+  }
+  return base::SyncDir(base::DirName(db_path));
+}
+
+}  // namespace
+
 Result<bool> RestoreIfMissing(const std::string& db_path,
                               const std::string& meta_dir,
                               storage::ReplicaClient& replica,
@@ -34,16 +76,29 @@ Result<bool> RestoreIfMissing(const std::string& db_path,
   }
   LK_ASSIGN_OR_RETURN(auto plan,
                       restore::MakePlan(files, {}, replica.Describe()));
+  // Restored beside the database, in a private directory, then moved into
+  // place only if no database appeared meanwhile (an application started
+  // beside `replicate`): that one is left for the lineage guard.
+  std::string dir = base::DirName(db_path) + "/." + base::BaseName(db_path) +
+                    ".restore-XXXXXX";
+  if (::mkdtemp(dir.data()) == nullptr) {
+    return base::ErrnoError("create a directory beside " + db_path, errno);
+  }
   restore::ExecuteOptions opts;
-  opts.output = db_path;
-  LK_ASSIGN_OR_RETURN(auto result, restore::Execute(replica, plan, opts));
+  opts.output = dir + "/db";
+  auto result = restore::Execute(replica, plan, opts);
+  Status placed =
+      result.ok() ? PlaceRestored(opts.output, db_path) : result.status();
+  ::unlink(opts.output.c_str());
+  ::rmdir(dir.c_str());
+  LK_RETURN_IF_ERROR(placed);
   LK_RETURN_IF_ERROR(
       replicate::RecordRestoredLineage(
           db_path, meta_dir, record_as.empty() ? replica.Describe() : record_as,
-          result.txid)
+          result->txid)
           .WithContext("record the restored state of " + db_path));
   spdlog::info("{}: restored from {} at TXID {}", db_path, replica.Describe(),
-               ltx::FormatTxId(result.txid));
+               ltx::FormatTxId(result->txid));
   return true;
 }
 
@@ -249,7 +304,15 @@ Status JobSet::AddJob(Job job, const replicate::ReplicatorOptions& opts) {
   const JobSpec& spec = job.spec;
   job.restored = !spec.restore_if_missing;
   SetBlocked(job, "");
-  if (fail_fast_) {
+  if (fail_fast_ && !job.restored && !once_) {
+    // One database on the command line: a failed restore is retried like
+    // the config form's (nothing is opened meanwhile), and what follows
+    // it is the command's to fail as below (docs/cli/replicate.md).
+    job.fatal_open = true;
+    job.wait = spec.db.monitor_interval;
+    if (!TryRestore(&job)) job.Backoff();
+  }
+  if (fail_fast_ && !job.fatal_open) {
     // One database on the command line: a failure is the command's error.
     if (!job.restored) {
       auto r = RestoreFor(&job, opts.meta_dir);
@@ -525,15 +588,14 @@ bool JobSet::TryRestore(Job* job) {
     return true;
   }
   SetBlocked(*job, "restore_failed");
-  if (job->attempts == 0) {
-    spdlog::error(
-        "restore {}: {} (retrying; nothing is replicated and no application "
-        "is started until the restore succeeds)",
-        job->spec.db_path, r.status().message());
-  } else {
-    spdlog::error("restore {} failed (retrying in {} ms): {}",
-                  job->spec.db_path, job->wait.count(), r.status().message());
-  }
+  // Every try is logged with the delay before the next (job->wait).
+  spdlog::error(
+      "restore {} failed (try {}, retrying in {}{}): {}", job->spec.db_path,
+      job->attempts + 1, base::FormatDuration(job->wait),
+      job->attempts == 0 ? "; nothing is replicated and no application is "
+                           "started until the restore succeeds"
+                         : "",
+      r.status().message());
   return false;
 }
 
@@ -564,6 +626,18 @@ bool JobSet::TryOpen(Job* job) {
   }
   CloseJob(job);  // drops the local lock between attempts
   if (blocked == "lease") return WaitForLease(job, s);
+  if (job->fatal_open) {
+    // The command line's one database after a retried restore: as when
+    // its restore succeeds at once, an open failure (the lineage guard
+    // refusing a database that appeared meanwhile) ends the command.
+    spdlog::error("{}", s.message());
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      job->refused = s;
+    }
+    stop_.Stop();
+    return false;
+  }
   if (job->attempts == 0) {
     if (!blocked.empty()) {
       spdlog::error("{} (will retry)", s.message());
@@ -601,17 +675,27 @@ bool JobSet::WaitForLease(Job* job, const Status& s) {
   return false;
 }
 
+void JobSet::Job::Backoff() {
+  ++attempts;
+  not_before = std::chrono::steady_clock::now() + wait;
+  if (replicator_ && replicator_->blocked() == "lease") return;
+  wait =
+      std::min<std::chrono::milliseconds>(wait * 2, std::chrono::seconds(30));
+}
+
 bool JobSet::Job::Prepare(std::chrono::milliseconds* retry) {
   if (prepared) return true;
   if (wait.count() == 0) wait = spec.db.monitor_interval;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < not_before) {  // the first try was Add's
+    *retry = std::chrono::ceil<std::chrono::milliseconds>(not_before - now);
+    return false;
+  }
   const bool ok =
       (restored || owner->TryRestore(this)) && (opened || owner->TryOpen(this));
   if (!ok) {
-    ++attempts;
     *retry = wait;
-    if (replicator_ && replicator_->blocked() == "lease") return false;
-    wait =
-        std::min<std::chrono::milliseconds>(wait * 2, std::chrono::seconds(30));
+    Backoff();
     return false;
   }
   owner->StartJob(this);

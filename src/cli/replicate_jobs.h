@@ -124,7 +124,9 @@ class JobSet {
     std::vector<std::pair<config::ReplicaConfig,
                           std::shared_ptr<storage::ReplicaClient>>>
         stores;
-    Status refused;  // the replica lease refused without -wait-lease
+    // Ends the command: the replica lease refused without -wait-lease, or
+    // (fatal_open) the database could not be opened.
+    Status refused;
     std::unique_ptr<replicate::Replicator> replicator_;
     std::unique_ptr<replicate::CompactionScheduler>
         compactor;  // levels, snapshots, retention
@@ -140,9 +142,17 @@ class JobSet {
     bool restored = false;
     bool opened = false;
     bool prepared = false;
+    // The command line's one database whose restore is retried: an open
+    // failure after it ends the command (fail fast, as without a retry).
+    bool fatal_open = false;
     int attempts = 0;
-    std::chrono::milliseconds wait{0};
+    std::chrono::milliseconds wait{0};                   // before the next try
+    std::chrono::steady_clock::time_point not_before{};  // no try before
     std::string last_error;
+
+    // After a failed try: no next one for `wait`, which then doubles up to
+    // 30 s (not while waiting for a lease).
+    void Backoff();
 
     bool Prepare(std::chrono::milliseconds* retry) override;
     replicate::Replicator& replicator() override { return *replicator_; }

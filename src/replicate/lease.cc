@@ -644,7 +644,7 @@ Status LeasedReplica::WriteFile(const storage::FileInfo& info,
   LK_RETURN_IF_ERROR(lease_->Use());
   MaybeStopForTest();
   lease_->BeginWrite();
-  Status s = inner_->WriteFileFenced(info, data, lease_->Fence());
+  Status s = inner().WriteFileFenced(info, data, lease_->Fence());
   lease_->EndWrite();
   return s;
 }
@@ -652,12 +652,12 @@ Status LeasedReplica::WriteFile(const storage::FileInfo& info,
 base::Status LeasedReplica::DeleteFiles(
     const std::vector<storage::FileInfo>& files) {
   LK_RETURN_IF_ERROR(lease_->Use());
-  return inner_->DeleteFilesFenced(files, lease_->Fence());
+  return inner().DeleteFilesFenced(files, lease_->Fence());
 }
 
 base::Status LeasedReplica::DeleteAll() {
   LK_RETURN_IF_ERROR(lease_->Use());
-  return inner_->DeleteAll();
+  return inner().DeleteAll();
 }
 
 }  // namespace litekeep::replicate

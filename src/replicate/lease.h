@@ -21,6 +21,7 @@
 
 #include "base/status.h"
 #include "base/types.h"
+#include "storage/forwarding_client.h"
 #include "storage/replica_client.h"
 
 namespace litekeep::replicate {
@@ -182,50 +183,31 @@ class Lease {
 // held and valid (Lease::Use), publishes them fenced by the lease object
 // (Lease::Fence: atomic against a takeover on backends that can, see
 // storage::ReplicaClient), and passes everything else through.
-class LeasedReplica : public storage::ReplicaClient {
+class LeasedReplica : public storage::ForwardingReplicaClient {
  public:
   LeasedReplica(std::shared_ptr<storage::ReplicaClient> inner,
                 std::shared_ptr<Lease> lease)
-      : inner_(std::move(inner)), lease_(std::move(lease)) {}
+      : ForwardingReplicaClient(std::move(inner)), lease_(std::move(lease)) {}
 
-  std::string Type() const override { return inner_->Type(); }
-  std::string Describe() const override { return inner_->Describe(); }
-  Result<std::vector<storage::FileInfo>> ListFiles(int level) override {
-    return inner_->ListFiles(level);
-  }
-  Result<std::unique_ptr<base::Reader>> OpenFile(int level, TxId min_txid,
-                                                 TxId max_txid, int64_t offset,
-                                                 int64_t length) override {
-    return inner_->OpenFile(level, min_txid, max_txid, offset, length);
-  }
   // Use(), then the write, with the lease kept renewed while it runs.
   base::Status WriteFile(const storage::FileInfo& info,
                          base::Reader& data) override;
   base::Status DeleteFiles(
       const std::vector<storage::FileInfo>& files) override;
+  // The lease's fence is the one that counts: these are WriteFile and
+  // DeleteFiles (a caller's own fence is not combined with it).
+  base::Status WriteFileFenced(const storage::FileInfo& info,
+                               base::Reader& data,
+                               const storage::PublishFence&) override {
+    return WriteFile(info, data);
+  }
+  base::Status DeleteFilesFenced(const std::vector<storage::FileInfo>& files,
+                                 const storage::PublishFence&) override {
+    return DeleteFiles(files);
+  }
   base::Status DeleteAll() override;
-  Result<std::vector<storage::ObjectInfo>> ListObjects(
-      const std::string& prefix) override {
-    return inner_->ListObjects(prefix);
-  }
-  Result<std::unique_ptr<base::Reader>> OpenObject(
-      const std::string& key) override {
-    return inner_->OpenObject(key);
-  }
-  Result<storage::VersionedObject> ReadVersioned(
-      const std::string& key) override {
-    return inner_->ReadVersioned(key);
-  }
-  Result<std::string> WriteIf(const std::string& key, const std::string& data,
-                              const std::string& if_version) override {
-    return inner_->WriteIf(key, data, if_version);
-  }
-  storage::RequestCounts request_counts() const override {
-    return inner_->request_counts();
-  }
 
  private:
-  std::shared_ptr<storage::ReplicaClient> inner_;
   std::shared_ptr<Lease> lease_;
 };
 

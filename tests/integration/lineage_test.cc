@@ -39,10 +39,26 @@ void MakeDb(const std::string& db, int n) {
             "");
 }
 
+// What an application does on a volume without its database: creates a new
+// one, with table t holding the row -1.
+void AppCreatesDb(const std::string& db) {
+  ASSERT_EQ(ExecSql(db,
+                    "PRAGMA journal_mode=WAL; CREATE TABLE t(x); "
+                    "INSERT INTO t VALUES(-1);"),
+            "");
+}
+
 void RemoveDb(const std::string& db) {
   fs::remove(db);
   fs::remove(db + "-wal");
   fs::remove(db + "-shm");
+}
+
+// A fresh volume: no database and no local state beside it.
+void FreshVolume(const std::string& db) {
+  RemoveDb(db);
+  const fs::path p(db);
+  fs::remove_all(p.parent_path() / ("." + p.filename().string() + "-litekeep"));
 }
 
 CommandResult ReplicateOnce(const std::string& db, const std::string& replica,
@@ -70,19 +86,69 @@ std::string RestoredCount(const TempDir& dir, const std::string& replica,
   return QueryOne(out, "SELECT count(*) FROM t");
 }
 
+// Every LTX file of a file replica, by path, with its bytes.
+std::map<std::string, std::string> LtxFiles(const std::string& replica) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(replica)) {
+    if (e.is_regular_file() && e.path().extension() == ".ltx") {
+      files[e.path()] = ReadFile(e.path());
+    }
+  }
+  return files;
+}
+
 // Cuts the last LTX file found in replica to 50 bytes (unreadable, as if
 // damaged in transit); *path names it and *good holds its bytes.
 void CutTheLastLtxFile(const std::string& replica, std::string* path,
                        std::string* good) {
-  path->clear();
-  for (const auto& e : fs::recursive_directory_iterator(replica)) {
-    if (e.is_regular_file() && e.path().extension() == ".ltx") {
-      *path = e.path();
-    }
-  }
-  ASSERT_FALSE(path->empty());
-  *good = ReadFile(*path);
+  const auto files = LtxFiles(replica);
+  ASSERT_FALSE(files.empty());
+  *path = files.rbegin()->first;
+  *good = files.rbegin()->second;
   std::ofstream(*path, std::ios::trunc) << good->substr(0, 50);
+}
+
+// Puts back what CutTheLastLtxFile cut.
+void Heal(const std::string& path, const std::string& good) {
+  std::ofstream(path, std::ios::trunc | std::ios::binary) << good;
+}
+
+// A config replicating db to the file replica with 100 ms intervals;
+// top and db_keys are more lines at the top level and in the database's
+// entry (indented by four spaces). Returns its path.
+std::string WriteConfig(const TempDir& dir, const std::string& db,
+                        const std::string& replica, const std::string& top = "",
+                        const std::string& db_keys = "") {
+  const std::string path = dir.Join("litekeep.yml");
+  std::ofstream(path) << top << "dbs:\n  - path: " << db << "\n"
+                      << db_keys << "    monitor-interval: 100ms\n"
+                      << "    replica:\n      url: file://" << replica << "\n"
+                      << "      sync-interval: 100ms\n";
+  return path;
+}
+
+// Config lines serving /healthz on port and running exec as the
+// application.
+std::string AddrAndExec(int port, const std::string& exec) {
+  return "addr: \"127.0.0.1:" + std::to_string(port) + "\"\n" +
+         (exec.empty() ? "" : "exec: " + exec + "\n");
+}
+
+// True once the child's log holds text (within timeout).
+bool LogShows(ChildProcess& p, const std::string& text,
+              std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+  return WaitUntil([&] { return p.Log().find(text) != std::string::npos; },
+                   timeout);
+}
+
+// How often text occurs in s.
+size_t Count(const std::string& s, const std::string& text) {
+  size_t n = 0;
+  for (size_t at = s.find(text); at != std::string::npos;
+       at = s.find(text, at + 1)) {
+    ++n;
+  }
+  return n;
 }
 
 // True when /healthz on port fails with reason=<reason>.
@@ -92,292 +158,236 @@ bool HealthzBlocked(int port, const std::string& reason) {
          h.second.find("reason=" + reason) != std::string::npos;
 }
 
-TEST(LineageTest, SidecarFailedRestoreNewDatabaseIsRefused) {
-  TempDir dir;
-  const std::string db = dir.Join("a.db");
-  const std::string replica = dir.Join("replica");
-  MakeDb(db, 500);
-  auto first = ReplicateOnce(db, replica);
-  ASSERT_EQ(first.exit_code, 0) << first.err;
+// Each test's directory, its database a.db and the file replica beside it.
+class LineageTest : public ::testing::Test {
+ protected:
+  // a.db with rows 1..n, replicated once.
+  void Seed(int n) {
+    ASSERT_NO_FATAL_FAILURE(MakeDb(db_, n));
+    auto r = ReplicateOnce(db_, replica_);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  std::string Restored(const std::string& txid = "") {
+    return RestoredCount(dir_, replica_, txid);
+  }
+
+  TempDir dir_;
+  const std::string db_ = dir_.Join("a.db");
+  const std::string replica_ = dir_.Join("replica");
+};
+
+TEST_F(LineageTest, SidecarFailedRestoreNewDatabaseIsRefused) {
+  Seed(500);
   // The restore container fails (a typo in the replica path); the local
   // state directory survives on the volume.
-  RemoveDb(db);
+  RemoveDb(db_);
   auto restore =
       litekeep::testing::Run({LitekeepBin(), "restore", "-if-db-not-exists",
-                              "-o", db, dir.Join("replica-typo")});
+                              "-o", db_, dir_.Join("replica-typo")});
   ASSERT_NE(restore.exit_code, 0) << restore.err;
-  // The application creates a new database.
-  ASSERT_EQ(ExecSql(db,
-                    "PRAGMA journal_mode=WAL; CREATE TABLE t(x); "
-                    "INSERT INTO t VALUES(-1);"),
-            "");
-  auto refused = ReplicateOnce(db, replica);
+  AppCreatesDb(db_);
+  auto refused = ReplicateOnce(db_, replica_);
   EXPECT_EQ(refused.exit_code, 1) << refused.err;
   EXPECT_NE(refused.err.find("lineage guard"), std::string::npos)
       << refused.err;
-  EXPECT_NE(refused.err.find(db), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find(db_), std::string::npos) << refused.err;
   EXPECT_NE(refused.err.find("TXID 0000000000000001"), std::string::npos)
       << refused.err;
   EXPECT_NE(refused.err.find("-new-history"), std::string::npos) << refused.err;
   EXPECT_NE(refused.err.find("litekeep restore"), std::string::npos)
       << refused.err;
-  EXPECT_EQ(RestoredCount(dir, replica), "500");
+  EXPECT_EQ(Restored(), "500");
 }
 
-TEST(LineageTest, RefusalFailsHealthzAndDoesNotStartTheApp) {
-  TempDir dir;
-  const std::string db = dir.Join("a.db");
-  const std::string replica = dir.Join("replica");
-  MakeDb(db, 500);
-  ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
-  RemoveDb(db);
-  ASSERT_EQ(ExecSql(db,
-                    "PRAGMA journal_mode=WAL; CREATE TABLE t(x); "
-                    "INSERT INTO t VALUES(-1);"),
-            "");
+TEST_F(LineageTest, RefusalFailsHealthzAndDoesNotStartTheApp) {
+  Seed(500);
+  RemoveDb(db_);
+  AppCreatesDb(db_);
   const int port = FreePort();
-  const std::string cfg = dir.Join("litekeep.yml");
-  const std::string marker = dir.Join("app-started");
-  std::ofstream(cfg) << "addr: 127.0.0.1:" << port << "\n"
-                     << "exec: touch " << marker << "\n"
-                     << "dbs:\n  - path: " << db << "\n"
-                     << "    monitor-interval: 100ms\n"
-                     << "    replica:\n      path: " << replica << "\n"
-                     << "      sync-interval: 100ms\n";
+  const std::string marker = dir_.Join("app-started");
+  const std::string cfg =
+      WriteConfig(dir_, db_, replica_, AddrAndExec(port, "touch " + marker));
   ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
-                   dir.Join("replicate.log"));
+                   dir_.Join("replicate.log"));
   ASSERT_TRUE(WaitUntil([&] { return HealthzBlocked(port, "lineage"); }))
       << rep.Log();
   EXPECT_NE(HttpGet(port, "/metrics")
-                .second.find("litekeep_replication_blocked{db=\"" + db + "\""),
+                .second.find("litekeep_replication_blocked{db=\"" + db_ + "\""),
             std::string::npos);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_FALSE(fs::exists(marker)) << "the application was started";
   rep.Signal(SIGTERM);
   rep.Wait();
   EXPECT_NE(rep.Log().find("lineage guard"), std::string::npos) << rep.Log();
-  EXPECT_EQ(RestoredCount(dir, replica), "500");
+  EXPECT_EQ(Restored(), "500");
 }
 
-TEST(LineageTest, RestartAfterStopContinues) {
-  TempDir dir;
-  const std::string db = dir.Join("a.db");
-  const std::string replica = dir.Join("replica");
-  MakeDb(db, 500);
-  ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
+TEST_F(LineageTest, RestartAfterStopContinues) {
+  Seed(500);
   // The application writes and checkpoints while litekeep is stopped.
-  ASSERT_EQ(ExecSql(db,
+  ASSERT_EQ(ExecSql(db_,
                     "INSERT INTO t VALUES(501); "
                     "PRAGMA wal_checkpoint(TRUNCATE); "
                     "INSERT INTO t VALUES(502);"),
             "");
-  auto again = ReplicateOnce(db, replica);
+  auto again = ReplicateOnce(db_, replica_);
   ASSERT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_EQ(RestoredCount(dir, replica), "502");
+  EXPECT_EQ(Restored(), "502");
 }
 
-TEST(LineageTest, RestoreThenApplicationWritesThenReplicateContinues) {
-  TempDir dir;
-  const std::string db = dir.Join("a.db");
-  const std::string replica = dir.Join("replica");
-  MakeDb(db, 500);
-  ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
-  RemoveDb(db);
-  fs::remove_all(dir.Join(".a.db-litekeep"));
+TEST_F(LineageTest, RestoreThenApplicationWritesThenReplicateContinues) {
+  Seed(500);
+  FreshVolume(db_);
   auto r =
       litekeep::testing::Run({LitekeepBin(), "restore", "-if-db-not-exists",
-                              "-if-replica-exists", "-o", db, replica});
+                              "-if-replica-exists", "-o", db_, replica_});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; INSERT INTO t VALUES(501);"),
+  ASSERT_EQ(ExecSql(db_, "PRAGMA journal_mode=WAL; INSERT INTO t VALUES(501);"),
             "");
-  auto again = ReplicateOnce(db, replica);
+  auto again = ReplicateOnce(db_, replica_);
   ASSERT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_EQ(RestoredCount(dir, replica), "501");
+  EXPECT_EQ(Restored(), "501");
 }
 
-TEST(LineageTest, DeletedLocalStateUnchangedDatabaseContinues) {
-  TempDir dir;
-  const std::string db = dir.Join("a.db");
-  const std::string replica = dir.Join("replica");
-  MakeDb(db, 500);
-  ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
-  fs::remove_all(dir.Join(".a.db-litekeep"));
+TEST_F(LineageTest, DeletedLocalStateUnchangedDatabaseContinues) {
+  Seed(500);
+  fs::remove_all(dir_.Join(".a.db-litekeep"));
   // Byte-for-byte the replica's newest state: proven by restoring it.
-  auto again = ReplicateOnce(db, replica);
+  auto again = ReplicateOnce(db_, replica_);
   ASSERT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_EQ(RestoredCount(dir, replica), "500");
+  EXPECT_EQ(Restored(), "500");
 }
 
-TEST(LineageTest, NewHistoryOnPurposeKeepsThePreviousState) {
-  TempDir dir;
-  const std::string db = dir.Join("a.db");
-  const std::string replica = dir.Join("replica");
-  MakeDb(db, 500);
-  ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
-  RemoveDb(db);
-  ASSERT_EQ(ExecSql(db,
-                    "PRAGMA journal_mode=WAL; CREATE TABLE t(x); "
-                    "INSERT INTO t VALUES(-1);"),
-            "");
-  auto fresh = ReplicateOnce(db, replica, {"-new-history"});
+TEST_F(LineageTest, NewHistoryOnPurposeKeepsThePreviousState) {
+  Seed(500);
+  RemoveDb(db_);
+  AppCreatesDb(db_);
+  auto fresh = ReplicateOnce(db_, replica_, {"-new-history"});
   ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
-  EXPECT_EQ(RestoredCount(dir, replica), "1");
-  EXPECT_EQ(RestoredCount(dir, replica, "0000000000000001"), "500");
-  EXPECT_TRUE(fs::exists(dir.Join(".a.db-litekeep/history-hold.json")));
+  EXPECT_EQ(Restored(), "1");
+  EXPECT_EQ(Restored("0000000000000001"), "500");
+  EXPECT_TRUE(fs::exists(dir_.Join(".a.db-litekeep/history-hold.json")));
   // Later starts continue the new history without the flag.
-  ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES(-2);"), "");
-  auto next = ReplicateOnce(db, replica);
+  ASSERT_EQ(ExecSql(db_, "INSERT INTO t VALUES(-2);"), "");
+  auto next = ReplicateOnce(db_, replica_);
   ASSERT_EQ(next.exit_code, 0) << next.err;
-  EXPECT_EQ(RestoredCount(dir, replica), "2");
+  EXPECT_EQ(Restored(), "2");
 }
 
-TEST(LineageTest, OlderBackupRestoredByHandIsRefused) {
-  TempDir dir;
-  const std::string db = dir.Join("a.db");
-  const std::string replica = dir.Join("replica");
-  MakeDb(db, 500);
-  ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
-  ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES(501);"), "");
-  ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
+TEST_F(LineageTest, OlderBackupRestoredByHandIsRefused) {
+  Seed(500);
+  ASSERT_EQ(ExecSql(db_, "INSERT INTO t VALUES(501);"), "");
+  ASSERT_EQ(ReplicateOnce(db_, replica_).exit_code, 0);
   auto r = litekeep::testing::Run({LitekeepBin(), "restore", "-force", "-txid",
-                                   "0000000000000001", "-o", db, replica});
+                                   "0000000000000001", "-o", db_, replica_});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto refused = ReplicateOnce(db, replica);
+  auto refused = ReplicateOnce(db_, replica_);
   EXPECT_EQ(refused.exit_code, 1) << refused.err;
   EXPECT_NE(refused.err.find("TXID 0000000000000002"), std::string::npos)
       << refused.err;
-  EXPECT_EQ(RestoredCount(dir, replica), "501");
+  EXPECT_EQ(Restored(), "501");
 }
 
-TEST(LineageTest, SecondReplicatorOnOneHostIsRefused) {
-  TempDir dir;
-  const std::string db = dir.Join("a.db");
-  const std::string replica = dir.Join("replica");
-  MakeDb(db, 10);
-  ChildProcess rep({LitekeepBin(), "replicate", db, replica},
-                   dir.Join("replicate.log"));
-  ASSERT_TRUE(WaitUntil([&] {
-    return rep.Log().find("replicating") != std::string::npos;
-  })) << rep.Log();
+TEST_F(LineageTest, SecondReplicatorOnOneHostIsRefused) {
+  MakeDb(db_, 10);
+  ChildProcess rep({LitekeepBin(), "replicate", db_, replica_},
+                   dir_.Join("replicate.log"));
+  ASSERT_TRUE(LogShows(rep, "replicating")) << rep.Log();
   auto second = litekeep::testing::Run(
-      {LitekeepBin(), "replicate", db, dir.Join("replica2")});
+      {LitekeepBin(), "replicate", db_, dir_.Join("replica2")});
   EXPECT_EQ(second.exit_code, 1) << second.err;
   EXPECT_NE(second.err.find("already being replicated by process pid " +
                             std::to_string(rep.pid())),
             std::string::npos)
       << second.err;
-  EXPECT_FALSE(fs::exists(dir.Join("replica2/ltx")));
+  EXPECT_FALSE(fs::exists(dir_.Join("replica2/ltx")));
   rep.Signal(SIGTERM);
   EXPECT_EQ(rep.Wait(), 0) << rep.Log();
   // Once the first one stopped, the lock is free.
-  auto after = ReplicateOnce(db, replica);
+  auto after = ReplicateOnce(db_, replica_);
   EXPECT_EQ(after.exit_code, 0) << after.err;
 }
 
-TEST(LineageTest, DatabaseReplacedWhileReplicatingIsNotMixed) {
-  TempDir dir;
-  const std::string db = dir.Join("a.db");
-  const std::string other = dir.Join("b.db");
-  const std::string replica = dir.Join("replica");
-  MakeDb(db, 2000);
-  const std::string cfg = dir.Join("litekeep.yml");
-  std::ofstream(cfg) << "dbs:\n  - path: " << db << "\n"
-                     << "    monitor-interval: 100ms\n"
-                     << "    replica:\n      path: " << replica << "\n"
-                     << "      sync-interval: 100ms\n";
-  ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
-                   dir.Join("replicate.log"));
-  ASSERT_TRUE(WaitUntil(
-      [&] { return rep.Log().find("replicating") != std::string::npos; }));
-  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/9"); }));
+TEST_F(LineageTest, DatabaseReplacedWhileReplicatingIsNotMixed) {
+  const std::string other = dir_.Join("b.db");
+  MakeDb(db_, 2000);
+  ChildProcess rep(
+      {LitekeepBin(), "replicate", "-config", WriteConfig(dir_, db_, replica_)},
+      dir_.Join("replicate.log"));
+  ASSERT_TRUE(LogShows(rep, "replicating"));
+  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica_ + "/ltx/9"); }));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   ASSERT_EQ(ExecSql(other,
                     "PRAGMA journal_mode=WAL; CREATE TABLE u(y); "
                     "INSERT INTO u VALUES(1);"),
             "");
-  fs::rename(other, db);
-  fs::remove(db + "-wal");
-  fs::remove(db + "-shm");
-  ASSERT_EQ(ExecSql(db, "INSERT INTO u VALUES(2);"), "");
-  ASSERT_TRUE(WaitUntil([&] {
-    return rep.Log().find("was replaced") != std::string::npos;
-  })) << rep.Log();
+  fs::rename(other, db_);
+  fs::remove(db_ + "-wal");
+  fs::remove(db_ + "-shm");
+  ASSERT_EQ(ExecSql(db_, "INSERT INTO u VALUES(2);"), "");
+  ASSERT_TRUE(LogShows(rep, "was replaced")) << rep.Log();
   rep.Signal(SIGTERM);
   rep.Wait();
-  const std::string out = dir.Join("restored.db");
+  const std::string out = dir_.Join("restored.db");
   auto r =
       litekeep::testing::Run({LitekeepBin(), "restore", "-force",
-                              "-integrity-check", "full", "-o", out, replica});
+                              "-integrity-check", "full", "-o", out, replica_});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(QueryOne(out, "SELECT count(*) FROM t"), "2000");
 }
 
-TEST(LineageTest, DatabaseDeletedWhileReplicatingIsReported) {
-  TempDir dir;
-  const std::string db = dir.Join("a.db");
-  const std::string replica = dir.Join("replica");
-  MakeDb(db, 100);
-  ChildProcess rep({LitekeepBin(), "replicate", db, replica},
-                   dir.Join("replicate.log"));
-  ASSERT_TRUE(WaitUntil(
-      [&] { return rep.Log().find("replicating") != std::string::npos; }));
-  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/9"); }));
-  RemoveDb(db);
-  ASSERT_TRUE(WaitUntil([&] {
-    return rep.Log().find("was deleted while litekeep") != std::string::npos;
-  })) << rep.Log();
+TEST_F(LineageTest, DatabaseDeletedWhileReplicatingIsReported) {
+  MakeDb(db_, 100);
+  ChildProcess rep({LitekeepBin(), "replicate", db_, replica_},
+                   dir_.Join("replicate.log"));
+  ASSERT_TRUE(LogShows(rep, "replicating"));
+  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica_ + "/ltx/9"); }));
+  RemoveDb(db_);
+  ASSERT_TRUE(LogShows(rep, "was deleted while litekeep")) << rep.Log();
   rep.Signal(SIGTERM);
   EXPECT_EQ(rep.Wait(), 1) << rep.Log();
-  EXPECT_EQ(RestoredCount(dir, replica), "100");
+  EXPECT_EQ(Restored(), "100");
 }
 
 // Replaced while stopped: another database moved over the path. The next
 // start refuses it (it does not descend from the replica's newest state)
 // and uploads nothing; replicated on purpose it is a new history.
-TEST(LineageTest, DatabaseReplacedWhileStoppedIsRefused) {
-  TempDir dir;
-  const std::string db = dir.Join("a.db");
-  const std::string other = dir.Join("b.db");
-  const std::string replica = dir.Join("replica");
-  MakeDb(db, 700);
-  ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
+TEST_F(LineageTest, DatabaseReplacedWhileStoppedIsRefused) {
+  const std::string other = dir_.Join("b.db");
+  Seed(700);
   ASSERT_EQ(ExecSql(other,
                     "PRAGMA journal_mode=WAL; CREATE TABLE t(x); "
                     "INSERT INTO t VALUES(1); INSERT INTO t VALUES(2);"),
             "");
-  RemoveDb(db);
-  fs::rename(other, db);
-  ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES(3);"), "");
-  auto again = ReplicateOnce(db, replica);
+  RemoveDb(db_);
+  fs::rename(other, db_);
+  ASSERT_EQ(ExecSql(db_, "INSERT INTO t VALUES(3);"), "");
+  auto again = ReplicateOnce(db_, replica_);
   EXPECT_NE(again.exit_code, 0) << again.err;
-  EXPECT_NE(again.err.find(db), std::string::npos) << again.err;
+  EXPECT_NE(again.err.find(db_), std::string::npos) << again.err;
   EXPECT_NE(again.err.find("-new-history"), std::string::npos) << again.err;
-  EXPECT_EQ(RestoredCount(dir, replica), "700");
-  auto fresh = ReplicateOnce(db, replica, {"-new-history"});
+  EXPECT_EQ(Restored(), "700");
+  auto fresh = ReplicateOnce(db_, replica_, {"-new-history"});
   ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
-  EXPECT_EQ(RestoredCount(dir, replica), "3");
-  EXPECT_EQ(ContentHash(dir.Join("restored.db")), ContentHash(db));
+  EXPECT_EQ(Restored(), "3");
+  EXPECT_EQ(ContentHash(dir_.Join("restored.db")), ContentHash(db_));
 }
 
 // Deleted while stopped: the next start finds no database and says so,
 // without creating one; an empty database the application then creates is
 // refused like any other.
-TEST(LineageTest, DatabaseDeletedWhileStoppedIsNotReplicatedOver) {
-  TempDir dir;
-  const std::string db = dir.Join("a.db");
-  const std::string replica = dir.Join("replica");
-  MakeDb(db, 300);
-  ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
-  RemoveDb(db);
-  auto missing = ReplicateOnce(db, replica);
+TEST_F(LineageTest, DatabaseDeletedWhileStoppedIsNotReplicatedOver) {
+  Seed(300);
+  RemoveDb(db_);
+  auto missing = ReplicateOnce(db_, replica_);
   EXPECT_NE(missing.exit_code, 0) << missing.err;
-  EXPECT_NE(missing.err.find(db), std::string::npos) << missing.err;
-  EXPECT_FALSE(fs::exists(db)) << "replicate created the database";
-  ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
-  auto empty = ReplicateOnce(db, replica);
+  EXPECT_NE(missing.err.find(db_), std::string::npos) << missing.err;
+  EXPECT_FALSE(fs::exists(db_)) << "replicate created the database";
+  ASSERT_EQ(ExecSql(db_, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
+  auto empty = ReplicateOnce(db_, replica_);
   EXPECT_NE(empty.exit_code, 0) << empty.err;
   EXPECT_NE(empty.err.find("-new-history"), std::string::npos) << empty.err;
-  EXPECT_EQ(RestoredCount(dir, replica), "300");
+  EXPECT_EQ(Restored(), "300");
 }
 
 // VACUUM to another page size while replicating: SQLite changes the page
@@ -386,112 +396,147 @@ TEST(LineageTest, DatabaseDeletedWhileStoppedIsNotReplicatedOver) {
 // off ("database is locked"), so the database and its replica stay as they
 // were and replication goes on. Stopped, changed, restarted is
 // CompactionTest.PageSizeChangeStartsFromAFreshImage.
-TEST(LineageTest, VacuumToAnotherPageSizeWhileReplicatingIsHeldOff) {
-  TempDir dir;
-  const std::string db = dir.Join("a.db");
-  const std::string replica = dir.Join("replica");
-  MakeDb(db, 2000);
-  ChildProcess rep({LitekeepBin(), "replicate", db, replica},
-                   dir.Join("replicate.log"));
-  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica + "/ltx/9"); }))
+TEST_F(LineageTest, VacuumToAnotherPageSizeWhileReplicatingIsHeldOff) {
+  MakeDb(db_, 2000);
+  ChildProcess rep({LitekeepBin(), "replicate", db_, replica_},
+                   dir_.Join("replicate.log"));
+  ASSERT_TRUE(WaitUntil([&] { return fs::exists(replica_ + "/ltx/9"); }))
       << rep.Log();
-  EXPECT_EQ(ExecSql(db,
+  EXPECT_EQ(ExecSql(db_,
                     "PRAGMA journal_mode=DELETE; PRAGMA page_size=8192; "
                     "VACUUM; PRAGMA journal_mode=WAL;"),
             "database is locked");
-  EXPECT_EQ(QueryOne(db, "PRAGMA page_size"), "4096");
-  EXPECT_EQ(QueryOne(db, "PRAGMA journal_mode"), "wal");
-  ASSERT_EQ(ExecSql(db, "INSERT INTO t SELECT x + 2000 FROM t;"), "");
+  EXPECT_EQ(QueryOne(db_, "PRAGMA page_size"), "4096");
+  EXPECT_EQ(QueryOne(db_, "PRAGMA journal_mode"), "wal");
+  ASSERT_EQ(ExecSql(db_, "INSERT INTO t SELECT x + 2000 FROM t;"), "");
   ASSERT_TRUE(rep.running()) << rep.Log();
   rep.Signal(SIGTERM);
   ASSERT_EQ(rep.Wait(), 0) << rep.Log();
-  EXPECT_EQ(RestoredCount(dir, replica), "4000");
-  ASSERT_EQ(ExecSql(db, "PRAGMA wal_checkpoint(TRUNCATE)"), "");
-  EXPECT_TRUE(ReadFile(dir.Join("restored.db")) == ReadFile(db));
+  EXPECT_EQ(Restored(), "4000");
+  ASSERT_EQ(ExecSql(db_, "PRAGMA wal_checkpoint(TRUNCATE)"), "");
+  EXPECT_TRUE(ReadFile(dir_.Join("restored.db")) == ReadFile(db_));
 }
 
-TEST(LineageTest, FailedRestoreIfDbNotExistsRetriesAndHoldsTheApp) {
-  TempDir dir;
-  const std::string db = dir.Join("a.db");
-  const std::string replica = dir.Join("replica");
-  MakeDb(db, 500);
-  ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
-  RemoveDb(db);
-  fs::remove_all(dir.Join(".a.db-litekeep"));
+TEST_F(LineageTest, FailedRestoreIfDbNotExistsRetriesAndHoldsTheApp) {
+  Seed(500);
+  FreshVolume(db_);
   // The replica's only file is unreadable for now (damaged in transit).
   std::string ltx, good;
-  ASSERT_NO_FATAL_FAILURE(CutTheLastLtxFile(replica, &ltx, &good));
+  ASSERT_NO_FATAL_FAILURE(CutTheLastLtxFile(replica_, &ltx, &good));
   const int port = FreePort();
-  const std::string cfg = dir.Join("litekeep.yml");
-  const std::string marker = dir.Join("app-started");
-  std::ofstream(cfg) << "addr: 127.0.0.1:" << port << "\n"
-                     << "exec: touch " << marker << "\n"
-                     << "dbs:\n  - path: " << db << "\n"
-                     << "    restore-if-db-not-exists: true\n"
-                     << "    monitor-interval: 100ms\n"
-                     << "    replica:\n      path: " << replica << "\n"
-                     << "      sync-interval: 100ms\n";
+  const std::string marker = dir_.Join("app-started");
+  const std::string cfg =
+      WriteConfig(dir_, db_, replica_, AddrAndExec(port, "touch " + marker),
+                  "    restore-if-db-not-exists: true\n");
   ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
-                   dir.Join("replicate.log"));
+                   dir_.Join("replicate.log"));
   ASSERT_TRUE(WaitUntil([&] { return HealthzBlocked(port, "restore_failed"); }))
       << rep.Log();
   // The application (which would create a new database) is not started.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_FALSE(fs::exists(marker));
-  EXPECT_FALSE(fs::exists(db));
+  EXPECT_FALSE(fs::exists(db_));
   // The replica heals: the retried restore succeeds, then the app starts.
-  {
-    std::ofstream out(ltx, std::ios::trunc | std::ios::binary);
-    out << good;
-  }
+  Heal(ltx, good);
   ASSERT_TRUE(
       WaitUntil([&] { return fs::exists(marker); }, std::chrono::seconds(60)))
       << rep.Log();
   EXPECT_EQ(rep.Wait(), 0) << rep.Log();
-  EXPECT_EQ(QueryOne(db, "SELECT count(*) FROM t"), "500");
-  EXPECT_EQ(RestoredCount(dir, replica), "500");
+  EXPECT_EQ(QueryOne(db_, "SELECT count(*) FROM t"), "500");
+  EXPECT_EQ(Restored(), "500");
 }
 
-// The flag form without -exec and without a config (fail-fast, as every
-// start-up error of the command-line form): `replicate
-// -restore-if-db-not-exists DB URL` whose restore fails exits 1 naming the
-// file and creates no database (nothing for an application to write into
-// and have shipped); run again once the replica reads, it restores the
-// database and replication continues the history.
-TEST(LineageTest, FailedRestoreFlagWithoutExecStopsThenContinues) {
-  TempDir dir;
-  const std::string db = dir.Join("a.db");
-  const std::string replica = dir.Join("replica");
-  MakeDb(db, 500);
-  ASSERT_EQ(ReplicateOnce(db, replica).exit_code, 0);
-  RemoveDb(db);
-  fs::remove_all(dir.Join(".a.db-litekeep"));
-  std::string ltx, good;
-  ASSERT_NO_FATAL_FAILURE(CutTheLastLtxFile(replica, &ltx, &good));
-  const std::vector<std::string> argv = {LitekeepBin(), "replicate",
-                                         "-restore-if-db-not-exists", db,
-                                         "file://" + replica};
-  auto failed = litekeep::testing::Run(argv);
-  EXPECT_EQ(failed.exit_code, 1) << failed.err;
-  EXPECT_NE(failed.err.find("0000000000000001-0000000000000001.ltx"),
+// `replicate -restore-if-db-not-exists DB URL`: the command-line form without
+// -exec and the config form retry a failed restore the same way.
+class FailedRestoreFlagTest : public LineageTest {
+ protected:
+  // Seeds 500 rows (kept in source_, checkpointed), then empties the volume
+  // and cuts the replica's only file; starts `replicate` serving /healthz.
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(Seed(500));
+    ASSERT_EQ(ExecSql(db_, "PRAGMA wal_checkpoint(TRUNCATE)"), "");
+    source_ = ReadFile(db_);
+    FreshVolume(db_);
+    ASSERT_NO_FATAL_FAILURE(CutTheLastLtxFile(replica_, &ltx_, &good_));
+    cut_ = LtxFiles(replica_);
+    rep_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{LitekeepBin(), "replicate", "-addr",
+                                 "127.0.0.1:" + std::to_string(port_),
+                                 "-restore-if-db-not-exists", db_,
+                                 "file://" + replica_},
+        dir_.Join("replicate.log"));
+  }
+
+  const int port_ = FreePort();
+  std::string source_, ltx_, good_;
+  std::map<std::string, std::string> cut_;  // the replica while cut
+  std::unique_ptr<ChildProcess> rep_;
+};
+
+// The restore fails for a while: every try is logged with its error and the
+// next delay, /healthz fails with reason restore_failed, no database is
+// created and nothing is uploaded; once the replica reads, the restore
+// succeeds (the database is the source's bytes) and replication continues
+// the history.
+TEST_F(FailedRestoreFlagTest, RetriesUntilTheReplicaReadsThenContinues) {
+  ChildProcess& rep = *rep_;
+  ASSERT_TRUE(WaitUntil([&] {
+    return HealthzBlocked(port_, "restore_failed");
+  })) << rep.Log();
+  ASSERT_TRUE(LogShows(rep, "(try 2, retrying in 2s)")) << rep.Log();
+  EXPECT_NE(rep.Log().find("(try 1, retrying in 1s; nothing is replicated"),
             std::string::npos)
-      << failed.err;
-  EXPECT_FALSE(fs::exists(db));
-  std::ofstream(ltx, std::ios::trunc | std::ios::binary) << good;
-  ChildProcess rep(argv, dir.Join("replicate.log"));
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        return fs::exists(db) &&
-               QueryOne(db, "SELECT count(*) FROM t") == "500";
-      },
-      std::chrono::seconds(60)))
       << rep.Log();
-  ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES(501);"), "");
-  EXPECT_TRUE(WaitUntil([&] { return RestoredCount(dir, replica) == "501"; },
-                        std::chrono::seconds(30)))
+  EXPECT_GE(Count(rep.Log(), "0000000000000001-0000000000000001.ltx"), 2u)
       << rep.Log();
+  EXPECT_TRUE(rep.running()) << rep.Log();
+  EXPECT_FALSE(fs::exists(db_));
+  EXPECT_TRUE(LtxFiles(replica_) == cut_) << "uploaded while failing";
+  Heal(ltx_, good_);
+  ASSERT_TRUE(
+      WaitUntil([&] { return fs::exists(db_); }, std::chrono::seconds(30)))
+      << rep.Log();
+  EXPECT_TRUE(ReadFile(db_) == source_) << "restored bytes differ";
+  ASSERT_TRUE(LogShows(rep, "replicating")) << rep.Log();
+  EXPECT_FALSE(HealthzBlocked(port_, "restore_failed"));
+  ASSERT_EQ(ExecSql(db_, "INSERT INTO t VALUES(501);"), "");
+  EXPECT_TRUE(WaitUntil([&] { return Restored() == "501"; })) << rep.Log();
   rep.Signal(SIGTERM);
   EXPECT_EQ(rep.Wait(), 0) << rep.Log();
+}
+
+// SIGTERM while waiting for the next try ends the command at once, cleanly,
+// with nothing created or uploaded.
+TEST_F(FailedRestoreFlagTest, SigtermDuringTheRetriesExitsPromptly) {
+  ChildProcess& rep = *rep_;
+  ASSERT_TRUE(LogShows(rep, "(try 3, retrying in 4s)")) << rep.Log();
+  const auto signalled = std::chrono::steady_clock::now();
+  rep.Signal(SIGTERM);
+  EXPECT_EQ(rep.Wait(), 0) << rep.Log();
+  EXPECT_LT(std::chrono::steady_clock::now() - signalled,
+            std::chrono::seconds(3))
+      << rep.Log();
+  EXPECT_EQ(rep.Log().find("try 4"), std::string::npos) << rep.Log();
+  EXPECT_FALSE(fs::exists(db_));
+  EXPECT_TRUE(LtxFiles(replica_) == cut_);
+}
+
+// A database the application creates while the restore fails is never
+// replicated, and the restore does not overwrite it: the next try finds it
+// and the lineage guard refuses it (it does not descend from the replica's
+// newest state), which ends the command; the replica keeps its 500 rows.
+TEST_F(FailedRestoreFlagTest, DatabaseCreatedMeanwhileIsRefused) {
+  ChildProcess& rep = *rep_;
+  ASSERT_TRUE(LogShows(rep, "(try 2, retrying in 2s)")) << rep.Log();
+  AppCreatesDb(db_);
+  Heal(ltx_, good_);
+  EXPECT_EQ(rep.Wait(), 1) << rep.Log();
+  EXPECT_NE(rep.Log().find("lineage guard"), std::string::npos) << rep.Log();
+  EXPECT_EQ(QueryOne(db_, "SELECT count(*) FROM t"), "1");
+  auto healed = cut_;
+  healed[ltx_] = good_;
+  EXPECT_TRUE(LtxFiles(replica_) == healed) << "uploaded";
+  EXPECT_EQ(Restored(), "500");
 }
 
 // The sequence of etc/docker-compose.yml as processes, with its commands:
@@ -502,17 +547,11 @@ TEST(LineageTest, FailedRestoreFlagWithoutExecStopsThenContinues) {
 // The lineage guard refuses that database: /healthz fails naming the
 // reason, nothing is uploaded (the replica's files are byte for byte those
 // of before), and the replica restores the 500 rows.
-TEST(LineageTest, ComposeSidecarSequenceKeepsTheBackup) {
-  TempDir dir;
-  const std::string db = dir.Join("app.db");
-  const std::string replica = dir.Join("replica");
+TEST_F(LineageTest, ComposeSidecarSequenceKeepsTheBackup) {
+  const std::string db = dir_.Join("app.db");
   const int port = FreePort();
-  const std::string cfg = dir.Join("litekeep.yml");
-  std::ofstream(cfg) << "addr: \"127.0.0.1:" << port << "\"\n"
-                     << "dbs:\n  - path: " << db << "\n"
-                     << "    monitor-interval: 100ms\n"
-                     << "    replica:\n      url: file://" << replica << "\n"
-                     << "      sync-interval: 100ms\n";
+  const std::string cfg =
+      WriteConfig(dir_, db, replica_, AddrAndExec(port, ""));
   // An earlier deployment replicated 500 rows.
   MakeDb(db, 500);
   {
@@ -520,17 +559,10 @@ TEST(LineageTest, ComposeSidecarSequenceKeepsTheBackup) {
         {LitekeepBin(), "replicate", "-once", "-config", cfg});
     ASSERT_EQ(once.exit_code, 0) << once.err;
   }
-  // A fresh volume: no database, no local state.
-  RemoveDb(db);
-  fs::remove_all(dir.Join(".app.db-litekeep"));
-  std::map<std::string, std::string> before;
-  for (const auto& e : fs::recursive_directory_iterator(replica)) {
-    if (e.is_regular_file() && e.path().extension() == ".ltx") {
-      before[e.path()] = ReadFile(e.path());
-    }
-  }
+  FreshVolume(db);
+  const auto before = LtxFiles(replica_);
   std::string ltx, good;
-  ASSERT_NO_FATAL_FAILURE(CutTheLastLtxFile(replica, &ltx, &good));
+  ASSERT_NO_FATAL_FAILURE(CutTheLastLtxFile(replica_, &ltx, &good));
   // 1. restore
   auto restore =
       litekeep::testing::Run({LitekeepBin(), "restore", "-config", cfg,
@@ -538,15 +570,12 @@ TEST(LineageTest, ComposeSidecarSequenceKeepsTheBackup) {
   ASSERT_NE(restore.exit_code, 0) << restore.out << restore.err;
   EXPECT_FALSE(fs::exists(db));
   // The failure was passing (the network came back): the replica reads.
-  std::ofstream(ltx, std::ios::trunc | std::ios::binary) << good;
+  Heal(ltx, good);
   // 2. app
-  ASSERT_EQ(ExecSql(db,
-                    "PRAGMA journal_mode=WAL; CREATE TABLE t(x); "
-                    "INSERT INTO t VALUES(-1);"),
-            "");
+  AppCreatesDb(db);
   // 3. litekeep
   ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
-                   dir.Join("replicate.log"));
+                   dir_.Join("replicate.log"));
   ASSERT_TRUE(WaitUntil([&] { return HealthzBlocked(port, "lineage"); }))
       << rep.Log();
   ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES(-2);"), "");
@@ -554,14 +583,9 @@ TEST(LineageTest, ComposeSidecarSequenceKeepsTheBackup) {
   rep.Signal(SIGTERM);
   rep.Wait();
   EXPECT_NE(rep.Log().find("lineage guard"), std::string::npos) << rep.Log();
-  std::map<std::string, std::string> after;
-  for (const auto& e : fs::recursive_directory_iterator(replica)) {
-    if (e.is_regular_file() && e.path().extension() == ".ltx") {
-      after[e.path()] = ReadFile(e.path());
-    }
-  }
-  EXPECT_TRUE(after == before) << "the replica's LTX files changed";
-  EXPECT_EQ(RestoredCount(dir, "file://" + replica), "500");
+  EXPECT_TRUE(LtxFiles(replica_) == before)
+      << "the replica's LTX files changed";
+  EXPECT_EQ(Restored(), "500");
 }
 
 }  // namespace

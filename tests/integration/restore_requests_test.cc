@@ -17,12 +17,10 @@
 namespace litekeep::testing {
 namespace {
 
-constexpr char kBucket[] = "requests";
-
-std::string Url(const std::string& endpoint) {
-  return std::string("s3://") + kBucket + "/db?endpoint=" + endpoint +
-         "&forcePathStyle=true&region=us-east-1";
-}
+class RestoreRequestsTest : public S3rverTest {
+ protected:
+  RestoreRequestsTest() : S3rverTest("requests") {}
+};
 
 // Requests whose request line starts with `start`, among the heads the
 // proxy saw from index `from`.
@@ -35,15 +33,9 @@ int Count(const std::vector<std::string>& heads, size_t from,
   return n;
 }
 
-TEST(RestoreRequestsTest, NoHeadPerFileUnlessATimestampNeedsIt) {
-  std::string error;
-  auto server = S3rver::Start(kBucket, &error);
-  if (!server) GTEST_SKIP() << error;
-  ::setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
-  ::setenv("AWS_SECRET_ACCESS_KEY", "S3RVER", 1);
-  TempDir dir;
-  const std::string db = dir.Join("app.db");
-  const std::string direct = Url(server->endpoint());
+TEST_F(RestoreRequestsTest, NoHeadPerFileUnlessATimestampNeedsIt) {
+  const std::string db = dir_.Join("app.db");
+  const std::string direct = Url("db");
 
   // Five syncs a little over a second apart, one row each; marks[k] is a
   // moment after sync k and before sync k + 1.
@@ -72,11 +64,11 @@ TEST(RestoreRequestsTest, NoHeadPerFileUnlessATimestampNeedsIt) {
   for (char c : listing.out) files += c == '\n';
   ASSERT_GE(files, 3) << listing.out;
 
-  FaultProxy proxy(server->port(), FaultRates{});
+  FaultProxy proxy(server_->port(), FaultRates{});
   // Newest state: no HEAD at all.
-  const std::string out = dir.Join("out.db");
+  const std::string out = dir_.Join("out.db");
   auto r = litekeep::testing::Run(
-      {LitekeepBin(), "restore", "-o", out, Url(proxy.endpoint())});
+      {LitekeepBin(), "restore", "-o", out, Url("db", proxy.endpoint())});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(Sha256Hex(ReadFile(out)), want);
   auto heads = proxy.request_heads();
@@ -90,9 +82,10 @@ TEST(RestoreRequestsTest, NoHeadPerFileUnlessATimestampNeedsIt) {
   // The state after sync 2 (three syncs, six rows), from exact times: at
   // most one HEAD per file, each file once.
   size_t from = heads.size();
-  const std::string out2 = dir.Join("out2.db");
+  const std::string out2 = dir_.Join("out2.db");
   r = litekeep::testing::Run({LitekeepBin(), "restore", "-o", out2,
-                              "-timestamp", marks[2], Url(proxy.endpoint())});
+                              "-timestamp", marks[2],
+                              Url("db", proxy.endpoint())});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(QueryOne(out2, "SELECT count(*) FROM t"), "6");
   EXPECT_EQ(QueryOne(out2, "PRAGMA integrity_check"), "ok");
@@ -105,9 +98,9 @@ TEST(RestoreRequestsTest, NoHeadPerFileUnlessATimestampNeedsIt) {
 
   // A time before the first sync names the problem.
   from = heads.size();
-  r = litekeep::testing::Run({LitekeepBin(), "restore", "-o",
-                              dir.Join("out3.db"), "-timestamp",
-                              "2001-01-01T00:00:00Z", Url(proxy.endpoint())});
+  r = litekeep::testing::Run(
+      {LitekeepBin(), "restore", "-o", dir_.Join("out3.db"), "-timestamp",
+       "2001-01-01T00:00:00Z", Url("db", proxy.endpoint())});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("at or before the requested time"), std::string::npos)
       << r.err;

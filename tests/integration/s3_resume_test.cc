@@ -17,12 +17,10 @@
 namespace litekeep::testing {
 namespace {
 
-constexpr char kBucket[] = "resume";
-
-std::string Url(const std::string& endpoint, const std::string& path) {
-  return std::string("s3://") + kBucket + "/" + path + "?endpoint=" + endpoint +
-         "&forcePathStyle=true&region=us-east-1";
-}
+class S3ResumeTest : public S3rverTest {
+ protected:
+  S3ResumeTest() : S3rverTest("resume") {}
+};
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
@@ -48,15 +46,9 @@ int64_t RangeStart(const std::string& range) {
   return std::strtoll(range.c_str() + 6, nullptr, 10);
 }
 
-TEST(S3ResumeTest, RestoreResumesCutDownloadsWithRangedGets) {
-  std::string error;
-  auto server = S3rver::Start(kBucket, &error);
-  if (!server) GTEST_SKIP() << error;
-  ::setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
-  ::setenv("AWS_SECRET_ACCESS_KEY", "S3RVER", 1);
-  TempDir dir;
-  const std::string db = dir.Join("app.db");
-  const std::string direct = Url(server->endpoint(), "db");
+TEST_F(S3ResumeTest, RestoreResumesCutDownloadsWithRangedGets) {
+  const std::string db = dir_.Join("app.db");
+  const std::string direct = Url("db");
 
   // A snapshot of ~6 MiB of incompressible pages, then two large
   // incremental files.
@@ -84,10 +76,10 @@ TEST(S3ResumeTest, RestoreResumesCutDownloadsWithRangedGets) {
   FaultRates rates;
   rates.truncate = 0.35;
   rates.reset = 0.05;
-  FaultProxy proxy(server->port(), rates, 20261201);
-  const std::string out = dir.Join("out.db");
+  FaultProxy proxy(server_->port(), rates, 20261201);
+  const std::string out = dir_.Join("out.db");
   r = litekeep::testing::Run(
-      {LitekeepBin(), "restore", "-o", out, Url(proxy.endpoint(), "db")});
+      {LitekeepBin(), "restore", "-o", out, Url("db", proxy.endpoint())});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(Sha256Hex(ReadFile(out)), want);
   EXPECT_EQ(QueryOne(out, "PRAGMA integrity_check"), "ok");

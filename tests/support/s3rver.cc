@@ -163,4 +163,19 @@ std::string S3rver::endpoint() const {
   return "http://127.0.0.1:" + std::to_string(port_);
 }
 
+void S3rverTest::SetUp() {
+  std::string error;
+  server_ = S3rver::Start(bucket_, &error);
+  if (!server_) GTEST_SKIP() << error;
+  ::setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "S3RVER", 1);
+}
+
+std::string S3rverTest::Url(const std::string& path,
+                            const std::string& endpoint) const {
+  return "s3://" + bucket_ + "/" + path +
+         "?endpoint=" + (endpoint.empty() ? server_->endpoint() : endpoint) +
+         "&forcePathStyle=true&region=us-east-1";
+}
+
 }  // namespace litekeep::testing

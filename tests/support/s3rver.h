@@ -4,6 +4,7 @@
 // scripts/install-deps.sh --test when missing) and runs node scripts.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <memory>
@@ -58,6 +59,23 @@ class S3rver {
   std::string bucket_;
   int port_ = 0;
   pid_t pid_ = -1;
+};
+
+// A test with an s3rver of its own: SetUp starts it (the test is skipped
+// when it cannot) and exports its credentials for the litekeep processes
+// the test runs.
+class S3rverTest : public ::testing::Test {
+ protected:
+  explicit S3rverTest(std::string bucket) : bucket_(std::move(bucket)) {}
+  void SetUp() override;
+  // s3://<bucket>/<path>, path style, through endpoint (default: the
+  // server's own; a FaultProxy's to count or break requests).
+  std::string Url(const std::string& path,
+                  const std::string& endpoint = "") const;
+
+  std::string bucket_;
+  std::unique_ptr<S3rver> server_;
+  TempDir dir_;
 };
 
 }  // namespace litekeep::testing

@@ -13,6 +13,7 @@
 
 #include "base/io.h"
 #include "storage/file/file_client.h"
+#include "storage/forwarding_client.h"
 #include "tests/support/test_util.h"
 
 namespace litekeep::replicate {
@@ -44,40 +45,15 @@ LeaseOptions Options(FakeClock* clock, const std::string& host, int pid) {
 
 // A file replica whose conditional writes fail while `down` (the store
 // unreachable): fault injection only, everything else is the real client.
-class FlakyStore : public storage::ReplicaClient {
+class FlakyStore : public storage::ForwardingReplicaClient {
  public:
-  explicit FlakyStore(std::shared_ptr<storage::ReplicaClient> inner)
-      : inner_(std::move(inner)) {}
+  using ForwardingReplicaClient::ForwardingReplicaClient;
   bool down = false;
-  std::string Type() const override { return inner_->Type(); }
-  std::string Describe() const override { return inner_->Describe(); }
-  Result<std::vector<storage::FileInfo>> ListFiles(int level) override {
-    return inner_->ListFiles(level);
-  }
-  Result<std::unique_ptr<base::Reader>> OpenFile(int level, TxId min_txid,
-                                                 TxId max_txid, int64_t offset,
-                                                 int64_t length) override {
-    return inner_->OpenFile(level, min_txid, max_txid, offset, length);
-  }
-  Status WriteFile(const storage::FileInfo& info, base::Reader& data) override {
-    return inner_->WriteFile(info, data);
-  }
-  Status DeleteFiles(const std::vector<storage::FileInfo>& files) override {
-    return inner_->DeleteFiles(files);
-  }
-  Status DeleteAll() override { return inner_->DeleteAll(); }
-  Result<storage::VersionedObject> ReadVersioned(
-      const std::string& key) override {
-    return inner_->ReadVersioned(key);
-  }
   Result<std::string> WriteIf(const std::string& key, const std::string& data,
                               const std::string& if_version) override {
     if (down) return base::UnavailableError("store unreachable (injected)");
-    return inner_->WriteIf(key, data, if_version);
+    return ForwardingReplicaClient::WriteIf(key, data, if_version);
   }
-
- private:
-  std::shared_ptr<storage::ReplicaClient> inner_;
 };
 
 class LeaseTest : public ::testing::Test {
