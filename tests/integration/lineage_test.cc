@@ -446,6 +446,38 @@ TEST_F(LineageTest, FailedRestoreIfDbNotExistsRetriesAndHoldsTheApp) {
   EXPECT_EQ(Restored(), "500");
 }
 
+// The config form without -exec (a sidecar beside the application): the
+// application creates a database while the restore fails; the next try
+// leaves it, the lineage guard refuses it once the replica reads (/healthz
+// names the reason, the job keeps retrying), and nothing is uploaded.
+TEST_F(LineageTest, FailedRestoreThenAppDatabaseIsRefusedWithoutExec) {
+  Seed(500);
+  FreshVolume(db_);
+  std::string ltx, good;
+  ASSERT_NO_FATAL_FAILURE(CutTheLastLtxFile(replica_, &ltx, &good));
+  const int port = FreePort();
+  const std::string cfg =
+      WriteConfig(dir_, db_, replica_, AddrAndExec(port, ""),
+                  "    restore-if-db-not-exists: true\n");
+  ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
+                   dir_.Join("replicate.log"));
+  ASSERT_TRUE(WaitUntil([&] { return HealthzBlocked(port, "restore_failed"); }))
+      << rep.Log();
+  AppCreatesDb(db_);
+  Heal(ltx, good);
+  const auto healed = LtxFiles(replica_);
+  ASSERT_TRUE(WaitUntil([&] { return HealthzBlocked(port, "lineage"); }))
+      << rep.Log();
+  ASSERT_EQ(ExecSql(db_, "INSERT INTO t VALUES(-2);"), "");
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_TRUE(rep.running()) << rep.Log();
+  rep.Signal(SIGTERM);
+  rep.Wait();
+  EXPECT_TRUE(LtxFiles(replica_) == healed) << "uploaded";
+  EXPECT_EQ(QueryOne(db_, "SELECT count(*) FROM t"), "2");
+  EXPECT_EQ(Restored(), "500");
+}
+
 // `replicate -restore-if-db-not-exists DB URL`: the command-line form without
 // -exec and the config form retry a failed restore the same way.
 class FailedRestoreFlagTest : public LineageTest {
