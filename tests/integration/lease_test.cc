@@ -339,18 +339,7 @@ TEST(LeaseFileTest, LeaseTtlZeroTakesNoLease) {
 
 constexpr char kContainer[] = "lease";
 
-Azurite* Server() {
-  static std::unique_ptr<Azurite> server;
-  static bool tried = false;
-  if (!tried) {
-    tried = true;
-    std::string error;
-    server = Azurite::Start(kContainer, &error);
-    if (!server)
-      std::fprintf(stderr, "azurite unavailable: %s\n", error.c_str());
-  }
-  return server.get();
-}
+Azurite* Server() { return SharedServer<Azurite>(kContainer); }
 
 class LeaseAbsTest : public ::testing::Test {
  protected:
@@ -387,18 +376,7 @@ TEST_F(LeaseAbsTest, StolenLeaseStopsTheOldHolder) {
 // the client sends the conditions and handles 412 answers; not AWS's
 // own enforcement.
 
-S3rver* S3Server() {
-  static std::unique_ptr<S3rver> server;
-  static bool tried = false;
-  if (!tried) {
-    tried = true;
-    std::string error;
-    server = S3rver::Start("lease", &error);
-    if (!server)
-      std::fprintf(stderr, "s3rver unavailable: %s\n", error.c_str());
-  }
-  return server.get();
-}
+S3rver* S3Server() { return SharedServer<S3rver>("lease"); }
 
 FaultProxy* Shim() {
   static std::unique_ptr<FaultProxy> proxy;

@@ -4,9 +4,10 @@
 // a stop that continues the history, a restore followed by application
 // writes that continues it, a deliberate new history, an older backup
 // restored by hand, two replicators of one database on one host, a
-// database replaced or deleted while replicating or while stopped, and a
-// page-size VACUUM attempted while replicating (docs/architecture.md,
-// "Lineage guard"; docs/reliability.md).
+// database replaced or deleted while replicating or while stopped, a
+// page-size VACUUM attempted while replicating, and a restore on start
+// (restore-if-db-not-exists) that fails for a while or races the
+// application (docs/architecture.md, "Lineage guard"; docs/reliability.md).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -19,6 +20,7 @@
 #include <map>
 #include <thread>
 
+#include "tests/support/fault_proxy.h"
 #include "tests/support/process.h"
 #include "tests/support/s3rver.h"
 #include "tests/support/test_util.h"
@@ -446,6 +448,38 @@ TEST_F(LineageTest, FailedRestoreIfDbNotExistsRetriesAndHoldsTheApp) {
   EXPECT_EQ(Restored(), "500");
 }
 
+// The config form without -exec (a sidecar beside the application): the
+// application creates a database while the restore fails; the next try
+// leaves it, the lineage guard refuses it once the replica reads (/healthz
+// names the reason, the job keeps retrying), and nothing is uploaded.
+TEST_F(LineageTest, FailedRestoreThenAppDatabaseIsRefusedWithoutExec) {
+  Seed(500);
+  FreshVolume(db_);
+  std::string ltx, good;
+  ASSERT_NO_FATAL_FAILURE(CutTheLastLtxFile(replica_, &ltx, &good));
+  const int port = FreePort();
+  const std::string cfg =
+      WriteConfig(dir_, db_, replica_, AddrAndExec(port, ""),
+                  "    restore-if-db-not-exists: true\n");
+  ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
+                   dir_.Join("replicate.log"));
+  ASSERT_TRUE(WaitUntil([&] { return HealthzBlocked(port, "restore_failed"); }))
+      << rep.Log();
+  AppCreatesDb(db_);
+  Heal(ltx, good);
+  const auto healed = LtxFiles(replica_);
+  ASSERT_TRUE(WaitUntil([&] { return HealthzBlocked(port, "lineage"); }))
+      << rep.Log();
+  ASSERT_EQ(ExecSql(db_, "INSERT INTO t VALUES(-2);"), "");
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_TRUE(rep.running()) << rep.Log();
+  rep.Signal(SIGTERM);
+  rep.Wait();
+  EXPECT_TRUE(LtxFiles(replica_) == healed) << "uploaded";
+  EXPECT_EQ(QueryOne(db_, "SELECT count(*) FROM t"), "2");
+  EXPECT_EQ(Restored(), "500");
+}
+
 // `replicate -restore-if-db-not-exists DB URL`: the command-line form without
 // -exec and the config form retry a failed restore the same way.
 class FailedRestoreFlagTest : public LineageTest {
@@ -537,6 +571,46 @@ TEST_F(FailedRestoreFlagTest, DatabaseCreatedMeanwhileIsRefused) {
   healed[ltx_] = good_;
   EXPECT_TRUE(LtxFiles(replica_) == healed) << "uploaded";
   EXPECT_EQ(Restored(), "500");
+}
+
+// An application that creates the database while the restore is under way
+// (the LTX file is still downloading, slowly, through a proxy): the
+// restored copy is not moved over it, the try fails saying so, and the
+// next one leaves the database to the lineage guard, which refuses it; the
+// replica keeps its 500 rows and the application's database its row.
+class RestoreRaceTest : public S3rverTest {
+ protected:
+  RestoreRaceTest() : S3rverTest("race") {}
+};
+
+TEST_F(RestoreRaceTest, DatabaseCreatedDuringTheRestoreIsNotReplaced) {
+  const std::string db = dir_.Join("a.db");
+  MakeDb(db, 500);
+  auto seeded = ReplicateOnce(db, Url("db"));
+  ASSERT_EQ(seeded.exit_code, 0) << seeded.err;
+  FreshVolume(db);
+  FaultProxy proxy(server_->port(), FaultRates{});
+  proxy.set_body_fault(BodyFault::kDrip, 4096);
+  ChildProcess rep({LitekeepBin(), "replicate", "-restore-if-db-not-exists", db,
+                    Url("db", proxy.endpoint())},
+                   dir_.Join("replicate.log"));
+  ASSERT_TRUE(WaitUntil([&] {
+    for (const auto& head : proxy.request_heads()) {
+      if (head.rfind("GET ", 0) == 0 &&
+          head.find(".ltx") != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  })) << rep.Log();
+  AppCreatesDb(db);
+  EXPECT_EQ(rep.Wait(), 1) << rep.Log();
+  EXPECT_NE(rep.Log().find("appeared while it was being restored"),
+            std::string::npos)
+      << rep.Log();
+  EXPECT_NE(rep.Log().find("lineage guard"), std::string::npos) << rep.Log();
+  EXPECT_EQ(QueryOne(db, "SELECT count(*) FROM t"), "1");
+  EXPECT_EQ(RestoredCount(dir_, Url("db")), "500");
 }
 
 // The sequence of etc/docker-compose.yml as processes, with its commands:

@@ -5,7 +5,11 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdio>
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -44,5 +48,24 @@ class ChildProcess {
 // Polls cond every 20 ms until true or timeout; returns cond's last value.
 bool WaitUntil(const std::function<bool()>& cond,
                std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// One server per test binary and name (bucket, container), started on first
+// use by Server::Start(name, &error) (S3rver, Azurite) and stopped at exit;
+// null when it cannot start (the reason is printed once).
+template <typename Server>
+Server* SharedServer(const std::string& name) {
+  static std::mutex mu;
+  static std::map<std::string, std::unique_ptr<Server>> servers;
+  std::lock_guard<std::mutex> lock(mu);
+  auto [it, first] = servers.try_emplace(name);
+  if (first) {
+    std::string error;
+    it->second = Server::Start(name, &error);
+    if (!it->second) {
+      std::fprintf(stderr, "%s unavailable: %s\n", name.c_str(), error.c_str());
+    }
+  }
+  return it->second.get();
+}
 
 }  // namespace litekeep::testing
