@@ -8,9 +8,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -316,6 +318,58 @@ TEST(RestoreFaultsTest, ParallelRangesSurviveDroppedConnections) {
   EXPECT_GE(starts.size(), 9u);
   EXPECT_GT(proxy.counts().truncate, 0u);
   EXPECT_GT(resumed, 0);
+}
+
+// The thread ids of this process now.
+std::set<std::string> ThreadIds() {
+  std::set<std::string> out;
+  for (const auto& e : fs::directory_iterator("/proc/self/task")) {
+    out.insert(e.path().filename().string());
+  }
+  return out;
+}
+
+// A restore of 40 ranges with 4 in flight runs its HTTP transfers on reused
+// threads, not one new thread per range (docs/cli/restore.md, "Parallel
+// downloads"): every thread id the process had while it ran is counted.
+TEST(RestoreFaultsTest, RangesReuseTransferThreads) {
+  if (Server() == nullptr) GTEST_SKIP() << "s3rver not installed";
+  const std::string db = PutSnapshot(*S3("threads"), 640);  // 2.5 MiB
+  auto replica = S3("threads");
+  auto files = restore::ListAllFiles(*replica);
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  auto plan = restore::MakePlan(*files, restore::Target{}, "threads");
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  std::set<std::string> seen = ThreadIds();
+  const size_t before = seen.size();
+  std::atomic<bool> done{false};
+  std::mutex mu;
+  std::thread sampler([&] {
+    while (!done) {
+      auto now = ThreadIds();
+      std::lock_guard<std::mutex> l(mu);
+      seen.insert(now.begin(), now.end());
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
+  TempDir dir;
+  restore::ExecuteOptions o;
+  o.output = dir.Join("app.db");
+  o.integrity = restore::IntegrityCheck::kNone;
+  o.parallelism = 4;
+  o.range_bytes = 64 << 10;  // 40 ranges
+  auto r = restore::Execute(*replica, *plan, o);
+  done = true;
+  sampler.join();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(ReadFile(dir.Join("app.db")) == db) << "restored bytes differ";
+  // 4 download threads, the writer, the sampler, and transfer threads:
+  // at most one per range in flight (plus one that has not yet gone idle).
+  std::lock_guard<std::mutex> l(mu);
+  std::printf("threads started during the restore: %zu\n",
+              seen.size() - before);
+  EXPECT_LE(seen.size() - before, 16u)
+      << "new threads during a 40-range restore: one per range?";
 }
 
 // Uploads a multipart snapshot under path through a proxy that does
