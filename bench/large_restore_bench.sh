@@ -33,6 +33,9 @@
 #   BENCH_VFS_RUNS=3      fresh VFS processes (0: no VFS rows)
 #   BENCH_VFS_QUERIES=20  point queries after the first, per process
 #   BENCH_KEEP=0          1: keep the temporary directory
+#   BENCH_LK_BEFORE       another litekeep binary (e.g. built from an older
+#                         commit): its S3 restores run beside this one's in
+#                         the same run, as "before" rows
 #   TMPDIR                where the temporary directory is made
 set -euo pipefail
 
@@ -46,6 +49,8 @@ keep=${BENCH_KEEP:-0}
 with_ls=${BENCH_LITESTREAM:-1}
 sizes=${BENCH_SIZES_MB:-1024}
 vfs_runs=${BENCH_VFS_RUNS:-3}
+lk_before=${BENCH_LK_BEFORE:-}
+[[ -z ${lk_before} || -x ${lk_before} ]] || { echo "large_restore_bench: no binary at ${lk_before}" >&2; exit 1; }
 here=$(dirname -- "$(realpath -- "${BASH_SOURCE[0]}")")
 [[ ${BENCH_10G:-0} == 1 && -z ${BENCH_SIZES_MB:-} ]] && sizes="1024 10240"
 
@@ -238,7 +243,7 @@ report() {  # size label
     base=
     case $v in
       "litekeep restore, dir"*) base="cp + fsync" ;;
-      "litekeep restore, s3"*) base="plain parallel download" ;;
+      "litekeep restore, s3"* | "before: litekeep restore, s3"*) base="plain parallel download" ;;
       "litestream 0.3.13 restore, dir") base="cp + fsync" ;;
     esac
     ratio=-
@@ -259,7 +264,8 @@ report() {  # size label
     echo "  ${target} ${v}: ${ratio}x ${base} (target <= ${limit}x)"
   done
   for v in "${order[@]}"; do
-    [[ ${v} == litekeep* && -n ${T[$v]:-} ]] || continue
+    [[ ${v} == litekeep* || ${v} == before:* ]] || continue
+    [[ -n ${T[$v]:-} ]] || continue
     local kb
     kb=$(maxof "${RSS[$v]}")
     echo "  $( ((kb <= 65536)) && echo PASS || echo MISS) ${v}: peak RSS $(awk -v k="${kb}" 'BEGIN { printf "%.1f", k / 1024 }') MiB (target <= 64)"
@@ -302,6 +308,7 @@ for mb in ${sizes}; do
 
   order=("cp + fsync" "litekeep restore, dir" "plain parallel download" \
     "litekeep restore, s3 -parallelism ${par}" "litekeep restore, s3 -parallelism 1" \
+    "before: litekeep restore, s3 -parallelism ${par}" "before: litekeep restore, s3 -parallelism 1" \
     "litestream 0.3.13 restore, dir")
   if [[ ${with_ls} == 1 ]]; then
     cp "${db}" "${d}/ls.db"
@@ -330,6 +337,12 @@ YML
     -parallelism "${par}" -o "${out}" "${lk_s3/db?/db${mb}?}"
   CHECK=1 measure "litekeep restore, s3 -parallelism 1" "${lk}" restore -integrity-check none \
     -parallelism 1 -o "${out}" "${lk_s3/db?/db${mb}?}"
+  if [[ -n ${lk_before} ]]; then
+    CHECK=1 measure "before: litekeep restore, s3 -parallelism ${par}" "${lk_before}" restore \
+      -integrity-check none -parallelism "${par}" -o "${out}" "${lk_s3/db?/db${mb}?}"
+    CHECK=1 measure "before: litekeep restore, s3 -parallelism 1" "${lk_before}" restore \
+      -integrity-check none -parallelism 1 -o "${out}" "${lk_s3/db?/db${mb}?}"
+  fi
   if [[ ${with_ls} == 1 ]]; then
     CHECK=rows measure "litestream 0.3.13 restore, dir" "${litestream}" restore -config "${d}/ls.yml" \
       -replica dir -o "${out}" "${d}/ls.db"

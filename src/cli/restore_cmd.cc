@@ -194,6 +194,12 @@ int RunRestore(const std::vector<std::string>& args) {
   }
   auto replica = OpenReplica(resolved->replica);
   if (!replica.ok()) return ReportError(replica.status());
+  // Only a -timestamp plan compares creation times: the listing's own
+  // times will do, and the few that decide the target are made exact below
+  // (docs/cli/restore.md, "Requests"). Follow mode's lag is the time since
+  // the newest file reached the replica, which the listing gives (S3:
+  // LastModified) without a HEAD per new file (docs/follow.md).
+  (*replica)->SetCreatedTimes(storage::CreatedTimes::kListed);
   if (follow) {
     // Log lines go to stderr; stdout carries the -json lines.
     if (!cfg->has_value()) InitLogging(config::LoggingConfig{});
@@ -203,10 +209,6 @@ int RunRestore(const std::vector<std::string>& args) {
     follow_options->parallelism = parallelism;
     return RunFollowMode(**replica, *follow_options, json, exec_cmd);
   }
-  // Only a -timestamp plan compares creation times: the listing's own
-  // times will do, and the few that decide the target are made exact below
-  // (docs/cli/restore.md, "Requests").
-  (*replica)->SetCreatedTimes(storage::CreatedTimes::kListed);
   auto files = restore::ListAllFiles(**replica);
   if (!files.ok()) return ReportError(files.status());
   auto catalog = restore::legacy::ReadCatalog(**replica);

@@ -1,6 +1,7 @@
 // libcurl implementation of HttpClient: a pool of easy handles (each keeps
-// its live connections between requests), one worker thread per request in
-// flight feeding a bounded buffer that the caller reads.
+// its live connections between requests), each transfer run on one of a
+// process-wide set of reused threads, feeding a fixed buffer that the
+// caller reads.
 #include "storage/http.h"
 
 #include <curl/curl.h>
@@ -9,6 +10,8 @@
 #include <cctype>
 #include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <functional>
 #include <thread>
 
 #include "storage/url.h"
@@ -45,6 +48,58 @@ std::string_view Trim(std::string_view s) {
 std::string UrlForMessage(const std::string& url) {
   return RedactUrlText(url.substr(0, url.find('?')));
 }
+
+// The threads that run transfers, shared by every HttpClient of the process
+// and reused: a thread that finishes a transfer takes the next one, a new
+// thread starts only when every thread is busy, and a thread idle for
+// kIdleExit ends. So a restore of 800 ranges through 8 download threads
+// runs on about 8 transfer threads, not 800: short-lived threads each cost
+// a stack and leave glibc's per-thread heaps holding what they freed
+// (docs/cli/restore.md, "Parallel downloads").
+class TransferThreads {
+ public:
+  static constexpr std::chrono::seconds kIdleExit{30};
+
+  // The process's set, never destroyed (threads may still idle at exit).
+  static TransferThreads& Get() {
+    static TransferThreads* threads = new TransferThreads();
+    return *threads;
+  }
+
+  // Runs task on an idle thread, or on a new one when none is idle.
+  void Run(std::function<void()> task) {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(std::move(task));
+    if (idle_ >= queue_.size()) {
+      cv_.notify_one();
+      return;
+    }
+    std::thread(&TransferThreads::Loop, this).detach();
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      ++idle_;
+      const bool woke =
+          cv_.wait_for(lock, kIdleExit, [this] { return !queue_.empty(); });
+      --idle_;
+      if (!woke) return;
+      std::function<void()> task = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      task();
+      task = nullptr;  // drops what the task held before idling
+      lock.lock();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  size_t idle_ = 0;  // threads waiting for a task
+};
 
 }  // namespace
 
@@ -90,9 +145,12 @@ struct HttpStream::State {
   bool head_ready = false;
   bool done = false;
   bool cancelled = false;
-  std::string buf;
-  size_t buf_pos = 0;
+  // The received body bytes not yet read: a ring of `cap` bytes, allocated
+  // at the first body byte and never grown.
+  std::unique_ptr<char[]> ring;
   size_t cap = 1 << 20;
+  size_t ring_head = 0;  // offset of the first unread byte
+  size_t ring_used = 0;  // unread bytes
   CURLcode result = CURLE_OK;
   char errbuf[CURL_ERROR_SIZE] = {0};
   std::string method, url;
@@ -106,7 +164,6 @@ struct HttpStream::State {
   base::Reader* body_reader = nullptr;
   bool body_failed = false;
   KeyValues pending;  // headers of the response being received
-  std::thread worker;
 
   static size_t OnHeader(char* data, size_t size, size_t n, void* user) {
     auto* s = static_cast<State*>(user);
@@ -134,23 +191,25 @@ struct HttpStream::State {
     return size * n;
   }
 
+  // Copies the bytes into the ring as room appears (waiting for the
+  // reader while it is full).
   static size_t OnWrite(char* data, size_t size, size_t n, void* user) {
     auto* s = static_cast<State*>(user);
-    size_t len = size * n;
+    const size_t len = size * n;
     std::unique_lock<std::mutex> lock(s->mu);
-    s->cv.wait(lock, [&] {
-      return s->cancelled || s->buf.size() - s->buf_pos < s->cap;
-    });
-    if (s->cancelled) return 0;  // aborts the transfer
-    if (s->buf_pos > 0 && s->buf_pos == s->buf.size()) {
-      s->buf.clear();
-      s->buf_pos = 0;
-    } else if (s->buf_pos > s->cap) {
-      s->buf.erase(0, s->buf_pos);
-      s->buf_pos = 0;
+    if (!s->ring && len > 0) s->ring.reset(new char[s->cap]);
+    size_t copied = 0;
+    while (copied < len) {
+      s->cv.wait(lock, [&] { return s->cancelled || s->ring_used < s->cap; });
+      if (s->cancelled) return 0;  // aborts the transfer
+      const size_t tail = (s->ring_head + s->ring_used) % s->cap;
+      const size_t k =
+          std::min({len - copied, s->cap - s->ring_used, s->cap - tail});
+      std::memcpy(s->ring.get() + tail, data + copied, k);
+      s->ring_used += k;
+      copied += k;
+      s->cv.notify_all();
     }
-    s->buf.append(data, len);
-    s->cv.notify_all();
     return len;
   }
 
@@ -214,12 +273,11 @@ HttpStream::HttpStream(std::shared_ptr<State> state)
     : state_(std::move(state)) {}
 
 HttpStream::~HttpStream() {
-  {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    state_->cancelled = true;
-    state_->cv.notify_all();
-  }
-  if (state_->worker.joinable()) state_->worker.join();
+  // Waits for the transfer to stop: it may still read the request body.
+  std::unique_lock<std::mutex> lock(state_->mu);
+  state_->cancelled = true;
+  state_->cv.notify_all();
+  state_->cv.wait(lock, [&] { return state_->done; });
 }
 
 long HttpStream::status() const { return state_->head.status; }
@@ -228,11 +286,13 @@ const HttpResponse& HttpStream::head() const { return state_->head; }
 Result<size_t> HttpStream::Read(std::span<uint8_t> out) {
   State& s = *state_;
   std::unique_lock<std::mutex> lock(s.mu);
-  s.cv.wait(lock, [&] { return s.done || s.buf_pos < s.buf.size(); });
-  if (s.buf_pos < s.buf.size()) {
-    size_t k = std::min(out.size(), s.buf.size() - s.buf_pos);
-    std::memcpy(out.data(), s.buf.data() + s.buf_pos, k);
-    s.buf_pos += k;
+  s.cv.wait(lock, [&] { return s.done || s.ring_used > 0; });
+  if (s.ring_used > 0) {
+    const size_t k = std::min({out.size(), s.ring_used, s.cap - s.ring_head});
+    std::memcpy(out.data(), s.ring.get() + s.ring_head, k);
+    s.ring_head = (s.ring_head + k) % s.cap;
+    s.ring_used -= k;
+    if (s.ring_used == 0) s.ring_head = 0;  // keeps later copies whole
     s.cv.notify_all();
     return k;
   }
@@ -280,8 +340,11 @@ Result<std::unique_ptr<HttpStream>> HttpClient::Open(const HttpRequest& req) {
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s.errbuf);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(options_.connect_timeout.count()));
-  const long stall_s = std::max<long>(
-      1, static_cast<long>(options_.stall_timeout.count() / 1000));
+  const std::chrono::milliseconds stall = req.stall_timeout.count() > 0
+                                              ? req.stall_timeout
+                                              : options_.stall_timeout;
+  const long stall_s =
+      std::max<long>(1, static_cast<long>(stall.count() / 1000));
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, stall_s);
   if (options_.request_timeout.count() > 0) {
@@ -342,8 +405,11 @@ Result<std::unique_ptr<HttpStream>> HttpClient::Open(const HttpRequest& req) {
     s.header_list = curl_slist_append(s.header_list, "Content-Type:");
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, s.header_list);
 
-  HttpStream::State* raw = &s;
-  s.worker = std::thread([raw] {
+  // The task holds the state until it is done with it, whenever the
+  // stream goes.
+  std::shared_ptr<HttpStream::State> held = state;
+  TransferThreads::Get().Run([held] {
+    HttpStream::State* raw = held.get();
     CURLcode rc = curl_easy_perform(raw->handle);
     long code = 0;
     curl_easy_getinfo(raw->handle, CURLINFO_RESPONSE_CODE, &code);

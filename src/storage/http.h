@@ -1,7 +1,8 @@
 // A small HTTP client on libcurl for the HTTP backends (S3, Azure Blob): one
 // request at a time per call, easy handles pooled so connections (and TLS
-// sessions) are reused, TLS verification on by default, timeouts that catch
-// stalled transfers, and a streaming response reader with bounded memory.
+// sessions) are reused, transfers run on a process-wide set of reused
+// threads, TLS verification on by default, timeouts that catch stalled
+// transfers, and a streaming response reader with bounded memory.
 // Transport failures are kUnavailable (the caller decides about retries);
 // HTTP status codes are returned as they are, never turned into errors here.
 #pragma once
@@ -43,6 +44,10 @@ struct HttpRequest {
   std::string_view body;       // request body from memory (caller keeps it)
   base::Reader* body_reader = nullptr;  // or from a Reader of body_size bytes
   int64_t body_size = 0;
+  // This request's no-progress limit instead of HttpOptions::stall_timeout
+  // (0: the client's): for a request the server may legitimately take
+  // minutes to answer (S3's CompleteMultipartUpload, docs/s3.md).
+  std::chrono::milliseconds stall_timeout{0};
 };
 
 struct HttpResponse {
@@ -53,8 +58,8 @@ struct HttpResponse {
   std::optional<std::string> Header(std::string_view name) const;
 };
 
-// A response whose body is read as it arrives (memory bounded by
-// HttpOptions::stream_buffer). Dropping it early aborts the transfer.
+// A response whose body is read as it arrives, through one fixed buffer of
+// HttpOptions::stream_buffer bytes. Dropping it early aborts the transfer.
 class HttpStream : public base::Reader {
  public:
   ~HttpStream() override;

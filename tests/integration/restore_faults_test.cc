@@ -8,8 +8,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -60,8 +63,10 @@ std::string Url(const std::string& endpoint, const std::string& path) {
 }
 
 // Writes a snapshot of `pages` random 4096-byte pages under `path`;
-// returns the database bytes.
-std::string PutSnapshot(storage::ReplicaClient& c, uint32_t pages) {
+// returns the database bytes. The upload's status goes to *put when given
+// (else it must succeed).
+std::string PutSnapshot(storage::ReplicaClient& c, uint32_t pages,
+                        base::Status* put = nullptr) {
   std::mt19937_64 rng(pages);
   std::vector<Page> ps;
   std::string db;
@@ -76,13 +81,20 @@ std::string PutSnapshot(storage::ReplicaClient& c, uint32_t pages) {
   storage::FileInfo f{9, 1, 1, static_cast<int64_t>(bytes.size()),
                       Clock::now()};
   base::SpanReader r(AsBytes(bytes));
-  EXPECT_TRUE(c.WriteFile(f, r).ok());
+  base::Status written = c.WriteFile(f, r);
+  if (put != nullptr) {
+    *put = written;
+  } else {
+    EXPECT_TRUE(written.ok()) << written.ToString();
+  }
   return db;
 }
 
-// A client of s3rver (or of a proxy in front of it at endpoint).
-std::unique_ptr<storage::ReplicaClient> S3(const std::string& path,
-                                           std::string endpoint = "") {
+// A client of s3rver (or of a proxy in front of it at endpoint); `tune`
+// may change its options.
+std::unique_ptr<storage::ReplicaClient> S3(
+    const std::string& path, std::string endpoint = "",
+    const std::function<void(storage::s3::S3Options&)>& tune = nullptr) {
   storage::s3::S3Options o;
   o.bucket = kBucket;
   o.path = path;
@@ -91,6 +103,7 @@ std::unique_ptr<storage::ReplicaClient> S3(const std::string& path,
   o.force_path_style = true;
   o.access_key_id = "S3RVER";
   o.secret_access_key = "S3RVER";
+  if (tune) tune(o);
   auto c = storage::s3::NewS3ReplicaClient(o);
   EXPECT_TRUE(c.ok()) << c.status().ToString();
   return std::move(*c);
@@ -305,6 +318,126 @@ TEST(RestoreFaultsTest, ParallelRangesSurviveDroppedConnections) {
   EXPECT_GE(starts.size(), 9u);
   EXPECT_GT(proxy.counts().truncate, 0u);
   EXPECT_GT(resumed, 0);
+}
+
+// The thread ids of this process now.
+std::set<std::string> ThreadIds() {
+  std::set<std::string> out;
+  for (const auto& e : fs::directory_iterator("/proc/self/task")) {
+    out.insert(e.path().filename().string());
+  }
+  return out;
+}
+
+// A restore of 40 ranges with 4 in flight runs its HTTP transfers on reused
+// threads, not one new thread per range (docs/cli/restore.md, "Parallel
+// downloads"): every thread id the process had while it ran is counted.
+TEST(RestoreFaultsTest, RangesReuseTransferThreads) {
+  if (Server() == nullptr) GTEST_SKIP() << "s3rver not installed";
+  const std::string db = PutSnapshot(*S3("threads"), 640);  // 2.5 MiB
+  auto replica = S3("threads");
+  auto files = restore::ListAllFiles(*replica);
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  auto plan = restore::MakePlan(*files, restore::Target{}, "threads");
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  std::set<std::string> seen = ThreadIds();
+  const size_t before = seen.size();
+  std::atomic<bool> done{false};
+  std::mutex mu;
+  std::thread sampler([&] {
+    while (!done) {
+      auto now = ThreadIds();
+      std::lock_guard<std::mutex> l(mu);
+      seen.insert(now.begin(), now.end());
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
+  TempDir dir;
+  restore::ExecuteOptions o;
+  o.output = dir.Join("app.db");
+  o.integrity = restore::IntegrityCheck::kNone;
+  o.parallelism = 4;
+  o.range_bytes = 64 << 10;  // 40 ranges
+  auto r = restore::Execute(*replica, *plan, o);
+  done = true;
+  sampler.join();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(ReadFile(dir.Join("app.db")) == db) << "restored bytes differ";
+  // 4 download threads, the writer, the sampler, and transfer threads:
+  // at most one per range in flight (plus one that has not yet gone idle).
+  std::lock_guard<std::mutex> l(mu);
+  std::printf("threads started during the restore: %zu\n",
+              seen.size() - before);
+  EXPECT_LE(seen.size() - before, 16u)
+      << "new threads during a 40-range restore: one per range?";
+}
+
+// Uploads a multipart snapshot under path through a proxy that does
+// something to its CompleteMultipartUpload, with a 1 s no-progress limit
+// for every other request (docs/s3.md, "Timeouts"); expects success and
+// returns the database bytes.
+std::string UploadThroughCompleteFault(const std::string& path,
+                                       FaultProxy& proxy) {
+  auto replica = S3(path, proxy.endpoint(), [](storage::s3::S3Options& o) {
+    o.part_size = 5 << 20;
+    o.stall_timeout = std::chrono::milliseconds(1000);
+    o.retry.max_attempts = 4;
+    o.retry.backoff_base = std::chrono::milliseconds(5);
+    o.retry.backoff_max = std::chrono::milliseconds(50);
+  });
+  base::Status put;
+  // 3000 random pages: a 12 MB LTX file, three parts.
+  const std::string db = PutSnapshot(*replica, 3000, &put);
+  EXPECT_TRUE(put.ok()) << put.ToString();
+  return db;
+}
+
+void ExpectRestores(const std::string& path, const std::string& db) {
+  TempDir dir;
+  std::string log;
+  ASSERT_EQ(RestoreChild(dir,
+                         {"-integrity-check", "none", "-o", dir.Join("app.db"),
+                          Url(Server()->endpoint(), path)},
+                         &log),
+            0)
+      << log;
+  EXPECT_TRUE(ReadFile(dir.Join("app.db")) == db) << "restored bytes differ";
+}
+
+// The store takes 3 s to answer Complete (it joins the parts first), three
+// times the limit other requests get: one Complete, waited for.
+TEST(RestoreFaultsTest, SlowCompleteMultipartUploadIsWaitedFor) {
+  if (Server() == nullptr) GTEST_SKIP() << "s3rver not installed";
+  FaultProxy proxy(Server()->port(), FaultRates{});
+  proxy.set_complete_fault(CompleteFault::kHold, std::chrono::seconds(3));
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string db = UploadThroughCompleteFault("slowcomplete", proxy);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+  EXPECT_EQ(proxy.completes(), 1u) << "the slow Complete was given up on";
+  ExpectRestores("slowcomplete", db);
+}
+
+// The first Complete succeeds but its answer is lost; the retries find no
+// upload (s3rver: 500, AWS: 404 NoSuchUpload). The object is there with the
+// upload's size and metadata: success, not an error.
+TEST(RestoreFaultsTest, CompleteWhoseAnswerWasLostIsRecognised) {
+  if (Server() == nullptr) GTEST_SKIP() << "s3rver not installed";
+  struct Case {
+    const char* path;
+    CompleteFault fault;
+  };
+  const Case cases[] = {
+      {"lostcomplete500", CompleteFault::kLoseFirst},
+      {"lostcomplete404", CompleteFault::kLoseFirstThenNoSuchUpload},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.path);
+    FaultProxy proxy(Server()->port(), FaultRates{});
+    proxy.set_complete_fault(c.fault);
+    const std::string db = UploadThroughCompleteFault(c.path, proxy);
+    EXPECT_GE(proxy.completes(), 2u) << "the lost answer was not retried";
+    ExpectRestores(c.path, db);
+  }
 }
 
 }  // namespace

@@ -3,14 +3,17 @@
 // restore of the newest state sends no HEAD (creation times are not
 // compared), and a -timestamp restore asks for exact creation times only
 // for the files that decide its target, yet restores exactly the state
-// of that time (docs/cli/restore.md, "Requests").
+// of that time, and follow mode sends no HEAD for the files it applies
+// (docs/cli/restore.md, "Requests").
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "base/rfc3339.h"
 #include "tests/support/fault_proxy.h"
+#include "tests/support/process.h"
 #include "tests/support/s3rver.h"
 #include "tests/support/test_util.h"
 
@@ -104,6 +107,34 @@ TEST_F(RestoreRequestsTest, NoHeadPerFileUnlessATimestampNeedsIt) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("at or before the requested time"), std::string::npos)
       << r.err;
+
+  // Follow mode: its lag figure takes the listing's time of the newest file
+  // (S3 LastModified), so following new files sends no HEAD either.
+  from = proxy.request_heads().size();
+  const std::string follower = dir.Join("follow.db");
+  {
+    ChildProcess p({LitekeepBin(), "restore", "-f", "-follow-interval", "100ms",
+                    "-o", follower, Url(proxy.endpoint())},
+                   dir.Join("follow.log"));
+    auto rows = [&](const char* n) {
+      return WaitUntil([&] {
+        return std::filesystem::exists(follower + "-litekeep-follow") &&
+               QueryOne(follower, "SELECT count(*) FROM t") == n;
+      });
+    };
+    ASSERT_TRUE(rows("10")) << p.Log();
+    ASSERT_EQ(ExecSql(db, "INSERT INTO t(v) VALUES (randomblob(100));"), "");
+    r = litekeep::testing::Run(
+        {LitekeepBin(), "replicate", "-once", db, direct});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_TRUE(rows("11")) << p.Log();
+  }
+  heads = proxy.request_heads();
+  std::printf(
+      "restore -f (fresh, then one new file): %d LIST, %d GET, %d HEAD\n",
+      Count(heads, from, "GET /requests?"),
+      Count(heads, from, "GET /requests/"), Count(heads, from, "HEAD "));
+  EXPECT_EQ(Count(heads, from, "HEAD "), 0);
 }
 
 }  // namespace

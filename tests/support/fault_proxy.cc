@@ -118,6 +118,14 @@ bool IsLtxGet(const std::string& req) {
   return target.size() > 4 && target.compare(target.size() - 4, 4, ".ltx") == 0;
 }
 
+// True for an S3 CompleteMultipartUpload: "POST /<key>?uploadId=...".
+bool IsComplete(const std::string& req) {
+  if (req.rfind("POST ", 0) != 0) return false;
+  const std::string line = req.substr(0, req.find("\r\n"));
+  return line.find("?uploadId=") != std::string::npos ||
+         line.find("&uploadId=") != std::string::npos;
+}
+
 // The head of a response without its Content-Length line, and its body.
 void SplitResponse(const std::string& resp, std::string* head,
                    std::string* body) {
@@ -206,6 +214,9 @@ struct FaultProxy::Impl {
   std::string canned;
   BodyFault body_fault = BodyFault::kNone;
   size_t drip_rate = 4096;
+  CompleteFault complete_fault = CompleteFault::kNone;
+  std::chrono::milliseconds complete_hold{0};
+  uint64_t completes = 0;
   std::atomic<uint64_t> endless_sent{0};
   FaultCounts counts;
   std::vector<std::string> heads;
@@ -318,6 +329,21 @@ struct FaultProxy::Impl {
       ::close(fd);
       return;
     }
+    if (IsComplete(req)) {
+      CompleteFault cf;
+      std::chrono::milliseconds hold;
+      uint64_t nth;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        cf = complete_fault;
+        hold = complete_hold;
+        nth = ++completes;
+      }
+      if (cf != CompleteFault::kNone) {
+        ServeComplete(fd, req, cf, hold, nth);
+        return;
+      }
+    }
     BodyFault body_fault;
     size_t drip_rate;
     {
@@ -384,6 +410,28 @@ struct FaultProxy::Impl {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
       ::close(fd);
+      return;
+    }
+    SendAll(fd, resp.data(), resp.size());
+    ::close(fd);
+  }
+
+  void ServeComplete(int fd, const std::string& req, CompleteFault fault,
+                     std::chrono::milliseconds hold, uint64_t nth) {
+    if (fault == CompleteFault::kLoseFirstThenNoSuchUpload && nth > 1) {
+      std::string resp = ErrorResponse(404, "Not Found", "NoSuchUpload");
+      SendAll(fd, resp.data(), resp.size());
+      ::close(fd);
+      return;
+    }
+    std::string resp = Forward(upstream_port, WithConnectionClose(req));
+    if (fault == CompleteFault::kHold) {
+      auto until = std::chrono::steady_clock::now() + hold;
+      while (!stop.load() && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    } else if (nth == 1) {
+      Reset(fd);
       return;
     }
     SendAll(fd, resp.data(), resp.size());
@@ -504,6 +552,18 @@ void FaultProxy::set_body_fault(BodyFault fault, size_t drip_bytes_per_sec) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->body_fault = fault;
   impl_->drip_rate = drip_bytes_per_sec;
+}
+
+void FaultProxy::set_complete_fault(CompleteFault fault,
+                                    std::chrono::milliseconds hold) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->complete_fault = fault;
+  impl_->complete_hold = hold;
+}
+
+uint64_t FaultProxy::completes() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->completes;
 }
 
 void FaultProxy::set_conditional_puts(bool on) {

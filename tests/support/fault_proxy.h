@@ -50,6 +50,16 @@ enum class BodyFault {
               // store whose object is shorter than its listing says)
 };
 
+// What every S3 CompleteMultipartUpload (a POST with uploadId) gets.
+enum class CompleteFault {
+  kNone,
+  kHold,  // forwarded; the answer is held `complete_hold` before it is sent
+  kLoseFirst,  // the first is forwarded and its answer lost (RST); later
+               // ones are forwarded (s3rver answers them 500)
+  kLoseFirstThenNoSuchUpload,  // the first as kLoseFirst; later ones are
+                               // answered 404 NoSuchUpload (as AWS does)
+};
+
 class FaultProxy {
  public:
   // Listens on a free 127.0.0.1 port and forwards to 127.0.0.1:upstream_port.
@@ -65,6 +75,10 @@ class FaultProxy {
   // HTTP response) instead of being forwarded: for canned store errors.
   void set_canned_response(std::string raw);
   void set_body_fault(BodyFault fault, size_t drip_bytes_per_sec = 4096);
+  void set_complete_fault(CompleteFault fault,
+                          std::chrono::milliseconds hold = {});
+  // CompleteMultipartUpload requests received so far.
+  uint64_t completes() const;
   // Makes the proxy a conformant shim for conditional PUTs in front of a
   // store that ignores them (s3rver): a PUT with `If-None-Match: *` or
   // `If-Match: <ETag>` is checked with a HEAD of the same key and answered

@@ -63,6 +63,7 @@ HttpRequest S3Client::Build(const Request& r, std::string_view region) {
   h.headers = sr.headers;
   for (auto& kv : signed_req.added_headers) h.headers.push_back(std::move(kv));
   h.body = r.body;
+  h.stall_timeout = r.stall_timeout;
   return h;
 }
 

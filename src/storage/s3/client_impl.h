@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -110,6 +112,8 @@ class S3Client : public ReplicaClient {
     KeyValues headers;
     std::string_view body;
     Kind kind = Kind::kGet;
+    // No-progress limit for this request (0: the client's stall_timeout).
+    std::chrono::milliseconds stall_timeout{0};
   };
   Result<std::unique_ptr<HttpStream>> OpenOnce(const Request& r);
   Status ResponseError(const HttpResponse& r, std::string_view op,
@@ -151,6 +155,13 @@ class S3Client : public ReplicaClient {
                  const std::string& body, std::string* etag);
   Status CheckExisting(const std::string& key, int64_t size,
                        const std::string& md5_hex);
+  // Whether a multipart upload whose Complete failed (NoSuchUpload, or no
+  // answer within the retries) was completed by an earlier attempt: the
+  // object exists with the upload's size and either the ETag its parts
+  // make or this upload's creation-time metadata. Ok if so.
+  Status CheckCompleted(const std::string& key, const FileInfo& info,
+                        const std::map<int, std::string>& etags,
+                        const Status& failure);
   KeyValues WriteHeaders(const FileInfo& info) const;
   std::string PayloadHash(std::string_view body) const {
     return opts_.sign_payload ? Sha256Hex(body) : std::string(kUnsignedPayload);

@@ -2,14 +2,43 @@
 // parallel, bounded memory) for large ones; storage class and server-side
 // encryption headers on every write (options.h).
 #include <condition_variable>
+#include <cstdlib>
 #include <map>
 #include <thread>
 
+#include "storage/hash.h"
 #include "storage/s3/client_impl.h"
 #include "storage/s3/keys.h"
 #include "storage/xml.h"
 
 namespace litekeep::storage::s3 {
+namespace {
+
+// The no-progress limit of CompleteMultipartUpload: the store joins the
+// parts before it answers, which for gigabytes takes minutes (AWS sends
+// whitespace meanwhile, s3rver nothing), docs/s3.md "Timeouts".
+constexpr std::chrono::minutes kCompleteStallTimeout{15};
+
+// The ETag S3 gives an object made of these parts: the MD5 of their MD5s,
+// "-", the part count. "" when a part's ETag is not an MD5 (SSE-KMS, SSE-C).
+std::string MultipartEtag(const std::map<int, std::string>& etags) {
+  std::string digests;
+  for (const auto& [n, quoted] : etags) {
+    std::string hex = quoted;
+    hex.erase(std::remove(hex.begin(), hex.end(), '"'), hex.end());
+    if (hex.size() != 32) return "";
+    for (size_t i = 0; i < 32; i += 2) {
+      const std::string byte = hex.substr(i, 2);
+      char* end = nullptr;
+      const long v = std::strtol(byte.c_str(), &end, 16);
+      if (end != byte.c_str() + 2) return "";
+      digests.push_back(static_cast<char>(v));
+    }
+  }
+  return Md5Hex(digests) + "-" + std::to_string(etags.size());
+}
+
+}  // namespace
 
 KeyValues S3Client::WriteHeaders(const FileInfo& info) const {
   KeyValues h;
@@ -33,6 +62,24 @@ Status S3Client::CheckExisting(const std::string& key, int64_t size,
       ": a different object already exists under this name "
       "(size " +
       std::to_string(len) + ", etag " + etag + "); not replaced");
+}
+
+Status S3Client::CheckCompleted(const std::string& key, const FileInfo& info,
+                                const std::map<int, std::string>& etags,
+                                const Status& failure) {
+  auto resp = HeadKey(key);
+  if (!resp.ok() || resp->status != 200) return failure;
+  std::string etag = resp->Header("etag").value_or("");
+  etag.erase(std::remove(etag.begin(), etag.end(), '"'), etag.end());
+  const int64_t len = std::strtoll(
+      resp->Header("content-length").value_or("-1").c_str(), nullptr, 10);
+  const std::string composite = MultipartEtag(etags);
+  const bool ours =
+      (!composite.empty() && etag == composite) ||
+      resp->Header("x-amz-meta-" + std::string(kTimestampMetadata)) ==
+          FormatTimestamp(info.created);
+  if (len == info.size && ours) return Status::Ok();
+  return failure;
 }
 
 Status S3Client::PutSmall(const std::string& key, const FileInfo& info,
@@ -178,10 +225,14 @@ Status S3Client::PutMultipart(const std::string& key, const FileInfo& info,
   done.headers = {{"Content-Type", "application/xml"}};
   if (opts_.if_none_match) done.headers.emplace_back("If-None-Match", "*");
   done.body = xml;
+  done.stall_timeout = std::max<std::chrono::milliseconds>(
+      opts_.stall_timeout, kCompleteStallTimeout);
   auto complete = Execute(done, "complete multipart upload");
   Status st;
   if (!complete.ok()) {
-    st = complete.status();
+    // No answer within the retries: an attempt may still have completed
+    // the upload (its answer lost, or the store slower than the limit).
+    st = CheckCompleted(key, info, etags, complete.status());
   } else if (complete->status == 412 && opts_.if_none_match) {
     st = CheckExisting(key, info.size, "");
   } else if (complete->status != 200 ||
@@ -189,9 +240,8 @@ Status S3Client::PutMultipart(const std::string& key, const FileInfo& info,
     // S3 may answer 200 with an <Error> body.
     st = ResponseError(*complete, "complete multipart upload", key);
     if (XmlText(complete->body, "Code") == "NoSuchUpload") {
-      // A retried Complete after a lost response: accept if the object is
-      // there with the right size.
-      st = CheckExisting(key, info.size, "").ok() ? Status::Ok() : st;
+      // A retried Complete after an attempt whose answer was lost.
+      st = CheckCompleted(key, info, etags, st);
     }
   }
   if (!st.ok()) {
