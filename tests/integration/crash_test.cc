@@ -258,30 +258,45 @@ TEST(CrashTest, ForeignTruncateWhileStoppedCostsASnapshotNotAGap) {
   TempDir dir;
   const std::string db = dir.Join("app.db");
   const std::string replica = dir.Join("replica");
+  const std::string meta = dir.Join(".app.db-litekeep");
   std::string cfg = Config(dir, db, replica);
   ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
+  // Each start waits for what it must have done (conditions, not sleeps):
+  // its own log file says it is replicating, and the replicator reports a
+  // newer TXID as replicated.
   for (int round = 0; round < 3; ++round) {
+    const std::string reported = ReportedTxid(meta);
     ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
-                     dir.Join("replicate.log"));
+                     dir.Join("replicate-" + std::to_string(round) + ".log"));
     ASSERT_TRUE(WaitUntil([&] {
       return rep.Log().find("replicating") != std::string::npos;
-    }));
+    })) << rep.Log();
+    // The start shipped what changed while it was stopped (a snapshot
+    // after the TRUNCATE), then this insert.
+    ASSERT_TRUE(WaitUntil([&] { return ReportedTxid(meta) != reported; }))
+        << rep.Log();
+    const std::string started = ReportedTxid(meta);
     ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES(randomblob(5000))"), "");
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ASSERT_TRUE(WaitUntil([&] { return ReportedTxid(meta) != started; }))
+        << rep.Log();
     rep.Signal(SIGKILL);
     rep.Wait();
     // While stopped: more writes, then a TRUNCATE checkpoint and new writes.
-    ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES(randomblob(5000)); "
-                          "PRAGMA wal_checkpoint(TRUNCATE); "
-                          "INSERT INTO t VALUES(randomblob(100));"),
+    ASSERT_EQ(ExecSql(db,
+                      "INSERT INTO t VALUES(randomblob(5000)); "
+                      "PRAGMA wal_checkpoint(TRUNCATE); "
+                      "INSERT INTO t VALUES(randomblob(100));"),
               "");
   }
+  const std::string reported = ReportedTxid(meta);
   ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
-                   dir.Join("replicate.log"));
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+                   dir.Join("replicate-last.log"));
+  ASSERT_TRUE(WaitUntil([&] { return ReportedTxid(meta) != reported; }))
+      << rep.Log();
   rep.Signal(SIGTERM);
   ASSERT_EQ(rep.Wait(), 0) << rep.Log();
-  auto r = litekeep::testing::Run({LitekeepBin(), "restore", "-o", dir.Join("out.db"), replica});
+  auto r = litekeep::testing::Run(
+      {LitekeepBin(), "restore", "-o", dir.Join("out.db"), replica});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(QueryOne(dir.Join("out.db"), "SELECT count(*) FROM t"), "9");
   EXPECT_EQ(ContentHash(dir.Join("out.db")), ContentHash(db));

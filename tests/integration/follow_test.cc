@@ -300,17 +300,25 @@ TEST(FollowTest, FollowsAnS3Replica) {
   ASSERT_NO_FATAL_FAILURE(PrepareDb(db));
   ChildProcess rep({LitekeepBin(), "replicate", db, url},
                    dir.Join("replicate.log"));
-  ASSERT_TRUE(WaitUntil([&] {
-    return litekeep::testing::Run({LitekeepBin(), "ltx", url})
-               .out.find("0000000000000001") != std::string::npos;
-  })) << rep.Log();
+  // Every wait is for a condition, with a bound generous enough for a
+  // loaded machine: each follower step and each sync is a few requests to
+  // s3rver (Node), all competing for the same cores.
+  const Ms patience(120000);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return litekeep::testing::Run({LitekeepBin(), "ltx", url})
+                   .out.find("0000000000000001") != std::string::npos;
+      },
+      patience))
+      << rep.Log();
   ChildProcess follower(FollowArgs(url, out), dir.Join("follow.log"));
+  ASSERT_TRUE(Converges(db, out, patience)) << follower.Log() << rep.Log();
   for (int round = 0; round < 2; ++round) {
     for (int i = 0; i < 5; ++i) {
       ASSERT_NO_FATAL_FAILURE(Step(db));
       std::this_thread::sleep_for(Ms(100));
     }
-    ASSERT_TRUE(Converges(db, out)) << follower.Log() << rep.Log();
+    ASSERT_TRUE(Converges(db, out, patience)) << follower.Log() << rep.Log();
   }
   follower.Signal(SIGTERM);
   EXPECT_EQ(follower.Wait(), 0) << follower.Log();
