@@ -111,11 +111,11 @@ TEST_F(RestoreRequestsTest, NoHeadPerFileUnlessATimestampNeedsIt) {
   // Follow mode: its lag figure takes the listing's time of the newest file
   // (S3 LastModified), so following new files sends no HEAD either.
   from = proxy.request_heads().size();
-  const std::string follower = dir.Join("follow.db");
+  const std::string follower = dir_.Join("follow.db");
   {
     ChildProcess p({LitekeepBin(), "restore", "-f", "-follow-interval", "100ms",
                     "-o", follower, Url(proxy.endpoint())},
-                   dir.Join("follow.log"));
+                   dir_.Join("follow.log"));
     auto rows = [&](const char* n) {
       return WaitUntil([&] {
         return std::filesystem::exists(follower + "-litekeep-follow") &&
