@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
 #include <thread>
@@ -903,33 +904,40 @@ Status Replicator::MaybeCheckpoint() {
     last_checkpoint_offset_ = sqlite::kWalHeaderSize;
   }
   const int64_t grown = (pos_->offset - last_checkpoint_offset_) / frame_size;
-  if (frames >= options_.truncate_page_n) return Checkpoint(true);
+  if (frames >= options_.truncate_page_n) return Checkpoint();
   const auto since = std::chrono::steady_clock::now() - last_checkpoint_;
   // The spacing yields to a fast-growing WAL, so that it is checkpointed
-  // (and restarted) long before the TRUNCATE bound, which costs a snapshot
-  // (docs/architecture.md, "Checkpoints").
+  // (and restarted) long before truncate_page_n (docs/architecture.md,
+  // "Checkpoints").
   constexpr int64_t kForcedCheckpointFrames = 32768;
   if (since < options_.min_checkpoint_spacing &&
       grown < kForcedCheckpointFrames) {
     return Status::Ok();
   }
-  if (grown >= options_.min_checkpoint_page_count) return Checkpoint(false);
+  if (grown >= options_.min_checkpoint_page_count) return Checkpoint();
   if (grown > 0 && since >= options_.checkpoint_interval) {
-    return Checkpoint(false);
+    return Checkpoint();
   }
   return Status::Ok();
 }
 
-Status Replicator::Checkpoint(bool truncate) {
+Status Replicator::Checkpoint() {
   // Ship what is already committed and copy it back before taking the write
   // lock, so the locked section only handles the last few frames.
   // The pre-checkpoint runs on the locker connection while our read
   // transaction stays held: it can copy back only what that transaction has
   // seen, and the WAL cannot restart.
-  LK_RETURN_IF_ERROR(Sync().status());
-  LK_RETURN_IF_ERROR(MoveReadIfBehind(/*force=*/true));
-  LK_RETURN_IF_ERROR(
-      PassiveCheckpoint(locker_, std::chrono::milliseconds(200)).status());
+  // A second pass when the first shipped something: it ships and copies
+  // back what the application wrote during the first (whose fsyncs of a
+  // large WAL take a while), so that the locked section only handles what
+  // is written during the second.
+  for (int pass = 0; pass < 2; ++pass) {
+    LK_ASSIGN_OR_RETURN(SyncResult shipped, Sync());
+    LK_RETURN_IF_ERROR(MoveReadIfBehind(/*force=*/true));
+    LK_RETURN_IF_ERROR(
+        PassiveCheckpoint(locker_, std::chrono::milliseconds(200)).status());
+    if (shipped.txid == 0) break;
+  }
   // Flush what the application wrote meanwhile, so that the fsyncs of the
   // checkpoint under the lock find little left to write.
   if (auto wal = OpenWal(); wal.ok() && wal->has_value()) {
@@ -952,6 +960,7 @@ Status Replicator::Checkpoint(bool truncate) {
   // if litekeep stops before uploading it, the position on disk is the old
   // one and the next start writes a snapshot, never a gap.
   std::optional<PendingFile> tail;
+  int64_t committed_end = 0;  // in the generation pos_ follows, when known
   {
     Status captured = [&]() -> Status {
       LK_ASSIGN_OR_RETURN(auto wal, OpenWal());
@@ -968,12 +977,14 @@ Status Replicator::Checkpoint(bool truncate) {
       LK_ASSIGN_OR_RETURN(
           auto scan,
           sqlite::ScanWal(*wal, *header, pos_->offset, pos_->checksum));
+      committed_end = scan.empty() ? pos_->offset : scan.end_offset;
       if (scan.empty()) return Status::Ok();
       LK_ASSIGN_OR_RETURN(PendingFile f, EncodeIncremental(*header, scan, *wal,
                                                            /*sync=*/false));
       tail = std::move(f);
       return Status::Ok();
     }();
+    if (captured.ok() && committed_end > 0) ShrinkWal(committed_end);
     if (!captured.ok()) {
       UnlockWrites();
       return captured;
@@ -1025,22 +1036,42 @@ Status Replicator::Checkpoint(bool truncate) {
   last_checkpoint_ = std::chrono::steady_clock::now();
   last_checkpoint_offset_ = pos_ ? pos_->offset : 0;
   ++passive_checkpoints_;
-  if (truncate && cp.complete()) {
-    // TRUNCATE needs the write lock and no readers; the next generation
-    // change is then not provably lossless, so it costs a snapshot.
-    LK_RETURN_IF_ERROR(EndRead());
-    const auto started = std::chrono::steady_clock::now();
-    auto r = reader().Checkpoint(sqlite::CheckpointMode::kTruncate);
-    truncate_checkpoint_us_ += ElapsedMicros(started);
-    if (!r.ok()) ++truncate_checkpoint_errors_;
-    read_began_at_.reset();
-    LK_RETURN_IF_ERROR(BeginRead());
-    if (!r.ok()) return r.status();
-    ++truncate_checkpoints_;
-    spdlog::info("{}: WAL truncated after {} frames", options_.db_path,
-                 cp.log_frames);
-  }
   return Status::Ok();
+}
+
+void Replicator::ShrinkWal(int64_t committed_end) {
+  if (!pos_ || committed_end <= 0) return;
+  const int64_t frame_size = sqlite::kWalFrameHeaderSize + pos_->page_size;
+  const int64_t bound = static_cast<int64_t>(sqlite::kWalHeaderSize) +
+                        options_.truncate_page_n * frame_size;
+  struct stat st;
+  const std::string path = options_.db_path + "-wal";
+  if (::stat(path.c_str(), &st) != 0 || st.st_size <= bound ||
+      st.st_size <= committed_end) {
+    return;
+  }
+  // Under the write lock no transaction is being written, and every
+  // reader's snapshot ends at or before committed_end: past it the file
+  // holds only frames of earlier generations, which SQLite never reads
+  // again. SQLite itself shrinks the file the same way under its write
+  // lock when journal_size_limit is set.
+  // Only down to the bound: freeing the blocks of a large file takes long,
+  // and the application waits for the lock meanwhile.
+  const int64_t size = std::max(committed_end, bound);
+  const auto started = std::chrono::steady_clock::now();
+  auto f = base::File::Open(path, O_RDWR);
+  if (!f.ok() || ::ftruncate(f->fd(), size) != 0) {
+    ++truncate_checkpoint_errors_;
+    spdlog::warn("{}: could not shrink the WAL file: {}", options_.db_path,
+                 f.ok() ? std::strerror(errno) : f.status().message());
+    return;
+  }
+  truncate_checkpoint_us_ += ElapsedMicros(started);
+  ++truncate_checkpoints_;
+  spdlog::info(
+      "{}: WAL file shrunk from {} to {} bytes (past truncate-page-n, {} "
+      "pages)",
+      options_.db_path, st.st_size, size, options_.truncate_page_n);
 }
 
 }  // namespace litekeep::replicate

@@ -109,14 +109,15 @@ class Replicator {
   // position is saved.
   Result<SyncResult> Sync();
 
-  // Runs the checkpoint policy: PASSIVE when the WAL reaches
-  // min_checkpoint_page_count or checkpoint_interval passed, TRUNCATE past
+  // Runs the checkpoint policy: a checkpoint when the WAL grew by
+  // min_checkpoint_page_count or checkpoint_interval passed, at once past
   // truncate_page_n. Checkpoints only frames already replicated.
   Status MaybeCheckpoint();
-  // Syncs everything under the database's write lock, then checkpoints.
-  // truncate: also truncate the WAL file (the next generation change then
-  // costs a snapshot, see docs/architecture.md).
-  Status Checkpoint(bool truncate);
+  // Syncs everything under the database's write lock, then checkpoints
+  // (the application's next commit restarts the WAL without costing a
+  // snapshot), shrinking a WAL file larger than truncate_page_n pages
+  // (ShrinkWal; docs/architecture.md, "Checkpoints").
+  Status Checkpoint();
 
   void Close();
 
@@ -250,6 +251,10 @@ class Replicator {
   // Opens shm_ if it is not open: for reading and writing when allowed (to
   // take the checkpointer lock), else read-only. False when there is none.
   bool OpenShm();
+  // Under the write lock: truncates "<db>-wal" to truncate_page_n pages, or
+  // to committed_end (the end of its last commit) if that is larger, when
+  // the file is larger than both.
+  void ShrinkWal(int64_t committed_end);
   Status LockWrites();
   void UnlockWrites();
   Result<std::optional<base::File>> OpenWal() const;

@@ -194,6 +194,53 @@ TEST(ReplicateRestoreTest, MaxSyncWalBytesSplitsABacklog) {
   }
 }
 
+// A WAL generation past truncate-page-n is checkpointed and restarted like
+// any other (no snapshot), and a later checkpoint shrinks the file back to
+// the bound (docs/architecture.md, "Checkpoints").
+TEST(ReplicateRestoreTest, WalPastTruncatePageNShrinksWithoutASnapshot) {
+  TempDir dir;
+  const std::string db = dir.Join("app.db");
+  const std::string replica = dir.Join("replica");
+  ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
+  std::string cfg = dir.Join("litekeep.yml");
+  std::ofstream(cfg) << "dbs:\n  - path: " << db
+                     << "\n    truncate-page-n: 64\n"
+                     << "    min-checkpoint-page-count: 8\n"
+                     << "    replica:\n      path: " << replica
+                     << "\n      sync-interval: 100ms\n";
+  ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
+                   dir.Join("log"));
+  ASSERT_TRUE(WaitUntil([&] {
+    return CountOccurrences(rep.Log(), "snapshot written") == 1;
+  })) << rep.Log();
+  // About 250 pages in one transaction: a generation far past the bound.
+  ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES(randomblob(1000000))"), "");
+  // Then small transactions until a checkpoint after the restart shrinks
+  // the file.
+  const int64_t bound = 32 + 64 * (4096 + 24);
+  int i = 0;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        EXPECT_EQ(
+            ExecSql(db, "INSERT INTO t VALUES(" + std::to_string(i++) + ")"),
+            "");
+        return rep.Log().find("WAL file shrunk") != std::string::npos;
+      },
+      std::chrono::seconds(60)))
+      << rep.Log();
+  EXPECT_LE(static_cast<int64_t>(fs::file_size(db + "-wal")), bound);
+  ASSERT_EQ(ExecSql(db, "INSERT INTO t VALUES('last')"), "");
+  rep.Signal(SIGTERM);
+  ASSERT_EQ(rep.Wait(), 0) << rep.Log();
+  EXPECT_EQ(CountOccurrences(rep.Log(), "snapshot written"), 1) << rep.Log();
+  const std::string out = dir.Join("restored.db");
+  auto r =
+      litekeep::testing::Run({LitekeepBin(), "restore", "-o", out, replica});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ContentHash(out), ContentHash(db));
+  EXPECT_EQ(QueryOne(out, "PRAGMA integrity_check"), "ok");
+}
+
 TEST(ReplicateRestoreTest, DeletedLocalStateWritesSnapshotAndStaysExact) {
   TempDir dir;
   const std::string db = dir.Join("app.db");
