@@ -56,7 +56,6 @@ TSAN_TESTS ?= ^($(subst $(space),$(bar),$(strip $(TSAN_SUITES))))\.
 # either sanitizer target (docs/reliability.md "Sanitizers").
 SAN_TIMED = MultiDbTest.WaitingForAWriteCostsNoCpu \
   CrashTest.KillNineReplicatorUnderLoad \
-  CompactionTest.EveryMomentInTheRetentionWindowRestoresExactly \
   MetricsTest.BackgroundVerifyFeedsMetricsAndCatchesAFlippedByte \
   SyncS3Test.WatchFollowsChangesAndReadersNeverSeePartialFiles
 # Not run by test-asan either: the tests that load the VFS extension
