@@ -68,6 +68,10 @@ ASAN_HOSTED = VfsFileTest.SqliteShellMatchesSource \
   VfsFileTest.PythonMatchesSource \
   VfsChainTest.HugeCommitIsRefusedBeforeAllocating \
   VfsS3Test.QueriesMatchSourceInProcessShellAndPython \
+  VfsVerifyTest.FlippedPageByteFailsTheQueryUntilRepaired \
+  VfsVerifyTest.FlippedTrailerByteFailsTheQueryUntilRepaired \
+  VfsVerifyTest.SmallFileIsCheckedAtOpen \
+  VfsVerifyTest.RangedReadRefusesAFrameOfAnotherPage \
   NatsEndToEndTest.WorkloadRestoresByteForByteAndVerifies
 ASAN_EXCLUDE ?= ^(fuzz_|layering\.|$(subst .,\.,$(subst $(space),$(bar),$(strip $(SAN_TIMED) $(ASAN_HOSTED))))$$)
 TSAN_EXCLUDE ?= ^($(subst .,\.,$(subst $(space),$(bar),$(strip $(SAN_TIMED)))))$$
