@@ -72,6 +72,10 @@ ASAN_HOSTED = VfsFileTest.SqliteShellMatchesSource \
   VfsVerifyTest.FlippedTrailerByteFailsTheQueryUntilRepaired \
   VfsVerifyTest.SmallFileIsCheckedAtOpen \
   VfsVerifyTest.RangedReadRefusesAFrameOfAnotherPage \
+  VfsAgeFileTest.QueriesMatchSource \
+  VfsAgeFileTest.MissingOrWrongIdentityIsAClearError \
+  VfsAgeFileTest.TamperedChunkFailsNamingTheFile \
+  VfsAgeS3Test.QueriesMatchSource \
   NatsEndToEndTest.WorkloadRestoresByteForByteAndVerifies
 ASAN_EXCLUDE ?= ^(fuzz_|layering\.|$(subst .,\.,$(subst $(space),$(bar),$(strip $(SAN_TIMED) $(ASAN_HOSTED))))$$)
 TSAN_EXCLUDE ?= ^($(subst .,\.,$(subst $(space),$(bar),$(strip $(SAN_TIMED)))))$$
