@@ -56,7 +56,6 @@ TSAN_TESTS ?= ^($(subst $(space),$(bar),$(strip $(TSAN_SUITES))))\.
 # either sanitizer target (docs/reliability.md "Sanitizers").
 SAN_TIMED = MultiDbTest.WaitingForAWriteCostsNoCpu \
   CrashTest.KillNineReplicatorUnderLoad \
-  CompactionTest.EveryMomentInTheRetentionWindowRestoresExactly \
   MetricsTest.BackgroundVerifyFeedsMetricsAndCatchesAFlippedByte \
   SyncS3Test.WatchFollowsChangesAndReadersNeverSeePartialFiles
 # Not run by test-asan either: the tests that load the VFS extension
@@ -69,6 +68,14 @@ ASAN_HOSTED = VfsFileTest.SqliteShellMatchesSource \
   VfsFileTest.PythonMatchesSource \
   VfsChainTest.HugeCommitIsRefusedBeforeAllocating \
   VfsS3Test.QueriesMatchSourceInProcessShellAndPython \
+  VfsVerifyTest.FlippedPageByteFailsTheQueryUntilRepaired \
+  VfsVerifyTest.FlippedTrailerByteFailsTheQueryUntilRepaired \
+  VfsVerifyTest.SmallFileIsCheckedAtOpen \
+  VfsVerifyTest.RangedReadRefusesAFrameOfAnotherPage \
+  VfsAgeFileTest.QueriesMatchSource \
+  VfsAgeFileTest.MissingOrWrongIdentityIsAClearError \
+  VfsAgeFileTest.TamperedChunkFailsNamingTheFile \
+  VfsAgeS3Test.QueriesMatchSource \
   NatsEndToEndTest.WorkloadRestoresByteForByteAndVerifies
 ASAN_EXCLUDE ?= ^(fuzz_|layering\.|$(subst .,\.,$(subst $(space),$(bar),$(strip $(SAN_TIMED) $(ASAN_HOSTED))))$$)
 TSAN_EXCLUDE ?= ^($(subst .,\.,$(subst $(space),$(bar),$(strip $(SAN_TIMED)))))$$
