@@ -1055,9 +1055,14 @@ void Replicator::ShrinkWal(int64_t committed_end) {
   // holds only frames of earlier generations, which SQLite never reads
   // again. SQLite itself shrinks the file the same way under its write
   // lock when journal_size_limit is set.
-  // Only down to the bound: freeing the blocks of a large file takes long,
-  // and the application waits for the lock meanwhile.
-  const int64_t size = std::max(committed_end, bound);
+  // Only down to the bound, and at most 16 MiB per checkpoint: freeing the
+  // blocks of a file takes about 3 ms per 10 MB here, and the application
+  // waits for the lock meanwhile. A larger excess goes over a few
+  // checkpoints.
+  constexpr int64_t kMaxShrinkBytes = 16 << 20;
+  const int64_t size =
+      std::max({committed_end, bound,
+                static_cast<int64_t>(st.st_size) - kMaxShrinkBytes});
   const auto started = std::chrono::steady_clock::now();
   auto f = base::File::Open(path, O_RDWR);
   if (!f.ok() || ::ftruncate(f->fd(), size) != 0) {
