@@ -114,7 +114,7 @@ TEST_F(RestoreRequestsTest, NoHeadPerFileUnlessATimestampNeedsIt) {
   const std::string follower = dir_.Join("follow.db");
   {
     ChildProcess p({LitekeepBin(), "restore", "-f", "-follow-interval", "100ms",
-                    "-o", follower, Url(proxy.endpoint())},
+                    "-o", follower, Url("db", proxy.endpoint())},
                    dir_.Join("follow.log"));
     auto rows = [&](const char* n) {
       return WaitUntil([&] {
