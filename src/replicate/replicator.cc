@@ -335,7 +335,7 @@ Status Replicator::MoveReadIfBehind(bool force) {
   if (!wal) return Status::Ok();
   LK_ASSIGN_OR_RETURN(auto header, sqlite::ReadWalHeader(*wal));
   if (frames_past_read_ >= kSqliteAutocheckpointFrames && !write_locked_) {
-    return HandOffAndCheckpoint(header, *wal, std::chrono::milliseconds(0));
+    return HandOffAndCheckpoint(header, *wal);
   }
   return HandOffRead(header, *wal);
 }
@@ -352,13 +352,12 @@ bool Replicator::OpenShm() {
 }
 
 Status Replicator::HandOffAndCheckpoint(const sqlite::WalHeader& header,
-                                        const base::File& wal,
-                                        std::chrono::microseconds budget) {
+                                        const base::File& wal) {
   HoldAppCheckpoints();
   Status s = HandOffRead(header, wal);
   if (s.ok()) {
     // Takes the lock this process holds as its own and releases it.
-    auto cp = PassiveCheckpoint(locker_, budget);
+    auto cp = locker_.Checkpoint(sqlite::CheckpointMode::kPassive);
     if (!cp.ok()) {
       spdlog::debug("{}: checkpoint after the hand-off: {}", options_.db_path,
                     cp.status().message());
@@ -690,10 +689,9 @@ Result<SyncResult> Replicator::WriteIncremental(const sqlite::WalHeader& header,
   }
   // Only past that size: below it the application does not checkpoint.
   const bool app_checkpoints = frames_past_read_ >= kSqliteAutocheckpointFrames;
-  Status handoff =
-      app_checkpoints && !write_locked_
-          ? HandOffAndCheckpoint(header, wal, std::chrono::milliseconds(0))
-          : HandOffRead(header, wal);
+  Status handoff = app_checkpoints && !write_locked_
+                       ? HandOffAndCheckpoint(header, wal)
+                       : HandOffRead(header, wal);
   if (!handoff.ok()) {
     spdlog::warn("{}: could not renew the read transaction: {}",
                  options_.db_path, handoff.message());

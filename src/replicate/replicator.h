@@ -232,16 +232,14 @@ class Replicator {
   // when `force`, else only once kReadHandOffSpacing has passed since the
   // mark last moved).
   Status MoveReadIfBehind(bool force);
-  // HandOffRead, then a PASSIVE checkpoint on the locker connection (trying
-  // again while busy for up to `budget`), with SQLite's checkpointer lock
-  // held for this process from before the read mark moves: the application
-  // cannot checkpoint what the move released, so its next commit does not
-  // copy and fsync that back inside the commit (docs/architecture.md,
-  // "Checkpoints"). Returns the hand-off's status; the checkpoint is best
-  // effort.
+  // HandOffRead, then a PASSIVE checkpoint on the locker connection, with
+  // SQLite's checkpointer lock held for this process from before the read
+  // mark moves: the application cannot checkpoint what the move released, so
+  // its next commit does not copy and fsync that back inside the commit
+  // (docs/architecture.md, "Checkpoints"). Returns the hand-off's status;
+  // the checkpoint is best effort.
   Status HandOffAndCheckpoint(const sqlite::WalHeader& header,
-                              const base::File& wal,
-                              std::chrono::microseconds budget);
+                              const base::File& wal);
   // Takes SQLite's checkpointer lock for this process (waiting up to 2 ms
   // for another process's checkpoint), so that the application cannot
   // checkpoint until our next checkpoint ends or ReleaseAppCheckpoints.

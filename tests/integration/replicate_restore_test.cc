@@ -202,12 +202,9 @@ TEST(ReplicateRestoreTest, WalPastTruncatePageNShrinksWithoutASnapshot) {
   const std::string db = dir.Join("app.db");
   const std::string replica = dir.Join("replica");
   ASSERT_EQ(ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"), "");
-  std::string cfg = dir.Join("litekeep.yml");
-  std::ofstream(cfg) << "dbs:\n  - path: " << db
-                     << "\n    truncate-page-n: 64\n"
-                     << "    min-checkpoint-page-count: 8\n"
-                     << "    replica:\n      path: " << replica
-                     << "\n      sync-interval: 100ms\n";
+  const std::string cfg = WriteConfig(
+      dir, db, replica,
+      "    truncate-page-n: 64\n    min-checkpoint-page-count: 8\n");
   ChildProcess rep({LitekeepBin(), "replicate", "-config", cfg},
                    dir.Join("log"));
   ASSERT_TRUE(WaitUntil([&] {
