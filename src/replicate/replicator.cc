@@ -711,7 +711,7 @@ Result<SyncResult> Replicator::FinishPending() {
 
 Result<Replicator::PendingFile> Replicator::EncodeIncremental(
     const sqlite::WalHeader& header, const sqlite::WalScan& scan,
-    const base::File& wal, bool sync) {
+    const base::File& wal, bool sync, const std::vector<uint8_t>* wal_bytes) {
   const TxId txid = pos_->txid + 1;
   ltx::Header h = ltx::L0Header(txid, header.page_size, scan.commit, NowMs());
   h.wal_offset = scan.start_offset;
@@ -730,6 +730,14 @@ Result<Replicator::PendingFile> Replicator::EncodeIncremental(
                                   header.page_size);
     for (const auto& [pgno, offset] : scan.pages) {
       if (pgno == ltx::LockPgno(header.page_size)) continue;
+      if (wal_bytes) {
+        const size_t at = static_cast<size_t>(offset - scan.start_offset) +
+                          sqlite::kWalFrameHeaderSize;
+        LK_RETURN_IF_ERROR(
+            enc.AddPage(pgno, std::span<const uint8_t>(*wal_bytes)
+                                  .subspan(at, header.page_size)));
+        continue;
+      }
       auto page = pages.Read(pgno);
       if (!page.ok()) {
         ::unlink(tmp.c_str());
@@ -740,15 +748,20 @@ Result<Replicator::PendingFile> Replicator::EncodeIncremental(
     LK_RETURN_IF_ERROR(enc.Finish());
     if (sync) LK_RETURN_IF_ERROR(out.Sync());
   }
+  return PendingFile{h, tmp, scan.pages.size(), NextPosition(header, scan)};
+}
+
+Position Replicator::NextPosition(const sqlite::WalHeader& header,
+                                  const sqlite::WalScan& scan) const {
   Position next;
-  next.txid = txid;
+  next.txid = pos_->txid + 1;
   next.page_size = header.page_size;
   next.salt1 = header.salt1;
   next.salt2 = header.salt2;
   next.checkpoint_seq = header.checkpoint_seq;
   next.offset = scan.end_offset;
   next.checksum = scan.checksum;
-  return PendingFile{h, tmp, scan.pages.size(), next};
+  return next;
 }
 
 Result<SyncResult> Replicator::WriteSnapshot(const std::string& reason,
@@ -925,16 +938,22 @@ Status Replicator::Checkpoint() {
   // The pre-checkpoint runs on the locker connection while our read
   // transaction stays held: it can copy back only what that transaction has
   // seen, and the WAL cannot restart.
-  // A second pass when the first shipped something: it ships and copies
-  // back what the application wrote during the first (whose fsyncs of a
-  // large WAL take a while), so that the locked section only handles what
-  // is written during the second.
-  for (int pass = 0; pass < 2; ++pass) {
+  // Another pass while the last one shipped more than a small tail: each
+  // ships and copies back what the application wrote during the previous
+  // one (whose fsyncs of a large WAL take a while), so that the locked
+  // section only handles what is written during the last, short pass. At
+  // most kMaxPrePasses, in case the application writes faster than a pass
+  // can follow.
+  constexpr int kMaxPrePasses = 4;
+  constexpr uint64_t kSmallTailPages = 256;
+  for (int pass = 0; pass < kMaxPrePasses; ++pass) {
     LK_ASSIGN_OR_RETURN(SyncResult shipped, Sync());
     LK_RETURN_IF_ERROR(MoveReadIfBehind(/*force=*/true));
     LK_RETURN_IF_ERROR(
         PassiveCheckpoint(locker_, std::chrono::milliseconds(200)).status());
-    if (shipped.txid == 0) break;
+    if (shipped.txid == 0 || (pass > 0 && shipped.pages <= kSmallTailPages)) {
+      break;
+    }
   }
   // Flush what the application wrote meanwhile, so that the fsyncs of the
   // checkpoint under the lock find little left to write.
@@ -959,6 +978,17 @@ Status Replicator::Checkpoint() {
   // one and the next start writes a snapshot, never a gap.
   std::optional<PendingFile> tail;
   int64_t committed_end = 0;  // in the generation pos_ follows, when known
+  uint64_t capture_us = 0;
+  uint64_t shrink_us = 0;
+  // A tail of at most kMaxCopiedTailBytes is only copied under the lock and
+  // encoded after it is released; a larger one is encoded under the lock.
+  constexpr int64_t kMaxCopiedTailBytes = 16 << 20;
+  struct CopiedTail {
+    sqlite::WalHeader header;
+    sqlite::WalScan scan;
+    std::vector<uint8_t> bytes;
+  };
+  std::optional<CopiedTail> copied;
   {
     Status captured = [&]() -> Status {
       LK_ASSIGN_OR_RETURN(auto wal, OpenWal());
@@ -977,19 +1007,41 @@ Status Replicator::Checkpoint() {
           sqlite::ScanWal(*wal, *header, pos_->offset, pos_->checksum));
       committed_end = scan.empty() ? pos_->offset : scan.end_offset;
       if (scan.empty()) return Status::Ok();
+      const int64_t tail_bytes = scan.end_offset - scan.start_offset;
+      if (tail_bytes <= kMaxCopiedTailBytes) {
+        CopiedTail c{*header, scan, {}};
+        c.bytes.resize(static_cast<size_t>(tail_bytes));
+        LK_ASSIGN_OR_RETURN(
+            size_t got,
+            wal->ReadAt(c.bytes.data(), c.bytes.size(), scan.start_offset));
+        if (got != c.bytes.size()) {
+          return base::InternalError(options_.db_path +
+                                     "-wal: short read of the committed tail");
+        }
+        copied = std::move(c);
+        return Status::Ok();
+      }
       LK_ASSIGN_OR_RETURN(PendingFile f, EncodeIncremental(*header, scan, *wal,
                                                            /*sync=*/false));
       tail = std::move(f);
       return Status::Ok();
     }();
-    if (captured.ok() && committed_end > 0) ShrinkWal(committed_end);
+    capture_us = ElapsedMicros(locked_at);
+    if (captured.ok() && committed_end > 0) {
+      const auto shrink_started = std::chrono::steady_clock::now();
+      ShrinkWal(committed_end);
+      shrink_us = ElapsedMicros(shrink_started);
+    }
     if (!captured.ok()) {
       UnlockWrites();
       return captured;
     }
   }
-  const std::optional<Position> at = tail ? tail->next : pos_;
-  const uint64_t capture_us = ElapsedMicros(locked_at);
+  const std::optional<Position> at =
+      tail ? tail->next
+      : copied
+          ? std::optional<Position>(NextPosition(copied->header, copied->scan))
+          : pos_;
   uint64_t locked_checkpoint_us = 0;
   Status s = EndRead();
   sqlite::CheckpointResult cp;
@@ -1021,10 +1073,31 @@ Status Replicator::Checkpoint() {
       std::chrono::steady_clock::now() - locked_at);
   spdlog::debug(
       "{}: held the write lock for {:.2f} ms (tail of {} pages read in "
-      "{:.2f} ms, checkpoint {} of {} frames in {:.2f} ms)",
-      options_.db_path, held.count() / 1000.0, tail ? tail->pages : 0,
-      capture_us / 1000.0, cp.checkpointed_frames, cp.log_frames,
-      locked_checkpoint_us / 1000.0);
+      "{:.2f} ms, WAL shrink {:.2f} ms, checkpoint {} of {} frames in {:.2f} "
+      "ms)",
+      options_.db_path, held.count() / 1000.0,
+      tail     ? tail->pages
+      : copied ? copied->scan.pages.size()
+               : 0,
+      capture_us / 1000.0, shrink_us / 1000.0, cp.checkpointed_frames,
+      cp.log_frames, locked_checkpoint_us / 1000.0);
+  if (copied) {
+    // If this fails, pos_ stays before the tail while R began after it: the
+    // WAL's next generation is then not provably lossless and the next sync
+    // writes a snapshot (see "When is a new WAL generation lossless?").
+    auto wal = OpenWal();
+    if (!wal.ok() || !wal->has_value()) {
+      return wal.ok() ? base::NotFoundError(options_.db_path +
+                                            "-wal disappeared during a "
+                                            "checkpoint")
+                      : wal.status();
+    }
+    LK_ASSIGN_OR_RETURN(PendingFile f,
+                        EncodeIncremental(copied->header, copied->scan, **wal,
+                                          /*sync=*/false, &copied->bytes));
+    tail = std::move(f);
+    copied.reset();
+  }
   if (tail) {
     pending_ = std::move(tail);
     LK_RETURN_IF_ERROR(FinishPending().status());

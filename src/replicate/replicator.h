@@ -208,10 +208,18 @@ class Replicator {
     Position next;  // the position once it is in the replica
   };
   // Encodes the committed frames in scan as the next TXID's L0 file in the
-  // local state directory (no upload).
-  Result<PendingFile> EncodeIncremental(const sqlite::WalHeader& header,
-                                        const sqlite::WalScan& scan,
-                                        const base::File& wal, bool sync);
+  // local state directory (no upload). The pages come from wal, or from
+  // wal_bytes when given: a copy of the WAL's bytes from scan.start_offset to
+  // scan.end_offset (the tail Checkpoint copies under the write lock and
+  // encodes after releasing it).
+  Result<PendingFile> EncodeIncremental(
+      const sqlite::WalHeader& header, const sqlite::WalScan& scan,
+      const base::File& wal, bool sync,
+      const std::vector<uint8_t>* wal_bytes = nullptr);
+  // The position reached once scan (of the generation header describes) is
+  // the next TXID after pos_.
+  Position NextPosition(const sqlite::WalHeader& header,
+                        const sqlite::WalScan& scan) const;
   // Uploads pending_ and saves its position; on failure pending_ stays for
   // the next sync to retry.
   Result<SyncResult> FinishPending();
