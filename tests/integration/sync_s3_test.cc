@@ -75,6 +75,23 @@ void Upload(const std::string& local, const std::string& remote_path,
   ASSERT_EQ(r.exit_code, 0) << r.err;
 }
 
+// Replaces one object the way S3 does, atomically: s3rver's PUT rewrites
+// the object's file in place (truncated, then streamed), so a listing or GET
+// during the upload sees a short object that S3 never shows. This writes the
+// new bytes beside s3rver's file and renames them over it, then removes the
+// stored MD5 so that s3rver computes the new ETag from the new bytes (until
+// then a listing shows the old ETag with the new bytes, which a later pass
+// corrects).
+void ReplaceObjectAtomically(const std::string& key, const std::string& bytes) {
+  const std::string object =
+      Server()->data_dir() + "/" + kBucket + "/" + key + "._S3rver_object";
+  ASSERT_TRUE(fs::exists(object)) << object;
+  const std::string tmp = object + ".new";
+  WriteFile(tmp, bytes);
+  fs::rename(tmp, object);
+  fs::remove(object + ".md5");
+}
+
 class SyncS3Test : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -155,8 +172,7 @@ TEST_F(SyncS3Test, WatchFollowsChangesAndReadersNeverSeePartialFiles) {
     }
   });
   for (char v : {'B', 'C', 'D'}) {
-    WriteFile(dir_.Join("big.bin"), std::string(kBig, v));
-    Upload(dir_.Join("big.bin"), "watch/big.bin", true);
+    ReplaceObjectAtomically("watch/big.bin", std::string(kBig, v));
     ASSERT_TRUE(WaitUntil(
         [&] {
           std::ifstream in(dest + "/big.bin", std::ios::binary);
