@@ -346,7 +346,7 @@ Status JobSet::AddJob(Job job, const replicate::ReplicatorOptions& opts) {
   if (once_) {
     j->thread = std::thread([this, j] {
       std::chrono::milliseconds retry{0};
-      while (!j->Prepare(&retry)) {
+      while (!j->Prepare(&retry, /*now=*/false)) {
         if (stop_.WaitFor(retry)) return;
       }
       j->Finished(replicate::RunReplicator(*j->replicator_, j->ro, stop_));
@@ -683,12 +683,12 @@ void JobSet::Job::Backoff() {
       std::min<std::chrono::milliseconds>(wait * 2, std::chrono::seconds(30));
 }
 
-bool JobSet::Job::Prepare(std::chrono::milliseconds* retry) {
+bool JobSet::Job::Prepare(std::chrono::milliseconds* retry, bool now) {
   if (prepared) return true;
   if (wait.count() == 0) wait = spec.db.monitor_interval;
-  const auto now = std::chrono::steady_clock::now();
-  if (now < not_before) {  // the first try was Add's
-    *retry = std::chrono::ceil<std::chrono::milliseconds>(not_before - now);
+  const auto at = std::chrono::steady_clock::now();
+  if (!now && at < not_before) {  // the first try was Add's
+    *retry = std::chrono::ceil<std::chrono::milliseconds>(not_before - at);
     return false;
   }
   const bool ok =

@@ -154,7 +154,7 @@ class JobSet {
     // 30 s (not while waiting for a lease).
     void Backoff();
 
-    bool Prepare(std::chrono::milliseconds* retry) override;
+    bool Prepare(std::chrono::milliseconds* retry, bool now) override;
     replicate::Replicator& replicator() override { return *replicator_; }
     const replicate::RunnerOptions& runner_options() override { return ro; }
     void Finished(Status final_status) override;

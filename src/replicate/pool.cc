@@ -48,10 +48,13 @@ struct ReplicationPool::Entry {
   Ms backoff{0};
   std::unique_ptr<SyncObserver> observer;
   // Runtime control (Detach, SyncNow, Info).
-  bool detaching = false;      // Detach asked for the final sync
-  Status final_status;         // set when phase becomes kDone
-  uint64_t sync_requests = 0;  // SyncNow calls so far
-  uint64_t sync_served = 0;    // requests a finished sync has answered
+  bool detaching = false;       // Detach asked for the final sync
+  Status final_status;          // set when phase becomes kDone
+  uint64_t sync_requests = 0;   // SyncNow calls so far
+  uint64_t sync_served = 0;     // requests a finished sync has answered
+  uint64_t open_attempts = 0;   // preparations begun
+  uint64_t failed_opens = 0;    // preparations that did not open it
+  bool open_requested = false;  // SyncNow waits: try again without delay
   Result<SyncResult> last_sync = base::InternalError("no sync yet");
   TxId replicated_txid = 0;
   TimePoint last_ok{};
@@ -155,19 +158,36 @@ Status ReplicationPool::Detach(size_t id, Ms timeout) {
 
 Result<ReplicationPool::SyncOutcome> ReplicationPool::SyncNow(size_t id,
                                                               Ms timeout) {
+  const SteadyTime deadline = SteadyClock::now() + timeout;
   std::unique_lock<std::mutex> lock(mu_);
   Entry& e = *entries_[id];
   if (e.phase == Phase::kDone || e.detaching || stop_seen_) {
     return base::FailedPreconditionError("database is not open (stopped)");
   }
   if (e.phase == Phase::kPreparing) {
-    return base::FailedPreconditionError(
-        "database is not open yet (it does not exist, or it is held back: "
-        "see the log)");
+    // Just registered or started: try to open it now and wait for that
+    // attempt, so that a sync right after a register is answered.
+    // Preparations run one at a time: the one after any that is under way
+    // now fails as number attempts_before + 1.
+    const uint64_t attempts_before = e.open_attempts;
+    e.open_requested = true;
+    DispatchLocked(id, Task::kSync);
+    done_cv_.wait_until(lock, deadline, [&] {
+      return e.phase != Phase::kPreparing || e.failed_opens > attempts_before ||
+             stop_seen_ || e.detaching;
+    });
+    if (e.phase == Phase::kDone || e.detaching || stop_seen_) {
+      return base::FailedPreconditionError("database is not open (stopped)");
+    }
+    if (e.phase == Phase::kPreparing) {
+      return base::FailedPreconditionError(
+          "database is not open yet (it does not exist, or it is held back: "
+          "see the log)");
+    }
   }
   const uint64_t ticket = ++e.sync_requests;
   DispatchLocked(id, Task::kSync);
-  if (!done_cv_.wait_for(lock, timeout, [&] {
+  if (!done_cv_.wait_until(lock, deadline, [&] {
         return e.sync_served >= ticket || e.phase == Phase::kDone;
       })) {
     return base::UnavailableError("the sync did not finish within " +
@@ -502,7 +522,8 @@ void ReplicationPool::RunSync(size_t id) {
   Entry* e;
   Phase phase;
   bool stopping;
-  uint64_t ticket;  // SyncNow requests this sync answers
+  uint64_t ticket;     // SyncNow requests this sync answers
+  bool asked = false;  // a SyncNow waits for this preparation
   {
     std::lock_guard<std::mutex> lock(mu_);
     e = entries_[id].get();
@@ -520,6 +541,11 @@ void ReplicationPool::RunSync(size_t id) {
       return;
     }
     e->dirty = false;
+    if (phase == Phase::kPreparing && !stopping) {
+      ++e->open_attempts;
+      asked = e->open_requested;
+      e->open_requested = false;
+    }
   }
   PoolJob& job = *e->job;
   if (stopping) {
@@ -528,11 +554,15 @@ void ReplicationPool::RunSync(size_t id) {
   }
   if (phase == Phase::kPreparing) {
     Ms retry{1000};
-    const bool ready = job.Prepare(&retry);
+    const bool ready = job.Prepare(&retry, asked);
     std::lock_guard<std::mutex> lock(mu_);
     e->syncing = false;
     if (!ready) {
-      if (!stop_seen_ && !e->detaching) {
+      ++e->failed_opens;
+      done_cv_.notify_all();
+      if (e->open_requested && !stop_seen_ && !e->detaching) {
+        DispatchLocked(id, Task::kSync);  // SyncNow waits for a later try
+      } else if (!stop_seen_ && !e->detaching) {
         ScheduleLocked(id, Task::kSync, SteadyClock::now() + retry);
       } else {
         e->syncing = true;
@@ -542,6 +572,7 @@ void ReplicationPool::RunSync(size_t id) {
       return;
     }
     e->phase = Phase::kActive;
+    done_cv_.notify_all();
     ++open_;
     e->replicated_txid = job.replicator().replicated_txid();
     e->observer = std::make_unique<SyncObserver>(

@@ -31,8 +31,10 @@ class PoolJob {
  public:
   virtual ~PoolJob() = default;
   // Gets the replicator ready (restore if asked, Open, compactor). Returns
-  // true once it is open; false to be called again after *retry.
-  virtual bool Prepare(std::chrono::milliseconds* retry) = 0;
+  // true once it is open; false to be called again after *retry. now: a
+  // sync was asked for (the control socket), so try at once even if the
+  // job's own retry schedule says later.
+  virtual bool Prepare(std::chrono::milliseconds* retry, bool now) = 0;
   // Valid once Prepare returned true.
   virtual Replicator& replicator() = 0;
   virtual const RunnerOptions& runner_options() = 0;
@@ -80,8 +82,9 @@ class ReplicationPool {
   };
   // Runs a sync of the job now (or right after the one running) and waits
   // for it: everything committed before the call is in the replica when it
-  // returns Ok. Errors: the sync's own, FailedPrecondition when the job is
-  // not open yet or detached, Unavailable after timeout.
+  // returns Ok. A job not open yet is tried at once and waited for (within
+  // timeout). Errors: the sync's own, FailedPrecondition when the job could
+  // not be opened or is detached, Unavailable after timeout.
   Result<SyncOutcome> SyncNow(size_t id, std::chrono::milliseconds timeout);
   // A job's state as the pool sees it.
   struct JobInfo {

@@ -247,6 +247,31 @@ TEST(ControlSocketTest, RegisterSyncStopStartUnregisterListInfo) {
   EXPECT_TRUE(Contains(gone.err, "socket")) << gone.err;
 }
 
+// A database registered before it exists: `sync` says it is not open yet;
+// once it exists, `sync -wait` opens it at once (it does not wait for the
+// next scheduled attempt) and answers with the replica holding the write.
+TEST(ControlSocketTest, SyncOfADatabaseThatJustAppearedOpensItAtOnce) {
+  Daemon d;
+  d.Start();
+  const std::string c = d.dir.Join("c.db");
+  const std::string rc = d.dir.Join("rc");
+  EXPECT_EQ(
+      Control(d.socket, {"register", "-replica", "file://" + rc, c})["status"],
+      "registered");
+  auto early = Litekeep({"sync", "-socket", d.socket, "-json", "-wait", c});
+  EXPECT_NE(early.exit_code, 0) << early.out;
+  EXPECT_TRUE(Contains(early.err + early.out, "not open yet"))
+      << early.err << early.out;
+
+  ASSERT_EQ(ExecSql(c,
+                    "PRAGMA journal_mode=WAL; CREATE TABLE t(x);"
+                    "INSERT INTO t VALUES('c1')"),
+            "");
+  json synced = Control(d.socket, {"sync", "-wait", c});
+  EXPECT_GT(synced["replica_txid"].get<uint64_t>(), 0u) << synced;
+  EXPECT_EQ(RestoredRows(d.dir, rc, "c_out.db"), "c1");
+}
+
 TEST(ControlSocketTest, LiveSocketIsRefusedAndStaleOneReplaced) {
   Daemon d;
   d.Start("0600");
