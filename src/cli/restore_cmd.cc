@@ -232,7 +232,8 @@ int RunRestore(const std::vector<std::string>& args) {
         restore::legacy::MakePlan(*catalog, legacy_options, resolved->display);
     if (!legacy_plan.ok()) return ReportError(legacy_plan.status());
     return RunLegacyRestore(**replica, *legacy_plan, output, force,
-                            *integrity_mode, integrity, dry_run, json);
+                            if_db_not_exists, *integrity_mode, integrity,
+                            dry_run, json);
   }
   if (target.txid && !files->empty()) {
     TxId newest = 0;
@@ -312,7 +313,9 @@ int RunRestore(const std::vector<std::string>& args) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
           .count();
   opts.progress = nullptr;  // ends the progress line before the summary
-  if (!result.ok()) return ReportError(result.status());
+  if (!result.ok()) {
+    return RestoreFailed(result.status(), output, if_db_not_exists);
+  }
   {
     // Lineage guard: a replicate started on this file continues the
     // replica's history (docs/architecture.md).
