@@ -579,6 +579,16 @@ TEST_F(FailedRestoreFlagTest, DatabaseCreatedMeanwhileIsRefused) {
 // restored copy is not moved over it, the try fails saying so, and the
 // next one leaves the database to the lineage guard, which refuses it; the
 // replica keeps its 500 rows and the application's database its row.
+// True once a GET of an LTX file went through the proxy.
+bool LtxDownloadBegan(FaultProxy& proxy) {
+  for (const auto& head : proxy.request_heads()) {
+    if (head.rfind("GET ", 0) == 0 && head.find(".ltx") != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
 class RestoreRaceTest : public S3rverTest {
  protected:
   RestoreRaceTest() : S3rverTest("race") {}
@@ -595,15 +605,7 @@ TEST_F(RestoreRaceTest, DatabaseCreatedDuringTheRestoreIsNotReplaced) {
   ChildProcess rep({LitekeepBin(), "replicate", "-restore-if-db-not-exists", db,
                     Url("db", proxy.endpoint())},
                    dir_.Join("replicate.log"));
-  ASSERT_TRUE(WaitUntil([&] {
-    for (const auto& head : proxy.request_heads()) {
-      if (head.rfind("GET ", 0) == 0 &&
-          head.find(".ltx") != std::string::npos) {
-        return true;
-      }
-    }
-    return false;
-  })) << rep.Log();
+  ASSERT_TRUE(WaitUntil([&] { return LtxDownloadBegan(proxy); })) << rep.Log();
   AppCreatesDb(db);
   EXPECT_EQ(rep.Wait(), 1) << rep.Log();
   EXPECT_NE(rep.Log().find("appeared while it was being restored"),
@@ -634,15 +636,8 @@ TEST_F(RestoreRaceTest, RestoreIfDbNotExistsLeavesADatabaseCreatedMeanwhile) {
     if (if_db_not_exists) argv.push_back("-if-db-not-exists");
     argv.push_back(Url("db", proxy.endpoint()));
     ChildProcess restore(argv, out + ".log");
-    ASSERT_TRUE(WaitUntil([&] {
-      for (const auto& head : proxy.request_heads()) {
-        if (head.rfind("GET ", 0) == 0 &&
-            head.find(".ltx") != std::string::npos) {
-          return true;
-        }
-      }
-      return false;
-    })) << restore.Log();
+    ASSERT_TRUE(WaitUntil([&] { return LtxDownloadBegan(proxy); }))
+        << restore.Log();
     AppCreatesDb(out);
     struct stat before {};
     ASSERT_EQ(::stat(out.c_str(), &before), 0);
