@@ -727,6 +727,7 @@ void JobSet::StartJob(Job* job) {
   // With several replicas each replica compacts on its own thread
   // (replicate/replica_set.h).
   if (!job->set) {
+    if (job->lease) co.node_id = job->lease->node_id();  // the fence
     job->compactor =
         std::make_unique<replicate::CompactionScheduler>(job->replica, co);
   }

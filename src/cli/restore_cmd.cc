@@ -209,8 +209,12 @@ int RunRestore(const std::vector<std::string>& args) {
     follow_options->parallelism = parallelism;
     return RunFollowMode(**replica, *follow_options, json, exec_cmd);
   }
-  auto files = restore::ListAllFiles(**replica);
+  std::vector<storage::StaleFile> stale;
+  auto files = restore::ListAllFiles(**replica, &stale);
   if (!files.ok()) return ReportError(files.status());
+  for (const auto& f : stale) {  // docs/architecture.md, "Fencing"
+    std::fprintf(stderr, "skipping %s\n", f.Describe(**replica).c_str());
+  }
   auto catalog = restore::legacy::ReadCatalog(**replica);
   if (!catalog.ok()) return ReportError(catalog.status());
   if (files->empty() && catalog->empty() && if_replica_exists) {
