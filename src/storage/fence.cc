@@ -60,9 +60,11 @@ Result<Fences> ParseFences(const std::string& lock_json) {
 Result<Fences> ReadFences(ReplicaClient& replica) {
   auto obj = replica.ReadVersioned(kLeaseObjectKey);
   if (!obj.ok()) {
-    // No lease was ever taken here (or the backend keeps none).
+    // No lease was ever taken here (or the backend keeps none), or the
+    // credentials may read the levels only: nothing to check against.
     if (obj.status().code() == base::Code::kNotFound ||
-        obj.status().code() == base::Code::kUnimplemented) {
+        obj.status().code() == base::Code::kUnimplemented ||
+        obj.status().code() == base::Code::kPermissionDenied) {
       return Fences{};
     }
     return obj.status().WithContext("read the replica lease " +
@@ -90,13 +92,13 @@ std::string StaleFile::Describe(const ReplicaClient& replica) const {
 
 Result<std::vector<StaleFile>> FindStaleFiles(
     ReplicaClient& replica, const std::vector<FileInfo>& files,
-    const Fences& fences, int concurrency) {
+    const Fences& fences, TxId after, int concurrency) {
   std::vector<StaleFile> stale;
   if (fences.empty()) return stale;
   const TxId from = fences.oldest_since();
   std::vector<const FileInfo*> candidates;
   for (const FileInfo& f : files) {
-    if (f.max_txid >= from) candidates.push_back(&f);
+    if (f.max_txid >= from && f.max_txid > after) candidates.push_back(&f);
   }
   std::mutex mu;
   Status first_error;
@@ -138,9 +140,11 @@ Result<std::vector<StaleFile>> FindStaleFiles(
 }
 
 Result<std::vector<StaleFile>> DropStaleFiles(ReplicaClient& replica,
-                                              std::vector<FileInfo>* files) {
+                                              std::vector<FileInfo>* files,
+                                              TxId after) {
   LK_ASSIGN_OR_RETURN(Fences fences, ReadFences(replica));
-  LK_ASSIGN_OR_RETURN(auto stale, FindStaleFiles(replica, *files, fences));
+  LK_ASSIGN_OR_RETURN(auto stale,
+                      FindStaleFiles(replica, *files, fences, after));
   if (stale.empty()) return stale;
   auto is_stale = [&](const FileInfo& f) {
     for (const StaleFile& s : stale) {

@@ -53,7 +53,8 @@ struct Fences {
 Result<Fences> ParseFences(const std::string& lock_json);
 
 // Reads the replica's lease object: its fences, empty when there is no
-// object or the backend cannot read one (no lease was ever taken there).
+// object, the backend cannot read one (no lease was ever taken there), or
+// the credentials may not read it (read-only access to the levels).
 // A lease object that does not parse is an error naming it.
 Result<Fences> ReadFences(ReplicaClient& replica);
 
@@ -68,17 +69,19 @@ struct StaleFile {
 };
 
 // The stale files among `files`: reads the LTX header (a ranged read of its
-// first bytes) of every file whose max TXID reaches fences.oldest_since(),
+// first bytes) of every file whose max TXID reaches fences.oldest_since()
+// and is above `after` (a poller passes the TXID it already has),
 // `concurrency` at a time. No request when fences is empty. A file gone
 // since the listing is skipped; an unreadable header is an error naming it.
 Result<std::vector<StaleFile>> FindStaleFiles(
     ReplicaClient& replica, const std::vector<FileInfo>& files,
-    const Fences& fences, int concurrency = 16);
+    const Fences& fences, TxId after = 0, int concurrency = 16);
 
 // ReadFences and FindStaleFiles, then removes the stale files from *files
 // and returns them. One GET of the lease object, and the header reads only
 // when it records a takeover.
 Result<std::vector<StaleFile>> DropStaleFiles(ReplicaClient& replica,
-                                              std::vector<FileInfo>* files);
+                                              std::vector<FileInfo>* files,
+                                              TxId after = 0);
 
 }  // namespace litekeep::storage

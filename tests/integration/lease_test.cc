@@ -30,6 +30,7 @@
 #include "tests/support/rclone_webdav.h"
 #include "tests/support/s3rver.h"
 #include "tests/support/test_util.h"
+#include "tests/support/vfs_util.h"
 
 namespace litekeep::testing {
 namespace {
@@ -318,6 +319,13 @@ class LeaseScenarios {
         << verify.out;
     EXPECT_NE(verify.out.find(stale_name), std::string::npos) << verify.out;
 
+    {  // The VFS (read mode) opening the replica: B's rows.
+      Db vfs(VfsUri(target_.url, "&poll_interval=600s"));
+      ASSERT_TRUE(vfs.ok()) << vfs.error();
+      EXPECT_EQ(vfs.Query("SELECT count(*) || ':' || total(x) FROM t"),
+                Rows(b) + "\n");
+    }
+
     // B restarted lists the replica again: it removes the stale file.
     rep_a.Signal(SIGTERM);
     rep_a.Wait();
@@ -344,10 +352,11 @@ class LeaseScenarios {
     EXPECT_TRUE(WaitForRows(dir, target_, Rows(b))) << rep_b->Log();
     auto compacted = [&] {
       auto l1 = store.ListFiles(1);
-      return l1.ok() && !l1->empty() &&
-             l1->back().max_txid >= stale->max_txid + 1;
+      auto l0 = store.ListFiles(0);
+      return l1.ok() && l0.ok() && !l1->empty() && !l0->empty() &&
+             l1->back().max_txid >= l0->back().max_txid;
     };
-    EXPECT_TRUE(WaitUntil(compacted)) << rep_b->Log();
+    EXPECT_TRUE(WaitUntil(compacted)) << rep_b->Log();  // B's newest in L1
     rep_b->Signal(SIGTERM);
     EXPECT_EQ(rep_b->Wait(), 0) << rep_b->Log();
     EXPECT_EQ(RestoredRows(dir, target_), Rows(b));
