@@ -60,10 +60,25 @@ Result<LayoutChoice> ChooseRestoreLayout(
                           " holds the newer state"};
 }
 
+int RestoreFailed(const Status& status, const std::string& output,
+                  bool if_db_not_exists) {
+  if (if_db_not_exists && status.code() == base::Code::kAlreadyExists &&
+      base::PathExists(output)) {
+    // Created while the restore ran (an application started beside it).
+    std::fprintf(stderr,
+                 "database %s was created while it was being restored; it is "
+                 "left as it is and the restored copy is discarded (skipping "
+                 "restore)\n",
+                 output.c_str());
+    return 0;
+  }
+  return ReportError(status);
+}
+
 int RunLegacyRestore(storage::ReplicaClient& replica,
                      const restore::legacy::Plan& plan,
                      const std::string& output, bool force,
-                     restore::IntegrityCheck integrity,
+                     bool if_db_not_exists, restore::IntegrityCheck integrity,
                      const std::string& integrity_name, bool dry_run,
                      bool json) {
   using restore::legacy::Hex8;
@@ -107,7 +122,9 @@ int RunLegacyRestore(storage::ReplicaClient& replica,
   opts.force = force;
   opts.integrity = integrity;
   auto result = restore::legacy::Restore(replica, plan, opts);
-  if (!result.ok()) return ReportError(result.status());
+  if (!result.ok()) {
+    return RestoreFailed(result.status(), output, if_db_not_exists);
+  }
   if (json) {
     nlohmann::json j = {{"output", output},
                         {"layout", "generations"},

@@ -33,11 +33,19 @@ Result<LayoutChoice> ChooseRestoreLayout(
     const restore::legacy::Options& legacy_options, bool have_txid,
     const std::string& replica_name);
 
+// The exit code of a failed restore (LTX or 0.3), after reporting it. With
+// -if-db-not-exists, an output created while the restore ran (the restore
+// refused to replace it) is what the flag asks for: the restore is
+// discarded, that is said on stderr, and the exit code is 0
+// (docs/cli/restore.md).
+int RestoreFailed(const Status& status, const std::string& output,
+                  bool if_db_not_exists);
+
 // Runs a 0.3 restore (or prints its plan with dry_run). Returns the exit code.
 int RunLegacyRestore(storage::ReplicaClient& replica,
                      const restore::legacy::Plan& plan,
                      const std::string& output, bool force,
-                     restore::IntegrityCheck integrity,
+                     bool if_db_not_exists, restore::IntegrityCheck integrity,
                      const std::string& integrity_name, bool dry_run,
                      bool json);
 

@@ -25,43 +25,6 @@
 #include "restore/planner.h"
 
 namespace litekeep::cli {
-namespace {
-
-// Moves a restored database from `from` to db_path unless a file is there:
-// AlreadyExists then, and db_path (with its WAL) is left as it is.
-Status PlaceRestored(const std::string& from, const std::string& db_path) {
-  const auto appeared = [&] {
-    return base::AlreadyExistsError(
-        db_path +
-        " appeared while it was being restored (an application "
-        "created it?); it is left as it is");
-  };
-  if (base::PathExists(db_path)) return appeared();
-  // A WAL or shared-memory file without its database is stale: SQLite
-  // would replay it onto the restored one.
-  for (const char* suffix : {"-wal", "-shm"}) {
-    const std::string p = db_path + suffix;
-    if (::unlink(p.c_str()) != 0 && errno != ENOENT) {
-      return base::ErrnoError("remove stale " + p, errno);
-    }
-  }
-  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, db_path.c_str(),
-                  RENAME_NOREPLACE) != 0) {
-    if (errno == EEXIST) return appeared();
-    if (errno != EINVAL && errno != ENOSYS) {
-      return base::ErrnoError("rename " + from + " to " + db_path, errno);
-    }
-    // No RENAME_NOREPLACE on this file system: a hard link does not
-    // replace either.
-    if (::link(from.c_str(), db_path.c_str()) != 0) {
-      if (errno == EEXIST) return appeared();
-      return base::ErrnoError("link " + from + " to " + db_path, errno);
-    }
-  }
-  return base::SyncDir(base::DirName(db_path));
-}
-
-}  // namespace
 
 Result<bool> RestoreIfMissing(const std::string& db_path,
                               const std::string& meta_dir,
@@ -78,27 +41,18 @@ Result<bool> RestoreIfMissing(const std::string& db_path,
                       restore::MakePlan(files, {}, replica.Describe()));
   // Restored beside the database, in a private directory, then moved into
   // place only if no database appeared meanwhile (an application started
-  // beside `replicate`): that one is left for the lineage guard.
-  std::string dir = base::DirName(db_path) + "/." + base::BaseName(db_path) +
-                    ".restore-XXXXXX";
-  if (::mkdtemp(dir.data()) == nullptr) {
-    return base::ErrnoError("create a directory beside " + db_path, errno);
-  }
+  // beside `replicate`): that one is left for the lineage guard
+  // (restore::PlaceWithoutReplacing).
   restore::ExecuteOptions opts;
-  opts.output = dir + "/db";
-  auto result = restore::Execute(replica, plan, opts);
-  Status placed =
-      result.ok() ? PlaceRestored(opts.output, db_path) : result.status();
-  ::unlink(opts.output.c_str());
-  ::rmdir(dir.c_str());
-  LK_RETURN_IF_ERROR(placed);
+  opts.output = db_path;
+  LK_ASSIGN_OR_RETURN(auto result, restore::Execute(replica, plan, opts));
   LK_RETURN_IF_ERROR(
       replicate::RecordRestoredLineage(
           db_path, meta_dir, record_as.empty() ? replica.Describe() : record_as,
-          result->txid)
+          result.txid)
           .WithContext("record the restored state of " + db_path));
   spdlog::info("{}: restored from {} at TXID {}", db_path, replica.Describe(),
-               ltx::FormatTxId(result->txid));
+               ltx::FormatTxId(result.txid));
   return true;
 }
 
@@ -773,6 +727,7 @@ void JobSet::StartJob(Job* job) {
   // With several replicas each replica compacts on its own thread
   // (replicate/replica_set.h).
   if (!job->set) {
+    if (job->lease) co.node_id = job->lease->node_id();  // the fence
     job->compactor =
         std::make_unique<replicate::CompactionScheduler>(job->replica, co);
   }

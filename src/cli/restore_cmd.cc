@@ -209,8 +209,12 @@ int RunRestore(const std::vector<std::string>& args) {
     follow_options->parallelism = parallelism;
     return RunFollowMode(**replica, *follow_options, json, exec_cmd);
   }
-  auto files = restore::ListAllFiles(**replica);
+  std::vector<storage::StaleFile> stale;
+  auto files = restore::ListAllFiles(**replica, &stale);
   if (!files.ok()) return ReportError(files.status());
+  for (const auto& f : stale) {  // docs/architecture.md, "Fencing"
+    std::fprintf(stderr, "skipping %s\n", f.Describe(**replica).c_str());
+  }
   auto catalog = restore::legacy::ReadCatalog(**replica);
   if (!catalog.ok()) return ReportError(catalog.status());
   if (files->empty() && catalog->empty() && if_replica_exists) {
@@ -232,7 +236,8 @@ int RunRestore(const std::vector<std::string>& args) {
         restore::legacy::MakePlan(*catalog, legacy_options, resolved->display);
     if (!legacy_plan.ok()) return ReportError(legacy_plan.status());
     return RunLegacyRestore(**replica, *legacy_plan, output, force,
-                            *integrity_mode, integrity, dry_run, json);
+                            if_db_not_exists, *integrity_mode, integrity,
+                            dry_run, json);
   }
   if (target.txid && !files->empty()) {
     TxId newest = 0;
@@ -312,7 +317,9 @@ int RunRestore(const std::vector<std::string>& args) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
           .count();
   opts.progress = nullptr;  // ends the progress line before the summary
-  if (!result.ok()) return ReportError(result.status());
+  if (!result.ok()) {
+    return RestoreFailed(result.status(), output, if_db_not_exists);
+  }
   {
     // Lineage guard: a replicate started on this file continues the
     // replica's history (docs/architecture.md).

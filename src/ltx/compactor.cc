@@ -111,7 +111,7 @@ Result<CompactResult> Compact(std::span<const CompactInput> inputs,
   h.min_txid = first.min_txid;
   h.max_txid = last.max_txid;
   h.timestamp_ms = options.timestamp_ms.value_or(newest_ms);
-  h.node_id = last.node_id;
+  h.node_id = options.node_id;
 
   CountingWriter counted(out);
   Encoder enc(&counted, options.encoding);

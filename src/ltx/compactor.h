@@ -30,6 +30,10 @@ struct CompactOptions {
   std::optional<int64_t> timestamp_ms;
   // How the output stores its pages.
   PageEncoding encoding = PageEncoding::kBlock;
+  // The output's header node_id: the writer's lease generation, 0 without
+  // a lease (docs/architecture.md, "Fencing"). Never an input's: a merge
+  // is written by whoever merges.
+  uint64_t node_id = 0;
 };
 
 // What the merge produced.

@@ -331,6 +331,7 @@ Result<std::string> CompactionScheduler::MergeToLocal(
   base::FileWriter writer(&out);
   ltx::CompactOptions compact_options;
   compact_options.encoding = options_.page_encoding;
+  compact_options.node_id = options_.node_id;
   auto merged = ltx::Compact(compact_inputs, &writer, compact_options);
   Status closed = out.Close();
   if (!merged.ok() || !closed.ok()) {

@@ -43,6 +43,9 @@ struct CompactionOptions {
   ltx::PageEncoding page_encoding = ltx::PageEncoding::kBlock;
   // Where merged files are built before the upload (the local state dir).
   std::string temp_dir;
+  // The LTX header node_id of merged files: the replica lease's generation
+  // (docs/architecture.md, "Fencing"); 0 without a lease.
+  uint64_t node_id = 0;
 };
 
 // What one RunDue did (for logs, metrics and tests).

@@ -18,6 +18,7 @@
 
 #include "base/io.h"
 #include "base/rfc3339.h"
+#include "ltx/file_name.h"
 
 namespace litekeep::replicate {
 namespace {
@@ -102,6 +103,12 @@ std::string FormatLeaseRecord(const LeaseRecord& r) {
   j["ttl_ms"] = r.ttl_ms;
   j["released"] = r.released;
   j["pid_ns"] = r.pid_ns;
+  if (r.since_txid != 0) j["since_txid"] = ltx::FormatTxId(r.since_txid);
+  j["fences"] = nlohmann::json::array();
+  for (const auto& f : r.fences) {
+    j["fences"].push_back({{"generation", f.generation},
+                           {"since_txid", ltx::FormatTxId(f.since_txid)}});
+  }
   return j.dump() + "\n";
 }
 
@@ -141,6 +148,12 @@ Result<LeaseRecord> ParseLeaseRecord(const std::string& text) {
     auto t = base::ParseRfc3339(j["acquired_at"].get<std::string>());
     if (t.ok()) r.acquired_at = *t;
   }
+  if (j.contains("since_txid") && j["since_txid"].is_string()) {
+    auto t = ltx::ParseTxId(j["since_txid"].get<std::string>());
+    if (t.ok()) r.since_txid = *t;
+  }
+  LK_ASSIGN_OR_RETURN(storage::Fences fences, storage::ParseFences(text));
+  r.fences = std::move(fences.entries);
   return r;
 }
 
@@ -254,6 +267,9 @@ LeaseRecord Lease::Mine(int64_t generation, TimePoint now) const {
   r.ttl_ms = options_.ttl.count();
   static const std::string pid_ns = LocalPidNamespace();
   r.pid_ns = options_.pid == ::getpid() ? pid_ns : "";
+  std::lock_guard<std::mutex> lock(mu_);
+  r.since_txid = since_txid_;
+  r.fences = fences_;
   return r;
 }
 
@@ -295,6 +311,9 @@ Status Lease::Acquire() {
     std::string if_version;
     int64_t generation = 1;
     TimePoint acquired = WallNow();
+    TxId since = 0;
+    std::vector<storage::FenceEntry> fences;
+    bool takeover = false;
     if (!cur.ok()) {
       if (cur.status().code() != base::Code::kNotFound) {
         return cur.status().WithContext("read the replica lease " + where);
@@ -323,16 +342,26 @@ Status Lease::Acquire() {
             options_.db_path, where, rec->pid);
       }
       if_version = cur->version;
+      fences = rec->fences;
       if (ours && !rec->released) {
         generation = rec->generation;
         acquired = rec->acquired_at;
+        since = rec->since_txid;
+        std::lock_guard<std::mutex> lock(mu_);
+        takeover = takeover_;
       } else {
         generation = rec->generation + 1;
+        // A holder that had not released the lease may still publish what
+        // it had in hand (docs/architecture.md, "Fencing"); one whose
+        // process is gone cannot.
+        takeover = !rec->released && !gone;
       }
     }
     const auto sent = SteadyNow();
     LeaseRecord mine = Mine(generation, WallNow());
     mine.acquired_at = acquired;
+    mine.since_txid = since;
+    mine.fences = fences;
     auto v = WriteChecked(mine, if_version);
     if (!v.ok()) {
       if (IsConflict(v.status())) continue;  // raced: look again
@@ -344,6 +373,9 @@ Status Lease::Acquire() {
     version_ = *v;
     generation_ = generation;
     acquired_at_ = acquired;
+    since_txid_ = since;
+    fences_ = std::move(fences);
+    takeover_ = takeover;
     deadline_ = sent + options_.ttl - options_.ttl / 6;
     next_renew_ = sent + options_.ttl / 3;
     last_seen_ = mine;
@@ -416,6 +448,46 @@ Status Lease::Renew() {
   }
   std::lock_guard<std::mutex> lock(mu_);
   return LoseLocked(generation);
+}
+
+Status Lease::RecordStart(TxId since_txid) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!held_) {
+      return base::FailedPreconditionError("replica lease on " +
+                                           store_->Describe() + " not held");
+    }
+    if (since_txid_ != 0) return Status::Ok();
+    since_txid_ = since_txid;
+    if (takeover_) {
+      fences_.push_back({generation_, since_txid});
+      if (fences_.size() > storage::kMaxFenceEntries) {
+        fences_.erase(fences_.begin(),
+                      fences_.end() - storage::kMaxFenceEntries);
+      }
+    }
+  }
+  Status s = Renew();
+  if (!s.ok()) {
+    // Not recorded: the next Open records it again.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (takeover_ && !fences_.empty() &&
+        fences_.back().generation == generation_) {
+      fences_.pop_back();
+    }
+    since_txid_ = 0;
+    return s.WithContext("record where generation " +
+                         std::to_string(generation_) + " of the replica " +
+                         "lease begins");
+  }
+  if (takeover_) {
+    spdlog::info(
+        "{}: replica lease generation {} took over an unreleased lease; LTX "
+        "files of earlier generations from TXID {} on are stale and every "
+        "reader skips them",
+        options_.db_path, generation(), ltx::FormatTxId(since_txid));
+  }
+  return Status::Ok();
 }
 
 Status Lease::LoseLocked(int64_t generation) {

@@ -17,10 +17,12 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
 #include "base/types.h"
+#include "storage/fence.h"
 #include "storage/forwarding_client.h"
 #include "storage/replica_client.h"
 
@@ -30,6 +32,7 @@ namespace litekeep::replicate {
 // fields generation, expires_at and owner are those of Litestream's own
 // (unused) S3 leaser, so the two would exclude each other.
 inline constexpr char kLeaseKey[] = "lock.json";
+static_assert(std::string_view(kLeaseKey) == storage::kLeaseObjectKey);
 
 // What the lease object says.
 struct LeaseRecord {
@@ -46,6 +49,14 @@ struct LeaseRecord {
   // The holder's kernel boot id and pid namespace ("<boot id>:<ns inode>"):
   // within one, a pid that no longer exists proves the holder is gone.
   std::string pid_ns;
+  // The first TXID this generation writes (0 until recorded): what the
+  // replica held when it took the lease, + 1.
+  TxId since_txid = 0;
+  // Every generation that took the lease over from a holder that had not
+  // released it, with its since_txid (the newest storage::kMaxFenceEntries,
+  // oldest first): what readers check LTX files' node_id against
+  // (docs/architecture.md, "Fencing").
+  std::vector<storage::FenceEntry> fences;
 
   // "host H, pid P, owner O, database D, generation G, expires T".
   std::string Describe() const;
@@ -94,6 +105,14 @@ class Lease {
   // Gives the lease up (if still ours, the object is marked released).
   Status Release();
 
+  // Records where this generation's history begins, before its first write
+  // and after listing the replica: since_txid = the newest TXID listed + 1
+  // (a conditional replace of the object; a takeover of an unreleased lease
+  // also becomes a fence entry that readers check, docs/architecture.md
+  // "Fencing"). Nothing is written when this generation already recorded
+  // it. A refused condition means the lease was lost (kFailedPrecondition).
+  Status RecordStart(TxId since_txid);
+
   // The fence of a publish (docs/architecture.md, "Fencing"): Ok when the
   // lease object as it is now (nullptr: absent) is still this lease's, same
   // owner and generation, not released. Otherwise the lease is lost (logged
@@ -134,6 +153,9 @@ class Lease {
 
   bool held() const;
   int64_t generation() const;
+  // The LTX header node_id of the files written under this lease: its
+  // generation (docs/format.md, LTX header).
+  uint64_t node_id() const { return static_cast<uint64_t>(generation()); }
   // The last record read or written (the holder when the lease was refused
   // or lost).
   LeaseRecord last_seen() const;
@@ -169,6 +191,9 @@ class Lease {
   std::string version_;  // of the object as we last wrote it
   int64_t generation_ = 0;
   TimePoint acquired_at_{};
+  TxId since_txid_ = 0;
+  std::vector<storage::FenceEntry> fences_;
+  bool takeover_ = false;  // taken from a holder that had not released it
   std::chrono::steady_clock::time_point deadline_{};
   std::chrono::steady_clock::time_point next_renew_{};
   LeaseRecord last_seen_;

@@ -11,6 +11,7 @@
 #include "base/io.h"
 #include "ltx/file_name.h"
 #include "ltx/format.h"
+#include "storage/fence.h"
 #include "storage/file_chain.h"
 
 namespace litekeep::replicate {
@@ -55,6 +56,21 @@ IndexedReplica::IndexedReplica(std::shared_ptr<storage::ReplicaClient> inner,
 base::Status IndexedReplica::LoadLocked() {
   LK_ASSIGN_OR_RETURN(auto all,
                       storage::ListLevels(inner(), 0, ltx::kMaxLevel));
+  // Files a replicator published after losing its lease are no history:
+  // left out, and removed (through the lease's fence when there is one).
+  LK_ASSIGN_OR_RETURN(auto stale, storage::DropStaleFiles(inner(), &all));
+  if (!stale.empty()) {
+    std::vector<storage::FileInfo> gone;
+    for (const auto& f : stale) {
+      spdlog::warn("removing {}", f.Describe(inner()));
+      gone.push_back(f.file);
+    }
+    base::Status removed = inner().DeleteFiles(gone);
+    if (!removed.ok()) {
+      spdlog::warn("{}: stale files not removed: {}", Describe(),
+                   removed.message());
+    }
+  }
   files_.clear();
   for (const auto& f : all) files_[KeyOf(f)] = f;
   for (auto it = cached_.begin(); it != cached_.end();) {

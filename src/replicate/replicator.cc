@@ -189,6 +189,11 @@ Status Replicator::Open() {
 
   LK_ASSIGN_OR_RETURN(ReplicaTip tip, ReadReplicaTip(*replica_));
   replica_max_ = tip.txid;
+  // Where this lease generation's files begin, before any is written
+  // (docs/architecture.md, "Fencing").
+  if (options_.lease) {
+    LK_RETURN_IF_ERROR(options_.lease->RecordStart(tip.txid + 1));
+  }
   pos_ = LoadPosition(options_.meta_dir + "/position.json");
   if (!pos_ &&
       ::access((options_.meta_dir + "/position.json").c_str(), F_OK) == 0) {
@@ -714,6 +719,7 @@ Result<Replicator::PendingFile> Replicator::EncodeIncremental(
     const base::File& wal, bool sync, const std::vector<uint8_t>* wal_bytes) {
   const TxId txid = pos_->txid + 1;
   ltx::Header h = ltx::L0Header(txid, header.page_size, scan.commit, NowMs());
+  h.node_id = options_.lease ? options_.lease->node_id() : 0;  // the fence
   h.wal_offset = scan.start_offset;
   h.wal_size = scan.end_offset - scan.start_offset;
   h.wal_salt1 = header.salt1;
@@ -821,6 +827,7 @@ Result<SyncResult> Replicator::WriteSnapshot(const std::string& reason,
   // the WAL come from the database file, which no checkpoint may change past
   // our read mark.
   ltx::Header h = ltx::L0Header(next.txid, page_size, commit, NowMs());
+  h.node_id = options_.lease ? options_.lease->node_id() : 0;  // the fence
   // A full image is the state at next.txid: it is stored once, as the L9
   // snapshot 1-<txid> (docs/architecture.md, "Levels: one image, changes").
   h.min_txid = 1;

@@ -264,9 +264,43 @@ Result<IntegrityCheck> ParseIntegrityCheck(const std::string& text) {
                                     "\": use none, quick or full");
 }
 
+Status PlaceWithoutReplacing(const std::string& from,
+                             const std::string& out_path) {
+  const auto appeared = [&] {
+    return base::AlreadyExistsError(
+        out_path +
+        " appeared while it was being restored (an application created "
+        "it?); it is left as it is and the restored copy is discarded");
+  };
+  if (base::PathExists(out_path)) return appeared();
+  // A WAL or shared-memory file without its database is stale: SQLite
+  // would replay it onto the restored one.
+  for (const char* suffix : {"-wal", "-shm"}) {
+    const std::string p = out_path + suffix;
+    if (::unlink(p.c_str()) != 0 && errno != ENOENT) {
+      return base::ErrnoError("remove stale " + p, errno);
+    }
+  }
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, out_path.c_str(),
+                  RENAME_NOREPLACE) != 0) {
+    if (errno == EEXIST) return appeared();
+    if (errno != EINVAL && errno != ENOSYS) {
+      return base::ErrnoError("rename " + from + " to " + out_path, errno);
+    }
+    // No RENAME_NOREPLACE on this file system: a hard link does not
+    // replace either (the scratch name goes with its directory).
+    if (::link(from.c_str(), out_path.c_str()) != 0) {
+      if (errno == EEXIST) return appeared();
+      return base::ErrnoError("link " + from + " to " + out_path, errno);
+    }
+  }
+  return base::SyncDir(base::DirName(out_path));
+}
+
 Status FinalizeOutput(const std::string& tmp_path, const std::string& out_path,
-                      IntegrityCheck integrity) {
+                      IntegrityCheck integrity, bool replace) {
   LK_RETURN_IF_ERROR(CheckIntegrity(tmp_path, integrity));
+  if (!replace) return PlaceWithoutReplacing(tmp_path, out_path);
   // A stale WAL or shared-memory file beside the output would be replayed
   // on top of the restored database by SQLite: remove them.
   for (const char* suffix : {"-wal", "-shm"}) {
@@ -450,7 +484,8 @@ Result<ExecuteResult> Execute(storage::ReplicaClient& replica, const Plan& plan,
   result.checksum_verified = last_has_checksum;
   LK_RETURN_IF_ERROR(out.Sync());
   LK_RETURN_IF_ERROR(out.Close());
-  LK_RETURN_IF_ERROR(FinalizeOutput(tmp_path, out_path, options.integrity));
+  LK_RETURN_IF_ERROR(
+      FinalizeOutput(tmp_path, out_path, options.integrity, options.force));
   result.bytes_read = bytes_done;
   return result;
 }

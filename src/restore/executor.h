@@ -67,7 +67,10 @@ void InstallSignalCleanup();
 
 struct ExecuteOptions {
   std::string output;  // final database path
-  bool force = false;  // replace an existing output
+  // Replace an existing output. Without it an output that exists is
+  // refused at the start, and one that appears while the restore runs is
+  // left as it is (kAlreadyExists, see PlaceWithoutReplacing).
+  bool force = false;
   IntegrityCheck integrity = IntegrityCheck::kQuick;
   // Remote replicas: ranged GETs in flight, over the file being applied and
   // up to this many files ahead of it (docs/cli/restore.md).
@@ -93,12 +96,21 @@ struct ExecuteResult {
 // database at path; kCorrupt listing what SQLite reports.
 Status CheckIntegrity(const std::string& path, IntegrityCheck mode);
 
+// Moves the finished database `from` to out_path only if no file is there
+// (renameat2 RENAME_NOREPLACE, or link(2) where the file system lacks it),
+// after removing a stale out_path-wal/-shm; fsyncs the directory. When a
+// database is there (created while the restore ran) it and its WAL are
+// left untouched: kAlreadyExists saying the restored copy is discarded.
+Status PlaceWithoutReplacing(const std::string& from,
+                             const std::string& out_path);
+
 // The last steps of every restore (LTX and Litestream 0.3): checks the
-// fsync'd database at tmp_path, removes a stale <output>-wal/-shm, renames
-// tmp_path to output and fsyncs the directory. On error tmp_path is left for
-// the caller to remove.
+// fsync'd database at tmp_path, then places it at output: replace (-force)
+// removes a stale <output>-wal/-shm and renames over whatever is there;
+// otherwise PlaceWithoutReplacing. On error tmp_path is left for the
+// caller to remove.
 Status FinalizeOutput(const std::string& tmp_path, const std::string& output,
-                      IntegrityCheck integrity);
+                      IntegrityCheck integrity, bool replace);
 
 // Applies the plan. Refuses, naming the file at fault: a download longer or
 // shorter than its listed size (or than its LTX header allows), a broken

@@ -20,6 +20,7 @@
 #include "ltx/file_name.h"
 #include "ltx/format.h"
 #include "restore/planner.h"
+#include "storage/fence.h"
 #include "storage/file_chain.h"
 
 namespace litekeep::restore {
@@ -315,6 +316,13 @@ Status Follower::Poll(bool* changed) {
   // the applied TXID (compacted away) or is behind it.
   LK_ASSIGN_OR_RETURN(auto l0, replica_.ListFiles(0));
   TxId newest = 0;
+  for (const auto& f : l0) newest = std::max(newest, f.max_txid);
+  if (newest == applied_) return Status::Ok();
+  // New files: leave out a stale writer's (docs/architecture.md, "Fencing").
+  LK_ASSIGN_OR_RETURN(auto stale,
+                      storage::DropStaleFiles(replica_, &l0, applied_));
+  for (const auto& f : stale) spdlog::warn("skipping {}", f.Describe(replica_));
+  newest = 0;
   for (const auto& f : l0) newest = std::max(newest, f.max_txid);
   if (newest == applied_) return Status::Ok();
   TxId reached = applied_;

@@ -1,6 +1,8 @@
 // Restore planner.
 #include "restore/planner.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <iterator>
 
@@ -12,8 +14,18 @@
 namespace litekeep::restore {
 
 Result<std::vector<storage::FileInfo>> ListAllFiles(
-    storage::ReplicaClient& replica) {
-  return storage::ListLevels(replica, 0, ltx::kMaxLevel);
+    storage::ReplicaClient& replica, std::vector<storage::StaleFile>* stale) {
+  LK_ASSIGN_OR_RETURN(auto files,
+                      storage::ListLevels(replica, 0, ltx::kMaxLevel));
+  LK_ASSIGN_OR_RETURN(auto dropped, storage::DropStaleFiles(replica, &files));
+  if (stale != nullptr) {
+    *stale = std::move(dropped);
+  } else {
+    for (const auto& f : dropped) {
+      spdlog::warn("skipping {}", f.Describe(replica));
+    }
+  }
+  return files;
 }
 
 namespace {

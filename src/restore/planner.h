@@ -11,6 +11,7 @@
 
 #include "base/status.h"
 #include "base/types.h"
+#include "storage/fence.h"
 #include "storage/replica_client.h"
 
 namespace litekeep::restore {
@@ -34,9 +35,14 @@ struct Plan {
   bool empty() const { return files.empty(); }
 };
 
-// Lists every level of the replica (one LIST per level).
+// Lists every level of the replica (one LIST per level), without the
+// files a replicator published after losing its lease
+// (docs/architecture.md, "Fencing": one GET of the lease object, and a
+// ranged read of the LTX header of recent files only when it records a
+// takeover). Those are returned in *stale, or logged when stale is null.
 Result<std::vector<storage::FileInfo>> ListAllFiles(
-    storage::ReplicaClient& replica);
+    storage::ReplicaClient& replica,
+    std::vector<storage::StaleFile>* stale = nullptr);
 
 // Makes exact (ReplicaClient::CreatedTime) the created times of a listing
 // made with CreatedTimes::kListed that decide which TXID `timestamp` selects

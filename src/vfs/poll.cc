@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ltx/file_name.h"
+#include "storage/fence.h"
 #include "storage/file_chain.h"
 #include "vfs/database.h"
 
@@ -27,6 +28,15 @@ Status Database::Poll() {
   }
   LK_ASSIGN_OR_RETURN(auto l0, client_->ListFiles(0));
   TxId newest = 0;
+  for (const auto& f : l0) newest = std::max(newest, f.max_txid);
+  if (newest == live->txid) return Status::Ok();
+  // New files: leave out a stale writer's (docs/architecture.md, "Fencing").
+  LK_ASSIGN_OR_RETURN(auto stale,
+                      storage::DropStaleFiles(*client_, &l0, live->txid));
+  for (const auto& f : stale) {
+    Log(LogLevel::kWarn, "skipping " + f.Describe(*client_));
+  }
+  newest = 0;
   for (const auto& f : l0) newest = std::max(newest, f.max_txid);
   if (newest == live->txid) return Status::Ok();
   std::shared_ptr<const Version> next;

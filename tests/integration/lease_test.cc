@@ -16,8 +16,12 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <thread>
 
+#include "base/rfc3339.h"
+#include "ltx/file_name.h"
+#include "ltx/format.h"
 #include "storage/s3/client.h"
 #include "storage/s3/options.h"
 #include "tests/support/azurite.h"
@@ -26,6 +30,7 @@
 #include "tests/support/rclone_webdav.h"
 #include "tests/support/s3rver.h"
 #include "tests/support/test_util.h"
+#include "tests/support/vfs_util.h"
 
 namespace litekeep::testing {
 namespace {
@@ -76,6 +81,24 @@ std::string RestoredRows(const TempDir& dir, const Target& target) {
   return Rows(out);
 }
 
+// True while process pid is stopped (SIGSTOP).
+bool Stopped(pid_t pid) {
+  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() &&
+         stat[paren + 2] == 'T';
+}
+
+// The LTX header of a listed file.
+ltx::Header HeaderOf(storage::ReplicaClient& store,
+                     const storage::FileInfo& f) {
+  uint8_t head[ltx::kHeaderSize];
+  auto r = store.OpenFile(f.level, f.min_txid, f.max_txid, 0, sizeof(head));
+  if (!r.ok() || !(*r)->ReadFull({head, sizeof(head)}).ok()) return {};
+  auto h = ltx::Header::Decode({head, sizeof(head)});
+  return h.ok() ? *h : ltx::Header{};
+}
+
 bool WaitForRows(const TempDir& dir, const Target& target,
                  const std::string& want) {
   return WaitUntil([&] { return RestoredRows(dir, target) == want; },
@@ -110,6 +133,23 @@ class LeaseScenarios {
     auto restored = litekeep::testing::Run(
         {LitekeepBin(), "restore", "-o", dir.Join("b.db"), target_.url});
     ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  }
+
+  // StartFirst with a 2 s lease, then a.db gets new rows (x < 0) and A
+  // stops itself (SIGSTOP) right after the lease check of that upload
+  // (LITEKEEP_TEST_STOP_BEFORE_UPLOAD): an upload in hand.
+  void FreezeInsideAnUpload(const TempDir& dir,
+                            std::unique_ptr<ChildProcess>* first) {
+    ASSERT_NO_FATAL_FAILURE(
+        StartFirst(dir, "2s", first, {"LITEKEEP_TEST_STOP_BEFORE_UPLOAD=2"}));
+    ChildProcess& rep_a = **first;
+    ASSERT_EQ(rep_a.Log().find("test: stopping"), std::string::npos)
+        << rep_a.Log();
+    Insert(dir.Join("a.db"), -50, -1);  // A's next upload: it stops inside it
+    ASSERT_TRUE(WaitUntil([&] { return Stopped(rep_a.pid()); })) << rep_a.Log();
+    EXPECT_NE(rep_a.Log().find("test: stopping before upload 2"),
+              std::string::npos)
+        << rep_a.Log();
   }
 
   // A replicates a.db; B (b.db, restored from the replica: a second host)
@@ -193,6 +233,148 @@ class LeaseScenarios {
     TakeOverFromFrozen(dir, rep_a, [&] { Insert(a, -50, -1); });
   }
 
+  // Fencing that readers check (docs/architecture.md, "Fencing"), where no
+  // condition spans two objects (S3): A is frozen inside an upload past its
+  // lease, B takes the lease over (a fence entry in lock.json) and writes,
+  // A thawed lands its stale L0 file (node_id = A's generation 1). Every
+  // reader leaves it out: restore of the newest state, by -txid of the
+  // stale file's TXID and by a -timestamp between the stale file and B's
+  // files give B's history (never A's rows, integrity ok); verify names it
+  // as written by a replicator that had lost its lease; B, restarted,
+  // removes it (its index, which compaction plans from, never holds it).
+  void StaleFileIsSkippedByEveryReader(storage::ReplicaClient& store) {
+    TempDir dir;
+    const std::string b = dir.Join("b.db");
+    std::unique_ptr<ChildProcess> first;
+    ASSERT_NO_FATAL_FAILURE(FreezeInsideAnUpload(dir, &first));
+    ChildProcess& rep_a = *first;
+    const std::string cfg_b =
+        WriteConfig(dir, "b", b, dir.Join(".b.db-litekeep"), target_, "2s");
+    auto rep_b = std::make_unique<ChildProcess>(
+        std::vector<std::string>{LitekeepBin(), "replicate", "-wait-lease",
+                                 "-config", cfg_b},
+        dir.Join("b.log"));
+    ASSERT_TRUE(WaitUntil([&] {
+      return rep_b->Log().find("replicating " + b) != std::string::npos;
+    })) << rep_b->Log();
+    Insert(b, 1000, 1100);
+    ASSERT_TRUE(WaitForRows(dir, target_, Rows(b))) << rep_b->Log();
+    rep_a.Signal(SIGCONT);
+    ASSERT_TRUE(WaitUntil([&] {
+      return rep_a.Log().find("lost") != std::string::npos;
+    })) << rep_a.Log();
+    // A's stale file landed (nothing spans lock.json and the LTX PUT).
+    std::optional<storage::FileInfo> stale;
+    ltx::Header stale_header;
+    auto l0 = store.ListFiles(0);
+    ASSERT_TRUE(l0.ok()) << l0.status().message();
+    for (const auto& f : *l0) {
+      ltx::Header h = HeaderOf(store, f);
+      EXPECT_TRUE(h.node_id == 1 || h.node_id == 2) << h.node_id;
+      if (h.node_id == 1) {
+        stale = f;
+        stale_header = h;
+      }
+    }
+    ASSERT_TRUE(stale.has_value()) << "A's upload did not land\n"
+                                   << rep_a.Log();
+    const std::string stale_name =
+        ltx::FormatFileName(stale->min_txid, stale->max_txid);
+    auto lock = store.ReadVersioned("lock.json");
+    ASSERT_TRUE(lock.ok());
+    EXPECT_NE(lock->data.find("\"fences\":[{\"generation\":2,"),
+              std::string::npos)
+        << lock->data;
+
+    // Readers: never A's rows (x < 0), integrity checked by restore.
+    const std::string out = dir.Join("restored.db");
+    auto restore = [&](std::vector<std::string> extra) {
+      std::vector<std::string> argv = {LitekeepBin(), "restore", "-force", "-o",
+                                       out};
+      argv.insert(argv.end(), extra.begin(), extra.end());
+      argv.push_back(target_.url);
+      return litekeep::testing::Run(argv);
+    };
+    auto latest = restore({});
+    ASSERT_EQ(latest.exit_code, 0) << latest.err;
+    EXPECT_EQ(Rows(out), Rows(b));
+    EXPECT_NE(latest.err.find("skipping"), std::string::npos) << latest.err;
+    EXPECT_NE(latest.err.find(stale_name), std::string::npos) << latest.err;
+    auto by_txid = restore({"-txid", ltx::FormatTxId(stale->max_txid)});
+    ASSERT_EQ(by_txid.exit_code, 0) << by_txid.err;
+    EXPECT_EQ(QueryOne(out, "SELECT count(*) FROM t WHERE x < 0"), "0");
+    EXPECT_EQ(QueryOne(out, "SELECT count(*) FROM t WHERE x <= 100"), "100");
+    const TimePoint stale_time{
+        std::chrono::milliseconds(stale_header.timestamp_ms + 1)};
+    auto by_time = restore({"-timestamp", base::FormatRfc3339Nano(stale_time)});
+    ASSERT_EQ(by_time.exit_code, 0) << by_time.err;
+    EXPECT_EQ(QueryOne(out, "SELECT count(*) FROM t WHERE x < 0"), "0");
+    EXPECT_EQ(QueryOne(out, "PRAGMA integrity_check"), "ok");
+    auto verify = litekeep::testing::Run(
+        {LitekeepBin(), "verify", "-checksums", target_.url});
+    EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+    EXPECT_NE(verify.out.find("written by a replicator that had lost its "
+                              "lease"),
+              std::string::npos)
+        << verify.out;
+    EXPECT_NE(verify.out.find(stale_name), std::string::npos) << verify.out;
+
+    {  // The VFS (read mode) opening the replica: B's rows.
+      Db vfs(VfsUri(target_.url, "&poll_interval=600s"));
+      ASSERT_TRUE(vfs.ok()) << vfs.error();
+      EXPECT_EQ(vfs.Query("SELECT count(*) || ':' || total(x) FROM t"),
+                Rows(b) + "\n");
+    }
+
+    // B restarted lists the replica again: it removes the stale file.
+    rep_a.Signal(SIGTERM);
+    rep_a.Wait();
+    rep_b->Signal(SIGTERM);
+    EXPECT_EQ(rep_b->Wait(), 0) << rep_b->Log();
+    // Compacting into L1 every second: its plan comes from the index.
+    const std::string cfg_b2 = dir.Join("b2.yml");
+    std::ofstream(cfg_b2) << "levels:\n  - interval: 1s\n" << ReadFile(cfg_b);
+    rep_b = std::make_unique<ChildProcess>(
+        std::vector<std::string>{LitekeepBin(), "replicate", "-config", cfg_b2},
+        dir.Join("b2.log"));
+    ASSERT_TRUE(WaitUntil([&] {
+      return rep_b->Log().find("replicating " + b) != std::string::npos;
+    })) << rep_b->Log();
+    EXPECT_NE(rep_b->Log().find("removing"), std::string::npos) << rep_b->Log();
+    auto after = store.ListFiles(0);
+    ASSERT_TRUE(after.ok());
+    for (const auto& f : *after) {
+      EXPECT_FALSE(f.min_txid == stale->min_txid &&
+                   f.max_txid == stale->max_txid)
+          << "stale file still there";
+    }
+    Insert(b, 2000, 2050);
+    EXPECT_TRUE(WaitForRows(dir, target_, Rows(b))) << rep_b->Log();
+    auto compacted = [&] {
+      auto l1 = store.ListFiles(1);
+      auto l0 = store.ListFiles(0);
+      return l1.ok() && l0.ok() && !l1->empty() && !l0->empty() &&
+             l1->back().max_txid >= l0->back().max_txid;
+    };
+    EXPECT_TRUE(WaitUntil(compacted)) << rep_b->Log();  // B's newest in L1
+    rep_b->Signal(SIGTERM);
+    EXPECT_EQ(rep_b->Wait(), 0) << rep_b->Log();
+    EXPECT_EQ(RestoredRows(dir, target_), Rows(b));
+    // Every L1 file is B's (never a merge with A's stale file).
+    auto l1 = store.ListFiles(1);
+    ASSERT_TRUE(l1.ok());
+    for (const auto& f : *l1) {
+      EXPECT_NE(HeaderOf(store, f).node_id, 1u)
+          << ltx::FormatFileName(f.min_txid, f.max_txid);
+    }
+    // Without L0 (as after l0-retention) the L1 files restore B's rows.
+    ASSERT_TRUE(store.DeleteFiles(*store.ListFiles(0)).ok());
+    auto from_l1 = restore({});
+    ASSERT_EQ(from_l1.exit_code, 0) << from_l1.err;
+    EXPECT_EQ(Rows(out), Rows(b));
+    EXPECT_EQ(QueryOne(out, "SELECT count(*) FROM t WHERE x < 0"), "0");
+  }
+
   // The window a local check cannot close (docs/architecture.md,
   // "Fencing"): A passed its lease check for an upload and is frozen right
   // then (it stops itself: LITEKEEP_TEST_STOP_BEFORE_UPLOAD), past its
@@ -201,25 +383,9 @@ class LeaseScenarios {
   // lost the lease, and the replica restores exactly B's database.
   void StoppedInsideAnUploadPublishesNothing() {
     TempDir dir;
-    const std::string a = dir.Join("a.db");
     std::unique_ptr<ChildProcess> first;
-    ASSERT_NO_FATAL_FAILURE(
-        StartFirst(dir, "2s", &first, {"LITEKEEP_TEST_STOP_BEFORE_UPLOAD=2"}));
+    ASSERT_NO_FATAL_FAILURE(FreezeInsideAnUpload(dir, &first));
     ChildProcess& rep_a = *first;
-    ASSERT_EQ(rep_a.Log().find("test: stopping"), std::string::npos)
-        << rep_a.Log();
-    Insert(a, -50, -1);  // A's next upload: it stops inside it
-    auto stopped = [&] {
-      std::string stat =
-          ReadFile("/proc/" + std::to_string(rep_a.pid()) + "/stat");
-      size_t paren = stat.rfind(')');
-      return paren != std::string::npos && paren + 2 < stat.size() &&
-             stat[paren + 2] == 'T';
-    };
-    ASSERT_TRUE(WaitUntil(stopped)) << rep_a.Log();
-    EXPECT_NE(rep_a.Log().find("test: stopping before upload 2"),
-              std::string::npos)
-        << rep_a.Log();
     // A's frozen upload is an L0 file of the next TXID, which B's history
     // has too (here as a snapshot in L9): without the fence it lands in L0
     // beside B's files, where a restore by time or a compaction would take
@@ -404,18 +570,24 @@ class LeaseS3Test : public ::testing::Test {
                             "&forcePathStyle=true";
     return {"      url: " + url + "\n", url};
   }
+  // A client of s3://lease/<path> through the shim.
+  static Result<std::shared_ptr<storage::ReplicaClient>> S3Client(
+      const std::string& path) {
+    storage::s3::S3Options o;
+    o.bucket = "lease";
+    o.path = path;
+    o.endpoint = Shim()->endpoint();
+    o.force_path_style = true;
+    o.region = "us-east-1";
+    o.access_key_id = "S3RVER";
+    o.secret_access_key = "S3RVER";
+    LK_ASSIGN_OR_RETURN(auto c, storage::s3::NewS3ReplicaClient(o));
+    return std::shared_ptr<storage::ReplicaClient>(std::move(c));
+  }
 };
 
 TEST_F(LeaseS3Test, ConditionalPutsThroughTheShim) {
-  storage::s3::S3Options o;
-  o.bucket = "lease";
-  o.path = "cond";
-  o.endpoint = Shim()->endpoint();
-  o.force_path_style = true;
-  o.region = "us-east-1";
-  o.access_key_id = "S3RVER";
-  o.secret_access_key = "S3RVER";
-  auto client = storage::s3::NewS3ReplicaClient(o);
+  auto client = S3Client("cond");
   ASSERT_TRUE(client.ok()) << client.status().message();
   const uint64_t refused = Shim()->conditional_refusals();
   auto v1 = (*client)->WriteIf("lock.json", "one", "");
@@ -446,6 +618,12 @@ TEST_F(LeaseS3Test, SecondIsRefusedNamingTheFirst) {
 
 TEST_F(LeaseS3Test, StolenLeaseStopsTheOldHolder) {
   LeaseScenarios(S3Target("stolen")).StolenLeaseStopsTheOldHolder();
+}
+
+TEST_F(LeaseS3Test, StaleFileIsSkippedByEveryReader) {
+  auto store = S3Client("stale");
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  LeaseScenarios(S3Target("stale")).StaleFileIsSkippedByEveryReader(**store);
 }
 
 // ---- WebDAV: rclone serve webdav (create: MOVE with Overwrite: F;

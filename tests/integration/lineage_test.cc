@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -578,6 +579,16 @@ TEST_F(FailedRestoreFlagTest, DatabaseCreatedMeanwhileIsRefused) {
 // restored copy is not moved over it, the try fails saying so, and the
 // next one leaves the database to the lineage guard, which refuses it; the
 // replica keeps its 500 rows and the application's database its row.
+// True once a GET of an LTX file went through the proxy.
+bool LtxDownloadBegan(FaultProxy& proxy) {
+  for (const auto& head : proxy.request_heads()) {
+    if (head.rfind("GET ", 0) == 0 && head.find(".ltx") != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
 class RestoreRaceTest : public S3rverTest {
  protected:
   RestoreRaceTest() : S3rverTest("race") {}
@@ -594,15 +605,7 @@ TEST_F(RestoreRaceTest, DatabaseCreatedDuringTheRestoreIsNotReplaced) {
   ChildProcess rep({LitekeepBin(), "replicate", "-restore-if-db-not-exists", db,
                     Url("db", proxy.endpoint())},
                    dir_.Join("replicate.log"));
-  ASSERT_TRUE(WaitUntil([&] {
-    for (const auto& head : proxy.request_heads()) {
-      if (head.rfind("GET ", 0) == 0 &&
-          head.find(".ltx") != std::string::npos) {
-        return true;
-      }
-    }
-    return false;
-  })) << rep.Log();
+  ASSERT_TRUE(WaitUntil([&] { return LtxDownloadBegan(proxy); })) << rep.Log();
   AppCreatesDb(db);
   EXPECT_EQ(rep.Wait(), 1) << rep.Log();
   EXPECT_NE(rep.Log().find("appeared while it was being restored"),
@@ -610,6 +613,53 @@ TEST_F(RestoreRaceTest, DatabaseCreatedDuringTheRestoreIsNotReplaced) {
       << rep.Log();
   EXPECT_NE(rep.Log().find("lineage guard"), std::string::npos) << rep.Log();
   EXPECT_EQ(QueryOne(db, "SELECT count(*) FROM t"), "1");
+  EXPECT_EQ(RestoredCount(dir_, Url("db")), "500");
+}
+
+// `litekeep restore` while an application creates the database (the LTX
+// file is still downloading, slowly, through a proxy). With
+// -if-db-not-exists the database exists now, which is what the flag asks
+// for: the restored copy is discarded, exit 0, saying so; the application's
+// database is untouched (the same file). Without it the restore is refused
+// (exit 1) and the database is left as well.
+TEST_F(RestoreRaceTest, RestoreIfDbNotExistsLeavesADatabaseCreatedMeanwhile) {
+  const std::string db = dir_.Join("a.db");
+  MakeDb(db, 500);
+  auto seeded = ReplicateOnce(db, Url("db"));
+  ASSERT_EQ(seeded.exit_code, 0) << seeded.err;
+  for (bool if_db_not_exists : {true, false}) {
+    SCOPED_TRACE(if_db_not_exists ? "-if-db-not-exists" : "no flag");
+    const std::string out = dir_.Join(if_db_not_exists ? "b.db" : "c.db");
+    FaultProxy proxy(server_->port(), FaultRates{});
+    proxy.set_body_fault(BodyFault::kDrip, 4096);
+    std::vector<std::string> argv = {LitekeepBin(), "restore", "-o", out};
+    if (if_db_not_exists) argv.push_back("-if-db-not-exists");
+    argv.push_back(Url("db", proxy.endpoint()));
+    ChildProcess restore(argv, out + ".log");
+    ASSERT_TRUE(WaitUntil([&] { return LtxDownloadBegan(proxy); }))
+        << restore.Log();
+    AppCreatesDb(out);
+    struct stat before {};
+    ASSERT_EQ(::stat(out.c_str(), &before), 0);
+    EXPECT_EQ(restore.Wait(), if_db_not_exists ? 0 : 1) << restore.Log();
+    EXPECT_NE(restore.Log().find(if_db_not_exists
+                                     ? "was created while it was being "
+                                       "restored; it is left as it is"
+                                     : "appeared while it was being restored"),
+              std::string::npos)
+        << restore.Log();
+    struct stat after {};
+    ASSERT_EQ(::stat(out.c_str(), &after), 0);
+    EXPECT_EQ(after.st_ino, before.st_ino) << "replaced";
+    EXPECT_EQ(QueryOne(out, "SELECT count(*) FROM t"), "1");
+    // Nothing left behind beside it.
+    for (const auto& e : fs::directory_iterator(dir_.path())) {
+      EXPECT_EQ(e.path().filename().string().rfind(
+                    "." + fs::path(out).filename().string() + "-", 0),
+                std::string::npos)
+          << e.path();
+    }
+  }
   EXPECT_EQ(RestoredCount(dir_, Url("db")), "500");
 }
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "base/io.h"
+#include "storage/fence.h"
 #include "storage/file/file_client.h"
 #include "storage/forwarding_client.h"
 #include "tests/support/test_util.h"
@@ -144,6 +145,45 @@ TEST_F(LeaseTest, UnreachableStoreStopsWritesUntilRenewed) {
   EXPECT_TRUE(a.Use().ok());
   EXPECT_EQ(a.generation(), 1);
   EXPECT_TRUE(a.held());
+}
+
+// docs/architecture.md, "Fencing": each generation records where it
+// begins; only a takeover of an unreleased lease becomes a fence entry
+// (kept across later generations), and the rule makes a file of an older
+// generation stale from that TXID on, never a node_id 0 file.
+TEST_F(LeaseTest, TakeoverRecordsAFenceThatReadersApply) {
+  Lease a(store_, Options(&clock_, "host-a", 111));
+  ASSERT_TRUE(a.Acquire().ok());
+  ASSERT_TRUE(a.RecordStart(1).ok());
+  EXPECT_EQ(a.node_id(), 1u);
+  auto fences = storage::ReadFences(*store_);
+  ASSERT_TRUE(fences.ok());
+  EXPECT_TRUE(fences->empty());  // no takeover: readers fetch no header
+  clock_.Advance(seconds(31));   // A stalls past its lease
+  Lease b(store_, Options(&clock_, "host-b", 222));
+  ASSERT_TRUE(b.Acquire().ok());
+  ASSERT_TRUE(b.RecordStart(5).ok());
+  ASSERT_TRUE(b.RecordStart(9).ok());  // recorded once per generation
+  auto rec = ParseLeaseRecord(store_->ReadVersioned(kLeaseKey)->data);
+  ASSERT_TRUE(rec.ok());
+  EXPECT_EQ(rec->since_txid, 5u);
+  ASSERT_EQ(rec->fences.size(), 1u);
+  EXPECT_EQ(rec->fences[0].generation, 2);
+  EXPECT_EQ(rec->fences[0].since_txid, 5u);
+  // A clean handover carries the entry on and adds none.
+  ASSERT_TRUE(b.Release().ok());
+  Lease c(store_, Options(&clock_, "host-c", 333));
+  ASSERT_TRUE(c.Acquire().ok());
+  ASSERT_TRUE(c.RecordStart(8).ok());
+  fences = storage::ReadFences(*store_);
+  ASSERT_TRUE(fences.ok());
+  ASSERT_EQ(fences->entries.size(), 1u);
+  EXPECT_EQ(fences->oldest_since(), 5u);
+  EXPECT_TRUE(fences->StaleBy(1, 5).has_value());   // A's file at the takeover
+  EXPECT_FALSE(fences->StaleBy(1, 4).has_value());  // A's history before it
+  EXPECT_FALSE(fences->StaleBy(2, 9).has_value());  // B's own
+  EXPECT_FALSE(fences->StaleBy(3, 9).has_value());  // C's
+  EXPECT_FALSE(fences->StaleBy(0, 9).has_value());  // Litestream's
 }
 
 TEST_F(LeaseTest, ReleaseLetsTheNextTakeOverAtOnce) {

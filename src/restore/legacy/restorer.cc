@@ -236,7 +236,8 @@ Result<RestoreResult> Restore(storage::ReplicaClient& replica, const Plan& plan,
   LK_RETURN_IF_ERROR(scratch.Close());
   LK_RETURN_IF_ERROR(out.Sync());
   LK_RETURN_IF_ERROR(out.Close());
-  LK_RETURN_IF_ERROR(FinalizeOutput(tmp_path, out_path, options.integrity));
+  LK_RETURN_IF_ERROR(
+      FinalizeOutput(tmp_path, out_path, options.integrity, options.force));
   return result;
 }
 
