@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -96,13 +97,32 @@ Connection::~Connection() { Reset(); }
 
 void Connection::Reset() {
   if (session_ != nullptr) {
-    // Never block on a connection that may be dead.
+    // Never block on a connection that may be dead. In non-blocking mode
+    // libssh2 answers EAGAIN while it waits for the server to confirm a
+    // channel close, and then frees nothing: the SFTP state and the session
+    // would leak. So tell the server goodbye (one message, no answer
+    // awaited), shut the socket down, and only then free: every send and
+    // receive now fails at once, which lets each step finish.
     libssh2_session_set_blocking(session_, 0);
-    if (raw_ != nullptr) libssh2_channel_free(raw_);
-    if (sftp_ != nullptr) libssh2_sftp_shutdown(sftp_);
     libssh2_session_disconnect(session_, "litekeep closing");
-    libssh2_session_free(session_);
+    if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+    // A step that still says EAGAIN after a few tries is abandoned (a leak
+    // is better than a hang); with the socket shut down it never does.
+    auto finish = [](auto&& step) {
+      for (int i = 0; i < 4 && step() == LIBSSH2_ERROR_EAGAIN; ++i) {
+      }
+    };
+    // Handles before the SFTP channel: closing it frees their parent.
+    for (LIBSSH2_SFTP_HANDLE* h : handles_) {
+      finish([h] { return libssh2_sftp_close_handle(h); });
+    }
+    if (raw_ != nullptr) finish([this] { return libssh2_channel_free(raw_); });
+    if (sftp_ != nullptr) {
+      finish([this] { return libssh2_sftp_shutdown(sftp_); });
+    }
+    finish([this] { return libssh2_session_free(session_); });
   }
+  handles_.clear();
   raw_ = nullptr;
   sftp_ = nullptr;
   session_ = nullptr;
@@ -110,6 +130,23 @@ void Connection::Reset() {
   has_posix_rename_ = false;
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
+}
+
+LIBSSH2_SFTP_HANDLE* Connection::OpenHandle(const std::string& path,
+                                            unsigned long flags, long mode,
+                                            int type) {
+  LIBSSH2_SFTP_HANDLE* h = libssh2_sftp_open_ex(
+      sftp_, path.data(), static_cast<unsigned int>(path.size()), flags, mode,
+      type);
+  if (h != nullptr) handles_.push_back(h);
+  return h;
+}
+
+int Connection::CloseHandle(LIBSSH2_SFTP_HANDLE* handle) {
+  auto it = std::find(handles_.begin(), handles_.end(), handle);
+  if (it == handles_.end()) return LIBSSH2_ERROR_BAD_USE;
+  handles_.erase(it);
+  return libssh2_sftp_close_handle(handle);
 }
 
 base::Status Connection::Connect() {
