@@ -12,11 +12,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
 
+#include "storage/sftp/client.h"
 #include "storage/sftp/host_key.h"
 
 namespace litekeep::storage::sftp {
@@ -28,6 +30,32 @@ constexpr char kPosixRename[] = "posix-rename@openssh.com";
 constexpr char kOpenSshHostKeyOrder[] =
     "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"
     "rsa-sha2-512,rsa-sha2-256,ssh-rsa";
+
+// Blocks libssh2 holds for the connections of this process (each
+// session allocates through the functions below): zero when every
+// connection is closed.
+std::atomic<int64_t> g_blocks{0};
+
+void* CountedAlloc(size_t n, void** /*abstract*/) {
+  void* p = std::malloc(n);
+  if (p != nullptr) g_blocks.fetch_add(1, std::memory_order_relaxed);
+  return p;
+}
+
+void CountedFree(void* p, void** /*abstract*/) {
+  if (p == nullptr) return;
+  g_blocks.fetch_sub(1, std::memory_order_relaxed);
+  std::free(p);
+}
+
+void* CountedRealloc(void* p, size_t n, void** abstract) {
+  if (p == nullptr) return CountedAlloc(n, abstract);
+  if (n == 0) {
+    CountedFree(p, abstract);
+    return nullptr;
+  }
+  return std::realloc(p, n);
+}
 
 void InitLibrary() {
   static const int rc = libssh2_init(0);
@@ -80,7 +108,9 @@ void KbdIntCallback(const char* /*name*/, int /*name_len*/,
                     void** abstract) {
   const auto* password = static_cast<const std::string*>(*abstract);
   for (int i = 0; i < num_prompts; ++i) {
-    auto* text = static_cast<char*>(std::malloc(password->size() + 1));
+    // libssh2 frees the answers with the session's free function.
+    auto* text =
+        static_cast<char*>(CountedAlloc(password->size() + 1, nullptr));
     if (text == nullptr) return;
     std::memcpy(text, password->data(), password->size());
     text[password->size()] = '\0';
@@ -90,6 +120,8 @@ void KbdIntCallback(const char* /*name*/, int /*name_len*/,
 }
 
 }  // namespace
+
+int64_t LibsshBlocksInUse() { return g_blocks.load(std::memory_order_relaxed); }
 
 Connection::Connection(const SftpOptions* options) : options_(options) {}
 
@@ -208,8 +240,9 @@ base::Status Connection::ConnectOnce() {
                                   " port " + port + ": " + last);
   }
 
-  session_ = libssh2_session_init_ex(
-      nullptr, nullptr, nullptr, const_cast<std::string*>(&options_->password));
+  session_ =
+      libssh2_session_init_ex(&CountedAlloc, &CountedFree, &CountedRealloc,
+                              const_cast<std::string*>(&options_->password));
   if (session_ == nullptr) {
     return base::InternalError("libssh2_session_init failed");
   }
