@@ -119,7 +119,11 @@ TEST_F(SftpEndToEndTest, WorkloadRestoresByteForByteAndVerifies) {
   ASSERT_EQ(byurl.exit_code, 0) << byurl.err;
   EXPECT_EQ(Sha256Hex(ReadFile(dir.Join("url.db"))), Sha256Hex(ReadFile(db)));
 
-  // SQLite reads the replica over SFTP through the litekeep VFS.
+  // SQLite reads the replica over SFTP through the litekeep VFS, loaded
+  // into the system's sqlite3 shell. Not under ASan: the shell is not
+  // instrumented, so ASan refuses to load the instrumented extension
+  // (docs/reliability.md "Sanitizers"); the rest of the test runs.
+#ifndef __SANITIZE_ADDRESS__
   std::ofstream(dir.Join("vfs.sql"))
       << ".load " << VfsLibPath() << "\n.open file:replica.db?vfs=litekeep\n"
       << ".dump\n";
@@ -130,6 +134,7 @@ TEST_F(SftpEndToEndTest, WorkloadRestoresByteForByteAndVerifies) {
   ASSERT_EQ(want.exit_code, 0) << want.err;
   EXPECT_GT(got.out.size(), 10000u);
   EXPECT_TRUE(got.out == want.out) << got.out.substr(0, 400) << got.err;
+#endif
 }
 
 TEST_F(SftpEndToEndTest, PointInTimeByTxidAndTimestamp) {

@@ -5,6 +5,7 @@
 // stalled server that must not hang a request, and secrets kept out of
 // every message.
 #include <gtest/gtest.h>
+#include <libssh2_sftp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -17,6 +18,7 @@
 #include "storage/registry.h"
 #include "storage/sftp/client.h"
 #include "storage/sftp/host_key.h"
+#include "storage/sftp/session.h"
 #include "storage/url.h"
 #include "tests/support/replica_conformance.h"
 #include "tests/support/s3rver.h"
@@ -341,6 +343,44 @@ TEST_F(SftpReplicaTest, ReconnectsAfterServerRestart) {
   auto files = c->ListFiles(0);
   ASSERT_TRUE(files.ok()) << files.status().ToString();
   EXPECT_EQ(files->size(), 2u);
+}
+
+// Closing a connection frees everything libssh2 allocated for it: the
+// session, the SFTP channel and the handles still open, also when the
+// server went away with a handle open (docs/reliability.md "Sanitizers").
+TEST_F(SftpReplicaTest, ClosingFreesEveryLibsshBlock) {
+  const int64_t before = storage::sftp::LibsshBlocksInUse();
+  TempDir dir;
+  SftpOptions o = BaseOptions(dir.Join("r"));
+  {
+    storage::sftp::Connection conn(&o);
+    ASSERT_TRUE(conn.Connect().ok());
+    EXPECT_GT(storage::sftp::LibsshBlocksInUse(), before);
+    ASSERT_NE(conn.OpenHandle(dir.path(), 0, 0, LIBSSH2_SFTP_OPENDIR), nullptr);
+    conn.Reset();  // with the directory handle open
+    EXPECT_FALSE(conn.connected());
+    EXPECT_EQ(storage::sftp::LibsshBlocksInUse(), before);
+    ASSERT_TRUE(conn.Connect().ok());
+    ASSERT_NE(conn.OpenHandle(dir.path(), 0, 0, LIBSSH2_SFTP_OPENDIR), nullptr);
+  }  // destroyed with the handle open
+  EXPECT_EQ(storage::sftp::LibsshBlocksInUse(), before);
+  {
+    auto c = MakeClient(o);
+    ASSERT_TRUE(Write(*c, Info(0, 1, 1, 5), "hello").ok());
+    auto r = c->OpenFile(0, 1, 1, 0, -1);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    uint8_t head[2];
+    auto n = (*r)->Read(head);
+    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    ASSERT_EQ(*n, 2u);
+    // The server dies with the reader's handle open; the reader reconnects
+    // and goes on where it was.
+    std::string error;
+    ASSERT_TRUE(Server()->Restart(&error)) << error;
+    EXPECT_EQ(ReadAllOrFail(**r), "llo");
+    ASSERT_TRUE(c->ListFiles(0).ok());
+  }
+  EXPECT_EQ(storage::sftp::LibsshBlocksInUse(), before);
 }
 
 // SFTP requests one small upload and one listing cost once connected

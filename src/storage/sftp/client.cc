@@ -99,9 +99,7 @@ Status SftpClient::Run(const std::string& what,
 Result<std::vector<Entry>> SftpClient::ReadDir(Connection& conn,
                                                const std::string& dir) {
   conn.CountRequest();
-  LIBSSH2_SFTP_HANDLE* h = libssh2_sftp_open_ex(
-      conn.sftp(), dir.data(), static_cast<unsigned int>(dir.size()), 0, 0,
-      LIBSSH2_SFTP_OPENDIR);
+  LIBSSH2_SFTP_HANDLE* h = conn.OpenHandle(dir, 0, 0, LIBSSH2_SFTP_OPENDIR);
   if (h == nullptr) {
     return conn.Error("list " + dir,
                       libssh2_session_last_errno(conn.session()));
@@ -141,7 +139,7 @@ Result<std::vector<Entry>> SftpClient::ReadDir(Connection& conn,
   }
   if (conn.connected()) {
     conn.CountRequest();
-    libssh2_sftp_close_handle(h);
+    conn.CloseHandle(h);
   }
   if (!failed.ok()) return failed;
   return out;

@@ -5,6 +5,7 @@
 // docs/storage_layout.md "SFTP" describes writes, host keys and retries.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 #include "base/status.h"
@@ -21,5 +22,10 @@ Result<std::unique_ptr<ReplicaClient>> NewSftpReplicaClient(
 // batch, stat, rename, ... counted once): for benchmarks. 0 for other
 // clients.
 uint64_t SftpRequestCount(const ReplicaClient& client);
+
+// Memory blocks libssh2 holds for all SFTP connections of the process (a
+// session, its SFTP channel, open handles, buffers): 0 once every client
+// is destroyed. For leak tests.
+int64_t LibsshBlocksInUse();
 
 }  // namespace litekeep::storage::sftp

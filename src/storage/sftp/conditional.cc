@@ -81,9 +81,8 @@ Result<std::string> SftpClient::WriteIf(const std::string& key,
       "conditional write of " + path + " to " + Describe(),
       [&](Connection& conn) -> Status {
         conn.CountRequest();
-        LIBSSH2_SFTP_HANDLE* h = libssh2_sftp_open_ex(
-            conn.sftp(), tmp.data(), static_cast<unsigned int>(tmp.size()),
-            LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_EXCL, 0600,
+        LIBSSH2_SFTP_HANDLE* h = conn.OpenHandle(
+            tmp, LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_EXCL, 0600,
             LIBSSH2_SFTP_OPENFILE);
         if (h == nullptr) {
           Status e = conn.Error("create " + tmp,
@@ -93,10 +92,9 @@ Result<std::string> SftpClient::WriteIf(const std::string& key,
           if (slash == std::string::npos || slash == 0) return e;
           LK_RETURN_IF_ERROR(MakeDirs(conn, path.substr(0, slash)));
           conn.CountRequest();
-          h = libssh2_sftp_open_ex(
-              conn.sftp(), tmp.data(), static_cast<unsigned int>(tmp.size()),
-              LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_EXCL, 0600,
-              LIBSSH2_SFTP_OPENFILE);
+          h = conn.OpenHandle(
+              tmp, LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_EXCL,
+              0600, LIBSSH2_SFTP_OPENFILE);
           if (h == nullptr) {
             return conn.Error("create " + tmp,
                               libssh2_session_last_errno(conn.session()));
@@ -116,7 +114,7 @@ Result<std::string> SftpClient::WriteIf(const std::string& key,
           ssize_t rc = libssh2_sftp_write(h, p, left);
           if (rc < 0) {
             Status e = conn.Error("write " + tmp, static_cast<int>(rc));
-            if (conn.connected()) libssh2_sftp_close_handle(h);
+            if (conn.connected()) conn.CloseHandle(h);
             return unlink_tmp(e);
           }
           p += rc;
@@ -125,7 +123,7 @@ Result<std::string> SftpClient::WriteIf(const std::string& key,
         conn.CountRequest();
         libssh2_sftp_fsync(h);  // best effort: not every server offers it
         conn.CountRequest();
-        int rc = libssh2_sftp_close_handle(h);
+        int rc = conn.CloseHandle(h);
         if (rc != 0) return unlink_tmp(conn.Error("close " + tmp, rc));
         if (if_version.empty()) {
           conn.CountRequest();

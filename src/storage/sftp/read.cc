@@ -29,7 +29,7 @@ class SftpReader : public base::Reader {
     std::lock_guard<std::mutex> lock(conn_->mu());
     if (conn_->connected() && conn_->generation() == generation_) {
       conn_->CountRequest();
-      libssh2_sftp_close_handle(handle_);
+      conn_->CloseHandle(handle_);
     }
   }
 
@@ -101,9 +101,8 @@ class SftpReader : public base::Reader {
   // Opens path_ on conn (its mutex held) and seeks to offset_.
   Status OpenOn(Connection& conn) {
     conn.CountRequest();
-    LIBSSH2_SFTP_HANDLE* h = libssh2_sftp_open_ex(
-        conn.sftp(), path_.data(), static_cast<unsigned int>(path_.size()),
-        LIBSSH2_FXF_READ, 0, LIBSSH2_SFTP_OPENFILE);
+    LIBSSH2_SFTP_HANDLE* h =
+        conn.OpenHandle(path_, LIBSSH2_FXF_READ, 0, LIBSSH2_SFTP_OPENFILE);
     if (h == nullptr) {
       Status s = conn.Error("open " + path_,
                             libssh2_session_last_errno(conn.session()));
@@ -118,12 +117,12 @@ class SftpReader : public base::Reader {
     int rc = libssh2_sftp_fstat_ex(h, &attrs, 0);
     if (rc != 0) {
       Status s = conn.Error("stat " + path_, rc);
-      if (conn.connected()) libssh2_sftp_close_handle(h);
+      if (conn.connected()) conn.CloseHandle(h);
       return s;
     }
     if ((attrs.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) &&
         !LIBSSH2_SFTP_S_ISREG(attrs.permissions)) {
-      libssh2_sftp_close_handle(h);
+      conn.CloseHandle(h);
       return base::CorruptError("not a regular file");
     }
     libssh2_sftp_seek64(h, static_cast<libssh2_uint64_t>(offset_));

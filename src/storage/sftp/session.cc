@@ -11,11 +11,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
 
+#include "storage/sftp/client.h"
 #include "storage/sftp/host_key.h"
 
 namespace litekeep::storage::sftp {
@@ -27,6 +30,32 @@ constexpr char kPosixRename[] = "posix-rename@openssh.com";
 constexpr char kOpenSshHostKeyOrder[] =
     "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"
     "rsa-sha2-512,rsa-sha2-256,ssh-rsa";
+
+// Blocks libssh2 holds for the connections of this process (each
+// session allocates through the functions below): zero when every
+// connection is closed.
+std::atomic<int64_t> g_blocks{0};
+
+void* CountedAlloc(size_t n, void** /*abstract*/) {
+  void* p = std::malloc(n);
+  if (p != nullptr) g_blocks.fetch_add(1, std::memory_order_relaxed);
+  return p;
+}
+
+void CountedFree(void* p, void** /*abstract*/) {
+  if (p == nullptr) return;
+  g_blocks.fetch_sub(1, std::memory_order_relaxed);
+  std::free(p);
+}
+
+void* CountedRealloc(void* p, size_t n, void** abstract) {
+  if (p == nullptr) return CountedAlloc(n, abstract);
+  if (n == 0) {
+    CountedFree(p, abstract);
+    return nullptr;
+  }
+  return std::realloc(p, n);
+}
 
 void InitLibrary() {
   static const int rc = libssh2_init(0);
@@ -79,7 +108,9 @@ void KbdIntCallback(const char* /*name*/, int /*name_len*/,
                     void** abstract) {
   const auto* password = static_cast<const std::string*>(*abstract);
   for (int i = 0; i < num_prompts; ++i) {
-    auto* text = static_cast<char*>(std::malloc(password->size() + 1));
+    // libssh2 frees the answers with the session's free function.
+    auto* text =
+        static_cast<char*>(CountedAlloc(password->size() + 1, nullptr));
     if (text == nullptr) return;
     std::memcpy(text, password->data(), password->size());
     text[password->size()] = '\0';
@@ -90,19 +121,40 @@ void KbdIntCallback(const char* /*name*/, int /*name_len*/,
 
 }  // namespace
 
+int64_t LibsshBlocksInUse() { return g_blocks.load(std::memory_order_relaxed); }
+
 Connection::Connection(const SftpOptions* options) : options_(options) {}
 
 Connection::~Connection() { Reset(); }
 
 void Connection::Reset() {
   if (session_ != nullptr) {
-    // Never block on a connection that may be dead.
+    // Never block on a connection that may be dead. In non-blocking mode
+    // libssh2 answers EAGAIN while it waits for the server to confirm a
+    // channel close, and then frees nothing: the SFTP state and the session
+    // would leak. So tell the server goodbye (one message, no answer
+    // awaited), shut the socket down, and only then free: every send and
+    // receive now fails at once, which lets each step finish.
     libssh2_session_set_blocking(session_, 0);
-    if (raw_ != nullptr) libssh2_channel_free(raw_);
-    if (sftp_ != nullptr) libssh2_sftp_shutdown(sftp_);
     libssh2_session_disconnect(session_, "litekeep closing");
-    libssh2_session_free(session_);
+    if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+    // A step that still says EAGAIN after a few tries is abandoned (a leak
+    // is better than a hang); with the socket shut down it never does.
+    auto finish = [](auto&& step) {
+      for (int i = 0; i < 4 && step() == LIBSSH2_ERROR_EAGAIN; ++i) {
+      }
+    };
+    // Handles before the SFTP channel: closing it frees their parent.
+    for (LIBSSH2_SFTP_HANDLE* h : handles_) {
+      finish([h] { return libssh2_sftp_close_handle(h); });
+    }
+    if (raw_ != nullptr) finish([this] { return libssh2_channel_free(raw_); });
+    if (sftp_ != nullptr) {
+      finish([this] { return libssh2_sftp_shutdown(sftp_); });
+    }
+    finish([this] { return libssh2_session_free(session_); });
   }
+  handles_.clear();
   raw_ = nullptr;
   sftp_ = nullptr;
   session_ = nullptr;
@@ -110,6 +162,23 @@ void Connection::Reset() {
   has_posix_rename_ = false;
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
+}
+
+LIBSSH2_SFTP_HANDLE* Connection::OpenHandle(const std::string& path,
+                                            unsigned long flags, long mode,
+                                            int type) {
+  LIBSSH2_SFTP_HANDLE* h = libssh2_sftp_open_ex(
+      sftp_, path.data(), static_cast<unsigned int>(path.size()), flags, mode,
+      type);
+  if (h != nullptr) handles_.push_back(h);
+  return h;
+}
+
+int Connection::CloseHandle(LIBSSH2_SFTP_HANDLE* handle) {
+  auto it = std::find(handles_.begin(), handles_.end(), handle);
+  if (it == handles_.end()) return LIBSSH2_ERROR_BAD_USE;
+  handles_.erase(it);
+  return libssh2_sftp_close_handle(handle);
 }
 
 base::Status Connection::Connect() {
@@ -171,8 +240,9 @@ base::Status Connection::ConnectOnce() {
                                   " port " + port + ": " + last);
   }
 
-  session_ = libssh2_session_init_ex(
-      nullptr, nullptr, nullptr, const_cast<std::string*>(&options_->password));
+  session_ =
+      libssh2_session_init_ex(&CountedAlloc, &CountedFree, &CountedRealloc,
+                              const_cast<std::string*>(&options_->password));
   if (session_ == nullptr) {
     return base::InternalError("libssh2_session_init failed");
   }

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "storage/sftp/options.h"
@@ -20,6 +21,7 @@
 struct _LIBSSH2_SESSION;
 struct _LIBSSH2_SFTP;
 struct _LIBSSH2_CHANNEL;
+struct _LIBSSH2_SFTP_HANDLE;
 
 namespace litekeep::storage::sftp {
 
@@ -38,7 +40,9 @@ class Connection {
   // failed), kInvalidArgument (unreadable key file).
   base::Status Connect();
   bool connected() const { return sftp_ != nullptr; }
-  // Closes everything; handles opened before are invalid afterwards.
+  // Closes everything and frees every libssh2 object of the connection
+  // without waiting for the server (it is told goodbye, then the socket is
+  // shut down); handles opened before are freed and invalid afterwards.
   void Reset();
   // Changes on every successful Connect: a handle is valid only while the
   // generation it was opened in is current.
@@ -46,6 +50,16 @@ class Connection {
 
   _LIBSSH2_SESSION* session() { return session_; }
   _LIBSSH2_SFTP* sftp() { return sftp_; }
+
+  // Opens a file or directory (libssh2_sftp_open_ex's flags, mode and
+  // type); nullptr on failure (then Error with libssh2_session_last_errno).
+  // The handle belongs to the connection until CloseHandle: Reset frees the
+  // ones still open, so a transport failure leaks none of them.
+  _LIBSSH2_SFTP_HANDLE* OpenHandle(const std::string& path, unsigned long flags,
+                                   long mode, int type);
+  // Closes a handle from OpenHandle (0 or libssh2's error code); it is freed
+  // whatever the result. A handle Reset already freed is left alone.
+  int CloseHandle(_LIBSSH2_SFTP_HANDLE* handle);
 
   // The Status for a failed libssh2 call (rc < 0, or the SFTP status of the
   // last request): kNotFound, kPermissionDenied, kAlreadyExists, kIoError;
@@ -78,7 +92,8 @@ class Connection {
   int fd_ = -1;
   _LIBSSH2_SESSION* session_ = nullptr;
   _LIBSSH2_SFTP* sftp_ = nullptr;
-  _LIBSSH2_CHANNEL* raw_ = nullptr;  // posix-rename channel (lazy)
+  _LIBSSH2_CHANNEL* raw_ = nullptr;             // posix-rename channel (lazy)
+  std::vector<_LIBSSH2_SFTP_HANDLE*> handles_;  // open, from OpenHandle
   bool raw_tried_ = false;
   bool has_posix_rename_ = false;
   uint32_t raw_id_ = 0;

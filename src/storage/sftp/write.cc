@@ -46,9 +46,7 @@ Status SftpClient::WriteOnce(Connection& conn, const FileInfo& info,
       LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_EXCL;
   auto open = [&]() -> LIBSSH2_SFTP_HANDLE* {
     conn.CountRequest();
-    return libssh2_sftp_open_ex(conn.sftp(), tmp.data(),
-                                static_cast<unsigned int>(tmp.size()), flags,
-                                0600, LIBSSH2_SFTP_OPENFILE);
+    return conn.OpenHandle(tmp, flags, 0600, LIBSSH2_SFTP_OPENFILE);
   };
   LIBSSH2_SFTP_HANDLE* h = open();
   if (h == nullptr) {
@@ -68,7 +66,7 @@ Status SftpClient::WriteOnce(Connection& conn, const FileInfo& info,
   }
   auto fail = [&](Status s) {
     if (conn.connected()) {
-      libssh2_sftp_close_handle(h);
+      conn.CloseHandle(h);
       libssh2_sftp_unlink_ex(conn.sftp(), tmp.data(),
                              static_cast<unsigned int>(tmp.size()));
     }
@@ -128,7 +126,7 @@ Status SftpClient::WriteOnce(Connection& conn, const FileInfo& info,
     if (rc != 0) return fail(conn.Error("set time of " + tmp, rc));
   }
   conn.CountRequest();
-  rc = libssh2_sftp_close_handle(h);
+  rc = conn.CloseHandle(h);
   h = nullptr;
   auto unlink_tmp = [&](Status st) {
     if (conn.connected()) {
