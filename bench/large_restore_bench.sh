@@ -346,17 +346,16 @@ mem_report() {  # size label
 # The compaction/snapshot cycle on a fresh copy and replica: the first
 # snapshot, one committed row, the compactor's next snapshot.
 cycle_write() {
-  sqlite3 -cmd '.timeout 10000' "${d}/cy.db" "INSERT INTO t(v) VALUES (randomblob(100))"
+  sqlite3 -cmd '.timeout 10000' "${db}" "INSERT INTO t(v) VALUES (randomblob(100))"
 }
 cycle() {  # label, replica URL, log
   local label=$1 url=$2 log=$3 t0
-  rm -rf "${d}/cy.db"* "${d}/.cy.db-litekeep"
-  cp "${db}" "${d}/cy.db"
+  rm -rf "${db}-wal" "${db}-shm" "$(dirname "${db}")/.$(basename "${db}")-litekeep"
   cat >"${d}/cy.yml" <<YML
 snapshot:
   interval: ${cycle_interval}
 dbs:
-  - path: ${d}/cy.db
+  - path: ${db}
     replica:
       url: ${url}
 YML
@@ -366,9 +365,9 @@ YML
   mem_row "litekeep replicate ${label}: first snapshot (VmHWM then)" - "$(cat "${log}.hwm")"
   mem_row "litekeep replicate ${label}: first snapshot, one commit, compaction snapshot" \
     "$(secs "${t0}" "$(now_ns)")" "$(cat "${log}.rss")"
-  rm -rf "${d}/cy.db"* "${d}/.cy.db-litekeep"
 }
 
+main() {
 for mb in ${sizes}; do
   echo
   echo "=== ${mb} MB database ==="
@@ -434,17 +433,28 @@ YML
   if ((verify_full)); then
     mem_measure "litekeep verify -full, dir" "${lk}" verify -full "file://${d}/lk-replica"
   fi
+  if ((do_restore)); then
+    restores
+  fi
   if ((do_cycle)); then
+    # Room for the cycle: the replicas above are done with, and the cycle
+    # replicates the source itself (it commits a row to it).
+    rm -rf "${d}/lk-replica" "${work}/s3/lk/db${mb}" "${d}/ls-replica"
     cycle "to a directory" "file://${d}/cy-replica" "${d}/cy-file.log"
     rm -rf "${d}/cy-replica"
     cycle "to s3rver" "${lk_s3/db?/cy${mb}?}" "${d}/cy-s3.log"
+    rm -rf "${work}/s3/lk/cy${mb}"
   fi
   mem_report "${mb} MB"
-  if ((!do_restore)); then
-    rm -rf "${d}"
-    continue
-  fi
+  T=() RSS=()
+  rm -rf "${d}" "${work}/dl"
+done
+echo "load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+exit "${failed}"
+}
 
+# The restore rows of one size (and the VFS rows).
+restores() {
   measure "cp + fsync" bash -c 'cp_fsync "$@"' _ "${db}" "${out}"
   CHECK=1 measure "litekeep restore, dir" "${lk}" restore -integrity-check none -o "${out}" "file://${d}/lk-replica"
   measure "plain parallel download" bash -c 'plain_download "$@"' _ lk "db${mb}" "${work}/dl"
@@ -475,8 +485,6 @@ YML
       "${pport}" "${db}" "${vfs_runs}" "${BENCH_VFS_QUERIES:-20}" || failed=1
     kill -TERM "${pids[-1]}" 2>/dev/null || true
   fi
-  T=() RSS=()
-  rm -rf "${d}" "${work}/dl"
-done
-echo "load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
-exit "${failed}"
+}
+
+main
