@@ -18,9 +18,22 @@
 #     query in fresh processes and requests per later point query, counted
 #     by bench/s3_count_proxy.py (bench/large_vfs_probe.py).
 # Every litekeep and litestream restore is compared with cmp to the source.
+# Memory of the other commands on the same database (one run each):
+#   - litekeep replicate until the first snapshot is in the replica, to the
+#     directory and to s3rver (the replicate runs above, peak RSS from
+#     /usr/bin/time);
+#   - litekeep verify -checksums of both replicas and verify -full of the
+#     directory replica;
+#   - a compaction/snapshot cycle (BENCH_CYCLE=1): litekeep replicate with
+#     snapshot.interval BENCH_CYCLE_INTERVAL to a fresh directory and s3rver
+#     replica; after the first snapshot one row is committed and the
+#     compactor writes the next snapshot from the replica's L9 snapshot and
+#     the new L0 file (download, decode, merge, encode, upload); peak RSS at
+#     the first snapshot (VmHWM) and over the whole cycle.
 # Prints median/min/max wall time, peak RSS and PASS/MISS against the
 # targets (S3 <= 1.5x the plain download, local <= 1.2x cp + fsync, peak RSS
-# <= 64 MiB). Missed targets do not fail it; a wrong restore does (exit 1).
+# <= 64 MiB for every litekeep command). Missed targets do not fail it; a
+# wrong restore or a failed verify does (exit 1).
 #
 # Usage: bench/large_restore_bench.sh BUILD_DIR
 # Environment:
@@ -33,6 +46,12 @@
 #   BENCH_VFS_RUNS=3      fresh VFS processes (0: no VFS rows)
 #   BENCH_VFS_QUERIES=20  point queries after the first, per process
 #   BENCH_KEEP=0          1: keep the temporary directory
+#   BENCH_RESTORE=1       0: no restore or VFS rows (replicate, verify and
+#                         the cycle only)
+#   BENCH_CYCLE=1         0: no compaction/snapshot cycle
+#   BENCH_CYCLE_INTERVAL=30s  snapshot.interval of the cycle
+#   BENCH_VERIFY_FULL=1   0: no verify -full row (it restores the whole
+#                         database and runs integrity_check on it)
 #   BENCH_LK_BEFORE       another litekeep binary (e.g. built from an older
 #                         commit): its S3 restores run beside this one's in
 #                         the same run, as "before" rows
@@ -50,6 +69,11 @@ with_ls=${BENCH_LITESTREAM:-1}
 sizes=${BENCH_SIZES_MB:-1024}
 vfs_runs=${BENCH_VFS_RUNS:-3}
 lk_before=${BENCH_LK_BEFORE:-}
+do_restore=${BENCH_RESTORE:-1}
+do_cycle=${BENCH_CYCLE:-1}
+cycle_interval=${BENCH_CYCLE_INTERVAL:-30s}
+verify_full=${BENCH_VERIFY_FULL:-1}
+((do_restore)) || { with_ls=0; vfs_runs=0; }
 [[ -z ${lk_before} || -x ${lk_before} ]] || { echo "large_restore_bench: no binary at ${lk_before}" >&2; exit 1; }
 here=$(dirname -- "$(realpath -- "${BASH_SOURCE[0]}")")
 [[ ${BENCH_10G:-0} == 1 && -z ${BENCH_SIZES_MB:-} ]] && sizes="1024 10240"
@@ -76,8 +100,11 @@ failed=0
 replicator=
 cleanup() {
   # A replicator interrupted mid-run may retry its final sync forever once
-  # s3rver is gone: it is killed first.
-  [[ -n ${replicator} ]] && kill -KILL "${replicator}" 2>/dev/null
+  # s3rver is gone: it (under /usr/bin/time) is killed first.
+  if [[ -n ${replicator} ]]; then
+    kill -KILL $(pgrep -P "${replicator}") 2>/dev/null
+    kill -KILL "${replicator}" 2>/dev/null
+  fi
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   if [[ ${keep} == 1 ]]; then echo "kept ${work}"; else rm -rf -- "${work}"; fi
@@ -126,22 +153,36 @@ PRAGMA journal_mode = WAL;
 EOF
 }
 
-# Runs the replicator on a copy until its replica holds the snapshot, then
-# stops it (SIGTERM: final sync). Args: name, command...; check command in
-# $ready.
-replicate_until() {  # log, ready-command, command...
-  local log=$1 ready=$2
-  shift 2
-  "$@" >"${log}" 2>&1 &
-  local pid=$! waited=0
+# Runs the replicator (under /usr/bin/time: peak RSS in ${log}.rss, KiB)
+# until its replica holds the snapshot, then, if given, runs the
+# after-command and waits for its ready-command (the compaction/snapshot
+# cycle), then stops it (SIGTERM: final sync). The replicator's VmHWM when
+# the first snapshot is in goes to ${log}.hwm (KiB).
+replicate_until() {  # log, ready-command, after-command, after-ready, command...
+  local log=$1 ready=$2 after=$3 after_ready=$4
+  shift 4
+  /usr/bin/time -f %M -o "${log}.rss" "$@" >"${log}" 2>&1 &
+  local pid=$! waited=0 child=
   replicator=${pid}
   until eval "${ready}" >/dev/null 2>&1; do
     kill -0 "${pid}" 2>/dev/null || { cat "${log}" >&2; die "$1 exited early"; }
     ((waited++ < 36000)) || die "no snapshot after 3600 s ($*)"
     sleep 0.1
   done
+  child=$(pgrep -P "${pid}" | head -1)
+  awk '/^VmHWM/ { print $2 }' "/proc/${child}/status" >"${log}.hwm"
+  if [[ -n ${after} ]]; then
+    eval "${after}"
+    waited=0
+    until eval "${after_ready}" >/dev/null 2>&1; do
+      kill -0 "${pid}" 2>/dev/null || { cat "${log}" >&2; die "$1 exited early"; }
+      ((waited++ < 36000)) || die "no second snapshot after 3600 s ($*)"
+      sleep 0.1
+    done
+  fi
   sleep 1
-  kill -TERM "${pid}"
+  # The replicator is /usr/bin/time's child: it gets the signal, time waits.
+  kill -TERM "${child}"
   wait "${pid}" || true
   replicator=
 }
@@ -272,6 +313,61 @@ report() {  # size label
   done
 }
 
+# Memory rows of the commands run once (replicate, verify, the cycle).
+mem_rows=()
+kib_mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+mem_row() {  # label, seconds, peak KiB
+  mem_rows+=("$1|$2|$3")
+}
+mem_measure() {  # label, command... (run once; a failure fails the script)
+  local label=$1 t0 t1
+  shift
+  t0=$(now_ns)
+  if ! /usr/bin/time -f %M -o "${work}/rss" "$@" >"${work}/cmd.log" 2>&1; then
+    cat "${work}/cmd.log" >&2
+    echo "FAILED: ${label}" >&2
+    failed=1
+    return
+  fi
+  t1=$(now_ns)
+  mem_row "${label}" "$(secs "${t0}" "${t1}")" "$(tail -1 "${work}/rss")"
+}
+mem_report() {  # size label
+  local row label sec kb
+  ((${#mem_rows[@]} > 0)) || return 0
+  printf '\n| command (%s, one run) | s | peak RSS MiB | target <= 64 MiB |\n|---|---:|---:|---|\n' "$1"
+  for row in "${mem_rows[@]}"; do
+    IFS='|' read -r label sec kb <<<"${row}"
+    printf '| %s | %s | %s | %s |\n' "${label}" "${sec}" "$(kib_mib "${kb}")" \
+      "$( ((kb <= 65536)) && echo PASS || echo MISS)"
+  done
+  mem_rows=()
+}
+# The compaction/snapshot cycle on a fresh copy and replica: the first
+# snapshot, one committed row, the compactor's next snapshot.
+cycle_write() {
+  sqlite3 -cmd '.timeout 10000' "${db}" "INSERT INTO t(v) VALUES (randomblob(100))"
+}
+cycle() {  # label, replica URL, log
+  local label=$1 url=$2 log=$3 t0
+  rm -rf "${db}-wal" "${db}-shm" "$(dirname "${db}")/.$(basename "${db}")-litekeep"
+  cat >"${d}/cy.yml" <<YML
+snapshot:
+  interval: ${cycle_interval}
+dbs:
+  - path: ${db}
+    replica:
+      url: ${url}
+YML
+  t0=$(now_ns)
+  replicate_until "${log}" "[[ \$(\"${lk}\" ltx '${url}' 2>/dev/null | grep -c '^ *[0-9]') -gt 0 ]]" \
+    cycle_write "grep -q ' written from ' '${log}'" "${lk}" replicate -config "${d}/cy.yml"
+  mem_row "litekeep replicate ${label}: first snapshot (VmHWM then)" - "$(cat "${log}.hwm")"
+  mem_row "litekeep replicate ${label}: first snapshot, one commit, compaction snapshot" \
+    "$(secs "${t0}" "$(now_ns)")" "$(cat "${log}.rss")"
+}
+
+main() {
 for mb in ${sizes}; do
   echo
   echo "=== ${mb} MB database ==="
@@ -294,16 +390,18 @@ for mb in ${sizes}; do
   cp "${db}" "${d}/lk.db"
   t0=$(now_ns)
   replicate_until "${d}/lk-file.log" "[[ \$(\"${lk}\" ltx file://${d}/lk-replica 2>/dev/null | grep -c '^ *[0-9]') -gt 0 ]]" \
-    "${lk}" replicate "${d}/lk.db" "file://${d}/lk-replica"
+    "" "" "${lk}" replicate "${d}/lk.db" "file://${d}/lk-replica"
+  mem_row "litekeep replicate to a directory (first snapshot)" "$(secs "${t0}" "$(now_ns)")" "$(cat "${d}/lk-file.log.rss")"
   echo "litekeep replicate to a directory: $(secs "${t0}" "$(now_ns)") s to the snapshot," \
-    "$(du -sm "${d}/lk-replica" | cut -f1) MB"
+    "$(du -sm "${d}/lk-replica" | cut -f1) MB, peak RSS $(kib_mib "$(cat "${d}/lk-file.log.rss")") MiB"
   rm -rf "${d}/lk.db"* "${d}/.lk.db-litekeep"
   cp "${db}" "${d}/lk.db"
   t0=$(now_ns)
   replicate_until "${d}/lk-s3.log" "[[ \$(\"${lk}\" ltx '${lk_s3/db?/db${mb}?}' 2>/dev/null | grep -c '^ *[0-9]') -gt 0 ]]" \
-    "${lk}" replicate "${d}/lk.db" "${lk_s3/db?/db${mb}?}"
+    "" "" "${lk}" replicate "${d}/lk.db" "${lk_s3/db?/db${mb}?}"
+  mem_row "litekeep replicate to s3rver (first snapshot)" "$(secs "${t0}" "$(now_ns)")" "$(cat "${d}/lk-s3.log.rss")"
   echo "litekeep replicate to s3rver: $(secs "${t0}" "$(now_ns)") s to the snapshot," \
-    "$(du -sm "${work}/s3/lk/db${mb}" | cut -f1) MB"
+    "$(du -sm "${work}/s3/lk/db${mb}" | cut -f1) MB, peak RSS $(kib_mib "$(cat "${d}/lk-s3.log.rss")") MiB"
   rm -rf "${d}/lk.db"* "${d}/.lk.db-litekeep"
 
   order=("cp + fsync" "litekeep restore, dir" "plain parallel download" \
@@ -325,11 +423,38 @@ YML
     t0=$(now_ns)
     replicate_until "${d}/ls.log" \
       "ls ${d}/ls-replica/generations/*/snapshots/*.lz4" \
-      "${litestream}" replicate -config "${d}/ls.yml"
+      "" "" "${litestream}" replicate -config "${d}/ls.yml"
     echo "litestream 0.3.13 replicate to a directory: $(secs "${t0}" "$(now_ns)") s to the snapshot"
     rm -rf "${d}/ls.db"* "${d}/.ls.db-litestream"
   fi
 
+  mem_measure "litekeep verify -checksums, dir" "${lk}" verify -checksums "file://${d}/lk-replica"
+  mem_measure "litekeep verify -checksums, s3" "${lk}" verify -checksums "${lk_s3/db?/db${mb}?}"
+  if ((verify_full)); then
+    mem_measure "litekeep verify -full, dir" "${lk}" verify -full "file://${d}/lk-replica"
+  fi
+  if ((do_restore)); then
+    restores
+  fi
+  if ((do_cycle)); then
+    # Room for the cycle: the replicas above are done with, and the cycle
+    # replicates the source itself (it commits a row to it).
+    rm -rf "${d}/lk-replica" "${work}/s3/lk/db${mb}" "${d}/ls-replica"
+    cycle "to a directory" "file://${d}/cy-replica" "${d}/cy-file.log"
+    rm -rf "${d}/cy-replica"
+    cycle "to s3rver" "${lk_s3/db?/cy${mb}?}" "${d}/cy-s3.log"
+    rm -rf "${work}/s3/lk/cy${mb}"
+  fi
+  mem_report "${mb} MB"
+  T=() RSS=()
+  rm -rf "${d}" "${work}/dl"
+done
+echo "load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+exit "${failed}"
+}
+
+# The restore rows of one size (and the VFS rows).
+restores() {
   measure "cp + fsync" bash -c 'cp_fsync "$@"' _ "${db}" "${out}"
   CHECK=1 measure "litekeep restore, dir" "${lk}" restore -integrity-check none -o "${out}" "file://${d}/lk-replica"
   measure "plain parallel download" bash -c 'plain_download "$@"' _ lk "db${mb}" "${work}/dl"
@@ -360,8 +485,6 @@ YML
       "${pport}" "${db}" "${vfs_runs}" "${BENCH_VFS_QUERIES:-20}" || failed=1
     kill -TERM "${pids[-1]}" 2>/dev/null || true
   fi
-  T=() RSS=()
-  rm -rf "${d}" "${work}/dl"
-done
-echo "load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
-exit "${failed}"
+}
+
+main

@@ -63,6 +63,7 @@ Result<CompactResult> Compact(std::span<const CompactInput> inputs,
   for (size_t i = 0; i < inputs.size(); ++i) {
     cursors[i].decoder =
         std::make_unique<Decoder>(inputs[i].reader, inputs[i].name);
+    cursors[i].decoder->set_keep_page_index(false);  // memory flat at any size
     LK_RETURN_IF_ERROR(cursors[i].decoder->DecodeHeader());
   }
   const Header& first = cursors.front().decoder->header();

@@ -1,8 +1,9 @@
 // LTX compactor: merges an ordered chain of LTX files into one file that,
 // applied on the database state before the first input, gives exactly the
 // state after the last input (docs/architecture.md, "Compaction"). Streams a
-// k-way merge by page number, so memory is one page and one read buffer per
-// input, whatever the file sizes.
+// k-way merge by page number, so memory is one page, one read buffer and one
+// bounded frame spool (ltx/frame_spool.h) per input and file written,
+// whatever the file sizes.
 #pragma once
 
 #include <cstdint>

@@ -215,8 +215,9 @@ Result<bool> Decoder::DecodePageImpl(Pgno* pgno, std::span<uint8_t> page) {
                                "page encoding allows",
                                p, offset_ - frame_offset));
   }
-  if (frames_.empty()) first_frame_offset_ = frame_offset;
-  frames_.push_back({p, static_cast<uint32_t>(offset_ - frame_offset)});
+  if (frames_.size() == 0) first_frame_offset_ = frame_offset;
+  LK_RETURN_IF_ERROR(
+      frames_.Append({p, static_cast<uint32_t>(offset_ - frame_offset)}));
   prev_pgno_ = p;
   *pgno = p;
   return true;
@@ -255,7 +256,16 @@ base::Status Decoder::CloseImpl() {
   // they must agree one by one). Reported once the index is read: the first
   // ordering problem, else the first disagreement.
   base::Status unsorted, mismatch;
-  auto frame = frames_.begin();
+  frames_.Rewind();
+  FrameSpool::Frame frame_buf;
+  // The frame at the entry's position; nullptr once all were compared.
+  const FrameSpool::Frame* frame = nullptr;
+  auto next_frame = [&]() -> base::Status {
+    LK_ASSIGN_OR_RETURN(bool more, frames_.Next(&frame_buf));
+    frame = more ? &frame_buf : nullptr;
+    return base::Status::Ok();
+  };
+  LK_RETURN_IF_ERROR(next_frame());
   uint64_t frame_offset = first_frame_offset_;
   Pgno prev = 0;
   index_.clear();
@@ -280,7 +290,7 @@ base::Status Decoder::CloseImpl() {
     }
     prev = e.pgno;
     if (mismatch.ok()) {
-      if (frame == frames_.end() || e.pgno < frame->pgno) {
+      if (frame == nullptr || e.pgno < frame->pgno) {
         mismatch = corrupt(entry_offset,
                            fmt::format("entry for page {} but the file has no "
                                        "such page",
@@ -297,19 +307,19 @@ base::Status Decoder::CloseImpl() {
                         e.pgno, e.offset, e.size, frame_offset, frame->size));
       }
     }
-    if (frame != frames_.end()) {
+    if (frame != nullptr) {
       frame_offset += frame->size;
-      ++frame;
+      LK_RETURN_IF_ERROR(next_frame());
     }
     if (keep_index_) index_.push_back(e);
     ++index_entries_;
   }
-  if (mismatch.ok() && frame != frames_.end()) {
+  if (mismatch.ok() && frame != nullptr) {
     mismatch = corrupt(frame_offset, fmt::format("page {} has no page index "
                                                  "entry",
                                                  frame->pgno));
   }
-  frames_.clear();
+  frames_.Clear();
   if (!unsorted.ok()) return unsorted;
   if (!mismatch.ok()) return mismatch;
   const uint64_t index_length = offset_ - index_offset;

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -17,6 +16,7 @@
 #include "base/crc64.h"
 #include "base/io.h"
 #include "ltx/format.h"
+#include "ltx/frame_spool.h"
 
 namespace litekeep::ltx {
 
@@ -50,8 +50,9 @@ class Decoder {
 
   const Trailer& trailer() const { return trailer_; }
   // Whether Close keeps the page index for page_index() (default true).
-  // Without it a file costs 8 bytes of memory per page (its frames, until
-  // Close checked them against the index) instead of about 40.
+  // Without it memory stays bounded at any page count (the frames are
+  // checked against the index from a FrameSpool); with it the index costs
+  // 24 bytes per page.
   void set_keep_page_index(bool keep) { keep_index_ = keep; }
   const std::vector<PageIndexEntry>& page_index() const { return index_; }
   // Entries of the page index Close read, kept or not.
@@ -84,12 +85,8 @@ class Decoder {
   bool closed_ = false;
   base::Status error_;
   // The frames read, in file order: each starts where the previous ended,
-  // so offsets follow from the sizes. A deque: no reallocation peaks.
-  struct Frame {
-    Pgno pgno;
-    uint32_t size;
-  };
-  std::deque<Frame> frames_;
+  // so offsets follow from the sizes. Bounded memory (FrameSpool).
+  FrameSpool frames_;
   uint64_t first_frame_offset_ = 0;
   bool keep_index_ = true;
   size_t index_entries_ = 0;

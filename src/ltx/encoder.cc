@@ -48,6 +48,14 @@ base::Status Encoder::WriteRaw(std::span<const uint8_t> data, bool checksum) {
   return out_buf_.size() >= kFlushSize ? Flush() : base::Status::Ok();
 }
 
+base::Status Encoder::WriteIndexBytes(std::string& bytes) {
+  base::Status s =
+      WriteRaw({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()},
+               /*checksum=*/true);
+  bytes.clear();
+  return s;
+}
+
 base::Status Encoder::Flush() {
   if (out_buf_.empty()) return base::Status::Ok();
   base::Status s = out_->Write(out_buf_);
@@ -136,7 +144,13 @@ base::Status Encoder::EncodePage(Pgno pgno, std::span<const uint8_t> data) {
   const uint64_t frame_offset = offset_;
   const size_t frame_size = prefix_size + n;
   LK_RETURN_IF_ERROR(WriteRaw({prefix, frame_size}, /*checksum=*/false));
-  index_.push_back({pgno, frame_offset, frame_size});
+  if (frames_.size() == 0) first_frame_offset_ = frame_offset;
+  base::Status spooled =
+      frames_.Append({pgno, static_cast<uint32_t>(frame_size)});
+  if (!spooled.ok()) {
+    closed_ = true;  // the index can no longer be written
+    return spooled;
+  }
   prev_pgno_ = pgno;
   return base::Status::Ok();
 }
@@ -159,26 +173,40 @@ base::Status Encoder::Close(uint64_t post_apply_checksum) {
                     post_apply_checksum, db_checksum_->Value()));
   }
 
-  std::string tail(kPageHeaderSize, '\0');  // end-of-pages marker
-  for (const PageIndexEntry& e : index_) {
-    base::PutUvarint(tail, e.pgno);
-    base::PutUvarint(tail, e.offset);
-    base::PutUvarint(tail, e.size);
+  // The end-of-pages marker, then the index entries streamed from the
+  // spooled frames: the file checksum covers both.
+  const uint8_t marker[kPageHeaderSize] = {};
+  LK_RETURN_IF_ERROR(WriteRaw(marker, /*checksum=*/true));
+  const uint64_t index_offset = offset_;
+  std::string entries;
+  uint64_t frame_offset = first_frame_offset_;
+  frames_.Rewind();
+  FrameSpool::Frame f;
+  for (;;) {
+    Result<bool> more = frames_.Next(&f);
+    if (!more.ok()) {
+      closed_ = true;
+      return more.status();
+    }
+    if (!*more) break;
+    base::PutUvarint(entries, f.pgno);
+    base::PutUvarint(entries, frame_offset);
+    base::PutUvarint(entries, f.size);
+    frame_offset += f.size;
+    if (entries.size() >= kFlushSize) {
+      LK_RETURN_IF_ERROR(WriteIndexBytes(entries));
+    }
   }
-  base::PutUvarint(tail, 0);
-  const uint64_t index_size = tail.size() - kPageHeaderSize;
+  base::PutUvarint(entries, 0);
+  LK_RETURN_IF_ERROR(WriteIndexBytes(entries));
   uint8_t buf[8];
-  base::PutBE64(buf, index_size);
-  tail.append(reinterpret_cast<const char*>(buf), 8);
+  base::PutBE64(buf, offset_ - index_offset);
+  LK_RETURN_IF_ERROR(WriteRaw(buf, /*checksum=*/true));
   base::PutBE64(buf, post_apply_checksum);
-  tail.append(reinterpret_cast<const char*>(buf), 8);
-  crc_.Update(tail.data(), tail.size());
+  LK_RETURN_IF_ERROR(WriteRaw(buf, /*checksum=*/true));
   trailer.file_checksum = kChecksumFlag | crc_.Value();
   base::PutBE64(buf, trailer.file_checksum);
-  tail.append(reinterpret_cast<const char*>(buf), 8);
-  LK_RETURN_IF_ERROR(
-      WriteRaw({reinterpret_cast<const uint8_t*>(tail.data()), tail.size()},
-               /*checksum=*/false));
+  LK_RETURN_IF_ERROR(WriteRaw(buf, /*checksum=*/false));
   LK_RETURN_IF_ERROR(Flush());
   trailer_ = trailer;
   closed_ = true;

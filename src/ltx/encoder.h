@@ -1,6 +1,8 @@
 // Streaming LTX encoder (the current block encoding, or one LZ4 frame per
 // page for older readers: ltx::PageEncoding). Memory: one page, a
-// 64 KiB write buffer and the page index, whatever the file size. Bytes
+// 64 KiB write buffer and at most 512 KiB of page frames for the index
+// (ltx::FrameSpool: more go to a private temporary file), whatever the file
+// size. Bytes
 // reach the Writer in chunks of about 64 KiB; all of them by Close. It refuses
 // to write anything docs/format.md forbids: kInvalidArgument "ltx encoder:
 // <rule>: ..." for a bad header, page, page order or trailer checksum,
@@ -17,6 +19,7 @@
 #include "base/crc64.h"
 #include "base/io.h"
 #include "ltx/format.h"
+#include "ltx/frame_spool.h"
 
 namespace litekeep::ltx {
 
@@ -42,11 +45,13 @@ class Encoder {
   // Length of the file so far (part of it may still be buffered until
   // Close).
   uint64_t bytes_written() const { return offset_; }
-  size_t page_count() const { return index_.size(); }
+  size_t page_count() const { return static_cast<size_t>(frames_.size()); }
 
  private:
   // Appends to the write buffer (and the checksum stream if asked).
   base::Status WriteRaw(std::span<const uint8_t> data, bool checksum);
+  // WriteRaw of bytes with the checksum, then clears them.
+  base::Status WriteIndexBytes(std::string& bytes);
   // Writes the buffer to out_.
   base::Status Flush();
   // The rules of docs/format.md §3 for the next page.
@@ -66,7 +71,10 @@ class Encoder {
   Pgno prev_pgno_ = 0;
   bool header_done_ = false;
   bool closed_ = false;
-  std::vector<PageIndexEntry> index_;
+  // The frames written, in file order: each starts where the previous
+  // ended, so the index's offsets follow from first_frame_offset_.
+  FrameSpool frames_;
+  uint64_t first_frame_offset_ = 0;
   std::vector<uint8_t> out_buf_;
   std::vector<char> compress_buf_;  // frame prefix + compressed page
   // Database checksum of a checksummed snapshot's pages, checked by Close.

@@ -1,17 +1,15 @@
 // Writing blobs: one Put Blob for small files; for large ones Put Block
-// (blocks in parallel, bounded memory) then Put Block List, which makes
-// the blob visible whole. Every body carries Content-MD5 (the store checks
-// it); the creation time goes in the litestreamtimestamp metadata.
+// (blocks in parallel, concurrency × block size of memory) then Put Block
+// List, which makes the blob visible whole. Every body carries Content-MD5 (the
+// store checks it); the creation time goes in the litestreamtimestamp metadata.
 #include <openssl/rand.h>
 
-#include <condition_variable>
 #include <cstdio>
-#include <map>
-#include <thread>
 
 #include "base/rfc3339.h"
 #include "storage/abs/client_impl.h"
 #include "storage/hash.h"
+#include "storage/upload_parts.h"
 #include "storage/xml.h"
 
 namespace litekeep::storage::abs {
@@ -108,54 +106,25 @@ Status AbsClient::PutBlocks(const std::string& blob, const FileInfo& info,
                             base::Reader& data, std::string first_block) {
   const BlockIds ids;
   StreamHash hash;  // MD5 of the whole blob, stored with the block list
-  std::mutex mu;
-  std::condition_variable cv;
-  int in_flight = 0;
-  Status failure;
-  std::vector<std::thread> threads;
-  const int concurrency = std::max(1, opts_.concurrency);
-  int64_t total = 0;
-  int blocks = 0;
-  std::string next = std::move(first_block);
-  while (!next.empty()) {
-    hash.Update({reinterpret_cast<const uint8_t*>(next.data()), next.size()});
-    total += static_cast<int64_t>(next.size());
-    {
-      std::unique_lock<std::mutex> lock(mu);
-      cv.wait(lock, [&] { return in_flight < concurrency || !failure.ok(); });
-      if (!failure.ok()) break;
-      ++in_flight;
-    }
-    auto body = std::make_shared<std::string>(std::move(next));
-    threads.emplace_back([&, body, id = ids.Id(blocks)] {
-      Status s = PutBlock(blob, id, *body);
-      std::lock_guard<std::mutex> lock(mu);
-      if (!s.ok() && failure.ok()) failure = s;
-      --in_flight;
-      cv.notify_all();
-    });
-    ++blocks;
-    const int64_t left = info.size - total;
-    next.clear();
-    if (left > 0) {
-      next.resize(
-          static_cast<size_t>(std::min<int64_t>(left, opts_.block_size)));
-      Status read =
-          data.ReadFull({reinterpret_cast<uint8_t*>(next.data()), next.size()});
-      if (!read.ok()) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (failure.ok()) {
-          failure = read.WithContext("put " + Where(blob) + ": reading data");
-        }
-        break;
-      }
-    }
-  }
-  for (auto& t : threads) t.join();
+  // At most `concurrency` block buffers and threads
+  // (storage/upload_parts.h).
+  PartUpload parts;
+  parts.size = info.size;
+  parts.part_size = static_cast<int64_t>(first_block.size());
+  parts.concurrency = opts_.concurrency;
+  parts.what = "put " + Where(blob);
+  parts.on_read = [&](const std::string& body) {
+    hash.Update({reinterpret_cast<const uint8_t*>(body.data()), body.size()});
+  };
+  parts.send = [&](int n, const std::string& body) {
+    return PutBlock(blob, ids.Id(n - 1), body);
+  };
+  Result<int> sent = UploadParts(parts, data, std::move(first_block));
   std::string sha_unused, md5;
   hash.Finish(&sha_unused, &md5);
   // Uncommitted blocks are never listed and expire on their own.
-  LK_RETURN_IF_ERROR(failure);
+  LK_RETURN_IF_ERROR(sent.status());
+  const int blocks = *sent;
 
   std::string xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>";
   for (int i = 0; i < blocks; ++i) {

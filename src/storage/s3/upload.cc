@@ -1,15 +1,14 @@
 // Writing S3 objects: one PUT for small files, multipart upload (parts in
-// parallel, bounded memory) for large ones; storage class and server-side
-// encryption headers on every write (options.h).
-#include <condition_variable>
+// parallel, concurrency × part size of memory) for large ones; storage class
+// and server-side encryption headers on every write (options.h).
 #include <cstdlib>
-#include <deque>
 #include <map>
-#include <thread>
+#include <mutex>
 
 #include "storage/hash.h"
 #include "storage/s3/client_impl.h"
 #include "storage/s3/keys.h"
+#include "storage/upload_parts.h"
 #include "storage/xml.h"
 
 namespace litekeep::storage::s3 {
@@ -144,83 +143,23 @@ Status S3Client::PutMultipart(const std::string& key, const FileInfo& info,
                                   ": no UploadId in response");
   }
 
-  // Parts: read sequentially, uploaded by at most `concurrency` threads
-  // that take the parts read so far, one after another. A thread per part
-  // would leave up to 793 finished threads (stacks and heaps) waiting to
-  // be joined in a 6.6 GB upload.
+  // Parts: at most `concurrency` buffers and threads (storage/upload_parts.h).
   std::mutex mu;
-  std::condition_variable cv;
-  int in_flight = 0;  // parts read and not yet uploaded (queued or sending)
-  bool no_more = false;
-  Status failure;
   std::map<int, std::string> etags;
-  std::deque<std::pair<int, std::string>> queued;
-  std::vector<std::thread> threads;
-  const int concurrency = std::max(1, opts_.concurrency);
-  auto upload = [&] {
-    std::unique_lock<std::mutex> lock(mu);
-    for (;;) {
-      cv.wait(lock, [&] { return !queued.empty() || no_more; });
-      if (queued.empty() || !failure.ok()) return;
-      auto [n, body] = std::move(queued.front());
-      queued.pop_front();
-      lock.unlock();
-      std::string etag;
-      Status st = PutPart(key, upload_id, n, body, &etag);
-      body = std::string();  // frees the part before waiting for the next
-      lock.lock();
-      if (st.ok()) {
-        etags[n] = etag;
-      } else if (failure.ok()) {
-        failure = st;
-      }
-      --in_flight;
-      cv.notify_all();
-    }
-  };
-  int64_t total = 0;
-  int part = 0;
-  std::string next = std::move(first_part);
-  Status read_status;
-  while (true) {
-    if (next.empty()) break;
-    ++part;
-    total += static_cast<int64_t>(next.size());
-    {
-      std::unique_lock<std::mutex> lock(mu);
-      cv.wait(lock, [&] { return in_flight < concurrency || !failure.ok(); });
-      if (!failure.ok()) break;
-      ++in_flight;
-      queued.emplace_back(part, std::move(next));
-      next = std::string();
-    }
-    cv.notify_all();
-    if (static_cast<int>(threads.size()) < concurrency) {
-      threads.emplace_back(upload);
-    }
-    // Read the next part.
-    int64_t left = info.size - total;
-    next.clear();
-    if (left > 0) {
-      next.resize(
-          static_cast<size_t>(std::min<int64_t>(left, opts_.part_size)));
-      read_status =
-          data.ReadFull({reinterpret_cast<uint8_t*>(next.data()), next.size()});
-      if (!read_status.ok()) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (failure.ok())
-          failure =
-              read_status.WithContext("put " + Where(key) + ": reading data");
-        break;
-      }
-    }
-  }
-  {
+  PartUpload parts;
+  parts.size = info.size;
+  parts.part_size = static_cast<int64_t>(first_part.size());
+  parts.concurrency = opts_.concurrency;
+  parts.what = "put " + Where(key);
+  parts.send = [&](int n, const std::string& body) {
+    std::string etag;
+    LK_RETURN_IF_ERROR(PutPart(key, upload_id, n, body, &etag));
     std::lock_guard<std::mutex> lock(mu);
-    no_more = true;
-  }
-  cv.notify_all();
-  for (auto& t : threads) t.join();
+    etags[n] = etag;
+    return Status::Ok();
+  };
+  Result<int> sent = UploadParts(parts, data, std::move(first_part));
+  Status failure = sent.status();
 
   auto abort = [&] {
     Request a;
