@@ -2,8 +2,8 @@
 // the encoder needs them to write the page index and the decoder to check
 // it. Memory is bounded whatever the number of pages (docs/architecture.md,
 // "Large databases"): the first frames stay in memory, the rest go to a
-// private temporary file (mkstemp in $TMPDIR or /tmp, unlinked at once),
-// 8 bytes per frame, read back once in order.
+// private temporary file (O_TMPFILE in $TMPDIR or /tmp, or mkstemp
+// unlinked at once), 8 bytes per frame, read back once in order.
 #pragma once
 
 #include <cstddef>
