@@ -1,8 +1,9 @@
 // Many databases in one `replicate`: several `dbs:` entries, directory
 // entries that pick up databases created later, independence when one
 // database fails, -exec with exit-code passthrough, -restore-if-db-not-
-// exists for the serverless start-up pattern, wake-on-change syncs, and
-// write events heard only while a database needs them.
+// exists for the serverless start-up pattern, wake-on-change syncs, write
+// events heard only while a database needs them, and idle databases written
+// just before a stop.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/inotify.h>
