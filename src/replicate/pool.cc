@@ -540,7 +540,9 @@ void ReplicationPool::RunSync(size_t id) {
       waiting_open_.push_back(id);
       return;
     }
-    e->dirty = false;
+    // At a stop, FinalSync decides by it whether an idle database was
+    // written since it went idle: keep it.
+    if (!stopping) e->dirty = false;
     if (phase == Phase::kPreparing && !stopping) {
       ++e->open_attempts;
       asked = e->open_requested;

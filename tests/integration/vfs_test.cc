@@ -51,23 +51,30 @@ TxId ReplicaTxId(const std::string& url) {
   return t.ok() ? *t : 0;
 }
 
-// Waits until the replica's newest TXID is stable for a while (the
-// replicator shipped everything the source committed).
-TxId WaitReplicaStable(const std::string& url) {
-  TxId last = ReplicaTxId(url);
-  auto stable_since = std::chrono::steady_clock::now();
-  auto deadline = stable_since + 60s;
+// Waits until the replica's newest state, read through the VFS (with
+// read_params, e.g. an age identity file), equals want (the source's dump
+// once its writes stopped): the replicator shipped everything the source
+// committed, however slowly it runs. Its TXID, or 0 after 120 s.
+TxId WaitReplicaHolds(const std::string& url, const std::string& read_params,
+                      const std::string& want) {
+  TxId checked = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 120s;
   while (std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(250ms);
-    TxId t = ReplicaTxId(url);
-    if (t != last) {
-      last = t;
-      stable_since = std::chrono::steady_clock::now();
-    } else if (t != 0 && std::chrono::steady_clock::now() - stable_since > 2s) {
-      break;
+    const TxId t = ReplicaTxId(url);
+    if (t != 0 && t != checked) {
+      Db replica(VfsUri(url, read_params));
+      const std::string at = ltx::FormatTxId(t) + "\n";
+      if (replica.ok() &&
+          replica.Query("PRAGMA litekeep_txid = '" + ltx::FormatTxId(t) +
+                        "'") == at &&
+          replica.Dump() == want) {
+        return t;
+      }
+      checked = t;
     }
+    std::this_thread::sleep_for(250ms);
   }
-  return last;
+  return 0;
 }
 
 void CreateSchema(const std::string& db) {
@@ -108,6 +115,7 @@ struct Replicated {
   std::unique_ptr<ChildProcess> rep;
   std::string expected;  // source dump once everything was shipped
   TxId txid = 0;
+  std::string read_params;  // VFS URI parameters that read url
 
   // replica_lines: more keys of the replica map (e.g. `age:`), which
   // replicates with a config file instead of the URL form.
@@ -131,10 +139,15 @@ struct Replicated {
   // Runs n transactions and waits until they are all in the replica.
   void Advance(int n, uint64_t seed) {
     Work(db, n, seed);
-    txid = WaitReplicaStable(url);
-    Db src(SourceUri(db));
-    ASSERT_TRUE(src.ok()) << src.error();
-    expected = src.Dump();
+    {
+      Db src(SourceUri(db));
+      ASSERT_TRUE(src.ok()) << src.error();
+      expected = src.Dump();
+    }
+    txid = WaitReplicaHolds(url, read_params, expected);
+    ASSERT_NE(txid, 0u) << "the replica never held the source's state (TXID "
+                        << ltx::FormatTxId(ReplicaTxId(url))
+                        << " is the newest): " << rep->Log();
   }
 };
 
@@ -876,6 +889,10 @@ struct AgeReplicated {
   void Start(const std::string& url) {
     other = *base::GenerateAgeIdentity();
     reader = *base::GenerateAgeIdentity();
+    // Advance reads the replica with the reader's key file.
+    const std::string key = r.dir.Join("reader-key.txt");
+    ASSERT_TRUE(base::WriteFileAtomic(key, reader.Encode() + "\n").ok());
+    r.read_params = "&age_identity_file=" + UriEscape(key);
     ASSERT_NO_FATAL_FAILURE(r.Start(
         url, "      age:\n        recipients: [" + other.recipient.Encode() +
                  ", " + reader.recipient.Encode() + "]\n        identities: [" +
