@@ -734,11 +734,11 @@ Result<Replicator::PendingFile> Replicator::EncodeIncremental(
     LK_RETURN_IF_ERROR(enc.Begin(h));
     sqlite::ImagePageReader pages(db_file_, &wal, &header, scan.pages,
                                   header.page_size);
+    size_t index = 0;  // of the page in scan.pages, for wal_bytes
     for (const auto& [pgno, offset] : scan.pages) {
+      const size_t at = index++ * header.page_size;
       if (pgno == ltx::LockPgno(header.page_size)) continue;
       if (wal_bytes) {
-        const size_t at = static_cast<size_t>(offset - scan.start_offset) +
-                          sqlite::kWalFrameHeaderSize;
         LK_RETURN_IF_ERROR(
             enc.AddPage(pgno, std::span<const uint8_t>(*wal_bytes)
                                   .subspan(at, header.page_size)));
@@ -968,6 +968,23 @@ Status Replicator::Checkpoint() {
     ::fdatasync((*wal)->fd());
   }
   ::fdatasync(db_file_.fd());
+  // Check the frames written since the last pass now, so that the scan
+  // under the lock only covers what is written from here on. R still pins
+  // the WAL: these frames cannot be overwritten before the lock is taken.
+  std::optional<sqlite::WalScan> prescan;
+  std::optional<sqlite::WalHeader> prescan_header;
+  if (pos_) {
+    if (auto wal = OpenWal(); wal.ok() && wal->has_value()) {
+      auto h = sqlite::ReadWalHeader(**wal);
+      if (h.ok() && pos_->SameGeneration(*h)) {
+        auto scanned = sqlite::ScanWal(**wal, *h, pos_->offset, pos_->checksum);
+        if (scanned.ok() && !scanned->empty()) {
+          prescan = std::move(scanned).value();
+          prescan_header = *h;
+        }
+      }
+    }
+  }
   // From here the application cannot start a checkpoint, so the one under
   // the lock never waits for it.
   HoldAppCheckpoints();
@@ -987,8 +1004,9 @@ Status Replicator::Checkpoint() {
   int64_t committed_end = 0;  // in the generation pos_ follows, when known
   uint64_t capture_us = 0;
   uint64_t shrink_us = 0;
-  // A tail of at most kMaxCopiedTailBytes is only copied under the lock and
-  // encoded after it is released; a larger one is encoded under the lock.
+  // A tail whose pages take at most kMaxCopiedTailBytes is only copied
+  // under the lock (the newest version of each page) and encoded after it
+  // is released; a larger one is encoded under the lock.
   constexpr int64_t kMaxCopiedTailBytes = 16 << 20;
   struct CopiedTail {
     sqlite::WalHeader header;
@@ -1009,21 +1027,46 @@ Status Replicator::Checkpoint() {
         // ran): let the full sync path decide, under the lock.
         return DoSync(WriteLock::kHeld).status();
       }
-      LK_ASSIGN_OR_RETURN(
-          auto scan,
-          sqlite::ScanWal(*wal, *header, pos_->offset, pos_->checksum));
+      sqlite::WalScan scan;
+      if (prescan && prescan_header->salt1 == header->salt1 &&
+          prescan_header->salt2 == header->salt2) {
+        // Continue the scan made before the lock where it ended.
+        LK_ASSIGN_OR_RETURN(auto more,
+                            sqlite::ScanWal(*wal, *header, prescan->end_offset,
+                                            prescan->checksum));
+        scan = std::move(*prescan);
+        if (!more.empty()) {
+          for (const auto& [pgno, offset] : more.pages) {
+            scan.pages[pgno] = offset;
+          }
+          scan.end_offset = more.end_offset;
+          scan.checksum = more.checksum;
+          scan.commit = more.commit;
+          scan.frames += more.frames;
+          scan.commits += more.commits;
+        }
+      } else {
+        LK_ASSIGN_OR_RETURN(
+            scan, sqlite::ScanWal(*wal, *header, pos_->offset, pos_->checksum));
+      }
       committed_end = scan.empty() ? pos_->offset : scan.end_offset;
       if (scan.empty()) return Status::Ok();
-      const int64_t tail_bytes = scan.end_offset - scan.start_offset;
-      if (tail_bytes <= kMaxCopiedTailBytes) {
+      // Only the newest version of each page is copied.
+      const int64_t page_bytes =
+          static_cast<int64_t>(scan.pages.size()) * header->page_size;
+      if (page_bytes <= kMaxCopiedTailBytes) {
         CopiedTail c{*header, scan, {}};
-        c.bytes.resize(static_cast<size_t>(tail_bytes));
-        LK_ASSIGN_OR_RETURN(
-            size_t got,
-            wal->ReadAt(c.bytes.data(), c.bytes.size(), scan.start_offset));
-        if (got != c.bytes.size()) {
-          return base::InternalError(options_.db_path +
-                                     "-wal: short read of the committed tail");
+        c.bytes.resize(static_cast<size_t>(page_bytes));
+        size_t index = 0;
+        for (const auto& [pgno, offset] : scan.pages) {
+          uint8_t* to = c.bytes.data() + index++ * header->page_size;
+          LK_ASSIGN_OR_RETURN(
+              size_t got, wal->ReadAt(to, header->page_size,
+                                      offset + sqlite::kWalFrameHeaderSize));
+          if (got != header->page_size) {
+            return base::InternalError(
+                options_.db_path + "-wal: short read of the committed tail");
+          }
         }
         copied = std::move(c);
         return Status::Ok();

@@ -209,9 +209,9 @@ class Replicator {
   };
   // Encodes the committed frames in scan as the next TXID's L0 file in the
   // local state directory (no upload). The pages come from wal, or from
-  // wal_bytes when given: a copy of the WAL's bytes from scan.start_offset to
-  // scan.end_offset (the tail Checkpoint copies under the write lock and
-  // encodes after releasing it).
+  // wal_bytes when given: the newest version of each page of scan.pages, in
+  // its order, page_size bytes each (the tail Checkpoint copies under the
+  // write lock and encodes after releasing it).
   Result<PendingFile> EncodeIncremental(
       const sqlite::WalHeader& header, const sqlite::WalScan& scan,
       const base::File& wal, bool sync,
