@@ -742,7 +742,33 @@ Result<SyncResult> Replicator::FinishPending() {
 
 Result<Replicator::PendingFile> Replicator::EncodeIncremental(
     const sqlite::WalHeader& header, const sqlite::WalScan& scan,
-    const base::File& wal, bool sync, const std::vector<uint8_t>* wal_bytes) {
+    const base::File& wal, bool sync) {
+  sqlite::ImagePageReader pages(db_file_, &wal, &header, scan.pages,
+                                header.page_size);
+  return EncodeL0(header, scan, sync,
+                  [&](Pgno pgno, size_t) { return pages.Read(pgno); });
+}
+
+Result<Replicator::PendingFile> Replicator::EncodeIncremental(
+    const sqlite::WalHeader& header, const sqlite::WalScan& scan,
+    std::span<const uint8_t> page_bytes, bool sync) {
+  if (page_bytes.size() != scan.pages.size() * header.page_size) {
+    return base::InternalError(options_.db_path + ": the copied tail holds " +
+                               std::to_string(page_bytes.size()) +
+                               " bytes, not " +
+                               std::to_string(scan.pages.size()) +
+                               " pages of " + std::to_string(header.page_size));
+  }
+  return EncodeL0(header, scan, sync,
+                  [&](Pgno, size_t index) -> Result<std::span<const uint8_t>> {
+                    return page_bytes.subspan(index * header.page_size,
+                                              header.page_size);
+                  });
+}
+
+Result<Replicator::PendingFile> Replicator::EncodeL0(
+    const sqlite::WalHeader& header, const sqlite::WalScan& scan, bool sync,
+    const PageSource& page) {
   const TxId txid = pos_->txid + 1;
   ltx::Header h = ltx::L0Header(txid, header.page_size, scan.commit, NowMs());
   h.node_id = options_.lease ? options_.lease->node_id() : 0;  // the fence
@@ -758,24 +784,16 @@ Result<Replicator::PendingFile> Replicator::EncodeIncremental(
     base::FileWriter writer(&out);
     ltx::L0Builder enc(&writer, options_.page_encoding);
     LK_RETURN_IF_ERROR(enc.Begin(h));
-    sqlite::ImagePageReader pages(db_file_, &wal, &header, scan.pages,
-                                  header.page_size);
-    size_t index = 0;  // of the page in scan.pages, for wal_bytes
+    size_t index = 0;  // of the page in scan.pages
     for (const auto& [pgno, offset] : scan.pages) {
-      const size_t at = index++ * header.page_size;
+      const size_t at = index++;
       if (pgno == ltx::LockPgno(header.page_size)) continue;
-      if (wal_bytes) {
-        LK_RETURN_IF_ERROR(
-            enc.AddPage(pgno, std::span<const uint8_t>(*wal_bytes)
-                                  .subspan(at, header.page_size)));
-        continue;
-      }
-      auto page = pages.Read(pgno);
-      if (!page.ok()) {
+      auto bytes = page(pgno, at);
+      if (!bytes.ok()) {
         ::unlink(tmp.c_str());
-        return page.status();
+        return bytes.status();
       }
-      LK_RETURN_IF_ERROR(enc.AddPage(pgno, *page));
+      LK_RETURN_IF_ERROR(enc.AddPage(pgno, *bytes));
     }
     LK_RETURN_IF_ERROR(enc.Finish());
     if (sync) LK_RETURN_IF_ERROR(out.Sync());
@@ -1254,16 +1272,9 @@ Status Replicator::Checkpoint() {
     // If this fails, pos_ stays before the tail while R began after it: the
     // WAL's next generation is then not provably lossless and the next sync
     // writes a snapshot (see "When is a new WAL generation lossless?").
-    auto wal = OpenWal();
-    if (!wal.ok() || !wal->has_value()) {
-      return wal.ok() ? base::NotFoundError(options_.db_path +
-                                            "-wal disappeared during a "
-                                            "checkpoint")
-                      : wal.status();
-    }
     LK_ASSIGN_OR_RETURN(PendingFile f,
-                        EncodeIncremental(copied->header, copied->scan, **wal,
-                                          /*sync=*/false, &copied->bytes));
+                        EncodeIncremental(copied->header, copied->scan,
+                                          copied->bytes, /*sync=*/false));
     tail = std::move(f);
     copied.reset();
   }

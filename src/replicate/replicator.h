@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "base/io.h"
@@ -213,14 +214,26 @@ class Replicator {
     Position next;  // the position once it is in the replica
   };
   // Encodes the committed frames in scan as the next TXID's L0 file in the
-  // local state directory (no upload). The pages come from wal, or from
-  // wal_bytes when given: the newest version of each page of scan.pages, in
-  // its order, page_size bytes each (the tail Checkpoint copies under the
-  // write lock and encodes after releasing it).
-  Result<PendingFile> EncodeIncremental(
-      const sqlite::WalHeader& header, const sqlite::WalScan& scan,
-      const base::File& wal, bool sync,
-      const std::vector<uint8_t>* wal_bytes = nullptr);
+  // local state directory (no upload), reading each page's newest version
+  // from wal.
+  Result<PendingFile> EncodeIncremental(const sqlite::WalHeader& header,
+                                        const sqlite::WalScan& scan,
+                                        const base::File& wal, bool sync);
+  // The same from memory, touching neither the WAL nor the database file:
+  // page_bytes holds the newest version of each page of scan.pages, in its
+  // order, page_size bytes each (the tail Checkpoint copies under the write
+  // lock and encodes after releasing it).
+  Result<PendingFile> EncodeIncremental(const sqlite::WalHeader& header,
+                                        const sqlite::WalScan& scan,
+                                        std::span<const uint8_t> page_bytes,
+                                        bool sync);
+  // What both EncodeIncremental forms share: page(pgno, index) gives the
+  // page of scan.pages at that index of its order.
+  using PageSource =
+      std::function<Result<std::span<const uint8_t>>(Pgno, size_t index)>;
+  Result<PendingFile> EncodeL0(const sqlite::WalHeader& header,
+                               const sqlite::WalScan& scan, bool sync,
+                               const PageSource& page);
   // The position reached once scan (of the generation header describes) is
   // the next TXID after pos_.
   Position NextPosition(const sqlite::WalHeader& header,
