@@ -5,7 +5,8 @@
 # Env: BENCH_ROUNDS (3), BENCH_BURST (20000), BENCH_SUSTAINED (200000),
 # LITESTREAM (default BUILD_DIR/npm/.../litestream), BENCH_KEEP=1,
 # LITEKEEP_BEFORE (another litekeep binary, run as "before"),
-# BENCH_LK_EXTRA (db-level YAML lines added to litekeep's config).
+# BENCH_LK_EXTRA (db-level YAML lines added to litekeep's config),
+# BENCH_DISK_STRESS=1 (a background writer keeps the disk busy).
 set -euo pipefail
 build_dir=${1:?usage: write_overhead_bench.sh BUILD_DIR}
 here=$(dirname -- "$(realpath -- "${BASH_SOURCE[0]}")")
