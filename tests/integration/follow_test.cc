@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -167,6 +168,9 @@ TEST(FollowTest, FollowsThroughCompactionRetentionAndRestart) {
       restarted = true;
     }
   }
+  std::printf("[ info ] %d checkpoints (%d after the restart) in %.1f s\n",
+              checkpoints, after_restart,
+              std::chrono::duration<double>(elapsed()).count());
   // The restarted follower converged: its start-up lines are in the log.
   const std::string log = follower->Log();
   const size_t resumed = log.rfind("resuming");
