@@ -61,6 +61,18 @@ size_t CountLevel(const std::string& replica, int level) {
   return n;
 }
 
+// Newest max TXID among a level's files (0 when none).
+TxId LevelMaxTxId(const std::string& replica, int level) {
+  const std::string dir = replica + "/ltx/" + std::to_string(level);
+  TxId max = 0;
+  if (!fs::exists(dir)) return 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    auto range = ltx::ParseFileName(e.path().filename().string());
+    if (range) max = std::max(max, range->max_txid);
+  }
+  return max;
+}
+
 struct Point {
   TimePoint shipped;  // just after the TXID was seen in the replica
   std::string hash;   // ContentHash of the database at that TXID
@@ -257,8 +269,17 @@ TEST(CompactionTest, PointInTimeRestoreAcrossCompactedLevels) {
   while (Clock::now() - start < Ms(9000)) {
     ASSERT_NO_FATAL_FAILURE(rec.Step()) << rep.Log();
   }
-  // Let the last windows compact, then stop.
-  std::this_thread::sleep_for(Ms(2200));
+  // Let the last windows compact (L1 holds the last TXID, every level a
+  // file: the compactor's thread may run late on a loaded machine), then
+  // stop.
+  const TxId last = rec.points().rbegin()->first;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return LevelMaxTxId(replica, 1) == last && CountLevel(replica, 2) > 0 &&
+               CountLevel(replica, 3) > 0 && CountLevel(replica, 9) > 0;
+      },
+      Ms(120000)))
+      << rep.Log();
   rep.Signal(SIGTERM);
   ASSERT_EQ(rep.Wait(), 0) << rep.Log();
   for (int level : {1, 2, 3, 9}) {
@@ -311,18 +332,6 @@ TEST(CompactionTest, PointInTimeRestoreAcrossCompactedLevels) {
       litekeep::testing::Run({LitekeepBin(), "restore", "-force", "-timestamp",
                               "2001-01-01T00:00:00Z", "-o", out, replica});
   EXPECT_EQ(too_early.exit_code, 1);
-}
-
-// Newest max TXID among a level's files (0 when none).
-TxId LevelMaxTxId(const std::string& replica, int level) {
-  const std::string dir = replica + "/ltx/" + std::to_string(level);
-  TxId max = 0;
-  if (!fs::exists(dir)) return 0;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    auto range = ltx::ParseFileName(e.path().filename().string());
-    if (range) max = std::max(max, range->max_txid);
-  }
-  return max;
 }
 
 // A database VACUUMed to another page size while litekeep was stopped: the
