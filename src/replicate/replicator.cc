@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 #include <ctime>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -46,6 +47,22 @@ Result<sqlite::CheckpointResult> PassiveCheckpoint(
     }
     std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
+}
+
+// fdatasync(fd): 0, or the errno it failed with (safe to run on another
+// thread: the result does not travel through errno).
+int FlushFile(int fd) { return ::fdatasync(fd) == 0 ? 0 : errno; }
+
+// A PASSIVE checkpoint (as PassiveCheckpoint, 10 ms budget) that makes no
+// fsync: the caller makes the WAL durable before it and the database after
+// it, before anything may restart the WAL.
+Result<sqlite::CheckpointResult> UnsyncedCheckpoint(sqlite::Connection& c) {
+  LK_ASSIGN_OR_RETURN(std::string level, c.QueryText("PRAGMA synchronous"));
+  LK_RETURN_IF_ERROR(c.Exec("PRAGMA synchronous=OFF"));
+  auto r = PassiveCheckpoint(c, std::chrono::milliseconds(10));
+  Status restored = c.Exec("PRAGMA synchronous=" + level);
+  if (r.ok() && !restored.ok()) return restored;
+  return r;
 }
 
 // Microseconds since `start` on the steady clock.
@@ -311,6 +328,15 @@ Status Replicator::EndRead() {
   in_read_ = false;
   idle_proof_ = false;  // it holds only while the read transaction does
   return reader().Exec("ROLLBACK");
+}
+
+Status Replicator::MoveReadToEnd() {
+  if (!in_read_) return BeginRead();
+  sqlite::Connection& next = readers_[1 - active_];
+  LK_RETURN_IF_ERROR(BeginReadTracked(next));
+  reader().Exec("ROLLBACK").IgnoreError();
+  active_ = 1 - active_;
+  return Status::Ok();
 }
 
 Status Replicator::HandOffRead(const sqlite::WalHeader& header,
@@ -929,6 +955,15 @@ Status Replicator::CommitPosition(const Position& pos) {
   return SavePosition(options_.meta_dir + "/position.json", pos);
 }
 
+bool Replicator::PastTruncateBound() const {
+  if (!pos_ || pos_->offset == 0) return false;
+  const int64_t frame_size = sqlite::kWalFrameHeaderSize + pos_->page_size;
+  const int64_t frames =
+      (pos_->offset - static_cast<int64_t>(sqlite::kWalHeaderSize)) /
+      frame_size;
+  return frames >= options_.truncate_page_n;
+}
+
 Status Replicator::MaybeCheckpoint() {
   if (!pos_ || pos_->offset == 0) return Status::Ok();
   const int64_t frame_size = sqlite::kWalFrameHeaderSize + pos_->page_size;
@@ -1113,28 +1148,94 @@ Status Replicator::Checkpoint() {
       : copied
           ? std::optional<Position>(NextPosition(copied->header, copied->scan))
           : pos_;
+  // The checkpoint under the lock needs the tail's WAL frames durable
+  // before it copies them, and the copied pages durable before the next
+  // write may restart the WAL. litekeep flushes both itself, each waited
+  // for at most kMaxFlushWait: when the disk stalls, the lock is released
+  // without letting the WAL restart yet (R stays on a WAL slot until the
+  // flush is done), instead of keeping the application waiting for the
+  // stall (docs/architecture.md, "Checkpoints"). The restart is put off
+  // at most kMaxPutOffsInARow times in a row, and only kMaxPutOffsPastBound
+  // once the WAL has reached truncate_page_n (a disk that is always slow
+  // to flush would otherwise let the WAL grow without bound).
+  constexpr auto kMaxFlushWait = std::chrono::milliseconds(15);
+  constexpr int kMaxPutOffsInARow = 8;
+  constexpr int kMaxPutOffsPastBound = 2;
+  const bool may_put_off =
+      put_offs_in_a_row_ <
+      (PastTruncateBound() ? kMaxPutOffsPastBound : kMaxPutOffsInARow);
   uint64_t locked_checkpoint_us = 0;
-  Status s = EndRead();
   sqlite::CheckpointResult cp;
-  if (s.ok()) {
-    const auto started = std::chrono::steady_clock::now();
-    // Under the write lock the application cannot commit; its automatic
-    // checkpoint may still be finishing: wait a little for it.
-    auto r = PassiveCheckpoint(reader(), std::chrono::milliseconds(10));
-    locked_checkpoint_us = ElapsedMicros(started);
-    passive_checkpoint_us_ += locked_checkpoint_us;
-    if (r.ok()) {
-      cp = *r;
-    } else {
-      ++passive_checkpoint_errors_;
-      s = r.status();
+  bool restart_put_off = false;
+  bool moved_read = false;  // R began again at `at`
+  std::optional<base::File> wal_for_flush;
+  if (auto w = OpenWal(); w.ok() && w->has_value()) {
+    wal_for_flush = std::move(w).value();
+  }
+  // Declared after the file they use: destroyed first, waiting for it.
+  std::future<int> wal_flush, db_flush;
+  auto flushed_in_time = [&](std::future<int>& f) {
+    return !may_put_off ||
+           f.wait_for(kMaxFlushWait) == std::future_status::ready;
+  };
+  Status s = Status::Ok();
+  if (wal_for_flush) {
+    const int fd = wal_for_flush->fd();
+    wal_flush = std::async(std::launch::async, [fd] { return FlushFile(fd); });
+    restart_put_off = !flushed_in_time(wal_flush);
+    if (!restart_put_off) {
+      if (const int rc = wal_flush.get(); rc != 0) {
+        s = base::IoError(options_.db_path + "-wal: fsync before a " +
+                          "checkpoint: " + std::strerror(rc));
+      }
     }
   }
+  if (!s.ok()) {
+    // Nothing copied: R stays where it is, on a WAL slot.
+  } else if (!restart_put_off) {
+    // R moves to the end of the WAL on the other connection first: while
+    // a frame is not checkpointed it lands on a WAL slot, so the WAL
+    // cannot restart until it moves again.
+    s = MoveReadToEnd();
+    moved_read = s.ok();
+    if (s.ok()) {
+      const auto started = std::chrono::steady_clock::now();
+      auto r = UnsyncedCheckpoint(readers_[1 - active_]);
+      locked_checkpoint_us = ElapsedMicros(started);
+      passive_checkpoint_us_ += locked_checkpoint_us;
+      if (r.ok()) {
+        cp = *r;
+      } else {
+        ++passive_checkpoint_errors_;
+        s = r.status();
+      }
+    }
+    if (s.ok()) {
+      const int fd = db_file_.fd();
+      db_flush = std::async(std::launch::async, [fd] { return FlushFile(fd); });
+      restart_put_off = !flushed_in_time(db_flush);
+    }
+    if (s.ok() && !restart_put_off) {
+      if (const int rc = db_flush.get(); rc != 0) {
+        s = base::IoError(options_.db_path +
+                          ": fsync after a checkpoint: " + std::strerror(rc));
+      }
+    }
+    // Everything durable: R begins again on slot 0 and the application's
+    // next write restarts the WAL.
+    if (s.ok() && !restart_put_off) s = EndRead();
+  } else {
+    // No checkpoint this time; R only moves to the end of the WAL.
+    s = MoveReadToEnd();
+    moved_read = s.ok();
+  }
+  const bool began_anew = !in_read_;
   Status begin = BeginRead();
-  if (begin.ok()) read_began_at_ = at;
-  // Our read transaction is on slot 0 now (all checkpointed): the
-  // application's next commit restarts the WAL, and its checkpoints wait
-  // until the next sync moves the read transaction to a WAL frame. After
+  if (begin.ok() && (moved_read || began_anew)) read_began_at_ = at;
+  // Unless the restart was put off, our read transaction is on slot 0 now
+  // (all checkpointed): the application's next commit restarts the WAL,
+  // and its checkpoints wait until the next sync moves the read
+  // transaction to a WAL frame. After
   // that move the application would copy back what it released inside one
   // of its commits: keep it from checkpointing until our next
   // HandOffAndCheckpoint has done that work.
@@ -1143,6 +1244,24 @@ Status Replicator::Checkpoint() {
   if (options_.after_checkpoint_unlock) options_.after_checkpoint_unlock();
   const auto held = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - locked_at);
+  if (s.ok() && !restart_put_off) put_offs_in_a_row_ = 0;
+  if (restart_put_off) {
+    // R holds the WAL until the next sync moves it, by which time the
+    // flushes below are done.
+    ++restarts_put_off_;
+    ++put_offs_in_a_row_;
+    const auto waited = std::chrono::steady_clock::now();
+    const int wal_rc = wal_flush.valid() ? wal_flush.get() : 0;
+    const int db_rc = db_flush.valid() ? db_flush.get() : 0;
+    spdlog::debug(
+        "{}: the disk was slow to flush ({} more ms after the write lock was "
+        "released): the WAL restarts at a later checkpoint",
+        options_.db_path, ElapsedMicros(waited) / 1000.0);
+    if (s.ok() && (wal_rc != 0 || db_rc != 0)) {
+      s = base::IoError(options_.db_path + ": fsync during a checkpoint: " +
+                        std::strerror(wal_rc != 0 ? wal_rc : db_rc));
+    }
+  }
   spdlog::debug(
       "{}: held the write lock for {:.2f} ms (flushed before it in {:.2f} "
       "ms; tail of {} pages read in {:.2f} ms, WAL shrink {:.2f} ms, "
@@ -1191,11 +1310,11 @@ void Replicator::ShrinkWal(int64_t committed_end) {
   // holds only frames of earlier generations, which SQLite never reads
   // again. SQLite itself shrinks the file the same way under its write
   // lock when journal_size_limit is set.
-  // Only down to the bound, and at most 16 MiB per checkpoint: freeing the
-  // blocks of a file takes about 3 ms per 10 MB here, and the application
-  // waits for the lock meanwhile. A larger excess goes over a few
-  // checkpoints.
-  constexpr int64_t kMaxShrinkBytes = 16 << 20;
+  // Only down to the bound, and at most 4 MiB per checkpoint: freeing the
+  // blocks of a file takes about 3 ms per 10 MB here on a quiet disk (78 ms
+  // for 16 MiB on a busy one), and the application waits for the lock
+  // meanwhile. A larger excess goes over several checkpoints.
+  constexpr int64_t kMaxShrinkBytes = 4 << 20;
   const int64_t size =
       std::max({committed_end, bound,
                 static_cast<int64_t>(st.st_size) - kMaxShrinkBytes});

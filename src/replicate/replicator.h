@@ -128,6 +128,11 @@ class Replicator {
 
   void Close();
 
+  // Checkpoints that released the write lock before the disk had finished
+  // a flush the WAL's restart needs, and so left the restart to a later
+  // checkpoint (docs/architecture.md, "Checkpoints").
+  uint64_t restarts_put_off() const { return restarts_put_off_.load(); }
+
   // Idle databases (docs/architecture.md, "Idle databases"): when every
   // committed frame is replicated and the WAL is fully checkpointed, ends
   // the read transaction and closes every SQLite connection and file but
@@ -252,6 +257,9 @@ class Replicator {
   // Begins a read transaction on c and sets maybe_slot0_ from the WAL index
   // read around it (see wants_fast_follow()).
   Status BeginReadTracked(sqlite::Connection& c);
+  // Begins a read transaction at the end of the WAL on the other reader
+  // connection, then ends the current one (R is never released between).
+  Status MoveReadToEnd();
   // Moves the read transaction to the other reader connection, then marks
   // read_began_at_ when no commit followed the replicated position.
   Status HandOffRead(const sqlite::WalHeader& header, const base::File& wal);
@@ -359,6 +367,14 @@ class Replicator {
   std::atomic<uint64_t> truncate_checkpoint_errors_{0};
   std::atomic<uint64_t> passive_checkpoint_us_{0};  // microseconds
   std::atomic<uint64_t> truncate_checkpoint_us_{0};
+  // Whether the WAL our position is in has reached truncate_page_n frames.
+  bool PastTruncateBound() const;
+  // Checkpoints that released the write lock before a slow flush ended,
+  // leaving the WAL's restart to a later checkpoint (see
+  // restarts_put_off()).
+  std::atomic<uint64_t> restarts_put_off_{0};
+  // Checkpoints since the last one that let the WAL restart.
+  int put_offs_in_a_row_ = 0;
 };
 
 }  // namespace litekeep::replicate

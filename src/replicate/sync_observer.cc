@@ -107,6 +107,9 @@ void DescribeReplicationMetrics(metrics::Registry& r) {
              "When this process last wrote a snapshot (Unix seconds).");
   r.Describe("litekeep_checkpoints_total", Type::kCounter,
              "Checkpoints run by litekeep, by mode (passive, truncate).");
+  r.Describe("litekeep_checkpoint_restarts_put_off_total", Type::kCounter,
+             "Checkpoints that released the write lock before a slow disk "
+             "finished flushing, leaving the WAL's restart to a later one.");
   r.Describe("litekeep_replica_requests_total", Type::kCounter,
              "Requests to the replica's storage by kind (list, get, put, "
              "delete, head).");
@@ -298,6 +301,8 @@ void SyncObserver::Collect(metrics::Registry& r) {
     r.Set("litestream_checkpoint_error_count", ls, static_cast<double>(errors));
     r.Set("litestream_checkpoint_seconds", ls, seconds);
   }
+  r.Set("litekeep_checkpoint_restarts_put_off_total", db_labels_,
+        static_cast<double>(replicator_.restarts_put_off()));
   const auto rc = replicator_.replica().request_counts();
   for (auto [kind, n] : {std::pair{"list", rc.list}, std::pair{"get", rc.get},
                          std::pair{"put", rc.put}, std::pair{"delete", rc.del},
