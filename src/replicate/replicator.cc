@@ -1043,6 +1043,7 @@ Status Replicator::Checkpoint() {
   // From here the application cannot start a checkpoint, so the one under
   // the lock never waits for it.
   HoldAppCheckpoints();
+  if (options_.before_checkpoint_lock) options_.before_checkpoint_lock();
   Status locked = LockWrites();
   if (!locked.ok()) {
     ReleaseAppCheckpoints();
@@ -1240,6 +1241,7 @@ Status Replicator::Checkpoint() {
   // HandOffAndCheckpoint has done that work.
   HoldAppCheckpoints();
   UnlockWrites();
+  if (options_.after_checkpoint_unlock) options_.after_checkpoint_unlock();
   const auto held = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - locked_at);
   if (s.ok() && !restart_put_off) put_offs_in_a_row_ = 0;

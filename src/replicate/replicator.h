@@ -73,6 +73,12 @@ struct ReplicatorOptions {
   std::function<Status()> open_replica;
   std::function<Status(const storage::FileInfo&, const std::string&)> ship_file;
   std::function<bool()> wants_image;
+  // Tests only (fault injection; empty otherwise): Checkpoint calls
+  // before_checkpoint_lock just before it takes the write lock, and
+  // after_checkpoint_unlock just after it releases it, before the tail it
+  // captured under the lock is encoded (docs/architecture.md, "Checkpoints").
+  std::function<void()> before_checkpoint_lock;
+  std::function<void()> after_checkpoint_unlock;
 };
 
 // What one Sync wrote.

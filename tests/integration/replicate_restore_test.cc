@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "tests/support/process.h"
+#include "tests/support/restore_checks.h"
 #include "tests/support/test_util.h"
 #include "tests/support/workload.h"
 
@@ -74,16 +75,8 @@ TEST(ReplicateRestoreTest, WorkloadRestoresIdenticalPageForPage) {
   rep.Signal(SIGTERM);
   ASSERT_EQ(rep.Wait(), 0) << rep.Log();
 
-  // The source, fully checkpointed, is the reference image.
-  ASSERT_EQ(ExecSql(db, "PRAGMA wal_checkpoint(TRUNCATE)"), "");
   const std::string out = dir.Join("restored.db");
-  auto r = litekeep::testing::Run(
-      {LitekeepBin(), "restore", "-o", out, "file://" + replica});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(Sha256Hex(ReadFile(out)), Sha256Hex(ReadFile(db)))
-      << "restored database differs from the source";
-  EXPECT_EQ(QueryOne(out, "PRAGMA integrity_check"), "ok");
-  EXPECT_EQ(ContentHash(out), ContentHash(db));
+  ASSERT_NO_FATAL_FAILURE(ExpectRestoresExactly("file://" + replica, db, out));
   EXPECT_FALSE(fs::exists(out + ".tmp"));
   // The restored database and every replica file are owner-only.
   EXPECT_EQ(fs::status(out).permissions() & fs::perms::all,
@@ -133,11 +126,7 @@ TEST(ReplicateRestoreTest, RestartContinuesWithoutSnapshot) {
   }
   std::string log = ReadFile(dir.Join("replicate.log"));
   EXPECT_EQ(CountOccurrences(log, "snapshot written"), 1) << log;
-  const std::string out = dir.Join("restored.db");
-  auto r =
-      litekeep::testing::Run({LitekeepBin(), "restore", "-o", out, replica});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(ContentHash(out), ContentHash(db));
+  ExpectRestoresExactly(replica, db, dir.Join("restored.db"));
 }
 
 // max-sync-wal-bytes: a backlog larger than the bound ships as several L0
@@ -174,15 +163,10 @@ TEST(ReplicateRestoreTest, MaxSyncWalBytesSplitsABacklog) {
     l0 += f.find("/ltx/0/") != std::string::npos;
   // 64 KiB is about 16 frames: the backlog needs many files.
   EXPECT_GE(l0, 10) << rep.Log();
-  const std::string out = dir.Join("restored.db");
-  auto r =
-      litekeep::testing::Run({LitekeepBin(), "restore", "-o", out, replica});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(ContentHash(out), ContentHash(db));
-  EXPECT_EQ(QueryOne(out, "PRAGMA integrity_check"), "ok");
+  ExpectRestoresExactly(replica, db, dir.Join("restored.db"));
   // A TXID in the middle: a whole number of the application's transactions.
-  r = litekeep::testing::Run({LitekeepBin(), "restore", "-o", at_50, "-txid",
-                              "0000000000000006", replica});
+  auto r = litekeep::testing::Run({LitekeepBin(), "restore", "-o", at_50,
+                                   "-txid", "0000000000000006", replica});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(QueryOne(at_50, "SELECT count(*) % 3 FROM t"), "0");
   EXPECT_EQ(QueryOne(at_50, "PRAGMA integrity_check"), "ok");
@@ -230,12 +214,7 @@ TEST(ReplicateRestoreTest, WalPastTruncatePageNShrinksWithoutASnapshot) {
   rep.Signal(SIGTERM);
   ASSERT_EQ(rep.Wait(), 0) << rep.Log();
   EXPECT_EQ(CountOccurrences(rep.Log(), "snapshot written"), 1) << rep.Log();
-  const std::string out = dir.Join("restored.db");
-  auto r =
-      litekeep::testing::Run({LitekeepBin(), "restore", "-o", out, replica});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(ContentHash(out), ContentHash(db));
-  EXPECT_EQ(QueryOne(out, "PRAGMA integrity_check"), "ok");
+  ExpectRestoresExactly(replica, db, dir.Join("restored.db"));
 }
 
 TEST(ReplicateRestoreTest, DeletedLocalStateWritesSnapshotAndStaysExact) {
@@ -261,12 +240,7 @@ TEST(ReplicateRestoreTest, DeletedLocalStateWritesSnapshotAndStaysExact) {
   }
   std::string log = ReadFile(dir.Join("replicate.log"));
   EXPECT_EQ(CountOccurrences(log, "snapshot written"), 2) << log;
-  const std::string out = dir.Join("restored.db");
-  auto r =
-      litekeep::testing::Run({LitekeepBin(), "restore", "-o", out, replica});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(ContentHash(out), ContentHash(db));
-  EXPECT_EQ(QueryOne(out, "PRAGMA integrity_check"), "ok");
+  ExpectRestoresExactly(replica, db, dir.Join("restored.db"));
 }
 
 }  // namespace
@@ -304,10 +278,7 @@ TEST(ReplicateRestoreTest, ProcessPerTransactionWritersAcrossCheckpoints) {
   std::string log = rep.Log();
   EXPECT_EQ(CountOccurrences(log, "snapshot written"), 1) << log;
   const std::string out = dir.Join("restored.db");
-  auto r =
-      litekeep::testing::Run({LitekeepBin(), "restore", "-o", out, replica});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(ContentHash(out), ContentHash(db));
+  ASSERT_NO_FATAL_FAILURE(ExpectRestoresExactly(replica, db, out));
   EXPECT_EQ(QueryOne(out, "SELECT count(*) FROM t"), "40");
 }
 

@@ -84,6 +84,17 @@ void ExpectPointInTimeRestores(const std::string& url,
   }
 }
 
+void ExpectRestoresExactly(const std::string& replica, const std::string& db,
+                           const std::string& out) {
+  ASSERT_EQ(ExecSql(db, "PRAGMA wal_checkpoint(TRUNCATE)"), "");
+  auto r = Litekeep({"restore", "-o", out, replica});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(QueryOne(out, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(ContentHash(out), ContentHash(db));
+  EXPECT_EQ(Sha256Hex(ReadFile(out)), Sha256Hex(ReadFile(db)))
+      << "restored database differs from the source";
+}
+
 void ExpectVfsReadsLikeSource(const std::string& url, const std::string& db) {
   ::setenv("LITEKEEP_REPLICA_URL", url.c_str(), 1);
   Db vfs(VfsUri(url));

@@ -1,7 +1,8 @@
 // End-to-end checks every replica backend's test runs the same way, with
 // the real binary against a replica URL: point-in-time restores by TXID and
-// by timestamp after four `replicate -once` runs, and the VFS reading the
-// replica like the source database. Failures are gtest failures.
+// by timestamp after four `replicate -once` runs, a restore equal to the
+// source, and the VFS reading the replica like the source database.
+// Failures are gtest failures.
 #pragma once
 
 #include <chrono>
@@ -25,6 +26,13 @@ struct PitrOptions {
 // must be empty.
 void ExpectPointInTimeRestores(const std::string& url,
                                const PitrOptions& options = {});
+
+// Checkpoints the source database db (TRUNCATE; nothing may be replicating
+// it any more), restores `replica` (a replica URL or directory) to out with
+// `litekeep restore`, and expects exit 0, a database that passes
+// integrity_check, and the source's content and bytes.
+void ExpectRestoresExactly(const std::string& replica, const std::string& db,
+                           const std::string& out);
 
 // Opens url through the litekeep VFS and expects the schema and page count
 // of the source database db.
