@@ -320,6 +320,12 @@ Status Lease::Acquire() {
       }
     } else {
       auto rec = ParseLeaseRecord(cur->data);
+      if (!rec.ok() && attempt + 1 < 3) {
+        // Possibly a short copy of an object being replaced in place (see
+        // ReadFences): read it again before calling it damaged.
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        continue;
+      }
       if (!rec.ok()) {
         return base::CorruptError(
             "the replica lease " + where + " is not a lease object (" +

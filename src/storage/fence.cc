@@ -2,8 +2,10 @@
 #include "storage/fence.h"
 
 #include <algorithm>
+#include <chrono>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "base/parallel.h"
 #include "ltx/file_name.h"
@@ -58,27 +60,36 @@ Result<Fences> ParseFences(const std::string& lock_json) {
 }
 
 Result<Fences> ReadFences(ReplicaClient& replica) {
-  auto obj = replica.ReadVersioned(kLeaseObjectKey);
-  if (!obj.ok()) {
-    // No lease was ever taken here (or the backend keeps none), or the
-    // credentials may read the levels only: nothing to check against.
-    if (obj.status().code() == base::Code::kNotFound ||
-        obj.status().code() == base::Code::kUnimplemented ||
-        obj.status().code() == base::Code::kPermissionDenied) {
-      return Fences{};
+  // A store that rewrites an object in place (s3rver, some WebDAV and SFTP
+  // servers) can show a reader a short copy while the holder replaces it:
+  // a copy that does not parse is read again before it is called damaged.
+  constexpr int kReads = 3;
+  constexpr auto kPause = std::chrono::milliseconds(100);
+  for (int attempt = 1;; ++attempt) {
+    auto obj = replica.ReadVersioned(kLeaseObjectKey);
+    if (!obj.ok()) {
+      // No lease was ever taken here (or the backend keeps none), or the
+      // credentials may read the levels only: nothing to check against.
+      if (obj.status().code() == base::Code::kNotFound ||
+          obj.status().code() == base::Code::kUnimplemented ||
+          obj.status().code() == base::Code::kPermissionDenied) {
+        return Fences{};
+      }
+      return obj.status().WithContext("read the replica lease " +
+                                      replica.Describe() + "/" +
+                                      kLeaseObjectKey);
     }
-    return obj.status().WithContext("read the replica lease " +
-                                    replica.Describe() + "/" + kLeaseObjectKey);
+    auto fences = ParseFences(obj->data);
+    if (fences.ok()) return fences;
+    if (attempt == kReads) {
+      return base::CorruptError(
+          "the replica lease " + replica.Describe() + "/" + kLeaseObjectKey +
+          " is not a lease object (" + fences.status().message() + "; read " +
+          std::to_string(kReads) +
+          " times); if no replicator writes this replica, delete it");
+    }
+    std::this_thread::sleep_for(kPause);
   }
-  auto fences = ParseFences(obj->data);
-  if (!fences.ok()) {
-    return base::CorruptError("the replica lease " + replica.Describe() + "/" +
-                              kLeaseObjectKey + " is not a lease object (" +
-                              fences.status().message() +
-                              "); if no replicator writes this replica, "
-                              "delete it");
-  }
-  return fences;
 }
 
 std::string StaleFile::Describe(const ReplicaClient& replica) const {
