@@ -64,6 +64,7 @@ def write_config(work, db, tool, interval):
 def run_one(build, litestream, variant, commits):
     """Returns the writer's figures plus replicator CPU, or raises."""
     work = tempfile.mkdtemp(prefix="litekeep-wov-")
+    rep = None
     try:
         db = os.path.join(work, "app.db")
         c = sqlite3.connect(db)
@@ -131,6 +132,9 @@ def run_one(build, litestream, variant, commits):
                         f"{variant}: restored {n} rows, the app committed {commits}")
         return fig
     finally:
+        if rep is not None and rep.poll() is None:  # a run that failed
+            rep.kill()
+            rep.wait()
         if os.environ.get("BENCH_KEEP") != "1":
             shutil.rmtree(work, ignore_errors=True)
 
