@@ -14,8 +14,8 @@
 #include <thread>
 
 #include "tests/support/process.h"
+#include "tests/support/restore_checks.h"
 #include "tests/support/test_util.h"
-#include "tests/support/workload.h"
 
 namespace litekeep::testing {
 namespace {
@@ -140,11 +140,7 @@ TEST(SlowDiskTest, AStalledFlushPutsTheRestartOffNotTheApplication) {
   }
   EXPECT_EQ(snapshots, 1u) << log;
   const std::string out = dir.Join("restored.db");
-  auto r =
-      litekeep::testing::Run({LitekeepBin(), "restore", "-o", out, replica});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(ContentHash(out), ContentHash(db));
-  EXPECT_EQ(QueryOne(out, "PRAGMA integrity_check"), "ok");
+  ExpectRestoresExactly(replica, db, out);
   EXPECT_EQ(QueryOne(out, "SELECT count(*) FROM t"), std::to_string(i));
 }
 
