@@ -1007,7 +1007,17 @@ Status Replicator::Checkpoint() {
   constexpr int kMaxPrePasses = 4;
   constexpr uint64_t kSmallTailPages = 256;
   for (int pass = 0; pass < kMaxPrePasses; ++pass) {
-    LK_ASSIGN_OR_RETURN(SyncResult shipped, Sync());
+    auto synced = Sync();
+    if (!synced.ok()) {
+      // The same outage a plain sync would report: say so at the same
+      // level (the caller only postpones the checkpoint).
+      spdlog::error(
+          "{}: sync failed before a checkpoint (retrying at the "
+          "next sync): {}",
+          options_.db_path, synced.status().message());
+      return synced.status();
+    }
+    const SyncResult shipped = *synced;
     LK_RETURN_IF_ERROR(MoveReadIfBehind(/*force=*/true));
     LK_RETURN_IF_ERROR(
         PassiveCheckpoint(locker_, std::chrono::milliseconds(200)).status());
