@@ -342,10 +342,7 @@ Status Replicator::MoveReadToEnd() {
 Status Replicator::HandOffRead(const sqlite::WalHeader& header,
                                const base::File& wal) {
   if (!in_read_) return BeginRead();
-  sqlite::Connection& next = readers_[1 - active_];
-  LK_RETURN_IF_ERROR(BeginReadTracked(next));
-  reader().Exec("ROLLBACK").IgnoreError();
-  active_ = 1 - active_;
+  LK_RETURN_IF_ERROR(MoveReadToEnd());
   // The new read transaction began exactly at the replicated position if no
   // commit follows that position now, in the same WAL generation.
   auto after = sqlite::ScanWal(wal, header, pos_->offset, pos_->checksum);
